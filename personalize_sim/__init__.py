@@ -1,0 +1,58 @@
+"""Simulate, validate, stream and watch Amazon Personalize event traffic.
+
+Importing the package is cheap and has no side effects: each public name is
+loaded from its module on first use (PEP 562), so ``import personalize_sim``
+pulls in neither pandas nor botocore.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it, grouped along the pipeline
+_EXPORTS = {
+    # errors and time
+    "PersonalizeSimError": "errors",
+    "ConfigError": "errors",
+    "PayloadError": "errors",
+    "DeliveryError": "errors",
+    "EmulatorError": "errors",
+    "SystemClock": "clock",
+    "VirtualClock": "clock",
+    # ② payloads and bulk export
+    "to_put_events": "payloads",
+    "from_put_events": "payloads",
+    "validate_events": "payloads",
+    "to_bulk_csv": "export",
+    "interactions_schema": "export",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from .clock import SystemClock, VirtualClock
+    from .errors import (
+        ConfigError,
+        DeliveryError,
+        EmulatorError,
+        PayloadError,
+        PersonalizeSimError,
+    )
+    from .export import interactions_schema, to_bulk_csv
+    from .payloads import from_put_events, to_put_events, validate_events
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'personalize_sim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
