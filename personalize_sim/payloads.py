@@ -1,0 +1,905 @@
+"""Events DataFrame ⇄ PutEvents requests, with every problem reported by row.
+
+* :func:`validate_events` returns one row per problem (``row, field, reason, value, limit``);
+* :func:`to_put_events` turns a frame into the keyword arguments of
+  ``client.put_events(**request)``, refusing (or, with ``errors="collect"``,
+  setting aside) rows the real service would reject;
+* :func:`from_put_events` is its exact inverse.
+
+Conversion rules, in one place:
+
+* Columns use the interactions-dataset names (``USER_ID``, ``TIMESTAMP``…) or the
+  API's camelCase names (``userId``, ``sentAt``…), not both for one field.
+* ``TIMESTAMP`` may hold tz-aware datetimes, naive datetimes (read as UTC), or
+  epoch numbers, which need an explicit ``time_unit`` ("s", "ms", "us" or "ns").
+  The API carries microseconds, so finer parts are reported, not rounded.
+* Id columns hold strings; integer columns are written in decimal, losslessly.
+  Anything else (floats, mixed objects) is reported as ``wrong_type``.
+* ``IMPRESSION`` holds a list of item ids or a ``|``-separated string; an empty
+  string or None means no impression.
+* Properties come from UPPER_SNAKE_CASE columns beyond the contract (``DISCOUNT`` →
+  ``discount``) and from a ``PROPERTIES`` column of dicts or JSON object strings;
+  pass ``properties=[...]`` to name the columns yourself, ``properties=[]`` for none.
+  Lower-case extra columns are ground truth and never sent. A null property
+  value leaves the key out of that event.
+* ``EVENT_ID`` is kept where given; elsewhere it is a hash of the row's content
+  (plus an occurrence number for identical rows), so converting the same frame
+  twice gives the same ids and a resend is idempotent.
+* Events of a session are put in time order and cut into requests of at most
+  10 wherever the user changes (a login midway gives requests before and after
+  it) or the list is full; requests are ordered by their first event's time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, overload
+
+import numpy as np
+import pandas as pd
+
+from . import limits, schema
+from .errors import PayloadError
+from .schema import (
+    ATTRIBUTION_SOURCE,
+    EVENT_ID,
+    EVENT_TYPE,
+    EVENT_VALUE,
+    IMPRESSION,
+    IMPRESSION_SEPARATOR,
+    ITEM_ID,
+    RECOMMENDATION_ID,
+    SESSION_ID,
+    TIMESTAMP,
+    USER_ID,
+)
+
+__all__ = [
+    "PROBLEM_COLUMNS",
+    "SentAtTruncationWarning",
+    "from_put_events",
+    "to_put_events",
+    "validate_events",
+]
+
+#: Columns of every problem report.
+PROBLEM_COLUMNS = ("row", "field", "reason", "value", "limit")
+#: Name of the column that may carry a dict (or JSON object string) of properties.
+PROPERTIES_COLUMNS = ("PROPERTIES", "properties")
+
+TimeUnit = Literal["s", "ms", "us", "ns"]
+_US_PER_UNIT = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 0.001}
+# Epochs outside this window are almost surely a wrong time_unit.
+_EARLIEST_US = 0
+_LATEST_US = int(pd.Timestamp("2100-01-01", tz="UTC").value // 1000)
+_PROPERTY_KEY_RULE = "camelCase key ([a-z][A-Za-z0-9]*), e.g. NUM_RATINGS → numRatings"
+
+
+class SentAtTruncationWarning(UserWarning):
+    """The installed botocore sends ``sentAt`` in whole seconds, merging close events."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Normalisation: one pass that both validates and prepares columns for the requests.
+
+
+@dataclass
+class _Problems:
+    """Problems gathered column-wise; turned into one DataFrame at the end."""
+
+    parts: list[pd.DataFrame] = field(default_factory=list)
+    labels: pd.Index | None = None
+
+    def add(
+        self,
+        mask: np.ndarray | None,
+        field_name: str,
+        reason: str,
+        values: Any,
+        limit: Any = None,
+    ) -> None:
+        """Record ``reason`` for each row where ``mask`` is true (None: the whole column)."""
+        if mask is None:
+            rows: Any = [None]
+            values = [values]
+        else:
+            where = np.flatnonzero(mask)
+            if not len(where):
+                return
+            rows = self.labels[where] if self.labels is not None else where
+            values = np.asarray(values, dtype=object)[where] if not np.isscalar(values) else values
+        part = pd.DataFrame({"row": rows, "value": values}, columns=["row", "value"])
+        part.insert(1, "field", field_name)
+        part.insert(2, "reason", reason)
+        part["limit"] = limit
+        part["_pos"] = -1 if mask is None else np.flatnonzero(mask)
+        self.parts.append(part)
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS})
+        out = pd.concat([p.astype(object) for p in self.parts], ignore_index=True)
+        out = out.sort_values("_pos", kind="stable").drop(columns="_pos")
+        return out.reset_index(drop=True)[list(PROBLEM_COLUMNS)]
+
+    def bad_positions(self) -> np.ndarray:
+        if not self.parts:
+            return np.empty(0, dtype=np.int64)
+        return np.unique(np.concatenate([p["_pos"].to_numpy(dtype=np.int64) for p in self.parts]))
+
+    def column_level(self) -> bool:
+        return any((p["_pos"] < 0).any() for p in self.parts)
+
+
+@dataclass
+class _Events:
+    """The frame's events as plain arrays, ready to become request dicts."""
+
+    n: int
+    session: np.ndarray  # object: str
+    user: np.ndarray  # object: str | None
+    sent_us: np.ndarray  # int64 epoch microseconds
+    fields: dict[str, np.ndarray]  # API name -> object array, None where absent
+    event_id: np.ndarray  # object: str
+
+
+def _resolve_columns(frame: pd.DataFrame) -> dict[str, str]:
+    """Contract column -> the frame's column that holds it (dataset or API spelling)."""
+    found: dict[str, str] = {}
+    for column in frame.columns:
+        if not isinstance(column, str):
+            continue
+        canonical = column if column in schema.API_NAMES else schema.API_ALIASES.get(column)
+        if canonical is None:
+            continue
+        if canonical in found:
+            raise ValueError(
+                f"columns {found[canonical]!r} and {column!r} both give {canonical}; keep one"
+            )
+        found[canonical] = column
+    return found
+
+
+def _as_objects(series: pd.Series) -> np.ndarray:
+    """Values as an object array with None for every kind of missing value."""
+    if pd.api.types.is_integer_dtype(series.dtype) and not isinstance(
+        series.dtype, pd.api.types.CategoricalDtype
+    ):
+        # ids stored as integers: decimal strings, losslessly (documented)
+        values = series.astype("string").to_numpy(dtype=object, na_value=None)
+        return values
+    values = series.to_numpy(dtype=object, na_value=None)
+    if series.dtype == object:
+        missing = pd.isna(series).to_numpy()
+        if missing.any():
+            values = values.copy()
+            values[missing] = None
+    return values
+
+
+def _string_column(
+    values: np.ndarray,
+    name: str,
+    limit: limits.FieldLimit,
+    problems: _Problems,
+    *,
+    required: bool,
+) -> np.ndarray:
+    """Check a string field against its model limits; returns a mask of present values."""
+    present = np.fromiter((v is not None for v in values), dtype=bool, count=len(values))
+    if required:
+        problems.add(~present, name, "missing", values, "required")
+    is_str = np.fromiter((type(v) is str for v in values), dtype=bool, count=len(values))
+    wrong = present & ~is_str
+    if wrong.any():
+        problems.add(wrong, name, "wrong_type", values, "string")
+    ok = present & is_str
+    lengths = np.zeros(len(values), dtype=np.int64)
+    lengths[ok] = np.fromiter(map(len, values[ok]), dtype=np.int64, count=int(ok.sum()))
+    if limit.min:
+        problems.add(ok & (lengths == 0), name, "empty", values, f"length >= {limit.min}")
+        problems.add(ok & (lengths > 0) & (lengths < limit.min), name, "too_short", values,
+                     f"length >= {limit.min}")
+    if limit.max is not None:
+        problems.add(ok & (lengths > limit.max), name, "too_long", values, f"length <= {limit.max}")
+    if limit.regex is not None and ok.any():
+        uniques = pd.unique(values[ok])
+        bad = {u for u in uniques if not limit.regex.search(u)}
+        if bad:
+            mask = ok.copy()
+            mask[ok] = np.fromiter((v in bad for v in values[ok]), dtype=bool, count=int(ok.sum()))
+            problems.add(mask, name, "pattern", values, limit.pattern)
+    return present
+
+
+def _timestamps(
+    series: pd.Series, name: str, time_unit: TimeUnit | None, problems: _Problems
+) -> np.ndarray:
+    """Epoch microseconds (int64); invalid entries become 0 and are reported."""
+    n = len(series)
+    dtype = series.dtype
+    out = np.zeros(n, dtype=np.int64)
+    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
+        missing = series.isna().to_numpy()
+        problems.add(missing, name, "missing", [None] * n, "required")
+        naive = series.dt.tz_convert("UTC").dt.tz_localize(None) if dtype.tz else series
+        raw = np.where(missing, 0, naive.to_numpy().view(np.int64))
+        per_us = {"s": 1_000_000, "ms": 1_000, "us": 1}.get(naive.dt.unit)
+        if per_us is None:  # nanoseconds
+            problems.add(raw % 1000 != 0, name, "sub_microsecond", series.to_numpy(dtype=object),
+                         "microseconds")
+            out = raw // 1000
+        else:
+            out = raw * per_us
+    elif pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        missing = np.isnan(values)
+        problems.add(missing, name, "missing", [None] * n, "required")
+        if time_unit is None:
+            problems.add(None, name, "unit_required", str(dtype),
+                         "pass time_unit='s', 'ms', 'us' or 'ns' for epoch numbers")
+            return out
+        if pd.api.types.is_integer_dtype(dtype):
+            ints = series.to_numpy(dtype=np.int64, na_value=0)
+            if time_unit == "ns":
+                sub = ints % 1000 != 0
+                scaled = ints // 1000
+            else:
+                sub = np.zeros(n, dtype=bool)
+                scaled = ints * int(_US_PER_UNIT[time_unit])
+        else:
+            us = np.where(missing, 0.0, values) * _US_PER_UNIT[time_unit]
+            scaled = np.round(us).astype(np.int64)
+            sub = np.abs(us - scaled) > 1e-3 * np.maximum(1.0, np.abs(us)) * 1e-9 + 1e-6
+        problems.add(sub & ~missing, name, "sub_microsecond", series.to_numpy(dtype=object),
+                     "microseconds")
+        out = np.where(missing, 0, scaled)
+    else:
+        out = _object_timestamps(series, name, time_unit, problems)
+    present = out != 0
+    outside = present & ((out < _EARLIEST_US) | (out >= _LATEST_US))
+    problems.add(outside, name, "out_of_range", series.to_numpy(dtype=object),
+                 "between 1970 and 2100 (check time_unit)")
+    return out
+
+
+def _object_timestamps(
+    series: pd.Series, name: str, time_unit: TimeUnit | None, problems: _Problems
+) -> np.ndarray:
+    """Timestamps held as Python objects: datetimes (aware or naive), numbers, or junk."""
+    values = _as_objects(series)
+    n = len(values)
+    out = np.zeros(n, dtype=np.int64)
+    kinds = np.empty(n, dtype="U5")
+    for i, v in enumerate(values):
+        if v is None:
+            kinds[i] = "none"
+        elif isinstance(v, np.datetime64 | pd.Timestamp) or hasattr(v, "tzinfo"):
+            kinds[i] = "aware" if getattr(v, "tzinfo", None) is not None else "naive"
+        elif isinstance(v, int | float | np.number) and not isinstance(v, bool):
+            kinds[i] = "num"
+        else:
+            kinds[i] = "other"
+    problems.add(kinds == "none", name, "missing", values, "required")
+    problems.add(kinds == "other", name, "wrong_type", values, "datetime or epoch number")
+    aware, naive = kinds == "aware", kinds == "naive"
+    if aware.any() and naive.any():
+        minority = naive if naive.sum() <= aware.sum() else aware
+        problems.add(minority, name, "mixed_timezones", values,
+                     "all tz-aware or all naive (naive means UTC)")
+    dates = aware | naive
+    if dates.any():
+        stamps = pd.to_datetime(
+            [pd.Timestamp(v).tz_localize(None) if getattr(v, "tzinfo", None) is None
+             else pd.Timestamp(v).tz_convert("UTC").tz_localize(None) for v in values[dates]]
+        ).as_unit("ns")
+        raw = stamps.asi8
+        problems.add(_scatter(dates, raw % 1000 != 0), name, "sub_microsecond", values,
+                     "microseconds")
+        out[dates] = raw // 1000
+    numbers = kinds == "num"
+    if numbers.any():
+        if time_unit is None:
+            problems.add(numbers, name, "unit_required", values,
+                         "pass time_unit='s', 'ms', 'us' or 'ns' for epoch numbers")
+        else:
+            us = np.array([float(v) for v in values[numbers]]) * _US_PER_UNIT[time_unit]
+            scaled = np.round(us).astype(np.int64)
+            problems.add(_scatter(numbers, np.abs(us - scaled) > 1e-6), name, "sub_microsecond",
+                         values, "microseconds")
+            out[numbers] = scaled
+    return out
+
+
+def _scatter(mask: np.ndarray, sub: np.ndarray) -> np.ndarray:
+    full = np.zeros(len(mask), dtype=bool)
+    full[mask] = sub
+    return full
+
+
+def _impressions(
+    series: pd.Series, name: str, problems: _Problems
+) -> np.ndarray:
+    """Lists of item ids (or None), from lists or ``|``-separated strings."""
+    limit = limits.put_events().field("eventList[].impression")
+    item = limits.put_events().field("eventList[].impression[]")
+    values = _as_objects(series)
+    out = np.empty(len(values), dtype=object)
+    wrong = np.zeros(len(values), dtype=bool)
+    bad_item = np.zeros(len(values), dtype=bool)
+    long_item = np.zeros(len(values), dtype=bool)
+    counts = np.zeros(len(values), dtype=np.int64)
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        if isinstance(v, str):
+            if not v:
+                continue
+            items = v.split(IMPRESSION_SEPARATOR)
+        elif isinstance(v, list | tuple | np.ndarray):
+            items = list(v)
+        else:
+            wrong[i] = True
+            continue
+        counts[i] = len(items)
+        for it in items:
+            if type(it) is not str or len(it) < (item.min or 0):
+                bad_item[i] = True
+            elif item.max is not None and len(it) > item.max:
+                long_item[i] = True
+        out[i] = items
+    problems.add(wrong, name, "wrong_type", values, "list of item ids or '|'-separated string")
+    problems.add(bad_item, name, "bad_item", values, f"item ids are strings of length >= {item.min}")
+    problems.add(long_item, name, "too_long", values, f"item length <= {item.max}")
+    listed = np.fromiter((o is not None for o in out), dtype=bool, count=len(out))
+    if limit.min:
+        problems.add(listed & (counts < limit.min), name, "too_few", counts, f"items >= {limit.min}")
+    if limit.max is not None:
+        problems.add(counts > limit.max, name, "too_many", counts, f"items <= {limit.max}")
+    return out
+
+
+def _event_values(series: pd.Series, name: str, problems: _Problems) -> np.ndarray:
+    """EVENT_VALUE as an object array of floats (None where absent)."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        problems.add(np.ones(len(series), dtype=bool), name, "wrong_type",
+                     series.to_numpy(dtype=object), "float")
+        return np.full(len(series), None, dtype=object)
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        floats = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        values = _as_objects(series)
+        numeric = np.fromiter(
+            (v is None or (isinstance(v, int | float | np.number) and not isinstance(v, bool))
+             for v in values), dtype=bool, count=len(values))
+        problems.add(~numeric, name, "wrong_type", values, "float")
+        floats = np.array([np.nan if (v is None or not ok) else float(v)
+                           for v, ok in zip(values, numeric, strict=True)], dtype=np.float64)
+    infinite = np.isinf(floats)
+    problems.add(infinite, name, "not_finite", floats, "finite number")
+    out = floats.astype(object)
+    out[np.isnan(floats) | infinite] = None
+    return out
+
+
+def _property_columns(
+    frame: pd.DataFrame, resolved: Mapping[str, str], properties: Sequence[str] | None
+) -> tuple[list[str], str | None]:
+    """Which columns become properties, and the dict/JSON column if any."""
+    contract = set(resolved.values())
+    blob = next((c for c in PROPERTIES_COLUMNS if c in frame.columns), None)
+    if properties is None:
+        named = [
+            c for c in frame.columns
+            if isinstance(c, str) and c not in contract and c != blob
+            and c.isupper() and c[0].isalpha()
+        ]
+        return named, blob
+    missing = [c for c in properties if c not in frame.columns]
+    if missing:
+        raise KeyError(f"properties names columns the frame does not have: {missing}")
+    named = [c for c in properties if c not in PROPERTIES_COLUMNS]
+    clash = [c for c in named if c in contract]
+    if clash:
+        raise ValueError(f"{clash} are request fields, not properties")
+    return named, next((c for c in properties if c in PROPERTIES_COLUMNS), None)
+
+
+def _properties(
+    frame: pd.DataFrame,
+    named: list[str],
+    blob: str | None,
+    problems: _Problems,
+) -> np.ndarray:
+    """JSON object strings (None where an event has no property)."""
+    import orjson
+
+    n = len(frame)
+    out = np.full(n, None, dtype=object)
+    if not named and blob is None:
+        return out
+    keys: list[str] = []
+    columns: list[np.ndarray] = []
+    for column in named:
+        key = schema.camel_case(column)
+        if key is None:
+            problems.add(None, column, "bad_key", column, _PROPERTY_KEY_RULE)
+            continue
+        if key.lower() in limits.RESERVED_PROPERTY_KEYS:
+            problems.add(None, column, "reserved_key", key, _reserved_rule())
+            continue
+        keys.append(key)
+        columns.append(_property_values(frame[column], column, problems))
+    blobs = _as_objects(frame[blob]) if blob is not None else None
+    limit = limits.put_events().field("eventList[].properties")
+    bad = np.zeros(n, dtype=bool)
+    for i in range(n):
+        props = {k: c[i] for k, c in zip(keys, columns, strict=True) if c[i] is not None}
+        if blobs is not None and blobs[i] is not None:
+            extra = _decode_blob(blobs[i], blob or "", i, problems)
+            for k in extra:
+                if k in props:
+                    problems.add(_one(n, i), blob or "", "duplicate_key", k,
+                                 "each property once, from a column or the dict")
+                    bad[i] = True
+            props.update(extra)
+        if props:
+            try:
+                out[i] = orjson.dumps(props).decode()
+            except TypeError:
+                bad[i] = True
+                problems.add(_one(n, i), blob or "properties", "not_json_encodable",
+                             props, "str, int, float, bool, list or dict")
+    lengths = np.fromiter((0 if s is None else len(s) for s in out), dtype=np.int64, count=n)
+    problems.add(lengths > (limit.max or math.inf), blob or "properties", "too_long", out,
+                 f"JSON length <= {limit.max}")
+    return out
+
+
+def _reserved_rule() -> str:
+    return "not one of " + ", ".join(sorted(limits.RESERVED_PROPERTY_KEYS)) + " (any case)"
+
+
+def _one(n: int, i: int) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    mask[i] = True
+    return mask
+
+
+def _property_values(series: pd.Series, name: str, problems: _Problems) -> np.ndarray:
+    """A property column as JSON-ready Python values (None where null)."""
+    values = _as_objects(series)
+    if pd.api.types.is_float_dtype(series.dtype):
+        floats = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        problems.add(np.isinf(floats), name, "not_json_encodable", values, "finite number")
+        values = np.where(np.isinf(floats), None, values)
+        return values
+    ok = np.fromiter((_json_ready(v) for v in values), dtype=bool, count=len(values))
+    problems.add(~ok, name, "not_json_encodable", values,
+                 "str, int, float, bool, list or dict with finite numbers")
+    values = values.copy()
+    values[~ok] = None
+    return values
+
+
+def _json_ready(value: Any) -> bool:
+    if value is None or isinstance(value, str | bool | int):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list | tuple):
+        return all(_json_ready(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_ready(v) for k, v in value.items())
+    return False
+
+
+def _decode_blob(value: Any, name: str, i: int, problems: _Problems) -> dict[str, Any]:
+    n = len(problems.labels) if problems.labels is not None else i + 1
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            problems.add(_one(n, i), name, "not_json_object", value, "JSON object")
+            return {}
+    if not isinstance(value, dict):
+        problems.add(_one(n, i), name, "not_json_object", value, "JSON object")
+        return {}
+    clean: dict[str, Any] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or schema.camel_case(key) != key:
+            problems.add(_one(n, i), name, "bad_key", key, _PROPERTY_KEY_RULE)
+        elif key.lower() in limits.RESERVED_PROPERTY_KEYS:
+            problems.add(_one(n, i), name, "reserved_key", key, _reserved_rule())
+        elif not _json_ready(item):
+            problems.add(_one(n, i), name, "not_json_encodable", item,
+                         "str, int, float, bool, list or dict with finite numbers")
+        elif item is not None:
+            clean[key] = item
+    return clean
+
+
+def _normalise(
+    frame: pd.DataFrame,
+    *,
+    properties: Sequence[str] | None,
+    time_unit: TimeUnit | None,
+) -> tuple[_Events, _Problems]:
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    if time_unit is not None and time_unit not in _US_PER_UNIT:
+        raise ValueError(f"time_unit must be one of {sorted(_US_PER_UNIT)}, got {time_unit!r}")
+    n = len(frame)
+    problems = _Problems(labels=frame.index)
+    resolved = _resolve_columns(frame)
+    model = limits.put_events()
+    limit_of = {
+        SESSION_ID: model.field("sessionId"),
+        USER_ID: model.field("userId"),
+        ITEM_ID: model.field("eventList[].itemId"),
+        EVENT_TYPE: model.field("eventList[].eventType"),
+        EVENT_ID: model.field("eventList[].eventId"),
+        RECOMMENDATION_ID: model.field("eventList[].recommendationId"),
+        ATTRIBUTION_SOURCE: model.field("eventList[].metricAttribution.eventAttributionSource"),
+    }
+    required = {
+        SESSION_ID: model.field("sessionId").required,
+        EVENT_TYPE: model.field("eventList[].eventType").required,
+        TIMESTAMP: model.field("eventList[].sentAt").required,
+    }
+    for column, needed in required.items():
+        if needed and column not in resolved:
+            problems.add(None, column, "missing_column", None,
+                         f"a {column} column (or {schema.API_NAMES[column]}) is required")
+
+    def strings(column: str) -> np.ndarray:
+        if column not in resolved:
+            return np.full(n, None, dtype=object)
+        values = _as_objects(frame[resolved[column]])
+        _string_column(values, resolved[column], limit_of[column], problems,
+                       required=required.get(column, False))
+        return values
+
+    session = strings(SESSION_ID)
+    user = strings(USER_ID)
+    fields = {
+        "eventType": strings(EVENT_TYPE),
+        "itemId": strings(ITEM_ID),
+        "recommendationId": strings(RECOMMENDATION_ID),
+        "metricAttribution": strings(ATTRIBUTION_SOURCE),
+    }
+    given_ids = strings(EVENT_ID)
+    fields["eventValue"] = (
+        _event_values(frame[resolved[EVENT_VALUE]], resolved[EVENT_VALUE], problems)
+        if EVENT_VALUE in resolved else np.full(n, None, dtype=object)
+    )
+    fields["impression"] = (
+        _impressions(frame[resolved[IMPRESSION]], resolved[IMPRESSION], problems)
+        if IMPRESSION in resolved else np.full(n, None, dtype=object)
+    )
+    sent_us = (
+        _timestamps(frame[resolved[TIMESTAMP]], resolved[TIMESTAMP], time_unit, problems)
+        if TIMESTAMP in resolved else np.zeros(n, dtype=np.int64)
+    )
+    named, blob = _property_columns(frame, resolved, properties)
+    fields["properties"] = _properties(frame, named, blob, problems)
+
+    event_id = _event_ids(given_ids, session, user, sent_us, fields)
+    if EVENT_ID in resolved:
+        dup = pd.Series(given_ids).duplicated(keep="first").to_numpy() & (given_ids != None)  # noqa: E711
+        problems.add(dup, resolved[EVENT_ID], "duplicate_event_id", given_ids,
+                     "unique; Personalize keeps only the first event with an id")
+    events = _Events(n=n, session=session, user=user, sent_us=sent_us, fields=fields,
+                     event_id=event_id)
+    _check_event_sizes(events, problems)
+    return events, problems
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype="S1")
+
+
+def _event_ids(
+    given: np.ndarray,
+    session: np.ndarray,
+    user: np.ndarray,
+    sent_us: np.ndarray,
+    fields: Mapping[str, np.ndarray],
+) -> np.ndarray:
+    """Keep given ids; derive the rest from the event's content (128-bit hash, hex)."""
+    missing = np.fromiter((v is None for v in given), dtype=bool, count=len(given))
+    if not missing.any():
+        return given
+    impression = np.array(
+        [None if v is None else IMPRESSION_SEPARATOR.join(map(str, v)) for v in fields["impression"]],
+        dtype=object,
+    ) if any(v is not None for v in fields["impression"]) else fields["impression"]
+    content = pd.DataFrame({
+        "session": session, "user": user, "sent": sent_us,
+        "type": fields["eventType"], "item": fields["itemId"],
+        "value": fields["eventValue"].astype(object), "properties": fields["properties"],
+        "rec": fields["recommendationId"], "source": fields["metricAttribution"],
+        "impression": impression,
+    })[missing]
+    halves = [
+        pd.util.hash_pandas_object(content, index=False, hash_key=key).to_numpy()
+        for key in ("personalize-sim1", "personalize-sim2")
+    ]
+    digest = np.stack(halves, axis=1).astype(">u8").view(np.uint8).reshape(-1, 16)
+    nibbles = np.stack([digest >> 4, digest & 15], axis=2).reshape(-1, 32)
+    ids = _HEX[nibbles].view("S32").ravel().astype("U32").astype(object)
+    # identical rows get distinct, still deterministic ids
+    repeat = pd.Series(halves[0]).groupby(halves[0]).cumcount().to_numpy()
+    if repeat.any():
+        ids[repeat > 0] = [f"{i}-{r}" for i, r in zip(ids[repeat > 0], repeat[repeat > 0],
+                                                      strict=True)]
+    out = given.copy()
+    out[missing] = ids
+    return out
+
+
+def _check_event_sizes(events: _Events, problems: _Problems) -> None:
+    """The 10 KB per-event rule, checked exactly only where a cheap bound says it might fail."""
+    n = events.n
+    if not n:
+        return
+    chars = np.zeros(n, dtype=np.int64)
+    for name, values in events.fields.items():
+        if name == "impression":
+            chars += np.fromiter((0 if v is None else sum(len(str(x)) + 3 for x in v)
+                                  for v in values), dtype=np.int64, count=n)
+        elif name != "eventValue":
+            chars += np.fromiter((0 if v is None else len(v) for v in values), dtype=np.int64,
+                                 count=n)
+    chars += np.fromiter((len(v) if isinstance(v, str) else 0 for v in events.event_id),
+                         dtype=np.int64, count=n)
+    # UTF-8 and JSON escapes cost at most 6 bytes a character; keys and numbers about 200
+    suspects = np.flatnonzero(chars * 6 + 200 > limits.EVENT_MAX_BYTES)
+    if not len(suspects):
+        return
+    mask = np.zeros(n, dtype=bool)
+    sizes = np.zeros(n, dtype=np.int64)
+    for i in suspects:
+        size = limits.event_size(_event_dict(events, int(i)))
+        sizes[i] = size
+        mask[i] = size > limits.EVENT_MAX_BYTES
+    problems.add(mask, "event", "event_too_large", sizes,
+                 f"<= {limits.EVENT_MAX_BYTES} bytes of JSON")
+
+
+def _event_dict(events: _Events, i: int) -> dict[str, Any]:
+    event: dict[str, Any] = {"eventId": events.event_id[i]}
+    for name in _EVENT_KEYS[1:]:
+        if name == "sentAt":
+            event[name] = events.sent_us[i] / 1e6
+            continue
+        value = events.fields[name][i]
+        if value is not None:
+            event[name] = {"eventAttributionSource": value} if name == "metricAttribution" else value
+    return event
+
+
+# Order of the Event shape's members in botocore's model, as the wire shows them.
+_EVENT_KEYS = (
+    "eventId", "eventType", "eventValue", "itemId", "properties", "sentAt",
+    "recommendationId", "impression", "metricAttribution",
+)
+_OPTIONAL_KEYS = ("eventValue", "itemId", "properties", "recommendationId", "impression",
+                  "metricAttribution")
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functions.
+
+
+def validate_events(
+    frame: pd.DataFrame,
+    *,
+    properties: Sequence[str] | None = None,
+    time_unit: TimeUnit | None = None,
+) -> pd.DataFrame:
+    """Every problem that would stop rows of ``frame`` from being sent, one row each.
+
+    Columns: ``row`` (the frame's index label, None for a column-wide problem),
+    ``field`` (the frame's column), ``reason`` (a stable code such as ``too_long``),
+    ``value`` and ``limit``. An empty result means every row can be sent.
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"SESSION_ID": ["s1"], "EVENT_TYPE": ["View"],
+    ...                       "TIMESTAMP": pd.to_datetime(["2024-01-01"], utc=True)})
+    >>> validate_events(frame).empty
+    True
+    """
+    return _normalise(frame, properties=properties, time_unit=time_unit)[1].frame()
+
+
+@overload
+def to_put_events(
+    frame: pd.DataFrame,
+    tracking_id: str,
+    *,
+    properties: Sequence[str] | None = ...,
+    time_unit: TimeUnit | None = ...,
+    errors: Literal["raise"] = ...,
+) -> list[dict[str, Any]]: ...
+
+
+@overload
+def to_put_events(
+    frame: pd.DataFrame,
+    tracking_id: str,
+    *,
+    properties: Sequence[str] | None = ...,
+    time_unit: TimeUnit | None = ...,
+    errors: Literal["collect"],
+) -> tuple[list[dict[str, Any]], pd.DataFrame]: ...
+
+
+def to_put_events(
+    frame: pd.DataFrame,
+    tracking_id: str,
+    *,
+    properties: Sequence[str] | None = None,
+    time_unit: TimeUnit | None = None,
+    errors: Literal["raise", "collect"] = "raise",
+) -> list[dict[str, Any]] | tuple[list[dict[str, Any]], pd.DataFrame]:
+    """PutEvents requests for the events of ``frame``: ``client.put_events(**request)``.
+
+    Raises :class:`PayloadError` (with ``.problems``) if any row breaks a limit; with
+    ``errors="collect"`` returns ``(requests for the valid rows, problems)`` instead.
+    See the module docstring for the conversion rules.
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"SESSION_ID": ["s1"], "USER_ID": ["u1"], "EVENT_TYPE": ["View"],
+    ...                       "ITEM_ID": ["i1"], "EVENT_ID": ["e1"],
+    ...                       "TIMESTAMP": pd.to_datetime(["2024-01-01"], utc=True)})
+    >>> to_put_events(frame, "tid")[0]["eventList"][0]["itemId"]
+    'i1'
+    """
+    if errors not in ("raise", "collect"):
+        raise ValueError(f"errors must be 'raise' or 'collect', got {errors!r}")
+    for violation in limits.check_request(
+        "PutEvents",
+        {"trackingId": tracking_id, "sessionId": "s",
+         "eventList": [{"eventType": "t", "sentAt": 0}]},
+    ):
+        raise ValueError(f"tracking_id {tracking_id!r}: {violation.message}")
+    events, found = _normalise(frame, properties=properties, time_unit=time_unit)
+    problems = found.frame()
+    if len(problems) and errors == "raise":
+        raise PayloadError(problems)
+    keep = np.ones(events.n, dtype=bool)
+    if found.column_level():
+        keep[:] = False
+    keep[found.bad_positions()[found.bad_positions() >= 0]] = False
+    requests = _build_requests(events, np.flatnonzero(keep), tracking_id)
+    return (requests, problems) if errors == "collect" else requests
+
+
+def _build_requests(events: _Events, rows: np.ndarray, tracking_id: str) -> list[dict[str, Any]]:
+    if not len(rows):
+        return []
+    session = events.session[rows]
+    user = events.user[rows]
+    sent = events.sent_us[rows]
+    s_code = pd.factorize(session)[0]
+    u_code = pd.factorize(user, use_na_sentinel=True)[0]  # None -> -1
+    order = np.lexsort((np.arange(len(rows)), sent, s_code))
+    s_sorted, u_sorted = s_code[order], u_code[order]
+    boundary = np.ones(len(order), dtype=bool)
+    boundary[1:] = (s_sorted[1:] != s_sorted[:-1]) | (u_sorted[1:] != u_sorted[:-1])
+    run_start = np.maximum.accumulate(np.where(boundary, np.arange(len(order)), 0))
+    max_events = limits.put_events().field("eventList").max or 10
+    new_request = boundary | ((np.arange(len(order)) - run_start) % max_events == 0)
+    starts = np.flatnonzero(new_request)
+    ends = np.append(starts[1:], len(order))
+    request_order = np.lexsort((starts, sent[order][starts]))
+
+    _warn_if_truncated(session[order], sent[order], boundary)
+    event_dicts = _event_dicts(events, rows[order])
+    sessions_sorted = session[order].tolist()
+    users_sorted = user[order].tolist()
+    requests: list[dict[str, Any]] = []
+    for r in request_order.tolist():
+        a, b = int(starts[r]), int(ends[r])
+        request: dict[str, Any] = {"trackingId": tracking_id}
+        if users_sorted[a] is not None:
+            request["userId"] = users_sorted[a]
+        request["sessionId"] = sessions_sorted[a]
+        request["eventList"] = event_dicts[a:b]
+        requests.append(request)
+    return requests
+
+
+def _event_dicts(events: _Events, rows: np.ndarray) -> list[dict[str, Any]]:
+    """One dict per event in ``rows`` order, built per presence pattern (no per-key ifs)."""
+    n = len(rows)
+    sent = pd.to_datetime(events.sent_us[rows], unit="us", utc=True).to_pydatetime()
+    columns: dict[str, np.ndarray] = {"eventId": events.event_id[rows], "sentAt": sent}
+    signature = np.zeros(n, dtype=np.int64)
+    for bit, name in enumerate(_OPTIONAL_KEYS):
+        values = events.fields[name][rows]
+        if name == "metricAttribution":
+            values = np.array([None if v is None else {"eventAttributionSource": v}
+                               for v in values], dtype=object)
+        columns[name] = values
+        present = np.fromiter((v is not None for v in values), dtype=bool, count=n)
+        signature |= present.astype(np.int64) << bit
+    columns["eventType"] = events.fields["eventType"][rows]
+    out: list[Any] = [None] * n
+    for sig in np.unique(signature).tolist():
+        keys = [k for k in _EVENT_KEYS
+                if k not in _OPTIONAL_KEYS or sig >> _OPTIONAL_KEYS.index(k) & 1]
+        where = np.flatnonzero(signature == sig)
+        values = [columns[k][where].tolist() for k in keys]
+        for i, row in zip(where.tolist(), zip(*values, strict=True), strict=True):
+            out[i] = dict(zip(keys, row, strict=True))
+    return out
+
+
+def _warn_if_truncated(session: np.ndarray, sent_us: np.ndarray, boundary: np.ndarray) -> None:
+    """Warn when the installed botocore would send events of a session as one second."""
+    if len(sent_us) < 2 or not limits.sent_at_truncated_by_botocore():
+        return
+    seconds = sent_us // 1_000_000
+    same_session = session[1:] == session[:-1]
+    clash = same_session & (seconds[1:] == seconds[:-1]) & (sent_us[1:] != sent_us[:-1])
+    if not clash.any():
+        return
+    affected = list(dict.fromkeys(session[1:][clash].tolist()))
+    shown = ", ".join(map(repr, affected[:5])) + (" …" if len(affected) > 5 else "")
+    import botocore
+
+    warnings.warn(
+        f"botocore {botocore.__version__} sends sentAt in whole seconds, so events less than a "
+        f"second apart share a timestamp (and identical ones may be merged by Personalize) in "
+        f"{len(affected)} session(s): {shown}. Upgrade to botocore >= 1.44, space events at "
+        f"least 1 s apart, or send with the fast transport, which keeps microseconds.",
+        SentAtTruncationWarning,
+        stacklevel=4,
+    )
+
+
+def from_put_events(requests: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """The events frame of ``requests``: the inverse of :func:`to_put_events`.
+
+    Rows come in request order; property keys become UPPER_SNAKE_CASE columns.
+    """
+    rows: dict[str, list[Any]] = {c: [] for c in schema.EVENT_COLUMNS}
+    props: list[dict[str, Any]] = []
+    for request in requests:
+        user, session = request.get("userId"), request["sessionId"]
+        for event in request["eventList"]:
+            rows[USER_ID].append(user)
+            rows[SESSION_ID].append(session)
+            rows[ITEM_ID].append(event.get("itemId"))
+            rows[EVENT_TYPE].append(event["eventType"])
+            value = event.get("eventValue")
+            rows[EVENT_VALUE].append(np.nan if value is None else float(value))
+            rows[TIMESTAMP].append(event["sentAt"])
+            rows[EVENT_ID].append(event.get("eventId"))
+            impression = event.get("impression")
+            rows[IMPRESSION].append(None if impression is None else list(impression))
+            rows[RECOMMENDATION_ID].append(event.get("recommendationId"))
+            source = (event.get("metricAttribution") or {}).get("eventAttributionSource")
+            rows[ATTRIBUTION_SOURCE].append(source)
+            props.append(json.loads(event["properties"]) if event.get("properties") else {})
+    frame = pd.DataFrame({c: v for c, v in rows.items() if c not in (TIMESTAMP, IMPRESSION)})
+    frame.insert(5, TIMESTAMP, _to_utc(rows[TIMESTAMP]))
+    frame.insert(7, IMPRESSION, pd.Series(rows[IMPRESSION], dtype=object))
+    keys = list(dict.fromkeys(k for p in props for k in p))
+    for key in keys:
+        frame[schema.snake_upper(key)] = [p.get(key) for p in props]
+    return frame
+
+
+def _to_utc(values: list[Any]) -> pd.Series:
+    """sentAt values (datetimes or epoch seconds) as a tz-aware UTC series in microseconds."""
+    if values and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        us = np.round(np.asarray(values, dtype=np.float64) * 1e6).astype(np.int64)
+        return pd.Series(pd.to_datetime(us, unit="us", utc=True))
+    return pd.Series(pd.to_datetime(values, utc=True), dtype="datetime64[us, UTC]")
+
