@@ -28,6 +28,8 @@ _EXPORTS = {
     "validate_events": "payloads",
     "to_bulk_csv": "export",
     "interactions_schema": "export",
+    # ④ local tracker emulator
+    "LocalTracker": "tracker",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     )
     from .export import interactions_schema, to_bulk_csv
     from .payloads import from_put_events, to_put_events, validate_events
+    from .tracker import LocalTracker
 
 
 def __getattr__(name: str) -> Any:

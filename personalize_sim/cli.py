@@ -17,6 +17,7 @@ __all__ = ["main"]
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("personalize_sim.demo", "simulate a small shop and stream it to the local tracker"),
+    "serve": ("personalize_sim.tracker.cli", "run the local tracker emulator (PutEvents on HTTP)"),
 }
 
 
