@@ -1,0 +1,207 @@
+"""The emulator's SQLite store: accepted events, items and users, written by group commit.
+
+The ``events`` table is the contract of DESIGN.md ("Emulator store"): one row
+per accepted event; the first copy of a (tracking_id, event_id) is stored,
+later copies are only counted. The database runs in WAL mode with
+``synchronous=NORMAL``: a committed transaction survives the emulator being
+killed (SIGKILL), which is what "a 200 means stored" needs; it is not fsynced
+for power loss.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["EVENT_COLUMNS", "GroupCommit", "Store", "read_events"]
+
+#: columns of the ``events`` table, in order
+EVENT_COLUMNS = (
+    "tracking_id",
+    "user_id",
+    "session_id",
+    "event_id",
+    "event_type",
+    "event_value",
+    "item_id",
+    "properties",
+    "sent_at",
+    "recommendation_id",
+    "impression",
+    "event_attribution_source",
+    "received_at",
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    tracking_id TEXT NOT NULL,
+    user_id TEXT,
+    session_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    event_value REAL,
+    item_id TEXT,
+    properties TEXT,
+    sent_at REAL NOT NULL,
+    recommendation_id TEXT,
+    impression TEXT,
+    event_attribution_source TEXT,
+    received_at REAL NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_tracking_event ON events (tracking_id, event_id);
+CREATE TABLE IF NOT EXISTS items (
+    dataset_arn TEXT NOT NULL, item_id TEXT NOT NULL, properties TEXT, received_at REAL NOT NULL,
+    PRIMARY KEY (dataset_arn, item_id)
+);
+CREATE TABLE IF NOT EXISTS users (
+    dataset_arn TEXT NOT NULL, user_id TEXT NOT NULL, properties TEXT, received_at REAL NOT NULL,
+    PRIMARY KEY (dataset_arn, user_id)
+);
+"""
+
+_INSERT = {
+    # the unique index keeps the first copy of an event; OR IGNORE turns later ones into no-ops
+    "events": f"INSERT OR IGNORE INTO events VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",
+    # PutItems/PutUsers are upserts in Personalize: the latest record wins
+    "items": "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?)",
+    "users": "INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?)",
+}
+
+
+class Store:
+    """One SQLite database file; :meth:`write` commits many requests' rows in one transaction."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def write(self, batch: Sequence[tuple[str, Sequence[tuple[Any, ...]]]]) -> list[int]:
+        """Insert each (table, rows) of ``batch`` in one transaction; rows newly stored, each."""
+        stored = []
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            for table, rows in batch:
+                if rows:
+                    stored.append(db.executemany(_INSERT[table], rows).rowcount)
+                else:
+                    stored.append(0)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return stored
+
+    def close(self) -> None:
+        # a checkpoint folds the WAL back into the main file, so a copied .db is complete
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._db.close()
+
+
+class GroupCommit:
+    """Batch the rows of every request ready in one event-loop turn into one commit.
+
+    ``await commit(table, rows)`` returns once the rows are durable (see the module
+    docstring), so the server answers 200 only after its events are stored.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._pending: list[tuple[str, Sequence[tuple[Any, ...]], asyncio.Future[int]]] = []
+        self.commits = 0
+
+    async def commit(self, table: str, rows: Sequence[tuple[Any, ...]]) -> int:
+        future = asyncio.get_running_loop().create_future()
+        if not self._pending:
+            # call_soon runs after the tasks already ready in this turn, which join the batch
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._pending.append((table, rows, future))
+        return await future
+
+    def flush(self) -> None:
+        """Commit everything pending now (also called at shutdown)."""
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        try:
+            stored = self.store.write([(table, rows) for table, rows, _ in batch])
+        except Exception as exc:
+            for *_, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        self.commits += 1
+        for (*_, future), count in zip(batch, stored, strict=True):
+            if not future.done():
+                future.set_result(count)
+
+
+def read_events(path: str | Path, tracking_id: str | None = None) -> pd.DataFrame:
+    """The accepted events of a store as an events frame (DESIGN.md), in arrival order.
+
+    Columns: ``USER_ID, SESSION_ID, ITEM_ID, EVENT_TYPE, EVENT_VALUE, TIMESTAMP``
+    (tz-aware UTC, microseconds), ``EVENT_ID, IMPRESSION`` (list or None),
+    ``RECOMMENDATION_ID, EVENT_ATTRIBUTION_SOURCE``, then one column per property
+    key (``discount`` → ``DISCOUNT``), then ``TRACKING_ID`` and ``RECEIVED_AT``.
+    """
+    import numpy as np
+    import orjson
+    import pandas as pd
+
+    from personalize_sim import schema
+
+    uri = f"file:{Path(path)}?mode=ro"
+    with sqlite3.connect(uri, uri=True) as db:
+        where, args = ("WHERE tracking_id = ?", (tracking_id,)) if tracking_id else ("", ())
+        rows = db.execute(
+            f"SELECT {', '.join(EVENT_COLUMNS)} FROM events {where} ORDER BY rowid", args
+        ).fetchall()
+    raw = dict(zip(EVENT_COLUMNS, map(list, zip(*rows, strict=True)), strict=True)) if rows else {
+        c: [] for c in EVENT_COLUMNS
+    }
+
+    def stamps(seconds: list[float]) -> pd.DatetimeIndex:
+        micros = np.round(np.asarray(seconds, dtype="float64") * 1e6).astype("int64")
+        return pd.to_datetime(micros, unit="us", utc=True)
+
+    frame = pd.DataFrame(
+        {
+            schema.USER_ID: pd.array(raw["user_id"], dtype="string"),
+            schema.SESSION_ID: pd.array(raw["session_id"], dtype="string"),
+            schema.ITEM_ID: pd.array(raw["item_id"], dtype="string"),
+            schema.EVENT_TYPE: pd.array(raw["event_type"], dtype="string"),
+            schema.EVENT_VALUE: pd.array(
+                [np.nan if v is None else v for v in raw["event_value"]], dtype="float64"
+            ),
+            schema.TIMESTAMP: stamps(raw["sent_at"]),
+            schema.EVENT_ID: pd.array(raw["event_id"], dtype="string"),
+            schema.IMPRESSION: pd.Series(
+                [None if v is None else orjson.loads(v) for v in raw["impression"]], dtype=object
+            ),
+            schema.RECOMMENDATION_ID: pd.array(raw["recommendation_id"], dtype="string"),
+            schema.ATTRIBUTION_SOURCE: pd.array(raw["event_attribution_source"], dtype="string"),
+        }
+    )
+    decoded = [None if p is None else orjson.loads(p) for p in raw["properties"]]
+    keys: dict[str, None] = {}
+    for props in decoded:
+        if props:
+            keys.update(dict.fromkeys(props))
+    for key in keys:
+        values = [None if p is None else p.get(key) for p in decoded]
+        name = schema.snake_upper(key)
+        if name in frame.columns:  # e.g. a property "itemId": keep ITEM_ID, name it apart
+            name = f"properties.{key}"
+        frame[name] = pd.Series(values, dtype=object).infer_objects()
+    frame["TRACKING_ID"] = pd.array(raw["tracking_id"], dtype="string")
+    frame["RECEIVED_AT"] = stamps(raw["received_at"])
+    return frame
