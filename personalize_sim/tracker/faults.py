@@ -97,7 +97,7 @@ class Latency:
         for name in ("a", "b"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"latency {name} must be a finite number of ms >= 0, got {value!r}")
+                raise ValueError(f"latency {name} must be a finite number >= 0 ms, got {value!r}")
         if self.kind == "uniform" and self.b < self.a:
             raise ValueError(f"uniform latency needs low <= high, got {self.a}..{self.b}")
         if self.kind == "exponential" and self.a <= 0:

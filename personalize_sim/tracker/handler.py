@@ -5,7 +5,7 @@
 to store and a 200. The server only reads sockets, sleeps the added latency,
 commits the rows and writes the reply. Checks run in this order:
 
-1. route (``POST /events``, ``/items``, ``/users``; anything else is 404 ``UnknownOperationException``);
+1. route (``POST /events``, ``/items``, ``/users``; else 404 ``UnknownOperationException``);
 2. SigV4 signature, when ``verify_signature`` is on (403/400, see :mod:`.sigv4`);
 3. body size and JSON (400 ``InvalidInputException``);
 4. the request quota of the tracking id, a token bucket (``ThrottlingException``, 400 or 429);
@@ -53,6 +53,7 @@ DEFAULT_TRACKING_ID = "local-tracker"
 #: is JSON-escaped as \\uXXXX, and PutItems properties (≤ 32000 chars × 10) fit too.
 MAX_BODY_BYTES = 2 * 1024 * 1024
 OPERATIONS = ("PutEvents", "PutItems", "PutUsers")
+_LATENCY_KEYS = ("mean_ms", "p50_ms", "p99_ms", "max_ms")
 _ERROR_NAMESPACE = ":http://internal.amazon.com/coral/com.amazon.personalize/"
 _FIVE_XX = {
     500: ("InternalFailure", "We encountered an internal error. Please try again."),
@@ -94,8 +95,10 @@ class TrackerConfig:
                 )
             object.__setattr__(self, "tracking_ids", ids)
         tps = self.max_tps
-        if tps is not None and not (isinstance(tps, int | float) and math.isfinite(tps) and tps >= 0):
-            raise ValueError(f"max_tps must be a number of requests/s >= 0 (0 = no quota), got {tps!r}")
+        if tps is not None and not (
+            isinstance(tps, int | float) and math.isfinite(tps) and tps >= 0
+        ):
+            raise ValueError(f"max_tps must be requests/s >= 0 (0 = no quota), got {tps!r}")
         object.__setattr__(self, "max_tps", None if not tps else float(tps))
         if self.throttle_status not in (400, 429):
             raise ValueError(f"throttle_status must be 400 or 429, got {self.throttle_status!r}")
@@ -105,7 +108,9 @@ class TrackerConfig:
             raise ValueError(f"error_rate must be a probability in [0, 1], got {self.error_rate!r}")
         bad_statuses = [s for s in self.error_statuses if s not in _FIVE_XX]
         if bad_statuses or not self.error_statuses:
-            raise ValueError(f"error_statuses must be among {sorted(_FIVE_XX)}, got {self.error_statuses!r}")
+            raise ValueError(
+                f"error_statuses must be among {sorted(_FIVE_XX)}, got {self.error_statuses!r}"
+            )
         if self.seed is not None and not isinstance(self.seed, int):
             raise ValueError(f"seed must be an int or None, got {self.seed!r}")
 
@@ -251,7 +256,8 @@ class Emulator:
     def __init__(self, config: TrackerConfig | None = None, *, clock: Clock | None = None):
         self.config = config or TrackerConfig()
         self.clock = clock or SystemClock()
-        self._known = None if self.config.tracking_ids is None else frozenset(self.config.tracking_ids)
+        ids = self.config.tracking_ids
+        self._known = None if ids is None else frozenset(ids)
         self._buckets: dict[str, TokenBucket] = {}
         self._faults = FaultPlan(
             error_rate=self.config.error_rate,
@@ -308,7 +314,8 @@ class Emulator:
                 outcome,
                 400,
                 "InvalidInputException",
-                f"Request body of {size} bytes is larger than the maximum of {MAX_BODY_BYTES} bytes",
+                f"Request body of {size} bytes is larger than the maximum "
+                f"of {MAX_BODY_BYTES} bytes",
             )
         import orjson
 
@@ -438,7 +445,7 @@ class Emulator:
         result: dict[str, Any] = dict(self.counters)
         hist = self._latency_us
         if hist is None or hist.get_total_count() == 0:
-            result["latency"] = {"count": 0, "mean_ms": None, "p50_ms": None, "p99_ms": None, "max_ms": None}
+            result["latency"] = {"count": 0} | dict.fromkeys(_LATENCY_KEYS)
         else:
             result["latency"] = {
                 "count": hist.get_total_count(),

@@ -130,7 +130,9 @@ class LocalTracker:
     def _start_thread(self) -> None:
         from .server import TrackerServer
 
-        self._server = TrackerServer(self.config, db_path=self.db_path, host=self.host, port=self.port)
+        self._server = TrackerServer(
+            self.config, db_path=self.db_path, host=self.host, port=self.port
+        )
         ready = threading.Event()
         self._thread = threading.Thread(
             target=self._server.run,
@@ -220,7 +222,7 @@ class LocalTracker:
     # -- using it ----------------------------------------------------------------------------
 
     def client(self, **config: Any) -> Any:
-        """A boto3 ``personalize-events`` client for this emulator; ``config`` goes to ``Config``."""
+        """A boto3 ``personalize-events`` client for this emulator; ``config`` goes to Config."""
         if not self.endpoint_url:
             raise RuntimeError("start the LocalTracker (use it in a with block) before client()")
         import boto3

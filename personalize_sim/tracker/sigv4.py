@@ -106,9 +106,7 @@ def verify(
     # Rebuild the request with exactly the headers the client signed, then let botocore
     # compute the signature it would have produced with the configured secret.
     url = f"http://{headers['host']}{path}" + (f"?{query}" if query else "")
-    request = AWSRequest(
-        method=method, url=url, data=body, headers={h: headers[h] for h in signed}
-    )
+    request = AWSRequest(method=method, url=url, data=body, headers={h: headers[h] for h in signed})
     request.context["timestamp"] = amz_date
     signer = SigV4Auth(Credentials(match["key"], secret), SIGNING_NAME, match["region"])
     canonical = signer.canonical_request(request)

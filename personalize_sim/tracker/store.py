@@ -165,9 +165,11 @@ def read_events(path: str | Path, tracking_id: str | None = None) -> pd.DataFram
         rows = db.execute(
             f"SELECT {', '.join(EVENT_COLUMNS)} FROM events {where} ORDER BY rowid", args
         ).fetchall()
-    raw = dict(zip(EVENT_COLUMNS, map(list, zip(*rows, strict=True)), strict=True)) if rows else {
-        c: [] for c in EVENT_COLUMNS
-    }
+    raw = (
+        dict(zip(EVENT_COLUMNS, map(list, zip(*rows, strict=True)), strict=True))
+        if rows
+        else {c: [] for c in EVENT_COLUMNS}
+    )
 
     def stamps(seconds: list[float]) -> pd.DatetimeIndex:
         micros = np.round(np.asarray(seconds, dtype="float64") * 1e6).astype("int64")
