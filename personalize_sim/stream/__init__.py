@@ -1,0 +1,77 @@
+"""③ Rate-controlled streaming: schedules, pacing, retries, targets, delivery log, handle.
+
+``schedules`` (when each request is due) · ``pacer`` (open-model arithmetic) · ``retry``
+(backoff policy) · ``targets`` (boto3, fast signed HTTP, JSONL, memory; the only socket
+users here) · ``sender`` (the asyncio driver) · ``log`` (attempt records and summary) ·
+``checkpoint`` · ``handle`` (:class:`StreamHandle`) · ``workers`` (``processes=N``) ·
+``api`` (:func:`stream`) · ``cli`` (``personalize-sim stream``).
+
+Names load on first use, so importing this package (as the CLI parser does) stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "stream": "api",
+    "StreamHandle": "handle",
+    "Schedule": "schedules",
+    "constant": "schedules",
+    "ramp": "schedules",
+    "steps": "schedules",
+    "poisson": "schedules",
+    "replay": "schedules",
+    "rate_function": "schedules",
+    "RetryPolicy": "retry",
+    "Target": "targets",
+    "Response": "targets",
+    "Boto3Target": "targets",
+    "FastTarget": "targets",
+    "JsonlTarget": "targets",
+    "MemoryTarget": "targets",
+    "Attempt": "log",
+    "DeliveryLog": "log",
+    "Checkpoint": "checkpoint",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:  # for type checkers and IDEs; the names load lazily below
+    from .api import stream  # noqa: F401
+    from .checkpoint import Checkpoint  # noqa: F401
+    from .handle import StreamHandle  # noqa: F401
+    from .log import Attempt, DeliveryLog  # noqa: F401
+    from .retry import RetryPolicy  # noqa: F401
+    from .schedules import Schedule, constant, poisson, ramp, rate_function, replay, steps  # noqa: F401
+    from .targets import Boto3Target, FastTarget, JsonlTarget, MemoryTarget, Response, Target  # noqa: F401
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'personalize_sim.stream' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
+
+
+class _CallablePackage(types.ModuleType):
+    """``personalize_sim.stream(...)`` works even after this package shadows the function.
+
+    Importing a submodule sets the attribute ``personalize_sim.stream`` to this package, so
+    the package itself forwards calls to :func:`personalize_sim.stream.api.stream`.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.stream(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePackage

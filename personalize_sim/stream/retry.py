@@ -1,0 +1,127 @@
+"""What to do after an attempt: pure retry policy (classification, backoff, limits).
+
+Throttling, 5xx and connection errors are retried with exponential backoff and
+*full jitter* (sleep a uniform time in ``[0, min(cap, base·2^(attempt-1))]``, as the AWS
+Architecture Blog recommends), bounded by ``max_attempts`` and by ``deadline`` seconds
+after the request's intended send time. Everything else the service refuses
+(``InvalidInputException`` above all) goes straight to the dead letters, never retried:
+sending the same bad request again cannot succeed.
+
+>>> policy = RetryPolicy(base=0.1, cap=1.0)
+>>> policy.classify(400, "ThrottlingException")
+'throttled'
+>>> policy.decide(attempt=1, status=400, error_code="InvalidInputException", elapsed=0.0, rng=0)
+Decision(action='dead_letter', delay=0.0, reason='InvalidInputException is not retryable')
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+__all__ = [
+    "CONNECTION_ERROR",
+    "THROTTLING_CODES",
+    "Decision",
+    "RetryPolicy",
+]
+
+#: error codes that mean "slow down" (botocore's own list, plus HTTP 429)
+THROTTLING_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "SlowDown",
+        "RequestThrottled",
+        "ProvisionedThroughputExceededException",
+    }
+)
+#: error code the targets report when no HTTP response came back (refused, reset, timeout)
+CONNECTION_ERROR = "ConnectionError"
+
+Outcome = Literal["ok", "throttled", "server_error", "connection_error", "client_error"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """``action`` is 'delivered', 'retry' (after ``delay`` seconds) or 'dead_letter'."""
+
+    action: Literal["delivered", "retry", "dead_letter"]
+    delay: float = 0.0
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter, bounded by attempts and a deadline.
+
+    ``max_attempts`` counts the first attempt (1 disables retries); ``deadline`` is in
+    seconds from the request's intended send time (``math.inf`` for none): a retry that
+    would start after it is not made, and the request is dead-lettered.
+    """
+
+    max_attempts: int = 8
+    base: float = 0.05
+    cap: float = 5.0
+    deadline: float = 120.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int):
+            raise TypeError(f"max_attempts must be an int, got {self.max_attempts!r}")
+        if self.max_attempts < 1:
+            raise ValueError(f"max_attempts must be >= 1, got {self.max_attempts!r}")
+        for name in ("base", "cap", "deadline"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or math.isnan(value) or value <= 0:
+                raise ValueError(f"{name} must be a number > 0, got {value!r}")
+
+    @staticmethod
+    def classify(status: int | None, error_code: str | None) -> Outcome:
+        """Sort a result: ok, throttled, server_error, connection_error or client_error."""
+        if error_code == CONNECTION_ERROR:
+            return "connection_error"
+        if error_code in THROTTLING_CODES or status == 429:
+            return "throttled"
+        if status is not None and status >= 500:
+            return "server_error"
+        if error_code or (status is not None and status >= 300):
+            return "client_error"
+        return "ok"
+
+    def backoff(self, attempt: int, rng: Any) -> float:
+        """Full-jitter delay before attempt ``attempt + 1``: U[0, min(cap, base·2^(attempt-1))]."""
+        ceiling = min(self.cap, self.base * 2.0 ** (attempt - 1))
+        return float(np.random.default_rng(rng).uniform(0.0, ceiling))
+
+    def decide(
+        self,
+        *,
+        attempt: int,
+        status: int | None,
+        error_code: str | None,
+        elapsed: float,
+        rng: Any,
+    ) -> Decision:
+        """What follows attempt ``attempt`` (1-based), ``elapsed`` s after the intended time."""
+        outcome = self.classify(status, error_code)
+        if outcome == "ok":
+            return Decision("delivered")
+        if outcome == "client_error":
+            return Decision("dead_letter", reason=f"{error_code or status} is not retryable")
+        if attempt >= self.max_attempts:
+            reason = f"{error_code or status} after {attempt} attempts"
+            return Decision("dead_letter", reason=reason)
+        delay = self.backoff(attempt, rng)
+        if elapsed + delay > self.deadline:
+            return Decision(
+                "dead_letter",
+                reason=f"{error_code or status}; the retry deadline of {self.deadline:g} s passed",
+            )
+        return Decision("retry", delay=delay, reason=outcome)
