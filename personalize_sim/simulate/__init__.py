@@ -1,0 +1,35 @@
+"""Behavioural simulation: a config and a seed in, an events DataFrame out.
+
+Kept light on purpose: numpy and pandas are imported by the modules that use them,
+so ``import personalize_sim.simulate`` (the CLI parser does) stays cheap.
+
+>>> from personalize_sim import simulate
+>>> frame = simulate(users=200, days=1, rng=7)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["SimulationConfig", "iter_simulate", "simulate", "write_parquet"]
+
+_EXPORTS = {
+    "SimulationConfig": "config",
+    "simulate": "engine",
+    "iter_simulate": "engine",
+    "write_parquet": "engine",
+}
+
+if TYPE_CHECKING:
+    from .config import SimulationConfig
+    from .engine import iter_simulate, simulate, write_parquet
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

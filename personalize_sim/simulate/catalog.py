@@ -1,0 +1,130 @@
+"""The catalog: items with categories, prices, Zipf popularity, arrivals and drift.
+
+Everything is a numpy array indexed by item number; :class:`Catalog.day` gives the
+popularity and per-persona choice distributions of one simulated day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import CatalogConfig, PopulationConfig
+
+__all__ = ["Catalog", "CatalogDay", "build_catalog"]
+
+
+@dataclass(frozen=True, eq=False)
+class Catalog:
+    """Static item attributes (ground truth the recommenders may peek at)."""
+
+    category: np.ndarray  # int16 category index per item
+    price: np.ndarray  # float64, rounded to cents
+    duration: np.ndarray  # float64 seconds (0 when the catalog has no durations)
+    log_popularity: np.ndarray  # float64 base log weight: -s · log(rank)
+    release_day: np.ndarray  # int32 day of the window the item goes on sale (0 = from the start)
+    #: relevance[p, c] ∈ [0, 1]: persona p's affinity for category c over its best category
+    relevance: np.ndarray
+    #: affinity[p, c]: persona p's raw weight for category c
+    affinity: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return len(self.category)
+
+
+def build_catalog(
+    config: CatalogConfig, population: PopulationConfig, days: int, rng: np.random.Generator
+) -> Catalog:
+    """Draw the items: categories by weight, log-normal prices, Zipf ranks, release days.
+
+    New items go on sale at the start of a uniform day in 1 .. days-1 of the window.
+    """
+    n = config.items
+    weights = np.array([c.weight for c in config.categories])
+    category = rng.choice(len(weights), size=n, p=weights / weights.sum()).astype(np.int16)
+    medians = np.array([c.price_median for c in config.categories])[category]
+    sigmas = np.array([c.price_sigma for c in config.categories])[category]
+    price = np.round(medians * np.exp(sigmas * rng.standard_normal(n)), 2)
+    d_medians = np.array([c.duration_median for c in config.categories])[category]
+    d_sigmas = np.array([c.duration_sigma for c in config.categories])[category]
+    duration = np.round(d_medians * np.exp(d_sigmas * rng.standard_normal(n)))
+    # ranks are a random permutation, so popularity is independent of category and id
+    rank = rng.permutation(n) + 1
+    log_popularity = -config.zipf_exponent * np.log(rank)
+    release_day = np.zeros(n, dtype=np.int32)
+    n_new = n - config.initial_items
+    if n_new:
+        newcomers = rng.choice(n, size=n_new, replace=False)
+        release_day[newcomers] = rng.integers(1, max(days, 2), size=n_new)
+    names = [c.name for c in config.categories]
+    affinity = np.full((len(population.personas), len(names)), population.base_affinity)
+    for p, persona in enumerate(population.personas):
+        for category_name, value in persona.affinities.items():
+            affinity[p, names.index(category_name)] = value
+    best = affinity.max(axis=1, keepdims=True)
+    relevance = np.divide(affinity, best, out=np.zeros_like(affinity), where=best > 0)
+    return Catalog(
+        category=category,
+        price=price,
+        duration=duration,
+        log_popularity=log_popularity,
+        release_day=release_day,
+        relevance=relevance,
+        affinity=affinity,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class CatalogDay:
+    """Popularity and choice distributions on one day of the window."""
+
+    day: int
+    weight: np.ndarray  # popularity weight per item, 0 before release
+    available: np.ndarray  # item numbers on sale
+    #: cdf of organic choice per persona, stacked: persona p occupies [p, p+1]
+    stacked_cdf: np.ndarray
+    #: organic choice probability pdf[p, item]
+    pdf: np.ndarray
+    popularity_cdf: np.ndarray  # cdf of choice by popularity alone
+    popular_order: np.ndarray  # available items, most popular first (top slate_size+)
+
+    def organic(self, personas: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Item chosen by users of ``personas`` for uniforms ``u`` (one draw each)."""
+        n = self.pdf.shape[1]
+        idx = np.searchsorted(self.stacked_cdf, personas + u, side="right")
+        return np.minimum(idx - personas.astype(np.int64) * n, n - 1)
+
+    def by_popularity(self, u: np.ndarray) -> np.ndarray:
+        idx = np.searchsorted(self.popularity_cdf, u, side="right")
+        return np.minimum(idx, len(self.popularity_cdf) - 1)
+
+
+def catalog_day(catalog: Catalog, day: int, log_drift: np.ndarray | None, top: int) -> CatalogDay:
+    """The catalog as it stands on ``day``: released items, drifted popularity."""
+    log_w = catalog.log_popularity if log_drift is None else catalog.log_popularity + log_drift
+    on_sale = catalog.release_day <= day
+    weight = np.where(on_sale, np.exp(log_w - log_w[on_sale].max()), 0.0)
+    pref = weight[None, :] * catalog.affinity[:, catalog.category]
+    totals = pref.sum(axis=1, keepdims=True)
+    pdf = pref / totals
+    cdf = np.cumsum(pdf, axis=1)
+    cdf[:, -1] = 1.0  # no rounding gap at the end of a persona's segment
+    stacked = (cdf + np.arange(len(cdf))[:, None]).ravel()
+    pop_cdf = np.cumsum(weight / weight.sum())
+    pop_cdf[-1] = 1.0
+    available = np.flatnonzero(on_sale)
+    k = min(top, len(available))
+    head = available[np.argpartition(-weight[available], k - 1)[:k]]
+    # ties broken by item number so the order never depends on the partition algorithm
+    popular_order = head[np.lexsort((head, -weight[head]))]
+    return CatalogDay(
+        day=day,
+        weight=weight,
+        available=available,
+        stacked_cdf=stacked,
+        pdf=pdf,
+        popularity_cdf=pop_cdf,
+        popular_order=popular_order,
+    )

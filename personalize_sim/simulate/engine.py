@@ -1,0 +1,571 @@
+"""The engine: blocks of time in, sorted events out.
+
+**How randomness is laid out.** One root entropy (from ``rng`` or ``config.seed``)
+feeds independent streams through ``SeedSequence(entropy, spawn_key=(stream, index))``:
+the population, the catalog, one stream per day for popularity drift, and one per
+*block* of time for everything that happens in it (arrivals, funnels, slates, clicks,
+values). Blocks are a fixed division of the window chosen from the config alone, and
+output chunks are cut from the sorted event stream afterwards, so the chunk size can
+never change a draw: ``iter_simulate`` with any ``chunk_events`` concatenates to exactly
+``simulate``'s frame.
+
+**Ordering.** Sessions are numbered by start time, their events laid out session by
+session, and a stable sort by timestamp gives (TIMESTAMP, SESSION_ID) order. A session
+may run past its block's end; those events wait in a carry buffer until the next block
+has been generated, since no later block can produce an earlier event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .arrivals import DAY_US, session_starts
+from .catalog import CatalogDay, build_catalog, catalog_day
+from .config import SimulationConfig
+from .exposure import click_probabilities, draw_clicks, make_slates
+from .funnel import Chain
+from .population import build_population
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["iter_simulate", "simulate", "write_parquet"]
+
+_POPULATION, _CATALOG, _DRIFT, _BLOCK = 0, 1, 2, 3
+#: blocks are the largest of these (hours) that keep a block under _BLOCK_EVENTS events
+_BLOCK_HOURS = (24, 12, 8, 6, 4, 3, 2, 1)
+_BLOCK_EVENTS = 1_000_000
+DEFAULT_CHUNK_EVENTS = 1_000_000
+
+#: ground-truth columns (lower case: never sent)
+GROUND_TRUTH = (
+    "persona",
+    "arm",
+    "position",
+    "organic",
+    "would_have_without_rec",
+    "true_user_id",
+    "new_user",
+)
+
+
+def simulate(
+    config: SimulationConfig | str | None = None,
+    *,
+    rng: np.random.Generator | int | None = None,
+    now: dt.datetime | None = None,
+    **overrides: Any,
+) -> pd.DataFrame:
+    """Simulate a site's traffic as an events frame (DESIGN.md) plus ground truth.
+
+    ``config`` is a :class:`SimulationConfig`, a preset name, or None for the defaults;
+    ``overrides`` go through :meth:`SimulationConfig.replace` (``users=``, ``days=`` …).
+    ``rng`` (a seed or Generator) wins over ``config.seed``. With no ``time.start`` the
+    window ends at ``now`` (default: the current time).
+
+    >>> frame = simulate("retail", users=300, days=1, rng=1)  # doctest: +SKIP
+    """
+    run = _Run(_resolve(config, overrides), rng, now)
+    batches = list(run.batches())
+    return run.frame(_Batch.concat(batches, run.n_props, run.k), 0)
+
+
+def iter_simulate(
+    config: SimulationConfig | str | None = None,
+    *,
+    rng: np.random.Generator | int | None = None,
+    chunk_events: int = DEFAULT_CHUNK_EVENTS,
+    now: dt.datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    **overrides: Any,
+) -> Iterator[pd.DataFrame]:
+    """Yield the frame :func:`simulate` would return, in chunks of ``chunk_events`` rows.
+
+    Memory stays bounded by one block of time plus one chunk; the concatenated chunks
+    equal ``simulate``'s frame whatever the chunk size (indices continue across chunks).
+    ``progress(blocks_done, blocks_total)`` is called after each block.
+    """
+    if not isinstance(chunk_events, int) or isinstance(chunk_events, bool) or chunk_events < 1:
+        raise ValueError(f"chunk_events must be a positive integer, got {chunk_events!r}")
+    run = _Run(_resolve(config, overrides), rng, now)
+    pending: list[_Batch] = []
+    held = 0
+    offset = 0
+    for batch in run.batches(progress):
+        pending.append(batch)
+        held += len(batch)
+        if held < chunk_events:
+            continue
+        merged = _Batch.concat(pending, run.n_props, run.k)
+        cut = 0
+        while len(merged) - cut >= chunk_events:
+            yield run.frame(merged.take(slice(cut, cut + chunk_events)), offset)
+            offset += chunk_events
+            cut += chunk_events
+        rest = merged.take(slice(cut, len(merged)))
+        pending, held = [rest], len(rest)
+    if held:
+        yield run.frame(_Batch.concat(pending, run.n_props, run.k), offset)
+
+
+def write_parquet(frames: pd.DataFrame | Iterator[pd.DataFrame], path: str | Path) -> list[Path]:
+    """Write a frame to one Parquet file, or chunks to a directory of ``part-NNNNN.parquet``.
+
+    Returns the files written. The directory form is what ``iter_simulate`` is for:
+    ``pd.read_parquet(directory)`` reads the parts back in order.
+    """
+    import pandas as pd
+
+    target = Path(path)
+    if isinstance(frames, pd.DataFrame):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        frames.to_parquet(target, index=False)
+        return [target]
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for i, frame in enumerate(frames):
+        part = target / f"part-{i:05d}.parquet"
+        frame.to_parquet(part, index=False)
+        written.append(part)
+    return written
+
+
+def expected_events_per_day(config: SimulationConfig) -> float:
+    """Mean events per day with every user present (ignores max_events and the window end)."""
+    per_session = math.fsum(config.funnel.expected_visits())
+    return config.population.users * config.time.sessions_per_user_per_day * per_session
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def _resolve(config: SimulationConfig | str | None, overrides: dict[str, Any]) -> SimulationConfig:
+    if config is None:
+        config = SimulationConfig()
+    elif isinstance(config, str):
+        config = SimulationConfig.preset(config)
+    elif not isinstance(config, SimulationConfig):
+        raise TypeError(f"config must be a SimulationConfig, a preset name or None, got {config!r}")
+    return config.replace(**overrides) if overrides else config
+
+
+def _stream(entropy: int, *key: int) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy, spawn_key=key)))
+
+
+class _Batch:
+    """Per-event arrays, plus the slates of the events that carry an impression."""
+
+    FIELDS = (
+        "ts",  # int64 epoch µs
+        "session",  # int64 global session number
+        "user",  # int64 true user number
+        "visible",  # bool: USER_ID is sent
+        "item",  # int64 item number
+        "etype",  # int8 event type
+        "value",  # float64 EVENT_VALUE (NaN: none)
+        "rec_step",  # int16 step of the slate click this event follows (-1: organic)
+        "position",  # int8 slate position of the item (-1: organic)
+        "would_have",  # bool: would have happened without the recommendation
+        "props",  # int8 (n, n_props) codes of the property columns
+        "slate_row",  # int64 row in ``slates`` (-1: no impression)
+    )
+
+    def __init__(self, cols: dict[str, np.ndarray], slates: np.ndarray) -> None:
+        self.cols = cols
+        self.slates = slates
+
+    def __len__(self) -> int:
+        return len(self.cols["ts"])
+
+    def take(self, index: np.ndarray | slice) -> _Batch:
+        cols = {name: values[index] for name, values in self.cols.items()}
+        row = cols["slate_row"]
+        shown = row >= 0
+        slates = self.slates[row[shown]]
+        renumbered = np.full(len(row), -1, dtype=np.int64)
+        renumbered[shown] = np.arange(int(shown.sum()))
+        cols["slate_row"] = renumbered
+        return _Batch(cols, slates)
+
+    @staticmethod
+    def concat(batches: list[_Batch], n_props: int, k: int) -> _Batch:
+        if not batches:
+            return _Batch.empty(n_props, k)
+        if len(batches) == 1:
+            return batches[0]
+        cols = {}
+        for name in _Batch.FIELDS:
+            cols[name] = np.concatenate([b.cols[name] for b in batches])
+        base = np.cumsum([0] + [len(b.slates) for b in batches[:-1]])
+        cols["slate_row"] = np.concatenate(
+            [
+                np.where(b.cols["slate_row"] >= 0, b.cols["slate_row"] + o, -1)
+                for b, o in zip(batches, base, strict=True)
+            ]
+        )
+        return _Batch(cols, np.concatenate([b.slates for b in batches]))
+
+    @staticmethod
+    def empty(n_props: int, k: int) -> _Batch:
+        dtypes = {
+            "ts": np.int64, "session": np.int64, "user": np.int64, "visible": bool,
+            "item": np.int64, "etype": np.int8, "value": np.float64, "rec_step": np.int16,
+            "position": np.int8, "would_have": bool, "slate_row": np.int64,
+        }  # fmt: skip
+        cols = {name: np.empty(0, dtype=dtype) for name, dtype in dtypes.items()}
+        cols["props"] = np.empty((0, n_props), dtype=np.int8)
+        return _Batch(cols, np.empty((0, k), dtype=np.int64))
+
+
+class _Run:
+    """One simulation: fixed population, catalog and block layout; blocks on demand."""
+
+    def __init__(
+        self,
+        config: SimulationConfig,
+        rng: np.random.Generator | int | None,
+        now: dt.datetime | None,
+    ) -> None:
+        self.config = config
+        seed = config.seed if rng is None else rng
+        self.entropy = int(np.random.default_rng(seed).integers(0, 2**63))
+        time = config.time
+        if time.start is not None:
+            start = time.start
+        else:
+            end = now if now is not None else dt.datetime.now(dt.timezone.utc)
+            if end.tzinfo is None:
+                end = end.replace(tzinfo=dt.timezone.utc)
+            start = end - dt.timedelta(days=time.days)
+        self.start_us = _epoch_us(start)
+        self.end_us = self.start_us + round(time.days * DAY_US)
+        self.n_days = math.ceil(time.days)
+        self.k = config.exposure.slate_size
+        self.n_props = len(config.properties)
+        self.population = build_population(
+            config.population,
+            config.exposure,
+            self.start_us,
+            self.end_us,
+            _stream(self.entropy, _POPULATION),
+        )
+        self.catalog = build_catalog(
+            config.catalog, config.population, self.n_days, _stream(self.entropy, _CATALOG)
+        )
+        self.chain = Chain(config.funnel)
+        per_day = (
+            expected_events_per_day(config)
+            * max(time.weekly_profile)
+            / (sum(time.weekly_profile) / 7)
+        )
+        hours = next((h for h in _BLOCK_HOURS if per_day * h / 24 <= _BLOCK_EVENTS), 1)
+        self.block_us = hours * 3_600_000_000
+        self.n_blocks = -(-(self.end_us - self.start_us) // self.block_us)
+        self._drift: np.ndarray | None = None
+        self._day: CatalogDay | None = None
+        self._next_session = 0
+        self._strings: dict[str, Any] = {}
+
+    # -- catalog state ---------------------------------------------------------------------
+
+    def day(self, d: int) -> CatalogDay:
+        """Today's catalog; days are reached in order, drift accumulating day by day."""
+        if self._day is not None and self._day.day == d:
+            return self._day
+        sigma = self.config.catalog.drift_sigma
+        first = 0 if self._day is None else self._day.day + 1
+        for day in range(first, d + 1):
+            if sigma > 0 and day > 0:
+                step = sigma * _stream(self.entropy, _DRIFT, day).standard_normal(self.catalog.size)
+                self._drift = step if self._drift is None else self._drift + step
+        self._day = catalog_day(self.catalog, d, self._drift, self.k)
+        return self._day
+
+    # -- blocks ----------------------------------------------------------------------------
+
+    def batches(self, progress: Callable[[int, int], None] | None = None) -> Iterator[_Batch]:
+        """Final, sorted events block by block (a session's spill-over waits for the next)."""
+        carry: _Batch | None = None
+        for b in range(self.n_blocks):
+            b0 = self.start_us + b * self.block_us
+            b1 = min(b0 + self.block_us, self.end_us)
+            block = self.block(b, b0, b1)
+            merged = block if carry is None else _Batch.concat([carry, block], self.n_props, self.k)
+            if carry is not None:
+                merged = merged.take(np.argsort(merged.cols["ts"], kind="stable"))
+            last = b == self.n_blocks - 1
+            cut = len(merged) if last else int(np.searchsorted(merged.cols["ts"], b1))
+            if cut:
+                yield merged.take(slice(0, cut))
+            carry = merged.take(slice(cut, len(merged))) if cut < len(merged) else None
+            if progress is not None:
+                progress(b + 1, self.n_blocks)
+
+    def block(self, b: int, b0: int, b1: int) -> _Batch:
+        """Every event of the sessions that start in [b0, b1), sorted by time."""
+        cfg = self.config
+        rng = _stream(self.entropy, _BLOCK, b)
+        pop, cat = self.population, self.catalog
+        today = self.day(int((b0 - self.start_us) // DAY_US))
+
+        # sessions: when, who, anonymous or not, session-wide properties
+        rate = cfg.population.users * cfg.time.sessions_per_user_per_day / DAY_US
+        total = pop.cum_activity[-1]
+
+        def joined_share(t: np.ndarray) -> np.ndarray:
+            n = pop.joined_by(t)
+            return np.where(n > 0, pop.cum_activity[np.maximum(n, 1) - 1] / total, 0.0)
+
+        starts = session_starts(cfg.time, b0, b1, rate, joined_share, rng)
+        ns = len(starts)
+        users = pop.pick(starts, rng.random(ns))
+        anonymous = rng.random(ns) < cfg.population.anonymous_share
+        session_props = [
+            _categorical(p.probabilities, rng.random(ns)) if p.scope == "session" else None
+            for p in cfg.properties
+        ]
+
+        # funnels and timestamps
+        ev = self.chain.run(ns, rng)
+        n = len(ev.etype)
+        first = ev.step == 0
+        gaps = _gaps_us(cfg.time.gap, n, rng)
+        gaps[first] = 0
+        elapsed = np.cumsum(gaps)
+        offsets = np.flatnonzero(first)
+        ts = starts[ev.session] + elapsed - elapsed[offsets][ev.session]
+        user = users[ev.session]
+        persona = pop.persona[user].astype(np.int64)
+        arm = pop.arm[user]
+
+        # items: new-item events face a slate or browse; the others act on the last item
+        new_item = np.array([e.new_item for e in cfg.funnel.event_types])[ev.etype]
+        picks = np.flatnonzero(new_item)
+        organic_items = today.organic(persona[picks], rng.random(len(picks)))
+        arms = cfg.exposure.arms
+        recommends = np.array([a.recommender != "none" for a in arms])
+        shown = recommends[arm[picks]] & (rng.random(len(picks)) < cfg.exposure.slate_probability)
+        at = picks[shown]
+        slates = np.empty((len(at), self.k), dtype=np.int64)
+        for a, spec in enumerate(arms):
+            rows = np.flatnonzero(arm[at] == a)
+            if len(rows) and spec.recommender != "none":
+                slates[rows] = make_slates(
+                    spec.recommender,
+                    quality=spec.quality,
+                    k=self.k,
+                    users=user[at[rows]],
+                    personas=persona[at[rows]],
+                    timestamps=ts[at[rows]],
+                    catalog=cat,
+                    day=today,
+                    rng=rng,
+                )
+        exam = np.asarray(cfg.exposure.examination_curve())
+        attract = (
+            cfg.exposure.click_scale * cat.relevance[persona[at][:, None], cat.category[slates]]
+        )
+        clicks = draw_clicks(
+            click_probabilities(cfg.exposure.click_model, exam, attract), rng.random(len(at))
+        )
+        clicked = clicks >= 0
+        item = np.zeros(n, dtype=np.int64)
+        item[picks] = organic_items
+        item[at[clicked]] = slates[clicked, clicks[clicked]]
+        position = np.full(n, -1, dtype=np.int8)
+        position[at[clicked]] = clicks[clicked]
+        rec_step = np.full(n, -1, dtype=np.int16)
+        rec_step[at[clicked]] = ev.step[at[clicked]]
+        would_have = np.ones(n, dtype=bool)
+        hit = at[clicked]
+        p_organic = today.pdf[persona[hit], item[hit]]
+        horizon = cfg.exposure.organic_horizon
+        would_have[hit] = rng.random(len(hit)) < -np.expm1(-horizon * p_organic)
+        # sessions start with a new-item event, so the running max is per session
+        source = np.maximum.accumulate(np.where(new_item, np.arange(n), 0))
+        item, position, rec_step, would_have = (
+            a[source] for a in (item, position, rec_step, would_have)
+        )
+        slate_row = np.full(n, -1, dtype=np.int64)
+        slate_row[at] = np.arange(len(at))
+
+        # values and event properties
+        value = np.full(n, np.nan)
+        kinds = np.array([e.value for e in cfg.funnel.event_types])[ev.etype]
+        relevance = cat.relevance[persona, cat.category[item]]
+        for kind in ("price", "rating", "watch_time"):
+            idx = np.flatnonzero(kinds == kind)
+            if len(idx) == 0:
+                continue
+            if kind == "price":
+                value[idx] = cat.price[item[idx]]
+            elif kind == "rating":
+                raw = 1 + 4 * relevance[idx] + 0.8 * rng.standard_normal(len(idx))
+                value[idx] = np.clip(np.rint(raw), 1, 5)
+            else:
+                share = rng.beta(1 + 2 * relevance[idx], 1.5)
+                value[idx] = np.rint(cat.duration[item[idx]] * share)
+        props = np.empty((n, self.n_props), dtype=np.int8)
+        for j, spec in enumerate(cfg.properties):
+            codes = session_props[j]
+            props[:, j] = (
+                codes[ev.session]
+                if codes is not None
+                else _categorical(spec.probabilities, rng.random(n))
+            )
+
+        # anonymous sessions; some log in midway (from a uniform step after the first)
+        lengths = ev.lengths
+        logs_in = (rng.random(ns) < cfg.population.login_share) & (lengths >= 2)
+        login_step = 1 + np.floor(rng.random(ns) * np.maximum(lengths - 1, 1)).astype(np.int64)
+        login_step = np.where(anonymous & logs_in, login_step, np.where(anonymous, lengths, 0))
+        visible = ev.step >= login_step[ev.session]
+
+        session = self._next_session + ev.session
+        self._next_session += ns
+        keep = ts < self.end_us  # the window is observed up to its end: later events are cut
+        batch = _Batch(
+            {
+                "ts": ts,
+                "session": session,
+                "user": user,
+                "visible": visible,
+                "item": item,
+                "etype": ev.etype,
+                "value": value,
+                "rec_step": rec_step,
+                "position": position,
+                "would_have": would_have,
+                "props": props,
+                "slate_row": slate_row,
+            },
+            slates,
+        )
+        index = np.flatnonzero(keep)
+        order = index[np.argsort(ts[index], kind="stable")]
+        return batch.take(order)
+
+    # -- the frame ---------------------------------------------------------------------------
+
+    def _pool(self, name: str, make: Callable[[], Any]) -> Any:
+        if name not in self._strings:
+            self._strings[name] = make()
+        return self._strings[name]
+
+    def frame(self, batch: _Batch, offset: int) -> pd.DataFrame:
+        """Build the events frame of a batch; ``offset`` is its first row's index."""
+        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        cfg = self.config
+        c = batch.cols
+        n = len(batch)
+        pop = self.population
+        users = self._pool("users", lambda: _numbered("u", pop.size))
+        items = self._pool("items", lambda: _numbered("i", self.catalog.size))
+        item_objects = self._pool("item_objects", lambda: np.array(items.to_pylist(), dtype=object))
+        types = pa.array(list(cfg.funnel.names))
+        sources = pa.array([a.attribution_source for a in cfg.exposure.arms], type=pa.string())
+
+        user_idx = pa.array(c["user"], mask=~c["visible"])
+        sessions = _session_ids(c["session"])
+        recommended = c["rec_step"] >= 0
+        rec_rows = np.flatnonzero(recommended)
+        if len(rec_rows):
+            steps = pc.cast(pa.array(c["rec_step"][rec_rows]), pa.string())
+            joined = pc.binary_join_element_wise(sessions.take(pa.array(rec_rows)), steps, "-")
+            rec_ids = pc.binary_join_element_wise("rec", joined, "-")  # rec-S0000000012-3
+        else:
+            rec_ids = pa.array([], type=pa.string())
+        rec_index = pa.array(np.cumsum(recommended) - 1, mask=~recommended)
+        arm = pop.arm[c["user"]]
+        impression = np.full(n, None, dtype=object)
+        rows = np.flatnonzero(c["slate_row"] >= 0)
+        if len(rows):
+            lists = pd.Series(
+                item_objects[batch.slates[c["slate_row"][rows]]].tolist(), dtype=object
+            )
+            impression[rows] = lists.to_numpy()
+
+        data: dict[str, Any] = {
+            "USER_ID": _str(users.take(user_idx)),
+            "SESSION_ID": _str(sessions),
+            "ITEM_ID": _str(items.take(pa.array(c["item"]))),
+            "EVENT_TYPE": _str(types.take(pa.array(c["etype"]))),
+            "EVENT_VALUE": c["value"],
+            "TIMESTAMP": pd.DatetimeIndex(c["ts"].view("M8[us]")).tz_localize("UTC"),
+            "IMPRESSION": impression,
+            "RECOMMENDATION_ID": _str(rec_ids.take(rec_index)),
+            "EVENT_ATTRIBUTION_SOURCE": _str(
+                sources.take(pa.array(arm.astype(np.int64), mask=~recommended))
+            ),
+        }
+        for j, spec in enumerate(cfg.properties):
+            data[spec.name] = _str(pa.array(list(spec.values)).take(pa.array(c["props"][:, j])))
+        data["persona"] = pd.Categorical.from_codes(
+            pop.persona[c["user"]], categories=[p.name for p in cfg.population.personas]
+        )
+        data["arm"] = pd.Categorical.from_codes(arm, categories=[a.name for a in cfg.exposure.arms])
+        data["position"] = pd.arrays.IntegerArray(c["position"], c["position"] < 0)
+        data["organic"] = c["position"] < 0
+        data["would_have_without_rec"] = c["would_have"]
+        data["true_user_id"] = _str(users.take(pa.array(c["user"])))
+        data["new_user"] = pop.new[c["user"]]
+        return pd.DataFrame(data, index=pd.RangeIndex(offset, offset + n))
+
+
+def _str(values: Any) -> Any:
+    """A pandas string array (the default ``str`` dtype) over an Arrow array, without copying."""
+    import pandas as pd
+
+    return pd.array(values, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+
+
+def _numbered(prefix: str, n: int) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.binary_join_element_wise(prefix, pc.cast(pa.array(np.arange(n)), pa.string()), "")
+
+
+def _session_ids(numbers: np.ndarray) -> Any:
+    """``S`` + 10 digits: fixed width, so string order is number (= start time) order."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(numbers) == 0:
+        return pa.array([], type=pa.string())
+    lo, hi = int(numbers.min()), int(numbers.max())
+    digits = pc.utf8_lpad(pc.cast(pa.array(np.arange(lo, hi + 1)), pa.string()), 10, "0")
+    ids = pc.binary_join_element_wise("S", digits, "")
+    return ids.take(pa.array(numbers - lo))
+
+
+def _categorical(probabilities: tuple[float, ...], u: np.ndarray) -> np.ndarray:
+    cdf = np.cumsum(probabilities)
+    cdf[-1] = 1.0
+    return np.minimum(np.searchsorted(cdf, u, side="right"), len(cdf) - 1).astype(np.int8)
+
+
+def _gaps_us(gap: Any, n: int, rng: np.random.Generator) -> np.ndarray:
+    if gap.distribution == "lognormal":
+        seconds = gap.median * np.exp(gap.sigma * rng.standard_normal(n))
+    elif gap.distribution == "exponential":
+        seconds = gap.mean * rng.standard_exponential(n)
+    else:
+        seconds = gap.low + (gap.high - gap.low) * rng.random(n)
+    # at least 1 µs, so events of a session never share a timestamp
+    return np.maximum(np.rint(seconds * 1e6), 1).astype(np.int64)
+
+
+def _epoch_us(when: dt.datetime) -> int:
+    delta = when - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
