@@ -77,7 +77,7 @@ class TrackerApp:
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         method, path = scope["method"], scope["path"]
         if method == "GET" and path == "/stats":
-            await self._reply(send, 200, _JSON, self.stats_json())
+            await self._reply(send, 200, list(_JSON), self.stats_json())
             return
         headers = (
             {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
@@ -101,6 +101,8 @@ class TrackerApp:
 
     @staticmethod
     async def _reply(send: Any, status: int, headers: list, body: bytes) -> None:
+        # an explicit length, as AWS sends; without it uvicorn would answer chunked
+        headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
@@ -168,6 +170,7 @@ class TrackerServer:
             log_level="warning",
             access_log=False,
             server_header=False,
+            proxy_headers=False,  # a local emulator has no proxy in front; skip the middleware
             timeout_graceful_shutdown=5,
         )
         self._server = _Server(config, on_ready=lambda: on_ready and on_ready(self.url))
