@@ -51,6 +51,7 @@ def stream(
     rng: Any = None,
     max_records: int | None = None,
     wait: bool | None = None,
+    start: bool = True,
 ) -> StreamHandle:
     """Stream ``source`` to a tracker on a rate schedule; returns a :class:`StreamHandle`.
 
@@ -69,7 +70,8 @@ def stream(
     ``checkpoint=PATH`` records delivered requests; running again with the same path skips
     them. ``processes=N`` shares the rate across N processes (each with its own transport).
     In a notebook (a running event loop) the handle returns at once; in a script the call
-    blocks until the end (``wait=`` overrides).
+    blocks until the end (``wait=`` overrides). ``start=False`` returns the handle unstarted,
+    so listeners (a dashboard) can be attached before the first send: call ``handle.start()``.
 
     >>> from personalize_sim.stream import MemoryTarget
     >>> events = lambda i: [{"eventId": str(i), "eventType": "View", "sentAt": 1_700_000_000 + i}]
@@ -97,7 +99,11 @@ def stream(
     log.target_rate = schedule.initial_rate
     requests, problems = _requests(source, tracking_id, properties, time_unit, invalid, log)
     cp = None if checkpoint is None else Checkpoint(checkpoint)
-    prepared = _prepared(requests, cp, log)
+    prepared: Iterator[Prepared] | list[Prepared] = _prepared(requests, cp, log)
+    counted = isinstance(requests, list)
+    if counted:  # a sized source: every request is input (and pending) from the start
+        prepared = list(prepared)
+        log.add_input(len(prepared), sum(p.events for p in prepared))
 
     if processes > 1:
         if isinstance(clock, VirtualClock):
@@ -115,11 +121,14 @@ def stream(
         )  # fmt: skip
     else:
         engine = LocalEngine(
-            prepared, target_obj, schedule, clock=clock, retry=retry, rng=rng,
+            iter(prepared), target_obj, schedule, clock=clock, retry=retry, rng=rng,
             max_in_flight=max_in_flight, max_lag=max_lag, checkpoint=cp, log=log,
+            count_input=not counted,
         )  # fmt: skip
     handle = StreamHandle(engine, log, listeners=tuple(listeners), problems=problems)
     log.started_at = clock.wall()
+    if not start:
+        return handle
     handle.start()
     if wait is None:
         wait = not _in_event_loop()
@@ -149,6 +158,7 @@ class LocalEngine(Engine):
         max_lag: float,
         checkpoint: Checkpoint | None,
         log: DeliveryLog,
+        count_input: bool = True,
     ) -> None:
         self.target = target
         self.checkpoint = checkpoint
@@ -158,7 +168,8 @@ class LocalEngine(Engine):
         self._handle: StreamHandle | None = None
         self.sender = Sender(
             prepared, target, schedule, emit=self._emit,
-            on_input=lambda p: log.add_input(1, p.events), clock=clock, retry=retry, rng=rng,
+            on_input=(lambda p: log.add_input(1, p.events)) if count_input else (lambda p: None),
+            clock=clock, retry=retry, rng=rng,
             max_in_flight=max_in_flight, max_lag=max_lag, checkpoint=checkpoint,
         )  # fmt: skip
 

@@ -55,7 +55,6 @@ class ProcessEngine(Engine):
         self.n = n
         self.targets = [target.for_worker(i) for i in range(n)]  # fails early for a live client
         self.shares = [[p.request for p in prepared[i::n]] for i in range(n)]
-        log.add_input(len(prepared), sum(p.events for p in prepared))
         self.schedule = schedule.scaled(1.0 / n)
         rate = schedule.initial_rate
         self.phases = [i / rate if rate else 0.0 for i in range(n)]
