@@ -12,7 +12,9 @@ __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seconds", type=float, default=20.0, help="how long to stream (default 20)")
+    parser.add_argument(
+        "--seconds", type=float, default=20.0, help="how long to stream (default 20)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

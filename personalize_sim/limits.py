@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "BULK_VALUE_MAX_CHARS",
     "EVENT_MAX_BYTES",
     "RESERVED_PROPERTY_KEYS",
     "FieldLimit",
@@ -45,6 +46,8 @@ RESERVED_PROPERTY_KEYS = frozenset(
 )
 #: "Maximum size of an event: 10 KB" (Developer Guide, limits), measured on the event's JSON.
 EVENT_MAX_BYTES = 10 * 1024
+#: "Max characters for categorical data and impression values: 1000" (bulk import, limits).
+BULK_VALUE_MAX_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,9 @@ class OperationLimits:
         try:
             return self.fields[path]
         except KeyError:
-            raise KeyError(f"{self.name} has no member {path!r}; it has {sorted(self.fields)}") from None
+            raise KeyError(
+                f"{self.name} has no member {path!r}; it has {sorted(self.fields)}"
+            ) from None
 
     def __iter__(self) -> Iterator[FieldLimit]:
         return iter(self.fields.values())
@@ -205,9 +210,11 @@ def _check_members(
         found.append(Violation(path, "type", value, "structure"))
         return
     children = {m: limits.fields[_join(model_path, m)] for m in limits.members[model_path]}
-    for member in value:
-        if member not in children:
-            found.append(Violation(_join(path, member), "unknown_member", value[member]))
+    found.extend(
+        Violation(_join(path, member), "unknown_member", value[member])
+        for member in value
+        if member not in children
+    )
     for member, limit in children.items():
         member_path = _join(path, member)
         if member not in value or value[member] is None:
@@ -253,8 +260,8 @@ def _check_value(
         elif not math.isfinite(value):
             found.append(Violation(path, "not_finite", value, "finite number"))
     elif kind == "timestamp":
-        if isinstance(value, bool) or not isinstance(value, int | float | str) and not hasattr(
-            value, "timestamp"
+        if isinstance(value, bool) or (
+            not isinstance(value, int | float | str) and not hasattr(value, "timestamp")
         ):
             found.append(Violation(path, "type", value, "timestamp"))
         elif isinstance(value, float) and not math.isfinite(value):
@@ -270,18 +277,16 @@ def _check_event_rules(path: str, event: Mapping[str, Any], found: list) -> None
         except ValueError:
             decoded = None
         if not isinstance(decoded, dict):
-            found.append(Violation(f"{path}.properties", "not_json_object", properties, "JSON object"))
+            found.append(
+                Violation(f"{path}.properties", "not_json_object", properties, "JSON object")
+            )
         else:
-            for key in decoded:
-                if key.lower() in RESERVED_PROPERTY_KEYS:
-                    found.append(
-                        Violation(
-                            f"{path}.properties",
-                            "reserved_key",
-                            key,
-                            "not one of " + ", ".join(sorted(RESERVED_PROPERTY_KEYS)),
-                        )
-                    )
+            rule = "not one of " + ", ".join(sorted(RESERVED_PROPERTY_KEYS))
+            found.extend(
+                Violation(f"{path}.properties", "reserved_key", key, rule)
+                for key in decoded
+                if key.lower() in RESERVED_PROPERTY_KEYS
+            )
     size = event_size(event)
     if size > EVENT_MAX_BYTES:
         found.append(Violation(path, "event_too_large", size, f"<= {EVENT_MAX_BYTES} bytes"))

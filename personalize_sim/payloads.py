@@ -32,10 +32,13 @@ Conversion rules, in one place:
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import json
 import math
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
@@ -111,7 +114,10 @@ class _Problems:
             if not len(where):
                 return
             rows = self.labels[where] if self.labels is not None else where
-            values = np.asarray(values, dtype=object)[where] if not np.isscalar(values) else values
+            if isinstance(values, pd.Series):
+                values = values.iloc[where].to_numpy(dtype=object)
+            elif not np.isscalar(values):
+                values = np.asarray(values, dtype=object)[where]
         part = pd.DataFrame({"row": rows, "value": values}, columns=["row", "value"])
         part.insert(1, "field", field_name)
         part.insert(2, "reason", reason)
@@ -145,6 +151,7 @@ class _Events:
     sent_us: np.ndarray  # int64 epoch microseconds
     fields: dict[str, np.ndarray]  # API name -> object array, None where absent
     event_id: np.ndarray  # object: str
+    lengths: dict[str, np.ndarray]  # API name -> characters of each string field
 
 
 def _resolve_columns(frame: pd.DataFrame) -> dict[str, str]:
@@ -164,14 +171,11 @@ def _resolve_columns(frame: pd.DataFrame) -> dict[str, str]:
     return found
 
 
-def _as_objects(series: pd.Series) -> np.ndarray:
+def _as_objects(series: pd.Series, *, ints_as_text: bool = False) -> np.ndarray:
     """Values as an object array with None for every kind of missing value."""
-    if pd.api.types.is_integer_dtype(series.dtype) and not isinstance(
-        series.dtype, pd.api.types.CategoricalDtype
-    ):
+    if ints_as_text and pd.api.types.is_integer_dtype(series.dtype):
         # ids stored as integers: decimal strings, losslessly (documented)
-        values = series.astype("string").to_numpy(dtype=object, na_value=None)
-        return values
+        return series.astype("string").to_numpy(dtype=object, na_value=None)
     values = series.to_numpy(dtype=object, na_value=None)
     if series.dtype == object:
         missing = pd.isna(series).to_numpy()
@@ -179,6 +183,19 @@ def _as_objects(series: pd.Series) -> np.ndarray:
             values = values.copy()
             values[missing] = None
     return values
+
+
+def _present(values: np.ndarray) -> np.ndarray:
+    """Mask of non-None entries of an object array (C speed)."""
+    return ~pd.isna(values)
+
+
+def _lengths(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """len() of the entries under ``mask``, 0 elsewhere."""
+    out = np.zeros(len(values), dtype=np.int64)
+    if mask.any():
+        out[mask] = np.fromiter(map(len, values[mask]), dtype=np.int64, count=int(mask.sum()))
+    return out
 
 
 def _string_column(
@@ -189,21 +206,26 @@ def _string_column(
     *,
     required: bool,
 ) -> np.ndarray:
-    """Check a string field against its model limits; returns a mask of present values."""
-    present = np.fromiter((v is not None for v in values), dtype=bool, count=len(values))
+    """Check a string field against its model limits; returns the values' lengths (0: absent)."""
+    present = _present(values)
     if required:
         problems.add(~present, name, "missing", values, "required")
-    is_str = np.fromiter((type(v) is str for v in values), dtype=bool, count=len(values))
-    wrong = present & ~is_str
-    if wrong.any():
-        problems.add(wrong, name, "wrong_type", values, "string")
-    ok = present & is_str
-    lengths = np.zeros(len(values), dtype=np.int64)
-    lengths[ok] = np.fromiter(map(len, values[ok]), dtype=np.int64, count=int(ok.sum()))
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        ok = present
+    else:
+        is_str = np.fromiter((type(v) is str for v in values), dtype=bool, count=len(values))
+        problems.add(present & ~is_str, name, "wrong_type", values, "string")
+        ok = present & is_str
+    lengths = _lengths(values, ok)
     if limit.min:
         problems.add(ok & (lengths == 0), name, "empty", values, f"length >= {limit.min}")
-        problems.add(ok & (lengths > 0) & (lengths < limit.min), name, "too_short", values,
-                     f"length >= {limit.min}")
+        problems.add(
+            ok & (lengths > 0) & (lengths < limit.min),
+            name,
+            "too_short",
+            values,
+            f"length >= {limit.min}",
+        )
     if limit.max is not None:
         problems.add(ok & (lengths > limit.max), name, "too_long", values, f"length <= {limit.max}")
     if limit.regex is not None and ok.any():
@@ -213,7 +235,7 @@ def _string_column(
             mask = ok.copy()
             mask[ok] = np.fromiter((v in bad for v in values[ok]), dtype=bool, count=int(ok.sum()))
             problems.add(mask, name, "pattern", values, limit.pattern)
-    return present
+    return lengths
 
 
 def _timestamps(
@@ -226,12 +248,12 @@ def _timestamps(
     if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
         missing = series.isna().to_numpy()
         problems.add(missing, name, "missing", [None] * n, "required")
-        naive = series.dt.tz_convert("UTC").dt.tz_localize(None) if dtype.tz else series
+        aware = isinstance(dtype, pd.DatetimeTZDtype)
+        naive = series.dt.tz_convert("UTC").dt.tz_localize(None) if aware else series
         raw = np.where(missing, 0, naive.to_numpy().view(np.int64))
         per_us = {"s": 1_000_000, "ms": 1_000, "us": 1}.get(naive.dt.unit)
         if per_us is None:  # nanoseconds
-            problems.add(raw % 1000 != 0, name, "sub_microsecond", series.to_numpy(dtype=object),
-                         "microseconds")
+            problems.add(raw % 1000 != 0, name, "sub_microsecond", series, "microseconds")
             out = raw // 1000
         else:
             out = raw * per_us
@@ -240,8 +262,13 @@ def _timestamps(
         missing = np.isnan(values)
         problems.add(missing, name, "missing", [None] * n, "required")
         if time_unit is None:
-            problems.add(None, name, "unit_required", str(dtype),
-                         "pass time_unit='s', 'ms', 'us' or 'ns' for epoch numbers")
+            problems.add(
+                None,
+                name,
+                "unit_required",
+                str(dtype),
+                "pass time_unit='s', 'ms', 'us' or 'ns' for epoch numbers",
+            )
             return out
         if pd.api.types.is_integer_dtype(dtype):
             ints = series.to_numpy(dtype=np.int64, na_value=0)
@@ -255,15 +282,13 @@ def _timestamps(
             us = np.where(missing, 0.0, values) * _US_PER_UNIT[time_unit]
             scaled = np.round(us).astype(np.int64)
             sub = np.abs(us - scaled) > 1e-3 * np.maximum(1.0, np.abs(us)) * 1e-9 + 1e-6
-        problems.add(sub & ~missing, name, "sub_microsecond", series.to_numpy(dtype=object),
-                     "microseconds")
+        problems.add(sub & ~missing, name, "sub_microsecond", series, "microseconds")
         out = np.where(missing, 0, scaled)
     else:
         out = _object_timestamps(series, name, time_unit, problems)
     present = out != 0
     outside = present & ((out < _EARLIEST_US) | (out >= _LATEST_US))
-    problems.add(outside, name, "out_of_range", series.to_numpy(dtype=object),
-                 "between 1970 and 2100 (check time_unit)")
+    problems.add(outside, name, "out_of_range", series, "between 1970 and 2100 (check time_unit)")
     return out
 
 
@@ -289,28 +314,44 @@ def _object_timestamps(
     aware, naive = kinds == "aware", kinds == "naive"
     if aware.any() and naive.any():
         minority = naive if naive.sum() <= aware.sum() else aware
-        problems.add(minority, name, "mixed_timezones", values,
-                     "all tz-aware or all naive (naive means UTC)")
+        problems.add(
+            minority, name, "mixed_timezones", values, "all tz-aware or all naive (naive means UTC)"
+        )
     dates = aware | naive
     if dates.any():
         stamps = pd.to_datetime(
-            [pd.Timestamp(v).tz_localize(None) if getattr(v, "tzinfo", None) is None
-             else pd.Timestamp(v).tz_convert("UTC").tz_localize(None) for v in values[dates]]
+            [
+                pd.Timestamp(v).tz_localize(None)
+                if getattr(v, "tzinfo", None) is None
+                else pd.Timestamp(v).tz_convert("UTC").tz_localize(None)
+                for v in values[dates]
+            ]
         ).as_unit("ns")
         raw = stamps.asi8
-        problems.add(_scatter(dates, raw % 1000 != 0), name, "sub_microsecond", values,
-                     "microseconds")
+        problems.add(
+            _scatter(dates, raw % 1000 != 0), name, "sub_microsecond", values, "microseconds"
+        )
         out[dates] = raw // 1000
     numbers = kinds == "num"
     if numbers.any():
         if time_unit is None:
-            problems.add(numbers, name, "unit_required", values,
-                         "pass time_unit='s', 'ms', 'us' or 'ns' for epoch numbers")
+            problems.add(
+                numbers,
+                name,
+                "unit_required",
+                values,
+                "pass time_unit='s', 'ms', 'us' or 'ns' for epoch numbers",
+            )
         else:
             us = np.array([float(v) for v in values[numbers]]) * _US_PER_UNIT[time_unit]
             scaled = np.round(us).astype(np.int64)
-            problems.add(_scatter(numbers, np.abs(us - scaled) > 1e-6), name, "sub_microsecond",
-                         values, "microseconds")
+            problems.add(
+                _scatter(numbers, np.abs(us - scaled) > 1e-6),
+                name,
+                "sub_microsecond",
+                values,
+                "microseconds",
+            )
             out[numbers] = scaled
     return out
 
@@ -321,9 +362,7 @@ def _scatter(mask: np.ndarray, sub: np.ndarray) -> np.ndarray:
     return full
 
 
-def _impressions(
-    series: pd.Series, name: str, problems: _Problems
-) -> np.ndarray:
+def _impressions(series: pd.Series, name: str, problems: _Problems) -> np.ndarray:
     """Lists of item ids (or None), from lists or ``|``-separated strings."""
     limit = limits.put_events().field("eventList[].impression")
     item = limits.put_events().field("eventList[].impression[]")
@@ -333,9 +372,8 @@ def _impressions(
     bad_item = np.zeros(len(values), dtype=bool)
     long_item = np.zeros(len(values), dtype=bool)
     counts = np.zeros(len(values), dtype=np.int64)
-    for i, v in enumerate(values):
-        if v is None:
-            continue
+    for i in np.flatnonzero(_present(values)).tolist():
+        v = values[i]
         if isinstance(v, str):
             if not v:
                 continue
@@ -353,11 +391,15 @@ def _impressions(
                 long_item[i] = True
         out[i] = items
     problems.add(wrong, name, "wrong_type", values, "list of item ids or '|'-separated string")
-    problems.add(bad_item, name, "bad_item", values, f"item ids are strings of length >= {item.min}")
+    problems.add(
+        bad_item, name, "bad_item", values, f"item ids are strings of length >= {item.min}"
+    )
     problems.add(long_item, name, "too_long", values, f"item length <= {item.max}")
-    listed = np.fromiter((o is not None for o in out), dtype=bool, count=len(out))
+    listed = _present(out)
     if limit.min:
-        problems.add(listed & (counts < limit.min), name, "too_few", counts, f"items >= {limit.min}")
+        problems.add(
+            listed & (counts < limit.min), name, "too_few", counts, f"items >= {limit.min}"
+        )
     if limit.max is not None:
         problems.add(counts > limit.max, name, "too_many", counts, f"items <= {limit.max}")
     return out
@@ -366,19 +408,28 @@ def _impressions(
 def _event_values(series: pd.Series, name: str, problems: _Problems) -> np.ndarray:
     """EVENT_VALUE as an object array of floats (None where absent)."""
     if pd.api.types.is_bool_dtype(series.dtype):
-        problems.add(np.ones(len(series), dtype=bool), name, "wrong_type",
-                     series.to_numpy(dtype=object), "float")
+        problems.add(np.ones(len(series), dtype=bool), name, "wrong_type", series, "float")
         return np.full(len(series), None, dtype=object)
     if pd.api.types.is_numeric_dtype(series.dtype):
         floats = series.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
         values = _as_objects(series)
         numeric = np.fromiter(
-            (v is None or (isinstance(v, int | float | np.number) and not isinstance(v, bool))
-             for v in values), dtype=bool, count=len(values))
+            (
+                v is None or (isinstance(v, int | float | np.number) and not isinstance(v, bool))
+                for v in values
+            ),
+            dtype=bool,
+            count=len(values),
+        )
         problems.add(~numeric, name, "wrong_type", values, "float")
-        floats = np.array([np.nan if (v is None or not ok) else float(v)
-                           for v, ok in zip(values, numeric, strict=True)], dtype=np.float64)
+        floats = np.array(
+            [
+                np.nan if (v is None or not ok) else float(v)
+                for v, ok in zip(values, numeric, strict=True)
+            ],
+            dtype=np.float64,
+        )
     infinite = np.isinf(floats)
     problems.add(infinite, name, "not_finite", floats, "finite number")
     out = floats.astype(object)
@@ -394,9 +445,13 @@ def _property_columns(
     blob = next((c for c in PROPERTIES_COLUMNS if c in frame.columns), None)
     if properties is None:
         named = [
-            c for c in frame.columns
-            if isinstance(c, str) and c not in contract and c != blob
-            and c.isupper() and c[0].isalpha()
+            c
+            for c in frame.columns
+            if isinstance(c, str)
+            and c not in contract
+            and c != blob
+            and c.isupper()
+            and c[0].isalpha()
         ]
         return named, blob
     missing = [c for c in properties if c not in frame.columns]
@@ -415,7 +470,11 @@ def _properties(
     blob: str | None,
     problems: _Problems,
 ) -> np.ndarray:
-    """JSON object strings (None where an event has no property)."""
+    """JSON object strings (None where an event has no property).
+
+    Named columns are encoded column-wise: each distinct value once, then joined
+    per row; only rows with nulls or a dict column take the slow path.
+    """
     import orjson
 
     n = len(frame)
@@ -423,7 +482,7 @@ def _properties(
     if not named and blob is None:
         return out
     keys: list[str] = []
-    columns: list[np.ndarray] = []
+    fragments: list[np.ndarray] = []  # '"key":<json>' per row, None where null
     for column in named:
         key = schema.camel_case(column)
         if key is None:
@@ -433,30 +492,87 @@ def _properties(
             problems.add(None, column, "reserved_key", key, _reserved_rule())
             continue
         keys.append(key)
-        columns.append(_property_values(frame[column], column, problems))
-    blobs = _as_objects(frame[blob]) if blob is not None else None
+        fragments.append(_property_fragments(frame[column], column, key, problems))
+    if blob is None:
+        complete = np.ones(n, dtype=bool)
+        for fragment in fragments:
+            complete &= _present(fragment)
+        if fragments and complete.any():
+            joined = fragments[0][complete]
+            for fragment in fragments[1:]:
+                joined = joined + "," + fragment[complete]
+            out[complete] = "{" + joined + "}"
+        for i in np.flatnonzero(~complete).tolist():
+            parts = [f[i] for f in fragments if f[i] is not None]
+            if parts:
+                out[i] = "{" + ",".join(parts) + "}"
+    else:
+        blobs = _as_objects(frame[blob])
+        seen = set(keys)
+        for i in range(n):
+            parts = [f[i] for f in fragments if f[i] is not None]
+            extra = {} if blobs[i] is None else _decode_blob(blobs[i], blob, i, problems)
+            for key in seen.intersection(extra):
+                problems.add(
+                    _one(n, i),
+                    blob,
+                    "duplicate_key",
+                    key,
+                    "each property once, from a column or the dict",
+                )
+            parts.extend(
+                f"{orjson.dumps(k).decode()}:{orjson.dumps(v).decode()}"
+                for k, v in extra.items()
+                if k not in seen
+            )
+            if parts:
+                out[i] = "{" + ",".join(parts) + "}"
     limit = limits.put_events().field("eventList[].properties")
-    bad = np.zeros(n, dtype=bool)
-    for i in range(n):
-        props = {k: c[i] for k, c in zip(keys, columns, strict=True) if c[i] is not None}
-        if blobs is not None and blobs[i] is not None:
-            extra = _decode_blob(blobs[i], blob or "", i, problems)
-            for k in extra:
-                if k in props:
-                    problems.add(_one(n, i), blob or "", "duplicate_key", k,
-                                 "each property once, from a column or the dict")
-                    bad[i] = True
-            props.update(extra)
-        if props:
-            try:
-                out[i] = orjson.dumps(props).decode()
-            except TypeError:
-                bad[i] = True
-                problems.add(_one(n, i), blob or "properties", "not_json_encodable",
-                             props, "str, int, float, bool, list or dict")
-    lengths = np.fromiter((0 if s is None else len(s) for s in out), dtype=np.int64, count=n)
-    problems.add(lengths > (limit.max or math.inf), blob or "properties", "too_long", out,
-                 f"JSON length <= {limit.max}")
+    if limit.max is not None:
+        present = _present(out)
+        problems.add(
+            _lengths(out, present) > limit.max,
+            blob or "properties",
+            "too_long",
+            out,
+            f"JSON length <= {limit.max}",
+        )
+    return out
+
+
+def _property_fragments(series: pd.Series, name: str, key: str, problems: _Problems) -> np.ndarray:
+    """'"key":<json value>' for each row of a property column (None where null)."""
+    import orjson
+
+    values = _as_objects(series)
+    present = _present(values)
+    out = np.full(len(values), None, dtype=object)
+    prefix = orjson.dumps(key).decode() + ":"
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in ("string", "integer", "floating", "boolean", "empty"):
+        codes, uniques = pd.factorize(values[present])
+    else:  # mixed or unhashable values: 1 and True would hash alike, so one by one
+        codes, uniques = np.arange(int(present.sum())), values[present]
+    encoded = np.empty(len(uniques), dtype=object)
+    bad = np.zeros(len(uniques), dtype=bool)
+    for j, value in enumerate(uniques):
+        value = value.item() if isinstance(value, np.generic) else value
+        if _json_ready(value):
+            encoded[j] = prefix + orjson.dumps(value).decode()
+        else:
+            bad[j] = True
+    out[present] = encoded[codes]
+    if bad.any():
+        mask = np.zeros(len(values), dtype=bool)
+        mask[present] = bad[codes]
+        problems.add(
+            mask,
+            name,
+            "not_json_encodable",
+            values,
+            "str, int, float, bool, list or dict with finite numbers",
+        )
+        out[mask] = None
     return out
 
 
@@ -470,26 +586,10 @@ def _one(n: int, i: int) -> np.ndarray:
     return mask
 
 
-def _property_values(series: pd.Series, name: str, problems: _Problems) -> np.ndarray:
-    """A property column as JSON-ready Python values (None where null)."""
-    values = _as_objects(series)
-    if pd.api.types.is_float_dtype(series.dtype):
-        floats = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        problems.add(np.isinf(floats), name, "not_json_encodable", values, "finite number")
-        values = np.where(np.isinf(floats), None, values)
-        return values
-    ok = np.fromiter((_json_ready(v) for v in values), dtype=bool, count=len(values))
-    problems.add(~ok, name, "not_json_encodable", values,
-                 "str, int, float, bool, list or dict with finite numbers")
-    values = values.copy()
-    values[~ok] = None
-    return values
-
-
 def _json_ready(value: Any) -> bool:
-    if value is None or isinstance(value, str | bool | int):
+    if value is None or isinstance(value, str | bool | int | np.bool_ | np.integer):
         return True
-    if isinstance(value, float):
+    if isinstance(value, float | np.floating):
         return math.isfinite(value)
     if isinstance(value, list | tuple):
         return all(_json_ready(v) for v in value)
@@ -511,13 +611,18 @@ def _decode_blob(value: Any, name: str, i: int, problems: _Problems) -> dict[str
         return {}
     clean: dict[str, Any] = {}
     for key, item in value.items():
-        if not isinstance(key, str) or schema.camel_case(key) != key:
-            problems.add(_one(n, i), name, "bad_key", key, _PROPERTY_KEY_RULE)
-        elif key.lower() in limits.RESERVED_PROPERTY_KEYS:
+        if isinstance(key, str) and key.lower() in limits.RESERVED_PROPERTY_KEYS:
             problems.add(_one(n, i), name, "reserved_key", key, _reserved_rule())
+        elif not isinstance(key, str) or schema.camel_case(key) != key:
+            problems.add(_one(n, i), name, "bad_key", key, _PROPERTY_KEY_RULE)
         elif not _json_ready(item):
-            problems.add(_one(n, i), name, "not_json_encodable", item,
-                         "str, int, float, bool, list or dict with finite numbers")
+            problems.add(
+                _one(n, i),
+                name,
+                "not_json_encodable",
+                item,
+                "str, int, float, bool, list or dict with finite numbers",
+            )
         elif item is not None:
             clean[key] = item
     return clean
@@ -528,6 +633,7 @@ def _normalise(
     *,
     properties: Sequence[str] | None,
     time_unit: TimeUnit | None,
+    derive_ids: bool,
 ) -> tuple[_Events, _Problems]:
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
@@ -553,15 +659,28 @@ def _normalise(
     }
     for column, needed in required.items():
         if needed and column not in resolved:
-            problems.add(None, column, "missing_column", None,
-                         f"a {column} column (or {schema.API_NAMES[column]}) is required")
+            problems.add(
+                None,
+                column,
+                "missing_column",
+                None,
+                f"a {column} column (or {schema.API_NAMES[column]}) is required",
+            )
+
+    lengths: dict[str, np.ndarray] = {}
 
     def strings(column: str) -> np.ndarray:
         if column not in resolved:
+            lengths[column] = np.zeros(n, dtype=np.int64)
             return np.full(n, None, dtype=object)
-        values = _as_objects(frame[resolved[column]])
-        _string_column(values, resolved[column], limit_of[column], problems,
-                       required=required.get(column, False))
+        values = _as_objects(frame[resolved[column]], ints_as_text=True)
+        lengths[column] = _string_column(
+            values,
+            resolved[column],
+            limit_of[column],
+            problems,
+            required=required.get(column, False),
+        )
         return values
 
     session = strings(SESSION_ID)
@@ -575,26 +694,41 @@ def _normalise(
     given_ids = strings(EVENT_ID)
     fields["eventValue"] = (
         _event_values(frame[resolved[EVENT_VALUE]], resolved[EVENT_VALUE], problems)
-        if EVENT_VALUE in resolved else np.full(n, None, dtype=object)
+        if EVENT_VALUE in resolved
+        else np.full(n, None, dtype=object)
     )
     fields["impression"] = (
         _impressions(frame[resolved[IMPRESSION]], resolved[IMPRESSION], problems)
-        if IMPRESSION in resolved else np.full(n, None, dtype=object)
+        if IMPRESSION in resolved
+        else np.full(n, None, dtype=object)
     )
     sent_us = (
         _timestamps(frame[resolved[TIMESTAMP]], resolved[TIMESTAMP], time_unit, problems)
-        if TIMESTAMP in resolved else np.zeros(n, dtype=np.int64)
+        if TIMESTAMP in resolved
+        else np.zeros(n, dtype=np.int64)
     )
     named, blob = _property_columns(frame, resolved, properties)
     fields["properties"] = _properties(frame, named, blob, problems)
 
-    event_id = _event_ids(given_ids, session, user, sent_us, fields)
+    event_id = _event_ids(given_ids, session, user, sent_us, fields) if derive_ids else given_ids
     if EVENT_ID in resolved:
         dup = pd.Series(given_ids).duplicated(keep="first").to_numpy() & (given_ids != None)  # noqa: E711
-        problems.add(dup, resolved[EVENT_ID], "duplicate_event_id", given_ids,
-                     "unique; Personalize keeps only the first event with an id")
-    events = _Events(n=n, session=session, user=user, sent_us=sent_us, fields=fields,
-                     event_id=event_id)
+        problems.add(
+            dup,
+            resolved[EVENT_ID],
+            "duplicate_event_id",
+            given_ids,
+            "unique; Personalize keeps only the first event with an id",
+        )
+    events = _Events(
+        n=n,
+        session=session,
+        user=user,
+        sent_us=sent_us,
+        fields=fields,
+        event_id=event_id,
+        lengths=lengths,
+    )
     _check_event_sizes(events, problems)
     return events, problems
 
@@ -610,35 +744,67 @@ def _event_ids(
     fields: Mapping[str, np.ndarray],
 ) -> np.ndarray:
     """Keep given ids; derive the rest from the event's content (128-bit hash, hex)."""
-    missing = np.fromiter((v is None for v in given), dtype=bool, count=len(given))
+    missing = ~_present(given)
     if not missing.any():
         return given
-    impression = np.array(
-        [None if v is None else IMPRESSION_SEPARATOR.join(map(str, v)) for v in fields["impression"]],
-        dtype=object,
-    ) if any(v is not None for v in fields["impression"]) else fields["impression"]
-    content = pd.DataFrame({
-        "session": session, "user": user, "sent": sent_us,
-        "type": fields["eventType"], "item": fields["itemId"],
-        "value": fields["eventValue"].astype(object), "properties": fields["properties"],
-        "rec": fields["recommendationId"], "source": fields["metricAttribution"],
-        "impression": impression,
-    })[missing]
-    halves = [
-        pd.util.hash_pandas_object(content, index=False, hash_key=key).to_numpy()
-        for key in ("personalize-sim1", "personalize-sim2")
+    impressions = fields["impression"]
+    listed = _present(impressions)
+    if listed.any():
+        impressions = impressions.copy()
+        impressions[listed] = [IMPRESSION_SEPARATOR.join(v) for v in impressions[listed]]
+    value = fields["eventValue"]
+    content = [
+        session,
+        user,
+        fields["eventType"],
+        fields["itemId"],
+        fields["properties"],
+        fields["recommendationId"],
+        fields["metricAttribution"],
+        impressions,
+        sent_us,
+        np.where(_present(value), value, np.nan).astype(np.float64),
     ]
-    digest = np.stack(halves, axis=1).astype(">u8").view(np.uint8).reshape(-1, 16)
-    nibbles = np.stack([digest >> 4, digest & 15], axis=2).reshape(-1, 32)
+    keys = ("personalize-sim1", "personalize-sim2")
+    digests = [np.full(int(missing.sum()), 0xCBF29CE484222325, dtype=np.uint64) for _ in keys]
+    for column in content:
+        for i, hashed in enumerate(_column_hashes(column[missing], keys)):
+            digests[i] = (digests[i] ^ hashed) * np.uint64(0x100000001B3)
+    halves = [_avalanche(d) for d in digests]
+    raw = np.stack(halves, axis=1).astype(">u8").view(np.uint8).reshape(-1, 16)
+    nibbles = np.stack([raw >> 4, raw & 15], axis=2).reshape(-1, 32)
     ids = _HEX[nibbles].view("S32").ravel().astype("U32").astype(object)
     # identical rows get distinct, still deterministic ids
     repeat = pd.Series(halves[0]).groupby(halves[0]).cumcount().to_numpy()
     if repeat.any():
-        ids[repeat > 0] = [f"{i}-{r}" for i, r in zip(ids[repeat > 0], repeat[repeat > 0],
-                                                      strict=True)]
+        ids[repeat > 0] = [
+            f"{i}-{r}" for i, r in zip(ids[repeat > 0], repeat[repeat > 0], strict=True)
+        ]
     out = given.copy()
     out[missing] = ids
     return out
+
+
+def _column_hashes(values: np.ndarray, keys: Sequence[str]) -> Iterator[np.ndarray]:
+    """Stable 64-bit hashes of each entry, one array per key; text is hashed once per value."""
+    if values.dtype != object:
+        for key in keys:
+            yield pd.util.hash_array(values, hash_key=key)
+        return
+    codes, uniques = pd.factorize(values)
+    uniques = np.asarray(uniques, dtype=object)
+    for key in keys:
+        hashed = np.append(pd.util.hash_array(uniques, hash_key=key), np.uint64(0x9E3779B97F4A7C15))
+        yield hashed[codes]  # code -1 (None) takes the constant at the end
+
+
+def _avalanche(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: every input bit moves every output bit."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
 
 
 def _check_event_sizes(events: _Events, problems: _Problems) -> None:
@@ -646,16 +812,19 @@ def _check_event_sizes(events: _Events, problems: _Problems) -> None:
     n = events.n
     if not n:
         return
-    chars = np.zeros(n, dtype=np.int64)
-    for name, values in events.fields.items():
-        if name == "impression":
-            chars += np.fromiter((0 if v is None else sum(len(str(x)) + 3 for x in v)
-                                  for v in values), dtype=np.int64, count=n)
-        elif name != "eventValue":
-            chars += np.fromiter((0 if v is None else len(v) for v in values), dtype=np.int64,
-                                 count=n)
-    chars += np.fromiter((len(v) if isinstance(v, str) else 0 for v in events.event_id),
-                         dtype=np.int64, count=n)
+    chars = sum(
+        events.lengths[c] for c in (ITEM_ID, EVENT_TYPE, RECOMMENDATION_ID, ATTRIBUTION_SOURCE)
+    )
+    chars = chars + np.maximum(events.lengths[EVENT_ID], 40)  # derived ids: about 32 characters
+    chars += _lengths(events.fields["properties"], _present(events.fields["properties"]))
+    impressions = events.fields["impression"]
+    listed = _present(impressions)
+    if listed.any():
+        chars[listed] += np.fromiter(
+            (sum(len(x) + 3 for x in v) for v in impressions[listed]),
+            dtype=np.int64,
+            count=int(listed.sum()),
+        )
     # UTF-8 and JSON escapes cost at most 6 bytes a character; keys and numbers about 200
     suspects = np.flatnonzero(chars * 6 + 200 > limits.EVENT_MAX_BYTES)
     if not len(suspects):
@@ -666,29 +835,46 @@ def _check_event_sizes(events: _Events, problems: _Problems) -> None:
         size = limits.event_size(_event_dict(events, int(i)))
         sizes[i] = size
         mask[i] = size > limits.EVENT_MAX_BYTES
-    problems.add(mask, "event", "event_too_large", sizes,
-                 f"<= {limits.EVENT_MAX_BYTES} bytes of JSON")
+    problems.add(
+        mask, "event", "event_too_large", sizes, f"<= {limits.EVENT_MAX_BYTES} bytes of JSON"
+    )
 
 
 def _event_dict(events: _Events, i: int) -> dict[str, Any]:
-    event: dict[str, Any] = {"eventId": events.event_id[i]}
+    # an id still to be derived will be 32 hex characters
+    event: dict[str, Any] = {"eventId": events.event_id[i] or "0" * 32}
     for name in _EVENT_KEYS[1:]:
         if name == "sentAt":
-            event[name] = events.sent_us[i] / 1e6
+            event[name] = int(events.sent_us[i]) / 1e6
             continue
         value = events.fields[name][i]
         if value is not None:
-            event[name] = {"eventAttributionSource": value} if name == "metricAttribution" else value
+            event[name] = (
+                {"eventAttributionSource": value} if name == "metricAttribution" else value
+            )
     return event
 
 
 # Order of the Event shape's members in botocore's model, as the wire shows them.
 _EVENT_KEYS = (
-    "eventId", "eventType", "eventValue", "itemId", "properties", "sentAt",
-    "recommendationId", "impression", "metricAttribution",
+    "eventId",
+    "eventType",
+    "eventValue",
+    "itemId",
+    "properties",
+    "sentAt",
+    "recommendationId",
+    "impression",
+    "metricAttribution",
 )
-_OPTIONAL_KEYS = ("eventValue", "itemId", "properties", "recommendationId", "impression",
-                  "metricAttribution")
+_OPTIONAL_KEYS = (
+    "eventValue",
+    "itemId",
+    "properties",
+    "recommendationId",
+    "impression",
+    "metricAttribution",
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -713,7 +899,9 @@ def validate_events(
     >>> validate_events(frame).empty
     True
     """
-    return _normalise(frame, properties=properties, time_unit=time_unit)[1].frame()
+    return _normalise(frame, properties=properties, time_unit=time_unit, derive_ids=False)[
+        1
+    ].frame()
 
 
 @overload
@@ -763,11 +951,14 @@ def to_put_events(
         raise ValueError(f"errors must be 'raise' or 'collect', got {errors!r}")
     for violation in limits.check_request(
         "PutEvents",
-        {"trackingId": tracking_id, "sessionId": "s",
-         "eventList": [{"eventType": "t", "sentAt": 0}]},
+        {
+            "trackingId": tracking_id,
+            "sessionId": "s",
+            "eventList": [{"eventType": "t", "sentAt": 0}],
+        },
     ):
         raise ValueError(f"tracking_id {tracking_id!r}: {violation.message}")
-    events, found = _normalise(frame, properties=properties, time_unit=time_unit)
+    events, found = _normalise(frame, properties=properties, time_unit=time_unit, derive_ids=True)
     problems = found.frame()
     if len(problems) and errors == "raise":
         raise PayloadError(problems)
@@ -782,6 +973,26 @@ def to_put_events(
 def _build_requests(events: _Events, rows: np.ndarray, tracking_id: str) -> list[dict[str, Any]]:
     if not len(rows):
         return []
+    with _paused_gc():
+        return _build_requests_now(events, rows, tracking_id)
+
+
+@contextlib.contextmanager
+def _paused_gc() -> Iterator[None]:
+    """Millions of fresh dicts trigger the cycle collector again and again, for nothing:
+    they hold no cycles. Pausing it while building them halves the time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _build_requests_now(
+    events: _Events, rows: np.ndarray, tracking_id: str
+) -> list[dict[str, Any]]:
     session = events.session[rows]
     user = events.user[rows]
     sent = events.sent_us[rows]
@@ -800,44 +1011,58 @@ def _build_requests(events: _Events, rows: np.ndarray, tracking_id: str) -> list
 
     _warn_if_truncated(session[order], sent[order], boundary)
     event_dicts = _event_dicts(events, rows[order])
-    sessions_sorted = session[order].tolist()
-    users_sorted = user[order].tolist()
-    requests: list[dict[str, Any]] = []
-    for r in request_order.tolist():
-        a, b = int(starts[r]), int(ends[r])
-        request: dict[str, Any] = {"trackingId": tracking_id}
-        if users_sorted[a] is not None:
-            request["userId"] = users_sorted[a]
-        request["sessionId"] = sessions_sorted[a]
-        request["eventList"] = event_dicts[a:b]
-        requests.append(request)
-    return requests
+    first = starts[request_order]
+    users = user[order][first].tolist()
+    sessions = session[order][first].tolist()
+    lists = [
+        event_dicts[a:b] for a, b in zip(first.tolist(), ends[request_order].tolist(), strict=True)
+    ]
+    known = _dict_maker(("trackingId", "userId", "sessionId", "eventList"))
+    anonymous = _dict_maker(("trackingId", "sessionId", "eventList"))
+    return [
+        anonymous(tracking_id, s, e) if u is None else known(tracking_id, u, s, e)
+        for u, s, e in zip(users, sessions, lists, strict=True)
+    ]
 
 
 def _event_dicts(events: _Events, rows: np.ndarray) -> list[dict[str, Any]]:
     """One dict per event in ``rows`` order, built per presence pattern (no per-key ifs)."""
     n = len(rows)
-    sent = pd.to_datetime(events.sent_us[rows], unit="us", utc=True).to_pydatetime()
+    sent = (events.sent_us[rows] / 1e6).astype(object)  # epoch seconds, exact to the µs
     columns: dict[str, np.ndarray] = {"eventId": events.event_id[rows], "sentAt": sent}
     signature = np.zeros(n, dtype=np.int64)
     for bit, name in enumerate(_OPTIONAL_KEYS):
         values = events.fields[name][rows]
-        if name == "metricAttribution":
-            values = np.array([None if v is None else {"eventAttributionSource": v}
-                               for v in values], dtype=object)
+        present = _present(values)
+        if name == "metricAttribution" and present.any():
+            values = values.copy()
+            values[present] = [{"eventAttributionSource": v} for v in values[present]]
         columns[name] = values
-        present = np.fromiter((v is not None for v in values), dtype=bool, count=n)
         signature |= present.astype(np.int64) << bit
     columns["eventType"] = events.fields["eventType"][rows]
-    out: list[Any] = [None] * n
-    for sig in np.unique(signature).tolist():
-        keys = [k for k in _EVENT_KEYS
-                if k not in _OPTIONAL_KEYS or sig >> _OPTIONAL_KEYS.index(k) & 1]
-        where = np.flatnonzero(signature == sig)
-        values = [columns[k][where].tolist() for k in keys]
-        for i, row in zip(where.tolist(), zip(*values, strict=True), strict=True):
-            out[i] = dict(zip(keys, row, strict=True))
+    patterns = np.unique(signature).tolist()
+    out: list[Any] = []
+    for sig in patterns:
+        keys = tuple(
+            k for k in _EVENT_KEYS if k not in _OPTIONAL_KEYS or sig >> _OPTIONAL_KEYS.index(k) & 1
+        )
+        where = slice(None) if len(patterns) == 1 else np.flatnonzero(signature == sig)
+        made = list(map(_dict_maker(keys), *(columns[k][where].tolist() for k in keys)))
+        if len(patterns) == 1:
+            return made
+        if not out:
+            out = [None] * n
+        for i, event in zip(where.tolist(), made, strict=True):  # type: ignore[union-attr]
+            out[i] = event
     return out
+
+
+@functools.cache
+def _dict_maker(keys: tuple[str, ...]) -> Callable[..., dict[str, Any]]:
+    """``lambda a, b: {"eventId": a, "eventType": b}``: a dict display is the fastest way."""
+    args = [f"a{i}" for i in range(len(keys))]
+    body = ", ".join(f"{k!r}: {a}" for k, a in zip(keys, args, strict=True))
+    return eval(f"lambda {', '.join(args)}: {{{body}}}")
 
 
 def _warn_if_truncated(session: np.ndarray, sent_us: np.ndarray, boundary: np.ndarray) -> None:
@@ -902,4 +1127,3 @@ def _to_utc(values: list[Any]) -> pd.Series:
         us = np.round(np.asarray(values, dtype=np.float64) * 1e6).astype(np.int64)
         return pd.Series(pd.to_datetime(us, unit="us", utc=True))
     return pd.Series(pd.to_datetime(values, utc=True), dtype="datetime64[us, UTC]")
-

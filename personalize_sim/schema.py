@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "API_ALIASES",
     "ATTRIBUTION_SOURCE",
     "EVENT_COLUMNS",
     "EVENT_ID",
@@ -22,7 +23,6 @@ __all__ = [
     "SESSION_ID",
     "TIMESTAMP",
     "USER_ID",
-    "API_ALIASES",
     "camel_case",
     "snake_upper",
 ]

@@ -1,0 +1,74 @@
+"""The project's own promises: public API, cheap import, README and CI in step."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import personalize_sim
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PUBLIC_API = {
+    # errors and time
+    "PersonalizeSimError",
+    "ConfigError",
+    "PayloadError",
+    "DeliveryError",
+    "EmulatorError",
+    "SystemClock",
+    "VirtualClock",
+    # payloads and bulk export
+    "to_put_events",
+    "from_put_events",
+    "validate_events",
+    "to_bulk_csv",
+    "interactions_schema",
+    # local tracker emulator
+    "LocalTracker",
+}
+
+
+def test_public_api_is_pinned():
+    assert set(personalize_sim.__all__) == PUBLIC_API
+    for name in personalize_sim.__all__:
+        assert getattr(personalize_sim, name) is not None, name
+
+
+def test_import_is_cheap_and_side_effect_free():
+    code = (
+        "import sys, threading; import personalize_sim;"
+        "heavy = [m for m in ('pandas', 'numpy', 'botocore', 'boto3', 'matplotlib', 'ipywidgets',"
+        " 'aiohttp', 'uvicorn') if m in sys.modules];"
+        "print(heavy, threading.active_count())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[] 1"
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    commands = re.findall(r"^    \$ (.+)$", (ROOT / "README.md").read_text(), flags=re.M)
+    assert len(commands) == 2, "the README opens with two commands: the demo and the tests"
+    demo, tests = commands
+    assert "personalize-sim demo" in demo
+    ci = [
+        line
+        for line in (ROOT / ".ci/run").read_text().splitlines()
+        if line and not line.startswith(("#", "set ", "cd "))
+    ]
+    assert tests in ci
+
+
+def test_cli_help_lists_every_command():
+    out = subprocess.run(
+        [sys.executable, "-m", "personalize_sim.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    from personalize_sim.cli import COMMANDS
+
+    for name in COMMANDS:
+        assert name in out.stdout
