@@ -104,8 +104,9 @@ def test_fast_transport_and_boto3_store_identical_events_and_pass_signature_chec
 def test_fast_transport_with_wrong_credentials_is_refused_and_dead_lettered(monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
     with LocalTracker(max_tps=None, verify_signature=True, process=False) as tracker:
+        target = FastTarget(endpoint_url=tracker.endpoint_url)
         handle = stream(make_requests(2), rate=100, tracking_id=tracker.tracking_id,
-                        target=FastTarget(endpoint_url=tracker.endpoint_url), wait=True)  # fmt: skip
+                        target=target, wait=True)  # fmt: skip
         assert tracker.events().empty
     s = handle.summary
     assert s["dead_letter_requests"] == 2 and s["client_errors"] == 2
@@ -166,8 +167,9 @@ def test_dry_run_writes_the_wire_bodies(tmp_path):
 def test_processes_share_the_rate_and_merge_their_logs():
     requests = make_requests(120, events=2)
     with LocalTracker(max_tps=None, process=True) as tracker:
+        target = FastTarget(endpoint_url=tracker.endpoint_url)
         handle = stream(requests, rate=200, processes=2, tracking_id=tracker.tracking_id,
-                        target=FastTarget(endpoint_url=tracker.endpoint_url), wait=True)  # fmt: skip
+                        target=target, wait=True)  # fmt: skip
         ids = stored_ids(tracker)
     s = handle.summary
     assert s["complete"] and s["balanced"] and s["delivered_events"] == 240
