@@ -28,6 +28,9 @@ _EXPORTS = {
     "validate_events": "payloads",
     "to_bulk_csv": "export",
     "interactions_schema": "export",
+    # ③ rate-controlled streaming
+    "stream": "stream",
+    "StreamHandle": "stream",
     # ④ local tracker emulator
     "LocalTracker": "tracker",
 }
@@ -45,6 +48,7 @@ if TYPE_CHECKING:
     )
     from .export import interactions_schema, to_bulk_csv
     from .payloads import from_put_events, to_put_events, validate_events
+    from .stream import StreamHandle, stream
     from .tracker import LocalTracker
 
 

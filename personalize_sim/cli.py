@@ -18,6 +18,7 @@ __all__ = ["main"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("personalize_sim.demo", "simulate a small shop and stream it to the local tracker"),
     "serve": ("personalize_sim.tracker.cli", "run the local tracker emulator (PutEvents on HTTP)"),
+    "stream": ("personalize_sim.stream.cli", "send events to a tracker at a controlled rate"),
 }
 
 
