@@ -26,6 +26,9 @@ PUBLIC_API = {
     "validate_events",
     "to_bulk_csv",
     "interactions_schema",
+    # rate-controlled streaming
+    "stream",
+    "StreamHandle",
     # local tracker emulator
     "LocalTracker",
 }
