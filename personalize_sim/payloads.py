@@ -151,7 +151,26 @@ class _Events:
     sent_us: np.ndarray  # int64 epoch microseconds
     fields: dict[str, np.ndarray]  # API name -> object array, None where absent
     event_id: np.ndarray  # object: str
-    lengths: dict[str, np.ndarray]  # API name -> characters of each string field
+    lengths: dict[str, np.ndarray]  # API name -> characters of each text field
+    present: dict[str, np.ndarray]  # API name -> mask of non-null values
+    _codes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def column(self, name: str) -> np.ndarray:
+        if name == "sessionId":
+            return self.session
+        if name == "userId":
+            return self.user
+        return self.fields[name]
+
+    def factorized(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, distinct values) of a text column, -1 coding a null; computed once."""
+        if name not in self._codes:
+            if self.present[name].any():
+                codes, uniques = pd.factorize(self.column(name))
+                self._codes[name] = codes, np.asarray(uniques, dtype=object)
+            else:
+                self._codes[name] = np.full(self.n, -1, dtype=np.intp), np.empty(0, dtype=object)
+        return self._codes[name]
 
 
 def _resolve_columns(frame: pd.DataFrame) -> dict[str, str]:
@@ -199,24 +218,30 @@ def _lengths(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def _string_column(
+    series: pd.Series,
     values: np.ndarray,
     name: str,
     limit: limits.FieldLimit,
     problems: _Problems,
     *,
     required: bool,
-) -> np.ndarray:
-    """Check a string field against its model limits; returns the values' lengths (0: absent)."""
-    present = _present(values)
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check a string field against its model limits; returns (present mask, lengths)."""
+    if isinstance(series.dtype, pd.StringDtype):  # typed text: nulls and lengths come cheap
+        present = series.notna().to_numpy()
+        ok = present
+        lengths = series.str.len().to_numpy(dtype=np.int64, na_value=0)
+    else:
+        present = _present(values)
+        if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+            ok = present
+        else:
+            is_str = np.fromiter((type(v) is str for v in values), dtype=bool, count=len(values))
+            problems.add(present & ~is_str, name, "wrong_type", values, "string")
+            ok = present & is_str
+        lengths = _lengths(values, ok)
     if required:
         problems.add(~present, name, "missing", values, "required")
-    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-        ok = present
-    else:
-        is_str = np.fromiter((type(v) is str for v in values), dtype=bool, count=len(values))
-        problems.add(present & ~is_str, name, "wrong_type", values, "string")
-        ok = present & is_str
-    lengths = _lengths(values, ok)
     if limit.min:
         problems.add(ok & (lengths == 0), name, "empty", values, f"length >= {limit.min}")
         problems.add(
@@ -235,7 +260,7 @@ def _string_column(
             mask = ok.copy()
             mask[ok] = np.fromiter((v in bad for v in values[ok]), dtype=bool, count=int(ok.sum()))
             problems.add(mask, name, "pattern", values, limit.pattern)
-    return lengths
+    return present, lengths
 
 
 def _timestamps(
@@ -668,13 +693,16 @@ def _normalise(
             )
 
     lengths: dict[str, np.ndarray] = {}
+    present: dict[str, np.ndarray] = {}
 
-    def strings(column: str) -> np.ndarray:
+    def strings(column: str, key: str) -> np.ndarray:
         if column not in resolved:
-            lengths[column] = np.zeros(n, dtype=np.int64)
+            lengths[key] = np.zeros(n, dtype=np.int64)
+            present[key] = np.zeros(n, dtype=bool)
             return np.full(n, None, dtype=object)
         values = _as_objects(frame[resolved[column]], ints_as_text=True)
-        lengths[column] = _string_column(
+        present[key], lengths[key] = _string_column(
+            frame[resolved[column]],
             values,
             resolved[column],
             limit_of[column],
@@ -683,15 +711,15 @@ def _normalise(
         )
         return values
 
-    session = strings(SESSION_ID)
-    user = strings(USER_ID)
+    session = strings(SESSION_ID, "sessionId")
+    user = strings(USER_ID, "userId")
+    given_ids = strings(EVENT_ID, "eventId")
     fields = {
-        "eventType": strings(EVENT_TYPE),
-        "itemId": strings(ITEM_ID),
-        "recommendationId": strings(RECOMMENDATION_ID),
-        "metricAttribution": strings(ATTRIBUTION_SOURCE),
+        "eventType": strings(EVENT_TYPE, "eventType"),
+        "itemId": strings(ITEM_ID, "itemId"),
+        "recommendationId": strings(RECOMMENDATION_ID, "recommendationId"),
+        "metricAttribution": strings(ATTRIBUTION_SOURCE, "metricAttribution"),
     }
-    given_ids = strings(EVENT_ID)
     fields["eventValue"] = (
         _event_values(frame[resolved[EVENT_VALUE]], resolved[EVENT_VALUE], problems)
         if EVENT_VALUE in resolved
@@ -709,10 +737,12 @@ def _normalise(
     )
     named, blob = _property_columns(frame, resolved, properties)
     fields["properties"] = _properties(frame, named, blob, problems)
+    for key in ("eventValue", "impression", "properties"):
+        present[key] = _present(fields[key])
+    lengths["properties"] = _lengths(fields["properties"], present["properties"])
 
-    event_id = _event_ids(given_ids, session, user, sent_us, fields) if derive_ids else given_ids
     if EVENT_ID in resolved:
-        dup = pd.Series(given_ids).duplicated(keep="first").to_numpy() & (given_ids != None)  # noqa: E711
+        dup = pd.Series(given_ids).duplicated(keep="first").to_numpy() & present["eventId"]
         problems.add(
             dup,
             resolved[EVENT_ID],
@@ -726,76 +756,77 @@ def _normalise(
         user=user,
         sent_us=sent_us,
         fields=fields,
-        event_id=event_id,
+        event_id=given_ids,
         lengths=lengths,
+        present=present,
     )
+    if derive_ids:
+        events.event_id = _event_ids(events)
     _check_event_sizes(events, problems)
     return events, problems
 
 
-_HEX = np.frombuffer(b"0123456789abcdef", dtype="S1")
+def _event_ids(events: _Events) -> np.ndarray:
+    """Keep given ids; derive the rest from the event's content (128-bit hash, hex).
 
-
-def _event_ids(
-    given: np.ndarray,
-    session: np.ndarray,
-    user: np.ndarray,
-    sent_us: np.ndarray,
-    fields: Mapping[str, np.ndarray],
-) -> np.ndarray:
-    """Keep given ids; derive the rest from the event's content (128-bit hash, hex)."""
-    missing = ~_present(given)
+    Each value is hashed once per distinct value and the columns are folded row by
+    row, so the id of a row depends on that row alone (and, for identical rows, on
+    how many came before it).
+    """
+    missing = ~events.present["eventId"]
     if not missing.any():
-        return given
-    impressions = fields["impression"]
-    listed = _present(impressions)
-    if listed.any():
-        impressions = impressions.copy()
-        impressions[listed] = [IMPRESSION_SEPARATOR.join(v) for v in impressions[listed]]
-    value = fields["eventValue"]
-    content = [
-        session,
-        user,
-        fields["eventType"],
-        fields["itemId"],
-        fields["properties"],
-        fields["recommendationId"],
-        fields["metricAttribution"],
-        impressions,
-        sent_us,
-        np.where(_present(value), value, np.nan).astype(np.float64),
-    ]
+        return events.event_id
     keys = ("personalize-sim1", "personalize-sim2")
     digests = [np.full(int(missing.sum()), 0xCBF29CE484222325, dtype=np.uint64) for _ in keys]
-    for column in content:
-        for i, hashed in enumerate(_column_hashes(column[missing], keys)):
+
+    def fold(hashes: Iterable[np.ndarray]) -> None:
+        for i, hashed in enumerate(hashes):
             digests[i] = (digests[i] ^ hashed) * np.uint64(0x100000001B3)
+
+    text_columns = (
+        "sessionId",
+        "userId",
+        "eventType",
+        "itemId",
+        "properties",
+        "recommendationId",
+        "metricAttribution",
+    )
+    for name in text_columns:
+        codes, uniques = events.factorized(name)
+        fold(_text_hashes(codes[missing], uniques, keys))
+    impressions = events.fields["impression"][missing]
+    listed = events.present["impression"][missing]
+    joined = np.full(len(impressions), None, dtype=object)
+    joined[listed] = [IMPRESSION_SEPARATOR.join(v) for v in impressions[listed]]
+    codes, uniques = pd.factorize(joined)
+    fold(_text_hashes(codes, np.asarray(uniques, dtype=object), keys))
+    value = events.fields["eventValue"][missing]
+    numbers = np.where(events.present["eventValue"][missing], value, np.nan).astype(np.float64)
+    for column in (events.sent_us[missing], numbers):
+        fold(pd.util.hash_array(column, hash_key=key) for key in keys)
+
     halves = [_avalanche(d) for d in digests]
-    raw = np.stack(halves, axis=1).astype(">u8").view(np.uint8).reshape(-1, 16)
-    nibbles = np.stack([raw >> 4, raw & 15], axis=2).reshape(-1, 32)
-    ids = _HEX[nibbles].view("S32").ravel().astype("U32").astype(object)
-    # identical rows get distinct, still deterministic ids
-    repeat = pd.Series(halves[0]).groupby(halves[0]).cumcount().to_numpy()
-    if repeat.any():
-        ids[repeat > 0] = [
-            f"{i}-{r}" for i, r in zip(ids[repeat > 0], repeat[repeat > 0], strict=True)
-        ]
-    out = given.copy()
+    text = np.stack(halves, axis=1).astype(">u8").tobytes().hex()
+    ids = np.array([text[i : i + 32] for i in range(0, len(text), 32)], dtype=object)
+    if pd.Series(halves[0]).duplicated().any():
+        repeat = pd.Series(halves[0]).groupby(halves[0]).cumcount().to_numpy()
+        again = repeat > 0
+        ids[again] = [f"{i}-{r}" for i, r in zip(ids[again], repeat[again], strict=True)]
+    out = events.event_id.copy()
     out[missing] = ids
     return out
 
 
-def _column_hashes(values: np.ndarray, keys: Sequence[str]) -> Iterator[np.ndarray]:
-    """Stable 64-bit hashes of each entry, one array per key; text is hashed once per value."""
-    if values.dtype != object:
-        for key in keys:
-            yield pd.util.hash_array(values, hash_key=key)
-        return
-    codes, uniques = pd.factorize(values)
-    uniques = np.asarray(uniques, dtype=object)
+def _text_hashes(
+    codes: np.ndarray, uniques: np.ndarray, keys: Sequence[str]
+) -> Iterator[np.ndarray]:
+    """64-bit hashes of factorized text, one array per key; a null (code -1) hashes alike."""
     for key in keys:
-        hashed = np.append(pd.util.hash_array(uniques, hash_key=key), np.uint64(0x9E3779B97F4A7C15))
-        yield hashed[codes]  # code -1 (None) takes the constant at the end
+        hashed = (
+            pd.util.hash_array(uniques, hash_key=key, categorize=False) if len(uniques) else uniques
+        )
+        yield np.append(hashed.astype(np.uint64), np.uint64(0x9E3779B97F4A7C15))[codes]
 
 
 def _avalanche(x: np.ndarray) -> np.ndarray:
@@ -812,13 +843,11 @@ def _check_event_sizes(events: _Events, problems: _Problems) -> None:
     n = events.n
     if not n:
         return
-    chars = sum(
-        events.lengths[c] for c in (ITEM_ID, EVENT_TYPE, RECOMMENDATION_ID, ATTRIBUTION_SOURCE)
-    )
-    chars = chars + np.maximum(events.lengths[EVENT_ID], 40)  # derived ids: about 32 characters
-    chars += _lengths(events.fields["properties"], _present(events.fields["properties"]))
+    text = ("itemId", "eventType", "recommendationId", "metricAttribution", "properties")
+    chars = sum(events.lengths[name] for name in text)
+    chars = chars + np.maximum(events.lengths["eventId"], 40)  # derived ids: 32 characters
     impressions = events.fields["impression"]
-    listed = _present(impressions)
+    listed = events.present["impression"]
     if listed.any():
         chars[listed] += np.fromiter(
             (sum(len(x) + 3 for x in v) for v in impressions[listed]),
@@ -996,8 +1025,8 @@ def _build_requests_now(
     session = events.session[rows]
     user = events.user[rows]
     sent = events.sent_us[rows]
-    s_code = pd.factorize(session)[0]
-    u_code = pd.factorize(user, use_na_sentinel=True)[0]  # None -> -1
+    s_code = events.factorized("sessionId")[0][rows]
+    u_code = events.factorized("userId")[0][rows]  # None -> -1
     order = np.lexsort((np.arange(len(rows)), sent, s_code))
     s_sorted, u_sorted = s_code[order], u_code[order]
     boundary = np.ones(len(order), dtype=bool)
@@ -1033,7 +1062,7 @@ def _event_dicts(events: _Events, rows: np.ndarray) -> list[dict[str, Any]]:
     signature = np.zeros(n, dtype=np.int64)
     for bit, name in enumerate(_OPTIONAL_KEYS):
         values = events.fields[name][rows]
-        present = _present(values)
+        present = events.present[name][rows]
         if name == "metricAttribution" and present.any():
             values = values.copy()
             values[present] = [{"eventAttributionSource": v} for v in values[present]]
