@@ -22,6 +22,10 @@ _EXPORTS = {
     "EmulatorError": "errors",
     "SystemClock": "clock",
     "VirtualClock": "clock",
+    # ① behavioural simulation
+    "simulate": "simulate",
+    "iter_simulate": "simulate",
+    "SimulationConfig": "simulate",
     # ② payloads and bulk export
     "to_put_events": "payloads",
     "from_put_events": "payloads",
@@ -48,6 +52,7 @@ if TYPE_CHECKING:
     )
     from .export import interactions_schema, to_bulk_csv
     from .payloads import from_put_events, to_put_events, validate_events
+    from .simulate import SimulationConfig, iter_simulate, simulate
     from .stream import StreamHandle, stream
     from .tracker import LocalTracker
 
