@@ -10,6 +10,8 @@ so ``import personalize_sim.simulate`` (the CLI parser does) stays cheap.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 __all__ = ["SimulationConfig", "iter_simulate", "simulate", "write_parquet"]
@@ -33,3 +35,21 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
+
+
+class _CallableModule(types.ModuleType):
+    """Lets ``personalize_sim.simulate(...)`` work even when it names this package.
+
+    The public function ``personalize_sim.simulate`` shares its name with this
+    subpackage, and importing any ``personalize_sim.simulate.*`` module makes Python
+    bind the package over the function on ``personalize_sim``; calling the package
+    forwards to the function, so both spellings behave the same.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from .engine import simulate
+
+        return simulate(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

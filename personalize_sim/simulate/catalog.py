@@ -12,7 +12,36 @@ import numpy as np
 
 from .config import CatalogConfig, PopulationConfig
 
-__all__ = ["Catalog", "CatalogDay", "build_catalog"]
+__all__ = ["Catalog", "CatalogDay", "GuideTable", "build_catalog", "catalog_day"]
+
+
+class GuideTable:
+    """Inverse-CDF sampling in expected O(1) per draw (a "guide table", Chen & Asau 1974).
+
+    ``cdf`` is non-decreasing on ``[0, segments]`` (several distributions may be stacked,
+    segment s covering [s, s+1]). ``guide[j]`` is the answer for ``j / per_unit``, so a
+    draw starts next to its answer and only steps over the few boundaries in between,
+    instead of a binary search with a cache miss per level.
+    """
+
+    def __init__(self, cdf: np.ndarray, segments: int, per_unit: int) -> None:
+        self.cdf = cdf
+        self.per_unit = per_unit
+        grid = np.arange(segments * per_unit) / per_unit
+        self.grid = grid
+        self.guide = np.searchsorted(cdf, grid, side="right")
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Index of the first cdf value > x, for each x in [0, segments)."""
+        j = (x * self.per_unit).astype(np.int64)
+        j = np.minimum(j, len(self.grid) - 1)
+        j -= self.grid[j] > x  # floating rounding may land one bucket too far
+        idx = self.guide[j]
+        todo = np.flatnonzero(self.cdf[idx] <= x)
+        while len(todo):
+            idx[todo] += 1
+            todo = todo[self.cdf[idx[todo]] <= x[todo]]
+        return idx
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,22 +112,20 @@ class CatalogDay:
     day: int
     weight: np.ndarray  # popularity weight per item, 0 before release
     available: np.ndarray  # item numbers on sale
-    #: cdf of organic choice per persona, stacked: persona p occupies [p, p+1]
-    stacked_cdf: np.ndarray
+    #: organic choice per persona: a stacked cdf where persona p occupies [p, p+1]
+    stacked: GuideTable
     #: organic choice probability pdf[p, item]
     pdf: np.ndarray
-    popularity_cdf: np.ndarray  # cdf of choice by popularity alone
+    popularity: GuideTable  # choice by popularity alone
     popular_order: np.ndarray  # available items, most popular first (top slate_size+)
 
     def organic(self, personas: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Item chosen by users of ``personas`` for uniforms ``u`` (one draw each)."""
         n = self.pdf.shape[1]
-        idx = np.searchsorted(self.stacked_cdf, personas + u, side="right")
-        return np.minimum(idx - personas.astype(np.int64) * n, n - 1)
+        return self.stacked(personas + u) - personas.astype(np.int64) * n
 
     def by_popularity(self, u: np.ndarray) -> np.ndarray:
-        idx = np.searchsorted(self.popularity_cdf, u, side="right")
-        return np.minimum(idx, len(self.popularity_cdf) - 1)
+        return self.popularity(u)
 
 
 def catalog_day(catalog: Catalog, day: int, log_drift: np.ndarray | None, top: int) -> CatalogDay:
@@ -123,8 +150,8 @@ def catalog_day(catalog: Catalog, day: int, log_drift: np.ndarray | None, top: i
         day=day,
         weight=weight,
         available=available,
-        stacked_cdf=stacked,
+        stacked=GuideTable(stacked, len(cdf), 2 * len(weight)),
         pdf=pdf,
-        popularity_cdf=pop_cdf,
+        popularity=GuideTable(pop_cdf, 1, 2 * len(weight)),
         popular_order=popular_order,
     )

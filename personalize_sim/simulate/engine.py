@@ -17,8 +17,12 @@ has been generated, since no later block can produce an earlier event.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import datetime as dt
+import gc
 import math
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +46,8 @@ _POPULATION, _CATALOG, _DRIFT, _BLOCK = 0, 1, 2, 3
 _BLOCK_HOURS = (24, 12, 8, 6, 4, 3, 2, 1)
 _BLOCK_EVENTS = 1_000_000
 DEFAULT_CHUNK_EVENTS = 1_000_000
+#: blocks generated ahead in threads (the output never depends on it)
+_MAX_WORKERS = 2
 
 #: ground-truth columns (lower case: never sent)
 GROUND_TRUTH = (
@@ -60,6 +66,7 @@ def simulate(
     *,
     rng: np.random.Generator | int | None = None,
     now: dt.datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
     **overrides: Any,
 ) -> pd.DataFrame:
     """Simulate a site's traffic as an events frame (DESIGN.md) plus ground truth.
@@ -67,12 +74,13 @@ def simulate(
     ``config`` is a :class:`SimulationConfig`, a preset name, or None for the defaults;
     ``overrides`` go through :meth:`SimulationConfig.replace` (``users=``, ``days=`` …).
     ``rng`` (a seed or Generator) wins over ``config.seed``. With no ``time.start`` the
-    window ends at ``now`` (default: the current time).
+    window ends at ``now`` (default: the current time). ``progress(blocks_done, total)``
+    is called as blocks of time are generated.
 
     >>> frame = simulate("retail", users=300, days=1, rng=1)  # doctest: +SKIP
     """
     run = _Run(_resolve(config, overrides), rng, now)
-    batches = list(run.batches())
+    batches = list(run.batches(progress))
     return run.frame(_Batch.concat(batches, run.n_props, run.k), 0)
 
 
@@ -221,7 +229,7 @@ class _Batch:
         }  # fmt: skip
         cols = {name: np.empty(0, dtype=dtype) for name, dtype in dtypes.items()}
         cols["props"] = np.empty((0, n_props), dtype=np.int8)
-        return _Batch(cols, np.empty((0, k), dtype=np.int64))
+        return _Batch(cols, np.empty((0, k), dtype=np.int32))
 
 
 class _Run:
@@ -272,6 +280,7 @@ class _Run:
         self._day: CatalogDay | None = None
         self._next_session = 0
         self._strings: dict[str, Any] = {}
+        self.workers = max(1, min(_MAX_WORKERS, os.cpu_count() or 1))
 
     # -- catalog state ---------------------------------------------------------------------
 
@@ -291,29 +300,52 @@ class _Run:
     # -- blocks ----------------------------------------------------------------------------
 
     def batches(self, progress: Callable[[int, int], None] | None = None) -> Iterator[_Batch]:
-        """Final, sorted events block by block (a session's spill-over waits for the next)."""
-        carry: _Batch | None = None
-        for b in range(self.n_blocks):
-            b0 = self.start_us + b * self.block_us
-            b1 = min(b0 + self.block_us, self.end_us)
-            block = self.block(b, b0, b1)
-            merged = block if carry is None else _Batch.concat([carry, block], self.n_props, self.k)
-            if carry is not None:
-                merged = merged.take(np.argsort(merged.cols["ts"], kind="stable"))
-            last = b == self.n_blocks - 1
-            cut = len(merged) if last else int(np.searchsorted(merged.cols["ts"], b1))
-            if cut:
-                yield merged.take(slice(0, cut))
-            carry = merged.take(slice(cut, len(merged))) if cut < len(merged) else None
-            if progress is not None:
-                progress(b + 1, self.n_blocks)
+        """Final, sorted events block by block (a session's spill-over waits for the next).
 
-    def block(self, b: int, b0: int, b1: int) -> _Batch:
-        """Every event of the sessions that start in [b0, b1), sorted by time."""
+        Blocks are independent (each has its own random stream and gets its catalog day
+        from here), so a few are generated ahead in threads: numpy releases the GIL in
+        its heavy loops. Results are consumed in block order, so threads cannot change
+        the output.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        carry: _Batch | None = None
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            ahead: collections.deque[Any] = collections.deque()
+            submitted = 0
+            for b in range(self.n_blocks):
+                while submitted < self.n_blocks and len(ahead) < self.workers:
+                    b0 = self.start_us + submitted * self.block_us
+                    b1 = min(b0 + self.block_us, self.end_us)
+                    today = self.day(int((b0 - self.start_us) // DAY_US))
+                    ahead.append(pool.submit(self.block, submitted, b0, b1, today))
+                    submitted += 1
+                block, n_sessions = ahead.popleft().result()
+                block.cols["session"] += self._next_session
+                self._next_session += n_sessions
+                end = min(self.start_us + (b + 1) * self.block_us, self.end_us)
+                if carry is None:
+                    merged = block
+                else:
+                    merged = _Batch.concat([carry, block], self.n_props, self.k)
+                    # two sorted runs: the stable sort merges them in linear time
+                    merged = merged.take(np.argsort(merged.cols["ts"], kind="stable"))
+                last = b == self.n_blocks - 1
+                cut = len(merged) if last else int(np.searchsorted(merged.cols["ts"], end))
+                if cut:
+                    yield merged.take(slice(0, cut))
+                carry = merged.take(slice(cut, len(merged))) if cut < len(merged) else None
+                if progress is not None:
+                    progress(b + 1, self.n_blocks)
+
+    def block(self, b: int, b0: int, b1: int, today: CatalogDay) -> tuple[_Batch, int]:
+        """Every event of the sessions that start in [b0, b1), sorted by time.
+
+        Session numbers are local to the block (the caller adds the running offset).
+        """
         cfg = self.config
         rng = _stream(self.entropy, _BLOCK, b)
         pop, cat = self.population, self.catalog
-        today = self.day(int((b0 - self.start_us) // DAY_US))
 
         # sessions: when, who, anonymous or not, session-wide properties
         rate = cfg.population.users * cfg.time.sessions_per_user_per_day / DAY_US
@@ -353,21 +385,27 @@ class _Run:
         recommends = np.array([a.recommender != "none" for a in arms])
         shown = recommends[arm[picks]] & (rng.random(len(picks)) < cfg.exposure.slate_probability)
         at = picks[shown]
-        slates = np.empty((len(at), self.k), dtype=np.int64)
+        # a session keeps the slate it was first shown (as a page keeps its row of picks)
+        at_session = ev.session[at]
+        opens = np.ones(len(at), dtype=bool)
+        opens[1:] = at_session[1:] != at_session[:-1]
+        heads = at[opens]
+        per_session = np.empty((len(heads), self.k), dtype=np.int32)
         for a, spec in enumerate(arms):
-            rows = np.flatnonzero(arm[at] == a)
+            rows = np.flatnonzero(arm[heads] == a)
             if len(rows) and spec.recommender != "none":
-                slates[rows] = make_slates(
+                per_session[rows] = make_slates(
                     spec.recommender,
                     quality=spec.quality,
                     k=self.k,
-                    users=user[at[rows]],
-                    personas=persona[at[rows]],
-                    timestamps=ts[at[rows]],
+                    users=user[heads[rows]],
+                    personas=persona[heads[rows]],
+                    timestamps=ts[heads[rows]],
                     catalog=cat,
                     day=today,
                     rng=rng,
                 )
+        slates = per_session[np.cumsum(opens) - 1]
         exam = np.asarray(cfg.exposure.examination_curve())
         attract = (
             cfg.exposure.click_scale * cat.relevance[persona[at][:, None], cat.category[slates]]
@@ -428,8 +466,7 @@ class _Run:
         login_step = np.where(anonymous & logs_in, login_step, np.where(anonymous, lengths, 0))
         visible = ev.step >= login_step[ev.session]
 
-        session = self._next_session + ev.session
-        self._next_session += ns
+        session = ev.session.astype(np.int64)
         keep = ts < self.end_us  # the window is observed up to its end: later events are cut
         batch = _Batch(
             {
@@ -450,7 +487,7 @@ class _Run:
         )
         index = np.flatnonzero(keep)
         order = index[np.argsort(ts[index], kind="stable")]
-        return batch.take(order)
+        return batch.take(order), ns
 
     # -- the frame ---------------------------------------------------------------------------
 
@@ -490,10 +527,9 @@ class _Run:
         impression = np.full(n, None, dtype=object)
         rows = np.flatnonzero(c["slate_row"] >= 0)
         if len(rows):
-            lists = pd.Series(
-                item_objects[batch.slates[c["slate_row"][rows]]].tolist(), dtype=object
-            )
-            impression[rows] = lists.to_numpy()
+            with _gc_paused():  # millions of small lists: the cyclic GC would rescan them all
+                lists = item_objects[batch.slates[c["slate_row"][rows]]].tolist()
+                impression[rows] = pd.Series(lists, dtype=object).to_numpy()
 
         data: dict[str, Any] = {
             "USER_ID": _str(users.take(user_idx)),
@@ -520,6 +556,18 @@ class _Run:
         data["true_user_id"] = _str(users.take(pa.array(c["user"])))
         data["new_user"] = pop.new[c["user"]]
         return pd.DataFrame(data, index=pd.RangeIndex(offset, offset + n))
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (lists of strings cannot form cycles)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _str(values: Any) -> Any:

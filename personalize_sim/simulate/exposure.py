@@ -72,18 +72,13 @@ def make_slates(
     if recommender == "popular":
         return np.broadcast_to(day.popular_order[:k], (n, k))
     if recommender == "random":
-        weights = np.zeros(catalog.size)
-        weights[day.available] = 1.0
-        uniform_cdf = np.cumsum(weights) / len(day.available)
-        uniform_cdf[-1] = 1.0
+        available = day.available
 
         def draw(rows: np.ndarray, m: int) -> np.ndarray:
-            return np.minimum(
-                np.searchsorted(uniform_cdf, rng.random((len(rows), m)), side="right"),
-                catalog.size - 1,
-            )
+            return available[(rng.random((len(rows), m)) * len(available)).astype(np.int64)]
 
-        log_uniform = np.where(weights > 0, 0.0, -np.inf)
+        log_uniform = np.full(catalog.size, -np.inf)
+        log_uniform[available] = 0.0
 
         def log_weights(rows: np.ndarray) -> np.ndarray:
             return np.broadcast_to(log_uniform, (len(rows), catalog.size))
@@ -92,10 +87,15 @@ def make_slates(
     if recommender == "personalized":
         # a mixture per slot: the user's true preference with prob quality, else popularity
         def draw(rows: np.ndarray, m: int) -> np.ndarray:
-            u = rng.random((len(rows), m))
-            own = rng.random((len(rows), m)) < quality
-            p = np.broadcast_to(personas[rows, None].astype(np.int64), u.shape)
-            return np.where(own, day.organic(p, u), day.by_popularity(u))
+            # one uniform picks the component and, rescaled, the item within it
+            u = rng.random(len(rows) * m)
+            own = u < quality
+            p = np.repeat(personas[rows].astype(np.int64), m)
+            out = np.empty(len(u), dtype=np.int64)
+            out[own] = day.organic(p[own], u[own] / quality)
+            rest = ~own
+            out[rest] = day.by_popularity((u[rest] - quality) / (1 - quality))
+            return out.reshape(len(rows), m)
 
         def log_weights(rows: np.ndarray) -> np.ndarray:
             mix = quality * day.pdf[personas[rows]] + (1 - quality) * (
@@ -152,8 +152,8 @@ def _distinct(
     """
     out = np.empty((n, k), dtype=np.int64)
     rows = np.arange(n)
-    m = 3 * k
-    for _ in range(2):
+    m = k + k // 2 + 2
+    for _ in range(3):
         if len(rows) == 0:
             return out
         cand = draw(rows, m)
@@ -174,13 +174,22 @@ def _distinct(
 
 
 def _first_distinct(cand: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """First k distinct values of each row (in draw order) and whether a row had k."""
-    order = np.argsort(cand, axis=1, kind="stable")
-    ordered = np.take_along_axis(cand, order, axis=1)
-    repeat_sorted = np.zeros(cand.shape, dtype=bool)
-    repeat_sorted[:, 1:] = ordered[:, 1:] == ordered[:, :-1]
-    repeat = np.empty_like(repeat_sorted)
-    np.put_along_axis(repeat, order, repeat_sorted, axis=1)
-    ok = (~repeat).sum(axis=1) >= k
-    keep = np.argsort(repeat, axis=1, kind="stable")[:, :k]
-    return np.take_along_axis(cand, keep, axis=1), ok
+    """First k distinct values of each row (in draw order) and whether a row had k.
+
+    Columns are compared with the ones before them (m²/2 vectorised comparisons for a
+    handful of columns beats sorting every row).
+    """
+    n, m = cand.shape
+    fresh = np.ones((n, m), dtype=bool)
+    for j in range(1, m):
+        fresh[:, j] = ~(cand[:, :j] == cand[:, j : j + 1]).any(axis=1)
+    counts = fresh.sum(axis=1)
+    ok = counts >= k
+    out = np.zeros((n, k), dtype=cand.dtype)
+    if ok.any():
+        rows = np.flatnonzero(ok)
+        flat = np.flatnonzero(fresh[rows])  # row-major: each row's fresh columns in order
+        starts = np.concatenate(([0], np.cumsum(counts[rows])[:-1]))
+        picked = flat[starts[:, None] + np.arange(k)]
+        out[rows] = cand[rows].ravel()[picked]
+    return out, ok
