@@ -17,6 +17,7 @@ __all__ = ["main"]
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("personalize_sim.demo", "simulate a small shop and stream it to the local tracker"),
+    "generate": ("personalize_sim.simulate.cli", "simulate site traffic into Parquet or bulk CSV"),
     "serve": ("personalize_sim.tracker.cli", "run the local tracker emulator (PutEvents on HTTP)"),
     "stream": ("personalize_sim.stream.cli", "send events to a tracker at a controlled rate"),
 }
