@@ -20,6 +20,10 @@ PUBLIC_API = {
     "EmulatorError",
     "SystemClock",
     "VirtualClock",
+    # behavioural simulation
+    "simulate",
+    "iter_simulate",
+    "SimulationConfig",
     # payloads and bulk export
     "to_put_events",
     "from_put_events",
