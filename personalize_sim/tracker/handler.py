@@ -14,8 +14,8 @@ commits the rows and writes the reply. Checks run in this order:
    :func:`personalize_sim.limits.check_request` (400 ``InvalidInputException``);
 7. known tracking ids, when configured (404 ``ResourceNotFoundException``).
 
-Every PutEvents request spends a token and a fault draw once it is parsed, as
-the service counts calls, not valid calls.
+Every parsed PutEvents request spends a token (the service counts calls, not
+valid calls); every request that is not throttled spends one fault draw.
 """
 
 from __future__ import annotations

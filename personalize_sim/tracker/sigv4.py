@@ -12,7 +12,7 @@ header not SigV4 / incomplete   400     ``IncompleteSignature``
 unknown access key id           403     ``InvalidClientTokenId``
 wrong service in the scope      403     ``InvalidSignatureException``
 signature does not match        403     ``InvalidSignatureException``
-``X-Amz-Date`` over 15 min off  403     ``InvalidSignatureException`` (Signature expired)
+``X-Amz-Date`` over 15 min off  403     ``InvalidSignatureException`` (expired / not yet current)
 ==============================  ======  ==========================================
 """
 
@@ -92,11 +92,12 @@ def verify(
     signed_at = dt.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
     if abs(signed_at.timestamp() - now) > MAX_SKEW_S:
         server = dt.datetime.fromtimestamp(now, dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        return SignatureError(
-            403,
-            "InvalidSignatureException",
-            f"Signature expired: {amz_date} is now earlier than {server} minus 15 min.",
+        message = (
+            f"Signature expired: {amz_date} is now earlier than {server} minus 15 min."
+            if signed_at.timestamp() < now
+            else f"Signature not yet current: {amz_date} is still later than {server} plus 15 min."
         )
+        return SignatureError(403, "InvalidSignatureException", message)
     signed = match["headers"].split(";")
     missing = [h for h in signed if h not in headers]
     if missing or "host" not in signed or match["date"] != amz_date[:8]:

@@ -11,6 +11,7 @@ for power loss.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -159,8 +160,11 @@ def read_events(path: str | Path, tracking_id: str | None = None) -> pd.DataFram
 
     from personalize_sim import schema
 
-    uri = f"file:{Path(path)}?mode=ro"
-    with sqlite3.connect(uri, uri=True) as db:
+    # a read-write connection (query_only), because opening a WAL database read-only fails
+    # when its -shm file must be rebuilt, e.g. after the emulator was killed
+    db = sqlite3.connect(Path(path))
+    with contextlib.closing(db):
+        db.execute("PRAGMA query_only=ON")
         where, args = ("WHERE tracking_id = ?", (tracking_id,)) if tracking_id else ("", ())
         rows = db.execute(
             f"SELECT {', '.join(EVENT_COLUMNS)} FROM events {where} ORDER BY rowid", args

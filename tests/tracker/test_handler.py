@@ -1,0 +1,329 @@
+"""The emulator's pure core: order of checks, quota, faults, validation verdicts and messages."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from personalize_sim import limits
+from personalize_sim.clock import VirtualClock
+from personalize_sim.tracker.faults import FaultPlan
+from personalize_sim.tracker.handler import (
+    DEFAULT_TRACKING_ID,
+    Emulator,
+    TrackerConfig,
+    _Validator,
+)
+
+from .conftest import TRACKING_ID, event, request
+
+
+def post(emulator: Emulator, body: Any, path: str = "/events"):
+    raw = body if isinstance(body, bytes) else orjson.dumps(body)
+    return emulator.handle("POST", path, {}, raw)
+
+
+def test_accepted_request_gives_rows_in_the_store_layout():
+    emulator = Emulator(TrackerConfig(), clock=VirtualClock(epoch=1_800_000_000.0))
+    outcome = post(emulator, request([event(0), event(1, eventValue=None, impression=None)]))
+    assert (outcome.status, outcome.error_code, outcome.body) == (200, None, b"")
+    assert outcome.table == "events"
+    first, second = outcome.rows
+    assert first == (
+        TRACKING_ID,
+        "user-1",
+        "session-1",
+        "e-0",
+        "click",
+        1.5,
+        "item-0",
+        json.dumps({"discount": "Yes", "numRatings": 0}),
+        1_704_164_645.678901,
+        "RID-1",
+        '["item-0","item-x","item-y"]',
+        "SOURCE_A",
+        1_800_000_000.0,
+    )
+    assert (second[5], second[10]) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("sent_at", "stored"),
+    [
+        (1_704_164_645, 1_704_164_645.0),  # botocore < 1.44 truncates to an int
+        (1_704_164_645.678901, 1_704_164_645.678901),  # botocore >= 1.44 keeps microseconds
+        ("2024-01-02T03:04:05.5Z", 1_704_164_645.5),
+    ],
+)
+def test_sent_at_as_int_float_or_iso_string(sent_at, stored):
+    outcome = post(Emulator(), request([event(sentAt=sent_at)]))
+    assert outcome.status == 200
+    assert outcome.rows[0][8] == stored
+
+
+def test_missing_event_ids_are_made_up_from_the_seeded_request_id():
+    def ids(seed):
+        emulator = Emulator(TrackerConfig(seed=seed))
+        outcome = post(emulator, request([event(0, eventId=None), event(1, eventId=None)]))
+        return outcome.request_id, [row[3] for row in outcome.rows]
+
+    request_id, event_ids = ids(3)
+    assert event_ids == [f"{request_id}-0", f"{request_id}-1"]
+    assert ids(3) == (request_id, event_ids)
+    assert ids(4)[0] != request_id
+
+
+def test_quota_throttles_exactly_by_the_token_bucket():
+    clock = VirtualClock()
+    emulator = Emulator(TrackerConfig(max_tps=2), clock=clock)
+    codes = [post(emulator, request()).error_code for _ in range(3)]
+    assert codes == [None, None, "ThrottlingException"]
+    clock.advance(0.5)
+    assert post(emulator, request()).status == 200
+    throttled = post(emulator, request())
+    assert (throttled.status, throttled.message) == (400, "Rate exceeded")
+    # another tracking id has its own bucket
+    assert post(emulator, request(trackingId="other")).status == 200
+    stats = emulator.stats()
+    assert (stats["PutEventsRequests"], stats["throttled"], stats["PutEvents4xxErrors"]) == (
+        6,
+        2,
+        2,
+    )
+
+
+def test_throttle_status_429_and_invalid_requests_spend_tokens_too():
+    emulator = Emulator(TrackerConfig(max_tps=1, throttle_status=429), clock=VirtualClock())
+    bad = post(emulator, request([event(impression=[])]))
+    assert bad.error_code == "InvalidInputException"
+    throttled = post(emulator, request())
+    assert (throttled.status, throttled.error_code) == (429, "ThrottlingException")
+
+
+def test_no_quota_when_max_tps_is_zero_or_none():
+    for tps in (0, None):
+        emulator = Emulator(TrackerConfig(max_tps=tps), clock=VirtualClock())
+        assert all(post(emulator, request()).status == 200 for _ in range(50))
+
+
+def test_faults_follow_the_seeded_plan_request_by_request():
+    config = TrackerConfig(error_rate=0.4, latency_ms="1..3", seed=11)
+    emulator = Emulator(config)
+    outcomes = [post(emulator, request()) for _ in range(60)]
+    plan = FaultPlan(error_rate=0.4, latency="1..3", rng=11)
+    expected = [plan.draw() for _ in range(60)]
+    assert [o.status for o in outcomes] == [f.status or 200 for f in expected]
+    assert [o.latency_s for o in outcomes] == [f.latency_s for f in expected]
+    codes = {o.status: o.error_code for o in outcomes}
+    assert codes == {200: None, 500: "InternalFailure", 503: "ServiceUnavailable"}
+    stats = emulator.stats()
+    assert stats["PutEvents5xxErrors"] == sum(o.status >= 500 for o in outcomes)
+
+
+def test_unknown_tracking_id_is_404_only_when_ids_are_configured():
+    known = Emulator(TrackerConfig(tracking_ids=("a", "b")))
+    outcome = post(known, request(trackingId="c"))
+    assert (outcome.status, outcome.error_code) == (404, "ResourceNotFoundException")
+    assert "'c'" in outcome.message
+    assert post(known, request(trackingId="b")).status == 200
+    assert post(Emulator(), request(trackingId="anything")).status == 200
+    assert TrackerConfig().tracking_id == DEFAULT_TRACKING_ID
+    assert TrackerConfig(tracking_ids=("a", "b")).tracking_id == "a"
+
+
+def test_validation_comes_before_the_tracking_id_check():
+    known = Emulator(TrackerConfig(tracking_ids=("a",)))
+    outcome = post(known, request([event(recommendationId="r" * 41)], trackingId="zzz"))
+    assert outcome.error_code == "InvalidInputException"
+
+
+@pytest.mark.parametrize(
+    ("body", "path_in_message", "limit_in_message"),
+    [
+        (request([event(i) for i in range(11)]), "'eventList'", "items <= 10"),
+        (
+            request([event(impression=[f"i{i}" for i in range(26)])]),
+            "eventList[0].impression",
+            "items <= 25",
+        ),
+        (request(userId="u" * 257), "'userId'", "length <= 256"),
+        (request([event(recommendationId="r" * 41)]), "recommendationId", "length <= 40"),
+        (
+            request([event(properties=json.dumps({"k": "v" * 1016}))]),
+            "eventList[0].properties",
+            "length <= 1024",
+        ),
+        (
+            request([event(metricAttribution={"eventAttributionSource": "   "})]),
+            "eventAttributionSource",
+            "^[\\x20-\\x7E]*",
+        ),
+        (request([event(properties='{"Timestamp": 1}')]), "eventList[0].properties", "reserved"),
+        (request([event(properties="not json")]), "eventList[0].properties", "JSON object"),
+        (request([event(properties='["a"]')]), "eventList[0].properties", "JSON object"),
+        (request([event(impression=["é" * 256] * 25)]), "'eventList[0]'", "<= 10240 bytes"),
+        (request(sessionId=None), "'sessionId'", "null"),
+        (request([event(sentAt=None)]), "eventList[0].sentAt", "null"),
+        (request([event(eventValue="1.5")]), "eventList[0].eventValue", "number"),
+        (request(extra="x"), "'extra'", "not part of the request"),
+    ],
+)
+def test_each_broken_rule_is_named_with_its_field_and_limit(
+    body, path_in_message, limit_in_message
+):
+    outcome = post(Emulator(), body)
+    assert (outcome.status, outcome.error_code) == (400, "InvalidInputException")
+    assert outcome.message.startswith("1 validation error detected: Value ")
+    assert path_in_message in outcome.message
+    assert limit_in_message in outcome.message
+    assert orjson.loads(outcome.body) == {"message": outcome.message}
+
+
+def test_several_broken_rules_are_all_reported():
+    outcome = post(
+        Emulator(), request([event(recommendationId="r" * 41, impression=[])], userId="")
+    )
+    assert outcome.message.startswith("3 validation errors detected: ")
+
+
+def test_malformed_json_and_huge_bodies_are_invalid_input():
+    emulator = Emulator()
+    broken = emulator.handle("POST", "/events", {}, b'{"trackingId": ')
+    assert (broken.status, broken.error_code) == (400, "InvalidInputException")
+    assert "not valid JSON" in broken.message
+    huge = emulator.handle("POST", "/events", {}, b"{}", body_size=3 * 1024 * 1024)
+    assert huge.error_code == "InvalidInputException"
+    assert "larger than the maximum of 2097152 bytes" in huge.message
+    # json.dumps writes inf as Infinity, which is not JSON
+    infinite = json.dumps(request([event(eventValue=math.inf)])).encode()
+    assert "not valid JSON" in emulator.handle("POST", "/events", {}, infinite).message
+    not_object = emulator.handle("POST", "/events", {}, b"[1, 2]")
+    assert not_object.error_code == "InvalidInputException"
+
+
+def test_unknown_routes_are_404_and_not_counted_as_put_events():
+    emulator = Emulator()
+    outcome = emulator.handle("GET", "/events", {}, b"")
+    assert (outcome.status, outcome.error_code) == (404, "UnknownOperationException")
+    assert emulator.handle("POST", "/nothing", {}, b"{}").status == 404
+    assert emulator.stats()["PutEventsRequests"] == 0
+
+
+def test_put_items_and_put_users_are_validated_and_stored():
+    emulator = Emulator()
+    arn = "arn:aws:personalize:us-east-1:123456789012:dataset/shop/ITEMS"
+    items = emulator.handle(
+        "POST",
+        "/items",
+        {},
+        orjson.dumps(
+            {"datasetArn": arn, "items": [{"itemId": "i1", "properties": '{"price": 3}'}]}
+        ),
+    )
+    assert (items.status, items.table, items.rows[0][:3]) == (
+        200,
+        "items",
+        (arn, "i1", '{"price": 3}'),
+    )
+    users = emulator.handle(
+        "POST", "/users", {}, orjson.dumps({"datasetArn": arn, "users": [{"userId": "u1"}]})
+    )
+    assert (users.status, users.table) == (200, "users")
+    bad = emulator.handle(
+        "POST", "/items", {}, orjson.dumps({"datasetArn": "nope", "items": [{"itemId": "i"}]})
+    )
+    assert bad.error_code == "InvalidInputException"
+    assert "datasetArn" in bad.message
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [
+        ("max_tps", -1, "max_tps"),
+        ("throttle_status", 503, "throttle_status must be 400 or 429"),
+        ("error_rate", 2, "error_rate must be a probability"),
+        ("tracking_ids", [""], "tracking_ids must be non-empty strings"),
+        ("latency_ms", "soon", "latency_ms: cannot read 'soon'"),
+        ("seed", 1.5, "seed must be an int"),
+    ],
+)
+def test_config_refuses_bad_values_naming_them(field, value, match):
+    with pytest.raises(ValueError, match=match):
+        TrackerConfig(**{field: value})
+
+
+def test_config_keeps_the_secret_out_of_its_repr():
+    assert "hunter2" not in repr(TrackerConfig(secret_access_key="hunter2"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast path of the validator must agree with limits.check_request on every input.
+
+_ids = st.one_of(st.text(max_size=3), st.text(min_size=255, max_size=258), st.integers(), st.none())
+_properties = st.one_of(
+    st.none(),
+    st.sampled_from(['{"discount": "Yes"}', '{"userId": "u"}', "[]", "{bad", '{"a": NaN}', ""]),
+    st.dictionaries(st.text(max_size=8), st.integers(), max_size=3).map(json.dumps),
+    st.text(min_size=1020, max_size=1030),
+)
+_events = st.fixed_dictionaries(
+    {
+        "eventType": st.one_of(st.just("click"), _ids),
+        "sentAt": st.one_of(st.floats(), st.integers(), st.text(max_size=4), st.none()),
+    },
+    optional={
+        "eventId": _ids,
+        "itemId": _ids,
+        "eventValue": st.one_of(st.floats(), st.booleans(), st.text(max_size=2)),
+        "properties": _properties,
+        "recommendationId": st.text(min_size=38, max_size=42),
+        "impression": st.one_of(
+            st.lists(st.text(max_size=3), max_size=27),
+            st.lists(st.none(), max_size=2),
+            st.text(max_size=2),
+        ),
+        "metricAttribution": st.one_of(
+            st.fixed_dictionaries(
+                {"eventAttributionSource": st.sampled_from(["A", " ", "é", "a b", ""])}
+            ),
+            st.dictionaries(
+                st.sampled_from(["eventAttributionSource", "x"]), st.text(max_size=2), max_size=2
+            ),
+        ),
+        "surprise": st.integers(),
+    },
+)
+_requests = st.fixed_dictionaries(
+    {
+        "trackingId": _ids,
+        "sessionId": _ids,
+        "eventList": st.one_of(st.lists(_events, max_size=11), st.none(), st.text(max_size=1)),
+    },
+    optional={"userId": _ids, "other": st.integers()},
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_requests)
+def test_fast_validator_agrees_with_check_request(body):
+    text = json.dumps(body)
+    try:
+        wire = orjson.loads(text)  # what the server sees: values decoded by orjson
+    except orjson.JSONDecodeError:
+        assume(False)  # NaN/Infinity never reach validation
+    expected = limits.check_request("PutEvents", wire)
+    assert _Validator("PutEvents")(wire, len(text.encode())) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.builds(event, st.integers(0, 10**6)), min_size=1, max_size=10))
+def test_fast_validator_accepts_valid_requests(events):
+    wire = json.loads(json.dumps(request(events)))
+    assert _Validator("PutEvents")(wire) == []
+    assert limits.check_request("PutEvents", wire) == []

@@ -1,0 +1,119 @@
+"""LocalTracker in its own process: lifecycle, read-back, no acknowledged event lost to SIGKILL."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from typing import Any
+
+import pytest
+from botocore.exceptions import BotoCoreError, ClientError
+
+from personalize_sim import LocalTracker
+from personalize_sim.errors import EmulatorError
+
+from .conftest import event, request
+
+
+def test_process_tracker_serves_boto3_and_stops_cleanly(tmp_path):
+    db = tmp_path / "events.db"
+    tracker = LocalTracker(tracking_ids=["tid-a", "tid-b"], max_tps=0, db_path=db)
+    assert tracker.state == "new"
+    with tracker as t:
+        assert t.use_process and t.process is not None and t.process.poll() is None
+        assert t.endpoint_url.startswith("http://127.0.0.1:")
+        assert t.tracking_id == "tid-a"
+        t.client().put_events(**request([event(0), event(1)], trackingId="tid-b"))
+        assert t.stats()["accepted_events"] == 2
+    assert tracker.state == "closed"
+    assert tracker.process.returncode == 0  # SIGTERM: flushed and exited 0
+    assert tracker.stats()["accepted_events"] == 2  # the last counters survive the process
+    assert tracker.events()["EVENT_ID"].tolist() == ["e-0", "e-1"]
+    assert db.exists()
+    with pytest.raises(RuntimeError, match="cannot start a LocalTracker that is closed"):
+        tracker.start()
+
+
+def test_temporary_store_outlives_the_with_block_but_not_the_object():
+    with LocalTracker(process=False, max_tps=0) as tracker:
+        tracker.client().put_events(**request(trackingId=tracker.tracking_id))
+    path = tracker.db_path
+    assert len(tracker.events()) == 1
+    del tracker
+    assert not path.exists()
+
+
+def test_misuse_is_refused_clearly():
+    tracker = LocalTracker(process=False)
+    with pytest.raises(RuntimeError, match="before client"):
+        tracker.client()
+    with pytest.raises(RuntimeError, match="has not run yet"):
+        tracker.stats()
+    with pytest.raises(RuntimeError, match="process=True"):
+        tracker.kill()
+    with pytest.raises(ValueError, match="throttle_status"):
+        LocalTracker(throttle_status=500)
+    assert "new" in repr(tracker)
+
+
+def test_a_process_that_cannot_start_says_why(tmp_path):
+    taken = LocalTracker(process=False)
+    with taken:
+        port = int(taken.endpoint_url.rsplit(":", 1)[1])
+        with pytest.raises(EmulatorError, match="did not start"):
+            LocalTracker(port=port).start()
+
+
+def test_sigkill_during_a_stream_loses_no_acknowledged_event(tmp_path):
+    tracker = LocalTracker(max_tps=0, db_path=tmp_path / "crash.db").start()
+    acked: list[str] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+    enough = threading.Event()
+
+    def sender(worker: int) -> None:
+        client = tracker.client(
+            retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=5
+        )
+        for n in range(100_000):
+            ids = [f"w{worker}-r{n}-e{i}" for i in range(10)]
+            kwargs = request(
+                [event(i, eventId=eid) for i, eid in enumerate(ids)], sessionId=f"s{worker}-{n}"
+            )
+            try:
+                client.put_events(**kwargs)
+            except (BotoCoreError, ClientError) as exc:  # the emulator is gone
+                failures.append(exc)
+                return
+            with lock:
+                acked.extend(ids)
+                if len(acked) >= 3000:
+                    enough.set()
+
+    threads = [threading.Thread(target=sender, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        assert enough.wait(timeout=120), "the stream never got going"
+        tracker.kill()  # SIGKILL while all four senders are mid-stream
+    finally:
+        for thread in threads:
+            thread.join(timeout=60)
+        tracker.close()
+    assert tracker.process.returncode == -9
+    assert len(failures) == 4  # every sender saw the emulator die under it
+    with sqlite3.connect(tracker.db_path) as db:
+        stored = {row[0] for row in db.execute("SELECT event_id FROM events")}
+    with lock:
+        missing = set(acked) - stored
+    assert not missing, f"{len(missing)} acknowledged events are not in the store"
+    assert len(stored) >= len(acked) >= 3000
+    assert set(tracker.events()["EVENT_ID"]) == stored  # and the frame reader copes after a crash
+
+
+def test_in_thread_tracker_needs_no_process():
+    with LocalTracker(process=False, max_tps=0) as tracker:
+        assert tracker.process is None
+        client: Any = tracker.client()
+        client.put_events(**request(trackingId=tracker.tracking_id))
+        assert tracker.stats()["PutEventsRequests"] == 1

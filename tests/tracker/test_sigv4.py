@@ -1,0 +1,87 @@
+"""SigV4 verification against botocore's own signer, with the server clock injected."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from personalize_sim.tracker.sigv4 import MAX_SKEW_S, verify
+
+KEYS = {"AKIDTEST": "secret"}
+BODY = b'{"trackingId":"t","sessionId":"s","eventList":[]}'
+
+
+def signed_headers(
+    key="AKIDTEST", secret="secret", service="personalize", body=BODY
+) -> dict[str, str]:
+    """Headers botocore's signer puts on a request, signed now."""
+    request = AWSRequest(
+        "POST",
+        "http://127.0.0.1:8000/events",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
+    SigV4Auth(Credentials(key, secret), service, "us-east-1").add_auth(request)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    headers["host"] = "127.0.0.1:8000"
+    return headers
+
+
+def signed_at(headers: dict[str, str]) -> float:
+    stamp = dt.datetime.strptime(headers["x-amz-date"], "%Y%m%dT%H%M%SZ")
+    return stamp.replace(tzinfo=dt.timezone.utc).timestamp()
+
+
+def check(headers, body=BODY, skew=0.0):
+    """Verify with the server's clock ``skew`` seconds after the signing time."""
+    now = (
+        signed_at(headers) + skew
+        if "x-amz-date" in headers and headers["x-amz-date"][0].isdigit()
+        else 0.0
+    )
+    return verify("POST", "/events", "", headers, body, KEYS, now)
+
+
+def test_a_botocore_signature_verifies():
+    assert check(signed_headers()) is None
+
+
+@pytest.mark.parametrize(
+    ("skew", "words"),
+    [
+        (MAX_SKEW_S + 1, "Signature expired: {} is now earlier"),
+        (-(MAX_SKEW_S + 1), "Signature not yet current: {} is still later"),
+    ],
+)
+def test_signatures_too_far_from_the_server_clock_are_refused(skew, words):
+    headers = signed_headers()
+    problem = check(headers, skew=skew)
+    assert (problem.status, problem.code) == (403, "InvalidSignatureException")
+    assert problem.message.startswith(words.format(headers["x-amz-date"]))
+
+
+def test_within_the_allowed_skew_is_fine():
+    assert check(signed_headers(), skew=MAX_SKEW_S - 1) is None
+    assert check(signed_headers(), skew=-(MAX_SKEW_S - 1)) is None
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status", "code"),
+    [
+        ({}, BODY, 403, "MissingAuthenticationToken"),
+        (signed_headers(key="AKIDNOPE"), BODY, 403, "InvalidClientTokenId"),
+        (signed_headers(secret="wrong"), BODY, 403, "InvalidSignatureException"),
+        (signed_headers(service="s3"), BODY, 403, "InvalidSignatureException"),
+        (signed_headers(), BODY + b" ", 403, "InvalidSignatureException"),
+        ({**signed_headers(), "authorization": "Basic dXNlcg=="}, BODY, 400, "IncompleteSignature"),
+        ({**signed_headers(), "x-amz-date": "yesterday"}, BODY, 400, "IncompleteSignature"),
+        ({**signed_headers(), "host": "127.0.0.1:9999"}, BODY, 403, "InvalidSignatureException"),
+    ],
+)
+def test_bad_signatures_answer_as_aws(headers, body, status, code):
+    problem = check(headers, body)
+    assert (problem.status, problem.code) == (status, code)

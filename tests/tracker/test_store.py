@@ -1,0 +1,134 @@
+"""The SQLite store: the events table of DESIGN.md, first copy wins, one commit per loop turn."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+
+from personalize_sim.tracker.store import EVENT_COLUMNS, GroupCommit, Store, read_events
+
+
+def row(event_id: str, tracking_id: str = "t", event_type: str = "click") -> tuple:
+    return (
+        tracking_id,
+        "u",
+        "s",
+        event_id,
+        event_type,
+        None,
+        "i",
+        None,
+        1.5,
+        None,
+        None,
+        None,
+        2.0,
+    )
+
+
+def test_events_table_has_exactly_the_design_columns(tmp_path):
+    store = Store(tmp_path / "e.db")
+    store.close()
+    with sqlite3.connect(tmp_path / "e.db") as db:
+        columns = [(c[1], c[2]) for c in db.execute("PRAGMA table_info(events)")]
+        mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+    assert columns == [
+        ("tracking_id", "TEXT"),
+        ("user_id", "TEXT"),
+        ("session_id", "TEXT"),
+        ("event_id", "TEXT"),
+        ("event_type", "TEXT"),
+        ("event_value", "REAL"),
+        ("item_id", "TEXT"),
+        ("properties", "TEXT"),
+        ("sent_at", "REAL"),
+        ("recommendation_id", "TEXT"),
+        ("impression", "TEXT"),
+        ("event_attribution_source", "TEXT"),
+        ("received_at", "REAL"),
+    ]
+    assert [c[0] for c in columns] == list(EVENT_COLUMNS)
+    assert mode == "wal"
+
+
+def test_first_copy_is_stored_and_later_copies_are_counted(tmp_path):
+    store = Store(tmp_path / "e.db")
+    stored = store.write(
+        [("events", [row("a"), row("b")]), ("events", [row("b", event_type="x"), row("a", "t2")])]
+    )
+    assert stored == [2, 1]
+    assert store.write([("events", [row("a")])]) == [0]
+    store.close()
+    frame = read_events(tmp_path / "e.db")
+    assert list(zip(frame["TRACKING_ID"], frame["EVENT_ID"], frame["EVENT_TYPE"], strict=True)) == [
+        ("t", "a", "click"),
+        ("t", "b", "click"),
+        ("t2", "a", "click"),
+    ]
+
+
+def test_requests_ready_in_one_loop_turn_share_one_commit(tmp_path):
+    store = Store(tmp_path / "e.db")
+    committer = GroupCommit(store)
+
+    async def main():
+        results = await asyncio.gather(
+            *(committer.commit("events", [row(f"e{i}"), row("dup")]) for i in range(20))
+        )
+        later = await committer.commit("events", [row("late")])
+        return results, later
+
+    results, later = asyncio.run(main())
+    assert results == [2] + [1] * 19  # "dup" is new only for the first request
+    assert later == 1
+    assert committer.commits == 2
+    store.close()
+
+
+def test_a_failing_commit_fails_every_waiting_request(tmp_path):
+    store = Store(tmp_path / "e.db")
+    committer = GroupCommit(store)
+
+    async def main():
+        return await asyncio.gather(
+            committer.commit("events", [row("ok")]),
+            committer.commit("events", [("too", "short")]),
+            return_exceptions=True,
+        )
+
+    results = asyncio.run(main())
+    assert all(isinstance(r, sqlite3.Error) for r in results)
+    store.close()
+    assert read_events(tmp_path / "e.db").empty  # rolled back: nothing half-written
+
+
+def test_read_events_of_an_empty_store_has_the_contract_columns(tmp_path):
+    Store(tmp_path / "e.db").close()
+    frame = read_events(tmp_path / "e.db")
+    assert list(frame.columns) == [
+        "USER_ID",
+        "SESSION_ID",
+        "ITEM_ID",
+        "EVENT_TYPE",
+        "EVENT_VALUE",
+        "TIMESTAMP",
+        "EVENT_ID",
+        "IMPRESSION",
+        "RECOMMENDATION_ID",
+        "EVENT_ATTRIBUTION_SOURCE",
+        "TRACKING_ID",
+        "RECEIVED_AT",
+    ]
+    assert str(frame["TIMESTAMP"].dtype) == "datetime64[us, UTC]"
+
+
+@pytest.mark.parametrize("key", ["itemId", "eventType"])
+def test_a_property_named_like_a_column_does_not_overwrite_it(tmp_path, key):
+    store = Store(tmp_path / "e.db")
+    store.write([("events", [(*row("a")[:7], f'{{"{key}": "P"}}', *row("a")[8:])])])
+    store.close()
+    frame = read_events(tmp_path / "e.db")
+    assert frame[f"properties.{key}"].tolist() == ["P"]
+    assert frame["ITEM_ID"].tolist() == ["i"]
