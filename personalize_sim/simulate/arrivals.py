@@ -30,7 +30,7 @@ def slot_intensity(config: TimeConfig, edges_us: np.ndarray) -> np.ndarray:
     hourly = np.asarray(config.hourly_profile)
     weekly = np.asarray(config.weekly_profile)
     hour = np.asarray(local.hour)
-    weekday = np.asarray(local.dayofweek)
+    weekday = np.asarray(local.day_of_week)
     return (hourly[hour] / hourly.mean()) * (weekly[weekday] / weekly.mean())
 
 
