@@ -52,6 +52,7 @@ def stream(
     max_records: int | None = None,
     wait: bool | None = None,
     start: bool = True,
+    dashboard: bool = False,
 ) -> StreamHandle:
     """Stream ``source`` to a tracker on a rate schedule; returns a :class:`StreamHandle`.
 
@@ -72,6 +73,8 @@ def stream(
     In a notebook (a running event loop) the handle returns at once; in a script the call
     blocks until the end (``wait=`` overrides). ``start=False`` returns the handle unstarted,
     so listeners (a dashboard) can be attached before the first send: call ``handle.start()``.
+    ``dashboard=True`` displays a live :class:`~personalize_sim.widgets.Dashboard` (in Jupyter)
+    before the first send; it is ``handle.dashboard``.
 
     >>> from personalize_sim.stream import MemoryTarget
     >>> events = lambda i: [{"eventId": str(i), "eventType": "View", "sentAt": 1_700_000_000 + i}]
@@ -126,6 +129,8 @@ def stream(
             count_input=not counted,
         )  # fmt: skip
     handle = StreamHandle(engine, log, listeners=tuple(listeners), problems=problems)
+    if dashboard:
+        handle.dashboard = _dashboard(handle)
     log.started_at = clock.wall()
     if not start:
         return handle
@@ -309,6 +314,17 @@ def _prepared(
             log.add_resumed(1, prepared.events)  # delivered by an earlier run
             continue
         yield prepared
+
+
+def _dashboard(handle: StreamHandle) -> Any:
+    """Display a dashboard for ``handle``; a dashboard that fails must not stop the stream."""
+    try:
+        from ..widgets import Dashboard
+
+        return Dashboard(handle).display()
+    except Exception:
+        logger.exception("the dashboard could not be shown; the stream goes on without it")
+        return None
 
 
 def _is_frame(value: Any) -> bool:

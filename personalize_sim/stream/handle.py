@@ -86,6 +86,8 @@ class StreamHandle:
             self._finished.set()
 
     _stop_requested = False
+    #: the live Dashboard shown by ``stream(..., dashboard=True)``, else None
+    dashboard: Any = None
 
     # -- control ---------------------------------------------------------------------------------
     def pause(self) -> None:
