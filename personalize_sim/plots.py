@@ -1,0 +1,454 @@
+"""⑥ Matplotlib figures from delivery logs and events frames.
+
+Every function returns a :class:`matplotlib.figure.Figure` and draws on ``ax`` when given
+(so plots compose into your own layouts), else on a new figure. Figures are built with the
+object API, never pyplot: no global state, safe from any thread, and a notebook shows a
+figure only when it is the cell's value.
+
+Delivery (from ``handle.log``, a :class:`~personalize_sim.stream.DeliveryLog`, or a handle):
+:func:`delivery` (the three below, stacked), :func:`rate` (target vs achieved per second),
+:func:`latency` (percentiles per second, from the intended time and from the send),
+:func:`errors` (attempts per second by error code).
+
+Simulation (from an events frame with its ground-truth columns): :func:`simulation`
+(all six), :func:`sessions` (by hour of day or weekday), :func:`funnel` (share of sessions
+reaching each event type), :func:`popularity` (rank-frequency of items, log-log),
+:func:`click_through` (by slate position), :func:`attribution` (events by source).
+
+>>> fig = delivery(handle.log)          # doctest: +SKIP
+>>> fig.savefig("delivery.png")         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "Series",
+    "attribution",
+    "bin_width",
+    "click_through",
+    "delivery",
+    "errors",
+    "funnel",
+    "latency",
+    "popularity",
+    "rate",
+    "series",
+    "sessions",
+    "simulation",
+]
+
+#: the delivery-log columns each delivery plot reads (see personalize_sim.stream.log)
+_RATE_COLUMNS = ("attempt", "events", "sent", "target_rate")
+_LATENCY_COLUMNS = ("sent", "intended", "finished", "outcome")
+_ERROR_COLUMNS = ("sent", "error_code")
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_NONE_LABEL = "(none)"
+
+
+# ---------------------------------------------------------------------------------------------
+# delivery
+
+
+@dataclass(frozen=True)
+class Series:
+    """Binned series drawn by the delivery plots (the dashboard builds them live too).
+
+    ``edges`` are the bin edges in seconds since the stream started (``len(edges) - 1``
+    bins); every other array has one value per bin, as a rate per second or in
+    milliseconds (NaN where nothing happened).
+    """
+
+    edges: np.ndarray
+    target: np.ndarray  # mean target rate of the first sends in the bin
+    achieved: np.ndarray  # first sends per second (in ``unit``)
+    intended: dict[str, np.ndarray]  # "p50", "p90", "p99" (ms, delivered requests)
+    service: dict[str, np.ndarray]  # "p50", "p99" (ms, every attempt)
+    errors: dict[str, np.ndarray]  # error code -> failed attempts per second
+    unit: str = "requests"
+
+    @property
+    def centers(self) -> np.ndarray:
+        return (self.edges[:-1] + self.edges[1:]) / 2
+
+
+#: bin widths (s) the plots choose from: the smallest that gives at most _MAX_BINS bins
+_BIN_WIDTHS = (0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 300.0, 600.0, 3600.0)
+_MAX_BINS = 60
+
+
+def bin_width(duration: float) -> float:
+    """A round bin width giving at most 60 bins over ``duration`` seconds."""
+    for width in _BIN_WIDTHS:
+        if duration / width <= _MAX_BINS:
+            return width
+    return duration / _MAX_BINS
+
+
+def series(log: Any, *, unit: str | None = None, bin_s: float | None = None) -> Series:
+    """The binned :class:`Series` of a delivery log (frame, ``DeliveryLog`` or handle).
+
+    ``bin_s`` is the bin width in seconds (default: a round width giving at most 60 bins).
+    """
+    import numpy as np
+
+    frame, unit = _delivery_frame(log, unit, _RATE_COLUMNS + _LATENCY_COLUMNS + _ERROR_COLUMNS)
+    sent = frame["sent"].to_numpy(dtype="float64")
+    finished = frame["finished"].to_numpy(dtype="float64")
+    start = float(np.floor(min(sent.min(), finished.min())))
+    end = float(max(sent.max(), finished.max()))
+    if bin_s is None:
+        bin_s = bin_width(end - start)
+    elif not bin_s > 0:
+        raise ValueError(f"bin_s must be a number of seconds > 0, got {bin_s!r}")
+    n = int((end - start) // bin_s) + 1
+    edges = start + bin_s * np.arange(n + 1)
+    b_sent = np.minimum(((sent - start) // bin_s).astype("int64"), n - 1)
+    b_done = np.minimum(((finished - start) // bin_s).astype("int64"), n - 1)
+    first = frame["attempt"].to_numpy() == 1
+
+    units = frame["events"].to_numpy(dtype="float64") if unit == "events" else np.ones(len(frame))
+    achieved = np.bincount(b_sent[first], weights=units[first], minlength=n) / bin_s
+    rates = frame["target_rate"].to_numpy(dtype="float64")[first]
+    known = np.isfinite(rates)
+    target_sum = np.bincount(b_sent[first][known], weights=rates[known], minlength=n)
+    firsts = np.bincount(b_sent[first][known], minlength=n)
+    target = np.full(n, np.nan)
+    np.divide(target_sum, firsts, out=target, where=firsts > 0)
+
+    delivered = (frame["outcome"] == "delivered").to_numpy(dtype=bool)
+    intended_ms = (finished - frame["intended"].to_numpy(dtype="float64")) * 1000
+    service_ms = (finished - sent) * 1000
+    intended = _percentiles(b_done[delivered], intended_ms[delivered], n, (50, 90, 99))
+    service = _percentiles(b_done, service_ms, n, (50, 99))
+
+    codes = frame["error_code"].astype("string").fillna("").to_numpy(dtype=object)
+    failed = codes != ""
+    errors_by_code = {
+        str(code): np.bincount(b_sent[failed & (codes == code)], minlength=n) / bin_s
+        for code in sorted(set(codes[failed]))
+    }
+    return Series(edges, target, achieved, intended, service, errors_by_code, unit)
+
+
+def _percentiles(
+    bins: np.ndarray, values: np.ndarray, n: int, pcts: Sequence[float]
+) -> dict[str, np.ndarray]:
+    """Percentiles of ``values`` within each bin 0..n-1 (NaN for empty bins)."""
+    import numpy as np
+
+    out = {f"p{p:g}": np.full(n, np.nan) for p in pcts}
+    if len(values) == 0:
+        return out
+    order = np.argsort(bins, kind="stable")
+    bins, values = bins[order], values[order]
+    starts = np.flatnonzero(np.r_[True, bins[1:] != bins[:-1]])
+    for begin, end in zip(starts, np.r_[starts[1:], len(bins)], strict=True):
+        chunk = np.percentile(values[begin:end], pcts)
+        for p, v in zip(pcts, chunk, strict=True):
+            out[f"p{p:g}"][bins[begin]] = v
+    return out
+
+
+def delivery(
+    log: Any,
+    *,
+    axes: Sequence[Axes] | None = None,
+    unit: str | None = None,
+    bin_s: float | None = None,
+) -> Figure:
+    """Rate, latency and errors of a stream, stacked on one figure (or on three ``axes``)."""
+    s = series(log, unit=unit, bin_s=bin_s)
+    if axes is None:
+        fig = _new_figure((9, 8))
+        axes = fig.subplots(3, 1, sharex=True)
+    elif len(axes) != 3:
+        raise ValueError(f"delivery() draws three panels; got {len(axes)} axes")
+    draw_rate(axes[0], s)
+    draw_latency(axes[1], s)
+    draw_errors(axes[2], s)
+    for ax in axes[:2]:
+        ax.set_xlabel("")
+    return _figure_of(axes[0])
+
+
+def rate(
+    log: Any, *, ax: Axes | None = None, unit: str | None = None, bin_s: float | None = None
+) -> Figure:
+    """Target vs achieved send rate per second (first attempts, in the stream's unit)."""
+    ax = _axes(ax)
+    draw_rate(ax, series(log, unit=unit, bin_s=bin_s))
+    return _figure_of(ax)
+
+
+def latency(log: Any, *, ax: Axes | None = None, bin_s: float | None = None) -> Figure:
+    """Latency percentiles over time: from the intended send time, and from the actual send."""
+    ax = _axes(ax)
+    draw_latency(ax, series(log, bin_s=bin_s))
+    return _figure_of(ax)
+
+
+def errors(log: Any, *, ax: Axes | None = None, bin_s: float | None = None) -> Figure:
+    """Failed attempts per second, stacked by error code."""
+    ax = _axes(ax)
+    draw_errors(ax, series(log, bin_s=bin_s))
+    return _figure_of(ax)
+
+
+def draw_rate(ax: Axes, s: Series) -> None:
+    """Draw target vs achieved rate of ``s`` on ``ax`` (used by :func:`rate` and the dashboard)."""
+    ax.stairs(s.achieved, s.edges, label="achieved", color="C0", linewidth=1.5)
+    ax.stairs(s.target, s.edges, label="target", color="C1", linestyle="--")
+    ax.set_ylabel(f"{s.unit}/s")
+    ax.set_xlabel("seconds since start")
+    ax.set_title("send rate: target vs achieved")
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="lower center", fontsize="small")
+
+
+def draw_latency(ax: Axes, s: Series) -> None:
+    """Draw latency percentiles of ``s`` on ``ax`` (log scale when they span decades)."""
+    import numpy as np
+
+    x = s.centers
+    for i, (name, values) in enumerate(s.intended.items()):
+        ax.plot(x, values, label=f"{name} from intended", color=f"C{i}", marker=".")
+    for name, values in s.service.items():
+        ax.plot(x, values, ":", label=f"{name} service", color="0.4")
+    ax.set_ylabel("ms")
+    ax.set_xlabel("seconds since start")
+    ax.set_title("latency percentiles (from intended time, and service time)")
+    values = np.concatenate([*s.intended.values(), *s.service.values()])
+    finite = values[np.isfinite(values)]
+    if len(finite) and finite.min() > 0 and finite.max() / finite.min() > 50:
+        ax.set_yscale("log")
+    else:
+        ax.set_ylim(bottom=0)
+    if len(finite):
+        ax.legend(loc="upper left", fontsize="small", ncol=2)
+    ax.set_xlim(s.edges[0], s.edges[-1])
+
+
+def draw_errors(ax: Axes, s: Series) -> None:
+    """Draw failed attempts per second of ``s`` on ``ax``, stacked by error code."""
+    import numpy as np
+
+    bottom = np.zeros(len(s.edges) - 1)
+    for i, (code, counts) in enumerate(s.errors.items()):
+        ax.stairs(bottom + counts, s.edges, baseline=bottom, fill=True, label=code,
+                  color=f"C{(i + 3) % 10}")  # fmt: skip
+        bottom = bottom + counts
+    if s.errors:
+        ax.legend(loc="upper left", fontsize="small")
+    else:
+        ax.text(0.5, 0.5, "no errors", transform=ax.transAxes, ha="center", va="center",
+                color="0.4")  # fmt: skip
+    ax.set_xlim(s.edges[0], s.edges[-1])
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("failed attempts/s")
+    ax.set_xlabel("seconds since start")
+    ax.set_title("errors by code")
+
+
+def _delivery_frame(log: Any, unit: str | None, needed: Sequence[str]) -> tuple[pd.DataFrame, str]:
+    """The attempt frame and unit of a frame, a DeliveryLog or a StreamHandle."""
+    import pandas as pd
+
+    if isinstance(log, pd.DataFrame):
+        frame = log
+    elif hasattr(log, "delivery_log"):  # a StreamHandle
+        unit = unit or log.delivery_log.unit
+        frame = log.delivery_log.frame()
+    elif callable(getattr(log, "frame", None)) and hasattr(log, "unit"):  # a DeliveryLog
+        unit = unit or log.unit
+        frame = log.frame()
+    else:
+        raise TypeError(
+            "expected a delivery log: handle.log (a DataFrame), a DeliveryLog or a StreamHandle; "
+            f"got {type(log).__name__}"
+        )
+    _require(frame, needed, "delivery log", hint="pass handle.log, the frame of a stream")
+    unit = unit or "requests"
+    if unit not in ("requests", "events"):
+        raise ValueError(f"unit must be 'requests' or 'events', got {unit!r}")
+    return frame, unit
+
+
+# ---------------------------------------------------------------------------------------------
+# simulation
+
+
+def simulation(frame: pd.DataFrame, *, fig: Figure | None = None, timezone: str = "UTC") -> Figure:
+    """All six simulation plots on one figure (a 3×2 grid), e.g. for a report."""
+    fig = fig if fig is not None else _new_figure((12, 12))
+    grid = fig.subplots(3, 2)
+    sessions(frame, ax=grid[0, 0], by="hour", timezone=timezone)
+    sessions(frame, ax=grid[0, 1], by="weekday", timezone=timezone)
+    funnel(frame, ax=grid[1, 0])
+    popularity(frame, ax=grid[1, 1])
+    click_through(frame, ax=grid[2, 0])
+    attribution(frame, ax=grid[2, 1])
+    return fig
+
+
+def sessions(
+    frame: pd.DataFrame, *, ax: Axes | None = None, by: str = "hour", timezone: str = "UTC"
+) -> Figure:
+    """Sessions started per hour of day (``by="hour"``) or per weekday, in ``timezone``."""
+    if by not in ("hour", "weekday"):
+        raise ValueError(f"by must be 'hour' or 'weekday', got {by!r}")
+    _require(frame, ("SESSION_ID", "TIMESTAMP"), "events frame")
+    starts = frame.groupby("SESSION_ID", sort=False)["TIMESTAMP"].min().dt.tz_convert(timezone)
+    ax = _axes(ax)
+    if by == "hour":
+        counts = starts.dt.hour.value_counts().reindex(range(24), fill_value=0)
+        ax.bar(counts.index, counts.to_numpy(), color="C0")
+        ax.set_xticks(range(0, 24, 3))
+        ax.set_xlabel(f"hour of day ({timezone})")
+    else:
+        counts = starts.dt.weekday.value_counts().reindex(range(7), fill_value=0)
+        ax.bar(_WEEKDAYS, counts.to_numpy(), color="C0")
+        ax.set_xlabel(f"weekday ({timezone})")
+    ax.set_ylabel("sessions")
+    ax.set_title(f"sessions per {by}")
+    return _figure_of(ax)
+
+
+def funnel(
+    frame: pd.DataFrame, *, ax: Axes | None = None, steps: Sequence[str] | None = None
+) -> Figure:
+    """Share of sessions that reach each event type (``steps`` in funnel order).
+
+    Without ``steps`` the types are ordered by how many sessions reach them.
+    """
+    _require(frame, ("SESSION_ID", "EVENT_TYPE"), "events frame")
+    reached = frame.groupby("EVENT_TYPE", sort=False)["SESSION_ID"].nunique()
+    total = frame["SESSION_ID"].nunique()
+    if steps is None:
+        reached = reached.sort_values(ascending=False, kind="stable")
+    else:
+        unknown = sorted(set(steps) - set(reached.index))
+        if unknown:
+            raise ValueError(f"steps {unknown} never occur in EVENT_TYPE ({list(reached.index)})")
+        reached = reached.reindex(list(steps))
+    share = reached.to_numpy(dtype=float) / total
+    ax = _axes(ax)
+    labels = [str(x) for x in reached.index]
+    ax.barh(labels, share, color="C2")
+    ax.invert_yaxis()  # first step on top
+    for y, value in enumerate(share):
+        ax.text(value, y, f" {value:.1%}", va="center", fontsize="small")
+    ax.set_xlim(0, 1.15)
+    ax.set_xlabel(f"share of {total} sessions")
+    ax.set_title("funnel: sessions reaching each event type")
+    return _figure_of(ax)
+
+
+def popularity(frame: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
+    """Events per item against the item's popularity rank, on log-log axes (Zipf is a line)."""
+    import numpy as np
+
+    _require(frame, ("ITEM_ID",), "events frame")
+    counts = frame["ITEM_ID"].dropna().value_counts().to_numpy()
+    if len(counts) == 0:
+        raise ValueError("popularity() needs events with an ITEM_ID; every ITEM_ID is null")
+    ax = _axes(ax)
+    ax.loglog(np.arange(1, len(counts) + 1), counts, ".", color="C3", markersize=3)
+    ax.set_xlabel("item rank")
+    ax.set_ylabel("events")
+    ax.set_title(f"item popularity ({len(counts)} items)")
+    return _figure_of(ax)
+
+
+def click_through(frame: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
+    """Click-through rate by slate position: clicks at each position per slate shown.
+
+    Reads ``IMPRESSION`` (the slate) and the simulator's ground-truth ``position`` column
+    (the clicked position, null when the slate was ignored).
+    """
+    import numpy as np
+
+    _require(frame, ("IMPRESSION", "position"), "events frame",
+             hint="position is ground truth from personalize_sim.simulate")  # fmt: skip
+    shown = frame["IMPRESSION"].map(lambda v: v is not None and not _is_na(v) and len(v) > 0)
+    slates = frame.loc[shown.to_numpy(dtype=bool)]
+    if slates.empty:
+        raise ValueError("click_through() needs events with an IMPRESSION; none have one")
+    size = int(slates["IMPRESSION"].map(len).max())
+    clicked = slates["position"].dropna().astype("int64").to_numpy()
+    ctr = np.bincount(clicked[clicked >= 0], minlength=size)[:size] / len(slates)
+    ax = _axes(ax)
+    ax.bar(np.arange(1, size + 1), ctr, color="C4")
+    ax.set_xticks(np.arange(1, size + 1))
+    ax.set_xlabel("slate position")
+    ax.set_ylabel("click-through rate")
+    ax.set_title(f"clicks by position ({len(slates)} slates)")
+    return _figure_of(ax)
+
+
+def attribution(frame: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
+    """Events by ``EVENT_ATTRIBUTION_SOURCE`` (events with none are shown as ``(none)``)."""
+    _require(frame, ("EVENT_ATTRIBUTION_SOURCE",), "events frame")
+    counts = frame["EVENT_ATTRIBUTION_SOURCE"].astype("string").fillna(_NONE_LABEL).value_counts()
+    ax = _axes(ax)
+    ax.barh([str(x) for x in counts.index], counts.to_numpy(), color="C5")
+    ax.invert_yaxis()
+    ax.set_xlabel("events")
+    ax.set_title("events by attribution source")
+    return _figure_of(ax)
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def _require(frame: Any, columns: Sequence[str], what: str, *, hint: str = "") -> None:
+    """Raise a ValueError naming the missing columns, or saying the frame is empty."""
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"expected an {what} (a pandas DataFrame), got {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        have = ", ".join(map(str, frame.columns[:12])) or "none"
+        raise ValueError(
+            f"the {what} lacks the columns {missing} (it has: {have})"
+            + (f"; {hint}" if hint else "")
+        )
+    if frame.empty:
+        raise ValueError(
+            f"the {what} is empty (columns {list(columns)} have no rows): nothing to plot"
+        )
+
+
+def _is_na(value: Any) -> bool:
+    return isinstance(value, float) and value != value
+
+
+def _new_figure(size: tuple[float, float] = (6.4, 4.0)) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=size, layout="constrained")
+
+
+def _axes(ax: Axes | None) -> Axes:
+    return _new_figure().add_subplot() if ax is None else ax
+
+
+def _figure_of(ax: Axes) -> Figure:
+    """The top-level figure of ``ax`` (through subfigures)."""
+    from matplotlib.figure import Figure
+
+    fig: Any = ax.figure
+    while not isinstance(fig, Figure):
+        fig = fig.figure
+    return fig
