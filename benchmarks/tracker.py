@@ -205,7 +205,7 @@ def run_load(args: argparse.Namespace) -> None:
 
 
 def _pin(cpu: int) -> None:
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+    if os.environ.get("BENCH_PIN") and hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {cpu})
 
 
@@ -249,6 +249,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="tracker/bare pairs (default 3)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--verify-signature", action="store_true")
+    parser.add_argument(
+        "--pin", action="store_true", help="pin the server to CPU 1 and the load to CPU 0"
+    )
     parser.add_argument("--load", help=argparse.SUPPRESS)
     parser.add_argument("--run", default="run", help=argparse.SUPPRESS)
     parser.add_argument("--bare-server", action="store_true", help=argparse.SUPPRESS)
@@ -257,6 +260,8 @@ def main() -> None:
         return serve_bare()
     if args.load:
         return run_load(args)
+    if args.pin:
+        os.environ["BENCH_PIN"] = "1"  # read by the server and load processes we start
 
     print(
         f"load: {args.connections} keep-alive connections, signed 10-event PutEvents; "

@@ -57,6 +57,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--verify-signature", action="store_true", help="check SigV4 signatures (403 if bad)"
     )
     parser.add_argument("--seed", type=int, default=None, help="seed of the fault plan")
+    parser.add_argument(
+        "--exit-with-stdin",
+        action="store_true",
+        help="also stop (and flush) when stdin closes, e.g. when the parent process dies",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         gc.freeze()
         print(f"listening on {url}", flush=True)
 
-    server.run(on_ready=ready)
+    server.run(on_ready=ready, exit_with_fd=sys.stdin.fileno() if args.exit_with_stdin else None)
     stats = server.app.emulator.stats()
     print(
         f"stopped; {stats['PutEventsRequests']} PutEvents requests, "

@@ -203,9 +203,7 @@ def _compile(ops: limits.OperationLimits) -> Callable[[Any], bool]:
         members = ops.members[path]
         allowed = f"allowed{next(counter)}"
         namespace[allowed] = frozenset(members)
-        emit(indent, f"if type({var}) is not dict: return False")
-        emit(indent, f"for k in {var}:")
-        emit(indent + 1, f"if k not in {allowed}: return False")
+        emit(indent, f"if type({var}) is not dict or not {allowed}.issuperset({var}): return False")
         for member in members:
             child = f"{path}.{member}" if path else member
             item = f"v{next(counter)}"

@@ -147,7 +147,9 @@ class LocalTracker:
 
     def _start_process(self) -> None:
         c = self.config
-        argv = [sys.executable, "-m", "personalize_sim.cli", "serve"]
+        # --exit-with-stdin: the emulator holds the read end of a pipe only we write to, so
+        # it stops when this process dies, even by SIGKILL (no orphan keeps the port)
+        argv = [sys.executable, "-m", "personalize_sim.cli", "serve", "--exit-with-stdin"]
         argv += ["--host", self.host, "--port", str(self.port), "--db", str(self.db_path)]
         for tid in c.tracking_ids or ():
             argv += ["--tracking-id", tid]
@@ -164,7 +166,9 @@ class LocalTracker:
         env["PERSONALIZE_SIM_ACCESS_KEY_ID"] = c.access_key_id
         env["PERSONALIZE_SIM_SECRET_ACCESS_KEY"] = c.secret_access_key
         with open(self._log_path, "wb") as log:
-            self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, env=env)
+            self.process = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env
+            )
         line = _read_line(self.process, _START_TIMEOUT_S)
         prefix = "listening on "
         if not line.startswith(prefix):
@@ -194,8 +198,10 @@ class LocalTracker:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self._kill_quietly()
-        if self.process is not None and self.process.stdout is not None:
-            self.process.stdout.close()
+        if self.process is not None:
+            for pipe in (self.process.stdin, self.process.stdout):
+                if pipe is not None:
+                    pipe.close()
 
     def kill(self) -> None:
         """SIGKILL the emulator process at once, with no flush: for crash tests."""

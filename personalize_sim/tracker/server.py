@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import socket
 import threading
@@ -157,8 +158,15 @@ class TrackerServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
-    def run(self, on_ready: Callable[[str], None] | None = None) -> None:
-        """Serve until :meth:`stop`, SIGINT or SIGTERM; flush the store; then return."""
+    def run(
+        self, on_ready: Callable[[str], None] | None = None, *, exit_with_fd: int | None = None
+    ) -> None:
+        """Serve until :meth:`stop`, SIGINT or SIGTERM; flush the store; then return.
+
+        With ``exit_with_fd`` it also stops when that file descriptor reaches end of
+        file: a parent holding the other end of a pipe takes the emulator with it
+        when it dies, so no orphan keeps the port.
+        """
         import uvicorn
 
         config = uvicorn.Config(
@@ -173,7 +181,9 @@ class TrackerServer:
             proxy_headers=False,  # a local emulator has no proxy in front; skip the middleware
             timeout_graceful_shutdown=5,
         )
-        self._server = _Server(config, on_ready=lambda: on_ready and on_ready(self.url))
+        self._server = _Server(
+            config, on_ready=lambda: on_ready and on_ready(self.url), exit_with_fd=exit_with_fd
+        )
         if self._stop.is_set():
             return
         try:
@@ -191,14 +201,26 @@ class TrackerServer:
 class _Server:
     """uvicorn's Server, telling us when it listens and leaving signals to exit cleanly."""
 
-    def __new__(cls, config: Any, on_ready: Callable[[], None]) -> Any:
+    def __new__(cls, config: Any, on_ready: Callable[[], None], exit_with_fd: int | None) -> Any:
         import uvicorn
 
         class Server(uvicorn.Server):
             async def startup(self, sockets: Any = None) -> None:
                 await super().startup(sockets=sockets)
+                if exit_with_fd is not None:
+                    asyncio.get_running_loop().add_reader(exit_with_fd, self._check_fd)
                 if not self.should_exit:
                     on_ready()
+
+            def _check_fd(self) -> None:
+                assert exit_with_fd is not None
+                try:
+                    data = os.read(exit_with_fd, 4096)
+                except OSError:
+                    data = b""
+                if not data:
+                    asyncio.get_running_loop().remove_reader(exit_with_fd)
+                    self.should_exit = True
 
             @contextlib.contextmanager
             def capture_signals(self) -> Generator[None, None, None]:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -117,3 +121,38 @@ def test_in_thread_tracker_needs_no_process():
         client: Any = tracker.client()
         client.put_events(**request(trackingId=tracker.tracking_id))
         assert tracker.stats()["PutEventsRequests"] == 1
+
+
+def test_the_emulator_process_dies_with_its_parent(tmp_path):
+    """A notebook kernel killed hard must not leave an emulator holding its port."""
+    code = (
+        "from personalize_sim import LocalTracker; import sys; "
+        f"t = LocalTracker(db_path={str(tmp_path / 'o.db')!r}).start(); "
+        "print(t.process.pid, flush=True); sys.stdin.read()"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        child = int(parent.stdout.readline())
+        assert _alive(child)
+        parent.kill()  # SIGKILL: the parent runs no cleanup at all
+        parent.wait()
+        deadline = time.monotonic() + 30
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(child)
+    finally:
+        parent.stdin.close()
+        parent.stdout.close()
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
