@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,7 +199,7 @@ class Boto3Target(Target):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._call, prepared.request)
 
-    def _call(self, request: dict) -> Response:
+    def _call(self, request: Mapping[str, Any]) -> Response:
         from botocore.exceptions import (
             ClientError,
             ConnectionClosedError,
@@ -299,12 +299,16 @@ class FastTarget(Target):
         self._session: Any = None
         self._credentials: Any = None
         self._signers: dict[tuple, Any] = {}
+        self._sigv4: Any = None
         self.url = ""
 
     async def open(self) -> None:
         import aiohttp
         import botocore.session
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
 
+        self._sigv4 = (SigV4Auth, AWSRequest)
         session = botocore.session.Session(profile=self.profile)
         region = self.region or session.get_config_variable("region")
         if not region:
@@ -330,9 +334,7 @@ class FastTarget(Target):
 
     def signed_headers(self, body: bytes) -> dict[str, str]:
         """Headers of a SigV4-signed ``POST /events`` carrying ``body``."""
-        from botocore.auth import SigV4Auth
-        from botocore.awsrequest import AWSRequest
-
+        SigV4Auth, AWSRequest = self._sigv4  # noqa: N806 (imported in open: classes)
         creds = self._credentials.get_frozen_credentials()
         key = (creds.access_key, creds.secret_key, creds.token)
         signer = self._signers.get(key)

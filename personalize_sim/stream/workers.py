@@ -252,7 +252,9 @@ def _worker(
             if checkpoint is not None:
                 checkpoint.close()
 
-    loop = asyncio.new_event_loop()
+    from .api import new_event_loop
+
+    loop = new_event_loop()
     try:
         loop.run_until_complete(main())
     finally:
