@@ -218,7 +218,7 @@ def _compile(ops: limits.OperationLimits) -> Callable[[Any], bool]:
     structure("", "v0", 1)
     emit(1, "return True")
     exec(compile("\n".join(lines), f"<fast check of {ops.name}>", "exec"), namespace)
-    return namespace["check"]  # type: ignore[no-any-return]
+    return namespace["check"]
 
 
 class _Validator:
