@@ -128,6 +128,12 @@ class StreamHandle:
             raise self._error
         return self.summary
 
+    async def wait_async(self) -> dict[str, Any]:
+        """``await handle.wait_async()`` in a notebook cell: waits without blocking its loop."""
+        import asyncio
+
+        return await asyncio.get_running_loop().run_in_executor(None, self.wait)
+
     @property
     def done(self) -> bool:
         return self._finished.is_set()

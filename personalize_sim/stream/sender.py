@@ -71,6 +71,7 @@ class Sender:
         worker: int = 0,
         start: float | None = None,
         origin: float | None = None,
+        rate_scale: float = 1.0,
     ) -> None:
         self.source = source
         self.target = target
@@ -86,6 +87,7 @@ class Sender:
         self.worker = worker
         self.start = start
         self.origin = origin  # record times are seconds after this (default: the start)
+        self.rate_scale = rate_scale  # a worker of N records the whole stream's target rate
         self.pacer: Pacer | None = None
         self.dead_letters: list[DeadLetter] = []
         self.state = "new"
@@ -271,7 +273,7 @@ class Sender:
                 message=response.message,
                 outcome=decision.action,
                 missed=missed,
-                target_rate=math.nan if target_rate is None else float(target_rate),
+                target_rate=math.nan if target_rate is None else target_rate * self.rate_scale,
                 sdk_retries=int(response.sdk_retries),
             )
         )

@@ -81,7 +81,7 @@ class ProcessEngine(Engine):
             parent, child = ctx.Pipe()
             args = (
                 i, self.shares[i], self.schedule, self.targets[i], self.retry, self.seeds[i],
-                self.max_in_flight, self.max_lag, self.checkpoint_path, child, out,
+                self.max_in_flight, self.max_lag, self.checkpoint_path, child, out, self.n,
             )  # fmt: skip
             proc = ctx.Process(target=_worker_main, args=args, name=f"personalize-sim-stream-{i}")
             proc.daemon = True
@@ -169,12 +169,13 @@ def _worker_main(
     checkpoint_path: str | None,
     conn: Any,
     out: Any,
+    n: int,
 ) -> None:
     """Entry point of one worker process."""
     try:
         _worker(
             index, requests, schedule, target, retry, seed, max_in_flight, max_lag,
-            checkpoint_path, conn, out,
+            checkpoint_path, conn, out, n,
         )  # fmt: skip
     except BaseException:
         out.put(("error", index, traceback.format_exc()))
@@ -193,6 +194,7 @@ def _worker(
     checkpoint_path: str | None,
     conn: Any,
     out: Any,
+    n: int,
 ) -> None:
     from ..clock import SystemClock
     from .sender import Sender
@@ -202,7 +204,7 @@ def _worker(
     sender = Sender(
         (Prepared(r) for r in requests), target, schedule, emit=records.append,
         clock=SystemClock(), retry=retry, rng=seed, max_in_flight=max_in_flight,
-        max_lag=max_lag, checkpoint=checkpoint, worker=index,
+        max_lag=max_lag, checkpoint=checkpoint, worker=index, rate_scale=n,
     )  # fmt: skip
 
     def apply(message: tuple) -> None:
