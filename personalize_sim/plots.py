@@ -276,10 +276,11 @@ def _delivery_frame(log: Any, unit: str | None, needed: Sequence[str]) -> tuple[
             "expected a delivery log: handle.log (a DataFrame), a DeliveryLog or a StreamHandle; "
             f"got {type(log).__name__}"
         )
-    _require(frame, needed, "delivery log", hint="pass handle.log, the frame of a stream")
     unit = unit or "requests"
     if unit not in ("requests", "events"):
         raise ValueError(f"unit must be 'requests' or 'events', got {unit!r}")
+    needed = list(dict.fromkeys(needed))
+    _require(frame, needed, "delivery log", hint="pass handle.log, the frame of a stream")
     return frame, unit
 
 
@@ -315,7 +316,7 @@ def sessions(
         ax.set_xticks(range(0, 24, 3))
         ax.set_xlabel(f"hour of day ({timezone})")
     else:
-        counts = starts.dt.weekday.value_counts().reindex(range(7), fill_value=0)
+        counts = starts.dt.day_of_week.value_counts().reindex(range(7), fill_value=0)
         ax.bar(_WEEKDAYS, counts.to_numpy(), color="C0")
         ax.set_xlabel(f"weekday ({timezone})")
     ax.set_ylabel("sessions")

@@ -1,0 +1,258 @@
+"""plots: figures from delivery logs (exact series under a virtual clock) and events frames."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from personalize_sim import plots, simulate
+from personalize_sim.clock import VirtualClock
+from personalize_sim.stream import MemoryTarget, stream
+from personalize_sim.stream.log import Attempt, DeliveryLog
+
+
+def requests(n: int, *, events: int = 2) -> list[dict]:
+    return [
+        {
+            "trackingId": "tid",
+            "sessionId": f"s{i % 4}",
+            "eventList": [
+                {"eventId": f"e{i}-{j}", "eventType": "View", "sentAt": 1_700_000_000 + i}
+                for j in range(events)
+            ],
+        }
+        for i in range(n)
+    ]
+
+
+@pytest.fixture(scope="module")
+def throttled_handle():
+    """40 requests at 10/s in virtual time; every 4th request is throttled once, then accepted."""
+
+    def respond(request, attempt):
+        return "ThrottlingException" if request["sessionId"] == "s0" and attempt == 1 else None
+
+    return stream(requests(40), rate=10, target=MemoryTarget(respond), clock=VirtualClock(),
+                  rng=1, wait=True)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return simulate("retail", users=300, days=2, rng=3)
+
+
+def attempt(*, sent: float, latency: float, outcome="delivered", code="", attempt_no=1, events=1):
+    status = 200 if not code else 400
+    return Attempt("r", attempt_no, 0, events, sent, sent, sent, sent + latency, status, code, "",
+                   outcome, False, 5.0, 0)  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# delivery
+
+
+def test_series_of_a_virtual_stream_is_exact(throttled_handle):
+    s = plots.series(throttled_handle.log, bin_s=1.0)
+    # sends at 0.0, 0.1 … 3.9: ten first attempts in each of four seconds
+    assert list(s.edges[:5]) == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert list(s.achieved[:4]) == [10.0, 10.0, 10.0, 10.0]
+    assert list(s.target[:4]) == [10.0, 10.0, 10.0, 10.0]
+    assert set(s.errors) == {"ThrottlingException"}
+    assert s.errors["ThrottlingException"].sum() == throttled_handle.summary["throttled"] == 10
+    assert s.unit == "requests"
+
+
+def test_series_counts_events_when_the_unit_is_events(throttled_handle):
+    s = plots.series(throttled_handle.log, unit="events", bin_s=1.0)
+    assert list(s.achieved[:4]) == [20.0, 20.0, 20.0, 20.0]  # two events per request
+
+
+def test_series_reads_a_handle_and_a_delivery_log(throttled_handle):
+    from_frame = plots.series(throttled_handle.log, bin_s=0.5)
+    from_handle = plots.series(throttled_handle, bin_s=0.5)
+    from_log = plots.series(throttled_handle.delivery_log, bin_s=0.5)
+    for other in (from_handle, from_log):
+        np.testing.assert_array_equal(other.achieved, from_frame.achieved)
+        np.testing.assert_array_equal(other.edges, from_frame.edges)
+
+
+def test_latency_percentiles_per_bin():
+    log = DeliveryLog()
+    for i in range(100):  # second 0: latencies 1..100 ms; second 1: all 500 ms
+        log.add(attempt(sent=i / 200, latency=(i + 1) / 1000))
+    log.add(attempt(sent=1.2, latency=0.5))
+    s = plots.series(log.frame(), bin_s=1.0)
+    assert s.intended["p50"][0] == pytest.approx(np.percentile(np.arange(1, 101), 50))
+    assert s.intended["p99"][0] == pytest.approx(np.percentile(np.arange(1, 101), 99))
+    assert s.intended["p50"][1] == pytest.approx(500.0)
+    assert s.service["p99"][1] == pytest.approx(500.0)
+
+
+def test_failed_attempts_do_not_count_as_delivered_latency():
+    log = DeliveryLog()
+    log.add(attempt(sent=0.0, latency=0.9, outcome="retry", code="ThrottlingException"))
+    log.add(attempt(sent=0.5, latency=0.01, attempt_no=2))
+    s = plots.series(log.frame(), bin_s=1.0)
+    assert s.intended["p50"][0] == pytest.approx(10.0)  # finished 0.51 − intended 0.5
+    assert s.achieved[0] == 1.0  # the retry is not a new send
+    assert s.errors["ThrottlingException"][0] == 1.0
+
+
+def test_bin_width_keeps_at_most_sixty_bins():
+    assert plots.bin_width(4.0) == 0.1
+    assert plots.bin_width(20.0) == 0.5
+    assert plots.bin_width(60.0) == 1.0
+    assert plots.bin_width(3600.0) == 60.0
+    for duration in (0.5, 7.3, 100.0, 1e5):
+        assert duration / plots.bin_width(duration) <= 60
+
+
+def test_delivery_figure_has_three_labelled_panels(throttled_handle):
+    fig = plots.delivery(throttled_handle.log)
+    assert isinstance(fig, Figure)
+    rate_ax, latency_ax, errors_ax = fig.axes
+    assert rate_ax.get_ylabel() == "requests/s"
+    assert [t.get_text() for t in rate_ax.get_legend().get_texts()] == ["achieved", "target"]
+    assert "latency" in latency_ax.get_title()
+    assert [t.get_text() for t in errors_ax.get_legend().get_texts()] == ["ThrottlingException"]
+
+
+def test_delivery_draws_on_given_axes_and_says_when_there_are_no_errors():
+    handle = stream(requests(10), rate=10, target=MemoryTarget(), clock=VirtualClock(),
+                    wait=True)  # fmt: skip
+    fig = Figure()
+    axes = fig.subplots(1, 3)
+    assert plots.delivery(handle.log, axes=axes) is fig
+    assert any(t.get_text() == "no errors" for t in axes[2].texts)
+    with pytest.raises(ValueError, match="three panels"):
+        plots.delivery(handle.log, axes=axes[:2])
+
+
+@pytest.mark.parametrize("name", ["rate", "latency", "errors"])
+def test_single_delivery_plots_use_the_given_ax_even_in_a_subfigure(throttled_handle, name):
+    fig = Figure()
+    ax = fig.subfigures(1, 2)[1].add_subplot()
+    assert getattr(plots, name)(throttled_handle.log, ax=ax) is fig
+    assert ax.has_data()
+
+
+def test_empty_delivery_log_is_a_clear_error():
+    empty = DeliveryLog().frame()
+    with pytest.raises(ValueError, match="delivery log is empty"):
+        plots.delivery(empty)
+
+
+def test_wrong_delivery_log_names_the_missing_columns():
+    with pytest.raises(ValueError, match=r"lacks the columns \['attempt', 'sent'") as info:
+        plots.rate(pd.DataFrame({"events": [1], "target_rate": [1.0]}))
+    assert "handle.log" in str(info.value)
+    with pytest.raises(TypeError, match="expected a delivery log"):
+        plots.delivery([1, 2, 3])
+    with pytest.raises(ValueError, match="unit must be"):
+        plots.series(DeliveryLog().frame(), unit="bytes")
+
+
+# ---------------------------------------------------------------------------------------------
+# simulation
+
+
+def test_sessions_by_hour_and_weekday_count_every_session_once(frame):
+    n = frame["SESSION_ID"].nunique()
+    for by, bars in (("hour", 24), ("weekday", 7)):
+        fig = plots.sessions(frame, by=by, timezone="America/New_York")
+        patches = fig.axes[0].patches
+        assert len(patches) == bars
+        assert sum(p.get_height() for p in patches) == n
+    with pytest.raises(ValueError, match="by must be"):
+        plots.sessions(frame, by="month")
+
+
+def test_sessions_follow_the_time_zone(frame):
+    utc = [p.get_height() for p in plots.sessions(frame, by="hour").axes[0].patches]
+    ny = [
+        p.get_height() for p in plots.sessions(frame, timezone="America/New_York").axes[0].patches
+    ]
+    assert utc != ny and sorted(utc) != [0] * 24
+
+
+def test_funnel_shares_are_sessions_reaching_each_type(frame):
+    fig = plots.funnel(frame, steps=["View", "AddToCart", "ViewCart"])
+    bars = [p.get_width() for p in fig.axes[0].patches]
+    n = frame["SESSION_ID"].nunique()
+    reach = frame.groupby("EVENT_TYPE")["SESSION_ID"].nunique()
+    assert bars == pytest.approx([reach["View"] / n, reach["AddToCart"] / n, reach["ViewCart"] / n])
+    assert bars[0] == 1.0  # every retail session starts with a View
+    with pytest.raises(ValueError, match=r"\['Teleport'\] never occur"):
+        plots.funnel(frame, steps=["View", "Teleport"])
+
+
+def test_popularity_is_rank_frequency_on_log_log_axes(frame):
+    ax = plots.popularity(frame).axes[0]
+    assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+    x, y = ax.lines[0].get_data()
+    assert list(x[:3]) == [1, 2, 3]
+    assert list(y) == sorted(frame["ITEM_ID"].value_counts(), reverse=True)
+
+
+def test_click_through_by_position_is_clicks_per_slate(frame):
+    ax = plots.click_through(frame).axes[0]
+    heights = [p.get_height() for p in ax.patches]
+    slates = frame[frame["IMPRESSION"].map(lambda v: v is not None and len(v) > 0)]
+    first = (slates["position"] == 0).sum() / len(slates)
+    assert len(heights) == 10  # the retail slate size
+    assert heights[0] == pytest.approx(first)
+    assert heights[0] > heights[-1]  # the examination curve favours the top
+
+
+def test_attribution_counts_events_by_source(frame):
+    ax = plots.attribution(frame).axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    widths = dict(zip(labels, (p.get_width() for p in ax.patches), strict=True))
+    assert widths["(none)"] == frame["EVENT_ATTRIBUTION_SOURCE"].isna().sum()
+    assert (
+        widths["recommended-for-you"]
+        == (frame["EVENT_ATTRIBUTION_SOURCE"] == "recommended-for-you").sum()
+    )
+
+
+def test_simulation_overview_has_six_panels(frame):
+    fig = plots.simulation(frame)
+    assert len(fig.axes) == 6
+    assert all(ax.has_data() for ax in fig.axes)
+
+
+def test_simulation_plots_name_missing_columns(frame):
+    sent = frame.drop(columns=["position"])  # what survives a round trip through the tracker
+    with pytest.raises(ValueError, match=r"lacks the columns \['position'\].*ground truth"):
+        plots.click_through(sent)
+    with pytest.raises(ValueError, match=r"lacks the columns \['SESSION_ID', 'TIMESTAMP'\]"):
+        plots.sessions(pd.DataFrame({"x": [1]}))
+    with pytest.raises(ValueError, match="events frame is empty"):
+        plots.funnel(frame.iloc[:0])
+    with pytest.raises(TypeError, match="pandas DataFrame"):
+        plots.attribution({"EVENT_ATTRIBUTION_SOURCE": ["a"]})
+
+
+def test_plots_never_touch_pyplot():
+    code = (
+        "import sys; from personalize_sim import plots, simulate;"
+        "f = simulate('retail', users=50, days=1, rng=1); plots.simulation(f);"
+        "print('matplotlib.pyplot' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_nan_free_rates_where_nothing_was_sent():
+    log = DeliveryLog()
+    log.add(attempt(sent=0.0, latency=0.001))
+    log.add(attempt(sent=3.0, latency=0.001))
+    s = plots.series(log.frame(), bin_s=1.0)
+    assert list(s.achieved) == [1.0, 0.0, 0.0, 1.0]  # quiet seconds are zero, not missing
+    assert math.isnan(s.target[1]) and s.target[0] == 5.0
