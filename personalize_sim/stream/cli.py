@@ -95,8 +95,10 @@ def run(args: argparse.Namespace) -> int:
 
         with LocalTracker(max_tps=args.local_max_tps or None, process=True) as tracker:
             print(f"local tracker at {tracker.endpoint_url}", file=sys.stderr)
+            keys = (tracker.config.access_key_id, tracker.config.secret_access_key)
             code = _stream(args, source, tracking_id or tracker.tracking_id, schedule,
-                           endpoint_url=tracker.endpoint_url, region="us-east-1")  # fmt: skip
+                           endpoint_url=tracker.endpoint_url, region="us-east-1",
+                           keys=keys)  # fmt: skip
             stats = tracker.stats()
             print(
                 f"local tracker: {stats.get('accepted_events', 0)} events stored, "
@@ -122,16 +124,22 @@ def _stream(
     *,
     endpoint_url: str | None,
     region: str | None,
+    keys: tuple[str, str] | None = None,
 ) -> int:
-    from personalize_sim.errors import ConfigError, PayloadError
-    from personalize_sim.stream import JsonlTarget, RetryPolicy, stream
+    from personalize_sim.errors import ConfigError, PayloadError, PersonalizeSimError
+    from personalize_sim.stream import Boto3Target, FastTarget, JsonlTarget, RetryPolicy, stream
 
     if args.dry_run:
         target: Any = JsonlTarget(args.dry_run)
     elif args.transport == "fast":
         target = "fast"
+        if keys is not None:
+            target = FastTarget(endpoint_url=endpoint_url, region=region,
+                                access_key_id=keys[0], secret_access_key=keys[1])  # fmt: skip
     else:
         target = "boto3"
+        if keys is not None:
+            target = Boto3Target(_local_client(endpoint_url, region, keys))
     try:
         handle = stream(
             source,
@@ -159,12 +167,27 @@ def _stream(
     except KeyboardInterrupt:
         print("stopping: finishing requests on the wire…", file=sys.stderr)
         handle.stop()
-    summary = handle.wait()
+    try:
+        summary = handle.wait()
+    except PersonalizeSimError as e:
+        print(f"personalize-sim stream: {e}", file=sys.stderr)
+        return 2 if isinstance(e, ConfigError) else 1
     if args.log:
         _write_log(handle.log, args.log)
     print(_describe(summary), file=sys.stderr)
     print(json.dumps(_jsonable(summary)))
     return 0 if summary["complete"] else 1
+
+
+def _local_client(endpoint_url: str | None, region: str | None, keys: tuple[str, str]) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.session.Session(
+        aws_access_key_id=keys[0], aws_secret_access_key=keys[1], region_name=region
+    )
+    config = Config(retries={"total_max_attempts": 1}, max_pool_connections=16)
+    return session.client("personalize-events", endpoint_url=endpoint_url, config=config)
 
 
 def _progress(handle: Any, *, disable: bool) -> None:

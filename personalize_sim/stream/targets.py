@@ -291,11 +291,15 @@ class FastTarget(Target):
         profile: str | None = None,
         connections: int = 64,
         timeout: float = 30.0,
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
     ) -> None:
         if connections < 1:
             raise ValueError(f"connections must be >= 1, got {connections!r}")
         self.endpoint_url, self.region, self.profile = endpoint_url, region, profile
         self.connections, self.timeout = connections, timeout
+        # explicit keys (e.g. a local emulator's dummy pair) beat the provider chain
+        self._keys = (access_key_id, secret_access_key)
         self._session: Any = None
         self._credentials: Any = None
         self._signers: dict[tuple, Any] = {}
@@ -314,6 +318,8 @@ class FastTarget(Target):
         if not region:
             raise ConfigError("region", region, "set region= (or AWS_DEFAULT_REGION) for signing")
         self.region = region
+        if all(self._keys):
+            session.set_credentials(*self._keys)
         self._credentials = session.get_credentials()
         if self._credentials is None:
             raise ConfigError(
@@ -375,6 +381,8 @@ class FastTarget(Target):
             profile=self.profile,
             connections=self.connections,
             timeout=self.timeout,
+            access_key_id=self._keys[0],
+            secret_access_key=self._keys[1],
         )
 
     def __repr__(self) -> str:

@@ -108,3 +108,21 @@ def test_sigkill_then_resume_from_the_checkpoint_stores_every_event_once(tmp_pat
     assert stored_before >= 2 * done_before
     assert stats["duplicates"] == stored_before - 2 * done_before
     assert stats["duplicates"] <= 2 * 64
+
+
+@pytest.mark.parametrize("transport", ["boto3", "fast"])
+def test_local_runs_its_own_emulator_without_any_aws_credentials(tmp_path, monkeypatch, capsys,
+                                                                 transport):  # fmt: skip
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    src = tmp_path / "events.csv"
+    events_frame(30).to_csv(src, index=False)
+    code = main(["stream", str(src), "--local", "--rate", "200", "--transport", transport,
+                 "--no-progress", "--log", str(tmp_path / "log.csv")])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "30 events stored, 0 duplicates" in captured.err
+    assert last_json(captured.out)["delivered_events"] == 30
+    log = pd.read_csv(tmp_path / "log.csv")
+    assert list(log.columns[:4]) == ["request_id", "attempt", "worker", "events"]
+    assert log["events"].sum() == 30
