@@ -66,7 +66,9 @@ def stream(
     :class:`~personalize_sim.stream.targets.Target` (``JsonlTarget(path)`` for a dry run,
     ``MemoryTarget()``). Frames are validated first: with ``invalid="raise"`` (default) any
     bad row raises :class:`~personalize_sim.PayloadError` and nothing is sent; with
-    ``"skip"`` bad rows are reported in ``handle.problems`` and never sent.
+    ``"skip"`` bad rows are reported in ``handle.problems`` and never sent. Frames from an
+    iterable are checked one at a time, each before any of its rows is sent; a bad frame
+    stops the stream there with ``invalid="raise"`` (``wait()`` raises the PayloadError).
 
     ``checkpoint=PATH`` records delivered requests; running again with the same path skips
     them. ``processes=N`` shares the rate across N processes (each with its own transport).

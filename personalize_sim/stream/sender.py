@@ -144,50 +144,52 @@ class Sender:
         # wait for a shared start time (processes=N) without counting it as lag
         if start > clock.now():
             await self._wait(start)
-        while not self._stop:
-            now = clock.now()
-            if pacer.paused:
-                self.state = "paused"
-                await self._wait(math.inf)
-                continue
-            self.state = "running"
-            retries = self._retries
-            while retries and retries[0][0] <= now and len(self._inflight) < self.max_in_flight:
-                due, _, prepared, attempt, intended = heapq.heappop(retries)
-                self._launch(prepared, attempt, intended, due, False)
-            while not exhausted and len(self._inflight) < self.max_in_flight:
-                if pending is None:
-                    pending = next(self.source, None)
-                    if pending is None:
-                        exhausted = True
-                        break
-                    self.on_input(pending)
-                if pacer.due(pending.events, pending.sent_at) > now:
-                    break
-                release = pacer.release(now)
-                if release.missed and not self._warned:
-                    self._warned = True
-                    logger.warning(
-                        "the client is the bottleneck: sends are more than %.3g s behind "
-                        "schedule; counting missed sends (raise max_in_flight, use "
-                        "target='fast' or processes=N)",
-                        self.max_lag,
-                    )
-                self._launch(pending, 1, release.intended, release.due, release.missed)
-                pending = None
+        try:
+            while not self._stop:
                 now = clock.now()
-            if exhausted and not retries and not self._inflight:
-                break
-            deadline = math.inf
-            if len(self._inflight) < self.max_in_flight:
-                if pending is not None:
-                    deadline = pacer.due(pending.events, pending.sent_at)
-                if retries:
-                    deadline = min(deadline, retries[0][0])
-            await self._wait(deadline)
-        self.state = "stopping" if self._stop else "draining"
-        while self._inflight:  # requests on the wire are finished, never abandoned
-            await asyncio.wait(set(self._inflight))
+                if pacer.paused:
+                    self.state = "paused"
+                    await self._wait(math.inf)
+                    continue
+                self.state = "running"
+                retries = self._retries
+                while retries and retries[0][0] <= now and len(self._inflight) < self.max_in_flight:
+                    due, _, prepared, attempt, intended = heapq.heappop(retries)
+                    self._launch(prepared, attempt, intended, due, False)
+                while not exhausted and len(self._inflight) < self.max_in_flight:
+                    if pending is None:
+                        pending = next(self.source, None)
+                        if pending is None:
+                            exhausted = True
+                            break
+                        self.on_input(pending)
+                    if pacer.due(pending.events, pending.sent_at) > now:
+                        break
+                    release = pacer.release(now)
+                    if release.missed and not self._warned:
+                        self._warned = True
+                        logger.warning(
+                            "the client is the bottleneck: sends are more than %.3g s behind "
+                            "schedule; counting missed sends (raise max_in_flight, use "
+                            "target='fast' or processes=N)",
+                            self.max_lag,
+                        )
+                    self._launch(pending, 1, release.intended, release.due, release.missed)
+                    pending = None
+                    now = clock.now()
+                if exhausted and not retries and not self._inflight:
+                    break
+                deadline = math.inf
+                if len(self._inflight) < self.max_in_flight:
+                    if pending is not None:
+                        deadline = pacer.due(pending.events, pending.sent_at)
+                    if retries:
+                        deadline = min(deadline, retries[0][0])
+                await self._wait(deadline)
+        finally:
+            self.state = "stopping" if self._stop else "draining"
+            while self._inflight:  # requests on the wire are finished, never abandoned
+                await asyncio.wait(set(self._inflight))
         self.state = "stopped" if self._stop else "done"
 
     async def _wait(self, deadline: float) -> None:

@@ -360,3 +360,27 @@ def test_handle_repr_and_per_second():
     assert list(per["second"]) == [0, 1, 2]
     assert list(per["sent"]) == [10, 10, 10]
     assert list(per["target_rate"]) == [10.0, 10.0, 10.0]
+
+
+def test_a_bad_frame_in_an_iterator_stops_the_stream_there():
+    import pandas as pd
+
+    def frames():
+        for k, event_type in enumerate(["View", None, "View"]):
+            yield pd.DataFrame(
+                {
+                    "SESSION_ID": [f"s{k}"] * 2,
+                    "EVENT_TYPE": [event_type, "View"],
+                    "TIMESTAMP": pd.date_range("2024-01-01", periods=2, freq="s", tz="UTC"),
+                }
+            )
+
+    target = MemoryTarget()
+    handle = stream(frames(), tracking_id="tid", rate=10, target=target, clock=VirtualClock(),
+                    wait=False)  # fmt: skip
+    with pytest.raises(PayloadError, match="row 0"):
+        handle.wait(timeout=30)
+    s = handle.summary
+    assert s["state"] == "failed"
+    assert s["delivered_events"] == 2 and s["balanced"]
+    assert [r["sessionId"] for r in target.requests] == ["s0"]
