@@ -8,7 +8,7 @@ commit). A load process, pinned to another CPU when there is one, keeps
 stored. The same load then hits a bare ASGI app on the same uvicorn settings
 that answers 200 to everything. Printed: both rates and their ratio.
 
-    .venv/bin/python benchmarks/tracker.py [--seconds 4] [--rounds 3] [--connections 16]
+    .venv/bin/python benchmarks/tracker.py [--seconds 5] [--rounds 3] [--connections 16]
                                            [--verify-signature]
 """
 
@@ -205,7 +205,11 @@ def run_load(args: argparse.Namespace) -> None:
 
 
 def _pin(cpu: int) -> None:
-    if os.environ.get("BENCH_PIN") and hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+    if (
+        os.environ.get("BENCH_PIN")
+        and hasattr(os, "sched_setaffinity")
+        and (os.cpu_count() or 1) > 1
+    ):
         os.sched_setaffinity(0, {cpu})
 
 
@@ -245,7 +249,7 @@ def phase(argv: list[str], args: argparse.Namespace, run: str) -> dict[str, floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=4.0, help="per phase (default 4)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="per phase (default 5)")
     parser.add_argument("--rounds", type=int, default=3, help="tracker/bare pairs (default 3)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--verify-signature", action="store_true")

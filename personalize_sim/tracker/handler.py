@@ -346,7 +346,7 @@ class Emulator:
         outcome.received = time.perf_counter()
         operation = self._routes.get(path) if method == "POST" else None
         if operation is None:
-            return self._error(
+            return self.fail(
                 outcome, 404, "UnknownOperationException", f"No operation at {method} {path}"
             )
         outcome.operation = operation
@@ -356,10 +356,10 @@ class Emulator:
 
             problem = verify(method, path, query, headers, body, self._keys, self.clock.wall())
             if problem is not None:
-                return self._error(outcome, problem.status, problem.code, problem.message)
+                return self.fail(outcome, problem.status, problem.code, problem.message)
         size = len(body) if body_size is None else body_size
         if size > MAX_BODY_BYTES:
-            return self._error(
+            return self.fail(
                 outcome,
                 400,
                 "InvalidInputException",
@@ -371,7 +371,7 @@ class Emulator:
         try:
             request = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            return self._error(
+            return self.fail(
                 outcome, 400, "InvalidInputException", f"Request body is not valid JSON: {exc}"
             )
         if operation == "PutEvents":
@@ -379,22 +379,20 @@ class Emulator:
             key = tracking_id if isinstance(tracking_id, str) else ""
             if not self._take_token(key):
                 self.counters["throttled"] += 1
-                return self._error(
+                return self.fail(
                     outcome, self.config.throttle_status, "ThrottlingException", "Rate exceeded"
                 )
         fault = self._faults.draw()
         outcome.latency_s = fault.latency_s
         if fault.status is not None:
             code, message = _FIVE_XX[fault.status]
-            return self._error(outcome, fault.status, code, message)
+            return self.fail(outcome, fault.status, code, message)
         violations = self._validators[operation](request, size)
         if violations:
-            return self._error(
-                outcome, 400, "InvalidInputException", violations_message(violations)
-            )
+            return self.fail(outcome, 400, "InvalidInputException", violations_message(violations))
         if operation == "PutEvents":
             if self._known is not None and request["trackingId"] not in self._known:
-                return self._error(
+                return self.fail(
                     outcome,
                     404,
                     "ResourceNotFoundException",
@@ -411,7 +409,8 @@ class Emulator:
             bucket = self._buckets[key] = TokenBucket(self.config.max_tps, clock=self.clock)
         return bucket.take()
 
-    def _error(self, outcome: Outcome, status: int, code: str, message: str) -> Outcome:
+    def fail(self, outcome: Outcome, status: int, code: str, message: str) -> Outcome:
+        """Turn ``outcome`` into an error answer and count it (4xx or 5xx of its operation)."""
         outcome.status, outcome.error_code, outcome.message = status, code, message
         if outcome.operation is not None:
             kind = "5xxErrors" if status >= 500 else "4xxErrors"
@@ -428,7 +427,7 @@ class Emulator:
         for i, event in enumerate(request["eventList"]):
             sent_at = _sent_at(event["sentAt"])
             if sent_at is None or not math.isfinite(sent_at):
-                return self._error(
+                return self.fail(
                     outcome,
                     400,
                     "InvalidInputException",

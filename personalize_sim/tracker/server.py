@@ -96,7 +96,7 @@ class TrackerApp:
                 assert self.committer is not None, "the store is closed"
                 stored = await self.committer.commit(outcome.table, outcome.rows)
             except Exception as exc:  # the client must not see a 200 for rows not stored
-                emulator._error(outcome, 500, "InternalFailure", f"store failed: {exc!r}")
+                emulator.fail(outcome, 500, "InternalFailure", f"store failed: {exc!r}")
         emulator.finish(outcome, stored)
         await self._reply(send, outcome.status, outcome.headers, outcome.body)
 

@@ -103,8 +103,11 @@ class Store:
         return stored
 
     def close(self) -> None:
-        # a checkpoint folds the WAL back into the main file, so a copied .db is complete
-        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        """Checkpoint and close; idempotent, and quiet if the connection is already gone."""
+        # a checkpoint folds the WAL back into the main file, so a copied .db is complete;
+        # on a connection closed already there is nothing to fold: every commit is on disk
+        with contextlib.suppress(sqlite3.ProgrammingError):
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._db.close()
 
 

@@ -442,3 +442,12 @@ def _raw_post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict
 def _raw_get(url: str) -> tuple[int, dict[str, str], bytes]:
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
+
+
+def test_a_failed_commit_is_a_500_never_a_200(tracker, client):
+    client.put_events(**request([event(0)]))
+    tracker._server.app.committer.store._db.close()  # the disk "fails" under the emulator
+    error = raises(client, request([event(1)]), "InternalFailure", 500)
+    assert "store failed" in error
+    assert tracker.stats()["PutEvents5xxErrors"] == 1
+    assert tracker.stats()["accepted_events"] == 1
