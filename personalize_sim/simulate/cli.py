@@ -69,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
 
         if suffix not in (".parquet", ".csv"):
-            chunks = iter_simulate(config, chunk_events=args.chunk_events, progress=progress)
+            chunks = iter_simulate(
+                config, chunk_events=args.chunk_events, progress=progress, arrow=True
+            )
             written = write_parquet(chunks, out)
             print(f"wrote {len(written)} Parquet parts to {out}/")
             return 0

@@ -44,7 +44,7 @@ __all__ = ["iter_simulate", "simulate", "write_parquet"]
 _POPULATION, _CATALOG, _DRIFT, _BLOCK = 0, 1, 2, 3
 #: blocks are the largest of these (hours) that keep a block under _BLOCK_EVENTS events
 _BLOCK_HOURS = (24, 12, 8, 6, 4, 3, 2, 1)
-_BLOCK_EVENTS = 1_000_000
+_BLOCK_EVENTS = 250_000
 DEFAULT_CHUNK_EVENTS = 1_000_000
 #: blocks generated ahead in threads (the output never depends on it)
 _MAX_WORKERS = 2
@@ -91,17 +91,25 @@ def iter_simulate(
     chunk_events: int = DEFAULT_CHUNK_EVENTS,
     now: dt.datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    arrow: bool = False,
     **overrides: Any,
 ) -> Iterator[pd.DataFrame]:
     """Yield the frame :func:`simulate` would return, in chunks of ``chunk_events`` rows.
 
     Memory stays bounded by one block of time plus one chunk; the concatenated chunks
     equal ``simulate``'s frame whatever the chunk size (indices continue across chunks).
-    ``progress(blocks_done, blocks_total)`` is called after each block.
+    ``progress(blocks_done, blocks_total)`` is called after each block. With
+    ``arrow=True`` the chunks are ``pyarrow.Table`` objects holding the same columns
+    (IMPRESSION as a list<string> column): no Python objects are built, which makes
+    writing Parquet several times faster.
     """
     if not isinstance(chunk_events, int) or isinstance(chunk_events, bool) or chunk_events < 1:
         raise ValueError(f"chunk_events must be a positive integer, got {chunk_events!r}")
     run = _Run(_resolve(config, overrides), rng, now)
+
+    def build(batch: _Batch, offset: int) -> Any:
+        return run.table(batch) if arrow else run.frame(batch, offset)
+
     pending: list[_Batch] = []
     held = 0
     offset = 0
@@ -113,33 +121,42 @@ def iter_simulate(
         merged = _Batch.concat(pending, run.n_props, run.k)
         cut = 0
         while len(merged) - cut >= chunk_events:
-            yield run.frame(merged.take(slice(cut, cut + chunk_events)), offset)
+            yield build(merged.take(slice(cut, cut + chunk_events)), offset)
             offset += chunk_events
             cut += chunk_events
         rest = merged.take(slice(cut, len(merged)))
         pending, held = [rest], len(rest)
     if held:
-        yield run.frame(_Batch.concat(pending, run.n_props, run.k), offset)
+        yield build(_Batch.concat(pending, run.n_props, run.k), offset)
 
 
-def write_parquet(frames: pd.DataFrame | Iterator[pd.DataFrame], path: str | Path) -> list[Path]:
-    """Write a frame to one Parquet file, or chunks to a directory of ``part-NNNNN.parquet``.
+def write_parquet(frames: Any, path: str | Path) -> list[Path]:
+    """Write a frame (or Arrow table) to one Parquet file, or chunks to a directory.
 
-    Returns the files written. The directory form is what ``iter_simulate`` is for:
-    ``pd.read_parquet(directory)`` reads the parts back in order.
+    ``frames`` is a DataFrame or ``pyarrow.Table`` (one file at ``path``), or an iterable
+    of them such as :func:`iter_simulate` yields (``path/part-00000.parquet`` …).
+    Returns the files written; ``pd.read_parquet(directory)`` reads the parts in order.
     """
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def write(part: Any, file: Path) -> None:
+        if isinstance(part, pa.Table):
+            pq.write_table(part, file)
+        else:
+            part.to_parquet(file, index=False)
 
     target = Path(path)
-    if isinstance(frames, pd.DataFrame):
+    if isinstance(frames, pd.DataFrame | pa.Table):
         target.parent.mkdir(parents=True, exist_ok=True)
-        frames.to_parquet(target, index=False)
+        write(frames, target)
         return [target]
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for i, frame in enumerate(frames):
         part = target / f"part-{i:05d}.parquet"
-        frame.to_parquet(part, index=False)
+        write(frame, part)
         written.append(part)
     return written
 
@@ -496,23 +513,19 @@ class _Run:
             self._strings[name] = make()
         return self._strings[name]
 
-    def frame(self, batch: _Batch, offset: int) -> pd.DataFrame:
-        """Build the events frame of a batch; ``offset`` is its first row's index."""
-        import pandas as pd
+    def columns(self, batch: _Batch) -> dict[str, Any]:
+        """Every column of a batch as an Arrow array (IMPRESSION as a list array)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
         cfg = self.config
         c = batch.cols
-        n = len(batch)
         pop = self.population
         users = self._pool("users", lambda: _numbered("u", pop.size))
         items = self._pool("items", lambda: _numbered("i", self.catalog.size))
-        item_objects = self._pool("item_objects", lambda: np.array(items.to_pylist(), dtype=object))
         types = pa.array(list(cfg.funnel.names))
         sources = pa.array([a.attribution_source for a in cfg.exposure.arms], type=pa.string())
 
-        user_idx = pa.array(c["user"], mask=~c["visible"])
         sessions = _session_ids(c["session"])
         recommended = c["rec_step"] >= 0
         rec_rows = np.flatnonzero(recommended)
@@ -524,38 +537,79 @@ class _Run:
             rec_ids = pa.array([], type=pa.string())
         rec_index = pa.array(np.cumsum(recommended) - 1, mask=~recommended)
         arm = pop.arm[c["user"]]
+        shown = c["slate_row"] >= 0
+        offsets = np.zeros(len(batch) + 1, dtype=np.int32)
+        np.cumsum(np.where(shown, self.k, 0), out=offsets[1:])
+        slate_items = items.take(pa.array(batch.slates[c["slate_row"][shown]].ravel()))
+        impression = pa.ListArray.from_arrays(pa.array(offsets), slate_items, mask=pa.array(~shown))
+        data: dict[str, Any] = {
+            "USER_ID": users.take(pa.array(c["user"], mask=~c["visible"])),
+            "SESSION_ID": sessions,
+            "ITEM_ID": items.take(pa.array(c["item"])),
+            "EVENT_TYPE": types.take(pa.array(c["etype"])),
+            "EVENT_VALUE": pa.array(c["value"]),
+            "TIMESTAMP": pa.array(c["ts"], type=pa.timestamp("us", tz="UTC")),
+            "IMPRESSION": impression,
+            "RECOMMENDATION_ID": rec_ids.take(rec_index),
+            "EVENT_ATTRIBUTION_SOURCE": sources.take(
+                pa.array(arm.astype(np.int64), mask=~recommended)
+            ),
+        }
+        for j, spec in enumerate(cfg.properties):
+            data[spec.name] = pa.array(list(spec.values)).take(pa.array(c["props"][:, j]))
+        data["persona"] = pa.DictionaryArray.from_arrays(
+            pa.array(pop.persona[c["user"]].astype(np.int8)),
+            pa.array([p.name for p in cfg.population.personas]),
+        )
+        data["arm"] = pa.DictionaryArray.from_arrays(
+            pa.array(arm), pa.array([a.name for a in cfg.exposure.arms])
+        )
+        data["position"] = pa.array(c["position"], mask=c["position"] < 0)
+        data["organic"] = pa.array(c["position"] < 0)
+        data["would_have_without_rec"] = pa.array(c["would_have"])
+        data["true_user_id"] = users.take(pa.array(c["user"]))
+        data["new_user"] = pa.array(pop.new[c["user"]])
+        return data
+
+    def table(self, batch: _Batch) -> Any:
+        """The batch as a ``pyarrow.Table`` with the frame's columns and types."""
+        import pyarrow as pa
+
+        return pa.table(self.columns(batch))
+
+    def frame(self, batch: _Batch, offset: int) -> pd.DataFrame:
+        """Build the events frame of a batch; ``offset`` is its first row's index."""
+        import pandas as pd
+
+        c = batch.cols
+        n = len(batch)
+        data = self.columns(batch)
+        items = self._pool(
+            "item_objects", lambda: np.array(self._strings["items"].to_pylist(), dtype=object)
+        )
         impression = np.full(n, None, dtype=object)
         rows = np.flatnonzero(c["slate_row"] >= 0)
         if len(rows):
             with _gc_paused():  # millions of small lists: the cyclic GC would rescan them all
-                lists = item_objects[batch.slates[c["slate_row"][rows]]].tolist()
+                lists = items[batch.slates[c["slate_row"][rows]]].tolist()
                 impression[rows] = pd.Series(lists, dtype=object).to_numpy()
-
-        data: dict[str, Any] = {
-            "USER_ID": _str(users.take(user_idx)),
-            "SESSION_ID": _str(sessions),
-            "ITEM_ID": _str(items.take(pa.array(c["item"]))),
-            "EVENT_TYPE": _str(types.take(pa.array(c["etype"]))),
-            "EVENT_VALUE": c["value"],
-            "TIMESTAMP": pd.DatetimeIndex(c["ts"].view("M8[us]")).tz_localize("UTC"),
-            "IMPRESSION": impression,
-            "RECOMMENDATION_ID": _str(rec_ids.take(rec_index)),
-            "EVENT_ATTRIBUTION_SOURCE": _str(
-                sources.take(pa.array(arm.astype(np.int64), mask=~recommended))
-            ),
-        }
-        for j, spec in enumerate(cfg.properties):
-            data[spec.name] = _str(pa.array(list(spec.values)).take(pa.array(c["props"][:, j])))
-        data["persona"] = pd.Categorical.from_codes(
-            pop.persona[c["user"]], categories=[p.name for p in cfg.population.personas]
-        )
-        data["arm"] = pd.Categorical.from_codes(arm, categories=[a.name for a in cfg.exposure.arms])
-        data["position"] = pd.arrays.IntegerArray(c["position"], c["position"] < 0)
-        data["organic"] = c["position"] < 0
-        data["would_have_without_rec"] = c["would_have"]
-        data["true_user_id"] = _str(users.take(pa.array(c["user"])))
-        data["new_user"] = pop.new[c["user"]]
-        return pd.DataFrame(data, index=pd.RangeIndex(offset, offset + n))
+        frame: dict[str, Any] = {}
+        for name, values in data.items():
+            if name == "IMPRESSION":
+                frame[name] = impression
+            elif name in ("EVENT_VALUE", "organic", "would_have_without_rec", "new_user"):
+                frame[name] = values.to_numpy(zero_copy_only=False)
+            elif name == "TIMESTAMP":
+                frame[name] = pd.DatetimeIndex(c["ts"].view("M8[us]")).tz_localize("UTC")
+            elif name in ("persona", "arm"):
+                frame[name] = pd.Categorical.from_codes(
+                    values.indices.to_numpy(), categories=values.dictionary.to_pylist()
+                )
+            elif name == "position":
+                frame[name] = pd.arrays.IntegerArray(c["position"], c["position"] < 0)
+            else:
+                frame[name] = _str(values)
+        return pd.DataFrame(frame, index=pd.RangeIndex(offset, offset + n))
 
 
 @contextlib.contextmanager

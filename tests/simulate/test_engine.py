@@ -8,6 +8,7 @@ import io
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import personalize_sim
@@ -163,3 +164,25 @@ def test_bad_arguments_are_refused():
         next(iter_simulate(chunk_events=0))
     with pytest.raises(TypeError, match="SimulationConfig"):
         simulate(config=42)
+
+
+def test_arrow_chunks_hold_the_same_events():
+    config = SimulationConfig.preset("retail").replace(users=400, days=1, start=START)
+    frame = simulate(config, rng=8)
+    tables = list(iter_simulate(config, rng=8, chunk_events=700, arrow=True))
+    assert [t.num_rows for t in tables[:-1]] == [700] * (len(tables) - 1)
+    table = pa.concat_tables(tables)
+    assert table.column_names == list(frame.columns)
+    assert table.schema.field("TIMESTAMP").type == pa.timestamp("us", tz="UTC")
+    assert table.column("IMPRESSION").to_pylist() == list(frame["IMPRESSION"])
+    for name in ("USER_ID", "SESSION_ID", "RECOMMENDATION_ID", "EVENT_ATTRIBUTION_SOURCE"):
+        assert (
+            table.column(name).to_pylist()
+            == frame[name].astype(object).where(frame[name].notna(), None).tolist()
+        )
+    assert (
+        table.column("position").to_pylist()
+        == frame["position"].astype(object).where(frame["position"].notna(), None).tolist()
+    )
+    assert table.column("arm").to_pylist() == frame["arm"].astype(str).tolist()
+    np.testing.assert_array_equal(table.column("EVENT_VALUE").to_numpy(), frame["EVENT_VALUE"])
