@@ -85,3 +85,34 @@ def test_within_the_allowed_skew_is_fine():
 def test_bad_signatures_answer_as_aws(headers, body, status, code):
     problem = check(headers, body)
     assert (problem.status, problem.code) == (status, code)
+
+
+def test_the_fast_path_signs_exactly_like_botocore():
+    from personalize_sim.tracker.sigv4 import _AUTH, _fast_signature
+
+    for body in (BODY, b"", "caf\u00e9".encode()):
+        headers = signed_headers(body=body, secret="secret")
+        match = _AUTH.match(headers["authorization"])
+        signed = match["headers"].split(";")
+        assert (
+            _fast_signature("POST", "/events", headers, signed, body, match, "secret")
+            == match["signature"]
+        )
+
+
+def test_requests_with_a_query_string_are_checked_by_botocore():
+    request = AWSRequest(
+        "POST",
+        "http://127.0.0.1:8000/events?b=2&a=1",
+        data=BODY,
+        headers={"Content-Type": "application/json"},
+    )
+    SigV4Auth(Credentials("AKIDTEST", "secret"), "personalize", "us-east-1").add_auth(request)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    headers["host"] = "127.0.0.1:8000"
+    now = signed_at(headers)
+    assert verify("POST", "/events", "b=2&a=1", headers, BODY, KEYS, now) is None
+    assert (
+        verify("POST", "/events", "b=3&a=1", headers, BODY, KEYS, now).code
+        == "InvalidSignatureException"
+    )
