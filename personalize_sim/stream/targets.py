@@ -201,12 +201,12 @@ class Boto3Target(Target):
 
     def _call(self, request: Mapping[str, Any]) -> Response:
         from botocore.exceptions import (
+            BotoCoreError,
             ClientError,
-            ConnectionClosedError,
-            EndpointConnectionError,
+            HTTPClientError,
             ParamValidationError,
-            ReadTimeoutError,
         )
+        from botocore.exceptions import ConnectionError as BotoConnectionError
 
         try:
             response = self.client.put_events(**request)
@@ -219,10 +219,12 @@ class Boto3Target(Target):
                 str(error.get("Message") or e),
                 int(meta.get("RetryAttempts") or 0),
             )
-        except (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError) as e:
+        except (BotoConnectionError, HTTPClientError) as e:  # refused, reset, timed out
             return Response(0, CONNECTION_ERROR, str(e))
         except ParamValidationError as e:
             return Response(400, "ParamValidationError", str(e))
+        except BotoCoreError as e:  # e.g. NoCredentialsError: retrying cannot help
+            return Response(0, type(e).__name__, str(e))
         meta = response.get("ResponseMetadata", {})
         status = int(meta.get("HTTPStatusCode", 200))
         return Response(status, "", "", int(meta.get("RetryAttempts") or 0))

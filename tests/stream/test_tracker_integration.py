@@ -202,3 +202,13 @@ def test_connection_errors_are_retried_then_dead_lettered(kind):
     assert s["dead_letter_requests"] == 3 and s["balanced"] and not s["complete"]
     assert set(handle.dead_letters["error_code"]) == {"ConnectionError"}
     assert (handle.log["status"] == 0).all()
+
+
+def test_missing_credentials_dead_letter_at_once_with_the_reason(monkeypatch):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    target = Boto3Target(endpoint_url="http://127.0.0.1:9", region="us-east-1")
+    handle = stream(make_requests(2), rate=100, wait=True, target=target)
+    s = handle.summary
+    assert s["attempts"] == 2 and s["dead_letter_requests"] == 2
+    assert set(handle.dead_letters["error_code"]) == {"NoCredentialsError"}
