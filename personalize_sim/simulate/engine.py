@@ -124,7 +124,7 @@ def iter_simulate(
             yield build(merged.take(slice(cut, cut + chunk_events)), offset)
             offset += chunk_events
             cut += chunk_events
-        rest = merged.take(slice(cut, len(merged)))
+        rest = merged.take(np.arange(cut, len(merged)))  # a copy: frees the merged arrays
         pending, held = [rest], len(rest)
     if held:
         yield build(_Batch.concat(pending, run.n_props, run.k), offset)
@@ -351,7 +351,8 @@ class _Run:
                 cut = len(merged) if last else int(np.searchsorted(merged.cols["ts"], end))
                 if cut:
                     yield merged.take(slice(0, cut))
-                carry = merged.take(slice(cut, len(merged))) if cut < len(merged) else None
+                # a copy (not a view), so the merged block can be freed
+                carry = merged.take(np.arange(cut, len(merged))) if cut < len(merged) else None
                 if progress is not None:
                     progress(b + 1, self.n_blocks)
 
@@ -513,8 +514,11 @@ class _Run:
             self._strings[name] = make()
         return self._strings[name]
 
-    def columns(self, batch: _Batch) -> dict[str, Any]:
-        """Every column of a batch as an Arrow array (IMPRESSION as a list array)."""
+    def columns(self, batch: _Batch, *, impression: bool = True) -> dict[str, Any]:
+        """Every column of a batch as an Arrow array (IMPRESSION as a list array).
+
+        With ``impression=False`` the IMPRESSION entry is None (the frame builds lists).
+        """
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -537,11 +541,13 @@ class _Run:
             rec_ids = pa.array([], type=pa.string())
         rec_index = pa.array(np.cumsum(recommended) - 1, mask=~recommended)
         arm = pop.arm[c["user"]]
-        shown = c["slate_row"] >= 0
-        offsets = np.zeros(len(batch) + 1, dtype=np.int32)
-        np.cumsum(np.where(shown, self.k, 0), out=offsets[1:])
-        slate_items = items.take(pa.array(batch.slates[c["slate_row"][shown]].ravel()))
-        impression = pa.ListArray.from_arrays(pa.array(offsets), slate_items, mask=pa.array(~shown))
+        slates = None
+        if impression:
+            shown = c["slate_row"] >= 0
+            offsets = np.zeros(len(batch) + 1, dtype=np.int32)
+            np.cumsum(np.where(shown, self.k, 0), out=offsets[1:])
+            slate_items = items.take(pa.array(batch.slates[c["slate_row"][shown]].ravel()))
+            slates = pa.ListArray.from_arrays(pa.array(offsets), slate_items, mask=pa.array(~shown))
         data: dict[str, Any] = {
             "USER_ID": users.take(pa.array(c["user"], mask=~c["visible"])),
             "SESSION_ID": sessions,
@@ -549,7 +555,7 @@ class _Run:
             "EVENT_TYPE": types.take(pa.array(c["etype"])),
             "EVENT_VALUE": pa.array(c["value"]),
             "TIMESTAMP": pa.array(c["ts"], type=pa.timestamp("us", tz="UTC")),
-            "IMPRESSION": impression,
+            "IMPRESSION": slates,
             "RECOMMENDATION_ID": rec_ids.take(rec_index),
             "EVENT_ATTRIBUTION_SOURCE": sources.take(
                 pa.array(arm.astype(np.int64), mask=~recommended)
@@ -583,7 +589,7 @@ class _Run:
 
         c = batch.cols
         n = len(batch)
-        data = self.columns(batch)
+        data = self.columns(batch, impression=False)
         items = self._pool(
             "item_objects", lambda: np.array(self._strings["items"].to_pylist(), dtype=object)
         )
@@ -593,22 +599,27 @@ class _Run:
             with _gc_paused():  # millions of small lists: the cyclic GC would rescan them all
                 lists = items[batch.slates[c["slate_row"][rows]]].tolist()
                 impression[rows] = pd.Series(lists, dtype=object).to_numpy()
-        frame: dict[str, Any] = {}
-        for name, values in data.items():
-            if name == "IMPRESSION":
-                frame[name] = impression
-            elif name in ("EVENT_VALUE", "organic", "would_have_without_rec", "new_user"):
-                frame[name] = values.to_numpy(zero_copy_only=False)
-            elif name == "TIMESTAMP":
-                frame[name] = pd.DatetimeIndex(c["ts"].view("M8[us]")).tz_localize("UTC")
-            elif name in ("persona", "arm"):
-                frame[name] = pd.Categorical.from_codes(
-                    values.indices.to_numpy(), categories=values.dictionary.to_pylist()
-                )
-            elif name == "position":
-                frame[name] = pd.arrays.IntegerArray(c["position"], c["position"] < 0)
-            else:
-                frame[name] = _str(values)
+        pop = self.population
+        user = c["user"]
+        numpy_columns = {
+            "EVENT_VALUE": c["value"],
+            "TIMESTAMP": pd.DatetimeIndex(c["ts"].view("M8[us]")).tz_localize("UTC"),
+            "IMPRESSION": impression,
+            "persona": pd.Categorical.from_codes(
+                pop.persona[user], categories=[p.name for p in self.config.population.personas]
+            ),
+            "arm": pd.Categorical.from_codes(
+                pop.arm[user], categories=[a.name for a in self.config.exposure.arms]
+            ),
+            "position": pd.arrays.IntegerArray(c["position"], c["position"] < 0),
+            "organic": c["position"] < 0,
+            "would_have_without_rec": c["would_have"],
+            "new_user": pop.new[user],
+        }
+        frame = {
+            name: numpy_columns[name] if name in numpy_columns else _str(values)
+            for name, values in data.items()
+        }
         return pd.DataFrame(frame, index=pd.RangeIndex(offset, offset + n))
 
 
