@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 
 import pytest
 
@@ -132,3 +133,18 @@ def test_a_property_named_like_a_column_does_not_overwrite_it(tmp_path, key):
     frame = read_events(tmp_path / "e.db")
     assert frame[f"properties.{key}"].tolist() == ["P"]
     assert frame["ITEM_ID"].tolist() == ["i"]
+
+
+def test_checkpoints_happen_off_the_request_path(tmp_path):
+    store = Store(tmp_path / "e.db", checkpoint_every=0.01)
+    try:
+        assert store._db.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+        before = (tmp_path / "e.db").stat().st_size
+        store.write([("events", [row(f"e{i}") for i in range(2000)])])
+        deadline = time.monotonic() + 30
+        while (tmp_path / "e.db").stat().st_size == before and time.monotonic() < deadline:
+            time.sleep(0.01)  # the checkpointer copies the WAL into the file on its own
+        assert (tmp_path / "e.db").stat().st_size > before
+    finally:
+        store.close()
+    assert not store._checkpointer.is_alive()
