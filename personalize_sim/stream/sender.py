@@ -96,6 +96,9 @@ class Sender:
         self._retries: list[tuple[float, int, Prepared, int, float]] = []
         self._seq = itertools.count()
         self._waiter: asyncio.Future | None = None
+        # what may end the current wait early, besides control calls (fewer needless wake-ups)
+        self._wake_on_done = True
+        self._wait_deadline = math.inf
         self._stop = False
         self._controls: list[Callable[[], None]] = []
         self._warned = False
@@ -180,12 +183,17 @@ class Sender:
                 if exhausted and not retries and not self._inflight:
                     break
                 deadline = math.inf
-                if len(self._inflight) < self.max_in_flight:
+                full = len(self._inflight) >= self.max_in_flight
+                if not full:
                     if pending is not None:
                         deadline = pacer.due(pending.events, pending.sent_at)
                     if retries:
                         deadline = min(deadline, retries[0][0])
+                # a completion matters only when it frees the slot we wait for, or may end the run
+                self._wake_on_done = full or (exhausted and not retries)
+                self._wait_deadline = deadline
                 await self._wait(deadline)
+                self._wake_on_done, self._wait_deadline = True, math.inf
         finally:
             self.state = "stopping" if self._stop else "draining"
             while self._inflight:  # requests on the wire are finished, never abandoned
@@ -227,7 +235,8 @@ class Sender:
         self._inflight.discard(task)
         if not task.cancelled() and task.exception() is not None:
             logger.error("stream attempt crashed", exc_info=task.exception())
-        self._poke()
+        if self._wake_on_done:
+            self._poke()
 
     async def _attempt(
         self, prepared: Prepared, attempt: int, intended: float, scheduled: float, missed: bool
@@ -255,6 +264,8 @@ class Sender:
         elif decision.action == "retry":
             due = finished + decision.delay
             heapq.heappush(self._retries, (due, next(self._seq), prepared, attempt + 1, intended))
+            if due < self._wait_deadline:
+                self._poke()
         elif decision.action == "dead_letter":
             self.dead_letters.append(
                 DeadLetter(prepared, response.error_code, response.message, decision.reason)
