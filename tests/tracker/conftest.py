@@ -53,3 +53,10 @@ def tracker() -> Iterator[LocalTracker]:
 def client(tracker: LocalTracker) -> Any:
     """A boto3 client that lets over-limit payloads reach the wire and never retries."""
     return tracker.client(parameter_validation=False, retries={"total_max_attempts": 1})
+
+
+@pytest.fixture(scope="module")
+def shared_client() -> Iterator[Any]:
+    """Like ``client``, on one emulator per module: for tests that assert no counters."""
+    with LocalTracker(process=False, tracking_ids=[TRACKING_ID], max_tps=0, seed=0) as t:
+        yield t.client(parameter_validation=False, retries={"total_max_attempts": 1})

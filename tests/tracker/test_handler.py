@@ -309,7 +309,7 @@ _requests = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_requests)
 def test_fast_validator_agrees_with_check_request(body):
     text = json.dumps(body)

@@ -36,8 +36,8 @@ def raises(client: Any, kwargs: dict[str, Any], code: str, status: int, cls: str
     return error["Error"]["Message"]
 
 
-def test_accepted_request_is_200_with_a_request_id(client):
-    response = client.put_events(**request([event(i) for i in range(10)]))
+def test_accepted_request_is_200_with_a_request_id(shared_client):
+    response = shared_client.put_events(**request([event(i) for i in range(10)]))
     meta = response["ResponseMetadata"]
     assert meta["HTTPStatusCode"] == 200
     assert len(meta["RequestId"]) == 36
@@ -85,8 +85,8 @@ def test_accepted_request_is_200_with_a_request_id(client):
         (request([event(impression=["\u00e9" * 256] * 25)]), "eventList[0]", "<= 10240 bytes"),
     ],
 )
-def test_every_limit_is_invalid_input_naming_field_and_limit(client, kwargs, where, limit):
-    message = raises(client, kwargs, "InvalidInputException", 400, "InvalidInputException")
+def test_every_limit_is_invalid_input_naming_field_and_limit(shared_client, kwargs, where, limit):
+    message = raises(shared_client, kwargs, "InvalidInputException", 400, "InvalidInputException")
     assert where in message
     assert limit in message
 
@@ -109,15 +109,15 @@ def test_malformed_json_is_invalid_input(tracker):
     assert "not valid JSON" in message
 
 
-def test_body_too_large_is_invalid_input(client):
+def test_body_too_large_is_invalid_input(shared_client):
     huge = request([event(properties=json.dumps({"blob": "x" * (3 * 1024 * 1024)}))])
-    message = raises(client, huge, "InvalidInputException", 400, "InvalidInputException")
+    message = raises(shared_client, huge, "InvalidInputException", 400, "InvalidInputException")
     assert "larger than the maximum of 2097152 bytes" in message
 
 
-def test_unknown_tracking_id_is_resource_not_found(client):
+def test_unknown_tracking_id_is_resource_not_found(shared_client):
     message = raises(
-        client,
+        shared_client,
         request(trackingId="nope"),
         "ResourceNotFoundException",
         404,
