@@ -87,7 +87,7 @@ def _demo(seconds: float, rate: float | None, out: Path, seed: int, *, progress:
         handle = stream(
             requests,
             rate=rate,
-            target=tracker.client(),
+            target=tracker.client(retries={"total_max_attempts": 1}),  # the stream retries
             wait=False,
         )
         sys.stdout.flush()  # the bar goes to stderr: keep the lines above it
