@@ -79,7 +79,7 @@ class LocalTracker:
         from .handler import TrackerConfig
 
         self.config = TrackerConfig(
-            tracking_ids=None if tracking_ids is None else tuple(tracking_ids),
+            tracking_ids=tracking_ids,  # type: ignore[arg-type]  # TrackerConfig normalises
             max_tps=max_tps,
             throttle_status=throttle_status,
             latency_ms=latency_ms,
@@ -224,6 +224,21 @@ class LocalTracker:
     def __repr__(self) -> str:
         where = "process" if self.use_process else "thread"
         return f"<LocalTracker {self.state} {self.endpoint_url or '-'} ({where}) db={self.db_path}>"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = [("state", self.state), ("endpoint_url", self.endpoint_url or "-")]
+        rows += [("tracking_id", self.tracking_id), ("db_path", str(self.db_path))]
+        with contextlib.suppress(Exception):  # a repr must never raise
+            stats = self.stats()
+            rows += [(k, stats[k]) for k in ("PutEventsRequests", "accepted_events", "throttled")]
+        cells = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
+            f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+            for k, v in rows
+        )
+        return f"<table><caption>LocalTracker</caption>{cells}</table>"
 
     # -- using it ----------------------------------------------------------------------------
 

@@ -156,3 +156,12 @@ def _alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state not in ("Z", "X")
+
+
+def test_a_single_tracking_id_string_is_one_id_and_the_html_repr_shows_counters():
+    with LocalTracker(process=False, tracking_ids="abc", max_tps=0) as tracker:
+        assert tracker.config.tracking_ids == ("abc",)
+        tracker.client().put_events(**request(trackingId="abc"))
+        html = tracker._repr_html_()
+    assert "running" in html and "<td style='text-align:left'>1</td>" in html
+    assert "closed" in tracker._repr_html_()
