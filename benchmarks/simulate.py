@@ -103,12 +103,12 @@ def child_baseline(events: int) -> dict:
     names = config.funnel.names
     table = {a: list(row.items()) for a, row in config.funnel.transitions.items()}
     users = list(range(pop.size))
-    activity = list(pop.activity)
+    cum_activity = list(itertools.accumulate(pop.activity))
     rows = []
     session = 0
     while len(rows) < events:
         session += 1
-        user = rnd.choices(users, weights=activity)[0] if session % 50 else rnd.randrange(pop.size)
+        user = rnd.choices(users, cum_weights=cum_activity)[0]
         persona = int(pop.persona[user])
         t = start + rnd.randrange(14 * 86_400_000_000)
         state, item, rec = "View", None, None

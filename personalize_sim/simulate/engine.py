@@ -80,8 +80,9 @@ def simulate(
     >>> frame = simulate("retail", users=300, days=1, rng=1)  # doctest: +SKIP
     """
     run = _Run(_resolve(config, overrides), rng, now)
-    batches = list(run.batches(progress))
-    return run.frame(_Batch.concat(batches, run.n_props, run.k), 0)
+    # the list of blocks is dropped as soon as it is joined: only one copy meets the frame
+    events = _Batch.concat(list(run.batches(progress)), run.n_props, run.k)
+    return run.frame(events, 0)
 
 
 def iter_simulate(
@@ -190,16 +191,16 @@ class _Batch:
     FIELDS = (
         "ts",  # int64 epoch µs
         "session",  # int64 global session number
-        "user",  # int64 true user number
+        "user",  # int32 true user number
         "visible",  # bool: USER_ID is sent
-        "item",  # int64 item number
+        "item",  # int32 item number
         "etype",  # int8 event type
         "value",  # float64 EVENT_VALUE (NaN: none)
         "rec_step",  # int16 step of the slate click this event follows (-1: organic)
         "position",  # int8 slate position of the item (-1: organic)
         "would_have",  # bool: would have happened without the recommendation
         "props",  # int8 (n, n_props) codes of the property columns
-        "slate_row",  # int64 row in ``slates`` (-1: no impression)
+        "slate_row",  # int32 row in ``slates`` (-1: no impression)
     )
 
     def __init__(self, cols: dict[str, np.ndarray], slates: np.ndarray) -> None:
@@ -214,7 +215,7 @@ class _Batch:
         row = cols["slate_row"]
         shown = row >= 0
         slates = self.slates[row[shown]]
-        renumbered = np.full(len(row), -1, dtype=np.int64)
+        renumbered = np.full(len(row), -1, dtype=np.int32)
         renumbered[shown] = np.arange(int(shown.sum()))
         cols["slate_row"] = renumbered
         return _Batch(cols, slates)
@@ -231,7 +232,7 @@ class _Batch:
         base = np.cumsum([0] + [len(b.slates) for b in batches[:-1]])
         cols["slate_row"] = np.concatenate(
             [
-                np.where(b.cols["slate_row"] >= 0, b.cols["slate_row"] + o, -1)
+                np.where(b.cols["slate_row"] >= 0, b.cols["slate_row"] + o, -1).astype(np.int32)
                 for b, o in zip(batches, base, strict=True)
             ]
         )
@@ -240,9 +241,9 @@ class _Batch:
     @staticmethod
     def empty(n_props: int, k: int) -> _Batch:
         dtypes = {
-            "ts": np.int64, "session": np.int64, "user": np.int64, "visible": bool,
-            "item": np.int64, "etype": np.int8, "value": np.float64, "rec_step": np.int16,
-            "position": np.int8, "would_have": bool, "slate_row": np.int64,
+            "ts": np.int64, "session": np.int64, "user": np.int32, "visible": bool,
+            "item": np.int32, "etype": np.int8, "value": np.float64, "rec_step": np.int16,
+            "position": np.int8, "would_have": bool, "slate_row": np.int32,
         }  # fmt: skip
         cols = {name: np.empty(0, dtype=dtype) for name, dtype in dtypes.items()}
         cols["props"] = np.empty((0, n_props), dtype=np.int8)
@@ -391,7 +392,7 @@ class _Run:
         elapsed = np.cumsum(gaps)
         offsets = np.flatnonzero(first)
         ts = starts[ev.session] + elapsed - elapsed[offsets][ev.session]
-        user = users[ev.session]
+        user = users[ev.session].astype(np.int32)
         persona = pop.persona[user].astype(np.int64)
         arm = pop.arm[user]
 
@@ -432,7 +433,7 @@ class _Run:
             click_probabilities(cfg.exposure.click_model, exam, attract), rng.random(len(at))
         )
         clicked = clicks >= 0
-        item = np.zeros(n, dtype=np.int64)
+        item = np.zeros(n, dtype=np.int32)
         item[picks] = organic_items
         item[at[clicked]] = slates[clicked, clicks[clicked]]
         position = np.full(n, -1, dtype=np.int8)
@@ -446,10 +447,11 @@ class _Run:
         would_have[hit] = rng.random(len(hit)) < -np.expm1(-horizon * p_organic)
         # sessions start with a new-item event, so the running max is per session
         source = np.maximum.accumulate(np.where(new_item, np.arange(n), 0))
-        item, position, rec_step, would_have = (
-            a[source] for a in (item, position, rec_step, would_have)
-        )
-        slate_row = np.full(n, -1, dtype=np.int64)
+        item = item[source]
+        position = position[source]
+        rec_step = rec_step[source]
+        would_have = would_have[source]
+        slate_row = np.full(n, -1, dtype=np.int32)
         slate_row[at] = np.arange(len(at))
 
         # values and event properties
@@ -469,12 +471,12 @@ class _Run:
                 share = rng.beta(1 + 2 * relevance[idx], 1.5)
                 value[idx] = np.rint(cat.duration[item[idx]] * share)
         props = np.empty((n, self.n_props), dtype=np.int8)
-        for j, spec in enumerate(cfg.properties):
+        for j, prop in enumerate(cfg.properties):
             codes = session_props[j]
             props[:, j] = (
                 codes[ev.session]
                 if codes is not None
-                else _categorical(spec.probabilities, rng.random(n))
+                else _categorical(prop.probabilities, rng.random(n))
             )
 
         # anonymous sessions; some log in midway (from a uniform step after the first)

@@ -60,14 +60,11 @@ def build_population(
     joins = rng.integers(start_us, end_us, size=n)
     join_us = np.where(new, joins, BEFORE)
     order = np.argsort(join_us, kind="stable")
-    persona, arm, activity, join_us, new = (
-        a[order] for a in (persona, arm, activity, join_us, new)
-    )
     return Population(
-        persona=persona,
-        arm=arm,
-        activity=activity,
-        cum_activity=np.cumsum(activity),
-        join_us=join_us,
-        new=new,
+        persona=persona[order],
+        arm=arm[order],
+        activity=activity[order],
+        cum_activity=np.cumsum(activity[order]),
+        join_us=join_us[order],
+        new=new[order],
     )

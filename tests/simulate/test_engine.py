@@ -186,3 +186,12 @@ def test_arrow_chunks_hold_the_same_events():
     )
     assert table.column("arm").to_pylist() == frame["arm"].astype(str).tolist()
     np.testing.assert_array_equal(table.column("EVENT_VALUE").to_numpy(), frame["EVENT_VALUE"])
+
+
+def test_an_empty_simulation_still_has_the_contract():
+    frame = simulate(users=1, days=0.001, rng=1, start=START)
+    assert len(frame) == 0
+    assert list(frame.columns[: len(CONTRACT)]) == CONTRACT
+    assert str(frame["TIMESTAMP"].dtype) == "datetime64[us, UTC]"
+    assert len(validate_events(frame)) == 0
+    assert list(iter_simulate(users=1, days=0.001, rng=1, start=START)) == []
