@@ -275,7 +275,9 @@ class LocalTracker:
                 return dict(self._last_stats)
             self._last_stats = self._fetch_stats()
         if self._last_stats is None:
-            raise RuntimeError("the LocalTracker has not run yet")
+            if self.state == "new":
+                raise RuntimeError("the LocalTracker has not run yet; start it first")
+            raise EmulatorError("no counters: the emulator process died before it was asked")
         return dict(self._last_stats)
 
     def _fetch_stats(self) -> dict[str, Any]:

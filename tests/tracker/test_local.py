@@ -113,6 +113,8 @@ def test_sigkill_during_a_stream_loses_no_acknowledged_event(tmp_path):
     assert not missing, f"{len(missing)} acknowledged events are not in the store"
     assert len(stored) >= len(acked) >= 3000
     assert set(tracker.events()["EVENT_ID"]) == stored  # and the frame reader copes after a crash
+    with pytest.raises(EmulatorError, match="died before it was asked"):
+        tracker.stats()
 
 
 def test_in_thread_tracker_needs_no_process():
