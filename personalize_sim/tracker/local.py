@@ -22,6 +22,11 @@ Attributes and methods others rely on:
 ``process``       the ``subprocess.Popen`` of the emulator when ``process=True``, else None
 ``kill()``        SIGKILL the emulator process (``process=True`` only): for crash tests
 ``state``         ``"new"``, ``"running"`` or ``"closed"``; a closed tracker cannot restart
+``config``        the :class:`~.handler.TrackerConfig` it runs with
+
+The emulator process exits (after flushing) when this process dies, even by SIGKILL,
+so a crashed notebook kernel leaves no emulator behind. ``latency`` in ``stats()`` is
+``{count, mean_ms, p50_ms, p99_ms, max_ms}`` of PutEvents answers, measured in the server.
 """
 
 from __future__ import annotations
