@@ -46,6 +46,8 @@ _POPULATION, _CATALOG, _DRIFT, _BLOCK = 0, 1, 2, 3
 _BLOCK_HOURS = (24, 12, 8, 6, 4, 3, 2, 1)
 _BLOCK_EVENTS = 250_000
 DEFAULT_CHUNK_EVENTS = 1_000_000
+#: chunk size inside simulate(): small enough to overlap with block generation
+_SIMULATE_CHUNK = 500_000
 #: blocks generated ahead in threads (the output never depends on it)
 _MAX_WORKERS = 2
 
@@ -79,10 +81,14 @@ def simulate(
 
     >>> frame = simulate("retail", users=300, days=1, rng=1)  # doctest: +SKIP
     """
+    import pandas as pd
+
     run = _Run(_resolve(config, overrides), rng, now)
-    # the list of blocks is dropped as soon as it is joined: only one copy meets the frame
-    events = _Batch.concat(list(run.batches(progress)), run.n_props, run.k)
-    return run.frame(events, 0)
+    # built in chunks, so frames are assembled while threads generate the next blocks
+    frames = list(_chunks(run, _SIMULATE_CHUNK, run.frame, progress))
+    if not frames:
+        return run.frame(_Batch.empty(run.n_props, run.k), 0)
+    return frames[0] if len(frames) == 1 else pd.concat(frames)
 
 
 def iter_simulate(
@@ -111,6 +117,16 @@ def iter_simulate(
     def build(batch: _Batch, offset: int) -> Any:
         return run.table(batch) if arrow else run.frame(batch, offset)
 
+    return _chunks(run, chunk_events, build, progress)
+
+
+def _chunks(
+    run: _Run,
+    chunk_events: int,
+    build: Callable[[_Batch, int], Any],
+    progress: Callable[[int, int], None] | None,
+) -> Iterator[Any]:
+    """Cut the sorted event stream into chunks of ``chunk_events`` rows and build each."""
     pending: list[_Batch] = []
     held = 0
     offset = 0
