@@ -96,20 +96,17 @@ class LocalTracker:
         )
         self.host, self.port = host, port
         self.use_process = bool(process)
-        if db_path is None:
-            tmp = tempfile.mkdtemp(prefix="personalize-sim-tracker-")
-            self._finalizer: Any = weakref.finalize(self, shutil.rmtree, tmp, True)
-            self.db_path = Path(tmp) / "events.db"
-        else:
-            self._finalizer = None
-            self.db_path = Path(db_path)
+        # a private folder for the process log, and the store unless db_path is given
+        tmp = tempfile.mkdtemp(prefix="personalize-sim-tracker-")
+        self._finalizer = weakref.finalize(self, shutil.rmtree, tmp, True)
+        self.db_path = Path(tmp) / "events.db" if db_path is None else Path(db_path)
         self.endpoint_url = ""
         self.process: subprocess.Popen[bytes] | None = None
         self.state = "new"
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._last_stats: dict[str, Any] | None = None
-        self._log_path = self.db_path.with_name(self.db_path.name + ".log")
+        self._log_path = Path(tmp) / "emulator.log"
 
     @property
     def tracking_id(self) -> str:
@@ -139,16 +136,26 @@ class LocalTracker:
             self.config, db_path=self.db_path, host=self.host, port=self.port
         )
         ready = threading.Event()
+        server = self._server
+
+        def run() -> None:
+            # uvicorn ends a failed startup with sys.exit(); keep that inside this thread
+            with contextlib.suppress(SystemExit):
+                server.run(on_ready=lambda url: ready.set())
+
         self._thread = threading.Thread(
-            target=self._server.run,
-            kwargs={"on_ready": lambda url: ready.set()},
-            name=f"personalize-sim-tracker:{self._server.port}",
-            daemon=True,
+            target=run, name=f"personalize-sim-tracker:{server.port}", daemon=True
         )
         self._thread.start()
-        if not ready.wait(_START_TIMEOUT_S):
-            raise EmulatorError(f"the local tracker did not start within {_START_TIMEOUT_S:g} s")
-        self.endpoint_url = self._server.url
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while not ready.wait(0.05):
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                why = server.app.startup_error
+                raise EmulatorError(
+                    "the local tracker did not start"
+                    + (f": {why!r}" if why else f" within {_START_TIMEOUT_S:g} s")
+                )
+        self.endpoint_url = server.url
 
     def _start_process(self) -> None:
         c = self.config

@@ -33,6 +33,7 @@ class TrackerApp:
         self.emulator = emulator
         self.db_path = Path(db_path)
         self.committer: GroupCommit | None = None
+        self.startup_error: Exception | None = None
         self._verify = emulator.config.verify_signature
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -48,6 +49,7 @@ class TrackerApp:
                 try:
                     self.committer = GroupCommit(Store(self.db_path))
                 except Exception as exc:
+                    self.startup_error = exc
                     await send({"type": "lifespan.startup.failed", "message": repr(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})

@@ -167,3 +167,12 @@ def test_a_single_tracking_id_string_is_one_id_and_the_html_repr_shows_counters(
         html = tracker._repr_html_()
     assert "running" in html and "<td style='text-align:left'>1</td>" in html
     assert "closed" in tracker._repr_html_()
+
+
+@pytest.mark.parametrize("process", [False, True])
+def test_an_unusable_store_path_fails_the_start_at_once(tmp_path, process):
+    tracker = LocalTracker(process=process, db_path=tmp_path / "missing" / "dir" / "e.db")
+    with pytest.raises(EmulatorError, match="did not start") as info:
+        tracker.start()
+    assert "unable to open database file" in str(info.value)
+    assert tracker.state == "closed"
