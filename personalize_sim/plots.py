@@ -84,14 +84,20 @@ class Series:
 #: bin widths (s) the plots choose from: the smallest that gives at most _MAX_BINS bins
 _BIN_WIDTHS = (0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 300.0, 600.0, 3600.0)
 _MAX_BINS = 60
+_SENDS_PER_BIN = 10
 
 
-def bin_width(duration: float) -> float:
-    """A round bin width giving at most 60 bins over ``duration`` seconds."""
+def bin_width(duration: float, sends: int | None = None) -> float:
+    """A round bin width giving at most 60 bins over ``duration`` seconds.
+
+    With ``sends`` (first attempts over that time), bins are also wide enough to hold about
+    ten sends on average, so a rate per bin is not mostly rounding noise.
+    """
     for width in _BIN_WIDTHS:
-        if duration / width <= _MAX_BINS:
+        enough = sends is None or duration <= 0 or sends * width / duration >= _SENDS_PER_BIN
+        if duration / width <= _MAX_BINS and enough:
             return width
-    return duration / _MAX_BINS
+    return max(duration / _MAX_BINS, _BIN_WIDTHS[-1])
 
 
 def series(log: Any, *, unit: str | None = None, bin_s: float | None = None) -> Series:
@@ -106,15 +112,15 @@ def series(log: Any, *, unit: str | None = None, bin_s: float | None = None) -> 
     finished = frame["finished"].to_numpy(dtype="float64")
     start = float(np.floor(min(sent.min(), finished.min())))
     end = float(max(sent.max(), finished.max()))
+    first = frame["attempt"].to_numpy() == 1
     if bin_s is None:
-        bin_s = bin_width(end - start)
+        bin_s = bin_width(end - start, int(first.sum()))
     elif not bin_s > 0:
         raise ValueError(f"bin_s must be a number of seconds > 0, got {bin_s!r}")
     n = int((end - start) // bin_s) + 1
     edges = start + bin_s * np.arange(n + 1)
     b_sent = np.minimum(((sent - start) // bin_s).astype("int64"), n - 1)
     b_done = np.minimum(((finished - start) // bin_s).astype("int64"), n - 1)
-    first = frame["attempt"].to_numpy() == 1
 
     units = frame["events"].to_numpy(dtype="float64") if unit == "events" else np.ones(len(frame))
     achieved = np.bincount(b_sent[first], weights=units[first], minlength=n) / bin_s

@@ -145,7 +145,7 @@ class Dashboard:
         self.progress.add_class("ps-progress")
         self.numbers = {}
         for key, label in COUNTERS:
-            cell = w.HTML(layout=w.Layout(min_width="110px"))
+            cell = w.HTML(layout=w.Layout(min_width="120px", margin="0 12px 0 0"))
             cell.add_class(f"ps-counter-{key.replace('_', '-')}")
             self.numbers[key] = (cell, label)
         self.counter_box = w.HBox([c for c, _ in self.numbers.values()],

@@ -111,6 +111,9 @@ def test_bin_width_keeps_at_most_sixty_bins():
     assert plots.bin_width(3600.0) == 60.0
     for duration in (0.5, 7.3, 100.0, 1e5):
         assert duration / plots.bin_width(duration) <= 60
+    assert plots.bin_width(2.0, sends=80) == 0.25  # ten sends per bin at 40/s
+    assert plots.bin_width(2.0, sends=10_000) == 0.1
+    assert plots.bin_width(60.0, sends=60) == 10.0
 
 
 def test_delivery_figure_has_three_labelled_panels(throttled_handle):
