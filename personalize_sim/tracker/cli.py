@@ -96,7 +96,18 @@ def run(args: argparse.Namespace) -> int:
         gc.freeze()
         print(f"listening on {url}", flush=True)
 
-    server.run(on_ready=ready, exit_with_fd=sys.stdin.fileno() if args.exit_with_stdin else None)
+    try:
+        server.run(
+            on_ready=ready, exit_with_fd=sys.stdin.fileno() if args.exit_with_stdin else None
+        )
+    except SystemExit:  # uvicorn's answer to a failed startup
+        if server.app.startup_error is None:
+            raise
+        print(
+            f"personalize-sim serve: cannot open the store {args.db}: {server.app.startup_error}",
+            file=sys.stderr,
+        )
+        return 1
     stats = server.app.emulator.stats()
     print(
         f"stopped; {stats['PutEventsRequests']} PutEvents requests, "

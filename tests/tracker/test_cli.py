@@ -158,3 +158,13 @@ def test_serve_help_lists_every_option():
         "--seed",
     ]:
         assert option in result.stdout
+
+
+def test_serve_with_an_unusable_store_says_so_and_exits_1(tmp_path):
+    db = tmp_path / "missing" / "e.db"
+    result = subprocess.run(
+        [str(SCRIPT), "serve", "--db", str(db)], capture_output=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert result.stdout == b""
+    assert f"cannot open the store {db}: unable to open database file".encode() in result.stderr
