@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import queue
 import threading
 import time
@@ -55,7 +56,11 @@ class ProcessEngine(Engine):
         self.n = n
         self.targets = [target.for_worker(i) for i in range(n)]  # fails early for a live client
         self.shares = [[p.request for p in prepared[i::n]] for i in range(n)]
-        self.schedule = schedule.scaled(1.0 / n)
+        share = schedule.scaled(1.0 / n)
+        self.schedules = [share] * n
+        if share.kind == "poisson":  # independent gaps per worker, still reproducible from the seed
+            draws = np.random.default_rng(share.rng).integers(2**63, size=n)
+            self.schedules = [dataclasses.replace(share, rng=int(d)) for d in draws]
         rate = schedule.initial_rate
         self.phases = [i / rate if rate else 0.0 for i in range(n)]
         seeds = np.random.SeedSequence(
@@ -80,7 +85,7 @@ class ProcessEngine(Engine):
         for i in range(self.n):
             parent, child = ctx.Pipe()
             args = (
-                i, self.shares[i], self.schedule, self.targets[i], self.retry, self.seeds[i],
+                i, self.shares[i], self.schedules[i], self.targets[i], self.retry, self.seeds[i],
                 self.max_in_flight, self.max_lag, self.checkpoint_path, child, out, self.n,
             )  # fmt: skip
             proc = ctx.Process(target=_worker_main, args=args, name=f"personalize-sim-stream-{i}")
