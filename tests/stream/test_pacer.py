@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from personalize_sim.clock import VirtualClock
 from personalize_sim.stream.pacer import Pacer
@@ -108,3 +110,24 @@ def test_release_without_due_is_a_bug():
 def test_max_lag_must_be_positive():
     with pytest.raises(ValueError, match="max_lag"):
         Pacer(constant(1).cursor(), start=0, max_lag=0)
+
+
+@given(
+    busy=st.lists(st.floats(min_value=0, max_value=0.5), min_size=1, max_size=60),
+    rate=st.sampled_from([5.0, 10.0, 40.0]),
+    max_lag=st.sampled_from([0.05, 0.3, 1.0]),
+)
+def test_pacer_invariants_under_any_client_stalls(busy, rate, max_lag):
+    clock = VirtualClock()
+    pacer = Pacer(constant(rate).cursor(), start=0.0, max_lag=max_lag)
+    sends = run(pacer, clock, len(busy), busy=lambda i: busy[i])
+    times = [s[0] for s in sends]
+    # never early, never out of order, intended times exactly on the schedule
+    assert times == sorted(times)
+    assert [s[1] for s in sends] == pytest.approx([i / rate for i in range(len(busy))], abs=1e-9)
+    assert all(t >= s[1] - 1e-9 for t, s in zip(times, sends, strict=True))
+    # a send later than max_lag behind its (slipped) due time never happens
+    missed = [s[2] for s in sends]
+    assert pacer.missed == sum(missed)
+    if not any(missed):
+        assert all(t - s[1] <= max_lag + 1e-9 for t, s in zip(times, sends, strict=True))
