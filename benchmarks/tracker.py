@@ -2,14 +2,18 @@
 
 The emulator runs in its own process (``personalize-sim serve --max-tps 0``, so
 nothing is throttled: full validation, group commit to SQLite, 200 after
-commit). A load process, pinned to another CPU when there is one, keeps
-``--connections`` keep-alive HTTP/1.1 connections busy with valid, SigV4-signed
-10-event PutEvents requests whose event ids never repeat, so every event is
-stored. The same load then hits a bare ASGI app on the same uvicorn settings
-that answers 200 to everything. Printed: both rates and their ratio.
+commit). A load process keeps ``--connections`` keep-alive HTTP/1.1
+connections busy with valid, SigV4-signed 10-event PutEvents requests whose
+event ids never repeat, so every event is stored. The load is a bare asyncio
+HTTP/1.1 client (cheaper per request than aiohttp, so the client is less of a
+ceiling); its SigV4 signer is checked against botocore's before each phase.
+The same load then hits a bare ASGI app on the same uvicorn settings that
+answers 200 to everything. Phases alternate (tracker, bare, tracker, …) so
+both see the same background load; printed: each round, the medians, the
+ratio of rates, and server CPU time per request (steadier on a shared host).
 
     .venv/bin/python benchmarks/tracker.py [--seconds 5] [--rounds 3] [--connections 16]
-                                           [--verify-signature]
+                                           [--verify-signature] [--pin]
 """
 
 from __future__ import annotations
