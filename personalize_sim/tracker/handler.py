@@ -489,7 +489,12 @@ class Emulator:
         return self._latency_us
 
     def stats(self) -> dict[str, Any]:
-        """Counters named like the tracker's CloudWatch metrics, plus PutEvents latency in ms."""
+        """Counters named like the tracker's CloudWatch metrics, plus PutEvents latency in ms.
+
+        ``PutEventsRequests`` counts every call; throttled answers (400 or 429) count in
+        ``PutEvents4xxErrors`` and in ``throttled``; injected 500/503 in ``PutEvents5xxErrors``;
+        ``accepted_events`` are events newly stored, ``duplicates`` accepted but not stored.
+        """
         result: dict[str, Any] = dict(self.counters)
         hist = self._latency_us
         if hist is None or hist.get_total_count() == 0:
