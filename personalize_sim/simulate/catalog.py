@@ -14,6 +14,9 @@ from .config import CatalogConfig, PopulationConfig
 
 __all__ = ["Catalog", "CatalogDay", "GuideTable", "build_catalog", "catalog_day"]
 
+#: uniforms are capped just below 1: ``p + u`` must never round up into segment p + 1
+U_MAX = 1.0 - 2.0**-30
+
 
 class GuideTable:
     """Inverse-CDF sampling in expected O(1) per draw (a "guide table", Chen & Asau 1974).
@@ -122,10 +125,10 @@ class CatalogDay:
     def organic(self, personas: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Item chosen by users of ``personas`` for uniforms ``u`` (one draw each)."""
         n = self.pdf.shape[1]
-        return self.stacked(personas + u) - personas.astype(np.int64) * n
+        return self.stacked(personas + np.minimum(u, U_MAX)) - personas.astype(np.int64) * n
 
     def by_popularity(self, u: np.ndarray) -> np.ndarray:
-        return self.popularity(u)
+        return self.popularity(np.minimum(u, U_MAX))
 
 
 def catalog_day(catalog: Catalog, day: int, log_drift: np.ndarray | None, top: int) -> CatalogDay:

@@ -440,14 +440,16 @@ class _Run:
                     day=today,
                     rng=rng,
                 )
-        slates = per_session[np.cumsum(opens) - 1]
+        slate_of = np.cumsum(opens) - 1
+        slates = per_session[slate_of]
+        # click probabilities depend on the user and the slate only: once per session
         exam = np.asarray(cfg.exposure.examination_curve())
-        attract = (
-            cfg.exposure.click_scale * cat.relevance[persona[at][:, None], cat.category[slates]]
+        relevance_of = cat.relevance[persona[heads]]  # (sessions, categories)
+        attract = cfg.exposure.click_scale * np.take_along_axis(
+            relevance_of, cat.category[per_session].astype(np.int64), axis=1
         )
-        clicks = draw_clicks(
-            click_probabilities(cfg.exposure.click_model, exam, attract), rng.random(len(at))
-        )
+        probs = click_probabilities(cfg.exposure.click_model, exam, attract)
+        clicks = draw_clicks(probs, rng.random(len(at)), rows=slate_of)
         clicked = clicks >= 0
         item = np.zeros(n, dtype=np.int32)
         item[picks] = organic_items

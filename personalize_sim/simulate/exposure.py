@@ -48,9 +48,15 @@ def click_probabilities(model: str, examination: np.ndarray, attract: np.ndarray
     return examination[None, :] * attract * reach_unclicked
 
 
-def draw_clicks(probs: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Clicked position per row for uniforms ``u``; -1 when the slate was ignored."""
+def draw_clicks(probs: np.ndarray, u: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Clicked position for each uniform in ``u``; -1 when the slate was ignored.
+
+    ``rows`` maps each draw to its row of ``probs`` (several showings of one slate);
+    by default draw i uses row i.
+    """
     cum = np.cumsum(probs, axis=1)
+    if rows is not None:
+        cum = cum[rows]
     pos = (u[:, None] >= cum).sum(axis=1)
     return np.where(pos >= probs.shape[1], -1, pos)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .catalog import U_MAX
 from .config import FunnelConfig
 
 __all__ = ["Chain", "SessionEvents"]
@@ -37,6 +38,9 @@ class Chain:
         self.cdf = np.cumsum(table, axis=1)
         self.cdf[:, -1] = 1.0
         self.exit = table.shape[1] - 1
+        self.width = table.shape[1]
+        # row s shifted to [s, s+1]: one searchsorted moves every session at once
+        self.stacked = (self.cdf + np.arange(len(self.cdf))[:, None]).ravel()
         self.max_events = config.max_events
 
     def run(self, n_sessions: int, rng: np.random.Generator) -> SessionEvents:
@@ -51,8 +55,8 @@ class Chain:
                 break
             steps_session.append(active)
             steps_type.append(state)
-            u = rng.random(len(active))
-            nxt = (u[:, None] >= self.cdf[state]).sum(axis=1)
+            u = np.minimum(rng.random(len(active)), U_MAX)  # state + u stays in its row
+            nxt = np.searchsorted(self.stacked, state + u, side="right") - state * self.width
             keep = nxt != self.exit
             active, state = active[keep], nxt[keep]
         lengths = np.zeros(n_sessions, dtype=np.int64)
