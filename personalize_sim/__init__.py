@@ -37,6 +37,8 @@ _EXPORTS = {
     "StreamHandle": "stream",
     # ④ local tracker emulator
     "LocalTracker": "tracker",
+    # ⑥ watching: the live dashboard (plots: personalize_sim.plots)
+    "Dashboard": "widgets",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
     from .simulate import SimulationConfig, iter_simulate, simulate
     from .stream import StreamHandle, stream
     from .tracker import LocalTracker
+    from .widgets import Dashboard
 
 
 def __getattr__(name: str) -> Any:

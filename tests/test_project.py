@@ -35,6 +35,8 @@ PUBLIC_API = {
     "StreamHandle",
     # local tracker emulator
     "LocalTracker",
+    # watching
+    "Dashboard",
 }
 
 
