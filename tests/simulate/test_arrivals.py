@@ -59,3 +59,20 @@ def test_slot_edges_cover_the_block_on_the_quarter_hour_grid():
     assert edges[0] == b0 and edges[-1] == 14 * quarter + 7
     assert list(np.diff(edges[1:-1])) == [quarter] * 3
     assert np.all(edges[1:-1] % quarter == 0)
+
+
+def test_daylight_saving_time_moves_with_the_local_clock(plain):
+    # only the local noon hour has traffic; the window spans the end of US summer time
+    noon_only = tuple(1.0 if hour == 12 else 0.0 for hour in range(24))
+    time = TimeConfig(
+        days=6,
+        start=pd.Timestamp("2026-10-29", tz="UTC").to_pydatetime(),
+        timezone="America/New_York",
+        hourly_profile=noon_only,
+        sessions_per_user_per_day=0.2,
+    )
+    frame = simulate(plain(time=time), rng=4)
+    starts = session_starts(frame).dt.tz_convert("America/New_York")
+    assert set(starts.dt.hour) == {12}
+    # UTC offsets on both sides of the change: 16:00 UTC before, 17:00 UTC after
+    assert set(session_starts(frame).dt.hour) == {16, 17}

@@ -195,3 +195,12 @@ def test_an_empty_simulation_still_has_the_contract():
     assert str(frame["TIMESTAMP"].dtype) == "datetime64[us, UTC]"
     assert len(validate_events(frame)) == 0
     assert list(iter_simulate(users=1, days=0.001, rng=1, start=START)) == []
+
+
+def test_threads_never_change_the_events(monkeypatch):
+    import personalize_sim.simulate.engine as engine
+
+    config = SimulationConfig.preset("retail").replace(users=600, days=3, start=START)
+    threaded = simulate(config, rng=31)
+    monkeypatch.setattr(engine, "_MAX_WORKERS", 1)
+    pd.testing.assert_frame_equal(simulate(config, rng=31), threaded)
