@@ -257,6 +257,29 @@ class _Batch:
         return _Batch(cols, np.concatenate([b.slates for b in batches]))
 
     @staticmethod
+    def merge(first: _Batch, second: _Batch) -> _Batch:
+        """Merge two time-sorted batches; at equal times ``first``'s events come first.
+
+        ``first`` holds the carried-over events of earlier (lower-numbered) sessions, so
+        this keeps the (TIMESTAMP, SESSION_ID) order with one scatter per column.
+        """
+        n = len(first) + len(second)
+        at = np.searchsorted(second.cols["ts"], first.cols["ts"], side="left")
+        at += np.arange(len(first))
+        rest = np.ones(n, dtype=bool)
+        rest[at] = False
+        cols = {}
+        for name, values in first.cols.items():
+            out = np.empty((n, *values.shape[1:]), dtype=values.dtype)
+            out[at] = values
+            out[rest] = second.cols[name]
+            cols[name] = out
+        row = cols["slate_row"]
+        moved = rest & (row >= 0)
+        row[moved] += len(first.slates)  # second's slates follow first's
+        return _Batch(cols, np.concatenate([first.slates, second.slates]))
+
+    @staticmethod
     def empty(n_props: int, k: int) -> _Batch:
         dtypes = {
             "ts": np.int64, "session": np.int64, "user": np.int32, "visible": bool,
@@ -360,12 +383,7 @@ class _Run:
                 block.cols["session"] += self._next_session
                 self._next_session += n_sessions
                 end = min(self.start_us + (b + 1) * self.block_us, self.end_us)
-                if carry is None:
-                    merged = block
-                else:
-                    merged = _Batch.concat([carry, block], self.n_props, self.k)
-                    # two sorted runs: the stable sort merges them in linear time
-                    merged = merged.take(np.argsort(merged.cols["ts"], kind="stable"))
+                merged = block if carry is None else _Batch.merge(carry, block)
                 last = b == self.n_blocks - 1
                 cut = len(merged) if last else int(np.searchsorted(merged.cols["ts"], end))
                 if cut:
