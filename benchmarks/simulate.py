@@ -4,8 +4,9 @@
    events/s (wall and CPU) and the process's peak RSS.
 2. ~20,000,000 events through ``iter_simulate(arrow=True)`` into partitioned Parquet
    (1M-row parts): peak RSS.
-3. Baseline in the same run: the same behaviour written the obvious way, one Python
-   loop iteration per event (as the Retail Demo Store generator does), on a sample.
+3. Baseline in the same run: the same behaviour (personas, funnel, per-session slates,
+   position click model, properties, values) written the obvious way, one Python loop
+   iteration per event as the Retail Demo Store generator does, on a 100k-event sample.
 
 Each measurement runs in a fresh subprocess so its peak RSS (``ru_maxrss``) is its own.
 Targets (issue 4): ≥ 1,000,000 events/s; 20M chunked with peak RSS ≤ 2 GB.
@@ -50,8 +51,14 @@ def child_in_memory(events: int) -> dict:
     frame = simulate(config, now=now)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     slates = int(frame["IMPRESSION"].notna().sum())
-    return {"events": len(frame), "users": config.population.users, "wall": wall, "cpu": cpu,
-            "slates": slates, "rss_mb": peak_rss_mb()}  # fmt: skip
+    return {
+        "events": len(frame),
+        "users": config.population.users,
+        "wall": wall,
+        "cpu": cpu,
+        "slates": slates,
+        "rss_mb": peak_rss_mb(),
+    }
 
 
 def child_chunked(events: int, out: str) -> dict:
@@ -97,43 +104,80 @@ def child_baseline(events: int) -> dict:
     pop = build_population(config.population, config.exposure, start, start + 1, gen)
     cat = build_catalog(config.catalog, config.population, 14, gen)
     weights = np.exp(cat.log_popularity)
-    pref = [list(itertools.accumulate(weights * cat.affinity[p, cat.category]))
-            for p in range(len(config.population.personas))]  # fmt: skip
+    pref = [
+        list(itertools.accumulate(weights * cat.affinity[p, cat.category]))
+        for p in range(len(config.population.personas))
+    ]
+    by_popularity = list(itertools.accumulate(weights))
     popular = [int(i) for i in np.argsort(-weights)[:10]]
+    relevance = cat.relevance.tolist()
+    category = cat.category.tolist()
+    price = cat.price.tolist()
+    persona_of = pop.persona.tolist()
+    arm_of = pop.arm.tolist()
     names = config.funnel.names
+    same_item = {e.name for e in config.funnel.event_types if not e.new_item}
     table = {a: list(row.items()) for a, row in config.funnel.transitions.items()}
     users = list(range(pop.size))
     cum_activity = list(itertools.accumulate(pop.activity))
+    exam = config.exposure.examination_curve()
+    scale = config.exposure.click_scale
+
+    def personalised_slate(persona: int) -> list[int]:
+        chosen: list[int] = []
+        while len(chosen) < 10:  # quality 0.8: own taste, else popularity; no repeats
+            cdf = pref[persona] if rnd.random() < 0.8 else by_popularity
+            pick = bisect.bisect(cdf, rnd.random() * cdf[-1])
+            if pick not in chosen:
+                chosen.append(pick)
+        return chosen
+
     rows = []
     session = 0
     while len(rows) < events:
         session += 1
         user = rnd.choices(users, cum_weights=cum_activity)[0]
-        persona = int(pop.persona[user])
+        persona = persona_of[user]
+        anonymous = rnd.random() < 0.3
+        device = rnd.choices(("web", "ios", "android"), (0.5, 0.3, 0.2))[0]
         t = start + rnd.randrange(14 * 86_400_000_000)
-        state, item, rec = "View", None, None
+        state, item, rec, slate, step = "View", None, None, None, 0
         while True:
             impression = None
-            if state == "View":
+            if state not in same_item:
                 cdf = pref[persona]
                 item = bisect.bisect(cdf, rnd.random() * cdf[-1])
                 rec = None
                 if rnd.random() < 0.6:
-                    impression = popular if pop.arm[user] == 0 else rnd.sample(range(cat.size), 10)
-                    for pos, candidate in enumerate(impression):
-                        rel = cat.relevance[persona, cat.category[candidate]]
-                        if rnd.random() < 0.25 * rel / (1 + pos):
-                            item, rec = candidate, f"rec-{session}-{pos}"
+                    if slate is None:
+                        slate = popular if arm_of[user] == 0 else personalised_slate(persona)
+                    impression = slate
+                    for pos, candidate in enumerate(slate):
+                        attract = scale * relevance[persona][category[candidate]]
+                        if rnd.random() < exam[pos] * attract:
+                            item, rec = candidate, f"rec-S{session:010d}-{step:03d}"
                             break
-            rows.append({"USER_ID": f"u{user}", "SESSION_ID": f"S{session:010d}",
-                         "ITEM_ID": f"i{item}", "EVENT_TYPE": state,
-                         "TIMESTAMP": t, "RECOMMENDATION_ID": rec,
-                         "IMPRESSION": [f"i{i}" for i in impression] if impression else None})  # fmt: skip
+            rows.append(
+                {
+                    "USER_ID": None if anonymous else f"u{user}",
+                    "SESSION_ID": f"S{session:010d}",
+                    "ITEM_ID": f"i{item}",
+                    "EVENT_TYPE": state,
+                    "EVENT_VALUE": price[item] if state == "Purchase" else math.nan,
+                    "TIMESTAMP": t,
+                    "IMPRESSION": [f"i{i}" for i in impression] if impression else None,
+                    "RECOMMENDATION_ID": rec,
+                    "DEVICE": device,
+                    "DISCOUNT": "Yes" if rnd.random() < 0.2 else "No",
+                }
+            )
+            step += 1
             t += int(45e6 * math.exp(rnd.gauss(0, 1)))
-            r, acc = rnd.random(), 0.0
-            for nxt, p in table[state]:
-                acc += p
-                if r < acc:
+            r, nxt = rnd.random(), "exit"
+            for candidate, p in table[state]:
+                r -= p
+                if r < 0:
+                    nxt = candidate
                     break
             if nxt == "exit":
                 break
@@ -183,20 +227,28 @@ def main() -> None:
     print(f"simulate benchmark: retail preset with slates; {os.cpu_count()} CPUs (shared)")
     base = run_child("baseline", str(args.baseline_events))
     base_rate = base["events"] / base["wall"]
-    print(f"baseline, a Python loop per event: {base['events']:,} events in {base['wall']:.2f} s"
-          f" = {base_rate:,.0f} events/s")  # fmt: skip
+    print(
+        f"baseline, a Python loop per event: {base['events']:,} events in {base['wall']:.2f} s"
+        f" = {base_rate:,.0f} events/s"
+    )
     mem = run_child("memory", str(args.events))
     rate = mem["events"] / mem["wall"]
-    print(f"simulate():      {mem['events']:,} events ({mem['slates']:,} with a slate, "
-          f"{mem['users']:,} users) in {mem['wall']:.2f} s wall / {mem['cpu']:.2f} s CPU")  # fmt: skip
-    print(f"                 {rate:,.0f} events/s wall, {mem['events'] / mem['cpu']:,.0f} events/s"
-          f" per CPU-second; peak RSS {mem['rss_mb']:,.0f} MB")  # fmt: skip
+    print(
+        f"simulate():      {mem['events']:,} events ({mem['slates']:,} with a slate, "
+        f"{mem['users']:,} users) in {mem['wall']:.2f} s wall / {mem['cpu']:.2f} s CPU"
+    )
+    print(
+        f"                 {rate:,.0f} events/s wall, {mem['events'] / mem['cpu']:,.0f} events/s"
+        f" per CPU-second; peak RSS {mem['rss_mb']:,.0f} MB"
+    )
     print(f"                 {rate / base_rate:,.0f}x the per-event loop (target: >= 1,000,000/s)")
     with tempfile.TemporaryDirectory() as tmp:
         chunked = run_child("chunked", str(args.chunked_events), tmp + "/events")
-    print(f"iter_simulate(): {chunked['events']:,} events -> {chunked['parts']} Parquet parts in "
-          f"{chunked['wall']:.1f} s ({chunked['events'] / chunked['wall']:,.0f} events/s); "
-          f"peak RSS {chunked['rss_mb']:,.0f} MB (target: <= 2048 MB)")  # fmt: skip
+    print(
+        f"iter_simulate(): {chunked['events']:,} events -> {chunked['parts']} Parquet parts in "
+        f"{chunked['wall']:.1f} s ({chunked['events'] / chunked['wall']:,.0f} events/s); "
+        f"peak RSS {chunked['rss_mb']:,.0f} MB (target: <= 2048 MB)"
+    )
 
 
 if __name__ == "__main__":
