@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import base64
 import collections
+import contextlib
 import html
 import io
 import logging
 import math
+import operator
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
@@ -43,8 +46,19 @@ logger = logging.getLogger("personalize_sim.widgets")
 
 #: fastest trait updates allowed (seconds between updates): ≤ 4 per second
 MIN_INTERVAL = 0.25
-#: attempt records kept for the charts (counters come from the exact summary)
+#: attempt records kept for the charts (counters come from the delivery log's own counts)
 _CHART_RECORDS = 200_000
+#: the fields of each attempt record the chart and the live estimates read
+_FIELDS = ("attempt", "events", "sent", "intended", "finished", "outcome", "error_code",
+           "target_rate")  # fmt: skip
+#: the running counts of the delivery log that the live view reads (see stream/log.py)
+_LIVE_COUNTS = (
+    "input_events", "resumed_events", "delivered_requests", "delivered_events",
+    "dead_letter_requests", "dead_letter_events", "pending_events", "attempts", "retried",
+    "throttled", "missed_sends",
+)  # fmt: skip
+#: share of the time chart redraws may take (they share the GIL with the stream's sender)
+CHART_BUDGET = 0.1
 #: counters shown, in order: (key, label)
 COUNTERS = (
     ("input", "input events"),
@@ -114,10 +128,12 @@ class Dashboard:
         self.updates = 0  # trait updates made, for tests and curiosity
         self.charts = 0
         self._queue: collections.deque[Attempt] = collections.deque()
-        self._records: collections.deque[Attempt] = collections.deque(maxlen=_CHART_RECORDS)
+        self._columns: dict[str, list[Any]] = {name: [] for name in _FIELDS}
+        self.records_seen = 0  # attempt records taken in (each exactly once)
+        self._estimates: dict[str, Any] = {}
         self._errors: collections.Counter[str] = collections.Counter()
         self._last_update = -math.inf
-        self._last_chart = -math.inf
+        self._next_chart = -math.inf
         self._charted = -1  # records drawn in the last chart
         self._final = False
         self._failed = False  # the dashboard's own bug was logged once
@@ -245,16 +261,35 @@ class Dashboard:
             return False
         final = self.handle.done
         self._drain()
-        summary = self.handle.summary
+        # the exact summary computes HDR percentiles under the log's lock (tens of ms, which
+        # stalls the sender): read it once at the end; meanwhile use the running counts
+        summary = self.handle.summary if final else self._live()
         self._last_update = now
         self.updates += 1
-        self._show_numbers(summary)
-        if final or now - self._last_chart >= self.chart_interval:
-            self._last_chart = now
+        if final or now >= self._next_chart:
+            started = time.perf_counter()
             self._show_chart(summary)
+            cost = time.perf_counter() - started
+            # a redraw shares the GIL with the stream: keep redraws under CHART_BUDGET of it
+            self._next_chart = now + max(self.chart_interval, cost / CHART_BUDGET)
+        if not final:
+            summary.update(self._estimates)
+        self._show_numbers(summary)
         if final:
             self._finish(summary)
         return True
+
+    def _live(self) -> dict[str, Any]:
+        """The summary's counts, state and target rate, without its percentiles (cheap)."""
+        log = self.handle.delivery_log
+        # a consistent copy of the counts takes microseconds under the log's own lock
+        lock = getattr(log, "_lock", None) or contextlib.nullcontext()
+        with lock:
+            counts = dict(log.counts)
+        live: dict[str, Any] = {key: int(counts.get(key, 0)) for key in _LIVE_COUNTS}
+        live.update(state=self.handle.state, unit=log.unit, target_rate=log.target_rate,
+                    bottleneck=live["missed_sends"] > 0)  # fmt: skip
+        return live
 
     def _drain(self) -> None:
         batch = []
@@ -266,10 +301,23 @@ class Dashboard:
         self._take(batch)
 
     def _take(self, records: list[Attempt]) -> None:
-        self._records.extend(records)
-        for r in records:
-            if r.error_code:
-                self._errors[r.error_code] += 1
+        columns = self._columns
+        for name in _FIELDS:
+            columns[name].extend(map(operator.attrgetter(name), records))
+        self.records_seen += len(records)
+        self._errors.update(r.error_code for r in records if r.error_code)
+        excess = len(columns["sent"]) - _CHART_RECORDS
+        if excess > 0:  # keep the newest records for the chart, dropping a quarter at a time
+            drop = excess + _CHART_RECORDS // 4
+            for values in columns.values():
+                del values[:drop]
+
+    def _frame(self) -> Any:
+        """The kept records' fields as a frame (the columns the plots read)."""
+        import numpy as np
+        import pandas as pd
+
+        return pd.DataFrame({name: np.asarray(values) for name, values in self._columns.items()})
 
     def _show_numbers(self, summary: dict[str, Any]) -> None:
         c = counters(summary)
@@ -297,14 +345,19 @@ class Dashboard:
         self.resume_button.disabled = not paused
 
     def _show_chart(self, summary: dict[str, Any]) -> None:
-        if not self._records or len(self._records) == self._charted:
+        if not self._columns["sent"] or self.records_seen == self._charted:
             return
-        self._charted = len(self._records)
+        self._charted = self.records_seen
+        from matplotlib.figure import Figure
+
         from . import plots
 
-        frame = _frame(list(self._records))
+        frame = self._frame()
+        self._estimates = _estimates(frame, summary.get("unit", "requests"))
         series = plots.series(frame, unit=summary.get("unit"))
-        fig = plots._new_figure((10, 3.2))
+        fig = Figure(figsize=(10, 3.2))
+        # fixed margins: a constrained layout would cost more than the drawing itself
+        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.9, wspace=0.22)
         left, right = fig.subplots(1, 2)
         plots.draw_rate(left, series)
         plots.draw_latency(right, series)
@@ -407,13 +460,38 @@ class Dashboard:
         }
 
 
-def _frame(records: list[Any]) -> Any:
-    """The records as a delivery-log frame (same columns and dtypes as ``handle.log``)."""
-    from .stream.log import DeliveryLog
+def _estimates(frame: Any, unit: str) -> dict[str, Any]:
+    """Achieved rate and latency percentiles from the records seen (while running).
 
-    log = DeliveryLog()
-    log.records.extend(records)  # only the records: frame() reads nothing else
-    return log.frame()
+    The same definitions as the summary's (``stream/log.py``), computed with numpy from the
+    records instead of its HDR histograms, so the live view never holds the log's lock long.
+    """
+    import numpy as np
+
+    first = frame[frame["attempt"] == 1]
+    units = first["events"].to_numpy(float) if unit == "events" else np.ones(len(first))
+    sent = first["sent"].to_numpy(float)
+    achieved = math.nan
+    if len(sent) > 1 and sent.max() > sent.min():
+        last = units[np.argmax(sent)]
+        achieved = (units.sum() - last) / (sent.max() - sent.min())
+    delivered = frame[frame["outcome"] == "delivered"]
+    intended = (delivered["finished"] - delivered["intended"]).to_numpy(float) * 1000
+    service = (frame["finished"] - frame["sent"]).to_numpy(float) * 1000
+    return {
+        "achieved_rate": achieved,
+        "latency_intended_ms": _percentiles_ms(intended),
+        "latency_service_ms": _percentiles_ms(service),
+    }
+
+
+def _percentiles_ms(values: Any) -> dict[str, float]:
+    import numpy as np
+
+    if len(values) == 0:
+        return dict.fromkeys(("p50", "p90", "p99"), math.nan)
+    p50, p90, p99 = np.percentile(values, (50, 90, 99))
+    return {"p50": float(p50), "p90": float(p90), "p99": float(p99)}
 
 
 def _number_of(cell_html: str) -> int:
@@ -426,11 +504,12 @@ def _rates_html(s: dict[str, Any]) -> str:
     unit = "req" if s.get("unit") == "requests" else "ev"
     target = s.get("target_rate")
     achieved = s.get("achieved_rate")
-    lat, svc = s["latency_intended_ms"], s["latency_service_ms"]
+    lat, svc = s.get("latency_intended_ms") or {}, s.get("latency_service_ms") or {}
 
     def ms(d: dict[str, Any]) -> str:
         return " / ".join(
-            "–" if not math.isfinite(d[k]) else f"{d[k]:.1f}" for k in ("p50", "p90", "p99")
+            f"{d[k]:.1f}" if math.isfinite(d.get(k, math.nan)) else "–"
+            for k in ("p50", "p90", "p99")
         )
 
     parts = [
