@@ -204,3 +204,14 @@ def test_threads_never_change_the_events(monkeypatch):
     threaded = simulate(config, rng=31)
     monkeypatch.setattr(engine, "_MAX_WORKERS", 1)
     pd.testing.assert_frame_equal(simulate(config, rng=31), threaded)
+
+
+def test_frames_become_valid_put_events_requests(frames):
+    from personalize_sim import limits, to_put_events
+
+    frame = frames["video-on-demand"].head(3_000)
+    requests = to_put_events(frame, "tracking-id")
+    assert sum(len(r["eventList"]) for r in requests) == len(frame)
+    assert not [v for r in requests for v in limits.check_request("PutEvents", r)]
+    with_slates = [e for r in requests for e in r["eventList"] if "impression" in e]
+    assert with_slates and all(len(e["impression"]) == 20 for e in with_slates)
