@@ -641,7 +641,7 @@ class _Run:
         if len(rows):
             with _gc_paused():  # millions of small lists: the cyclic GC would rescan them all
                 lists = items[batch.slates[c["slate_row"][rows]]].tolist()
-                impression[rows] = pd.Series(lists, dtype=object).to_numpy()
+                impression[rows] = np.fromiter(lists, dtype=object, count=len(rows))
         pop = self.population
         user = c["user"]
         numpy_columns = {
