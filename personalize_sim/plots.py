@@ -130,6 +130,10 @@ def series(log: Any, *, unit: str | None = None, bin_s: float | None = None) -> 
     firsts = np.bincount(b_sent[first][known], minlength=n)
     target = np.full(n, np.nan)
     np.divide(target_sum, firsts, out=target, where=firsts > 0)
+    if np.isfinite(target).any():  # the target holds through bins where nothing was sent
+        filled = np.maximum.accumulate(np.where(np.isfinite(target), np.arange(n), 0))
+        target = target[filled]
+        target[: np.argmax(np.isfinite(target))] = target[np.argmax(np.isfinite(target))]
 
     delivered = (frame["outcome"] == "delivered").to_numpy(dtype=bool)
     intended_ms = (finished - frame["intended"].to_numpy(dtype="float64")) * 1000
