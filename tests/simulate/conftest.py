@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import pandas as pd
 import pytest
 
+from personalize_sim import validate_events
+from personalize_sim.simulate import engine
 from personalize_sim.simulate.config import (
     ArmConfig,
     CatalogConfig,
@@ -46,3 +49,31 @@ def plain_config(**sections: Any) -> SimulationConfig:
 @pytest.fixture
 def plain() -> Callable[..., SimulationConfig]:
     return plain_config
+
+
+#: rows checked at each end of a large frame (validate_events runs ~250k rows/s here)
+_CHECKED_ROWS = 10_000
+
+
+@pytest.fixture(autouse=True)
+def _every_built_frame_passes_validate_events(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Whatever a test simulates, every frame the engine builds must be a valid payload.
+
+    Frames larger than 2 × _CHECKED_ROWS are checked at both ends (the start and the
+    end of the window, where sessions are cut), to keep the suite fast.
+    """
+    built: list[pd.DataFrame] = []
+    original = engine._Run.frame
+
+    def frame(self: Any, batch: Any, offset: int) -> pd.DataFrame:
+        result = original(self, batch, offset)
+        built.append(result)
+        return result
+
+    monkeypatch.setattr(engine._Run, "frame", frame)
+    yield
+    for result in built:
+        if len(result) > 2 * _CHECKED_ROWS:
+            result = pd.concat([result.head(_CHECKED_ROWS), result.tail(_CHECKED_ROWS)])
+        problems = validate_events(result)
+        assert len(problems) == 0, problems.head()
