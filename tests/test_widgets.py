@@ -229,3 +229,17 @@ def test_stream_without_dashboard_has_none():
 def test_dashboard_rejects_what_is_not_a_handle():
     with pytest.raises(TypeError, match="needs a StreamHandle"):
         Dashboard(object())  # type: ignore[arg-type]
+
+
+def test_a_dashboard_that_cannot_start_leaves_the_stream_running(monkeypatch, caplog):
+    import personalize_sim.widgets as widgets
+
+    def cannot_start(handle):
+        raise RuntimeError("no frontend")
+
+    monkeypatch.setattr(widgets, "Dashboard", cannot_start)
+    with caplog.at_level(logging.ERROR, logger="personalize_sim.stream"):
+        handle = stream(requests(4), rate=10, target=MemoryTarget(), clock=VirtualClock(),
+                        dashboard=True, wait=True)  # fmt: skip
+    assert handle.dashboard is None and handle.summary["complete"]
+    assert "the dashboard could not be shown" in caplog.text
