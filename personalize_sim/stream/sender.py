@@ -102,6 +102,7 @@ class Sender:
         self._stop = False
         self._controls: list[Callable[[], None]] = []
         self._warned = False
+        self._slots_exhausted = False
 
     # -- control (call on the loop's thread) ----------------------------------------------------
     def pause(self) -> None:
@@ -171,12 +172,9 @@ class Sender:
                     release = pacer.release(now)
                     if release.missed and not self._warned:
                         self._warned = True
-                        logger.warning(
-                            "the client is the bottleneck: sends are more than %.3g s behind "
-                            "schedule; counting missed sends (raise max_in_flight, use "
-                            "target='fast' or processes=N)",
-                            self.max_lag,
-                        )
+                        self._warn_missed()
+                    elif not release.missed:
+                        self._slots_exhausted = False
                     self._launch(pending, 1, release.intended, release.due, release.missed)
                     pending = None
                     now = clock.now()
@@ -184,6 +182,8 @@ class Sender:
                     break
                 deadline = math.inf
                 full = len(self._inflight) >= self.max_in_flight
+                if full and not exhausted:
+                    self._slots_exhausted = True  # sends wait for a slot, not for the CPU
                 if not full:
                     if pending is not None:
                         deadline = pacer.due(pending.events, pending.sent_at)
@@ -199,6 +199,19 @@ class Sender:
             while self._inflight:  # requests on the wire are finished, never abandoned
                 await asyncio.wait(set(self._inflight))
         self.state = "stopped" if self._stop else "done"
+
+    def _warn_missed(self) -> None:
+        if self._slots_exhausted:
+            why = (
+                f"all {self.max_in_flight} in-flight slots were taken (slow responses); "
+                "raise max_in_flight"
+            )
+        else:
+            why = "the client's CPU cannot keep up; use target='fast' or processes=N"
+        logger.warning(
+            "the client is the bottleneck: sends fell more than %.3g s behind schedule, "
+            "so missed sends are counted: %s", self.max_lag, why,
+        )  # fmt: skip
 
     async def _wait(self, deadline: float) -> None:
         """Until ``deadline`` (monotonic), a completion, or a control call, whichever is first."""

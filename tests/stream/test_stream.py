@@ -135,9 +135,9 @@ def test_every_request_ends_exactly_once_under_random_faults():
     assert s["connection_errors"] > 0 and s["server_errors"] > 0 and s["throttled"] > 0
 
 
-def test_in_flight_cap_and_missed_sends_when_the_target_is_slow():
+def test_in_flight_cap_and_missed_sends_when_the_target_is_slow(caplog):
     class Slow(MemoryTarget):
-        """Each call takes 0.25 s of virtual time (the sender waits for it, like a busy client)."""
+        """Each call takes 0.25 s of virtual time: with one slot, sends wait for it."""
 
         def __init__(self, clock):
             super().__init__()
@@ -148,10 +148,13 @@ def test_in_flight_cap_and_missed_sends_when_the_target_is_slow():
             return await super().send(prepared)
 
     clock = VirtualClock()
-    handle = stream(
-        make_requests(12), rate=10, target=Slow(clock), clock=clock, max_in_flight=1,
-        max_lag=0.3, wait=True,
-    )  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="personalize_sim.stream"):
+        handle = stream(
+            make_requests(12), rate=10, target=Slow(clock), clock=clock, max_in_flight=1,
+            max_lag=0.3, wait=True,
+        )  # fmt: skip
+    warnings = [r.getMessage() for r in caplog.records if "bottleneck" in r.getMessage()]
+    assert len(warnings) == 1 and "in-flight slots were taken" in warnings[0]
     s = handle.summary
     assert s["missed_sends"] > 0 and s["bottleneck"]
     assert s["delivered_events"] == 12 and s["balanced"]
