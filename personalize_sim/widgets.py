@@ -137,7 +137,7 @@ class Dashboard:
         self._charted = -1  # records drawn in the last chart
         self._final = False
         self._failed = False  # the dashboard's own bug was logged once
-        self._lock = threading.Lock()  # one update at a time (thread vs refresh())
+        self._lock = threading.Lock()  # one update at a time (updater thread vs buttons)
         self._local = threading.local()  # marks slider changes made by the dashboard itself
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -152,14 +152,13 @@ class Dashboard:
 
     # -- building -----------------------------------------------------------------------------
     def _build(self) -> None:
-        summary = self.handle.summary
-        rate = summary.get("target_rate")
-        unit = summary.get("unit", "requests")
+        log = self.handle.delivery_log
+        rate, unit = log.target_rate, log.unit
         self.title = w.HTML()
         self.progress = w.IntProgress(value=0, min=0, max=1, description="0%",
                                       layout=w.Layout(width="100%"))  # fmt: skip
         self.progress.add_class("ps-progress")
-        self.numbers = {}
+        self.numbers: dict[str, tuple[w.HTML, str]] = {}
         for key, label in COUNTERS:
             cell = w.HTML(layout=w.Layout(min_width="120px", margin="0 12px 0 0"))
             cell.add_class(f"ps-counter-{key.replace('_', '-')}")
@@ -180,7 +179,7 @@ class Dashboard:
             self.rate_slider = w.FloatLogSlider(
                 value=rate, base=10, min=math.log10(rate) - 1, max=math.log10(rate) + 1,
                 step=0.01, description=f"{unit}/s", continuous_update=False,
-                readout_format=".4g",
+                readout_format=".4g", style={"description_width": "initial"},
             )  # fmt: skip
         else:  # a replay schedule has no rate to set
             self.rate_slider = w.FloatLogSlider(value=1, description="replay", disabled=True)
