@@ -108,7 +108,11 @@ def make_slates(
                 day.weight / day.weight.sum()
             )
             with np.errstate(divide="ignore"):
-                return np.log(mix)
+                logs = np.log(mix)
+            # items on sale the user has no taste for still fill a slate (last), never
+            # items that are not on sale yet
+            on_sale = day.weight > 0
+            return np.where(np.isneginf(logs) & on_sale, -1e300, logs)
 
         return _distinct(draw, log_weights, n, k, rng)
     if callable(recommender):

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from personalize_sim import simulate
+from personalize_sim.simulate.catalog import build_catalog, catalog_day
 from personalize_sim.simulate.config import (
     ArmConfig,
     CatalogConfig,
@@ -17,7 +18,12 @@ from personalize_sim.simulate.config import (
     PersonaConfig,
     PopulationConfig,
 )
-from personalize_sim.simulate.exposure import SlateContext, click_probabilities, draw_clicks
+from personalize_sim.simulate.exposure import (
+    SlateContext,
+    click_probabilities,
+    draw_clicks,
+    make_slates,
+)
 
 SCALE = 0.08  # every item equally attractive: one category, one persona
 
@@ -169,3 +175,32 @@ def test_a_callable_recommender_returning_nonsense_is_named(plain):
     arms = (ArmConfig(name="bad", recommender=broken),)
     with pytest.raises(ValueError, match=r"recommender broken returned .* dtype float64"):
         simulate(personas_config(plain, arms, k=5).replace(users=200), rng=1)
+
+
+def test_slates_fill_up_with_items_on_sale_when_taste_runs_out(rng):
+    # the persona likes only "a" (few items) but slates hold 8: the rest must come from
+    # other items on sale, never from the ones released later (here: the lowest numbers)
+    categories = (CategoryConfig(name="a", weight=1), CategoryConfig(name="b", weight=7))
+    population = PopulationConfig(
+        base_affinity=0.0, personas=(PersonaConfig(name="only_a", affinities={"a": 1.0}),)
+    )
+    catalog = build_catalog(CatalogConfig(items=60, categories=categories), population, 3, rng)
+    catalog.release_day[:30] = 2
+    today = catalog_day(catalog, 0, None, top=8)
+    liked_on_sale = np.flatnonzero((catalog.category == 0) & (catalog.release_day == 0))
+    assert 0 < len(liked_on_sale) < 8
+    slates = make_slates(
+        "personalized",
+        quality=1.0,
+        k=8,
+        users=np.arange(500),
+        personas=np.zeros(500, dtype=np.int64),
+        timestamps=np.zeros(500, dtype=np.int64),
+        catalog=catalog,
+        day=today,
+        rng=rng,
+    )
+    assert all(len(set(row)) == 8 for row in slates.tolist())
+    assert np.all(catalog.release_day[slates] == 0)
+    # what the user likes comes first
+    assert np.all(np.isin(slates[:, : len(liked_on_sale)], liked_on_sale))
