@@ -301,7 +301,11 @@ def event_size(event: Mapping[str, Any]) -> int:
             return value.timestamp()
         raise TypeError
 
-    return len(orjson.dumps(dict(event), default=default))
+    try:
+        return len(orjson.dumps(dict(event), default=default))
+    except TypeError:  # e.g. an int beyond 64 bits, which orjson refuses and json spells out
+        text = json.dumps(dict(event), default=default, separators=(",", ":"), ensure_ascii=False)
+        return len(text.encode())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -132,3 +132,8 @@ def test_put_items_rules():
         ("datasetArn", "pattern"),
         ("items[0].itemId", "missing"),
     ]
+
+
+def test_huge_integers_are_measured_not_crashed_on():
+    found = limits.check_request("PutEvents", valid_request(eventValue=10**30))
+    assert found == []
