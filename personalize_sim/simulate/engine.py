@@ -12,7 +12,12 @@ never change a draw: ``iter_simulate`` with any ``chunk_events`` concatenates to
 **Ordering.** Sessions are numbered by start time, their events laid out session by
 session, and a stable sort by timestamp gives (TIMESTAMP, SESSION_ID) order. A session
 may run past its block's end; those events wait in a carry buffer until the next block
-has been generated, since no later block can produce an earlier event.
+has been generated, since no later block can produce an earlier event. Sessions still
+running when the window ends are cut there: nothing is dated after the window.
+
+**Threads.** Up to ``_MAX_WORKERS`` blocks are generated ahead in threads while the
+caller's thread assembles frames; blocks are consumed in order, so the output never
+depends on the threads (a test pins this). No thread outlives a call.
 """
 
 from __future__ import annotations
