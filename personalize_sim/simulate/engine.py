@@ -17,7 +17,7 @@ running when the window ends are cut there: nothing is dated after the window.
 
 **Threads.** Up to ``_MAX_WORKERS`` blocks are generated ahead in threads while the
 caller's thread assembles frames; blocks are consumed in order, so the output never
-depends on the threads (a test pins this). No thread outlives a call.
+depends on the threads (a test pins this). No thread outlives the call or iteration.
 """
 
 from __future__ import annotations
