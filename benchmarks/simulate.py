@@ -1,7 +1,8 @@
 """Speed and memory of the simulator (a benchmark, not a test).
 
 1. The retail preset with slates, ~5,000,000 events in memory with ``simulate``:
-   events/s (wall and CPU) and the process's peak RSS.
+   events/s (wall and CPU) and the process's peak RSS; then the same events as Arrow
+   tables (``iter_simulate(arrow=True)``), which skips building Python lists.
 2. ~20,000,000 events through ``iter_simulate(arrow=True)`` into partitioned Parquet
    (1M-row parts): peak RSS.
 3. Baseline in the same run: the same behaviour (personas, funnel, per-session slates,
@@ -57,6 +58,25 @@ def child_in_memory(events: int) -> dict:
         "wall": wall,
         "cpu": cpu,
         "slates": slates,
+        "rss_mb": peak_rss_mb(),
+    }
+
+
+def child_arrow(events: int) -> dict:
+    """The same events as Arrow tables, in memory: the engine without Python lists."""
+    import datetime as dt
+
+    from personalize_sim import iter_simulate
+
+    config = retail(events)
+    now = dt.datetime.fromisoformat(NOW)
+    wall, cpu = time.perf_counter(), time.process_time()
+    tables = list(iter_simulate(config, now=now, chunk_events=1_000_000, arrow=True))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {
+        "events": sum(t.num_rows for t in tables),
+        "wall": wall,
+        "cpu": cpu,
         "rss_mb": peak_rss_mb(),
     }
 
@@ -215,9 +235,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         kind, n, *rest = args.child
-        result = {"memory": child_in_memory, "chunked": child_chunked, "baseline": child_baseline}[
-            kind
-        ](int(n), *rest)
+        result = {
+            "memory": child_in_memory,
+            "arrow": child_arrow,
+            "chunked": child_chunked,
+            "baseline": child_baseline,
+        }[kind](int(n), *rest)
         print(json.dumps(result))
         return
     if args.quick:
@@ -242,6 +265,13 @@ def main() -> None:
         f" per CPU-second; peak RSS {mem['rss_mb']:,.0f} MB"
     )
     print(f"                 {rate / base_rate:,.0f}x the per-event loop (target: >= 1,000,000/s)")
+    arrow = run_child("arrow", str(args.events))
+    print(
+        f"iter_simulate(arrow=True): the same {arrow['events']:,} events as Arrow tables in "
+        f"{arrow['wall']:.2f} s = {arrow['events'] / arrow['wall']:,.0f} events/s "
+        f"({arrow['events'] / arrow['cpu']:,.0f} per CPU-second; "
+        f"peak RSS {arrow['rss_mb']:,.0f} MB)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         chunked = run_child("chunked", str(args.chunked_events), tmp + "/events")
     print(
