@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import collections
-import contextlib
 import html
 import io
 import logging
@@ -281,10 +280,7 @@ class Dashboard:
     def _live(self) -> dict[str, Any]:
         """The summary's counts, state and target rate, without its percentiles (cheap)."""
         log = self.handle.delivery_log
-        # a consistent copy of the counts takes microseconds under the log's own lock
-        lock = getattr(log, "_lock", None) or contextlib.nullcontext()
-        with lock:
-            counts = dict(log.counts)
+        counts = log.counts_snapshot()
         live: dict[str, Any] = {key: int(counts.get(key, 0)) for key in _LIVE_COUNTS}
         live.update(state=self.handle.state, unit=log.unit, target_rate=log.target_rate,
                     bottleneck=live["missed_sends"] > 0)  # fmt: skip

@@ -123,13 +123,16 @@ class LatencyHistogram:
         from hdrh.histogram import HdrHistogram
 
         self._h = HdrHistogram(1, _MAX_LATENCY_US, 3)
+        self._sum_us = 0  # hdrh's own mean walks every bucket in Python: keep ours running
 
     def record(self, seconds: float) -> None:
-        us = int(seconds * 1_000_000)
-        self._h.record_value(min(max(us, 1), _MAX_LATENCY_US))
+        us = min(max(int(seconds * 1_000_000), 1), _MAX_LATENCY_US)
+        self._h.record_value(us)
+        self._sum_us += us
 
     def merge(self, other: LatencyHistogram) -> None:
         self._h.add(other._h)
+        self._sum_us += other._sum_us
 
     @property
     def count(self) -> int:
@@ -142,7 +145,7 @@ class LatencyHistogram:
         if n == 0:
             out.update(dict.fromkeys(("mean", *(_pkey(p) for p in PERCENTILES), "max"), math.nan))
             return out
-        out["mean"] = self._h.get_mean_value() / 1000
+        out["mean"] = self._sum_us / n / 1000
         for p in PERCENTILES:
             out[_pkey(p)] = self._h.get_value_at_percentile(p) / 1000
         out["max"] = self._h.get_max_value() / 1000
@@ -254,6 +257,11 @@ class DeliveryLog:
             self.add(record)
 
     # -- reading ---------------------------------------------------------------------------
+    def counts_snapshot(self) -> dict[str, int]:
+        """A consistent copy of the running counts: cheap enough for a live display."""
+        with self._lock:
+            return dict(self.counts)
+
     def summary(self) -> dict[str, Any]:
         """The summary dict described in the module docstring."""
         with self._lock:
