@@ -115,20 +115,28 @@ class CatalogDay:
     day: int
     weight: np.ndarray  # popularity weight per item, 0 before release
     available: np.ndarray  # item numbers on sale
-    #: organic choice per persona: a stacked cdf where persona p occupies [p, p+1]
+    #: choice distributions stacked in one cdf: persona p occupies [p, p+1], and the
+    #: last segment (``POPULARITY`` = number of personas) is choice by popularity alone
     stacked: GuideTable
     #: organic choice probability pdf[p, item]
     pdf: np.ndarray
-    popularity: GuideTable  # choice by popularity alone
     popular_order: np.ndarray  # available items, most popular first (top slate_size+)
+
+    @property
+    def popularity_segment(self) -> int:
+        return self.pdf.shape[0]
+
+    def choose(self, segments: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Item drawn from each segment's distribution (a persona, or popularity)."""
+        n = self.pdf.shape[1]
+        return self.stacked(segments + np.minimum(u, U_MAX)) - segments.astype(np.int64) * n
 
     def organic(self, personas: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Item chosen by users of ``personas`` for uniforms ``u`` (one draw each)."""
-        n = self.pdf.shape[1]
-        return self.stacked(personas + np.minimum(u, U_MAX)) - personas.astype(np.int64) * n
+        return self.choose(personas, u)
 
     def by_popularity(self, u: np.ndarray) -> np.ndarray:
-        return self.popularity(np.minimum(u, U_MAX))
+        return self.choose(np.full(len(u), self.popularity_segment), u)
 
 
 def catalog_day(catalog: Catalog, day: int, log_drift: np.ndarray | None, top: int) -> CatalogDay:
@@ -138,12 +146,13 @@ def catalog_day(catalog: Catalog, day: int, log_drift: np.ndarray | None, top: i
     weight = np.where(on_sale, np.exp(log_w - log_w[on_sale].max()), 0.0)
     pref = weight[None, :] * catalog.affinity[:, catalog.category]
     totals = pref.sum(axis=1, keepdims=True)
-    pdf = pref / totals
-    cdf = np.cumsum(pdf, axis=1)
-    cdf[:, -1] = 1.0  # no rounding gap at the end of a persona's segment
+    # a persona with no taste for anything on sale today browses by popularity
+    pref = np.where(totals > 0, pref, weight[None, :])
+    pdf = pref / pref.sum(axis=1, keepdims=True)
+    segments = np.vstack([pdf, weight / weight.sum()])
+    cdf = np.cumsum(segments, axis=1)
+    cdf[:, -1] = 1.0  # no rounding gap at the end of a segment
     stacked = (cdf + np.arange(len(cdf))[:, None]).ravel()
-    pop_cdf = np.cumsum(weight / weight.sum())
-    pop_cdf[-1] = 1.0
     available = np.flatnonzero(on_sale)
     k = min(top, len(available))
     head = available[np.argpartition(-weight[available], k - 1)[:k]]
@@ -155,6 +164,5 @@ def catalog_day(catalog: Catalog, day: int, log_drift: np.ndarray | None, top: i
         available=available,
         stacked=GuideTable(stacked, len(cdf), 2 * len(weight)),
         pdf=pdf,
-        popularity=GuideTable(pop_cdf, 1, 2 * len(weight)),
         popular_order=popular_order,
     )

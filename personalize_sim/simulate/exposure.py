@@ -55,10 +55,13 @@ def draw_clicks(probs: np.ndarray, u: np.ndarray, rows: np.ndarray | None = None
     by default draw i uses row i.
     """
     cum = np.cumsum(probs, axis=1)
-    if rows is not None:
-        cum = cum[rows]
-    pos = (u[:, None] >= cum).sum(axis=1)
-    return np.where(pos >= probs.shape[1], -1, pos)
+    if rows is None:
+        rows = np.arange(len(probs))
+    # most showings end without a click: settle those on the row total first
+    hit = np.flatnonzero(u < cum[rows, -1])
+    out = np.full(len(u), -1, dtype=np.int64)
+    out[hit] = (u[hit, None] >= cum[rows[hit]]).sum(axis=1)
+    return out
 
 
 def make_slates(
@@ -96,12 +99,10 @@ def make_slates(
             # one uniform picks the component and, rescaled, the item within it
             u = rng.random(len(rows) * m)
             own = u < quality
-            p = np.repeat(personas[rows].astype(np.int64), m)
-            out = np.empty(len(u), dtype=np.int64)
-            out[own] = day.organic(p[own], u[own] / quality)
-            rest = ~own
-            out[rest] = day.by_popularity((u[rest] - quality) / (1 - quality))
-            return out.reshape(len(rows), m)
+            segment = np.where(own, np.repeat(personas[rows], m), day.popularity_segment)
+            with np.errstate(divide="ignore", invalid="ignore"):  # quality 0 or 1
+                v = np.where(own, u / quality, (u - quality) / (1 - quality))
+            return day.choose(segment, v).reshape(len(rows), m)
 
         def log_weights(rows: np.ndarray) -> np.ndarray:
             mix = quality * day.pdf[personas[rows]] + (1 - quality) * (
@@ -186,14 +187,27 @@ def _distinct(
 def _first_distinct(cand: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """First k distinct values of each row (in draw order) and whether a row had k.
 
-    Columns are compared with the ones before them (m²/2 vectorised comparisons for a
-    handful of columns beats sorting every row).
+    Columns are compared with the ones before them (vectorised comparisons over a
+    handful of columns beat sorting every row); past column k only rows still short of
+    k distinct items are compared.
     """
     n, m = cand.shape
-    fresh = np.ones((n, m), dtype=bool)
+    fresh = np.zeros((n, m), dtype=bool)
+    fresh[:, 0] = True
+    counts = np.ones(n, dtype=np.int64)
     for j in range(1, m):
-        fresh[:, j] = ~(cand[:, :j] == cand[:, j : j + 1]).any(axis=1)
-    counts = fresh.sum(axis=1)
+        if j < k:
+            new = ~(cand[:, :j] == cand[:, j : j + 1]).any(axis=1)
+            fresh[:, j] = new
+            counts += new
+            continue
+        # past column k only the rows still short of k distinct items need looking at
+        short = np.flatnonzero(counts < k)
+        if len(short) == 0:
+            break
+        new = ~(cand[short, :j] == cand[short, j : j + 1]).any(axis=1)
+        fresh[short, j] = new
+        counts[short] += new
     ok = counts >= k
     out = np.zeros((n, k), dtype=cand.dtype)
     if ok.any():

@@ -204,3 +204,13 @@ def test_slates_fill_up_with_items_on_sale_when_taste_runs_out(rng):
     assert np.all(catalog.release_day[slates] == 0)
     # what the user likes comes first
     assert np.all(np.isin(slates[:, : len(liked_on_sale)], liked_on_sale))
+
+
+def test_first_distinct_keeps_draw_order_and_flags_short_rows():
+    from personalize_sim.simulate.exposure import _first_distinct
+
+    cand = np.array([[5, 5, 3, 5, 7, 1], [2, 2, 2, 2, 2, 9], [4, 1, 4, 8, 1, 6]])
+    first, ok = _first_distinct(cand, 3)
+    assert ok.tolist() == [True, False, True]
+    assert first[0].tolist() == [5, 3, 7]
+    assert first[2].tolist() == [4, 1, 8]
