@@ -596,8 +596,9 @@ class _Run:
             np.cumsum(np.where(shown, self.k, 0), out=offsets[1:])
             slate_items = items.take(pa.array(batch.slates[c["slate_row"][shown]].ravel()))
             slates = pa.ListArray.from_arrays(pa.array(offsets), slate_items, mask=pa.array(~shown))
+        true_users = users.take(pa.array(c["user"]))
         data: dict[str, Any] = {
-            "USER_ID": users.take(pa.array(c["user"], mask=~c["visible"])),
+            "USER_ID": _with_nulls(true_users, ~c["visible"]),
             "SESSION_ID": sessions,
             "ITEM_ID": items.take(pa.array(c["item"])),
             "EVENT_TYPE": types.take(pa.array(c["etype"])),
@@ -621,7 +622,7 @@ class _Run:
         data["position"] = pa.array(c["position"], mask=c["position"] < 0)
         data["organic"] = pa.array(c["position"] < 0)
         data["would_have_without_rec"] = pa.array(c["would_have"])
-        data["true_user_id"] = users.take(pa.array(c["user"]))
+        data["true_user_id"] = true_users
         data["new_user"] = pa.array(pop.new[c["user"]])
         return data
 
@@ -707,6 +708,21 @@ def _session_ids(numbers: np.ndarray) -> Any:
     span = np.arange(lo, hi + 1)
     ids = _fixed_width([_text(b"S", len(span)), _digits(span, _SESSION_DIGITS)])
     return ids.take(pa.array(numbers - lo))
+
+
+def _with_nulls(strings: Any, missing: np.ndarray) -> Any:
+    """The same string array with ``missing`` rows null, sharing its buffers (no copy)."""
+    import pyarrow as pa
+
+    if not missing.any():
+        return strings
+    if strings.offset or strings.null_count:  # a slice, or nulls already: copy instead
+        import pyarrow.compute as pc
+
+        return pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), strings)
+    _, offsets, data = strings.buffers()
+    validity = pa.py_buffer(np.packbits(~missing, bitorder="little"))
+    return pa.StringArray.from_buffers(len(strings), offsets, data, validity)
 
 
 def _digits(numbers: np.ndarray, width: int) -> np.ndarray:
