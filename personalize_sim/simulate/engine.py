@@ -574,15 +574,16 @@ class _Run:
         types = pa.array(list(cfg.funnel.names))
         sources = pa.array([a.attribution_source for a in cfg.exposure.arms], type=pa.string())
 
-        sessions = _session_ids(c["session"])
+        session_bytes = _session_bytes(c["session"])
+        sessions = _fixed_width([session_bytes])
         recommended = c["rec_step"] >= 0
         rec_rows = np.flatnonzero(recommended)
         # rec-S0000000012-003: the session and the step of the click, fixed width
         step_width = len(str(max(self.config.funnel.max_events - 1, 1)))
         rec_ids = _fixed_width(
             [
-                _text(b"rec-S", len(rec_rows)),
-                _digits(c["session"][rec_rows], _SESSION_DIGITS),
+                _text(b"rec-", len(rec_rows)),
+                session_bytes[rec_rows],
                 _text(b"-", len(rec_rows)),
                 _digits(c["rec_step"][rec_rows], step_width),
             ]
@@ -698,16 +699,18 @@ def _numbered(prefix: str, n: int) -> Any:
     return pc.binary_join_element_wise(prefix, pc.cast(pa.array(np.arange(n)), pa.string()), "")
 
 
-def _session_ids(numbers: np.ndarray) -> Any:
-    """``S`` + 10 digits: fixed width, so string order is number (= start time) order."""
-    import pyarrow as pa
+def _session_bytes(numbers: np.ndarray) -> np.ndarray:
+    """``S`` + 10 digits per session number, as (n, 11) ASCII bytes.
 
+    Fixed width, so string order is number (= start time) order. Each session of the
+    span is formatted once and its bytes copied to every event.
+    """
     if len(numbers) == 0:
-        return pa.array([], type=pa.string())
+        return np.empty((0, 1 + _SESSION_DIGITS), dtype=np.uint8)
     lo, hi = int(numbers.min()), int(numbers.max())
     span = np.arange(lo, hi + 1)
-    ids = _fixed_width([_text(b"S", len(span)), _digits(span, _SESSION_DIGITS)])
-    return ids.take(pa.array(numbers - lo))
+    formatted = np.hstack([_text(b"S", len(span)), _digits(span, _SESSION_DIGITS)])
+    return formatted[numbers - lo]
 
 
 def _with_nulls(strings: Any, missing: np.ndarray) -> Any:
