@@ -88,14 +88,11 @@ def simulate(
 
     >>> frame = simulate("retail", users=300, days=1, rng=1)  # doctest: +SKIP
     """
-    import pandas as pd
-
     run = _Run(_resolve(config, overrides), rng, now)
-    # built in chunks, so frames are assembled while threads generate the next blocks
-    frames = list(_chunks(run, _SIMULATE_CHUNK, run.frame, progress))
-    if not frames:
-        return run.frame(_Batch.empty(run.n_props, run.k), 0)
-    return frames[0] if len(frames) == 1 else pd.concat(frames)
+    # columns are built chunk by chunk while threads generate the next blocks, then
+    # joined once (Arrow chunks and numpy arrays: no DataFrame per chunk, no pd.concat)
+    parts = list(_chunks(run, _SIMULATE_CHUNK, lambda batch, _: run.frame_parts(batch), progress))
+    return run.assemble(parts, 0)
 
 
 def iter_simulate(
@@ -633,17 +630,18 @@ class _Run:
 
         return pa.table(self.columns(batch))
 
-    def frame(self, batch: _Batch, offset: int) -> pd.DataFrame:
-        """Build the events frame of a batch; ``offset`` is its first row's index."""
-        import pandas as pd
+    def frame_parts(self, batch: _Batch) -> dict[str, Any]:
+        """A batch's columns, ready to join with other chunks' (see :meth:`assemble`).
 
+        Strings stay Arrow arrays, numbers and codes numpy arrays, IMPRESSION an object
+        array of Python lists.
+        """
         c = batch.cols
-        n = len(batch)
-        data = self.columns(batch, impression=False)
+        parts = self.columns(batch, impression=False)
         items = self._pool(
             "item_objects", lambda: np.array(self._strings["items"].to_pylist(), dtype=object)
         )
-        impression = np.full(n, None, dtype=object)
+        impression = np.full(len(batch), None, dtype=object)
         rows = np.flatnonzero(c["slate_row"] >= 0)
         if len(rows):
             with _gc_paused():  # millions of small lists: the cyclic GC would rescan them all
@@ -651,26 +649,56 @@ class _Run:
                 impression[rows] = np.fromiter(lists, dtype=object, count=len(rows))
         pop = self.population
         user = c["user"]
-        numpy_columns = {
-            "EVENT_VALUE": c["value"],
-            "TIMESTAMP": pd.DatetimeIndex(c["ts"].view("M8[us]")).tz_localize("UTC"),
-            "IMPRESSION": impression,
-            "persona": pd.Categorical.from_codes(
-                pop.persona[user], categories=[p.name for p in self.config.population.personas]
-            ),
-            "arm": pd.Categorical.from_codes(
-                pop.arm[user], categories=[a.name for a in self.config.exposure.arms]
-            ),
-            "position": pd.arrays.IntegerArray(c["position"], c["position"] < 0),
-            "organic": c["position"] < 0,
-            "would_have_without_rec": c["would_have"],
-            "new_user": pop.new[user],
-        }
-        frame = {
-            name: numpy_columns[name] if name in numpy_columns else _str(values)
-            for name, values in data.items()
-        }
-        return pd.DataFrame(frame, index=pd.RangeIndex(offset, offset + n))
+        parts.update(
+            EVENT_VALUE=c["value"],
+            TIMESTAMP=c["ts"],
+            IMPRESSION=impression,
+            persona=pop.persona[user],
+            arm=pop.arm[user],
+            position=c["position"],
+            organic=c["position"] < 0,
+            would_have_without_rec=c["would_have"],
+            new_user=pop.new[user],
+        )
+        return parts
+
+    def assemble(self, chunks: list[dict[str, Any]], offset: int) -> pd.DataFrame:
+        """One events frame from the parts of consecutive chunks (no pandas concat)."""
+        import pandas as pd
+        import pyarrow as pa
+
+        if not chunks:
+            chunks = [self.frame_parts(_Batch.empty(self.n_props, self.k))]
+
+        def joined(name: str) -> Any:
+            values = [chunk[name] for chunk in chunks]
+            if isinstance(values[0], np.ndarray):
+                return values[0] if len(values) == 1 else np.concatenate(values)
+            return pa.chunked_array(values, type=values[0].type)
+
+        columns: dict[str, Any] = {}
+        for name in chunks[0]:
+            values = joined(name)
+            if name == "TIMESTAMP":
+                columns[name] = pd.DatetimeIndex(values.view("M8[us]")).tz_localize("UTC")
+            elif name == "persona":
+                names = [p.name for p in self.config.population.personas]
+                columns[name] = pd.Categorical.from_codes(values, categories=names)
+            elif name == "arm":
+                names = [a.name for a in self.config.exposure.arms]
+                columns[name] = pd.Categorical.from_codes(values, categories=names)
+            elif name == "position":
+                columns[name] = pd.arrays.IntegerArray(values, values < 0)
+            elif isinstance(values, np.ndarray):
+                columns[name] = values
+            else:
+                columns[name] = _str(values)
+        n = len(columns["EVENT_VALUE"])
+        return pd.DataFrame(columns, index=pd.RangeIndex(offset, offset + n))
+
+    def frame(self, batch: _Batch, offset: int) -> pd.DataFrame:
+        """Build the events frame of a batch; ``offset`` is its first row's index."""
+        return self.assemble([self.frame_parts(batch)], offset)
 
 
 @contextlib.contextmanager

@@ -63,14 +63,14 @@ def _every_built_frame_passes_validate_events(monkeypatch: pytest.MonkeyPatch) -
     end of the window, where sessions are cut), to keep the suite fast.
     """
     built: list[pd.DataFrame] = []
-    original = engine._Run.frame
+    original = engine._Run.assemble  # every frame, whole or chunk, is assembled here
 
-    def frame(self: Any, batch: Any, offset: int) -> pd.DataFrame:
-        result = original(self, batch, offset)
+    def assemble(self: Any, chunks: Any, offset: int) -> pd.DataFrame:
+        result = original(self, chunks, offset)
         built.append(result)
         return result
 
-    monkeypatch.setattr(engine._Run, "frame", frame)
+    monkeypatch.setattr(engine._Run, "assemble", assemble)
     yield
     for result in built:
         if len(result) > 2 * _CHECKED_ROWS:
