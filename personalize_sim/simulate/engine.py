@@ -568,8 +568,9 @@ class _Run:
         pop = self.population
         users = self._pool("users", lambda: _numbered("u", pop.size))
         items = self._pool("items", lambda: _numbered("i", self.catalog.size))
-        types = pa.array(list(cfg.funnel.names))
-        sources = pa.array([a.attribution_source for a in cfg.exposure.arms], type=pa.string())
+        # large_string throughout: what pandas' string dtype holds, so it never casts
+        types = pa.array(list(cfg.funnel.names), type=pa.large_string())
+        sources = pa.array([a.attribution_source for a in cfg.exposure.arms], pa.large_string())
 
         session_bytes = _session_bytes(c["session"])
         sessions = _fixed_width([session_bytes])
@@ -609,7 +610,8 @@ class _Run:
             ),
         }
         for j, spec in enumerate(cfg.properties):
-            data[spec.name] = pa.array(list(spec.values)).take(pa.array(c["props"][:, j]))
+            values = pa.array(list(spec.values), type=pa.large_string())
+            data[spec.name] = values.take(pa.array(c["props"][:, j]))
         data["persona"] = pa.DictionaryArray.from_arrays(
             pa.array(pop.persona[c["user"]].astype(np.int8)),
             pa.array([p.name for p in cfg.population.personas]),
@@ -663,7 +665,10 @@ class _Run:
         return parts
 
     def assemble(self, chunks: list[dict[str, Any]], offset: int) -> pd.DataFrame:
-        """One events frame from the parts of consecutive chunks (no pandas concat)."""
+        """One events frame from the parts of consecutive chunks (no pandas concat).
+
+        The parts are consumed: each chunk's dict is emptied as its columns are joined.
+        """
         import pandas as pd
         import pyarrow as pa
 
@@ -671,13 +676,14 @@ class _Run:
             chunks = [self.frame_parts(_Batch.empty(self.n_props, self.k))]
 
         def joined(name: str) -> Any:
-            values = [chunk[name] for chunk in chunks]
+            # pop each chunk's piece as it is joined, so memory is not held twice
+            values = [chunk.pop(name) for chunk in chunks]
             if isinstance(values[0], np.ndarray):
                 return values[0] if len(values) == 1 else np.concatenate(values)
             return pa.chunked_array(values, type=values[0].type)
 
         columns: dict[str, Any] = {}
-        for name in chunks[0]:
+        for name in list(chunks[0]):
             values = joined(name)
             if name == "TIMESTAMP":
                 columns[name] = pd.DatetimeIndex(values.view("M8[us]")).tz_localize("UTC")
@@ -724,7 +730,8 @@ def _numbered(prefix: str, n: int) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    return pc.binary_join_element_wise(prefix, pc.cast(pa.array(np.arange(n)), pa.string()), "")
+    numbers = pc.cast(pa.array(np.arange(n)), pa.string())
+    return pc.binary_join_element_wise(prefix, numbers, "").cast(pa.large_string())
 
 
 def _session_bytes(numbers: np.ndarray) -> np.ndarray:
@@ -750,10 +757,10 @@ def _with_nulls(strings: Any, missing: np.ndarray) -> Any:
     if strings.offset or strings.null_count:  # a slice, or nulls already: copy instead
         import pyarrow.compute as pc
 
-        return pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), strings)
+        return pc.if_else(pa.array(missing), pa.scalar(None, strings.type), strings)
     _, offsets, data = strings.buffers()
     validity = pa.py_buffer(np.packbits(~missing, bitorder="little"))
-    return pa.StringArray.from_buffers(len(strings), offsets, data, validity)
+    return pa.LargeStringArray.from_buffers(len(strings), offsets, data, validity)
 
 
 def _digits(numbers: np.ndarray, width: int) -> np.ndarray:
@@ -781,11 +788,9 @@ def _fixed_width(parts: list[np.ndarray]) -> Any:
 
     n = parts[0].shape[0]
     width = sum(part.shape[1] for part in parts)
-    if (n + 1) * width >= 2**31:
-        raise ValueError(f"{n} ids of {width} bytes overflow an Arrow string; use smaller chunks")
     data = np.hstack(parts).astype(np.uint8) if n else np.empty(0, dtype=np.uint8)
-    offsets = np.arange(n + 1, dtype=np.int32) * np.int32(width)
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+    offsets = np.arange(n + 1, dtype=np.int64) * width
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
 def _categorical(probabilities: tuple[float, ...], u: np.ndarray) -> np.ndarray:
