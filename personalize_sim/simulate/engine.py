@@ -51,8 +51,6 @@ _POPULATION, _CATALOG, _DRIFT, _BLOCK = 0, 1, 2, 3
 _BLOCK_HOURS = (24, 12, 8, 6, 4, 3, 2, 1)
 _BLOCK_EVENTS = 250_000
 DEFAULT_CHUNK_EVENTS = 1_000_000
-#: chunk size inside simulate(): small enough to overlap with block generation
-_SIMULATE_CHUNK = 500_000
 #: blocks generated ahead in threads (the output never depends on it)
 _MAX_WORKERS = 2
 
@@ -89,9 +87,9 @@ def simulate(
     >>> frame = simulate("retail", users=300, days=1, rng=1)  # doctest: +SKIP
     """
     run = _Run(_resolve(config, overrides), rng, now)
-    # columns are built chunk by chunk while threads generate the next blocks, then
-    # joined once (Arrow chunks and numpy arrays: no DataFrame per chunk, no pd.concat)
-    parts = list(_chunks(run, _SIMULATE_CHUNK, lambda batch, _: run.frame_parts(batch), progress))
+    # columns are built block by block while threads generate the next blocks, then
+    # joined once (Arrow chunks and numpy arrays: no DataFrame per block, no pd.concat)
+    parts = [run.frame_parts(batch) for batch in run.batches(progress)]
     return run.assemble(parts, 0)
 
 
