@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import itertools
 import json
 import math
 import warnings
@@ -391,47 +392,64 @@ def _scatter(mask: np.ndarray, sub: np.ndarray) -> np.ndarray:
     return full
 
 
-def _impressions(series: pd.Series, name: str, problems: _Problems) -> np.ndarray:
-    """Lists of item ids (or None), from lists or ``|``-separated strings."""
+def _impressions(
+    series: pd.Series, name: str, problems: _Problems
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lists of item ids (or None), from lists or ``|``-separated strings.
+
+    Returns the lists and each row's characters (items plus separators). The items of
+    all rows are checked as one flat array, not row by row.
+    """
     limit = limits.put_events().field("eventList[].impression")
     item = limits.put_events().field("eventList[].impression[]")
     values = _as_objects(series)
-    out = np.empty(len(values), dtype=object)
-    wrong = np.zeros(len(values), dtype=bool)
-    bad_item = np.zeros(len(values), dtype=bool)
-    long_item = np.zeros(len(values), dtype=bool)
-    counts = np.zeros(len(values), dtype=np.int64)
-    for i in np.flatnonzero(_present(values)).tolist():
+    n = len(values)
+    out = np.full(n, None, dtype=object)
+    wrong = np.zeros(n, dtype=bool)
+    given = np.flatnonzero(_present(values))
+    if all(type(v) is list for v in values[given]):  # the usual case: nothing to convert
+        out[given] = values[given]
+        given = given[:0]
+    for i in given.tolist():
         v = values[i]
-        if isinstance(v, str):
-            if not v:
-                continue
-            items = v.split(IMPRESSION_SEPARATOR)
-        elif isinstance(v, list | tuple | np.ndarray):
-            items = list(v)
+        if isinstance(v, list):
+            out[i] = v
+        elif isinstance(v, str):
+            out[i] = v.split(IMPRESSION_SEPARATOR) if v else None
+        elif isinstance(v, tuple | np.ndarray):
+            out[i] = list(v)
         else:
             wrong[i] = True
-            continue
-        counts[i] = len(items)
-        for it in items:
-            if type(it) is not str or len(it) < (item.min or 0):
-                bad_item[i] = True
-            elif item.max is not None and len(it) > item.max:
-                long_item[i] = True
-        out[i] = items
     problems.add(wrong, name, "wrong_type", values, "list of item ids or '|'-separated string")
-    problems.add(
-        bad_item, name, "bad_item", values, f"item ids are strings of length >= {item.min}"
-    )
-    problems.add(long_item, name, "too_long", values, f"item length <= {item.max}")
     listed = _present(out)
+    counts = np.zeros(n, dtype=np.int64)
+    chars = np.zeros(n, dtype=np.int64)
+    if listed.any():
+        counts[listed] = np.fromiter(map(len, out[listed]), dtype=np.int64, count=int(listed.sum()))
+        flat = np.empty(int(counts.sum()), dtype=object)
+        flat[:] = list(itertools.chain.from_iterable(out[listed]))
+        owner = np.repeat(np.arange(n), counts)  # the row of each flat item
+        if pd.api.types.infer_dtype(flat, skipna=False) in ("string", "empty"):
+            text = np.ones(len(flat), dtype=bool)
+        else:
+            text = np.fromiter((type(x) is str for x in flat), dtype=bool, count=len(flat))
+        item_chars = _lengths(flat, text)
+        short = ~text | (item_chars < (item.min or 0))
+        long = text & (item_chars > (item.max if item.max is not None else np.inf))
+        for bad, reason, rule in (
+            (short, "bad_item", f"item ids are strings of length >= {item.min}"),
+            (long, "too_long", f"item length <= {item.max}"),
+        ):
+            if bad.any():
+                problems.add(np.isin(np.arange(n), owner[bad]), name, reason, values, rule)
+        chars = np.bincount(owner, weights=item_chars + 3, minlength=n).astype(np.int64)
     if limit.min:
         problems.add(
             listed & (counts < limit.min), name, "too_few", counts, f"items >= {limit.min}"
         )
     if limit.max is not None:
         problems.add(counts > limit.max, name, "too_many", counts, f"items <= {limit.max}")
-    return out
+    return out, chars
 
 
 def _event_values(series: pd.Series, name: str, problems: _Problems) -> np.ndarray:
@@ -736,11 +754,12 @@ def _normalise(
         if EVENT_VALUE in resolved
         else np.full(n, None, dtype=object)
     )
-    fields["impression"] = (
-        _impressions(frame[resolved[IMPRESSION]], resolved[IMPRESSION], problems)
-        if IMPRESSION in resolved
-        else np.full(n, None, dtype=object)
-    )
+    if IMPRESSION in resolved:
+        column = resolved[IMPRESSION]
+        fields["impression"], lengths["impression"] = _impressions(frame[column], column, problems)
+    else:
+        fields["impression"] = np.full(n, None, dtype=object)
+        lengths["impression"] = np.zeros(n, dtype=np.int64)
     sent_us = (
         _timestamps(frame[resolved[TIMESTAMP]], resolved[TIMESTAMP], time_unit, problems)
         if TIMESTAMP in resolved
@@ -858,14 +877,7 @@ def _check_event_sizes(events: _Events, problems: _Problems) -> None:
     text = ("itemId", "eventType", "recommendationId", "metricAttribution", "properties")
     chars = sum(events.lengths[name] for name in text)
     chars = chars + np.maximum(events.lengths["eventId"], 40)  # derived ids: 32 characters
-    impressions = events.fields["impression"]
-    listed = events.present["impression"]
-    if listed.any():
-        chars[listed] += np.fromiter(
-            (sum(len(x) + 3 for x in v) for v in impressions[listed]),
-            dtype=np.int64,
-            count=int(listed.sum()),
-        )
+    chars += events.lengths["impression"]
     # UTF-8 and JSON escapes cost at most 6 bytes a character; keys and numbers about 200
     suspects = np.flatnonzero(chars * 6 + 200 > limits.EVENT_MAX_BYTES)
     if not len(suspects):
