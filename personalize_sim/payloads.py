@@ -1094,7 +1094,7 @@ def _event_dicts(events: _Events, rows: np.ndarray) -> list[dict[str, Any]]:
         signature |= present.astype(np.int64) << bit
     columns["eventType"] = events.fields["eventType"][rows]
     patterns = np.unique(signature).tolist()
-    out: np.ndarray | None = None
+    out = np.empty(n, dtype=object)
     for sig in patterns:
         keys = tuple(
             k for k in _EVENT_KEYS if k not in _OPTIONAL_KEYS or sig >> _OPTIONAL_KEYS.index(k) & 1
@@ -1103,8 +1103,6 @@ def _event_dicts(events: _Events, rows: np.ndarray) -> list[dict[str, Any]]:
         made = list(map(_dict_maker(keys), *(columns[k][where].tolist() for k in keys)))
         if len(patterns) == 1:
             return made
-        if out is None:
-            out = np.empty(n, dtype=object)
         placed = np.empty(len(made), dtype=object)
         placed[:] = made
         out[where] = placed
