@@ -32,9 +32,7 @@ Conversion rules, in one place:
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import itertools
 import json
 import math
@@ -47,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from . import limits, schema
+from ._gc import paused_gc
 from .errors import PayloadError
 from .schema import (
     ATTRIBUTION_SOURCE,
@@ -453,10 +452,10 @@ def _impressions(
 
 
 def _event_values(series: pd.Series, name: str, problems: _Problems) -> np.ndarray:
-    """EVENT_VALUE as an object array of floats (None where absent)."""
+    """EVENT_VALUE as floats, NaN where absent (or reported)."""
     if pd.api.types.is_bool_dtype(series.dtype):
         problems.add(np.ones(len(series), dtype=bool), name, "wrong_type", series, "float")
-        return np.full(len(series), None, dtype=object)
+        return np.full(len(series), np.nan)
     if pd.api.types.is_numeric_dtype(series.dtype):
         floats = series.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
@@ -479,9 +478,7 @@ def _event_values(series: pd.Series, name: str, problems: _Problems) -> np.ndarr
         )
     infinite = np.isinf(floats)
     problems.add(infinite, name, "not_finite", floats, "finite number")
-    out = floats.astype(object)
-    out[np.isnan(floats) | infinite] = None
-    return out
+    return np.where(infinite, np.nan, floats)
 
 
 def _property_columns(
@@ -574,16 +571,6 @@ def _properties(
             )
             if parts:
                 out[i] = "{" + ",".join(parts) + "}"
-    limit = limits.put_events().field("eventList[].properties")
-    if limit.max is not None:
-        present = _present(out)
-        problems.add(
-            _lengths(out, present) > limit.max,
-            blob or "properties",
-            "too_long",
-            out,
-            f"JSON length <= {limit.max}",
-        )
     return out
 
 
@@ -752,7 +739,7 @@ def _normalise(
     fields["eventValue"] = (
         _event_values(frame[resolved[EVENT_VALUE]], resolved[EVENT_VALUE], problems)
         if EVENT_VALUE in resolved
-        else np.full(n, None, dtype=object)
+        else np.full(n, np.nan)
     )
     if IMPRESSION in resolved:
         column = resolved[IMPRESSION]
@@ -767,9 +754,19 @@ def _normalise(
     )
     named, blob = _property_columns(frame, resolved, properties)
     fields["properties"] = _properties(frame, named, blob, problems)
-    for key in ("eventValue", "impression", "properties"):
-        present[key] = _present(fields[key])
+    present["eventValue"] = ~np.isnan(fields["eventValue"])
+    present["impression"] = lengths["impression"] > 0  # a list's characters include separators
+    present["properties"] = _present(fields["properties"])
     lengths["properties"] = _lengths(fields["properties"], present["properties"])
+    longest = limits.put_events().field("eventList[].properties").max
+    if longest is not None:
+        problems.add(
+            lengths["properties"] > longest,
+            blob or "properties",
+            "too_long",
+            fields["properties"],
+            f"JSON length <= {longest}",
+        )
 
     if EVENT_ID in resolved:
         dup = pd.Series(given_ids).duplicated(keep="first").to_numpy() & present["eventId"]
@@ -832,8 +829,7 @@ def _event_ids(events: _Events) -> np.ndarray:
     joined[listed] = [IMPRESSION_SEPARATOR.join(v) for v in impressions[listed]]
     codes, uniques = pd.factorize(joined)
     fold(_text_hashes(codes, np.asarray(uniques, dtype=object), keys))
-    value = events.fields["eventValue"][missing]
-    numbers = np.where(events.present["eventValue"][missing], value, np.nan).astype(np.float64)
+    numbers = events.fields["eventValue"][missing]
     for column in (events.sent_us[missing], numbers):
         fold(pd.util.hash_array(column, hash_key=key) for key in keys)
 
@@ -900,11 +896,11 @@ def _event_dict(events: _Events, i: int) -> dict[str, Any]:
         if name == "sentAt":
             event[name] = int(events.sent_us[i]) / 1e6
             continue
-        value = events.fields[name][i]
-        if value is not None:
-            event[name] = (
-                {"eventAttributionSource": value} if name == "metricAttribution" else value
-            )
+        if events.present[name][i]:
+            value = events.fields[name][i]
+            if name == "metricAttribution":
+                value = {"eventAttributionSource": value}
+            event[name] = value.item() if isinstance(value, np.generic) else value
     return event
 
 
@@ -1026,21 +1022,8 @@ def to_put_events(
 def _build_requests(events: _Events, rows: np.ndarray, tracking_id: str) -> list[dict[str, Any]]:
     if not len(rows):
         return []
-    with _paused_gc():
+    with paused_gc():
         return _build_requests_now(events, rows, tracking_id)
-
-
-@contextlib.contextmanager
-def _paused_gc() -> Iterator[None]:
-    """Millions of fresh dicts trigger the cycle collector again and again, for nothing:
-    they hold no cycles. Pausing it while building them halves the time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _build_requests_now(
@@ -1067,15 +1050,12 @@ def _build_requests_now(
     first = starts[request_order]
     users = user[order][first].tolist()
     sessions = session[order][first].tolist()
-    lists = [
-        event_dicts[a:b] for a, b in zip(first.tolist(), ends[request_order].tolist(), strict=True)
-    ]
-    known = _dict_maker(("trackingId", "userId", "sessionId", "eventList"))
-    anonymous = _dict_maker(("trackingId", "sessionId", "eventList"))
-    return [
-        anonymous(tracking_id, s, e) if u is None else known(tracking_id, u, s, e)
-        for u, s, e in zip(users, sessions, lists, strict=True)
-    ]
+    lists = map(event_dicts.__getitem__, map(slice, first.tolist(), ends[request_order].tolist()))
+    make = _dict_maker(("trackingId", "userId", "sessionId", "eventList"))
+    requests = list(map(make, itertools.repeat(tracking_id), users, sessions, lists))
+    for i in np.flatnonzero(u_code[order][first] < 0).tolist():
+        del requests[i]["userId"]  # anonymous: the API wants no userId at all
+    return requests
 
 
 def _event_dicts(events: _Events, rows: np.ndarray) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..schema import EVENT_COLUMNS
 
 __all__ = [
     "EXIT",
@@ -46,20 +47,7 @@ _SUM_TOLERANCE = 1e-6
 _UPPER_SNAKE = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")
 _NAME = re.compile(r"^[\x21-\x7E]([\x20-\x7E]*[\x21-\x7E])?$")
 #: frame columns a property column may not shadow
-_RESERVED_COLUMNS = frozenset(
-    {
-        "USER_ID",
-        "SESSION_ID",
-        "ITEM_ID",
-        "EVENT_TYPE",
-        "EVENT_VALUE",
-        "TIMESTAMP",
-        "EVENT_ID",
-        "IMPRESSION",
-        "RECOMMENDATION_ID",
-        "EVENT_ATTRIBUTION_SOURCE",
-    }
-)
+_RESERVED_COLUMNS = frozenset(EVENT_COLUMNS)
 VALUE_KINDS = ("none", "price", "rating", "watch_time")
 RECOMMENDERS = ("none", "popular", "random", "personalized")
 CLICK_MODELS = ("position", "cascade")

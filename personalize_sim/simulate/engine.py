@@ -23,9 +23,7 @@ depends on the threads (a test pins this). No thread outlives the call or iterat
 from __future__ import annotations
 
 import collections
-import contextlib
 import datetime as dt
-import gc
 import math
 import os
 from collections.abc import Callable, Iterator
@@ -34,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._gc import paused_gc
 from .arrivals import DAY_US, session_starts
 from .catalog import CatalogDay, build_catalog, catalog_day
 from .config import SimulationConfig
@@ -644,7 +643,7 @@ class _Run:
         impression = np.full(len(batch), None, dtype=object)
         rows = np.flatnonzero(c["slate_row"] >= 0)
         if len(rows):
-            with _gc_paused():  # millions of small lists: the cyclic GC would rescan them all
+            with paused_gc():  # millions of small lists: the cyclic GC would rescan them all
                 lists = items[batch.slates[c["slate_row"][rows]]].tolist()
                 impression[rows] = np.fromiter(lists, dtype=object, count=len(rows))
         pop = self.population
@@ -703,18 +702,6 @@ class _Run:
     def frame(self, batch: _Batch, offset: int) -> pd.DataFrame:
         """Build the events frame of a batch; ``offset`` is its first row's index."""
         return self.assemble([self.frame_parts(batch)], offset)
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector (lists of strings cannot form cycles)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _str(values: Any) -> Any:

@@ -162,26 +162,11 @@ class ProcessEngine(Engine):
         return list(self._dead)
 
 
-def _worker_main(
-    index: int,
-    requests: list[dict],
-    schedule: Schedule,
-    target: Target,
-    retry: RetryPolicy,
-    seed: int,
-    max_in_flight: int,
-    max_lag: float,
-    checkpoint_path: str | None,
-    conn: Any,
-    out: Any,
-    n: int,
-) -> None:
-    """Entry point of one worker process."""
+def _worker_main(index: int, *args: Any) -> None:
+    """Entry point of one worker process: :func:`_worker`, with failures reported home."""
+    out = args[9]
     try:
-        _worker(
-            index, requests, schedule, target, retry, seed, max_in_flight, max_lag,
-            checkpoint_path, conn, out, n,
-        )  # fmt: skip
+        _worker(index, *args)
     except BaseException:
         out.put(("error", index, traceback.format_exc()))
         out.put(("done", index, "failed"))
