@@ -876,17 +876,12 @@ def _replace_path(config: Any, path: tuple[str, ...], value: Any, key: str) -> A
 
 
 def _preset_dir() -> Path:
-    """Where the shipped presets live: ``data/presets`` at the project root.
+    """Where the shipped presets live: ``personalize_sim/presets``.
 
-    The package is installed editable (``pip install -e .``), so the repository's
-    ``data/`` sits two levels above this package; a wheel may also carry copies in
-    ``personalize_sim/presets`` (see pyproject's package-data), which win when present.
+    In the repository that folder is a link to ``data/presets``; a wheel carries
+    the files themselves (pyproject's package-data).
     """
-    here = Path(__file__).resolve().parent.parent
-    packaged = here / "presets"
-    if packaged.is_dir():
-        return packaged
-    return here.parent / "data" / "presets"
+    return Path(__file__).resolve().parent.parent / "presets"
 
 
 def preset_names() -> list[str]:
