@@ -10,9 +10,9 @@ so ``import personalize_sim.simulate`` (the CLI parser does) stays cheap.
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
+
+from .._callable import make_callable
 
 __all__ = ["SimulationConfig", "iter_simulate", "simulate", "write_parquet"]
 
@@ -37,19 +37,4 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-class _CallableModule(types.ModuleType):
-    """Lets ``personalize_sim.simulate(...)`` work even when it names this package.
-
-    The public function ``personalize_sim.simulate`` shares its name with this
-    subpackage, and importing any ``personalize_sim.simulate.*`` module makes Python
-    bind the package over the function on ``personalize_sim``; calling the package
-    forwards to the function, so both spellings behave the same.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from .engine import simulate
-
-        return simulate(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+make_callable(__name__, f"{__name__}.engine", "simulate")  # see personalize_sim._callable

@@ -12,9 +12,9 @@ Names load on first use, so importing this package (as the CLI parser does) stay
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
+
+from .._callable import make_callable
 
 _EXPORTS = {
     "stream": "api",
@@ -63,15 +63,4 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *__all__])
 
 
-class _CallablePackage(types.ModuleType):
-    """``personalize_sim.stream(...)`` works even after this package shadows the function.
-
-    Importing a submodule sets the attribute ``personalize_sim.stream`` to this package, so
-    the package itself forwards calls to :func:`personalize_sim.stream.api.stream`.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.stream(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallablePackage
+make_callable(__name__, f"{__name__}.api", "stream")  # see personalize_sim._callable
