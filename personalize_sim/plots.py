@@ -110,20 +110,28 @@ def series(log: Any, *, unit: str | None = None, bin_s: float | None = None) -> 
     frame, unit = _delivery_frame(log, unit, _RATE_COLUMNS + _LATENCY_COLUMNS + _ERROR_COLUMNS)
     sent = frame["sent"].to_numpy(dtype="float64")
     finished = frame["finished"].to_numpy(dtype="float64")
-    start = float(np.floor(min(sent.min(), finished.min())))
-    end = float(max(sent.max(), finished.max()))
     first = frame["attempt"].to_numpy() == 1
+    sends = np.sort(sent[first])
+    gap = float(np.median(np.diff(sends))) if len(sends) > 1 else 0.0
+    end = float(max(sent.max(), finished.max()))
     if bin_s is None:
-        bin_s = bin_width(end - start, int(first.sum()))
+        bin_s = bin_width(end - float(sent.min()), int(first.sum()))
     elif not bin_s > 0:
         raise ValueError(f"bin_s must be a number of seconds > 0, got {bin_s!r}")
+    # Edges sit half a send interval before the first send: a paced stream's sends then
+    # fall mid-bin, not on an edge where a few microseconds of lag would flip their bin.
+    half = min(gap, bin_s) / 2
+    start = float(min(sent.min(), finished.min())) - half
     n = int((end - start) // bin_s) + 1
     edges = start + bin_s * np.arange(n + 1)
     b_sent = np.minimum(((sent - start) // bin_s).astype("int64"), n - 1)
     b_done = np.minimum(((finished - start) // bin_s).astype("int64"), n - 1)
+    # the bin holding the last send is only as wide as the time the stream was sending
+    covered = np.clip(sends[-1] + half - edges[:-1], 0.0, bin_s) if len(sends) else bin_s
+    width = np.where(covered > 0, covered, bin_s)
 
     units = frame["events"].to_numpy(dtype="float64") if unit == "events" else np.ones(len(frame))
-    achieved = np.bincount(b_sent[first], weights=units[first], minlength=n) / bin_s
+    achieved = np.bincount(b_sent[first], weights=units[first], minlength=n) / width
     rates = frame["target_rate"].to_numpy(dtype="float64")[first]
     known = np.isfinite(rates)
     target_sum = np.bincount(b_sent[first][known], weights=rates[known], minlength=n)
@@ -144,7 +152,7 @@ def series(log: Any, *, unit: str | None = None, bin_s: float | None = None) -> 
     codes = frame["error_code"].astype("string").fillna("").to_numpy(dtype=object)
     failed = codes != ""
     errors_by_code = {
-        str(code): np.bincount(b_sent[failed & (codes == code)], minlength=n) / bin_s
+        str(code): np.bincount(b_sent[failed & (codes == code)], minlength=n) / width
         for code in sorted(set(codes[failed]))
     }
     return Series(edges, target, achieved, intended, service, errors_by_code, unit)

@@ -58,8 +58,9 @@ def attempt(*, sent: float, latency: float, outcome="delivered", code="", attemp
 
 def test_series_of_a_virtual_stream_is_exact(throttled_handle):
     s = plots.series(throttled_handle.log, bin_s=1.0)
-    # sends at 0.0, 0.1 … 3.9: ten first attempts in each of four seconds
-    assert list(s.edges[:5]) == [0.0, 1.0, 2.0, 3.0, 4.0]
+    # sends at 0.0, 0.1 … 3.9: ten first attempts in each of four seconds, the edges half a
+    # send interval before each whole second, so no send sits on an edge
+    assert s.edges[:5] == pytest.approx([-0.05, 0.95, 1.95, 2.95, 3.95])
     assert list(s.achieved[:4]) == [10.0, 10.0, 10.0, 10.0]
     assert list(s.target[:4]) == [10.0, 10.0, 10.0, 10.0]
     assert set(s.errors) == {"ThrottlingException"}
@@ -258,3 +259,21 @@ def test_quiet_seconds_have_zero_achieved_and_the_held_target():
     s = plots.series(log.frame(), bin_s=1.0)
     assert list(s.achieved) == [1.0, 0.0, 0.0, 1.0]  # quiet seconds are zero, not missing
     assert list(s.target) == [5.0, 5.0, 5.0, 5.0]  # the target holds while nothing is sent
+
+
+def test_sends_near_bin_edges_keep_an_even_rate():
+    """A paced stream whose sends lag by microseconds must not read 26, 24, 26 … per second."""
+    log = DeliveryLog()
+    rng = np.random.default_rng(0)
+    for i in range(100):  # 25/s from t=0.3, each send 0–2 ms late, edges near whole seconds
+        log.add(attempt(sent=0.3 + i / 25 + rng.uniform(0, 0.002), latency=0.003))
+    s = plots.series(log.frame(), bin_s=1.0)
+    assert list(s.achieved) == [25.0, 25.0, 25.0, 25.0]
+
+
+def test_the_last_bin_counts_only_the_time_spent_sending():
+    log = DeliveryLog()
+    for i in range(25):  # 10/s for 2.5 s: the third bin is half a bin of sending
+        log.add(attempt(sent=i / 10, latency=0.001))
+    s = plots.series(log.frame(), bin_s=1.0)
+    assert s.achieved == pytest.approx([10.0, 10.0, 10.0])
