@@ -127,11 +127,14 @@ def series(log: Any, *, unit: str | None = None, bin_s: float | None = None) -> 
     b_sent = np.minimum(((sent - start) // bin_s).astype("int64"), n - 1)
     b_done = np.minimum(((finished - start) // bin_s).astype("int64"), n - 1)
     # the bin holding the last send is only as wide as the time the stream was sending
-    covered = np.clip(sends[-1] + half - edges[:-1], 0.0, bin_s) if len(sends) else bin_s
-    width = np.where(covered > 0, covered, bin_s)
+    width = np.full(n, bin_s)
+    last = min(int((sends[-1] - start) // bin_s), n - 1) if len(sends) else n - 1
+    if len(sends) and sends[-1] + half > edges[last]:
+        width[last] = min(bin_s, sends[-1] + half - edges[last])
 
     units = frame["events"].to_numpy(dtype="float64") if unit == "events" else np.ones(len(frame))
     achieved = np.bincount(b_sent[first], weights=units[first], minlength=n) / width
+    achieved[last + 1 :] = np.nan  # after the last send the stream was over, not idle
     rates = frame["target_rate"].to_numpy(dtype="float64")[first]
     known = np.isfinite(rates)
     target_sum = np.bincount(b_sent[first][known], weights=rates[known], minlength=n)
