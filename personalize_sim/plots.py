@@ -227,8 +227,8 @@ def errors(log: Any, *, ax: Axes | None = None, bin_s: float | None = None) -> F
 
 def draw_rate(ax: Axes, s: Series) -> None:
     """Draw target vs achieved rate of ``s`` on ``ax`` (used by :func:`rate` and the dashboard)."""
-    ax.stairs(s.achieved, s.edges, label="achieved", color="C0", linewidth=1.5)
-    ax.stairs(s.target, s.edges, label="target", color="C1", linestyle="--")
+    ax.stairs(s.achieved, s.edges, label="achieved", color="C0", linewidth=1.5, baseline=None)
+    ax.stairs(s.target, s.edges, label="target", color="C1", linestyle="--", baseline=None)
     ax.set_ylabel(f"{s.unit}/s")
     ax.set_xlabel("seconds since start")
     ax.set_title("send rate: target vs achieved")
