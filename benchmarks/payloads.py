@@ -9,6 +9,7 @@ Targets: >= 250,000 events/s, >= 20x the naive loop; validation of 1M rows <= 3 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import statistics
 import time
@@ -41,13 +42,20 @@ def make_frame(n: int, seed: int = 0) -> pd.DataFrame:
 
 
 def naive(frame: pd.DataFrame, tracking_id: str) -> list[dict]:
-    """What people write by hand: one dict per row, grouped afterwards."""
+    """What people write by hand: one dict per row, grouped afterwards.
+
+    It builds the same dicts as ``to_put_events`` (an id hashed from the row's content,
+    ``sentAt`` in epoch seconds, properties as JSON) but checks nothing: the frame is
+    valid and already in time order.
+    """
     groups: dict[tuple, list[dict]] = {}
     for _, row in frame.iterrows():
+        content = repr(tuple(row)).encode()
         event = {
+            "eventId": hashlib.blake2b(content, digest_size=16).hexdigest(),
             "eventType": row["EVENT_TYPE"],
             "itemId": row["ITEM_ID"],
-            "sentAt": row["TIMESTAMP"].to_pydatetime(),
+            "sentAt": row["TIMESTAMP"].timestamp(),
             "properties": json.dumps({"device": row["DEVICE"]}),
         }
         if not pd.isna(row["EVENT_VALUE"]):
