@@ -948,9 +948,9 @@ def validate_events(
     >>> validate_events(frame).empty
     True
     """
-    return _normalise(frame, properties=properties, time_unit=time_unit, derive_ids=False)[
-        1
-    ].frame()
+    with paused_gc():
+        found = _normalise(frame, properties=properties, time_unit=time_unit, derive_ids=False)[1]
+        return found.frame()
 
 
 @overload
@@ -1007,28 +1007,24 @@ def to_put_events(
         },
     ):
         raise ValueError(f"tracking_id {tracking_id!r}: {violation.message}")
-    events, found = _normalise(frame, properties=properties, time_unit=time_unit, derive_ids=True)
-    problems = found.frame()
-    if len(problems) and errors == "raise":
-        raise PayloadError(problems)
-    keep = np.ones(events.n, dtype=bool)
-    if found.column_level():
-        keep[:] = False
-    keep[found.bad_positions()[found.bad_positions() >= 0]] = False
-    requests = _build_requests(events, np.flatnonzero(keep), tracking_id)
+    with paused_gc():  # millions of new lists and dicts, none of them in a cycle
+        events, found = _normalise(
+            frame, properties=properties, time_unit=time_unit, derive_ids=True
+        )
+        problems = found.frame()
+        if len(problems) and errors == "raise":
+            raise PayloadError(problems)
+        keep = np.ones(events.n, dtype=bool)
+        if found.column_level():
+            keep[:] = False
+        keep[found.bad_positions()[found.bad_positions() >= 0]] = False
+        requests = _build_requests(events, np.flatnonzero(keep), tracking_id)
     return (requests, problems) if errors == "collect" else requests
 
 
 def _build_requests(events: _Events, rows: np.ndarray, tracking_id: str) -> list[dict[str, Any]]:
     if not len(rows):
         return []
-    with paused_gc():
-        return _build_requests_now(events, rows, tracking_id)
-
-
-def _build_requests_now(
-    events: _Events, rows: np.ndarray, tracking_id: str
-) -> list[dict[str, Any]]:
     session = events.session[rows]
     user = events.user[rows]
     sent = events.sent_us[rows]
