@@ -114,11 +114,11 @@ def to_bulk_csv(
 
 def _columns(frame: pd.DataFrame, properties: Sequence[str] | None) -> dict[str, str]:
     """Dataset field name -> the frame column that fills it, in schema order."""
-    resolved = payloads._resolve_columns(frame)
+    resolved = payloads.resolve_columns(frame)
     columns = {
         name: resolved[name] for name, _, required in _RESERVED if name in resolved or required
     }
-    named, _ = payloads._property_columns(frame, resolved, properties)
+    named, _ = payloads.property_columns(frame, resolved, properties)
     for column in named:
         columns[schema.snake_upper(schema.camel_case(column) or column)] = column
     return {k: v for k, v in columns.items() if v}
@@ -133,7 +133,7 @@ def _field_kind(name: str, series: pd.Series | None) -> tuple[str, bool]:
 
 
 def _bulk_problems(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
-    found = payloads._Problems(labels=frame.index)
+    found = payloads.ProblemReport(labels=frame.index)
     for name, _, required in _RESERVED:
         if required and name in columns:
             missing = frame[columns[name]].isna().to_numpy()
@@ -189,5 +189,5 @@ def _joined(value: Any) -> str | None:
 
 def _epoch_seconds(series: pd.Series, time_unit: payloads.TimeUnit | None) -> np.ndarray:
     """Whole epoch seconds: the bulk format's unit (sub-second parts cannot be written)."""
-    us = payloads._timestamps(series, schema.TIMESTAMP, time_unit, payloads._Problems())
+    us = payloads.epoch_microseconds(series, schema.TIMESTAMP, time_unit, payloads.ProblemReport())
     return us // 1_000_000

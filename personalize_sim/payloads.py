@@ -91,7 +91,7 @@ class SentAtTruncationWarning(UserWarning):
 
 
 @dataclass
-class _Problems:
+class ProblemReport:
     """Problems gathered column-wise; turned into one DataFrame at the end."""
 
     parts: list[pd.DataFrame] = field(default_factory=list)
@@ -177,7 +177,7 @@ class _Events:
         return self._codes[name]
 
 
-def _resolve_columns(frame: pd.DataFrame) -> dict[str, str]:
+def resolve_columns(frame: pd.DataFrame) -> dict[str, str]:
     """Contract column -> the frame's column that holds it (dataset or API spelling)."""
     found: dict[str, str] = {}
     for column in frame.columns:
@@ -226,7 +226,7 @@ def _string_column(
     values: np.ndarray,
     name: str,
     limit: limits.FieldLimit,
-    problems: _Problems,
+    problems: ProblemReport,
     *,
     required: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -267,8 +267,8 @@ def _string_column(
     return present, lengths
 
 
-def _timestamps(
-    series: pd.Series, name: str, time_unit: TimeUnit | None, problems: _Problems
+def epoch_microseconds(
+    series: pd.Series, name: str, time_unit: TimeUnit | None, problems: ProblemReport
 ) -> np.ndarray:
     """Epoch microseconds (int64); invalid entries become 0 and are reported."""
     n = len(series)
@@ -322,7 +322,7 @@ def _timestamps(
 
 
 def _object_timestamps(
-    series: pd.Series, name: str, time_unit: TimeUnit | None, problems: _Problems
+    series: pd.Series, name: str, time_unit: TimeUnit | None, problems: ProblemReport
 ) -> np.ndarray:
     """Timestamps held as Python objects: datetimes (aware or naive), numbers, or junk."""
     values = _as_objects(series)
@@ -392,7 +392,7 @@ def _scatter(mask: np.ndarray, sub: np.ndarray) -> np.ndarray:
 
 
 def _impressions(
-    series: pd.Series, name: str, problems: _Problems
+    series: pd.Series, name: str, problems: ProblemReport
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lists of item ids (or None), from lists or ``|``-separated strings.
 
@@ -451,7 +451,7 @@ def _impressions(
     return out, chars
 
 
-def _event_values(series: pd.Series, name: str, problems: _Problems) -> np.ndarray:
+def _event_values(series: pd.Series, name: str, problems: ProblemReport) -> np.ndarray:
     """EVENT_VALUE as floats, NaN where absent (or reported)."""
     if pd.api.types.is_bool_dtype(series.dtype):
         problems.add(np.ones(len(series), dtype=bool), name, "wrong_type", series, "float")
@@ -481,7 +481,7 @@ def _event_values(series: pd.Series, name: str, problems: _Problems) -> np.ndarr
     return np.where(infinite, np.nan, floats)
 
 
-def _property_columns(
+def property_columns(
     frame: pd.DataFrame, resolved: Mapping[str, str], properties: Sequence[str] | None
 ) -> tuple[list[str], str | None]:
     """Which columns become properties, and the dict/JSON column if any."""
@@ -512,7 +512,7 @@ def _properties(
     frame: pd.DataFrame,
     named: list[str],
     blob: str | None,
-    problems: _Problems,
+    problems: ProblemReport,
 ) -> np.ndarray:
     """JSON object strings (None where an event has no property).
 
@@ -574,7 +574,9 @@ def _properties(
     return out
 
 
-def _property_fragments(series: pd.Series, name: str, key: str, problems: _Problems) -> np.ndarray:
+def _property_fragments(
+    series: pd.Series, name: str, key: str, problems: ProblemReport
+) -> np.ndarray:
     """'"key":<json value>' for each row of a property column (None where null).
 
     Each distinct value is encoded once; rows take their fragment by code.
@@ -636,7 +638,7 @@ def _json_ready(value: Any) -> bool:
     return False
 
 
-def _decode_blob(value: Any, name: str, i: int, problems: _Problems) -> dict[str, Any]:
+def _decode_blob(value: Any, name: str, i: int, problems: ProblemReport) -> dict[str, Any]:
     n = len(problems.labels) if problems.labels is not None else i + 1
     if isinstance(value, str):
         try:
@@ -672,14 +674,14 @@ def _normalise(
     properties: Sequence[str] | None,
     time_unit: TimeUnit | None,
     derive_ids: bool,
-) -> tuple[_Events, _Problems]:
+) -> tuple[_Events, ProblemReport]:
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
     if time_unit is not None and time_unit not in _US_PER_UNIT:
         raise ValueError(f"time_unit must be one of {sorted(_US_PER_UNIT)}, got {time_unit!r}")
     n = len(frame)
-    problems = _Problems(labels=frame.index)
-    resolved = _resolve_columns(frame)
+    problems = ProblemReport(labels=frame.index)
+    resolved = resolve_columns(frame)
     model = limits.put_events()
     limit_of = {
         SESSION_ID: model.field("sessionId"),
@@ -748,11 +750,11 @@ def _normalise(
         fields["impression"] = np.full(n, None, dtype=object)
         lengths["impression"] = np.zeros(n, dtype=np.int64)
     sent_us = (
-        _timestamps(frame[resolved[TIMESTAMP]], resolved[TIMESTAMP], time_unit, problems)
+        epoch_microseconds(frame[resolved[TIMESTAMP]], resolved[TIMESTAMP], time_unit, problems)
         if TIMESTAMP in resolved
         else np.zeros(n, dtype=np.int64)
     )
-    named, blob = _property_columns(frame, resolved, properties)
+    named, blob = property_columns(frame, resolved, properties)
     fields["properties"] = _properties(frame, named, blob, problems)
     present["eventValue"] = ~np.isnan(fields["eventValue"])
     present["impression"] = lengths["impression"] > 0  # a list's characters include separators
@@ -865,7 +867,7 @@ def _avalanche(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
-def _check_event_sizes(events: _Events, problems: _Problems) -> None:
+def _check_event_sizes(events: _Events, problems: ProblemReport) -> None:
     """The 10 KB per-event rule, checked exactly only where a cheap bound says it might fail."""
     n = events.n
     if not n:
