@@ -1044,7 +1044,7 @@ def _build_requests(events: _Events, rows: np.ndarray, tracking_id: str) -> list
     request_order = np.lexsort((starts, sent[order][starts]))
 
     _warn_if_truncated(session[order], sent[order], boundary)
-    event_dicts = _event_dicts(events, rows[order])
+    event_dicts = _event_dicts(events, rows)[order].tolist()
     first = starts[request_order]
     users = user[order][first].tolist()
     sessions = session[order][first].tolist()
@@ -1056,8 +1056,12 @@ def _build_requests(events: _Events, rows: np.ndarray, tracking_id: str) -> list
     return requests
 
 
-def _event_dicts(events: _Events, rows: np.ndarray) -> list[dict[str, Any]]:
-    """One dict per event in ``rows`` order, built per presence pattern (no per-key ifs)."""
+def _event_dicts(events: _Events, rows: np.ndarray) -> np.ndarray:
+    """One dict per event of ``rows`` (an object array), built per presence pattern.
+
+    Pass ``rows`` in frame order: values are then read from memory in the order they
+    were made, which is twice as fast as building in session order (cache misses).
+    """
     n = len(rows)
     sent = (events.sent_us[rows] / 1e6).astype(object)  # epoch seconds, exact to the µs
     columns: dict[str, np.ndarray] = {"eventId": events.event_id[rows], "sentAt": sent}
@@ -1080,11 +1084,12 @@ def _event_dicts(events: _Events, rows: np.ndarray) -> list[dict[str, Any]]:
         where = slice(None) if len(patterns) == 1 else np.flatnonzero(signature == sig)
         made = list(map(_dict_maker(keys), *(columns[k][where].tolist() for k in keys)))
         if len(patterns) == 1:
-            return made
-        placed = np.empty(len(made), dtype=object)
-        placed[:] = made
-        out[where] = placed
-    return out.tolist()
+            out[:] = made
+        else:
+            placed = np.empty(len(made), dtype=object)
+            placed[:] = made
+            out[where] = placed
+    return out
 
 
 @functools.cache
