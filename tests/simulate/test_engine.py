@@ -13,21 +13,12 @@ import pytest
 
 import personalize_sim
 from personalize_sim import SimulationConfig, iter_simulate, simulate, validate_events
+from personalize_sim.schema import EVENT_COLUMNS
 from personalize_sim.simulate import write_parquet
 
 from .conftest import START
 
-CONTRACT = [
-    "USER_ID",
-    "SESSION_ID",
-    "ITEM_ID",
-    "EVENT_TYPE",
-    "EVENT_VALUE",
-    "TIMESTAMP",
-    "IMPRESSION",
-    "RECOMMENDATION_ID",
-    "EVENT_ATTRIBUTION_SOURCE",
-]
+CONTRACT = [c for c in EVENT_COLUMNS if c != "EVENT_ID"]  # the payload layer derives ids
 NOW = dt.datetime(2026, 11, 26, 12, 30, tzinfo=dt.timezone.utc)
 
 

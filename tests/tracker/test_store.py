@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from personalize_sim.schema import EVENT_COLUMNS as FRAME_COLUMNS
 from personalize_sim.tracker.store import EVENT_COLUMNS, GroupCommit, Store, read_events
 
 
@@ -108,20 +109,7 @@ def test_a_failing_commit_fails_every_waiting_request(tmp_path):
 def test_read_events_of_an_empty_store_has_the_contract_columns(tmp_path):
     Store(tmp_path / "e.db").close()
     frame = read_events(tmp_path / "e.db")
-    assert list(frame.columns) == [
-        "USER_ID",
-        "SESSION_ID",
-        "ITEM_ID",
-        "EVENT_TYPE",
-        "EVENT_VALUE",
-        "TIMESTAMP",
-        "EVENT_ID",
-        "IMPRESSION",
-        "RECOMMENDATION_ID",
-        "EVENT_ATTRIBUTION_SOURCE",
-        "TRACKING_ID",
-        "RECEIVED_AT",
-    ]
+    assert list(frame.columns) == [*FRAME_COLUMNS, "TRACKING_ID", "RECEIVED_AT"]
     assert str(frame["TIMESTAMP"].dtype) == "datetime64[us, UTC]"
 
 
