@@ -9,10 +9,9 @@ so ``import personalize_sim.simulate`` (the CLI parser does) stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .._callable import make_callable
+from .._lazy import lazy_getattr, make_callable
 
 __all__ = ["SimulationConfig", "iter_simulate", "simulate", "write_parquet"]
 
@@ -28,13 +27,7 @@ if TYPE_CHECKING:
     from .engine import iter_simulate, simulate, write_parquet
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
 
 
-make_callable(__name__, f"{__name__}.engine", "simulate")  # see personalize_sim._callable
+make_callable(__name__, f"{__name__}.engine", "simulate")  # see personalize_sim._lazy

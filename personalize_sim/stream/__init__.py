@@ -11,10 +11,9 @@ Names load on first use, so importing this package (as the CLI parser does) stay
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .._callable import make_callable
+from .._lazy import lazy_getattr, make_callable
 
 _EXPORTS = {
     "stream": "api",
@@ -50,17 +49,11 @@ if TYPE_CHECKING:  # for type checkers and IDEs; the names load lazily below
     from .targets import Boto3Target, FastTarget, JsonlTarget, MemoryTarget, Response, Target  # noqa: F401
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'personalize_sim.stream' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
 
 
 def __dir__() -> list[str]:
     return sorted([*globals(), *__all__])
 
 
-make_callable(__name__, f"{__name__}.api", "stream")  # see personalize_sim._callable
+make_callable(__name__, f"{__name__}.api", "stream")  # see personalize_sim._lazy
