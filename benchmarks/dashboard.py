@@ -17,7 +17,7 @@ import json
 import time
 
 from personalize_sim.clock import VirtualClock
-from personalize_sim.stream import MemoryTarget, stream
+from personalize_sim.streaming import MemoryTarget, open_stream
 from personalize_sim.widgets import Dashboard
 
 
@@ -34,7 +34,7 @@ def make_requests(n: int) -> list[dict]:
 
 def run(requests: list[dict], *, dashboard: bool) -> tuple[float, float, Dashboard | None]:
     """(requests/s of the stream, seconds of the dashboard's final update, the dashboard)."""
-    handle = stream(requests, rate=10_000_000, target=MemoryTarget(), start=False)
+    handle = open_stream(requests, rate=10_000_000, target=MemoryTarget())
     dash = Dashboard(handle) if dashboard else None
     started = time.perf_counter()
     handle.start()

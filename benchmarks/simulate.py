@@ -32,7 +32,7 @@ NOW = "2026-11-26T00:00:00+00:00"
 def retail(events: int):  # -> SimulationConfig
     """The retail preset scaled (by users) to about ``events`` events."""
     from personalize_sim import SimulationConfig
-    from personalize_sim.simulate.engine import expected_events_per_day
+    from personalize_sim.simulation._engine import expected_events_per_day
 
     config = SimulationConfig.preset("retail")
     per_user = expected_events_per_day(config) / config.population.users * config.time.days
@@ -85,7 +85,7 @@ def child_chunked(events: int, out: str) -> dict:
     import datetime as dt
 
     from personalize_sim import iter_simulate
-    from personalize_sim.simulate import write_parquet
+    from personalize_sim.simulation import write_parquet
 
     config = retail(events)
     now = dt.datetime.fromisoformat(NOW)
@@ -113,8 +113,8 @@ def child_baseline(events: int) -> dict:
     import numpy as np
     import pandas as pd
 
-    from personalize_sim.simulate.catalog import build_catalog
-    from personalize_sim.simulate.population import build_population
+    from personalize_sim.simulation._catalog import build_catalog
+    from personalize_sim.simulation._population import build_population
 
     config = retail(events)
     rnd = random.Random(1)

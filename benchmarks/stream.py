@@ -71,7 +71,7 @@ def naive_loop(client, requests: list[dict], seconds: float) -> tuple[int, float
 
 
 def through_stream(requests: list[dict], target, *, max_in_flight: int) -> tuple[int, float, float]:
-    from personalize_sim.stream import stream
+    from personalize_sim import stream
 
     cpu0 = time.process_time()
     handle = stream(
@@ -91,7 +91,8 @@ def through_stream(requests: list[dict], target, *, max_in_flight: int) -> tuple
 
 
 def pacing(endpoint_url: str, tracking_id: str, rate: float, seconds: float, tag: str) -> dict:
-    from personalize_sim.stream import FastTarget, stream
+    from personalize_sim import stream
+    from personalize_sim.streaming import FastTarget
 
     requests = make_requests(int(rate * seconds), tracking_id, tag)
     handle = stream(requests, rate=rate, target=FastTarget(endpoint_url=endpoint_url), wait=True)
@@ -157,7 +158,7 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    from personalize_sim.stream import Boto3Target, FastTarget
+    from personalize_sim.streaming import Boto3Target, FastTarget
     from personalize_sim.tracker import LocalTracker
 
     with LocalTracker(max_tps=None, process=True) as tracker:

@@ -1,50 +1,56 @@
 """Simulate, validate, stream and watch Amazon Personalize event traffic.
 
-Importing the package is cheap and has no side effects: each public name is
-loaded from its module on first use (PEP 562), so ``import personalize_sim``
-pulls in neither pandas nor botocore.
+The pipeline, one package per stage::
+
+    simulation ──▶ payloads ──▶ streaming ──▶ tracker
+     (events)      (requests)    (delivery)    (the local emulator)
+
+and the views of it: ``plots`` (matplotlib) and ``widgets`` (the live dashboard).
+Importing the package is cheap and has no side effects: each public name is loaded
+from its module on first use (PEP 562), so ``import personalize_sim`` pulls in neither
+pandas nor botocore.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from ._lazy import lazy_getattr
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
 # public name -> module that defines it, grouped along the pipeline
 _EXPORTS = {
     # errors and time
-    "PersonalizeSimError": "errors",
-    "ConfigError": "errors",
-    "PayloadError": "errors",
-    "DeliveryError": "errors",
-    "EmulatorError": "errors",
-    "SystemClock": "clock",
-    "VirtualClock": "clock",
+    "PersonalizeSimError": ".errors",
+    "ConfigError": ".errors",
+    "PayloadError": ".errors",
+    "DeliveryError": ".errors",
+    "EmulatorError": ".errors",
+    "SystemClock": ".clock",
+    "VirtualClock": ".clock",
     # ① behavioural simulation
-    "simulate": "simulate",
-    "iter_simulate": "simulate",
-    "SimulationConfig": "simulate",
+    "simulate": ".simulation",
+    "iter_simulate": ".simulation",
+    "SimulationConfig": ".simulation",
     # ② payloads and bulk export
-    "to_put_events": "payloads",
-    "from_put_events": "payloads",
-    "validate_events": "payloads",
-    "to_bulk_csv": "export",
-    "interactions_schema": "export",
+    "to_put_events": ".payloads",
+    "from_put_events": ".payloads",
+    "validate_events": ".payloads",
+    "to_bulk_csv": ".payloads",
+    "interactions_schema": ".payloads",
     # ③ rate-controlled streaming
-    "stream": "stream",
-    "StreamHandle": "stream",
+    "stream": "._api",
+    "StreamHandle": ".streaming",
     # ④ local tracker emulator
-    "LocalTracker": "tracker",
+    "LocalTracker": ".tracker",
     # ⑥ watching: the live dashboard (plots: personalize_sim.plots)
-    "Dashboard": "widgets",
+    "Dashboard": ".widgets",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
+    from ._api import stream
     from .clock import SystemClock, VirtualClock
     from .errors import (
         ConfigError,
@@ -53,15 +59,26 @@ if TYPE_CHECKING:
         PayloadError,
         PersonalizeSimError,
     )
-    from .export import interactions_schema, to_bulk_csv
-    from .payloads import from_put_events, to_put_events, validate_events
-    from .simulate import SimulationConfig, iter_simulate, simulate
-    from .stream import StreamHandle, stream
+    from .payloads import (
+        from_put_events,
+        interactions_schema,
+        to_bulk_csv,
+        to_put_events,
+        validate_events,
+    )
+    from .simulation import SimulationConfig, iter_simulate, simulate
+    from .streaming import StreamHandle
     from .tracker import LocalTracker
     from .widgets import Dashboard
 
 
-__getattr__ = lazy_getattr(__name__, _EXPORTS)
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
 
 
 def __dir__() -> list[str]:

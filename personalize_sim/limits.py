@@ -33,7 +33,6 @@ __all__ = [
     "put_events",
     "put_items",
     "put_users",
-    "sent_at_truncated_by_botocore",
 ]
 
 SERVICE_NAME = "personalize-events"
@@ -306,36 +305,6 @@ def event_size(event: Mapping[str, Any]) -> int:
     except TypeError:  # e.g. an int beyond 64 bits, which orjson refuses and json spells out
         text = json.dumps(dict(event), default=default, separators=(",", ":"), ensure_ascii=False)
         return len(text.encode())
-
-
-# ---------------------------------------------------------------------------------------------
-# How the installed botocore puts sentAt on the wire.
-
-
-@functools.cache
-def sent_at_truncated_by_botocore() -> bool:
-    """True when the installed botocore sends ``sentAt`` as whole seconds.
-
-    botocore before 1.44 truncates timestamps in rest-json bodies; rather than
-    compare version numbers, serialise a probe request with botocore's own
-    serializer and look at what it would send.
-    """
-    import datetime as dt
-
-    import botocore.serialize
-
-    operation = _service_model().operation_model("PutEvents")
-    probe = dt.datetime(2024, 1, 1, 0, 0, 0, 500000, tzinfo=dt.timezone.utc)
-    request = botocore.serialize.create_serializer("rest-json").serialize_to_request(
-        {
-            "trackingId": "t",
-            "sessionId": "s",
-            "eventList": [{"eventType": "probe", "sentAt": probe}],
-        },
-        operation,
-    )
-    sent = json.loads(request["body"])["eventList"][0]["sentAt"]
-    return bool(float(sent) != probe.timestamp())
 
 
 def _short(value: Any, width: int = 80) -> str:

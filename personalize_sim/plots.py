@@ -5,7 +5,7 @@ Every function returns a :class:`matplotlib.figure.Figure` and draws on ``ax`` w
 object API, never pyplot: no global state, safe from any thread, and a notebook shows a
 figure only when it is the cell's value.
 
-Delivery (from ``handle.log``, a :class:`~personalize_sim.stream.DeliveryLog`, or a handle):
+Delivery (from ``handle.log``, a :class:`~personalize_sim.streaming.DeliveryLog`, or a handle):
 :func:`delivery` (the three below, stacked), :func:`rate` (target vs achieved per second),
 :func:`latency` (percentiles per second, from the intended time and from the send),
 :func:`errors` (attempts per second by error code).
@@ -47,7 +47,7 @@ __all__ = [
     "simulation",
 ]
 
-#: the delivery-log columns each delivery plot reads (see personalize_sim.stream.log)
+#: the delivery-log columns each delivery plot reads (see personalize_sim.streaming.log)
 _RATE_COLUMNS = ("attempt", "events", "sent", "target_rate")
 _LATENCY_COLUMNS = ("sent", "intended", "finished", "outcome")
 _ERROR_COLUMNS = ("sent", "error_code")

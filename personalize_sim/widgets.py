@@ -36,8 +36,7 @@ import ipywidgets as w
 from .clock import Clock, SystemClock
 
 if TYPE_CHECKING:
-    from .stream.handle import StreamHandle
-    from .stream.log import Attempt
+    from .streaming import Attempt, StreamHandle
 
 __all__ = ["Dashboard"]
 

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from personalize_sim import plots, simulate
+from personalize_sim import plots, simulate, stream
 from personalize_sim.clock import VirtualClock
-from personalize_sim.stream import MemoryTarget, stream
-from personalize_sim.stream.log import Attempt, DeliveryLog
+from personalize_sim.streaming import MemoryTarget
+from personalize_sim.streaming._log import Attempt, DeliveryLog
 
 
 def requests(n: int, *, events: int = 2) -> list[dict]:

@@ -6,8 +6,9 @@ import logging
 
 import pytest
 
+from personalize_sim import stream
 from personalize_sim.clock import VirtualClock
-from personalize_sim.stream import MemoryTarget, Target, stream
+from personalize_sim.streaming import MemoryTarget, Target, open_stream
 from personalize_sim.widgets import Dashboard, counters
 
 
@@ -32,8 +33,8 @@ def throttle_s0(request, attempt):
 
 def virtual(n=40, *, respond=throttle_s0, **kwargs):
     """An unstarted stream of n requests in virtual time."""
-    return stream(requests(n), rate=10, target=MemoryTarget(respond), clock=VirtualClock(),
-                  rng=1, start=False, **kwargs)  # fmt: skip
+    return open_stream(requests(n), rate=10, target=MemoryTarget(respond), clock=VirtualClock(),
+                  rng=1, **kwargs)  # fmt: skip
 
 
 def assert_shows(dash: Dashboard, summary: dict) -> None:
@@ -137,7 +138,7 @@ class Broken(Target):
 
 
 def test_attached_to_a_failed_stream_it_shows_the_error_instead_of_raising():
-    handle = stream(requests(5), rate=10, target=Broken(), clock=VirtualClock(), start=False)
+    handle = open_stream(requests(5), rate=10, target=Broken(), clock=VirtualClock())
     dash = Dashboard(handle)
     handle.start()
     with pytest.raises(OSError, match="unreachable"):
@@ -171,7 +172,7 @@ def test_attaching_mid_stream_misses_and_doubles_no_record():
 
 def test_controls_are_wired_to_the_handle():
     # real time, slow enough that the stream is still running while we press the buttons
-    handle = stream(requests(200), rate=20, target=MemoryTarget(), start=False)
+    handle = open_stream(requests(200), rate=20, target=MemoryTarget())
     dash = Dashboard(handle)
     handle.start()
     try:
@@ -238,7 +239,7 @@ def test_a_dashboard_that_cannot_start_leaves_the_stream_running(monkeypatch, ca
         raise RuntimeError("no frontend")
 
     monkeypatch.setattr(widgets, "Dashboard", cannot_start)
-    with caplog.at_level(logging.ERROR, logger="personalize_sim.stream"):
+    with caplog.at_level(logging.ERROR, logger="personalize_sim.streaming"):
         handle = stream(requests(4), rate=10, target=MemoryTarget(), clock=VirtualClock(),
                         dashboard=True, wait=True)  # fmt: skip
     assert handle.dashboard is None and handle.summary["complete"]

@@ -1,14 +1,12 @@
 """④ The local tracker emulator: a real PutEvents endpoint for unmodified boto3 clients.
 
-``handler`` (pure request → response), ``faults`` (token bucket, fault plan),
-``store`` (SQLite), ``sigv4`` (signature check), ``server`` (the only module
-opening sockets), ``local`` (:class:`LocalTracker`), ``cli`` (``personalize-sim serve``).
-Importing this package is cheap: it loads ``local``, which defers uvicorn,
-boto3 and pandas to first use.
+``_handler`` (pure request → response), ``_faults`` (token bucket, fault plan),
+``_store`` (SQLite), ``_sigv4`` (signature check), ``_server`` (the only module
+opening sockets), ``_local`` (:class:`LocalTracker`). ``personalize-sim serve`` runs it.
 """
 
 from __future__ import annotations
 
-from .local import LocalTracker
+from ._local import LocalTracker
 
 __all__ = ["LocalTracker"]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from personalize_sim.clock import VirtualClock
-from personalize_sim.tracker.faults import Fault, FaultPlan, Latency, TokenBucket
+from personalize_sim.tracker._faults import Fault, FaultPlan, Latency, TokenBucket
 
 
 def test_bucket_starts_full_then_refills_at_the_rate():

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from personalize_sim import limits
 from personalize_sim.clock import VirtualClock
-from personalize_sim.tracker.faults import FaultPlan
-from personalize_sim.tracker.handler import (
+from personalize_sim.tracker._faults import FaultPlan
+from personalize_sim.tracker._handler import (
     DEFAULT_TRACKING_ID,
     Emulator,
     TrackerConfig,

@@ -9,7 +9,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from personalize_sim.tracker.sigv4 import MAX_SKEW_S, verify
+from personalize_sim.tracker._sigv4 import MAX_SKEW_S, verify
 
 KEYS = {"AKIDTEST": "secret"}
 BODY = b'{"trackingId":"t","sessionId":"s","eventList":[]}'
@@ -88,7 +88,7 @@ def test_bad_signatures_answer_as_aws(headers, body, status, code):
 
 
 def test_the_fast_path_signs_exactly_like_botocore():
-    from personalize_sim.tracker.sigv4 import _AUTH, _fast_signature
+    from personalize_sim.tracker._sigv4 import _AUTH, _fast_signature
 
     for body in (BODY, b"", "caf\u00e9".encode()):
         headers = signed_headers(body=body, secret="secret")

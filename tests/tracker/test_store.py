@@ -9,7 +9,7 @@ import time
 import pytest
 
 from personalize_sim.schema import EVENT_COLUMNS as FRAME_COLUMNS
-from personalize_sim.tracker.store import EVENT_COLUMNS, GroupCommit, Store, read_events
+from personalize_sim.tracker._store import EVENT_COLUMNS, GroupCommit, Store, read_events
 
 
 def row(event_id: str, tracking_id: str = "t", event_type: str = "click") -> tuple:

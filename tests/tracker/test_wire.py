@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from personalize_sim.schema import EVENT_COLUMNS as FRAME_COLUMNS
 from personalize_sim.tracker import LocalTracker
-from personalize_sim.tracker.store import EVENT_COLUMNS
+from personalize_sim.tracker._store import EVENT_COLUMNS
 
 from .conftest import TRACKING_ID, event, request
 

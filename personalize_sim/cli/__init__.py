@@ -1,0 +1,46 @@
+"""The ``personalize-sim`` command.
+
+The only place that composes the parts: each subcommand is a private module here
+exposing ``add_arguments(parser)`` and ``run(args) -> int``; this file only lists them,
+so ``personalize-sim --help`` stays fast (heavy imports happen in ``run``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": (
+        "personalize_sim.cli._demo",
+        "simulate a small shop and stream it to the local tracker",
+    ),
+    "generate": ("personalize_sim.cli._generate", "simulate site traffic into Parquet or bulk CSV"),
+    "serve": ("personalize_sim.cli._serve", "run the local tracker emulator (PutEvents on HTTP)"),
+    "stream": ("personalize_sim.cli._stream", "send events to a tracker at a controlled rate"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="personalize-sim",
+        description="Simulate, validate, stream and watch Amazon Personalize event traffic.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        importlib.import_module(module, __name__).add_arguments(command)
+        command.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(importlib.import_module(args._module, __name__).run(args) or 0)
+    except KeyboardInterrupt:
+        return 130

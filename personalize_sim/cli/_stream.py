@@ -1,0 +1,305 @@
+"""``personalize-sim stream``: send an events file to a tracker at a controlled rate.
+
+INPUT is an events file (``.parquet``, ``.csv``, ``.json``/``.jsonl`` rows with the events-frame
+columns) or a JSONL file of PutEvents request bodies (what ``--dry-run`` writes), so a dry run
+can be replayed. Exactly one destination: ``--endpoint-url URL``, ``--local`` (a local tracker
+emulator for the run), ``--profile NAME --region R`` (real AWS), or ``--dry-run FILE``.
+
+Exit status: 0 only when every event was delivered; 1 when some were dead-lettered, left
+pending or rejected; 2 for bad input or settings (nothing was sent).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", metavar="INPUT", help="events file, or JSONL of PutEvents bodies")
+    parser.add_argument("--tracking-id", help="the event tracker's tracking id")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--endpoint-url", metavar="URL", help="send to this PutEvents endpoint")
+    where.add_argument(
+        "--local", action="store_true", help="start a local tracker emulator for this run"
+    )
+    where.add_argument("--profile", metavar="NAME", help="AWS profile (real AWS; with --region)")
+    where.add_argument("--dry-run", metavar="FILE", help="write request bodies to FILE (JSONL)")
+    parser.add_argument("--region", metavar="R", help="AWS region (default: from the profile/env)")
+    parser.add_argument(
+        "--rate", type=float, default=100.0, help="target rate per second (default 100)"
+    )
+    parser.add_argument(
+        "--per", choices=("requests", "events"), default="requests", help="unit of --rate"
+    )
+    shape = parser.add_mutually_exclusive_group()
+    shape.add_argument(
+        "--ramp", nargs=2, type=float, metavar=("TO", "SECONDS"), help="ramp from --rate to TO"
+    )
+    shape.add_argument(
+        "--steps", metavar="R:S,R:S", help="piecewise rates, e.g. 100:10,500:30,1000:60"
+    )
+    shape.add_argument("--poisson", action="store_true", help="Poisson arrivals at --rate")
+    shape.add_argument(
+        "--replay", type=float, metavar="SPEEDUP", help="replay event times, SPEEDUP× faster"
+    )
+    parser.add_argument(
+        "--transport",
+        choices=("boto3", "fast"),
+        default="boto3",
+        help="boto3 client (default) or the fast signed aiohttp transport",
+    )
+    parser.add_argument(
+        "--max-in-flight", type=int, default=64, help="requests on the wire at once"
+    )
+    parser.add_argument(
+        "--max-lag",
+        type=float,
+        default=1.0,
+        help="seconds behind schedule before sends count as missed",
+    )
+    parser.add_argument("--max-attempts", type=int, default=8, help="attempts per request")
+    parser.add_argument(
+        "--retry-deadline", type=float, default=120.0, help="seconds after the intended send"
+    )
+    parser.add_argument("--checkpoint", metavar="PATH", help="resume file of delivered requests")
+    parser.add_argument("--processes", type=int, default=1, help="sender processes (default 1)")
+    parser.add_argument(
+        "--skip-invalid", action="store_true", help="report invalid rows and send the rest"
+    )
+    parser.add_argument(
+        "--time-unit", choices=("s", "ms", "us", "ns"), help="unit of numeric TIMESTAMP values"
+    )
+    parser.add_argument("--log", metavar="FILE", help="write the delivery log (.parquet or .csv)")
+    parser.add_argument("--seed", type=int, default=None, help="seed of jitter and Poisson gaps")
+    parser.add_argument("--local-max-tps", type=float, default=1000.0, help="--local quota")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from personalize_sim.errors import ConfigError, PayloadError
+
+    try:
+        source, tracking_id = _read_input(args)
+        schedule = _schedule(args)
+    except (OSError, ValueError) as e:
+        print(f"personalize-sim stream: {e}", file=sys.stderr)
+        return 2
+    if args.local:
+        from personalize_sim.tracker import LocalTracker
+
+        with LocalTracker(max_tps=args.local_max_tps or None, process=True) as tracker:
+            print(f"local tracker at {tracker.endpoint_url}", file=sys.stderr)
+            keys = (tracker.config.access_key_id, tracker.config.secret_access_key)
+            code = _stream(args, source, tracking_id or tracker.tracking_id, schedule,
+                           endpoint_url=tracker.endpoint_url, region="us-east-1",
+                           keys=keys)  # fmt: skip
+            stats = tracker.stats()
+            print(
+                f"local tracker: {stats.get('accepted_events', 0)} events stored, "
+                f"{stats.get('duplicates', 0)} duplicates ignored",
+                file=sys.stderr,
+            )
+            return code
+    # a custom endpoint (an emulator) still needs a region to sign for
+    region = args.region or ("us-east-1" if args.endpoint_url else None)
+    try:
+        return _stream(args, source, tracking_id, schedule, endpoint_url=args.endpoint_url,
+                       region=region)  # fmt: skip
+    except (PayloadError, ConfigError) as e:
+        print(f"personalize-sim stream: {e}", file=sys.stderr)
+        return 2
+
+
+def _stream(
+    args: argparse.Namespace,
+    source: Any,
+    tracking_id: str | None,
+    schedule: Any,
+    *,
+    endpoint_url: str | None,
+    region: str | None,
+    keys: tuple[str, str] | None = None,
+) -> int:
+    from personalize_sim import stream
+    from personalize_sim.errors import ConfigError, PayloadError, PersonalizeSimError
+    from personalize_sim.streaming import Boto3Target, FastTarget, JsonlTarget, RetryPolicy
+
+    if args.dry_run:
+        target: Any = JsonlTarget(args.dry_run)
+    elif args.transport == "fast":
+        target = "fast"
+        if keys is not None:
+            target = FastTarget(endpoint_url=endpoint_url, region=region,
+                                access_key_id=keys[0], secret_access_key=keys[1])  # fmt: skip
+    else:
+        target = "boto3"
+        if keys is not None:
+            target = Boto3Target(_local_client(endpoint_url, region, keys))
+    try:
+        handle = stream(
+            source,
+            rate=schedule,
+            tracking_id=tracking_id,
+            target=target,
+            endpoint_url=endpoint_url,
+            region=region,
+            profile=args.profile,
+            retry=RetryPolicy(max_attempts=args.max_attempts, deadline=args.retry_deadline),
+            max_in_flight=args.max_in_flight,
+            max_lag=args.max_lag,
+            checkpoint=args.checkpoint,
+            processes=args.processes,
+            invalid="skip" if args.skip_invalid else "raise",
+            time_unit=args.time_unit,
+            rng=args.seed,
+            wait=False,
+        )
+    except (PayloadError, ConfigError) as e:
+        print(f"personalize-sim stream: {e}", file=sys.stderr)
+        return 2
+    try:
+        _progress(handle, disable=args.no_progress)
+    except KeyboardInterrupt:
+        print("stopping: finishing requests on the wire…", file=sys.stderr)
+        handle.stop()
+    try:
+        summary = handle.wait()
+    except PersonalizeSimError as e:
+        print(f"personalize-sim stream: {e}", file=sys.stderr)
+        return 2 if isinstance(e, ConfigError) else 1
+    if args.log:
+        _write_log(handle.log, args.log)
+    print(_describe(summary), file=sys.stderr)
+    print(json.dumps(_jsonable(summary)))
+    return 0 if summary["complete"] else 1
+
+
+def _local_client(endpoint_url: str | None, region: str | None, keys: tuple[str, str]) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.session.Session(
+        aws_access_key_id=keys[0], aws_secret_access_key=keys[1], region_name=region
+    )
+    config = Config(retries={"total_max_attempts": 1}, max_pool_connections=16)
+    return session.client("personalize-events", endpoint_url=endpoint_url, config=config)
+
+
+def _progress(handle: Any, *, disable: bool) -> None:
+    from tqdm import tqdm
+
+    summary = handle.summary
+    with tqdm(total=summary["input_events"] or None, unit="ev", disable=disable,
+              file=sys.stderr, dynamic_ncols=True) as bar:  # fmt: skip
+        done = 0
+        while not handle.done:
+            time.sleep(0.25)
+            s = handle.summary
+            finished = s["delivered_events"] + s["dead_letter_events"] + s["resumed_events"]
+            bar.total = max(bar.total or 0, s["input_events"])
+            bar.set_postfix(
+                rate=f"{s['achieved_rate']:.0f}/s", dead=s["dead_letter_events"],
+                throttled=s["throttled"], refresh=False,
+            )  # fmt: skip
+            bar.update(finished - done)
+            done = finished
+
+
+def _describe(s: dict[str, Any]) -> str:
+    lat, svc = s["latency_intended_ms"], s["latency_service_ms"]
+    lines = [
+        f"{s['state']}: {s['delivered_events']} of {s['input_events']} events delivered"
+        f" ({s['resumed_events']} earlier, per the checkpoint), {s['dead_letter_events']} "
+        f"dead-lettered, {s['pending_events']} pending, {s['rejected_rows']} rows rejected",
+        f"attempts {s['attempts']} (retried {s['retried']}, throttled {s['throttled']}, "
+        f"5xx {s['server_errors']}, connection {s['connection_errors']}), "
+        f"missed sends {s['missed_sends']}",
+        f"rate: target {s['target_rate']} {s['unit']}/s, achieved {s['achieved_rate']:.1f}",
+        "latency from intended time (ms): "
+        + ", ".join(f"{k} {lat[k]:.2f}" for k in ("p50", "p90", "p99", "p99.9")),
+        "latency from actual send (ms):   "
+        + ", ".join(f"{k} {svc[k]:.2f}" for k in ("p50", "p90", "p99", "p99.9")),
+        f"ledger balanced: {s['balanced']}",
+    ]
+    if s["bottleneck"]:
+        lines.append("warning: the client was the bottleneck (missed sends); try --transport fast")
+    return "\n".join(lines)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def _schedule(args: argparse.Namespace) -> Any:
+    from personalize_sim import streaming as schedules
+
+    per = args.per
+    if args.ramp:
+        return schedules.ramp(args.rate, args.ramp[0], over=args.ramp[1], per=per)
+    if args.steps:
+        try:
+            levels = [tuple(float(x) for x in part.split(":")) for part in args.steps.split(",")]
+        except ValueError:
+            raise ValueError(f"--steps must look like 100:10,500:30; got {args.steps!r}") from None
+        return schedules.steps(levels, per=per)  # type: ignore[arg-type]
+    if args.poisson:
+        return schedules.poisson(args.rate, per=per, rng=args.seed)
+    if args.replay:
+        return schedules.replay(args.replay)
+    return schedules.constant(args.rate, per=per)
+
+
+def _read_input(args: argparse.Namespace) -> tuple[Any, str | None]:
+    """A frame, or a list of requests when the file holds PutEvents bodies."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    path = Path(args.input)
+    if not path.exists():
+        raise OSError(f"no such input file: {path}")
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        with open(path, encoding="utf-8") as f:
+            first = f.readline()
+        try:
+            head = json.loads(first) if first.strip() else {}
+        except json.JSONDecodeError:
+            head = {}
+        if isinstance(head, dict) and "eventList" in head:
+            with open(path, encoding="utf-8") as f:
+                requests = [json.loads(line) for line in f if line.strip()]
+            return requests, args.tracking_id
+        frame = pd.read_json(path, lines=suffix != ".json")
+    elif suffix == ".parquet":
+        frame = pd.read_parquet(path)
+    elif suffix == ".csv":
+        frame = pd.read_csv(path)
+    else:
+        raise ValueError(f"{path}: use .parquet, .csv, .json or .jsonl")
+    if "TIMESTAMP" in frame.columns:
+        stamps = frame["TIMESTAMP"]
+        if stamps.dtype.kind in "OUT" or str(stamps.dtype) in ("string", "str"):
+            frame["TIMESTAMP"] = pd.to_datetime(stamps, utc=True, format="ISO8601")
+        elif stamps.dtype.kind in "iu" and args.time_unit is None:
+            args.time_unit = "s"  # bulk-import CSVs carry epoch seconds
+    if args.tracking_id is None and not args.local and not args.dry_run:
+        raise ValueError("--tracking-id is required for an events file")
+    return frame, args.tracking_id or ("dry-run" if args.dry_run else None)
+
+
+def _write_log(frame: Any, path: str) -> None:
+    if path.endswith(".parquet"):
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)

@@ -1,0 +1,194 @@
+"""Bulk import: an interactions CSV and the Avro schema that matches it.
+
+The CSV follows the dataset rules (reference §3.2): a header row in the
+schema's field order, ``TIMESTAMP`` in epoch seconds (the format has no
+finer unit), multi-value ``IMPRESSION`` joined with ``|``, booleans as
+``true``/``false``, nulls as empty cells. Categorical and impression values
+longer than the dataset limit are reported, never cut.
+
+>>> import pandas as pd
+>>> frame = pd.DataFrame({"USER_ID": ["u1"], "ITEM_ID": ["i1"], "EVENT_TYPE": ["View"],
+...                       "TIMESTAMP": pd.to_datetime(["2024-01-01"], utc=True)})
+>>> [f["name"] for f in interactions_schema(frame)["fields"]]
+['USER_ID', 'ITEM_ID', 'TIMESTAMP', 'EVENT_TYPE']
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import limits, schema
+from ..errors import PayloadError
+from . import _convert as payloads
+
+__all__ = ["interactions_schema", "to_bulk_csv"]
+
+# Order of the reserved interactions fields in the schema (and so in the CSV header).
+_RESERVED = (
+    (schema.USER_ID, "string", True),
+    (schema.ITEM_ID, "string", True),
+    (schema.TIMESTAMP, "long", True),
+    (schema.EVENT_TYPE, "string", False),
+    (schema.EVENT_VALUE, "float", False),
+    (schema.IMPRESSION, "string", False),
+    (schema.RECOMMENDATION_ID, "string", False),
+    (schema.ATTRIBUTION_SOURCE, "string", False),
+)
+_AVRO_TYPES = {"b": "boolean", "i": "long", "u": "long", "f": "float"}
+
+
+def interactions_schema(
+    frame: pd.DataFrame, *, properties: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """The Avro schema (as a dict) of an interactions dataset holding ``frame``'s columns.
+
+    Required fields always appear; optional reserved fields and metadata columns
+    (chosen as :func:`to_put_events` chooses properties) appear when the frame has them.
+    """
+    columns = _columns(frame, properties)
+    fields = []
+    for name, source in columns.items():
+        kind, required = _field_kind(name, frame[source] if source else None)
+        field: dict[str, Any] = {"name": name, "type": kind if required else [kind, "null"]}
+        if kind == "string" and name not in dict.fromkeys(c for c, _, _ in _RESERVED):
+            field["categorical"] = True
+        fields.append(field)
+    return {
+        "type": "record",
+        "name": "Interactions",
+        "namespace": "com.amazonaws.personalize.schema",
+        "fields": fields,
+        "version": "1.0",
+    }
+
+
+def to_bulk_csv(
+    frame: pd.DataFrame,
+    path: str | Path,
+    *,
+    schema_path: str | Path | None = None,
+    properties: Sequence[str] | None = None,
+    time_unit: payloads.TimeUnit | None = None,
+) -> dict[str, Any]:
+    """Write ``frame`` as a bulk-import CSV and its schema JSON; return the schema.
+
+    The schema goes to ``schema_path`` (default: ``<path stem>.schema.json`` beside the
+    CSV). Raises :class:`PayloadError` listing every row that cannot be imported: the
+    checks of :func:`validate_events`, a missing ``USER_ID`` or ``ITEM_ID`` (both are
+    required in a dataset), and values over the dataset's character limit.
+    """
+    path = Path(path)
+    problems = [payloads.validate_events(frame, properties=properties, time_unit=time_unit)]
+    columns = _columns(frame, properties)
+    problems.append(_bulk_problems(frame, columns))
+    report = (
+        pd.concat([p for p in problems if len(p)], ignore_index=True)
+        if any(len(p) for p in problems)
+        else problems[0]
+    )
+    if len(report):
+        raise PayloadError(report, what="bulk export")
+
+    out = pd.DataFrame(index=frame.index)
+    for name, source in columns.items():
+        series = frame[source]
+        if name == schema.TIMESTAMP:
+            out[name] = _epoch_seconds(series, time_unit)
+        elif name == schema.IMPRESSION:
+            out[name] = [_joined(v) for v in series.to_numpy(dtype=object)]
+        elif pd.api.types.is_bool_dtype(series.dtype):
+            out[name] = series.map({True: "true", False: "false"})
+        else:
+            out[name] = series
+    out.to_csv(path, index=False, lineterminator="\n")
+    avro = interactions_schema(frame, properties=properties)
+    target = Path(schema_path) if schema_path else path.with_name(path.stem + ".schema.json")
+    target.write_text(json.dumps(avro, indent=2) + "\n")
+    return avro
+
+
+def _columns(frame: pd.DataFrame, properties: Sequence[str] | None) -> dict[str, str]:
+    """Dataset field name -> the frame column that fills it, in schema order."""
+    resolved = payloads.resolve_columns(frame)
+    columns = {
+        name: resolved[name] for name, _, required in _RESERVED if name in resolved or required
+    }
+    named, _ = payloads.property_columns(frame, resolved, properties)
+    for column in named:
+        columns[schema.snake_upper(schema.camel_case(column) or column)] = column
+    return {k: v for k, v in columns.items() if v}
+
+
+def _field_kind(name: str, series: pd.Series | None) -> tuple[str, bool]:
+    for reserved, kind, required in _RESERVED:
+        if name == reserved:
+            return kind, required
+    assert series is not None
+    return _AVRO_TYPES.get(series.dtype.kind, "string"), False
+
+
+def _bulk_problems(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    found = payloads.ProblemReport(labels=frame.index)
+    for name, _, required in _RESERVED:
+        if required and name in columns:
+            missing = frame[columns[name]].isna().to_numpy()
+            found.add(
+                missing,
+                columns[name],
+                "missing",
+                [None] * len(frame),
+                "required in an interactions dataset",
+            )
+        elif required:
+            found.add(None, name, "missing_column", None, "required in an interactions dataset")
+    for name, source in columns.items():
+        values = frame[source].to_numpy(dtype=object)
+        if name == schema.IMPRESSION:
+            text = np.array([_joined(v) or "" for v in values], dtype=object)
+        elif (
+            name in (schema.USER_ID, schema.ITEM_ID, schema.TIMESTAMP)
+            or frame[source].dtype.kind in "biuf"
+        ):
+            continue
+        else:
+            text = np.array(
+                [
+                    ""
+                    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+                    else str(v)
+                    for v in values
+                ],
+                dtype=object,
+            )
+        too_long = (
+            np.fromiter(map(len, text), dtype=np.int64, count=len(text))
+            > limits.BULK_VALUE_MAX_CHARS
+        )
+        found.add(
+            too_long,
+            source,
+            "too_long",
+            values,
+            f"length <= {limits.BULK_VALUE_MAX_CHARS} in a bulk CSV",
+        )
+    return found.frame()
+
+
+def _joined(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, str):
+        return value or None
+    return schema.IMPRESSION_SEPARATOR.join(value)
+
+
+def _epoch_seconds(series: pd.Series, time_unit: payloads.TimeUnit | None) -> np.ndarray:
+    """Whole epoch seconds: the bulk format's unit (sub-second parts cannot be written)."""
+    us = payloads.epoch_microseconds(series, schema.TIMESTAMP, time_unit, payloads.ProblemReport())
+    return us // 1_000_000

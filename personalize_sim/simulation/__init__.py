@@ -1,0 +1,14 @@
+"""① Behavioural simulation: a config and a seed in, an events DataFrame out.
+
+>>> from personalize_sim.simulation import simulate
+>>> frame = simulate("retail", users=50, days=1, rng=7, start="2026-01-05T00:00:00Z")
+>>> frame["SESSION_ID"].is_monotonic_increasing or frame["TIMESTAMP"].is_monotonic_increasing
+True
+"""
+
+from __future__ import annotations
+
+from ._config import SimulationConfig, preset_names
+from ._engine import iter_simulate, simulate, write_parquet
+
+__all__ = ["SimulationConfig", "iter_simulate", "preset_names", "simulate", "write_parquet"]

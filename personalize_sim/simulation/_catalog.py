@@ -1,0 +1,168 @@
+"""The catalog: items with categories, prices, Zipf popularity, arrivals and drift.
+
+Everything is a numpy array indexed by item number; :class:`Catalog.day` gives the
+popularity and per-persona choice distributions of one simulated day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._config import CatalogConfig, PopulationConfig
+
+__all__ = ["Catalog", "CatalogDay", "GuideTable", "build_catalog", "catalog_day"]
+
+#: uniforms are capped just below 1: ``p + u`` must never round up into segment p + 1
+U_MAX = 1.0 - 2.0**-30
+
+
+class GuideTable:
+    """Inverse-CDF sampling in expected O(1) per draw (a "guide table", Chen & Asau 1974).
+
+    ``cdf`` is non-decreasing on ``[0, segments]`` (several distributions may be stacked,
+    segment s covering [s, s+1]). ``guide[j]`` is the answer for ``j / per_unit``, so a
+    draw starts next to its answer and only steps over the few boundaries in between,
+    instead of a binary search with a cache miss per level.
+    """
+
+    def __init__(self, cdf: np.ndarray, segments: int, per_unit: int) -> None:
+        self.cdf = cdf
+        self.per_unit = per_unit
+        grid = np.arange(segments * per_unit) / per_unit
+        self.grid = grid
+        self.guide = np.searchsorted(cdf, grid, side="right")
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Index of the first cdf value > x, for each x in [0, segments)."""
+        j = (x * self.per_unit).astype(np.int64)
+        j = np.minimum(j, len(self.grid) - 1)
+        j -= self.grid[j] > x  # floating rounding may land one bucket too far
+        idx = self.guide[j]
+        todo = np.flatnonzero(self.cdf[idx] <= x)
+        while len(todo):
+            idx[todo] += 1
+            todo = todo[self.cdf[idx[todo]] <= x[todo]]
+        return idx
+
+
+@dataclass(frozen=True, eq=False)
+class Catalog:
+    """Static item attributes (ground truth the recommenders may peek at)."""
+
+    category: np.ndarray  # int16 category index per item
+    price: np.ndarray  # float64, rounded to cents
+    duration: np.ndarray  # float64 seconds (0 when the catalog has no durations)
+    log_popularity: np.ndarray  # float64 base log weight: -s · log(rank)
+    release_day: np.ndarray  # int32 day of the window the item goes on sale (0 = from the start)
+    #: relevance[p, c] ∈ [0, 1]: persona p's affinity for category c over its best category
+    relevance: np.ndarray
+    #: affinity[p, c]: persona p's raw weight for category c
+    affinity: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return len(self.category)
+
+
+def build_catalog(
+    config: CatalogConfig, population: PopulationConfig, days: int, rng: np.random.Generator
+) -> Catalog:
+    """Draw the items: categories by weight, log-normal prices, Zipf ranks, release days.
+
+    New items go on sale at the start of a uniform day in 1 .. days-1 of the window.
+    """
+    n = config.items
+    weights = np.array([c.weight for c in config.categories])
+    category = rng.choice(len(weights), size=n, p=weights / weights.sum()).astype(np.int16)
+    medians = np.array([c.price_median for c in config.categories])[category]
+    sigmas = np.array([c.price_sigma for c in config.categories])[category]
+    price = np.round(medians * np.exp(sigmas * rng.standard_normal(n)), 2)
+    d_medians = np.array([c.duration_median for c in config.categories])[category]
+    d_sigmas = np.array([c.duration_sigma for c in config.categories])[category]
+    duration = np.round(d_medians * np.exp(d_sigmas * rng.standard_normal(n)))
+    # ranks are a random permutation, so popularity is independent of category and id
+    rank = rng.permutation(n) + 1
+    log_popularity = -config.zipf_exponent * np.log(rank)
+    release_day = np.zeros(n, dtype=np.int32)
+    n_new = n - config.initial_items
+    if n_new:
+        newcomers = rng.choice(n, size=n_new, replace=False)
+        release_day[newcomers] = rng.integers(1, max(days, 2), size=n_new)
+    names = [c.name for c in config.categories]
+    affinity = np.full((len(population.personas), len(names)), population.base_affinity)
+    for p, persona in enumerate(population.personas):
+        for category_name, value in persona.affinities.items():
+            affinity[p, names.index(category_name)] = value
+    best = affinity.max(axis=1, keepdims=True)
+    relevance = np.divide(affinity, best, out=np.zeros_like(affinity), where=best > 0)
+    return Catalog(
+        category=category,
+        price=price,
+        duration=duration,
+        log_popularity=log_popularity,
+        release_day=release_day,
+        relevance=relevance,
+        affinity=affinity,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class CatalogDay:
+    """Popularity and choice distributions on one day of the window."""
+
+    day: int
+    weight: np.ndarray  # popularity weight per item, 0 before release
+    available: np.ndarray  # item numbers on sale
+    #: choice distributions stacked in one cdf: persona p occupies [p, p+1], and the
+    #: last segment (``POPULARITY`` = number of personas) is choice by popularity alone
+    stacked: GuideTable
+    #: organic choice probability pdf[p, item]
+    pdf: np.ndarray
+    popular_order: np.ndarray  # available items, most popular first (top slate_size+)
+
+    @property
+    def popularity_segment(self) -> int:
+        return self.pdf.shape[0]
+
+    def choose(self, segments: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Item drawn from each segment's distribution (a persona, or popularity)."""
+        n = self.pdf.shape[1]
+        return self.stacked(segments + np.minimum(u, U_MAX)) - segments.astype(np.int64) * n
+
+    def organic(self, personas: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Item chosen by users of ``personas`` for uniforms ``u`` (one draw each)."""
+        return self.choose(personas, u)
+
+    def by_popularity(self, u: np.ndarray) -> np.ndarray:
+        return self.choose(np.full(len(u), self.popularity_segment), u)
+
+
+def catalog_day(catalog: Catalog, day: int, log_drift: np.ndarray | None, top: int) -> CatalogDay:
+    """The catalog as it stands on ``day``: released items, drifted popularity."""
+    log_w = catalog.log_popularity if log_drift is None else catalog.log_popularity + log_drift
+    on_sale = catalog.release_day <= day
+    weight = np.where(on_sale, np.exp(log_w - log_w[on_sale].max()), 0.0)
+    pref = weight[None, :] * catalog.affinity[:, catalog.category]
+    totals = pref.sum(axis=1, keepdims=True)
+    # a persona with no taste for anything on sale today browses by popularity
+    pref = np.where(totals > 0, pref, weight[None, :])
+    pdf = pref / pref.sum(axis=1, keepdims=True)
+    segments = np.vstack([pdf, weight / weight.sum()])
+    cdf = np.cumsum(segments, axis=1)
+    cdf[:, -1] = 1.0  # no rounding gap at the end of a segment
+    stacked = (cdf + np.arange(len(cdf))[:, None]).ravel()
+    available = np.flatnonzero(on_sale)
+    k = min(top, len(available))
+    head = available[np.argpartition(-weight[available], k - 1)[:k]]
+    # ties broken by item number so the order never depends on the partition algorithm
+    popular_order = head[np.lexsort((head, -weight[head]))]
+    return CatalogDay(
+        day=day,
+        weight=weight,
+        available=available,
+        stacked=GuideTable(stacked, len(cdf), 2 * len(weight)),
+        pdf=pdf,
+        popular_order=popular_order,
+    )

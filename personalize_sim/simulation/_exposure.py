@@ -1,0 +1,219 @@
+"""Exposure: recommenders build slates, click models decide what users click.
+
+A slate is a row of ``k`` distinct item numbers. Recommenders fill many slates in
+one call (``(n, k)`` arrays); click models turn per-position attractiveness into one
+clicked position per slate (or none):
+
+* ``position`` (PBM): P(click at i) = examination[i] · attractiveness[i]
+* ``cascade``: the user scans top-down, reaching position i with probability
+  examination[i], and stops at the first attractive item:
+  P(click at i) = examination[i] · attractiveness[i] · Π_{j<i} (1 − attractiveness[j])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._catalog import Catalog, CatalogDay
+
+__all__ = ["SlateContext", "click_probabilities", "draw_clicks", "make_slates"]
+
+#: cells of the (rows × items) score matrix Gumbel sampling may allocate at once
+_GUMBEL_CELLS = 4_000_000
+
+
+@dataclass(frozen=True, eq=False)
+class SlateContext:
+    """What a user-supplied recommender gets: return an int array (len(users), k)."""
+
+    users: np.ndarray  # true user numbers
+    personas: np.ndarray  # their personas (ground truth: a "perfect" recommender may peek)
+    timestamps: np.ndarray  # epoch µs of each request
+    k: int
+    rng: np.random.Generator
+    catalog: Catalog
+    day: CatalogDay  # today's popularity (``weight``) and on-sale items (``available``)
+
+
+def click_probabilities(model: str, examination: np.ndarray, attract: np.ndarray) -> np.ndarray:
+    """P(the click lands on position i) for each slate row; rows sum to at most 1."""
+    if model == "position":
+        return examination[None, :] * attract
+    skipped = np.cumprod(1.0 - attract, axis=1)
+    reach_unclicked = np.concatenate([np.ones((len(attract), 1)), skipped[:, :-1]], axis=1)
+    return examination[None, :] * attract * reach_unclicked
+
+
+def draw_clicks(probs: np.ndarray, u: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Clicked position for each uniform in ``u``; -1 when the slate was ignored.
+
+    ``rows`` maps each draw to its row of ``probs`` (several showings of one slate);
+    by default draw i uses row i.
+    """
+    cum = np.cumsum(probs, axis=1)
+    if rows is None:
+        rows = np.arange(len(probs))
+    # most showings end without a click: settle those on the row total first
+    hit = np.flatnonzero(u < cum[rows, -1])
+    out = np.full(len(u), -1, dtype=np.int64)
+    out[hit] = (u[hit, None] >= cum[rows[hit]]).sum(axis=1)
+    return out
+
+
+def make_slates(
+    recommender: str | Callable[[SlateContext], Any],
+    *,
+    quality: float,
+    k: int,
+    users: np.ndarray,
+    personas: np.ndarray,
+    timestamps: np.ndarray,
+    catalog: Catalog,
+    day: CatalogDay,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Slates (n, k) of distinct item numbers from one recommender."""
+    n = len(users)
+    if recommender == "popular":
+        return np.broadcast_to(day.popular_order[:k], (n, k))
+    if recommender == "random":
+        available = day.available
+
+        def draw(rows: np.ndarray, m: int) -> np.ndarray:
+            return available[(rng.random((len(rows), m)) * len(available)).astype(np.int64)]
+
+        log_uniform = np.full(catalog.size, -np.inf)
+        log_uniform[available] = 0.0
+
+        def log_weights(rows: np.ndarray) -> np.ndarray:
+            return np.broadcast_to(log_uniform, (len(rows), catalog.size))
+
+        return _distinct(draw, log_weights, n, k, rng)
+    if recommender == "personalized":
+        # a mixture per slot: the user's true preference with prob quality, else popularity
+        def draw(rows: np.ndarray, m: int) -> np.ndarray:
+            # one uniform picks the component and, rescaled, the item within it
+            u = rng.random(len(rows) * m)
+            own = u < quality
+            segment = np.where(own, np.repeat(personas[rows], m), day.popularity_segment)
+            with np.errstate(divide="ignore", invalid="ignore"):  # quality 0 or 1
+                v = np.where(own, u / quality, (u - quality) / (1 - quality))
+            return day.choose(segment, v).reshape(len(rows), m)
+
+        def log_weights(rows: np.ndarray) -> np.ndarray:
+            mix = quality * day.pdf[personas[rows]] + (1 - quality) * (
+                day.weight / day.weight.sum()
+            )
+            with np.errstate(divide="ignore"):
+                logs = np.log(mix)
+            # items on sale the user has no taste for still fill a slate (last), never
+            # items that are not on sale yet
+            on_sale = day.weight > 0
+            return np.where(np.isneginf(logs) & on_sale, -1e300, logs)
+
+        return _distinct(draw, log_weights, n, k, rng)
+    if callable(recommender):
+        context = SlateContext(
+            users=users,
+            personas=personas,
+            timestamps=timestamps,
+            k=k,
+            rng=rng,
+            catalog=catalog,
+            day=day,
+        )
+        return _checked(recommender(context), n, k, catalog.size, recommender)
+    raise ValueError(f"unknown recommender {recommender!r}")
+
+
+def _checked(slates: Any, n: int, k: int, n_items: int, recommender: Any) -> np.ndarray:
+    name = getattr(recommender, "__name__", repr(recommender))
+    arr = np.asarray(slates)
+    if arr.shape != (n, k) or not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(
+            f"recommender {name} returned an array of shape {arr.shape} and dtype {arr.dtype}; "
+            f"it must return integer item numbers of shape ({n}, {k})"
+        )
+    if n and (arr.min() < 0 or arr.max() >= n_items):
+        raise ValueError(f"recommender {name} returned item numbers outside 0 .. {n_items - 1}")
+    if n and k > 1:
+        ordered = np.sort(arr, axis=1)
+        if np.any(ordered[:, 1:] == ordered[:, :-1]):
+            raise ValueError(f"recommender {name} returned a slate with a repeated item")
+    return arr
+
+
+def _distinct(
+    draw: Callable[[np.ndarray, int], np.ndarray],
+    log_weights: Callable[[np.ndarray], np.ndarray],
+    n: int,
+    k: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """k distinct items per row, sampled without replacement in proportion to the weights.
+
+    The first k distinct values of i.i.d. draws are exactly a successive sample without
+    replacement, so oversample and keep first occurrences; rows that still lack k
+    distinct items (tiny or very skewed catalogs) use the Gumbel-top-k trick, which
+    samples the same distribution.
+    """
+    out = np.empty((n, k), dtype=np.int64)
+    rows = np.arange(n)
+    m = k + k // 2 + 2
+    for _ in range(3):
+        if len(rows) == 0:
+            return out
+        cand = draw(rows, m)
+        first, ok = _first_distinct(cand, k)
+        out[rows[ok]] = first[ok]
+        rows = rows[~ok]
+        m *= 3
+    if len(rows):
+        n_items = log_weights(rows[:1]).shape[1]
+        step = max(1, _GUMBEL_CELLS // n_items)
+        for lo in range(0, len(rows), step):
+            part = rows[lo : lo + step]
+            scores = log_weights(part) + rng.gumbel(size=(len(part), n_items))
+            top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+            order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
+            out[part] = np.take_along_axis(top, order, axis=1)
+    return out
+
+
+def _first_distinct(cand: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """First k distinct values of each row (in draw order) and whether a row had k.
+
+    Columns are compared with the ones before them (vectorised comparisons over a
+    handful of columns beat sorting every row); past column k only rows still short of
+    k distinct items are compared.
+    """
+    n, m = cand.shape
+    fresh = np.zeros((n, m), dtype=bool)
+    fresh[:, 0] = True
+    counts = np.ones(n, dtype=np.int64)
+    for j in range(1, m):
+        if j < k:
+            new = ~(cand[:, :j] == cand[:, j : j + 1]).any(axis=1)
+            fresh[:, j] = new
+            counts += new
+            continue
+        # past column k only the rows still short of k distinct items need looking at
+        short = np.flatnonzero(counts < k)
+        if len(short) == 0:
+            break
+        new = ~(cand[short, :j] == cand[short, j : j + 1]).any(axis=1)
+        fresh[short, j] = new
+        counts[short] += new
+    ok = counts >= k
+    out = np.zeros((n, k), dtype=cand.dtype)
+    if ok.any():
+        rows = np.flatnonzero(ok)
+        flat = np.flatnonzero(fresh[rows])  # row-major: each row's fresh columns in order
+        starts = np.concatenate(([0], np.cumsum(counts[rows])[:-1]))
+        picked = flat[starts[:, None] + np.arange(k)]
+        out[rows] = cand[rows].ravel()[picked]
+    return out, ok

@@ -1,0 +1,226 @@
+"""``StreamHandle``: a running stream you can pause, resume, stop, re-rate, watch and wait for.
+
+The stream runs on its own thread with its own event loop, so the same code works from a
+script and inside Jupyter (whose own loop is already running in the main thread). Control
+calls are thread-safe; called from a listener (the stream's own thread) they apply at once.
+Listeners get every attempt record; a listener that raises is logged, never fatal.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..errors import DeliveryError
+from ._log import Attempt, DeliveryLog
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Listener", "StreamHandle"]
+
+logger = logging.getLogger("personalize_sim.streaming")
+
+Listener = Callable[[Attempt], Any]
+
+
+class Engine:
+    """What a handle drives: one sender on a thread, or N worker processes."""
+
+    def run(self, handle: StreamHandle) -> None:  # on the handle's thread
+        raise NotImplementedError
+
+    def control(self, name: str, *args: Any) -> None:  # from any thread
+        raise NotImplementedError
+
+    def dead_letters(self) -> list[tuple[dict, str, str, str, str, int]]:
+        return []
+
+
+class StreamHandle:
+    """Control and observe one stream (returned by :func:`personalize_sim.stream`)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        log: DeliveryLog,
+        *,
+        listeners: tuple[Listener, ...] = (),
+        problems: pd.DataFrame | None = None,
+    ) -> None:
+        self._engine = engine
+        self._log = log
+        self.listeners: list[Listener] = list(listeners)
+        self.problems = problems
+        self._thread: threading.Thread | None = None
+        self._finished = threading.Event()
+        self._error: BaseException | None = None
+        self._broken: set[int] = set()
+        self.state = "new"
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> StreamHandle:
+        if self._thread is not None:
+            raise RuntimeError("this stream has already been started")
+        self.state = "running"
+        self._thread = threading.Thread(
+            target=self._main, name="personalize-sim-stream", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def _main(self) -> None:
+        try:
+            self._engine.run(self)
+        except BaseException as e:  # surfaced by wait(); never lost in a thread
+            self._error = e
+            self.state = "failed"
+            logger.error("stream failed: %s", e)
+        finally:
+            if self.state != "failed":
+                self.state = "stopped" if self._stop_requested else "done"
+            self._log.state = self.state
+            self._finished.set()
+
+    _stop_requested = False
+    #: the live Dashboard shown by ``stream(..., dashboard=True)``, else None
+    dashboard: Any = None
+
+    # -- control ---------------------------------------------------------------------------------
+    def pause(self) -> None:
+        """Stop sending until :meth:`resume`; what is on the wire finishes."""
+        self._engine.control("pause")
+        self._set_state("paused")
+
+    def resume(self) -> None:
+        """Carry on from where the schedule was, shifted by the time spent paused."""
+        self._engine.control("resume")
+        self._set_state("running")
+
+    def stop(self) -> None:
+        """Send nothing more; requests on the wire finish; the rest stay ``pending``."""
+        self._stop_requested = True
+        self._engine.control("stop")
+        self._set_state("stopping")
+
+    def set_rate(self, rate: float) -> None:
+        """Continue at ``rate`` (the schedule's unit per second) from the next send on."""
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not rate > 0:
+            raise ValueError(f"rate must be a number > 0, got {rate!r}")
+        self._engine.control("set_rate", float(rate))
+        self._log.target_rate = float(rate)
+
+    def _set_state(self, state: str) -> None:
+        if not self._finished.is_set():
+            self.state = state
+            self._log.state = state
+
+    def wait(self, timeout: float | None = None) -> dict[str, Any]:
+        """Block until the stream ends; return its summary (re-raises a crash of the stream)."""
+        if self._thread is None:
+            raise RuntimeError("the stream has not been started")
+        if not self._finished.wait(timeout):
+            raise TimeoutError(f"the stream is still {self.state} after {timeout} s")
+        if self._error is not None:
+            raise self._error
+        return self.summary
+
+    async def wait_async(self) -> dict[str, Any]:
+        """``await handle.wait_async()`` in a notebook cell: waits without blocking its loop."""
+        import asyncio
+
+        return await asyncio.get_running_loop().run_in_executor(None, self.wait)
+
+    @property
+    def done(self) -> bool:
+        return self._finished.is_set()
+
+    def raise_for_delivery(self) -> None:
+        """Raise :class:`DeliveryError` unless every input event was delivered."""
+        s = self.summary
+        if not s["complete"]:
+            raise DeliveryError(
+                f"{s['delivered_events'] + s['resumed_events']} of {s['input_events']} events "
+                f"delivered; {s['dead_letter_events']} dead-lettered, {s['pending_events']} "
+                f"pending, {s['rejected_rows']} rows rejected before sending",
+                summary=s,
+            )
+
+    def __enter__(self) -> StreamHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.done:
+            self.stop()
+        if self._thread is not None:
+            self._finished.wait()
+
+    # -- observing ---------------------------------------------------------------------------
+    def emit(self, record: Attempt) -> None:
+        """Record one attempt and tell the listeners (called on the stream's thread)."""
+        self._log.add(record)
+        for listener in list(self.listeners):
+            self._tell(listener, record)
+
+    def _tell(self, listener: Listener, record: Attempt) -> None:
+        try:
+            listener(record)
+        except Exception:
+            key = id(listener)
+            if key not in self._broken:  # one traceback per listener, not one per record
+                self._broken.add(key)
+                logger.exception("stream listener %r failed; the stream goes on", listener)
+
+    def add_listener(self, listener: Listener) -> None:
+        if not callable(listener):
+            raise TypeError(f"a listener must be callable, got {type(listener).__name__}")
+        self.listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        self.listeners.remove(listener)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The live summary (keys: see :mod:`personalize_sim.streaming.log`)."""
+        out = self._log.summary()
+        out["state"] = self.state
+        return out
+
+    @property
+    def log(self) -> pd.DataFrame:
+        """One row per attempt so far (columns: see :mod:`personalize_sim.streaming.log`)."""
+        return self._log.frame()
+
+    @property
+    def delivery_log(self) -> DeliveryLog:
+        return self._log
+
+    def per_second(self) -> pd.DataFrame:
+        return self._log.per_second()
+
+    @property
+    def dead_letters(self) -> pd.DataFrame:
+        """Requests that were not delivered: id, events, error code, message, reason, request."""
+        import pandas as pd
+
+        rows = self._engine.dead_letters()
+        columns = ["request_id", "events", "error_code", "message", "reason", "request"]
+        frame = pd.DataFrame(
+            [(rid, n, code, msg, reason, req) for req, code, msg, reason, rid, n in rows],
+            columns=columns,
+        )
+        return frame.astype({"request_id": "string", "events": "int64", "error_code": "string",
+                             "message": "string", "reason": "string"})  # fmt: skip
+
+    def __repr__(self) -> str:
+        s = self._log.summary()
+        return (
+            f"<StreamHandle {self.state}: {s['delivered_events']}/{s['input_events']} events "
+            f"delivered, {s['dead_letter_events']} dead-lettered, {s['attempts']} attempts>"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<code>{html.escape(repr(self))}</code>"

@@ -1,0 +1,79 @@
+"""Small configs for the simulator's tests: one knob at a time, everything else plain."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from personalize_sim import validate_events
+from personalize_sim.simulation import _engine as engine
+from personalize_sim.simulation._config import (
+    ArmConfig,
+    CatalogConfig,
+    CategoryConfig,
+    EventTypeConfig,
+    ExposureConfig,
+    FunnelConfig,
+    PopulationConfig,
+    SimulationConfig,
+    TimeConfig,
+)
+
+#: a Monday, so whole weeks start on the first weekday of the profile
+START = dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc)
+
+VIEWS_ONLY = FunnelConfig(
+    event_types=(EventTypeConfig(name="View", new_item=True),),
+    start={"View": 1.0},
+    transitions={"View": {"View": 0.8, "exit": 0.2}},
+)
+
+
+def plain_config(**sections: Any) -> SimulationConfig:
+    """One category, one persona, views only, no slates, no anonymity, starting START."""
+    defaults: dict[str, Any] = {
+        "catalog": CatalogConfig(items=500, categories=(CategoryConfig(name="all"),)),
+        "population": PopulationConfig(users=2_000, anonymous_share=0.0, new_user_share=0.0),
+        "time": TimeConfig(days=2, start=START, sessions_per_user_per_day=1.0),
+        "funnel": VIEWS_ONLY,
+        "exposure": ExposureConfig(arms=(ArmConfig(name="control", recommender="none"),)),
+    }
+    defaults.update(sections)
+    return SimulationConfig(**defaults)
+
+
+@pytest.fixture
+def plain() -> Callable[..., SimulationConfig]:
+    return plain_config
+
+
+#: rows checked at each end of a large frame (validate_events runs ~250k rows/s here)
+_CHECKED_ROWS = 10_000
+
+
+@pytest.fixture(autouse=True)
+def _every_built_frame_passes_validate_events(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Whatever a test simulates, every frame the engine builds must be a valid payload.
+
+    Frames larger than 2 × _CHECKED_ROWS are checked at both ends (the start and the
+    end of the window, where sessions are cut), to keep the suite fast.
+    """
+    built: list[pd.DataFrame] = []
+    original = engine._Run.assemble  # every frame, whole or chunk, is assembled here
+
+    def assemble(self: Any, chunks: Any, offset: int) -> pd.DataFrame:
+        result = original(self, chunks, offset)
+        built.append(result)
+        return result
+
+    monkeypatch.setattr(engine._Run, "assemble", assemble)
+    yield
+    for result in built:
+        if len(result) > 2 * _CHECKED_ROWS:
+            result = pd.concat([result.head(_CHECKED_ROWS), result.tail(_CHECKED_ROWS)])
+        problems = validate_events(result)
+        assert len(problems) == 0, problems.head()

@@ -1,0 +1,165 @@
+"""Configs: presets, YAML round trips, and a ConfigError naming field, value and rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from personalize_sim import ConfigError, SimulationConfig, limits
+from personalize_sim.simulation._config import (
+    ArmConfig,
+    ExposureConfig,
+    FunnelConfig,
+    PropertyConfig,
+    preset_names,
+)
+
+
+def test_presets_ship_and_round_trip_through_yaml(tmp_path):
+    assert {"retail", "video-on-demand"} <= set(preset_names())
+    for name in preset_names():
+        config = SimulationConfig.preset(name)
+        assert config.name == name
+        path = tmp_path / f"{name}.yaml"
+        config.to_yaml(path)
+        assert SimulationConfig.from_yaml(path) == config
+        assert SimulationConfig.from_yaml(config.to_yaml()) == config
+
+
+def test_replace_understands_shorthands_and_paths():
+    start = dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc)
+    config = SimulationConfig.preset("retail").replace(
+        users=123, days=3, start=start.isoformat(), seed=9, catalog__zipf_exponent=1.3
+    )
+    assert config.population.users == 123
+    assert config.time.days == 3.0
+    assert config.time.start == start
+    assert config.seed == 9
+    assert config.catalog.zipf_exponent == 1.3
+    with pytest.raises(ConfigError) as error:
+        config.replace(userz=5)
+    assert error.value.field == "userz"
+    assert "users" in error.value.allowed
+
+
+def error_of(text: str) -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        SimulationConfig.from_yaml(text)
+    return caught.value
+
+
+def test_probabilities_must_sum_to_one():
+    error = error_of(
+        "funnel:\n  event_types: [{name: View, new_item: true}]\n"
+        "  start: {View: 1.0}\n  transitions: {View: {View: 0.5, exit: 0.4}}\n"
+    )
+    assert error.field == "funnel.transitions.View"
+    assert error.value == [0.5, 0.4]
+    assert "sum to 1" in error.allowed and "0.9" in error.allowed
+
+
+def test_negative_rate_is_refused():
+    error = error_of("time: {sessions_per_user_per_day: -1}")
+    assert (error.field, error.value) == ("time.sessions_per_user_per_day", -1)
+    assert ">= 0" in error.allowed
+
+
+def test_unknown_event_type_in_transitions_names_the_known_ones():
+    error = error_of(
+        "funnel:\n  event_types: [{name: View, new_item: true}, {name: Purchase}]\n"
+        "  start: {View: 1.0}\n"
+        "  transitions: {View: {Purchse: 0.2, exit: 0.8}, Purchase: {exit: 1.0}}\n"
+    )
+    assert error.field == "funnel.transitions.View.Purchse"
+    assert "View, Purchase" in error.allowed
+
+
+def test_session_must_start_with_an_item_choosing_event():
+    with pytest.raises(ConfigError) as error:
+        FunnelConfig(start={"Purchase": 1.0})
+    assert error.value.field == "start.Purchase"
+
+
+def test_exit_must_be_reachable():
+    with pytest.raises(ConfigError) as error:
+        SimulationConfig.from_yaml(
+            "funnel:\n  event_types: [{name: View, new_item: true}]\n"
+            "  start: {View: 1.0}\n  transitions: {View: {View: 1.0}}\n"
+        )
+    assert error.value.field == "funnel.transitions"
+
+
+def test_slates_are_capped_by_the_impression_limit_and_the_catalog():
+    most = limits.put_events().field("eventList[].impression").max
+    assert ExposureConfig(slate_size=most, click_scale=0.01).slate_size == most
+    with pytest.raises(ConfigError) as error:
+        ExposureConfig(slate_size=most + 1, click_scale=0.01)
+    assert (error.value.field, error.value.value) == ("slate_size", most + 1)
+    assert str(most) in error.value.allowed
+    small = error_of("catalog: {items: 8}\nexposure: {slate_size: 10}")
+    assert (small.field, small.value) == ("exposure.slate_size", 10)
+    assert "8 items" in small.allowed
+
+
+def test_position_model_needs_room_for_no_click():
+    with pytest.raises(ConfigError) as error:
+        ExposureConfig(slate_size=10, click_scale=0.5, click_model="position")
+    assert error.value.field == "click_scale"
+    # the cascade model is a probability for any attractiveness
+    assert ExposureConfig(slate_size=10, click_scale=0.5, click_model="cascade")
+
+
+def test_unknown_preset_lists_the_shipped_ones():
+    with pytest.raises(ConfigError) as error:
+        SimulationConfig.preset("grocery")
+    assert error.value.field == "preset"
+    assert "retail" in error.value.allowed and "video-on-demand" in error.value.allowed
+
+
+def test_malformed_yaml_says_where():
+    error = error_of("time: {days: 3\nfunnel: [")
+    assert error.field == "yaml"
+    assert "line" in error.allowed
+
+
+def test_unknown_keys_and_wrong_shapes_are_named_with_their_path():
+    error = error_of("exposure:\n  arms:\n    - {name: a, wieght: 1}\n")
+    assert error.field == "exposure.arms[0].wieght"
+    assert "weight" in error.allowed
+    assert error_of("population: [1, 2]").field == "population"
+    assert error_of("catalog: {categories: [{name: a, weight: -2}]}").field == (
+        "catalog.categories[0].weight"
+    )
+
+
+def test_property_names_are_upper_snake_and_not_reserved():
+    with pytest.raises(ConfigError) as error:
+        PropertyConfig(name="device", values=("a",), probabilities=(1.0,))
+    assert "UPPER_SNAKE" in error.value.allowed
+    with pytest.raises(ConfigError):
+        PropertyConfig(name="SESSION_ID", values=("a",), probabilities=(1.0,))
+    with pytest.raises(ConfigError) as error:
+        PropertyConfig(name="DEVICE", values=("a", "b"), probabilities=(0.5, 0.6))
+    assert error.value.field == "probabilities"
+
+
+def test_attribution_source_follows_the_model_pattern():
+    with pytest.raises(ConfigError) as error:
+        ArmConfig(name="a", attribution_source="   ")
+    assert error.value.field == "attribution_source"
+    assert "printable ASCII" in error.value.allowed
+
+
+def test_timezone_and_start_are_checked():
+    assert error_of("time: {timezone: Mars/Olympus}").field == "time.timezone"
+    assert error_of("time: {start: 'yesterday'}").field == "time.start"
+
+
+def test_a_callable_recommender_cannot_be_saved():
+    config = SimulationConfig().replace(
+        exposure__arms=(ArmConfig(name="mine", recommender=lambda context: None),)
+    )
+    with pytest.raises(ConfigError) as error:
+        config.to_yaml()
+    assert error.value.field == "exposure.arms.recommender"
