@@ -10,7 +10,6 @@ import logging
 from typing import Any
 
 from .streaming import StreamHandle, open_stream
-from .streaming._open import in_event_loop
 
 __all__ = ["stream"]
 
@@ -42,17 +41,7 @@ def stream(
     handle = open_stream(source, rate=rate, **options)
     if dashboard:
         handle.dashboard = _show_dashboard(handle)
-    handle.start()
-    if wait is None:
-        wait = not in_event_loop()
-    if wait:
-        try:
-            handle.wait()
-        except KeyboardInterrupt:
-            handle.stop()
-            handle.wait()
-            raise
-    return handle
+    return handle.run(wait=wait)
 
 
 def _show_dashboard(handle: StreamHandle) -> Any:

@@ -3,12 +3,17 @@
 ::
 
     PersonalizeSimError
-    ├── ConfigError       a simulation or stream configuration is invalid
-    ├── PayloadError      events cannot become valid PutEvents requests (carries .problems)
-    ├── DeliveryError     a stream could not deliver every event (carries .summary)
-    └── EmulatorError     the local tracker could not start or answer
+    ├── ConfigError(ValueError)       an argument or configuration value is not allowed
+    │   └── ConfigTypeError(TypeError)    … because it has the wrong type
+    ├── PayloadError(ValueError)      events cannot become valid PutEvents requests (.problems)
+    ├── DeliveryError                 a stream could not deliver every event (.summary)
+    └── EmulatorError                 the local tracker could not start or answer
 
-Misuse of the API (wrong argument types, calling a closed object) raises built-ins.
+Every bad argument raises :class:`ConfigError` (or :class:`ConfigTypeError`), naming the
+argument, the value and what is allowed; as they also subclass ``ValueError`` (and
+``TypeError``), ``except ValueError`` keeps working. The checks live in
+:mod:`personalize_sim._checks`. Calling an object in the wrong state (a closed tracker,
+a stream never started) raises ``RuntimeError``.
 """
 
 from __future__ import annotations
@@ -18,7 +23,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ConfigError", "DeliveryError", "EmulatorError", "PayloadError", "PersonalizeSimError"]
+__all__ = [
+    "ConfigError",
+    "ConfigTypeError",
+    "DeliveryError",
+    "EmulatorError",
+    "PayloadError",
+    "PersonalizeSimError",
+]
 
 _SHOWN_PROBLEMS = 10
 
@@ -28,11 +40,27 @@ class PersonalizeSimError(Exception):
 
 
 class ConfigError(PersonalizeSimError, ValueError):
-    """A configuration value is not allowed; the message names the field, value and rule."""
+    """An argument or configuration value is not allowed.
+
+    ``field`` names it (a path such as ``funnel.transitions.View`` in a config), ``value``
+    is what was given and ``allowed`` says what would be accepted.
+
+    >>> raise ConfigError("rate", 0, "a number > 0")
+    Traceback (most recent call last):
+    ...
+    personalize_sim.errors.ConfigError: rate: got 0; a number > 0
+    """
 
     def __init__(self, field: str, value: Any, allowed: str) -> None:
         self.field, self.value, self.allowed = field, value, allowed
-        super().__init__(f"{field}: got {value!r}; {allowed}")
+        super().__init__(f"{field}: got {_short(value, 200)}; {allowed}")
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable, for worker processes
+        return type(self), (self.field, self.value, self.allowed)
+
+
+class ConfigTypeError(ConfigError, TypeError):
+    """An argument has the wrong type (``except TypeError`` and ``except ConfigError`` catch it)."""
 
 
 class PayloadError(PersonalizeSimError, ValueError):

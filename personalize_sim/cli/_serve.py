@@ -66,8 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from personalize_sim.errors import EmulatorError
-    from personalize_sim.tracker._handler import TrackerConfig
-    from personalize_sim.tracker._server import TrackerServer
+    from personalize_sim.tracker import TrackerConfig, TrackerServer
 
     try:
         config = TrackerConfig(

@@ -72,6 +72,25 @@ class StreamHandle:
         self._thread.start()
         return self
 
+    def run(self, *, wait: bool | None = None) -> StreamHandle:
+        """Start, then block until the stream ends unless ``wait`` is false.
+
+        By default (``wait=None``) it waits in a script and returns at once inside a running
+        event loop (a Jupyter kernel), so a notebook cell never blocks. Ctrl-C while waiting
+        stops the stream, lets the requests on the wire finish, and re-raises.
+        """
+        self.start()
+        if wait is None:
+            wait = not in_event_loop()
+        if wait:
+            try:
+                self.wait()
+            except KeyboardInterrupt:
+                self.stop()
+                self._finished.wait()
+                raise
+        return self
+
     def _main(self) -> None:
         try:
             self._engine.run(self)
@@ -224,3 +243,21 @@ class StreamHandle:
 
     def _repr_html_(self) -> str:
         return f"<code>{html.escape(repr(self))}</code>"
+
+
+def in_event_loop() -> bool:
+    """True inside Jupyter/IPython kernels and async code, where a call must not block."""
+    import asyncio
+    import sys
+
+    try:
+        asyncio.get_running_loop()
+        return True
+    except RuntimeError:
+        pass
+    ipython = sys.modules.get("IPython")
+    if ipython is not None:
+        shell = getattr(ipython, "get_ipython", lambda: None)()
+        if shell is not None and "IPKernelApp" in getattr(shell, "config", {}):
+            return True
+    return False

@@ -58,13 +58,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
+from .._latency import LatencyHistogram
+
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["COLUMNS", "PERCENTILES", "Attempt", "DeliveryLog", "LatencyHistogram"]
-
-PERCENTILES = (50.0, 90.0, 99.0, 99.9)
-_MAX_LATENCY_US = 3_600 * 1_000_000  # an hour: anything slower is clamped, not lost
+__all__ = ["COLUMNS", "Attempt", "DeliveryLog"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,44 +115,8 @@ _COUNT_KEYS = (
 )  # fmt: skip
 
 
-class LatencyHistogram:
-    """An HDR histogram of latencies in microseconds (3 significant digits); mergeable."""
-
-    def __init__(self) -> None:
-        from hdrh.histogram import HdrHistogram
-
-        self._h = HdrHistogram(1, _MAX_LATENCY_US, 3)
-        self._sum_us = 0  # hdrh's own mean walks every bucket in Python: keep ours running
-
-    def record(self, seconds: float) -> None:
-        us = min(max(int(seconds * 1_000_000), 1), _MAX_LATENCY_US)
-        self._h.record_value(us)
-        self._sum_us += us
-
-    def merge(self, other: LatencyHistogram) -> None:
-        self._h.add(other._h)
-        self._sum_us += other._sum_us
-
-    @property
-    def count(self) -> int:
-        return int(self._h.get_total_count())
-
-    def summary_ms(self) -> dict[str, float]:
-        """``count, mean, p50, p90, p99, p99.9, max`` in milliseconds (NaN when empty)."""
-        n = self.count
-        out: dict[str, float] = {"count": n}
-        if n == 0:
-            out.update(dict.fromkeys(("mean", *(_pkey(p) for p in PERCENTILES), "max"), math.nan))
-            return out
-        out["mean"] = self._sum_us / n / 1000
-        for p in PERCENTILES:
-            out[_pkey(p)] = self._h.get_value_at_percentile(p) / 1000
-        out["max"] = self._h.get_max_value() / 1000
-        return out
-
-
-def _pkey(p: float) -> str:
-    return f"p{p:g}"
+def _summary_ms(histogram: LatencyHistogram) -> dict[str, float]:
+    return {k: math.nan if v is None else v for k, v in histogram.summary().to_dict().items()}
 
 
 class DeliveryLog:
@@ -294,8 +257,8 @@ class DeliveryLog:
         )
         out["bottleneck"] = c["missed_sends"] > 0
         out["duration_s"] = max(span, 0.0) if math.isfinite(span) else 0.0
-        out["latency_intended_ms"] = self.intended.summary_ms()
-        out["latency_service_ms"] = self.service.summary_ms()
+        out["latency_intended_ms"] = _summary_ms(self.intended)
+        out["latency_service_ms"] = _summary_ms(self.service)
         return out
 
     def frame(self) -> pd.DataFrame:

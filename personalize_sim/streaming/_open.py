@@ -23,7 +23,7 @@ from ._wire import Prepared
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["in_event_loop", "new_event_loop", "open_stream"]
+__all__ = ["new_event_loop", "open_stream"]
 
 logger = logging.getLogger("personalize_sim.streaming")
 
@@ -310,20 +310,3 @@ def _prepared(
 
 def _is_frame(value: Any) -> bool:
     return type(value).__name__ == "DataFrame" and hasattr(value, "columns")
-
-
-def in_event_loop() -> bool:
-    """True inside Jupyter/IPython kernels and async code: return the handle at once."""
-    try:
-        asyncio.get_running_loop()
-        return True
-    except RuntimeError:
-        pass
-    import sys
-
-    ipython = sys.modules.get("IPython")
-    if ipython is not None:
-        shell = getattr(ipython, "get_ipython", lambda: None)()
-        if shell is not None and "IPKernelApp" in getattr(shell, "config", {}):
-            return True
-    return False

@@ -12,7 +12,7 @@ passed as a **missed send** (k6 calls them dropped iterations). The request itse
 still sent, later; missed sends measure how much the client, not the service, limited
 the rate.
 
->>> from personalize_sim.streaming.schedules import constant
+>>> from personalize_sim.streaming import constant
 >>> p = Pacer(constant(10).cursor(), start=100.0)
 >>> p.due(1), p.release(100.0).intended, p.due(1)
 (100.0, 100.0, 100.1)

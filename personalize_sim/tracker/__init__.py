@@ -7,6 +7,8 @@ opening sockets), ``_local`` (:class:`LocalTracker`). ``personalize-sim serve`` 
 
 from __future__ import annotations
 
+from ._handler import TrackerConfig
 from ._local import LocalTracker
+from ._server import TrackerServer
 
-__all__ = ["LocalTracker"]
+__all__ = ["LocalTracker", "TrackerConfig", "TrackerServer"]

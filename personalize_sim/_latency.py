@@ -1,0 +1,82 @@
+"""Latency percentiles: one HDR-histogram wrapper for the stream's log and the emulator's counters.
+
+>>> h = LatencyHistogram()
+>>> for ms in (1, 2, 3, 4, 100):
+...     h.record(ms / 1000)
+>>> s = h.summary()
+>>> s.count, s.p50, s.max  # 3 significant digits: the top of each value's bucket
+(5, 3.001, 100.031)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+__all__ = ["PERCENTILES", "LatencyHistogram", "LatencySummary"]
+
+#: the percentiles every summary reports
+PERCENTILES = (50.0, 90.0, 99.0, 99.9)
+#: an hour, in microseconds: anything slower is clamped, never lost
+MAX_US = 3_600 * 1_000_000
+
+
+@dataclass(frozen=True)
+class LatencySummary:
+    """Latencies in milliseconds: count, mean, percentiles and max (NaN when empty)."""
+
+    count: int
+    mean: float = math.nan
+    p50: float = math.nan
+    p90: float = math.nan
+    p99: float = math.nan
+    p999: float = math.nan
+    max: float = math.nan
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for JSON: ``p999`` is spelled ``p99.9`` and NaN becomes None."""
+        out: dict[str, Any] = {}
+        for key, value in asdict(self).items():
+            out["p99.9" if key == "p999" else key] = (
+                None if isinstance(value, float) and math.isnan(value) else value
+            )
+        return out
+
+
+class LatencyHistogram:
+    """An HDR histogram of latencies (1 µs to 1 h, 3 significant digits); mergeable."""
+
+    def __init__(self) -> None:
+        from hdrh.histogram import HdrHistogram
+
+        self._h = HdrHistogram(1, MAX_US, 3)
+        self._sum_us = 0  # hdrh's own mean walks every bucket in Python: keep ours running
+
+    def record(self, seconds: float) -> None:
+        us = min(max(int(seconds * 1_000_000), 1), MAX_US)
+        self._h.record_value(us)
+        self._sum_us += us
+
+    def merge(self, other: LatencyHistogram) -> None:
+        self._h.add(other._h)
+        self._sum_us += other._sum_us
+
+    @property
+    def count(self) -> int:
+        return int(self._h.get_total_count())
+
+    def summary(self) -> LatencySummary:
+        n = self.count
+        if n == 0:
+            return LatencySummary(count=0)
+        p50, p90, p99, p999 = (self._h.get_value_at_percentile(p) / 1000 for p in PERCENTILES)
+        return LatencySummary(
+            count=n,
+            mean=self._sum_us / n / 1000,
+            p50=p50,
+            p90=p90,
+            p99=p99,
+            p999=p999,
+            max=self._h.get_max_value() / 1000,
+        )
