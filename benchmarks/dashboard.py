@@ -40,7 +40,7 @@ def run(requests: list[dict], *, dashboard: bool) -> tuple[float, float, Dashboa
     handle.start()
     summary = handle.wait()
     elapsed = time.perf_counter() - started
-    assert summary["delivered_requests"] == len(requests), summary
+    assert summary.delivered_requests == len(requests), summary
     final = 0.0
     if dash is not None:
         started = time.perf_counter()

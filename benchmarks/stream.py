@@ -72,22 +72,22 @@ def naive_loop(client, requests: list[dict], seconds: float) -> tuple[int, float
 
 def through_stream(requests: list[dict], target, *, max_in_flight: int) -> tuple[int, float, float]:
     from personalize_sim import stream
+    from personalize_sim.streaming import Pacing
 
     cpu0 = time.process_time()
     handle = stream(
         requests,
         rate=1_000_000,  # as fast as the client can go: a throughput test, not a paced one
         target=target,
-        max_in_flight=max_in_flight,
-        max_lag=1e9,
+        pacing=Pacing(max_in_flight=max_in_flight, max_lag=1e9),
         wait=True,
     )
     cpu = time.process_time() - cpu0
     s = handle.summary
-    assert s["complete"], s
+    assert s.complete, s
     log = handle.log
     duration = float(log["finished"].max() - log["sent"].min())
-    return s["delivered_requests"], duration, cpu
+    return s.delivered_requests, duration, cpu
 
 
 def pacing(endpoint_url: str, tracking_id: str, rate: float, seconds: float, tag: str) -> dict:
@@ -107,13 +107,13 @@ def pacing(endpoint_url: str, tracking_id: str, rate: float, seconds: float, tag
         "achieved_10s": achieved,
         "error_pct": 100 * (achieved - rate) / rate,
         "cv_100ms": float(bins.std() / bins.mean()),
-        "missed": s["missed_sends"],
-        "complete": s["complete"],
+        "missed": s.missed_sends,
+        "complete": s.complete,
         "lag_p99_ms": float(np.percentile((log["sent"] - log["scheduled"]) * 1000, 99)),
-        "intended_p50_ms": s["latency_intended_ms"]["p50"],
-        "intended_p99_ms": s["latency_intended_ms"]["p99"],
-        "service_p50_ms": s["latency_service_ms"]["p50"],
-        "service_p99_ms": s["latency_service_ms"]["p99"],
+        "intended_p50_ms": s.latency_intended_ms["p50"],
+        "intended_p99_ms": s.latency_intended_ms["p99"],
+        "service_p50_ms": s.latency_service_ms["p50"],
+        "service_p99_ms": s.latency_service_ms["p99"],
     }
 
 

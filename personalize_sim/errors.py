@@ -95,5 +95,10 @@ class EmulatorError(PersonalizeSimError):
 
 
 def _short(value: Any, width: int = 60) -> str:
-    text = repr(value)
+    if hasattr(value, "columns") and hasattr(value, "shape"):  # a DataFrame: its shape and columns
+        rows, n = value.shape
+        text = f"<DataFrame of {rows} rows: {', '.join(map(str, value.columns[:8]))}"
+        text += ", …>" if n > 8 else ">"
+    else:
+        text = repr(value)
     return text if len(text) <= width else text[: width - 1] + "…"

@@ -15,8 +15,15 @@ Simulation (from an events frame with its ground-truth columns): :func:`simulati
 reaching each event type), :func:`popularity` (rank-frequency of items, log-log),
 :func:`click_through` (by slate position), :func:`attribution` (events by source).
 
->>> fig = delivery(handle.log)          # doctest: +SKIP
->>> fig.savefig("delivery.png")         # doctest: +SKIP
+>>> from personalize_sim import stream
+>>> from personalize_sim.streaming import MemoryTarget
+>>> requests = [{"trackingId": "t", "sessionId": f"s{i}",
+...              "eventList": [{"eventId": f"e{i}", "eventType": "View", "sentAt": 1.7e9}]}
+...             for i in range(20)]
+>>> handle = stream(requests, rate=1000, target=MemoryTarget())
+>>> fig = delivery(handle.log)      # then fig.savefig("delivery.png"), or show it in a notebook
+>>> [ax.get_title().split(" (")[0] for ax in fig.axes]
+['send rate: target vs achieved', 'latency percentiles', 'errors by code']
 """
 
 from __future__ import annotations
@@ -24,6 +31,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from ._checks import check, instance, one_of, positive
+from .errors import ConfigError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -116,8 +126,8 @@ def series(log: Any, *, unit: str | None = None, bin_s: float | None = None) -> 
     end = float(max(sent.max(), finished.max()))
     if bin_s is None:
         bin_s = bin_width(end - float(sent.min()), int(first.sum()))
-    elif not bin_s > 0:
-        raise ValueError(f"bin_s must be a number of seconds > 0, got {bin_s!r}")
+    else:
+        bin_s = positive(bin_s, "bin_s")
     # Edges sit half a send interval before the first send: a paced stream's sends then
     # fall mid-bin, not on an edge where a few microseconds of lag would flip their bin.
     half = min(gap, bin_s) / 2
@@ -192,8 +202,8 @@ def delivery(
     if axes is None:
         fig = _new_figure((9, 8))
         axes = fig.subplots(3, 1, sharex=True)
-    elif len(axes) != 3:
-        raise ValueError(f"delivery() draws three panels; got {len(axes)} axes")
+    else:
+        check(len(axes) == 3, "axes", axes, "three axes: delivery() draws three panels")
     draw_rate(axes[0], s)
     draw_latency(axes[1], s)
     draw_errors(axes[2], s)
@@ -293,15 +303,10 @@ def _delivery_frame(log: Any, unit: str | None, needed: Sequence[str]) -> tuple[
         unit = unit or log.unit
         frame = log.frame()
     else:
-        raise TypeError(
-            "expected a delivery log: handle.log (a DataFrame), a DeliveryLog or a StreamHandle; "
-            f"got {type(log).__name__}"
-        )
-    unit = unit or "requests"
-    if unit not in ("requests", "events"):
-        raise ValueError(f"unit must be 'requests' or 'events', got {unit!r}")
+        instance(log, "log", (), "handle.log (a DataFrame), a DeliveryLog or a StreamHandle")
+    unit = one_of(unit or "requests", "unit", ("requests", "events"))
     needed = list(dict.fromkeys(needed))
-    _require(frame, needed, "delivery log", hint="pass handle.log, the frame of a stream")
+    _require(frame, needed, "a delivery log", hint="pass handle.log, the frame of a stream")
     return frame, unit
 
 
@@ -326,9 +331,8 @@ def sessions(
     frame: pd.DataFrame, *, ax: Axes | None = None, by: str = "hour", timezone: str = "UTC"
 ) -> Figure:
     """Sessions started per hour of day (``by="hour"``) or per weekday, in ``timezone``."""
-    if by not in ("hour", "weekday"):
-        raise ValueError(f"by must be 'hour' or 'weekday', got {by!r}")
-    _require(frame, ("SESSION_ID", "TIMESTAMP"), "events frame")
+    one_of(by, "by", ("hour", "weekday"))
+    _require(frame, ("SESSION_ID", "TIMESTAMP"), "an events frame")
     starts = frame.groupby("SESSION_ID", sort=False)["TIMESTAMP"].min().dt.tz_convert(timezone)
     ax = _axes(ax)
     if by == "hour":
@@ -352,15 +356,14 @@ def funnel(
 
     Without ``steps`` the types are ordered by how many sessions reach them.
     """
-    _require(frame, ("SESSION_ID", "EVENT_TYPE"), "events frame")
+    _require(frame, ("SESSION_ID", "EVENT_TYPE"), "an events frame")
     reached = frame.groupby("EVENT_TYPE", sort=False)["SESSION_ID"].nunique()
     total = frame["SESSION_ID"].nunique()
     if steps is None:
         reached = reached.sort_values(ascending=False, kind="stable")
     else:
         unknown = sorted(set(steps) - set(reached.index))
-        if unknown:
-            raise ValueError(f"steps {unknown} never occur in EVENT_TYPE ({list(reached.index)})")
+        check(not unknown, "steps", unknown, f"event types of the frame: {list(reached.index)}")
         reached = reached.reindex(list(steps))
     share = reached.to_numpy(dtype=float) / total
     ax = _axes(ax)
@@ -379,10 +382,10 @@ def popularity(frame: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
     """Events per item against the item's popularity rank, on log-log axes (Zipf is a line)."""
     import numpy as np
 
-    _require(frame, ("ITEM_ID",), "events frame")
+    _require(frame, ("ITEM_ID",), "an events frame")
     counts = frame["ITEM_ID"].dropna().value_counts().to_numpy()
     if len(counts) == 0:
-        raise ValueError("popularity() needs events with an ITEM_ID; every ITEM_ID is null")
+        raise ConfigError("frame", "no ITEM_ID", "events with an ITEM_ID (every one is null)")
     ax = _axes(ax)
     ax.loglog(np.arange(1, len(counts) + 1), counts, ".", color="C3", markersize=3)
     ax.set_xlabel("item rank")
@@ -399,12 +402,12 @@ def click_through(frame: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
     """
     import numpy as np
 
-    _require(frame, ("IMPRESSION", "position"), "events frame",
+    _require(frame, ("IMPRESSION", "position"), "an events frame",
              hint="position is ground truth from personalize_sim.simulate")  # fmt: skip
     shown = frame["IMPRESSION"].map(lambda v: v is not None and not _is_na(v) and len(v) > 0)
     slates = frame.loc[shown.to_numpy(dtype=bool)]
     if slates.empty:
-        raise ValueError("click_through() needs events with an IMPRESSION; none have one")
+        raise ConfigError("frame", "no IMPRESSION", "events with an IMPRESSION (none has one)")
     size = int(slates["IMPRESSION"].map(len).max())
     clicked = slates["position"].dropna().astype("int64").to_numpy()
     ctr = np.bincount(clicked[clicked >= 0], minlength=size)[:size] / len(slates)
@@ -419,7 +422,7 @@ def click_through(frame: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
 
 def attribution(frame: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
     """Events by ``EVENT_ATTRIBUTION_SOURCE`` (events with none are shown as ``(none)``)."""
-    _require(frame, ("EVENT_ATTRIBUTION_SOURCE",), "events frame")
+    _require(frame, ("EVENT_ATTRIBUTION_SOURCE",), "an events frame")
     counts = frame["EVENT_ATTRIBUTION_SOURCE"].astype("string").fillna(_NONE_LABEL).value_counts()
     ax = _axes(ax)
     ax.barh([str(x) for x in counts.index], counts.to_numpy(), color="C5")
@@ -434,22 +437,16 @@ def attribution(frame: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
 
 
 def _require(frame: Any, columns: Sequence[str], what: str, *, hint: str = "") -> None:
-    """Raise a ValueError naming the missing columns, or saying the frame is empty."""
+    """Raise a ConfigError naming the missing columns, or saying the frame is empty."""
     import pandas as pd
 
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"expected an {what} (a pandas DataFrame), got {type(frame).__name__}")
+    instance(frame, "frame", pd.DataFrame, f"{what} (a pandas DataFrame)")
     missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        have = ", ".join(map(str, frame.columns[:12])) or "none"
-        raise ValueError(
-            f"the {what} lacks the columns {missing} (it has: {have})"
-            + (f"; {hint}" if hint else "")
-        )
-    if frame.empty:
-        raise ValueError(
-            f"the {what} is empty (columns {list(columns)} have no rows): nothing to plot"
-        )
+    check(
+        not missing, "frame", frame,
+        f"{what} with the columns {missing} too" + (f"; {hint}" if hint else ""),
+    )  # fmt: skip
+    check(not frame.empty, "frame", frame, f"{what} with rows to plot")
 
 
 def _is_na(value: Any) -> bool:

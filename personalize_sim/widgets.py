@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import dataclasses
 import html
 import io
 import logging
@@ -33,10 +34,12 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
+from ._checks import instance, number
 from .clock import Clock, SystemClock
+from .streaming import DeliverySummary, LatencySummary, StreamHandle, StreamState
 
 if TYPE_CHECKING:
-    from .streaming import Attempt, StreamHandle
+    from .streaming import Attempt
 
 __all__ = ["Dashboard"]
 
@@ -49,12 +52,6 @@ _CHART_RECORDS = 200_000
 #: the fields of each attempt record the chart and the live estimates read
 _FIELDS = ("attempt", "events", "sent", "intended", "finished", "outcome", "error_code",
            "target_rate")  # fmt: skip
-#: the running counts of the delivery log that the live view reads (see stream/log.py)
-_LIVE_COUNTS = (
-    "input_events", "resumed_events", "delivered_requests", "delivered_events",
-    "dead_letter_requests", "dead_letter_events", "pending_events", "attempts", "retried",
-    "throttled", "missed_sends",
-)  # fmt: skip
 #: share of the time chart redraws may take (they share the GIL with the stream's sender)
 CHART_BUDGET = 0.1
 #: counters shown, in order: (key, label)
@@ -68,22 +65,23 @@ COUNTERS = (
     ("dead_lettered", "dead-lettered events"),
     ("pending", "pending events"),
 )
-_BAR_STYLE = {"done": "success", "stopped": "warning", "failed": "danger"}
+_BAR_STYLE = {StreamState.DONE: "success", StreamState.STOPPED: "warning",
+              StreamState.FAILED: "danger"}  # fmt: skip
 
 
-def counters(summary: dict[str, Any]) -> dict[str, int]:
-    """The dashboard's counters, computed from a stream summary (see ``stream.log``)."""
-    sent = summary["attempts"] - summary["retried"]  # first attempts: one per request sent
-    finished = summary["delivered_requests"] + summary["dead_letter_requests"]
+def counters(summary: DeliverySummary) -> dict[str, int]:
+    """The dashboard's counters, computed from a stream's summary."""
+    sent = summary.sent_requests
+    finished = summary.delivered_requests + summary.dead_letter_requests
     return {
-        "input": summary["input_events"],
+        "input": summary.input_events,
         "sent": sent,
-        "delivered": summary["delivered_events"] + summary["resumed_events"],
+        "delivered": summary.delivered_events + summary.resumed_events,
         "in_flight": max(sent - finished, 0),
-        "retried": summary["retried"],
-        "throttled": summary["throttled"],
-        "dead_lettered": summary["dead_letter_events"],
-        "pending": summary["pending_events"],
+        "retried": summary.retried,
+        "throttled": summary.throttled,
+        "dead_lettered": summary.dead_letter_events,
+        "pending": summary.pending_events,
     }
 
 
@@ -107,28 +105,17 @@ class Dashboard:
         clock: Clock | None = None,
         start: bool = True,
     ) -> None:
-        for name, value in (("interval", interval), ("chart_interval", chart_interval)):
-            if not (isinstance(value, int | float) and value >= MIN_INTERVAL):
-                raise ValueError(
-                    f"{name} must be a number of seconds >= {MIN_INTERVAL} (at most 4 updates "
-                    f"per second), got {value!r}"
-                )
-        for attr in ("summary", "delivery_log", "add_listener", "pause", "set_rate"):
-            if not hasattr(handle, attr):
-                raise TypeError(
-                    f"Dashboard needs a StreamHandle (from personalize_sim.stream), "
-                    f"got {type(handle).__name__}"
-                )
-        self.handle = handle
-        self.interval = float(interval)
-        self.chart_interval = float(chart_interval)
+        # at most 4 updates per second
+        self.interval = number(interval, "interval", low=MIN_INTERVAL)
+        self.chart_interval = number(chart_interval, "chart_interval", low=MIN_INTERVAL)
+        self.handle = instance(handle, "handle", StreamHandle, "a StreamHandle")
         self.clock = clock if clock is not None else SystemClock()
         self.updates = 0  # trait updates made, for tests and curiosity
         self.charts = 0
         self._queue: collections.deque[Attempt] = collections.deque()
         self._columns: dict[str, list[Any]] = {name: [] for name in _FIELDS}
         self.records_seen = 0  # attempt records taken in (each exactly once)
-        self._estimates: dict[str, Any] = {}
+        self._estimates: dict[str, Any] = {}  # live achieved rate and latency percentiles
         self._errors: collections.Counter[str] = collections.Counter()
         self._last_update = -math.inf
         self._next_chart = -math.inf
@@ -260,7 +247,7 @@ class Dashboard:
         self._drain()
         # the exact summary computes HDR percentiles under the log's lock (tens of ms, which
         # stalls the sender): read it once at the end; meanwhile use the running counts
-        summary = self.handle.summary if final else self._live()
+        summary = self.handle.summary if final else self.handle.live_summary()
         self._last_update = now
         self.updates += 1
         if final or now >= self._next_chart:
@@ -270,20 +257,11 @@ class Dashboard:
             # a redraw shares the GIL with the stream: keep redraws under CHART_BUDGET of it
             self._next_chart = now + max(self.chart_interval, cost / CHART_BUDGET)
         if not final:
-            summary.update(self._estimates)
+            summary = dataclasses.replace(summary, **self._estimates)
         self._show_numbers(summary)
         if final:
             self._finish(summary)
         return True
-
-    def _live(self) -> dict[str, Any]:
-        """The summary's counts, state and target rate, without its percentiles (cheap)."""
-        log = self.handle.delivery_log
-        counts = log.counts_snapshot()
-        live: dict[str, Any] = {key: int(counts.get(key, 0)) for key in _LIVE_COUNTS}
-        live.update(state=self.handle.state, unit=log.unit, target_rate=log.target_rate,
-                    bottleneck=live["missed_sends"] > 0)  # fmt: skip
-        return live
 
     def _drain(self) -> None:
         batch = []
@@ -313,7 +291,7 @@ class Dashboard:
 
         return pd.DataFrame({name: np.asarray(values) for name, values in self._columns.items()})
 
-    def _show_numbers(self, summary: dict[str, Any]) -> None:
+    def _show_numbers(self, summary: DeliverySummary) -> None:
         c = counters(summary)
         finished = c["delivered"] + c["dead_lettered"]
         total = max(c["input"], 1)
@@ -331,14 +309,14 @@ class Dashboard:
         )
         self.rates.value = _rates_html(summary)
         self.errors.value = _errors_html(self._errors)
-        rate = summary.get("target_rate")
-        if isinstance(rate, int | float) and rate > 0 and not self.rate_slider.disabled:
+        rate = summary.target_rate
+        if rate is not None and rate > 0 and not self.rate_slider.disabled:
             self._set_slider(float(rate))
-        paused = state == "paused"
+        paused = state is StreamState.PAUSED
         self.pause_button.disabled = paused
         self.resume_button.disabled = not paused
 
-    def _show_chart(self, summary: dict[str, Any]) -> None:
+    def _show_chart(self, summary: DeliverySummary) -> None:
         if not self._columns["sent"] or self.records_seen == self._charted:
             return
         self._charted = self.records_seen
@@ -347,8 +325,8 @@ class Dashboard:
         from . import plots
 
         frame = self._frame()
-        self._estimates = _estimates(frame, summary.get("unit", "requests"))
-        series = plots.series(frame, unit=summary.get("unit"))
+        self._estimates = _estimates(frame, summary.unit)
+        series = plots.series(frame, unit=summary.unit)
         fig = Figure(figsize=(10, 3.2))
         # fixed margins: a constrained layout would cost more than the drawing itself
         fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.9, wspace=0.22)
@@ -369,7 +347,7 @@ class Dashboard:
         self.chart.outputs = (output,)  # one assignment: never append, never `with out:`
         self.charts += 1
 
-    def _finish(self, summary: dict[str, Any]) -> None:
+    def _finish(self, summary: DeliverySummary) -> None:
         self._final = True
         state = self.handle.state
         self.progress.bar_style = _BAR_STYLE.get(state, "")
@@ -377,7 +355,7 @@ class Dashboard:
                         self.rate_slider):  # fmt: skip
             control.disabled = True
         message = ""
-        if state == "failed":
+        if state is StreamState.FAILED:
             try:
                 self.handle.wait(0)
             except Exception as error:  # the stream's crash, shown rather than raised
@@ -416,7 +394,7 @@ class Dashboard:
             self._local.syncing = False
 
     # -- lifecycle -----------------------------------------------------------------------------
-    def wait(self, timeout: float | None = None) -> dict[str, Any]:
+    def wait(self, timeout: float | None = None) -> DeliverySummary:
         """Wait for the stream to end and the dashboard to show it; returns the summary.
 
         Re-raises a crash of the stream (as :meth:`StreamHandle.wait` does).
@@ -457,8 +435,9 @@ class Dashboard:
 def _estimates(frame: Any, unit: str) -> dict[str, Any]:
     """Achieved rate and latency percentiles from the records seen (while running).
 
-    The same definitions as the summary's (``stream/log.py``), computed with numpy from the
-    records instead of its HDR histograms, so the live view never holds the log's lock long.
+    The same definitions as :class:`~personalize_sim.streaming.DeliverySummary`'s, computed
+    with numpy from the records instead of its HDR histograms, so the live view never holds
+    the log's lock long.
     """
     import numpy as np
 
@@ -474,18 +453,18 @@ def _estimates(frame: Any, unit: str) -> dict[str, Any]:
     service = (frame["finished"] - frame["sent"]).to_numpy(float) * 1000
     return {
         "achieved_rate": achieved,
-        "latency_intended_ms": _percentiles_ms(intended),
-        "latency_service_ms": _percentiles_ms(service),
+        "latency_intended": _percentiles_ms(intended),
+        "latency_service": _percentiles_ms(service),
     }
 
 
-def _percentiles_ms(values: Any) -> dict[str, float]:
+def _percentiles_ms(values: Any) -> LatencySummary:
     import numpy as np
 
     if len(values) == 0:
-        return dict.fromkeys(("p50", "p90", "p99"), math.nan)
+        return LatencySummary(count=0)
     p50, p90, p99 = np.percentile(values, (50, 90, 99))
-    return {"p50": float(p50), "p90": float(p90), "p99": float(p99)}
+    return LatencySummary(count=len(values), p50=float(p50), p90=float(p90), p99=float(p99))
 
 
 def _number_of(cell_html: str) -> int:
@@ -494,27 +473,23 @@ def _number_of(cell_html: str) -> int:
     return int(cell_html[start : cell_html.index("<", start)].replace(",", ""))
 
 
-def _rates_html(s: dict[str, Any]) -> str:
-    unit = "req" if s.get("unit") == "requests" else "ev"
-    target = s.get("target_rate")
-    achieved = s.get("achieved_rate")
-    lat, svc = s.get("latency_intended_ms") or {}, s.get("latency_service_ms") or {}
+def _rates_html(s: DeliverySummary) -> str:
+    unit = "req" if s.unit == "requests" else "ev"
+    target, achieved = s.target_rate, s.achieved_rate
 
-    def ms(d: dict[str, Any]) -> str:
-        return " / ".join(
-            f"{d[k]:.1f}" if math.isfinite(d.get(k, math.nan)) else "–"
-            for k in ("p50", "p90", "p99")
-        )
+    def ms(d: LatencySummary) -> str:
+        return " / ".join(f"{v:.1f}" if math.isfinite(v) else "–" for v in (d.p50, d.p90, d.p99))
 
     parts = [
         f"<b>rate</b> target {'–' if target is None else f'{target:.4g}'} {unit}/s, "
-        f"achieved {'–' if achieved is None or not math.isfinite(achieved) else f'{achieved:.4g}'}"
+        f"achieved {f'{achieved:.4g}' if math.isfinite(achieved) else '–'}"
         f" {unit}/s",
-        f"<b>latency</b> p50/p90/p99 from intended time {ms(lat)} ms, service {ms(svc)} ms",
+        f"<b>latency</b> p50/p90/p99 from intended time {ms(s.latency_intended)} ms, "
+        f"service {ms(s.latency_service)} ms",
     ]
-    if s.get("bottleneck"):
+    if s.bottleneck:
         parts.append(f"<b style='color:#b00'>client is the bottleneck</b> "
-                     f"({s['missed_sends']} missed sends)")  # fmt: skip
+                     f"({s.missed_sends} missed sends)")  # fmt: skip
     return " · ".join(parts)
 
 

@@ -15,7 +15,10 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from personalize_sim.streaming import DeliverySummary
 
 __all__ = ["add_arguments", "run"]
 
@@ -62,6 +65,9 @@ def _demo(seconds: float, rate: float | None, out: Path, seed: int, *, progress:
     from personalize_sim import plots, simulate, stream, to_put_events
     from personalize_sim.tracker import LocalTracker
 
+    from ._report import describe
+    from ._report import progress as show_progress
+
     print("personalize-sim demo: simulate a small shop, stream it to a local tracker, check it")
     with LocalTracker(process=True, seed=seed) as tracker:
         print(f"1. local tracker emulator running in its own process at {tracker.endpoint_url}")
@@ -92,12 +98,12 @@ def _demo(seconds: float, rate: float | None, out: Path, seed: int, *, progress:
         )
         sys.stdout.flush()  # the bar goes to stderr: keep the lines above it
         try:
-            _progress(handle, enabled=progress)
+            show_progress(handle, enabled=progress, desc="   delivering")
         except KeyboardInterrupt:
             print("stopping: finishing the requests on the wire…", file=sys.stderr)
             handle.stop()
         summary = handle.wait()
-        print(_describe(summary))
+        print("\n".join(["4. delivery summary", *(f"   {line}" for line in describe(summary))]))
 
         stored = tracker.events()
         ok = _cross_check(requests, summary, stored, tracker.stats())
@@ -105,74 +111,25 @@ def _demo(seconds: float, rate: float | None, out: Path, seed: int, *, progress:
     log = handle.log
     png = out / "delivery.png"
     if len(log):
-        plots.delivery(log, unit=summary["unit"]).savefig(png, dpi=100)
+        plots.delivery(log, unit=summary.unit).savefig(png, dpi=100)
         print(f"5. delivery plots (rate, latency, errors) saved to {png}")
     print("done." if ok else "the cross-check FAILED: see above.")
-    return 0 if ok and summary["complete"] else 1
-
-
-def _progress(handle: Any, *, enabled: bool) -> None:
-    """A terminal progress bar of finished events, four updates a second."""
-    from tqdm import tqdm
-
-    total = handle.summary["input_events"]
-    with tqdm(total=total, unit="ev", disable=not enabled, file=sys.stderr, dynamic_ncols=True,
-              desc="   delivering") as bar:  # fmt: skip
-        shown = 0
-        while not handle.done:
-            time.sleep(0.25)
-            s = handle.summary
-            finished = s["delivered_events"] + s["dead_letter_events"]
-            rate = s["achieved_rate"]
-            bar.set_postfix(
-                rate=f"{rate:.0f} req/s" if math.isfinite(rate) else "-",
-                throttled=s["throttled"],
-                dead=s["dead_letter_events"],
-                refresh=False,
-            )
-            bar.update(finished - shown)
-            shown = finished
-        s = handle.summary
-        bar.update(s["delivered_events"] + s["dead_letter_events"] - shown)
-
-
-def _describe(s: dict[str, Any]) -> str:
-    lat, svc = s["latency_intended_ms"], s["latency_service_ms"]
-
-    def ms(d: dict[str, Any]) -> str:
-        return ", ".join(f"{k} {d[k]:.1f}" for k in ("p50", "p90", "p99"))
-
-    achieved = s["achieved_rate"]
-    lines = [
-        "4. delivery summary",
-        f"   {s['state']}: {s['delivered_events']:,} of {s['input_events']:,} events delivered "
-        f"in {s['delivered_requests']:,} requests; {s['dead_letter_events']} dead-lettered, "
-        f"{s['pending_events']} pending",
-        f"   attempts {s['attempts']:,} (retried {s['retried']}, throttled {s['throttled']}, "
-        f"server errors {s['server_errors']}), missed sends {s['missed_sends']}",
-        f"   rate: target {s['target_rate']:.4g} requests/s, achieved "
-        + (f"{achieved:.4g}" if math.isfinite(achieved) else "-")
-        + f" over {s['duration_s']:.1f} s",
-        f"   latency from the intended send time (ms): {ms(lat)}",
-        f"   latency of each call (ms):                {ms(svc)}",
-        f"   ledger balanced (delivered + dead-lettered + pending = input): {s['balanced']}",
-    ]
-    return "\n".join(lines)
+    return 0 if ok and summary.complete else 1
 
 
 def _cross_check(
-    requests: list[dict[str, Any]], summary: dict[str, Any], stored: Any, stats: dict[str, Any]
+    requests: list[dict[str, Any]], summary: DeliverySummary, stored: Any, stats: dict[str, Any]
 ) -> bool:
     """Did the tracker store exactly the events the stream says it delivered?"""
     sent_ids = {e["eventId"] for r in requests for e in r["eventList"]}
     stored_ids = set(stored["EVENT_ID"].astype(str))
-    delivered = summary["delivered_events"]
+    delivered = summary.delivered_events
     same_count = len(stored) == delivered
     # each stored event was sent, none twice, and a complete stream left none out
     same_ids = (
         len(stored_ids) == len(stored)
         and stored_ids <= sent_ids
-        and (stored_ids == sent_ids or not summary["complete"])
+        and (stored_ids == sent_ids or not summary.complete)
     )
     print(
         f"   cross-check: the tracker stored {len(stored):,} events, the stream delivered "

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from typing import Any
 
 __all__ = ["add_arguments", "run"]
@@ -90,81 +89,74 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as e:
         print(f"personalize-sim stream: {e}", file=sys.stderr)
         return 2
-    if args.local:
-        from personalize_sim.tracker import LocalTracker
-
-        with LocalTracker(max_tps=args.local_max_tps or None, process=True) as tracker:
-            print(f"local tracker at {tracker.endpoint_url}", file=sys.stderr)
-            keys = (tracker.config.access_key_id, tracker.config.secret_access_key)
-            code = _stream(args, source, tracking_id or tracker.tracking_id, schedule,
-                           endpoint_url=tracker.endpoint_url, region="us-east-1",
-                           keys=keys)  # fmt: skip
-            stats = tracker.stats()
-            print(
-                f"local tracker: {stats.get('accepted_events', 0)} events stored, "
-                f"{stats.get('duplicates', 0)} duplicates ignored",
-                file=sys.stderr,
-            )
-            return code
-    # a custom endpoint (an emulator) still needs a region to sign for
-    region = args.region or ("us-east-1" if args.endpoint_url else None)
     try:
-        return _stream(args, source, tracking_id, schedule, endpoint_url=args.endpoint_url,
-                       region=region)  # fmt: skip
+        if args.local:
+            return _stream_to_local_tracker(args, source, tracking_id, schedule)
+        return _stream(args, source, tracking_id, schedule, _target(args))
     except (PayloadError, ConfigError) as e:
         print(f"personalize-sim stream: {e}", file=sys.stderr)
         return 2
+
+
+def _target(args: argparse.Namespace) -> Any:
+    """Where to send, from --dry-run, --transport, --endpoint-url, --profile and --region."""
+    from personalize_sim.streaming import Boto3Target, FastTarget, JsonlTarget
+
+    if args.dry_run:
+        return JsonlTarget(args.dry_run)
+    # a custom endpoint (an emulator) still needs a region to sign for
+    region = args.region or ("us-east-1" if args.endpoint_url else None)
+    where = {"endpoint_url": args.endpoint_url, "region": region, "profile": args.profile}
+    return FastTarget(**where) if args.transport == "fast" else Boto3Target(**where)
+
+
+def _stream_to_local_tracker(
+    args: argparse.Namespace, source: Any, tracking_id: str | None, schedule: Any
+) -> int:
+    from personalize_sim.streaming import Boto3Target, FastTarget
+    from personalize_sim.tracker import LocalTracker
+
+    with LocalTracker(max_tps=args.local_max_tps or None, process=True) as tracker:
+        print(f"local tracker at {tracker.endpoint_url}", file=sys.stderr)
+        if args.transport == "fast":
+            config = tracker.config
+            target: Any = FastTarget(
+                endpoint_url=tracker.endpoint_url, region="us-east-1",
+                access_key_id=config.access_key_id, secret_access_key=config.secret_access_key,
+            )  # fmt: skip
+        else:  # the stream retries, and logs each attempt
+            client = tracker.client(retries={"total_max_attempts": 1}, max_pool_connections=16)
+            target = Boto3Target(client)
+        code = _stream(args, source, tracking_id or tracker.tracking_id, schedule, target)
+        stats = tracker.stats()
+        print(
+            f"local tracker: {stats.get('accepted_events', 0)} events stored, "
+            f"{stats.get('duplicates', 0)} duplicates ignored",
+            file=sys.stderr,
+        )
+        return code
 
 
 def _stream(
-    args: argparse.Namespace,
-    source: Any,
-    tracking_id: str | None,
-    schedule: Any,
-    *,
-    endpoint_url: str | None,
-    region: str | None,
-    keys: tuple[str, str] | None = None,
+    args: argparse.Namespace, source: Any, tracking_id: str | None, schedule: Any, target: Any
 ) -> int:
     from personalize_sim import stream
-    from personalize_sim.errors import ConfigError, PayloadError, PersonalizeSimError
-    from personalize_sim.streaming import Boto3Target, FastTarget, JsonlTarget, RetryPolicy
+    from personalize_sim.errors import ConfigError, PersonalizeSimError
+    from personalize_sim.streaming import Conversion, Pacing, RetryPolicy
 
-    if args.dry_run:
-        target: Any = JsonlTarget(args.dry_run)
-    elif args.transport == "fast":
-        target = "fast"
-        if keys is not None:
-            target = FastTarget(endpoint_url=endpoint_url, region=region,
-                                access_key_id=keys[0], secret_access_key=keys[1])  # fmt: skip
-    else:
-        target = "boto3"
-        if keys is not None:
-            target = Boto3Target(_local_client(endpoint_url, region, keys))
+    from ._report import describe, progress
+
+    handle = stream(
+        source, rate=schedule, tracking_id=tracking_id, target=target,
+        retry=RetryPolicy(max_attempts=args.max_attempts, deadline=args.retry_deadline),
+        pacing=Pacing(max_in_flight=args.max_in_flight, max_lag=args.max_lag),
+        conversion=Conversion(
+            invalid="skip" if args.skip_invalid else "raise", time_unit=args.time_unit
+        ),
+        checkpoint=args.checkpoint, processes=args.processes, rng=args.seed, wait=False,
+    )  # fmt: skip
     try:
-        handle = stream(
-            source,
-            rate=schedule,
-            tracking_id=tracking_id,
-            target=target,
-            endpoint_url=endpoint_url,
-            region=region,
-            profile=args.profile,
-            retry=RetryPolicy(max_attempts=args.max_attempts, deadline=args.retry_deadline),
-            max_in_flight=args.max_in_flight,
-            max_lag=args.max_lag,
-            checkpoint=args.checkpoint,
-            processes=args.processes,
-            invalid="skip" if args.skip_invalid else "raise",
-            time_unit=args.time_unit,
-            rng=args.seed,
-            wait=False,
-        )
-    except (PayloadError, ConfigError) as e:
-        print(f"personalize-sim stream: {e}", file=sys.stderr)
-        return 2
-    try:
-        _progress(handle, disable=args.no_progress)
+        progress(handle, enabled=not args.no_progress)
     except KeyboardInterrupt:
         print("stopping: finishing requests on the wire…", file=sys.stderr)
         handle.stop()
@@ -175,69 +167,9 @@ def _stream(
         return 2 if isinstance(e, ConfigError) else 1
     if args.log:
         _write_log(handle.log, args.log)
-    print(_describe(summary), file=sys.stderr)
-    print(json.dumps(_jsonable(summary)))
-    return 0 if summary["complete"] else 1
-
-
-def _local_client(endpoint_url: str | None, region: str | None, keys: tuple[str, str]) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    session = boto3.session.Session(
-        aws_access_key_id=keys[0], aws_secret_access_key=keys[1], region_name=region
-    )
-    config = Config(retries={"total_max_attempts": 1}, max_pool_connections=16)
-    return session.client("personalize-events", endpoint_url=endpoint_url, config=config)
-
-
-def _progress(handle: Any, *, disable: bool) -> None:
-    from tqdm import tqdm
-
-    summary = handle.summary
-    with tqdm(total=summary["input_events"] or None, unit="ev", disable=disable,
-              file=sys.stderr, dynamic_ncols=True) as bar:  # fmt: skip
-        done = 0
-        while not handle.done:
-            time.sleep(0.25)
-            s = handle.summary
-            finished = s["delivered_events"] + s["dead_letter_events"] + s["resumed_events"]
-            bar.total = max(bar.total or 0, s["input_events"])
-            bar.set_postfix(
-                rate=f"{s['achieved_rate']:.0f}/s", dead=s["dead_letter_events"],
-                throttled=s["throttled"], refresh=False,
-            )  # fmt: skip
-            bar.update(finished - done)
-            done = finished
-
-
-def _describe(s: dict[str, Any]) -> str:
-    lat, svc = s["latency_intended_ms"], s["latency_service_ms"]
-    lines = [
-        f"{s['state']}: {s['delivered_events']} of {s['input_events']} events delivered"
-        f" ({s['resumed_events']} earlier, per the checkpoint), {s['dead_letter_events']} "
-        f"dead-lettered, {s['pending_events']} pending, {s['rejected_rows']} rows rejected",
-        f"attempts {s['attempts']} (retried {s['retried']}, throttled {s['throttled']}, "
-        f"5xx {s['server_errors']}, connection {s['connection_errors']}), "
-        f"missed sends {s['missed_sends']}",
-        f"rate: target {s['target_rate']} {s['unit']}/s, achieved {s['achieved_rate']:.1f}",
-        "latency from intended time (ms): "
-        + ", ".join(f"{k} {lat[k]:.2f}" for k in ("p50", "p90", "p99", "p99.9")),
-        "latency from actual send (ms):   "
-        + ", ".join(f"{k} {svc[k]:.2f}" for k in ("p50", "p90", "p99", "p99.9")),
-        f"ledger balanced: {s['balanced']}",
-    ]
-    if s["bottleneck"]:
-        lines.append("warning: the client was the bottleneck (missed sends); try --transport fast")
-    return "\n".join(lines)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, float) and value != value:
-        return None
-    return value
+    print("\n".join(describe(summary)), file=sys.stderr)
+    print(json.dumps(summary.to_dict()))
+    return 0 if summary.complete else 1
 
 
 def _schedule(args: argparse.Namespace) -> Any:

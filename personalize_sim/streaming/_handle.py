@@ -1,9 +1,10 @@
-"""``StreamHandle``: a running stream you can pause, resume, stop, re-rate, watch and wait for.
+"""``StreamHandle``: a stream you can start, pause, resume, stop, re-rate, watch and wait for.
 
 The stream runs on its own thread with its own event loop, so the same code works from a
 script and inside Jupyter (whose own loop is already running in the main thread). Control
 calls are thread-safe; called from a listener (the stream's own thread) they apply at once.
-Listeners get every attempt record; a listener that raises is logged, never fatal.
+Listeners get every attempt record; a listener that raises is logged, never fatal: views
+such as the dashboard attach this way, so the stream never depends on them.
 """
 
 from __future__ import annotations
@@ -14,34 +15,31 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .._checks import instance, positive
 from ..errors import DeliveryError
-from ._log import Attempt, DeliveryLog
+from ._records import Attempt
+from ._summary import DeliverySummary, StreamState
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Listener", "StreamHandle"]
+    from ._engine import Engine
+    from ._log import DeliveryLog
+
+__all__ = ["Listener", "StreamHandle", "in_event_loop"]
 
 logger = logging.getLogger("personalize_sim.streaming")
 
 Listener = Callable[[Attempt], Any]
 
 
-class Engine:
-    """What a handle drives: one sender on a thread, or N worker processes."""
-
-    def run(self, handle: StreamHandle) -> None:  # on the handle's thread
-        raise NotImplementedError
-
-    def control(self, name: str, *args: Any) -> None:  # from any thread
-        raise NotImplementedError
-
-    def dead_letters(self) -> list[tuple[dict, str, str, str, str, int]]:
-        return []
-
-
 class StreamHandle:
-    """Control and observe one stream (returned by :func:`personalize_sim.stream`)."""
+    """Control and observe one stream (from :func:`open_stream` or ``personalize_sim.stream``).
+
+    ``state`` is a :class:`StreamState`; ``summary`` a :class:`DeliverySummary`; ``log`` one
+    row per attempt; ``dead_letters`` the requests given up; ``problems`` the rows refused
+    before sending (``Conversion(invalid="skip")``).
+    """
 
     def __init__(
         self,
@@ -53,19 +51,25 @@ class StreamHandle:
     ) -> None:
         self._engine = engine
         self._log = log
-        self.listeners: list[Listener] = list(listeners)
+        self.listeners: list[Listener] = []
+        for listener in listeners:
+            self.add_listener(listener)
         self.problems = problems
+        self.state = StreamState.NEW
+        #: the live Dashboard shown by ``stream(..., dashboard=True)``, else None
+        self.dashboard: Any = None
         self._thread: threading.Thread | None = None
         self._finished = threading.Event()
         self._error: BaseException | None = None
         self._broken: set[int] = set()
-        self.state = "new"
+        self._stop_requested = False
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> StreamHandle:
+        """Start sending on the stream's own thread; returns at once."""
         if self._thread is not None:
             raise RuntimeError("this stream has already been started")
-        self.state = "running"
+        self.state = StreamState.RUNNING
         self._thread = threading.Thread(
             target=self._main, name="personalize-sim-stream", daemon=True
         )
@@ -93,61 +97,54 @@ class StreamHandle:
 
     def _main(self) -> None:
         try:
-            self._engine.run(self)
+            self._engine.run(self.emit)
         except BaseException as e:  # surfaced by wait(); never lost in a thread
             self._error = e
-            self.state = "failed"
+            self.state = StreamState.FAILED
             logger.error("stream failed: %s", e)
         finally:
-            if self.state != "failed":
-                self.state = "stopped" if self._stop_requested else "done"
-            self._log.state = self.state
+            if self.state is not StreamState.FAILED:
+                self.state = StreamState.STOPPED if self._stop_requested else StreamState.DONE
             self._finished.set()
-
-    _stop_requested = False
-    #: the live Dashboard shown by ``stream(..., dashboard=True)``, else None
-    dashboard: Any = None
 
     # -- control ---------------------------------------------------------------------------------
     def pause(self) -> None:
         """Stop sending until :meth:`resume`; what is on the wire finishes."""
         self._engine.control("pause")
-        self._set_state("paused")
+        self._set_state(StreamState.PAUSED)
 
     def resume(self) -> None:
         """Carry on from where the schedule was, shifted by the time spent paused."""
         self._engine.control("resume")
-        self._set_state("running")
+        self._set_state(StreamState.RUNNING)
 
     def stop(self) -> None:
         """Send nothing more; requests on the wire finish; the rest stay ``pending``."""
         self._stop_requested = True
         self._engine.control("stop")
-        self._set_state("stopping")
+        self._set_state(StreamState.STOPPING)
 
     def set_rate(self, rate: float) -> None:
         """Continue at ``rate`` (the schedule's unit per second) from the next send on."""
-        if isinstance(rate, bool) or not isinstance(rate, int | float) or not rate > 0:
-            raise ValueError(f"rate must be a number > 0, got {rate!r}")
-        self._engine.control("set_rate", float(rate))
-        self._log.target_rate = float(rate)
+        rate = positive(rate, "rate")
+        self._engine.control("set_rate", rate)
+        self._log.target_rate = rate
 
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: StreamState) -> None:
         if not self._finished.is_set():
             self.state = state
-            self._log.state = state
 
-    def wait(self, timeout: float | None = None) -> dict[str, Any]:
+    def wait(self, timeout: float | None = None) -> DeliverySummary:
         """Block until the stream ends; return its summary (re-raises a crash of the stream)."""
         if self._thread is None:
-            raise RuntimeError("the stream has not been started")
+            raise RuntimeError("the stream has not been started: call start() or run()")
         if not self._finished.wait(timeout):
             raise TimeoutError(f"the stream is still {self.state} after {timeout} s")
         if self._error is not None:
             raise self._error
         return self.summary
 
-    async def wait_async(self) -> dict[str, Any]:
+    async def wait_async(self) -> DeliverySummary:
         """``await handle.wait_async()`` in a notebook cell: waits without blocking its loop."""
         import asyncio
 
@@ -160,11 +157,11 @@ class StreamHandle:
     def raise_for_delivery(self) -> None:
         """Raise :class:`DeliveryError` unless every input event was delivered."""
         s = self.summary
-        if not s["complete"]:
+        if not s.complete:
             raise DeliveryError(
-                f"{s['delivered_events'] + s['resumed_events']} of {s['input_events']} events "
-                f"delivered; {s['dead_letter_events']} dead-lettered, {s['pending_events']} "
-                f"pending, {s['rejected_rows']} rows rejected before sending",
+                f"{s.delivered_events + s.resumed_events} of {s.input_events} events "
+                f"delivered; {s.dead_letter_events} dead-lettered, {s.pending_events} "
+                f"pending, {s.rejected_rows} rows rejected before sending",
                 summary=s,
             )
 
@@ -194,23 +191,26 @@ class StreamHandle:
                 logger.exception("stream listener %r failed; the stream goes on", listener)
 
     def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(record)`` with every attempt record from now on."""
         if not callable(listener):
-            raise TypeError(f"a listener must be callable, got {type(listener).__name__}")
+            instance(listener, "listener", (), "a callable taking an Attempt")
         self.listeners.append(listener)
 
     def remove_listener(self, listener: Listener) -> None:
         self.listeners.remove(listener)
 
     @property
-    def summary(self) -> dict[str, Any]:
-        """The live summary (keys: see :mod:`personalize_sim.streaming.log`)."""
-        out = self._log.summary()
-        out["state"] = self.state
-        return out
+    def summary(self) -> DeliverySummary:
+        """The summary so far (final once the stream is done)."""
+        return self._log.summary(self.state)
+
+    def live_summary(self) -> DeliverySummary:
+        """The summary without latency percentiles: cheap enough for a live display."""
+        return self._log.summary(self.state, percentiles=False)
 
     @property
     def log(self) -> pd.DataFrame:
-        """One row per attempt so far (columns: see :mod:`personalize_sim.streaming.log`)."""
+        """One row per attempt so far (columns: see :mod:`personalize_sim.streaming._records`)."""
         return self._log.frame()
 
     @property
@@ -225,20 +225,17 @@ class StreamHandle:
         """Requests that were not delivered: id, events, error code, message, reason, request."""
         import pandas as pd
 
-        rows = self._engine.dead_letters()
         columns = ["request_id", "events", "error_code", "message", "reason", "request"]
-        frame = pd.DataFrame(
-            [(rid, n, code, msg, reason, req) for req, code, msg, reason, rid, n in rows],
-            columns=columns,
-        )
+        rows = [[getattr(d, c) for c in columns] for d in self._engine.dead_letters()]
+        frame = pd.DataFrame(rows, columns=columns)
         return frame.astype({"request_id": "string", "events": "int64", "error_code": "string",
                              "message": "string", "reason": "string"})  # fmt: skip
 
     def __repr__(self) -> str:
-        s = self._log.summary()
+        s = self.live_summary()
         return (
-            f"<StreamHandle {self.state}: {s['delivered_events']}/{s['input_events']} events "
-            f"delivered, {s['dead_letter_events']} dead-lettered, {s['attempts']} attempts>"
+            f"<StreamHandle {self.state}: {s.delivered_events}/{s.input_events} events "
+            f"delivered, {s.dead_letter_events} dead-lettered, {s.attempts} attempts>"
         )
 
     def _repr_html_(self) -> str:

@@ -1,51 +1,6 @@
-"""The delivery log: one record per attempt, and the summary every reader relies on.
+"""The delivery log: every attempt record, the running counts, and the summary from them.
 
-This is a contract (the dashboard, the plots and the CLI read it); keep it stable.
-
-**Attempt record** (:class:`Attempt`, also one row of :meth:`DeliveryLog.frame`). Times are
-seconds on the monotonic clock since the stream started (``summary["started_at"]`` is that
-start as Unix epoch seconds):
-
-=============  =======  ==========================================================================
-column         dtype    meaning
-=============  =======  ==========================================================================
-request_id     str      deterministic id of the PutEvents request (same rows → same id)
-attempt        int      1 for the first send, 2… for retries
-worker         int      process index (0 unless ``processes=N``)
-events         int      events in the request
-intended       float    when the first attempt was planned (schedule + pauses; never slips)
-scheduled      float    when this attempt was due (after slips for attempt 1; after backoff later)
-sent           float    when the request left
-finished       float    when the response (or the connection error) came back
-status         int      HTTP status; 0 when no response came back
-error_code     str      ``""`` on success, else e.g. ThrottlingException, InvalidInputException,
-                        InternalFailure, ConnectionError
-message        str      the service's error message (``""`` on success)
-outcome        str      ``delivered`` | ``retry`` (another attempt follows) | ``dead_letter``
-missed         bool     attempt 1 only: its planned slot passed unsent (client was the bottleneck)
-target_rate    float    target rate when sent, in ``summary["unit"]``/s (NaN for replay)
-sdk_retries    int      retries the boto3 client made inside this attempt (0 when turned off)
-=============  =======  ==========================================================================
-
-**Summary** (:meth:`DeliveryLog.summary`, a plain dict):
-
-* counts: ``input_requests``, ``input_events`` (read from the source so far),
-  ``rejected_rows`` (invalid rows reported before sending, never sent),
-  ``resumed_requests``/``resumed_events`` (delivered by an earlier run, per the checkpoint),
-  ``delivered_requests``/``delivered_events``, ``dead_letter_requests``/``dead_letter_events``,
-  ``pending_requests``/``pending_events`` (in flight, waiting to retry, or unsent after a stop);
-* ledger: ``balanced`` (delivered + dead-lettered + resumed + pending == input, and no request
-  finished twice), ``complete`` (every input event delivered, now or by the resumed run);
-* attempts: ``attempts``, ``retried`` (attempts after the first), ``throttled``,
-  ``server_errors``, ``connection_errors``, ``client_errors``, ``sdk_retries``;
-* pacing: ``unit`` ("requests" or "events"), ``target_rate`` (current, None for replay),
-  ``achieved_rate`` (first sends per second, in ``unit``), ``missed_sends``, ``bottleneck``
-  (True when missed sends show the client could not keep up), ``duration_s``;
-* latency in milliseconds, each a dict with ``count, mean, p50, p90, p99, p99.9, max``:
-  ``latency_intended_ms`` (delivered requests, response time minus *intended* time of the first
-  attempt: coordinated-omission corrected, includes backlog and retries) and
-  ``latency_service_ms`` (every attempt, response time minus actual send time);
-* ``state`` ("running", "paused", "stopping", "done", "stopped", "failed"), ``started_at``.
+The records are described in :mod:`._records`, the summary in :mod:`._summary`.
 """
 
 from __future__ import annotations
@@ -55,68 +10,26 @@ import math
 import operator
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .._latency import LatencyHistogram
+from .._latency import LatencyHistogram, LatencySummary
+from ._records import COLUMNS, DTYPES, Attempt, Outcome
+from ._retry import classify
+from ._summary import COUNT_FIELDS, DeliverySummary, StreamState
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["COLUMNS", "Attempt", "DeliveryLog"]
+__all__ = ["DeliveryLog"]
 
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """One attempt to deliver one request (see the module docstring for each field)."""
-
-    request_id: str
-    attempt: int
-    worker: int
-    events: int
-    intended: float
-    scheduled: float
-    sent: float
-    finished: float
-    status: int
-    error_code: str
-    message: str
-    outcome: str
-    missed: bool
-    target_rate: float
-    sdk_retries: int
-
-
-COLUMNS = tuple(f.name for f in fields(Attempt))
-_DTYPES = {
-    "request_id": "string",
-    "attempt": "int64",
-    "worker": "int64",
-    "events": "int64",
-    "intended": "float64",
-    "scheduled": "float64",
-    "sent": "float64",
-    "finished": "float64",
-    "status": "int64",
-    "error_code": "string",
-    "message": "string",
-    "outcome": "string",
-    "missed": "bool",
-    "target_rate": "float64",
-    "sdk_retries": "int64",
+#: the counter each kind of failed attempt adds to
+_FAILURE_COUNTS = {
+    "throttled": "throttled",
+    "server_error": "server_errors",
+    "connection_error": "connection_errors",
+    "client_error": "client_errors",
+    "ok": "client_errors",  # an error code with a 2xx status: odd, and counted as the client's
 }
-
-
-_COUNT_KEYS = (
-    "input_requests", "input_events", "rejected_rows", "resumed_requests", "resumed_events",
-    "delivered_requests", "delivered_events", "dead_letter_requests", "dead_letter_events",
-    "pending_requests", "pending_events", "attempts", "retried", "throttled", "server_errors",
-    "connection_errors", "client_errors", "sdk_retries", "missed_sends",
-)  # fmt: skip
-
-
-def _summary_ms(histogram: LatencyHistogram) -> dict[str, float]:
-    return {k: math.nan if v is None else v for k, v in histogram.summary().to_dict().items()}
 
 
 class DeliveryLog:
@@ -135,7 +48,6 @@ class DeliveryLog:
         self.counts = collections.Counter[str]()
         self.started_at = math.nan
         self.target_rate: float | None = None
-        self.state = "running"
         self._lock = threading.Lock()  # records are added on the stream's thread, read on others
         self._first_sent = math.inf
         self._last_sent = -math.inf
@@ -144,27 +56,22 @@ class DeliveryLog:
 
     # -- writing ---------------------------------------------------------------------------
     def add_input(self, requests: int, events: int) -> None:
-        with self._lock:
-            self._add_input(requests, events)
-
-    def _add_input(self, requests: int, events: int) -> None:
-        self.counts["input_requests"] += requests
-        self.counts["input_events"] += events
-        self.counts["pending_requests"] += requests
-        self.counts["pending_events"] += events
+        """Requests read from the source: pending until an attempt finishes them."""
+        self._count(input_requests=requests, input_events=events,
+                    pending_requests=requests, pending_events=events)  # fmt: skip
 
     def add_resumed(self, requests: int, events: int) -> None:
-        with self._lock:
-            self._add_resumed(requests, events)
-
-    def _add_resumed(self, requests: int, events: int) -> None:
-        self.counts["input_requests"] += requests
-        self.counts["input_events"] += events
-        self.counts["resumed_requests"] += requests
-        self.counts["resumed_events"] += events
+        """Requests an earlier run delivered (per the checkpoint): input, finished already."""
+        self._count(input_requests=requests, input_events=events,
+                    resumed_requests=requests, resumed_events=events)  # fmt: skip
 
     def add_rejected(self, rows: int) -> None:
-        self.counts["rejected_rows"] += rows
+        """Invalid rows reported before sending, never sent."""
+        self._count(rejected_rows=rows)
+
+    def _count(self, **amounts: int) -> None:
+        with self._lock:
+            self.counts.update(amounts)
 
     def add(self, record: Attempt) -> None:
         """Count one attempt; a final outcome moves its request out of ``pending``."""
@@ -188,22 +95,12 @@ class DeliveryLog:
                 c["missed_sends"] += 1
         c["sdk_retries"] += record.sdk_retries
         if record.error_code or record.status >= 300 or record.status == 0:
-            from ._retry import RetryPolicy
-
-            c[
-                {
-                    "throttled": "throttled",
-                    "server_error": "server_errors",
-                    "connection_error": "connection_errors",
-                    "client_error": "client_errors",
-                    "ok": "client_errors",
-                }[RetryPolicy.classify(record.status, record.error_code)]
-            ] += 1
+            c[_FAILURE_COUNTS[classify(record.status, record.error_code)]] += 1
         self.service.record(record.finished - record.sent)
-        if record.outcome == "delivered":
+        if record.outcome is Outcome.DELIVERED:
             self.intended.record(record.finished - record.intended)
             self._finish("delivered", record.events)
-        elif record.outcome == "dead_letter":
+        elif record.outcome is Outcome.DEAD_LETTER:
             self._finish("dead_letter", record.events)
 
     def _finish(self, how: str, events: int) -> None:
@@ -220,46 +117,43 @@ class DeliveryLog:
             self.add(record)
 
     # -- reading ---------------------------------------------------------------------------
-    def counts_snapshot(self) -> dict[str, int]:
-        """A consistent copy of the running counts: cheap enough for a live display."""
+    def summary(self, state: StreamState, *, percentiles: bool = True) -> DeliverySummary:
+        """The summary now; ``percentiles=False`` leaves the latency percentiles out (NaN),
+        which keeps the lock short for a live display."""
         with self._lock:
-            return dict(self.counts)
+            return self._summary(state, percentiles)
 
-    def summary(self) -> dict[str, Any]:
-        """The summary dict described in the module docstring."""
-        with self._lock:
-            return self._summary()
-
-    def _summary(self) -> dict[str, Any]:
+    def _summary(self, state: StreamState, percentiles: bool) -> DeliverySummary:
         c = self.counts
-        names = _COUNT_KEYS
-        out: dict[str, Any] = {"state": self.state, "started_at": self.started_at}
-        out.update({name: int(c[name]) for name in names})
+        counts = {name: int(c[name]) for name in COUNT_FIELDS}
         finished = c["delivered_requests"] + c["dead_letter_requests"] + c["resumed_requests"]
-        out["balanced"] = bool(
-            finished + c["pending_requests"] == c["input_requests"]
-            and c["delivered_events"]
-            + c["dead_letter_events"]
-            + c["resumed_events"]
-            + c["pending_events"]
-            == c["input_events"]
-            and c["double_finished"] == 0
-        )
-        out["complete"] = bool(
-            c["delivered_events"] + c["resumed_events"] == c["input_events"]
-            and c["rejected_rows"] == 0
-        )
+        finished_events = c["delivered_events"] + c["dead_letter_events"] + c["resumed_events"]
         span = self._last_sent - self._first_sent
-        out["unit"] = self.unit
-        out["target_rate"] = self.target_rate
-        out["achieved_rate"] = (
-            (self._sent_units - self._last_units) / span if span > 0 else math.nan
+        if percentiles:
+            latency = (self.intended.summary(), self.service.summary())
+        else:
+            latency = (LatencySummary(self.intended.count), LatencySummary(self.service.count))
+        return DeliverySummary(
+            state=state,
+            started_at=self.started_at,
+            unit=self.unit,
+            balanced=(
+                finished + c["pending_requests"] == c["input_requests"]
+                and finished_events + c["pending_events"] == c["input_events"]
+                and c["double_finished"] == 0
+            ),
+            complete=(
+                c["delivered_events"] + c["resumed_events"] == c["input_events"]
+                and c["rejected_rows"] == 0
+            ),
+            target_rate=self.target_rate,
+            achieved_rate=(self._sent_units - self._last_units) / span if span > 0 else math.nan,
+            bottleneck=c["missed_sends"] > 0,
+            duration_s=max(span, 0.0) if math.isfinite(span) else 0.0,
+            latency_intended=latency[0],
+            latency_service=latency[1],
+            **counts,
         )
-        out["bottleneck"] = c["missed_sends"] > 0
-        out["duration_s"] = max(span, 0.0) if math.isfinite(span) else 0.0
-        out["latency_intended_ms"] = _summary_ms(self.intended)
-        out["latency_service_ms"] = _summary_ms(self.service)
-        return out
 
     def frame(self) -> pd.DataFrame:
         """The kept records as a DataFrame with the columns of the module docstring."""
@@ -268,9 +162,9 @@ class DeliveryLog:
         with self._lock:
             records = list(self.records)
         row = operator.attrgetter(*COLUMNS)
-        rows = [row(r) for r in records]
-        frame = pd.DataFrame(rows, columns=list(COLUMNS))
-        return frame.astype(_DTYPES)
+        frame = pd.DataFrame([row(r) for r in records], columns=list(COLUMNS))
+        frame["outcome"] = frame["outcome"].map(str)  # the enum's value, not its repr
+        return frame.astype(DTYPES)
 
     def per_second(self) -> pd.DataFrame:
         """One row per second of sending: target vs achieved rate, errors, lag and latency.

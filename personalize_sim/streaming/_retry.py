@@ -7,26 +7,32 @@ after the request's intended send time. Everything else the service refuses
 (``InvalidInputException`` above all) goes straight to the dead letters, never retried:
 sending the same bad request again cannot succeed.
 
->>> policy = RetryPolicy(base=0.1, cap=1.0)
->>> policy.classify(400, "ThrottlingException")
+>>> classify(400, "ThrottlingException")
 'throttled'
->>> policy.decide(attempt=1, status=400, error_code="InvalidInputException", elapsed=0.0, rng=0)
-Decision(action='dead_letter', delay=0.0, reason='InvalidInputException is not retryable')
+>>> policy = RetryPolicy(base=0.1, cap=1.0)
+>>> decision = policy.decide(
+...     attempt=1, status=400, error_code="InvalidInputException", elapsed=0.0, rng=0
+... )
+>>> decision.action, decision.reason
+(<Outcome.DEAD_LETTER: 'dead_letter'>, 'InvalidInputException is not retryable')
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+
+from .._checks import count, positive
+from ._records import Outcome
 
 __all__ = [
     "CONNECTION_ERROR",
     "THROTTLING_CODES",
     "Decision",
     "RetryPolicy",
+    "classify",
 ]
 
 #: error codes that mean "slow down" (botocore's own list, plus HTTP 429)
@@ -46,14 +52,27 @@ THROTTLING_CODES = frozenset(
 #: error code the targets report when no HTTP response came back (refused, reset, timeout)
 CONNECTION_ERROR = "ConnectionError"
 
-Outcome = Literal["ok", "throttled", "server_error", "connection_error", "client_error"]
+Kind = Literal["ok", "throttled", "server_error", "connection_error", "client_error"]
+
+
+def classify(status: int | None, error_code: str | None) -> Kind:
+    """Sort a result: ok, throttled, server_error, connection_error or client_error."""
+    if error_code == CONNECTION_ERROR:
+        return "connection_error"
+    if error_code in THROTTLING_CODES or status == 429:
+        return "throttled"
+    if status is not None and status >= 500:
+        return "server_error"
+    if error_code or (status is not None and status >= 300):
+        return "client_error"
+    return "ok"
 
 
 @dataclass(frozen=True)
 class Decision:
-    """``action`` is 'delivered', 'retry' (after ``delay`` seconds) or 'dead_letter'."""
+    """What follows an attempt: delivered, a retry after ``delay`` seconds, or a dead letter."""
 
-    action: Literal["delivered", "retry", "dead_letter"]
+    action: Outcome
     delay: float = 0.0
     reason: str = ""
 
@@ -73,27 +92,10 @@ class RetryPolicy:
     deadline: float = 120.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int):
-            raise TypeError(f"max_attempts must be an int, got {self.max_attempts!r}")
-        if self.max_attempts < 1:
-            raise ValueError(f"max_attempts must be >= 1, got {self.max_attempts!r}")
-        for name in ("base", "cap", "deadline"):
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or math.isnan(value) or value <= 0:
-                raise ValueError(f"{name} must be a number > 0, got {value!r}")
-
-    @staticmethod
-    def classify(status: int | None, error_code: str | None) -> Outcome:
-        """Sort a result: ok, throttled, server_error, connection_error or client_error."""
-        if error_code == CONNECTION_ERROR:
-            return "connection_error"
-        if error_code in THROTTLING_CODES or status == 429:
-            return "throttled"
-        if status is not None and status >= 500:
-            return "server_error"
-        if error_code or (status is not None and status >= 300):
-            return "client_error"
-        return "ok"
+        count(self.max_attempts, "max_attempts", low=1)
+        positive(self.base, "base")
+        positive(self.cap, "cap")
+        positive(self.deadline, "deadline", finite=False)  # math.inf: no deadline
 
     def backoff(self, attempt: int, rng: Any) -> float:
         """Full-jitter delay before attempt ``attempt + 1``: U[0, min(cap, base·2^(attempt-1))]."""
@@ -110,18 +112,16 @@ class RetryPolicy:
         rng: Any,
     ) -> Decision:
         """What follows attempt ``attempt`` (1-based), ``elapsed`` s after the intended time."""
-        outcome = self.classify(status, error_code)
-        if outcome == "ok":
-            return Decision("delivered")
-        if outcome == "client_error":
-            return Decision("dead_letter", reason=f"{error_code or status} is not retryable")
+        kind = classify(status, error_code)
+        if kind == "ok":
+            return Decision(Outcome.DELIVERED)
+        what = error_code or status
+        if kind == "client_error":
+            return Decision(Outcome.DEAD_LETTER, reason=f"{what} is not retryable")
         if attempt >= self.max_attempts:
-            reason = f"{error_code or status} after {attempt} attempts"
-            return Decision("dead_letter", reason=reason)
+            return Decision(Outcome.DEAD_LETTER, reason=f"{what} after {attempt} attempts")
         delay = self.backoff(attempt, rng)
         if elapsed + delay > self.deadline:
-            return Decision(
-                "dead_letter",
-                reason=f"{error_code or status}; the retry deadline of {self.deadline:g} s passed",
-            )
-        return Decision("retry", delay=delay, reason=outcome)
+            reason = f"{what}; the retry deadline of {self.deadline:g} s passed"
+            return Decision(Outcome.DEAD_LETTER, reason=reason)
+        return Decision(Outcome.RETRY, delay=delay, reason=kind)

@@ -24,6 +24,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .._checks import check, instance, number, one_of
+from ..errors import ConfigError
+
 __all__ = [
     "Cursor",
     "Schedule",
@@ -41,16 +44,11 @@ _PERS = ("requests", "events")
 
 
 def _check_per(per: str) -> None:
-    if per not in _PERS:
-        raise ValueError(f"per must be 'requests' or 'events', got {per!r}")
+    one_of(per, "per", _PERS)
 
 
 def _check_rate(name: str, rate: Any, *, zero_ok: bool = False) -> float:
-    if isinstance(rate, bool) or not isinstance(rate, int | float) or not math.isfinite(rate):
-        raise ValueError(f"{name} must be a finite number, got {rate!r}")
-    if rate < 0 or (rate == 0 and not zero_ok):
-        raise ValueError(f"{name} must be {'>= 0' if zero_ok else '> 0'}, got {rate!r}")
-    return float(rate)
+    return number(rate, name, low=0.0, strict=not zero_ok)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,7 +193,7 @@ class _ReplayCursor(Cursor):
 
     def _next(self, weight: float, sent_at: float | None) -> float:
         if sent_at is None:
-            raise ValueError("replay needs each request's sentAt; this request has none")
+            raise ConfigError("rate", "replay", "requests whose first event has a sentAt")
         if self.first is None:
             self.first = sent_at
         # out-of-order timestamps give a time in the past: the pacer sends those at once
@@ -215,7 +213,7 @@ class _FunctionCursor(Cursor):
         while True:
             r = float(self.fn(t))
             if not math.isfinite(r) or r < 0:
-                raise ValueError(f"rate function returned {r!r} at t={t!r}; it must be >= 0")
+                raise ConfigError(f"rate_function(t={t!r})", r, "a finite rate >= 0")
             if r == 0:
                 t += self.resolution
                 continue
@@ -258,7 +256,7 @@ class Schedule:
             return _ReplayCursor(p[0])
         if self.kind == "function":
             return _FunctionCursor(p[0], self.per, p[1])
-        raise ValueError(f"unknown schedule kind {self.kind!r}")
+        raise ValueError(f"unknown schedule kind {self.kind!r}")  # a bug, not a user error
 
     def scaled(self, factor: float) -> Schedule:
         """The same shape at ``factor`` times the rate (how ``processes=N`` shares a rate)."""
@@ -309,18 +307,15 @@ def ramp(start: float, end: float, *, over: float, per: Per = "requests") -> Sch
 
 def steps(levels: Sequence[tuple[float, float]], *, per: Per = "requests") -> Schedule:
     """Piecewise-constant rate: ``[(rate, seconds), …]``; the last rate holds after its step."""
-    if not levels:
-        raise ValueError("steps needs at least one (rate, seconds) pair")
+    check(len(levels) > 0, "steps", levels, "at least one (rate, seconds) pair")
     segs = []
     for i, level in enumerate(levels):
-        if len(level) != 2:
-            raise ValueError(f"steps[{i}] must be a (rate, seconds) pair, got {level!r}")
+        check(len(level) == 2, f"steps[{i}]", level, "a (rate, seconds) pair")
         rate = _check_rate(f"steps[{i}] rate", level[0], zero_ok=True)
         seconds = _check_rate(f"steps[{i}] seconds", level[1])
         segs.append((seconds, rate, rate))
     last = segs[-1][1]
-    if last <= 0:
-        raise ValueError(f"the last step's rate must be > 0, got {last!r}")
+    check(last > 0, f"steps[{len(segs) - 1}] rate", last, "> 0 for the last step (it holds)")
     segs.append((math.inf, last, last))
     return Schedule(kind="profile", per=per, params=(tuple(segs),))
 
@@ -343,12 +338,12 @@ def rate_function(
 ) -> Schedule:
     """Rate given by ``fn(seconds since start)``; integrated in steps of ``resolution`` seconds."""
     if not callable(fn):
-        raise TypeError(f"rate_function needs a callable, got {type(fn).__name__}")
+        instance(fn, "fn", (), "a callable: rate per second at t seconds after the start")
     return Schedule(kind="function", per=per, params=(fn, _check_rate("resolution", resolution)))
 
 
-def from_rate(rate: float | Schedule, *, per: Per = "requests") -> Schedule:
-    """Accept the shorthand ``rate=500`` as well as a Schedule."""
+def from_rate(rate: float | Schedule) -> Schedule:
+    """A schedule from the shorthand ``rate=500`` (requests per second) or a Schedule."""
     if isinstance(rate, Schedule):
         return rate
-    return constant(rate, per=per)
+    return constant(rate)

@@ -24,27 +24,18 @@ import numpy as np
 
 from ..clock import Clock, VirtualClock
 from ._checkpoint import Checkpoint
-from ._log import Attempt
+from ._options import Pacing
 from ._pacer import Pacer
+from ._records import Attempt, DeadLetter, Outcome
 from ._retry import RetryPolicy
 from ._schedules import Schedule
+from ._summary import StreamState
 from ._targets import Response, Target
 from ._wire import Prepared
 
-__all__ = ["DeadLetter", "Sender"]
+__all__ = ["Sender"]
 
 logger = logging.getLogger("personalize_sim.streaming")
-
-
-class DeadLetter:
-    """A request that will not be delivered, with the service's last word on it."""
-
-    __slots__ = ("error_code", "message", "prepared", "reason")
-
-    def __init__(self, prepared: Prepared, error_code: str, message: str, reason: str) -> None:
-        self.prepared, self.error_code, self.message, self.reason = (
-            prepared, error_code, message, reason,
-        )  # fmt: skip
 
 
 class Sender:
@@ -61,12 +52,11 @@ class Sender:
         schedule: Schedule,
         *,
         emit: Callable[[Attempt], None],
-        on_input: Callable[[Prepared], None] = lambda p: None,
+        on_input: Callable[[Prepared], None] | None = None,
         clock: Clock,
         retry: RetryPolicy,
         rng: Any = None,
-        max_in_flight: int = 64,
-        max_lag: float = 1.0,
+        pacing: Pacing | None = None,
         checkpoint: Checkpoint | None = None,
         worker: int = 0,
         start: float | None = None,
@@ -77,12 +67,13 @@ class Sender:
         self.target = target
         self.schedule = schedule
         self.emit = emit
-        self.on_input = on_input
+        self.on_input = on_input or (lambda prepared: None)
         self.clock = clock
         self.retry = retry
         self.rng = np.random.default_rng(rng)
-        self.max_in_flight = max_in_flight
-        self.max_lag = max_lag
+        pacing = Pacing() if pacing is None else pacing
+        self.max_in_flight = pacing.max_in_flight
+        self.max_lag = pacing.max_lag
         self.checkpoint = checkpoint
         self.worker = worker
         self.start = start
@@ -90,7 +81,7 @@ class Sender:
         self.rate_scale = rate_scale  # a worker of N records the whole stream's target rate
         self.pacer: Pacer | None = None
         self.dead_letters: list[DeadLetter] = []
-        self.state = "new"
+        self.state = StreamState.NEW
         self._virtual = isinstance(clock, VirtualClock)
         self._inflight: set[asyncio.Task] = set()
         self._retries: list[tuple[float, int, Prepared, int, float]] = []
@@ -144,7 +135,7 @@ class Sender:
         for action in self._controls:
             action()
         self._controls.clear()
-        self.state = "running"
+        self.state = StreamState.RUNNING
         # wait for a shared start time (processes=N) without counting it as lag
         if start > clock.now():
             await self._wait(start)
@@ -152,10 +143,10 @@ class Sender:
             while not self._stop:
                 now = clock.now()
                 if pacer.paused:
-                    self.state = "paused"
+                    self.state = StreamState.PAUSED
                     await self._wait(math.inf)
                     continue
-                self.state = "running"
+                self.state = StreamState.RUNNING
                 retries = self._retries
                 while retries and retries[0][0] <= now and len(self._inflight) < self.max_in_flight:
                     due, _, prepared, attempt, intended = heapq.heappop(retries)
@@ -195,10 +186,10 @@ class Sender:
                 await self._wait(deadline)
                 self._wake_on_done, self._wait_deadline = True, math.inf
         finally:
-            self.state = "stopping" if self._stop else "draining"
+            self.state = StreamState.STOPPING if self._stop else StreamState.RUNNING  # draining
             while self._inflight:  # requests on the wire are finished, never abandoned
                 await asyncio.wait(set(self._inflight))
-        self.state = "stopped" if self._stop else "done"
+        self.state = StreamState.STOPPED if self._stop else StreamState.DONE
 
     def _warn_missed(self) -> None:
         if self._slots_exhausted:
@@ -272,17 +263,15 @@ class Sender:
             elapsed=finished - intended,
             rng=self.rng,
         )
-        if decision.action == "delivered" and self.checkpoint is not None:
+        if decision.action is Outcome.DELIVERED and self.checkpoint is not None:
             self.checkpoint.add(prepared.id)
-        elif decision.action == "retry":
+        elif decision.action is Outcome.RETRY:
             due = finished + decision.delay
             heapq.heappush(self._retries, (due, next(self._seq), prepared, attempt + 1, intended))
             if due < self._wait_deadline:
                 self._poke()
-        elif decision.action == "dead_letter":
-            self.dead_letters.append(
-                DeadLetter(prepared, response.error_code, response.message, decision.reason)
-            )
+        elif decision.action is Outcome.DEAD_LETTER:
+            self.dead_letters.append(prepared.dead_letter(response, decision.reason))
         t0 = self.origin if self.origin is not None else pacer.start
         self.emit(
             Attempt(

@@ -23,14 +23,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from .._aws import EVENTS_SERVICE, SIGNING_NAME, boto3_client
+from .._checks import count, instance, positive
+from ..errors import ConfigError, ConfigTypeError
 from ._retry import CONNECTION_ERROR
 from ._wire import Prepared
 
-__all__ = ["Boto3Target", "FastTarget", "JsonlTarget", "MemoryTarget", "Response", "Target"]
-
-SERVICE = "personalize-events"
-SIGNING_NAME = "personalize"
+__all__ = [
+    "Boto3Target",
+    "FastTarget",
+    "JsonlTarget",
+    "MemoryTarget",
+    "Response",
+    "Target",
+    "make_target",
+]
 
 
 @dataclass(frozen=True)
@@ -62,10 +69,11 @@ class Target:
 
     def for_worker(self, index: int) -> Target:
         """A copy for worker process ``index`` (``processes=N``); must be picklable."""
-        raise TypeError(
-            f"{type(self).__name__} cannot be shared across processes; "
-            "pass target='fast' or a target built from settings (not from a live client)"
-        )
+        raise ConfigTypeError(
+            "target", self,
+            "a target built from settings to share across processes (processes=N): "
+            "target='fast', or Boto3Target(profile=…, region=…) rather than a live client",
+        )  # fmt: skip
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -163,11 +171,8 @@ class Boto3Target(Target):
         parameter_validation: bool = True,
     ) -> None:
         if client is not None and not hasattr(client, "put_events"):
-            raise TypeError(
-                f"client must be a boto3 'personalize-events' client, got {type(client).__name__}"
-            )
-        if threads < 1:
-            raise ValueError(f"threads must be >= 1, got {threads!r}")
+            instance(client, "client", (), "a boto3 'personalize-events' client")
+        count(threads, "threads", low=1)
         self.client = client
         self._own_client = client is None
         self.profile, self.region, self.endpoint_url = profile, region, endpoint_url
@@ -180,13 +185,12 @@ class Boto3Target(Target):
         from concurrent.futures import ThreadPoolExecutor
 
         if self.client is None:
-            self.client = _boto3_client(
-                self.profile,
-                self.region,
-                self.endpoint_url,
-                self.threads,
-                self.parameter_validation,
-            )
+            self.client = boto3_client(
+                profile=self.profile, region=self.region, endpoint_url=self.endpoint_url,
+                retries={"total_max_attempts": 1},  # the stream retries, and logs each attempt
+                max_pool_connections=self.threads,
+                parameter_validation=self.parameter_validation,
+            )  # fmt: skip
         retries = getattr(self.client.meta.config, "retries", None) or {}
         attempts = retries.get("total_max_attempts", retries.get("max_attempts", 5))
         self.sdk_retries_enabled = attempts is None or attempts > 1
@@ -253,25 +257,6 @@ class Boto3Target(Target):
         return f"Boto3Target({where!r})"
 
 
-def _boto3_client(
-    profile: str | None,
-    region: str | None,
-    endpoint_url: str | None,
-    pool: int,
-    parameter_validation: bool = True,
-) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    session = boto3.session.Session(profile_name=profile, region_name=region)
-    config = Config(
-        retries={"total_max_attempts": 1},  # the stream retries, and logs each attempt
-        max_pool_connections=pool,
-        parameter_validation=parameter_validation,
-    )
-    return session.client(SERVICE, endpoint_url=endpoint_url, config=config)
-
-
 # ---------------------------------------------------------------------------------------------
 
 
@@ -296,8 +281,8 @@ class FastTarget(Target):
         access_key_id: str | None = None,
         secret_access_key: str | None = None,
     ) -> None:
-        if connections < 1:
-            raise ValueError(f"connections must be >= 1, got {connections!r}")
+        count(connections, "connections", low=1)
+        positive(timeout, "timeout")
         self.endpoint_url, self.region, self.profile = endpoint_url, region, profile
         self.connections, self.timeout = connections, timeout
         # explicit keys (e.g. a local emulator's dummy pair) beat the provider chain
@@ -330,7 +315,7 @@ class FastTarget(Target):
             )  # fmt: skip
         endpoint = self.endpoint_url
         if endpoint is None:  # the endpoint botocore itself would use
-            client = session.create_client(SERVICE, region_name=region)
+            client = session.create_client(EVENTS_SERVICE, region_name=region)
             endpoint = client.meta.endpoint_url
             client.close()
         self.url = endpoint.rstrip("/") + "/events"
@@ -410,13 +395,7 @@ def _error_response(status: int, error_type: str, raw: bytes) -> Response:
     return Response(status, code, message)
 
 
-def make_target(
-    target: Any,
-    *,
-    endpoint_url: str | None = None,
-    region: str | None = None,
-    profile: str | None = None,
-) -> Target:
+def make_target(target: Any) -> Target:
     """Turn the ``target=`` shorthand into a Target.
 
     None or "boto3": a boto3 client from the default session (retries off); "fast":
@@ -426,14 +405,14 @@ def make_target(
     if isinstance(target, Target):
         return target
     if target is None or target == "boto3":
-        return Boto3Target(profile=profile, region=region, endpoint_url=endpoint_url)
+        return Boto3Target()
     if target == "fast":
-        return FastTarget(endpoint_url=endpoint_url, region=region, profile=profile)
+        return FastTarget()
     if target == "memory":
         return MemoryTarget()
     if hasattr(target, "put_events"):
         return Boto3Target(target)
-    raise TypeError(
-        f"target must be a boto3 personalize-events client, a Target, or one of "
-        f"'boto3', 'fast', 'memory'; got {target!r}"
-    )
+    raise ConfigTypeError(
+        "target", target,
+        "a boto3 personalize-events client, a Target, or one of 'boto3', 'fast', 'memory'",
+    )  # fmt: skip

@@ -7,51 +7,17 @@ serialised once with orjson so the fast transport never pays for rest-json seria
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Prepared", "epoch_seconds", "prepare", "request_id"]
+from .._timestamps import wire_seconds
+from ._records import DeadLetter
 
+if TYPE_CHECKING:
+    from ._targets import Response
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-
-
-def epoch_seconds(value: Any) -> int | float:
-    """``sentAt`` as botocore ≥ 1.44 serialises it: int when whole, else exact microseconds.
-
-    botocore turns the value into an aware datetime and back
-    (``botocore/serialize.py`` ``_timestamp_unixtimestamp``); this does the same arithmetic
-    without the round trip, which is the costliest part of building a body.
-    """
-    if isinstance(value, bool):
-        raise TypeError(f"sentAt must be a datetime or epoch seconds, got {value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        # datetime.fromtimestamp: split off the fraction, round it to µs half-to-even
-        frac, whole_f = math.modf(value)
-        micro = round(frac * 1e6)
-        if micro >= 1_000_000:
-            micro, whole_f = micro - 1_000_000, whole_f + 1.0
-        elif micro < 0:
-            micro, whole_f = micro + 1_000_000, whole_f - 1.0
-        whole = int(whole_f)
-    else:
-        if not isinstance(value, dt.datetime):
-            from botocore.utils import parse_to_aware_datetime
-
-            value = parse_to_aware_datetime(value)
-        elif value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        delta = value - _EPOCH
-        whole, micro = delta.days * 86_400 + delta.seconds, delta.microseconds
-    if micro:
-        # integers first, one rounding, as botocore does
-        return (whole * 10**6 + micro) / 10**6
-    return whole
+__all__ = ["Prepared", "request_id"]
 
 
 def request_id(request: Mapping[str, Any]) -> str:
@@ -79,7 +45,7 @@ def body_bytes(request: Mapping[str, Any]) -> bytes:
         out = []
         for event in events:
             if isinstance(event, Mapping) and "sentAt" in event:
-                event = {**event, "sentAt": epoch_seconds(event["sentAt"])}
+                event = {**event, "sentAt": wire_seconds(event["sentAt"])}
             out.append(event)
         body["eventList"] = out
     return orjson.dumps(body)
@@ -98,7 +64,7 @@ class Prepared:
         events = request.get("eventList") or []
         self.events = len(events)
         first = events[0].get("sentAt") if events and isinstance(events[0], Mapping) else None
-        self.sent_at = None if first is None else float(epoch_seconds(first))
+        self.sent_at = None if first is None else float(wire_seconds(first))
         self._body: bytes | None = None
 
     @property
@@ -107,9 +73,12 @@ class Prepared:
             self._body = body_bytes(self.request)
         return self._body
 
+    def dead_letter(self, response: Response, reason: str) -> DeadLetter:
+        """This request, given up after ``response``."""
+        return DeadLetter(
+            request_id=self.id, events=self.events, error_code=response.error_code,
+            message=response.message, reason=reason, request=dict(self.request),
+        )  # fmt: skip
+
     def __repr__(self) -> str:
         return f"Prepared(id={self.id!r}, events={self.events})"
-
-
-def prepare(request: Mapping[str, Any]) -> Prepared:
-    return Prepared(request)

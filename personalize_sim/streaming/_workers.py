@@ -5,6 +5,10 @@ Worker ``i`` gets requests ``i, i+N, …`` and the schedule at 1/N of the rate, 
 for one shared start time on the monotonic clock (system-wide on one machine), so their
 record times line up; they send their attempt records back in batches every 50 ms, and
 the parent merges them into one log (``worker`` column) and one set of histograms.
+
+Messages from a worker, on the shared queue: ``("ready", i)``, ``("records", i, [Attempt…])``,
+``("dead", i, [DeadLetter…])``, ``("error", i, traceback)``, ``("done", i)``. To a worker,
+on its pipe: ``("start", origin, start)`` once, then control calls such as ``("pause",)``.
 """
 
 from __future__ import annotations
@@ -16,23 +20,44 @@ import queue
 import threading
 import time
 import traceback
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import PersonalizeSimError
+from ..errors import DeliveryError
 from ._checkpoint import Checkpoint
-from ._handle import Engine, StreamHandle
-from ._log import DeliveryLog
-from ._retry import RetryPolicy
-from ._schedules import Schedule
-from ._targets import Target
+from ._engine import Engine, new_event_loop
+from ._records import Attempt, DeadLetter
+from ._sender import Sender
 from ._wire import Prepared
+
+if TYPE_CHECKING:
+    from ._log import DeliveryLog
+    from ._options import Pacing
+    from ._retry import RetryPolicy
+    from ._schedules import Schedule
+    from ._targets import Target
 
 __all__ = ["ProcessEngine"]
 
 _FLUSH_S = 0.05
 _READY_TIMEOUT_S = 120.0
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkerPlan:
+    """Everything one worker process needs (picklable)."""
+
+    index: int
+    workers: int
+    requests: list[Mapping[str, Any]]
+    schedule: Schedule
+    target: Target
+    retry: RetryPolicy
+    pacing: Pacing
+    seed: int
+    checkpoint_path: str | None
 
 
 class ProcessEngine(Engine):
@@ -47,56 +72,56 @@ class ProcessEngine(Engine):
         processes: int,
         retry: RetryPolicy,
         rng: Any,
-        max_in_flight: int,
-        max_lag: float,
+        pacing: Pacing,
         checkpoint: Checkpoint | None,
         log: DeliveryLog,
     ) -> None:
-        n = processes
-        self.n = n
-        self.targets = [target.for_worker(i) for i in range(n)]  # fails early for a live client
-        self.shares = [[p.request for p in prepared[i::n]] for i in range(n)]
-        share = schedule.scaled(1.0 / n)
-        self.schedules = [share] * n
-        if share.kind == "poisson":  # independent gaps per worker, still reproducible from the seed
-            draws = np.random.default_rng(share.rng).integers(2**63, size=n)
-            self.schedules = [dataclasses.replace(share, rng=int(d)) for d in draws]
+        n = self.n = processes
+        targets = [target.for_worker(i) for i in range(n)]  # fails early for a live client
         rate = schedule.initial_rate
         self.phases = [i / rate if rate else 0.0 for i in range(n)]
-        seeds = np.random.SeedSequence(
-            rng if isinstance(rng, int) else np.random.default_rng(rng).integers(2**63)
-        ).spawn(n)
-        self.seeds = [int(s.generate_state(1)[0]) for s in seeds]
-        self.retry, self.max_in_flight, self.max_lag = retry, max_in_flight, max_lag
-        self.checkpoint_path = None if checkpoint is None else str(checkpoint.path)
+        shares, seeds = _shares(schedule, n), _seeds(rng, n)
+        path = None if checkpoint is None else str(checkpoint.path)
+        self.plans = [
+            WorkerPlan(
+                index=i,
+                workers=n,
+                requests=[p.request for p in prepared[i::n]],
+                schedule=shares[i],
+                target=targets[i],
+                retry=retry,
+                pacing=pacing,
+                seed=seeds[i],
+                checkpoint_path=path,
+            )
+            for i in range(n)
+        ]
         self.log = log
         self._conns: list[Any] = []
         self._lock = threading.Lock()
-        self._early: list[tuple] = []
+        self._early: list[tuple[Any, ...]] = []
         self._start_sent = False
-        self._dead: list[tuple] = []
+        self._dead: list[DeadLetter] = []
 
-    def run(self, handle: StreamHandle) -> None:
+    def run(self, emit: Callable[[Attempt], None]) -> None:
         import multiprocessing
 
         ctx = multiprocessing.get_context("spawn")  # fork is unsafe with threads and event loops
         out = ctx.Queue()
         procs = []
-        for i in range(self.n):
+        for plan in self.plans:
             parent, child = ctx.Pipe()
-            args = (
-                i, self.shares[i], self.schedules[i], self.targets[i], self.retry, self.seeds[i],
-                self.max_in_flight, self.max_lag, self.checkpoint_path, child, out, self.n,
+            proc = ctx.Process(
+                target=_worker_main, args=(plan, child, out),
+                name=f"personalize-sim-stream-{plan.index}", daemon=True,
             )  # fmt: skip
-            proc = ctx.Process(target=_worker_main, args=args, name=f"personalize-sim-stream-{i}")
-            proc.daemon = True
             proc.start()
             child.close()
             procs.append(proc)
             with self._lock:
                 self._conns.append(parent)
         try:
-            self._pump(handle, out, procs)
+            self._pump(emit, out, procs)
         finally:
             for proc in procs:
                 proc.join(timeout=10)
@@ -106,45 +131,51 @@ class ProcessEngine(Engine):
             for conn in self._conns:
                 conn.close()
 
-    def _pump(self, handle: StreamHandle, out: Any, procs: list[Any]) -> None:
+    def _pump(self, emit: Callable[[Attempt], None], out: Any, procs: list[Any]) -> None:
         ready, running = 0, self.n
         deadline = time.monotonic() + _READY_TIMEOUT_S
         while running:
             try:
                 msg = out.get(timeout=0.2)
             except queue.Empty:
-                dead = [p for p in procs if not p.is_alive() and p.exitcode not in (0, None)]
-                if dead:
-                    raise PersonalizeSimError(
-                        f"stream worker {dead[0].name} died with exit code {dead[0].exitcode}"
-                    ) from None
-                if not self._start_sent and time.monotonic() > deadline:
-                    raise PersonalizeSimError("stream workers did not start in time") from None
+                self._check_alive(procs, deadline)
                 continue
             kind, index = msg[0], msg[1]
             if kind == "ready":
                 ready += 1
                 if ready == self.n:
-                    t0 = time.monotonic() + 0.05  # a shared start, a moment ahead
-                    self.log.started_at = time.time() + (t0 - time.monotonic())
-                    with self._lock:
-                        for i, conn in enumerate(self._conns):
-                            conn.send(("start", t0, t0 + self.phases[i]))
-                        self._start_sent = True
-                        for control in self._early:
-                            for conn in self._conns:
-                                conn.send(control)
-                        self._early.clear()
+                    self._start_all()
             elif kind == "records":
                 for record in msg[2]:
-                    handle.emit(record)
+                    emit(record)
             elif kind == "dead":
                 self._dead.extend(msg[2])
             elif kind == "done":
                 running -= 1
             elif kind == "error":
                 self.control("stop")
-                raise PersonalizeSimError(f"stream worker {index} failed:\n{msg[2]}")
+                raise DeliveryError(f"stream worker {index} failed:\n{msg[2]}")
+
+    def _check_alive(self, procs: list[Any], deadline: float) -> None:
+        dead = [p for p in procs if not p.is_alive() and p.exitcode not in (0, None)]
+        if dead:
+            raise DeliveryError(
+                f"stream worker {dead[0].name} died with exit code {dead[0].exitcode}"
+            )
+        if not self._start_sent and time.monotonic() > deadline:
+            raise DeliveryError(f"stream workers did not start within {_READY_TIMEOUT_S:g} s")
+
+    def _start_all(self) -> None:
+        t0 = time.monotonic() + 0.05  # a shared start, a moment ahead
+        self.log.started_at = time.time() + (t0 - time.monotonic())
+        with self._lock:
+            for i, conn in enumerate(self._conns):
+                conn.send(("start", t0, t0 + self.phases[i]))
+            self._start_sent = True
+            for control in self._early:
+                for conn in self._conns:
+                    conn.send(control)
+            self._early.clear()
 
     def control(self, name: str, *args: Any) -> None:
         if name == "set_rate":
@@ -158,103 +189,102 @@ class ProcessEngine(Engine):
                 with contextlib.suppress(OSError):
                     conn.send(message)
 
-    def dead_letters(self) -> list[tuple[dict, str, str, str, str, int]]:
+    def dead_letters(self) -> list[DeadLetter]:
         return list(self._dead)
 
 
-def _worker_main(index: int, *args: Any) -> None:
-    """Entry point of one worker process: :func:`_worker`, with failures reported home."""
-    out = args[9]
+def _shares(schedule: Schedule, n: int) -> list[Schedule]:
+    """Each worker's schedule: 1/n of the rate; Poisson gaps independent per worker."""
+    share = schedule.scaled(1.0 / n)
+    if share.kind != "poisson":
+        return [share] * n
+    draws = np.random.default_rng(share.rng).integers(2**63, size=n)
+    return [dataclasses.replace(share, rng=int(d)) for d in draws]
+
+
+def _seeds(rng: Any, n: int) -> list[int]:
+    """Independent, reproducible seeds of the workers' retry jitter."""
+    root = rng if isinstance(rng, int) else np.random.default_rng(rng).integers(2**63)
+    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(root).spawn(n)]
+
+
+def _worker_main(plan: WorkerPlan, conn: Any, out: Any) -> None:
+    """Entry point of one worker process: failures are reported home, never lost."""
     try:
-        _worker(index, *args)
+        _Worker(plan, conn, out).run()
     except BaseException:
-        out.put(("error", index, traceback.format_exc()))
-        out.put(("done", index, "failed"))
+        out.put(("error", plan.index, traceback.format_exc()))
+        out.put(("done", plan.index))
 
 
-def _worker(
-    index: int,
-    requests: list[dict],
-    schedule: Schedule,
-    target: Target,
-    retry: RetryPolicy,
-    seed: int,
-    max_in_flight: int,
-    max_lag: float,
-    checkpoint_path: str | None,
-    conn: Any,
-    out: Any,
-    n: int,
-) -> None:
-    from ..clock import SystemClock
-    from ._sender import Sender
+class _Worker:
+    """One worker process: waits for the shared start, sends its share, reports home."""
 
-    records: list[Any] = []
-    checkpoint = None if checkpoint_path is None else Checkpoint(checkpoint_path)
-    sender = Sender(
-        (Prepared(r) for r in requests), target, schedule, emit=records.append,
-        clock=SystemClock(), retry=retry, rng=seed, max_in_flight=max_in_flight,
-        max_lag=max_lag, checkpoint=checkpoint, worker=index, rate_scale=n,
-    )  # fmt: skip
+    def __init__(self, plan: WorkerPlan, conn: Any, out: Any) -> None:
+        from ..clock import SystemClock
 
-    def apply(message: tuple) -> None:
-        getattr(sender, message[0])(*message[1:])
+        self.plan, self.conn, self.out = plan, conn, out
+        self.records: list[Attempt] = []
+        path = plan.checkpoint_path
+        self.checkpoint = None if path is None else Checkpoint(path)
+        self.sender = Sender(
+            (Prepared(r) for r in plan.requests), plan.target, plan.schedule,
+            emit=self.records.append, clock=SystemClock(), retry=plan.retry, rng=plan.seed,
+            pacing=plan.pacing, checkpoint=self.checkpoint, worker=plan.index,
+            rate_scale=plan.workers,
+        )  # fmt: skip
 
-    out.put(("ready", index))
-    while True:
-        message = conn.recv()
-        if message[0] == "start":
-            sender.origin, sender.start = message[1], message[2]
-            break
-        apply(message)
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-
-        def on_control() -> None:
-            while conn.poll():
-                apply(conn.recv())
-
-        loop.add_reader(conn.fileno(), on_control)
-
-        async def flush_forever() -> None:
-            while True:
-                await asyncio.sleep(_FLUSH_S)
-                flush()
-
-        def flush() -> None:
-            if records:
-                batch = records[:]
-                records.clear()
-                out.put(("records", index, batch))
-
-        if checkpoint is not None:
-            checkpoint.open()
-        await target.open()
-        flusher = asyncio.ensure_future(flush_forever())
+    def run(self) -> None:
+        self._wait_for_start()
+        loop = new_event_loop()
         try:
-            await sender.run()
+            loop.run_until_complete(self._send())
         finally:
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
-            flush()
-            loop.remove_reader(conn.fileno())
-            await target.close()
-            if checkpoint is not None:
-                checkpoint.close()
+            loop.close()
+        self.out.put(("dead", self.plan.index, list(self.sender.dead_letters)))
+        self.out.put(("done", self.plan.index))
 
-    from ._open import new_event_loop
+    def _wait_for_start(self) -> None:
+        self.out.put(("ready", self.plan.index))
+        while True:
+            message = self.conn.recv()
+            if message[0] == "start":
+                self.sender.origin, self.sender.start = message[1], message[2]
+                return
+            self._apply(message)
 
-    loop = new_event_loop()
-    try:
-        loop.run_until_complete(main())
-    finally:
-        loop.close()
-    dead = [
-        (dict(d.prepared.request), d.error_code, d.message, d.reason, d.prepared.id,
-         d.prepared.events)
-        for d in sender.dead_letters
-    ]  # fmt: skip
-    out.put(("dead", index, dead))
-    out.put(("done", index, sender.state))
+    def _apply(self, message: tuple[Any, ...]) -> None:
+        getattr(self.sender, message[0])(*message[1:])
+
+    def _on_control(self) -> None:
+        while self.conn.poll():
+            self._apply(self.conn.recv())
+
+    def _flush(self) -> None:
+        if self.records:
+            batch = self.records[:]
+            self.records.clear()
+            self.out.put(("records", self.plan.index, batch))
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(_FLUSH_S)
+            self._flush()
+
+    async def _send(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_reader(self.conn.fileno(), self._on_control)
+        with contextlib.ExitStack() as stack:
+            if self.checkpoint is not None:
+                stack.enter_context(self.checkpoint)
+            await self.plan.target.open()
+            flusher = asyncio.ensure_future(self._flush_forever())
+            try:
+                await self.sender.run()
+            finally:
+                flusher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await flusher
+                self._flush()
+                loop.remove_reader(self.conn.fileno())
+                await self.plan.target.close()

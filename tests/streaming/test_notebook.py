@@ -23,7 +23,7 @@ gate.set()
 """,
     """
 summary = await handle.wait_async()
-print("delivered", summary["delivered_events"], summary["balanced"])
+print("delivered", summary.delivered_events, summary.balanced)
 """,
 ]
 

@@ -3,7 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from personalize_sim.streaming._retry import CONNECTION_ERROR, RetryPolicy
+from personalize_sim.errors import ConfigError, ConfigTypeError
+from personalize_sim.streaming._retry import CONNECTION_ERROR, RetryPolicy, classify
 
 
 @pytest.mark.parametrize(
@@ -21,7 +22,7 @@ from personalize_sim.streaming._retry import CONNECTION_ERROR, RetryPolicy
     ],
 )
 def test_classify(status, code, expected):
-    assert RetryPolicy.classify(status, code) == expected
+    assert classify(status, code) == expected
 
 
 def test_invalid_input_is_never_retried():
@@ -71,13 +72,18 @@ def test_success_is_delivered():
 @pytest.mark.parametrize(
     ("kwargs", "error"),
     [
-        ({"max_attempts": 0}, ValueError),
-        ({"max_attempts": 2.5}, TypeError),
-        ({"base": 0}, ValueError),
-        ({"cap": -1}, ValueError),
-        ({"deadline": float("nan")}, ValueError),
+        ({"max_attempts": 0}, ConfigError),
+        ({"max_attempts": 2.5}, ConfigTypeError),
+        ({"base": 0}, ConfigError),
+        ({"cap": -1}, ConfigError),
+        ({"deadline": float("nan")}, ConfigError),
     ],
 )
-def test_bad_policies(kwargs, error):
-    with pytest.raises(error):
+def test_bad_policies_name_the_argument(kwargs, error):
+    (name,) = kwargs
+    with pytest.raises(error, match=f"^{name}: got"):
         RetryPolicy(**kwargs)
+
+
+def test_no_deadline_is_allowed():
+    assert RetryPolicy(deadline=math.inf).deadline == math.inf

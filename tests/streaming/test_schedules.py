@@ -3,6 +3,7 @@ import math
 import numpy as np
 import pytest
 
+from personalize_sim.errors import ConfigError
 from personalize_sim.streaming._schedules import (
     constant,
     from_rate,
@@ -90,7 +91,7 @@ def test_rate_function_waits_through_zero_rate():
 
 
 def test_rate_function_rejects_negative_rates():
-    with pytest.raises(ValueError, match="must be >= 0"):
+    with pytest.raises(ConfigError, match=r"rate_function\(t=0.0\): got -1.0; a finite rate >= 0"):
         times(rate_function(lambda t: -1), 2)
 
 
@@ -124,23 +125,22 @@ def test_scaled_divides_the_rate():
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda: constant(0), "rate must be > 0"),
+        (lambda: constant(0), "rate: got 0; a finite number > 0"),
         (lambda: constant(float("nan")), "finite"),
-        (lambda: constant(True), "finite number"),
-        (lambda: constant(10, per="bytes"), "per must be"),
+        (lambda: constant(True), "rate: got True; a finite number"),
+        (lambda: constant(10, per="bytes"), "per: got 'bytes'; one of 'requests', 'events'"),
         (lambda: steps([]), "at least one"),
         (lambda: steps([(10, 1), (0, 1)]), "last step"),
-        (lambda: ramp(1, 2, over=0), "over must be > 0"),
+        (lambda: ramp(1, 2, over=0), "over: got 0; a finite number > 0"),
         (lambda: replay(0), "speedup"),
     ],
 )
 def test_bad_schedules_name_the_value(build, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ConfigError, match=message):
         build()
 
 
 def test_from_rate_shorthand():
     assert from_rate(5) == constant(5)
-    assert from_rate(5, per="events").per == "events"
     s = ramp(1, 2, over=1)
     assert from_rate(s) is s

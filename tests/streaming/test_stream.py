@@ -8,9 +8,11 @@ import pytest
 
 from personalize_sim import stream
 from personalize_sim.clock import VirtualClock
-from personalize_sim.errors import ConfigError, PayloadError
+from personalize_sim.errors import ConfigError, ConfigTypeError, PayloadError
 from personalize_sim.streaming import (
+    Conversion,
     MemoryTarget,
+    Pacing,
     Response,
     RetryPolicy,
     constant,
@@ -64,11 +66,11 @@ def test_poisson_send_times_repeat_with_the_seed():
 def test_summary_ledger_balances_and_counts_all_events():
     handle, target = run(make_requests(7, events=3), 100)
     s = handle.summary
-    assert s["input_requests"] == 7 and s["input_events"] == 21
-    assert s["delivered_events"] == 21 and s["dead_letter_events"] == 0
-    assert s["balanced"] and s["complete"]
-    assert s["state"] == "done"
-    assert s["achieved_rate"] == pytest.approx(100)
+    assert s.input_requests == 7 and s.input_events == 21
+    assert s.delivered_events == 21 and s.dead_letter_events == 0
+    assert s.balanced and s.complete
+    assert s.state == "done"
+    assert s.achieved_rate == pytest.approx(100)
     assert target.requests == make_requests(7, events=3)
 
 
@@ -89,8 +91,8 @@ def test_retries_with_full_jitter_at_exact_times():
     assert list(first["sent"]) == pytest.approx([0.0, d1, d1 + d2])
     assert list(first["intended"]) == [0.0, 0.0, 0.0]
     s = handle.summary
-    assert s["throttled"] == 2 and s["retried"] == 2 and s["delivered_events"] == 3
-    assert s["latency_intended_ms"]["max"] == pytest.approx((d1 + d2) * 1000, rel=1e-3)
+    assert s.throttled == 2 and s.retried == 2 and s.delivered_events == 3
+    assert s.latency_intended.max == pytest.approx((d1 + d2) * 1000, rel=1e-3)
 
 
 def test_invalid_input_goes_to_dead_letters_with_the_service_message():
@@ -102,9 +104,9 @@ def test_invalid_input_goes_to_dead_letters_with_the_service_message():
     handle, target = run(make_requests(6, events=2), 50, target=MemoryTarget(respond))
     s = handle.summary
     assert target.calls[handle.dead_letters["request_id"].iloc[0]] == 1  # never retried
-    assert s["dead_letter_requests"] == 2 and s["dead_letter_events"] == 4
-    assert s["delivered_events"] == 8
-    assert s["balanced"] and not s["complete"]
+    assert s.dead_letter_requests == 2 and s.dead_letter_events == 4
+    assert s.delivered_events == 8
+    assert s.balanced and not s.complete
     dead = handle.dead_letters
     assert list(dead["error_code"]) == ["InvalidInputException"] * 2
     assert set(dead["message"]) == {"Value at 'eventList' failed"}
@@ -127,13 +129,13 @@ def test_every_request_ends_exactly_once_under_random_faults():
         make_requests(200, events=2), 500, target=MemoryTarget(respond), retry=policy
     )
     s = handle.summary
-    assert s["balanced"]
-    assert s["delivered_events"] + s["dead_letter_events"] == 400
+    assert s.balanced
+    assert s.delivered_events + s.dead_letter_events == 400
     log = handle.log
     finals = log[log["outcome"] != "retry"]
     assert finals["request_id"].is_unique and len(finals) == 200
-    assert s["delivered_requests"] == len(target.requests)
-    assert s["connection_errors"] > 0 and s["server_errors"] > 0 and s["throttled"] > 0
+    assert s.delivered_requests == len(target.requests)
+    assert s.connection_errors > 0 and s.server_errors > 0 and s.throttled > 0
 
 
 def test_in_flight_cap_and_missed_sends_when_the_target_is_slow(caplog):
@@ -151,15 +153,15 @@ def test_in_flight_cap_and_missed_sends_when_the_target_is_slow(caplog):
     clock = VirtualClock()
     with caplog.at_level(logging.WARNING, logger="personalize_sim.streaming"):
         handle = stream(
-            make_requests(12), rate=10, target=Slow(clock), clock=clock, max_in_flight=1,
-            max_lag=0.3, wait=True,
+            make_requests(12), rate=10, target=Slow(clock), clock=clock,
+            pacing=Pacing(max_in_flight=1, max_lag=0.3), wait=True,
         )  # fmt: skip
     warnings = [r.getMessage() for r in caplog.records if "bottleneck" in r.getMessage()]
     assert len(warnings) == 1 and "in-flight slots were taken" in warnings[0]
     s = handle.summary
-    assert s["missed_sends"] > 0 and s["bottleneck"]
-    assert s["delivered_events"] == 12 and s["balanced"]
-    assert s["latency_intended_ms"]["max"] > s["latency_service_ms"]["max"]
+    assert s.missed_sends > 0 and s.bottleneck
+    assert s.delivered_events == 12 and s.balanced
+    assert s.latency_intended.max > s.latency_service.max
 
 
 def test_frames_are_converted_and_invalid_rows_raise_before_sending():
@@ -180,10 +182,10 @@ def test_frames_are_converted_and_invalid_rows_raise_before_sending():
     with pytest.raises(PayloadError, match=r"EVENT_TYPE|eventType"):
         stream(frame, tracking_id="tid", rate=10, target=target, clock=VirtualClock(), wait=True)
     assert target.requests == []
-    handle, target = run(frame, 10, tracking_id="tid", invalid="skip")
+    handle, target = run(frame, 10, tracking_id="tid", conversion=Conversion(invalid="skip"))
     s = handle.summary
-    assert s["rejected_rows"] == 1 and s["delivered_events"] == 2
-    assert not s["complete"] and s["balanced"]
+    assert s.rejected_rows == 1 and s.delivered_events == 2
+    assert not s.complete and s.balanced
     assert len(handle.problems) >= 1
     assert [e["itemId"] for r in target.requests for e in r["eventList"]] == ["i1", "i2"]
 
@@ -209,7 +211,7 @@ def test_an_iterator_of_frames_streams_lazily():
         frames(), tracking_id="tid", rate=10, target=MemoryTarget(), clock=VirtualClock(),
         listeners=[lambda r: seen_when_first_sent.append(len(pulled))], wait=True,
     )  # fmt: skip
-    assert handle.summary["delivered_events"] == 12
+    assert handle.summary.delivered_events == 12
     # the first frame's request was on the wire before the last frame was even read
     assert seen_when_first_sent[0] < 3
 
@@ -228,7 +230,7 @@ def test_listeners_get_every_attempt_and_a_broken_one_is_not_fatal(caplog):
     with caplog.at_level(logging.ERROR, logger="personalize_sim.streaming"):
         handle, _ = run(make_requests(5), 10, listeners=[broken, records.append])
     assert [r.request_id for r in records] == list(handle.log["request_id"])
-    assert handle.summary["delivered_events"] == 5
+    assert handle.summary.delivered_events == 5
     assert (
         sum("widget bug" in r.getMessage() or "listener" in r.getMessage() for r in caplog.records)
         == 1
@@ -260,9 +262,9 @@ def test_controls_from_a_listener_apply_at_once():
     handle.start()
     s = handle.wait(timeout=30)
     assert calls == pytest.approx([0.0, 0.1, 0.2, 0.21, 0.22, 0.23])
-    assert s["state"] == "stopped"
-    assert s["delivered_requests"] == 6 and s["pending_requests"] == 44
-    assert s["balanced"] and not s["complete"]
+    assert s.state == "stopped"
+    assert s.delivered_requests == 6 and s.pending_requests == 44
+    assert s.balanced and not s.complete
 
 
 def test_pause_and_resume_from_another_thread():
@@ -290,7 +292,7 @@ def test_pause_and_resume_from_another_thread():
     assert len(n) == before == 3
     handle.resume()
     s = handle.wait(timeout=30)
-    assert s["delivered_requests"] == 6
+    assert s.delivered_requests == 6
     sent = [r.sent for r in n]
     assert sent[:3] == pytest.approx([0.0, 0.1, 0.2])
     assert sent[3] >= 5.2 - 1e-9  # the rest of the schedule moved by the pause
@@ -309,14 +311,14 @@ def test_checkpoint_skips_delivered_requests_on_resume(tmp_path):
                    clock=VirtualClock(), checkpoint=str(path), listeners=[listener])  # fmt: skip
     box.append(first)
     s1 = first.start().wait(timeout=30)
-    assert s1["delivered_requests"] == 4  # sent at 0.0, 0.1, 0.2 and 0.3, then stopped
+    assert s1.delivered_requests == 4  # sent at 0.0, 0.1, 0.2 and 0.3, then stopped
     assert len(path.read_text().splitlines()) == 4
     target = MemoryTarget()
     second, _ = run(make_requests(10, events=2), 10, target=target, checkpoint=str(path))
     s2 = second.summary
-    assert s2["resumed_requests"] == 4 and s2["resumed_events"] == 8
-    assert s2["delivered_requests"] == 6
-    assert s2["complete"] and s2["balanced"]
+    assert s2.resumed_requests == 4 and s2.resumed_events == 8
+    assert s2.delivered_requests == 6
+    assert s2.complete and s2.balanced
     assert [r["eventList"][0]["eventId"] for r in target.requests] == [
         f"e{i}-0" for i in range(4, 10)
     ]
@@ -331,17 +333,25 @@ def test_checkpoint_ignores_a_torn_last_line(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "field"),
+    ("build", "field", "error"),
     [
-        ({"max_in_flight": 0}, "max_in_flight"),
-        ({"max_lag": 0}, "max_lag"),
-        ({"processes": 0}, "processes"),
-        ({"invalid": "drop"}, "invalid"),
+        (lambda: Pacing(max_in_flight=0), "max_in_flight", ConfigError),
+        (lambda: Pacing(max_in_flight=1.5), "max_in_flight", ConfigTypeError),
+        (lambda: Pacing(max_lag=0), "max_lag", ConfigError),
+        (lambda: Conversion(invalid="drop"), "invalid", ConfigError),
+        (lambda: Conversion(time_unit="h"), "time_unit", ConfigError),
+        (lambda: stream([], rate=1, target=MemoryTarget(), processes=0), "processes", ConfigError),
+        (lambda: stream([], rate=0, target=MemoryTarget()), "rate", ConfigError),
+        (lambda: stream([], rate=1, target=MemoryTarget(), retry=3), "retry", ConfigTypeError),
+        (lambda: stream([], rate=1, target=42), "target", ConfigTypeError),
+        (lambda: stream({"a": 1}, rate=1, target=MemoryTarget()), "source", ConfigTypeError),
     ],
 )
-def test_bad_settings_raise_config_errors(kwargs, field):
-    with pytest.raises(ConfigError, match=field):
-        stream(make_requests(1), rate=1, target=MemoryTarget(), **kwargs)
+def test_bad_settings_raise_config_errors_naming_the_argument(build, field, error):
+    """One validation style: the project's error, also a ValueError or TypeError as fits."""
+    with pytest.raises(error, match=f"^{field}: got") as info:
+        build()
+    assert isinstance(info.value, ValueError if error is ConfigError else TypeError)
 
 
 def test_bad_sources_and_targets():
@@ -384,6 +394,6 @@ def test_a_bad_frame_in_an_iterator_stops_the_stream_there():
     with pytest.raises(PayloadError, match="row 0"):
         handle.wait(timeout=30)
     s = handle.summary
-    assert s["state"] == "failed"
-    assert s["delivered_events"] == 2 and s["balanced"]
+    assert s.state == "failed"
+    assert s.delivered_events == 2 and s.balanced
     assert [r["sessionId"] for r in target.requests] == ["s0"]

@@ -38,17 +38,17 @@ def test_over_quota_every_event_is_delivered_or_dead_lettered_and_none_is_stored
         s = handle.summary
         stats = tracker.stats()
         ids = stored_ids(tracker)
-    assert s["throttled"] > 0 and stats["throttled"] == s["throttled"]
-    assert s["balanced"]
-    assert s["delivered_events"] + s["dead_letter_events"] == 480
-    assert s["pending_events"] == 0
+    assert s.throttled > 0 and stats["throttled"] == s.throttled
+    assert s.balanced
+    assert s.delivered_events + s.dead_letter_events == 480
+    assert s.pending_events == 0
     assert stats["duplicates"] == 0
-    assert len(ids) == len(set(ids)) == s["delivered_events"]
+    assert len(ids) == len(set(ids)) == s.delivered_events
     dead = {e["eventId"] for r in handle.dead_letters["request"] for e in r["eventList"]}
     assert dead.isdisjoint(ids)
     assert dead | set(ids) == set(all_ids(requests))
-    assert s["sdk_retries"] == 0  # boto3's own retries were off: every attempt is in the log
-    assert stats["PutEventsRequests"] == s["attempts"]
+    assert s.sdk_retries == 0  # boto3's own retries were off: every attempt is in the log
+    assert stats["PutEventsRequests"] == s.attempts
 
 
 def test_server_errors_are_retried_to_success():
@@ -65,8 +65,8 @@ def test_server_errors_are_retried_to_success():
         )
         s = handle.summary
         ids = stored_ids(tracker)
-    assert s["server_errors"] > 0 and s["retried"] >= s["server_errors"]
-    assert s["complete"] and s["delivered_events"] == 180
+    assert s.server_errors > 0 and s.retried >= s.server_errors
+    assert s.complete and s.delivered_events == 180
     assert sorted(ids) == sorted(all_ids(requests))
 
 
@@ -85,7 +85,7 @@ def test_fast_transport_and_boto3_store_identical_events_and_pass_signature_chec
             )
             handle = stream(requests, rate=500, target=target, tracking_id=tracker.tracking_id,
                             wait=True)  # fmt: skip
-            assert handle.summary["complete"], handle.dead_letters
+            assert handle.summary.complete, handle.dead_letters
             stats = tracker.stats()
             assert stats["PutEvents4xxErrors"] == 0
             frames[kind] = (
@@ -104,7 +104,7 @@ def test_fast_transport_with_wrong_credentials_is_refused_and_dead_lettered(monk
                         target=target, wait=True)  # fmt: skip
         assert tracker.events().empty
     s = handle.summary
-    assert s["dead_letter_requests"] == 2 and s["client_errors"] == 2
+    assert s.dead_letter_requests == 2 and s.client_errors == 2
     assert set(handle.dead_letters["error_code"]) - {""}
 
 
@@ -146,15 +146,15 @@ def test_user_client_with_boto3_retries_on_has_them_counted():
                         tracking_id=tracker.tracking_id, wait=True)  # fmt: skip
         stats = tracker.stats()
     s = handle.summary
-    assert s["sdk_retries"] > 0
-    assert s["attempts"] + s["sdk_retries"] == stats["PutEventsRequests"]
+    assert s.sdk_retries > 0
+    assert s.attempts + s.sdk_retries == stats["PutEventsRequests"]
 
 
 def test_dry_run_writes_the_wire_bodies(tmp_path):
     path = tmp_path / "dry.jsonl"
     requests = make_requests(5, events=2)
     handle = stream(requests, rate=1000, target=JsonlTarget(path), wait=True)
-    assert handle.summary["complete"]
+    assert handle.summary.complete
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert lines == [json.loads(Prepared(r).body) for r in requests]
 
@@ -167,7 +167,7 @@ def test_processes_share_the_rate_and_merge_their_logs():
                         target=target, wait=True)  # fmt: skip
         ids = stored_ids(tracker)
     s = handle.summary
-    assert s["complete"] and s["balanced"] and s["delivered_events"] == 240
+    assert s.complete and s.balanced and s.delivered_events == 240
     assert sorted(ids) == sorted(all_ids(requests))
     log = handle.log
     assert set(log["worker"]) == {0, 1}
@@ -193,8 +193,8 @@ def test_connection_errors_are_retried_then_dead_lettered(kind):
     handle = stream(make_requests(3), rate=100, target=target, wait=True, rng=0,
                     retry=RetryPolicy(max_attempts=3, base=0.01, cap=0.02))  # fmt: skip
     s = handle.summary
-    assert s["connection_errors"] == 9 and s["attempts"] == 9
-    assert s["dead_letter_requests"] == 3 and s["balanced"] and not s["complete"]
+    assert s.connection_errors == 9 and s.attempts == 9
+    assert s.dead_letter_requests == 3 and s.balanced and not s.complete
     assert set(handle.dead_letters["error_code"]) == {"ConnectionError"}
     assert (handle.log["status"] == 0).all()
 
@@ -205,5 +205,5 @@ def test_missing_credentials_dead_letter_at_once_with_the_reason(monkeypatch):
     target = Boto3Target(endpoint_url="http://127.0.0.1:9", region="us-east-1")
     handle = stream(make_requests(2), rate=100, wait=True, target=target)
     s = handle.summary
-    assert s["attempts"] == 2 and s["dead_letter_requests"] == 2
+    assert s.attempts == 2 and s.dead_letter_requests == 2
     assert set(handle.dead_letters["error_code"]) == {"NoCredentialsError"}

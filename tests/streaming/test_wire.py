@@ -1,62 +1,12 @@
-import datetime as dt
+"""A request on its way: deterministic id, event count, first time, JSON body."""
+
 import json
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from personalize_sim.streaming._wire import Prepared, epoch_seconds, request_id
+from personalize_sim.streaming._wire import Prepared, request_id
 
 from .conftest import make_requests
-
-
-@pytest.fixture(scope="module")
-def botocore_sent_at():
-    """sentAt exactly as botocore's own rest-json serializer writes it."""
-    import botocore.session
-    from botocore.serialize import create_serializer
-
-    operation = botocore.session.get_session().get_service_model("personalize-events")
-    operation = operation.operation_model("PutEvents")
-    serializer = create_serializer("rest-json")
-
-    def serialize(value):
-        request = {"trackingId": "t", "sessionId": "s",
-                   "eventList": [{"eventType": "x", "sentAt": value}]}  # fmt: skip
-        body = serializer.serialize_to_request(request, operation)["body"]
-        return json.loads(body)["eventList"][0]["sentAt"]
-
-    return serialize
-
-
-@given(st.floats(min_value=0, max_value=4e9, allow_nan=False))
-def test_float_sent_at_matches_botocore(botocore_sent_at, value):
-    ours = epoch_seconds(value)
-    assert ours == botocore_sent_at(value)
-    assert type(ours) is type(botocore_sent_at(value))
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        dt.datetime(2024, 1, 2, 3, 4, 5, 678901, tzinfo=dt.timezone.utc),
-        dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2))),
-        dt.datetime(2024, 1, 2),
-        "2024-01-02T03:04:05.5Z",
-        1704164645,
-        1.0036909999999999,
-        1700000000.9999996,
-    ],
-)
-def test_other_sent_at_forms_match_botocore(botocore_sent_at, value):
-    assert epoch_seconds(value) == botocore_sent_at(value)
-
-
-def test_pandas_timestamps_keep_microseconds(botocore_sent_at):
-    import pandas as pd
-
-    stamp = pd.Timestamp("2024-01-02 03:04:05.678901", tz="UTC")
-    assert epoch_seconds(stamp) == botocore_sent_at(stamp.to_pydatetime()) == 1704164645.678901
 
 
 def test_request_ids_are_deterministic_and_depend_on_event_ids():

@@ -1,0 +1,74 @@
+"""What the stream and demo commands print: a live progress bar and the delivery summary."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from personalize_sim.streaming import DeliverySummary, LatencySummary, StreamHandle
+
+__all__ = ["describe", "progress"]
+
+#: updates of the progress bar per second
+_UPDATES_PER_S = 4
+
+
+def progress(handle: StreamHandle, *, enabled: bool, desc: str | None = None) -> None:
+    """A progress bar of finished events on stderr until the stream ends."""
+    from tqdm import tqdm
+
+    summary = handle.live_summary()
+    with tqdm(total=summary.input_events or None, unit="ev", disable=not enabled,
+              file=sys.stderr, dynamic_ncols=True, desc=desc) as bar:  # fmt: skip
+        shown = 0
+        while True:
+            done = handle.done
+            s = handle.live_summary()
+            bar.total = max(bar.total or 0, s.input_events)
+            rate = s.achieved_rate
+            bar.set_postfix(
+                rate=f"{rate:.0f} {_short(s.unit)}/s" if math.isfinite(rate) else "-",
+                throttled=s.throttled, dead=s.dead_letter_events, refresh=False,
+            )  # fmt: skip
+            bar.update(s.finished_events - shown)
+            shown = s.finished_events
+            if done:
+                return
+            time.sleep(1 / _UPDATES_PER_S)
+
+
+def describe(s: DeliverySummary) -> list[str]:
+    """The summary in a few lines, for people."""
+    achieved = f"{s.achieved_rate:.4g}" if math.isfinite(s.achieved_rate) else "-"
+    target = "replay" if s.target_rate is None else f"{s.target_rate:.4g}"
+    lines = [
+        f"{s.state}: {s.delivered_events:,} of {s.input_events:,} events delivered in "
+        f"{s.delivered_requests:,} requests ({s.resumed_events:,} earlier, per the checkpoint); "
+        f"{s.dead_letter_events:,} dead-lettered, {s.pending_events:,} pending, "
+        f"{s.rejected_rows:,} rows rejected",
+        f"attempts {s.attempts:,} (retried {s.retried:,}, throttled {s.throttled:,}, "
+        f"5xx {s.server_errors:,}, connection {s.connection_errors:,}), "
+        f"missed sends {s.missed_sends:,}",
+        f"rate: target {target} {s.unit}/s, achieved {achieved} over {s.duration_s:.1f} s",
+        f"latency from the intended send time (ms): {_percentiles(s.latency_intended)}",
+        f"latency of each call (ms):                {_percentiles(s.latency_service)}",
+        f"ledger balanced (delivered + dead-lettered + resumed + pending = input): {s.balanced}",
+    ]
+    if s.bottleneck:
+        lines.append(
+            f"warning: the client was the bottleneck ({s.missed_sends:,} missed sends); "
+            "try --transport fast, more --max-in-flight or --processes"
+        )
+    return lines
+
+
+def _percentiles(latency: LatencySummary) -> str:
+    values = {"p50": latency.p50, "p90": latency.p90, "p99": latency.p99, "p99.9": latency.p999}
+    return ", ".join(f"{k} {v:.1f}" if math.isfinite(v) else f"{k} -" for k, v in values.items())
+
+
+def _short(unit: str) -> str:
+    return "req" if unit == "requests" else "ev"

@@ -1,0 +1,61 @@
+"""The rarely tuned knobs of a stream, grouped in small frozen objects (the common ones stay
+flat arguments of :func:`open_stream`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from .._checks import check, count, one_of, positive
+
+__all__ = ["Conversion", "Pacing"]
+
+TimeUnit = Literal["s", "ms", "us", "ns"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pacing:
+    """How hard the sender may push.
+
+    ``max_in_flight`` requests on the wire at once; a send more than ``max_lag`` seconds
+    behind its slot counts as *missed* (the client, not the service, limited the rate) and
+    the schedule slips instead of bursting.
+
+    >>> Pacing(max_in_flight=0)
+    Traceback (most recent call last):
+    ...
+    personalize_sim.errors.ConfigError: max_in_flight: got 0; an integer >= 1
+    """
+
+    max_in_flight: int = 64
+    max_lag: float = 1.0
+
+    def __post_init__(self) -> None:
+        count(self.max_in_flight, "max_in_flight", low=1)
+        object.__setattr__(self, "max_lag", positive(self.max_lag, "max_lag"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conversion:
+    """How events frames become requests (the options of :func:`~personalize_sim.to_put_events`).
+
+    ``invalid="raise"`` refuses a frame with any bad row (nothing is sent); ``"skip"``
+    sends the valid rows and reports the others in ``handle.problems``. ``properties``
+    names the property columns; ``time_unit`` is the unit of numeric ``TIMESTAMP``s.
+    """
+
+    invalid: Literal["raise", "skip"] = "raise"
+    properties: Sequence[str] | None = None
+    time_unit: TimeUnit | None = None
+
+    def __post_init__(self) -> None:
+        one_of(self.invalid, "invalid", ("raise", "skip"))
+        if self.properties is not None:
+            check(
+                not isinstance(self.properties, str), "properties", self.properties,
+                "a list of column names",
+            )  # fmt: skip
+            object.__setattr__(self, "properties", tuple(self.properties))
+        if self.time_unit is not None:
+            one_of(self.time_unit, "time_unit", ("s", "ms", "us", "ns"))
