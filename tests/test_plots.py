@@ -154,13 +154,14 @@ def test_empty_delivery_log_is_a_clear_error():
 def test_wrong_delivery_log_names_the_missing_columns():
     with pytest.raises(
         ValueError,
-        match=r"^frame: got <DataFrame of \d+ rows: .*>; a delivery log with the columns \['attempt', 'sent'",
+        match=r"^frame: got <DataFrame of \d+ rows: .*>; a delivery log with the columns "
+        r"\['attempt', 'sent'",
     ) as info:
         plots.rate(pd.DataFrame({"events": [1], "target_rate": [1.0]}))
     assert "handle.log" in str(info.value)
-    with pytest.raises(TypeError, match="^log: got \\[1, 2, 3\\]; handle.log"):
+    with pytest.raises(TypeError, match=r"^log: got \[1, 2, 3\]; handle.log"):
         plots.delivery([1, 2, 3])
-    with pytest.raises(ValueError, match="^unit: got"):
+    with pytest.raises(ValueError, match=r"^unit: got"):
         plots.series(DeliveryLog().frame(), unit="bytes")
 
 
@@ -175,7 +176,7 @@ def test_sessions_by_hour_and_weekday_count_every_session_once(frame):
         patches = fig.axes[0].patches
         assert len(patches) == bars
         assert sum(p.get_height() for p in patches) == n
-    with pytest.raises(ValueError, match="^by: got 'month'; one of 'hour', 'weekday'"):
+    with pytest.raises(ValueError, match=r"^by: got 'month'; one of 'hour', 'weekday'"):
         plots.sessions(frame, by="month")
 
 

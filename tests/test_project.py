@@ -46,6 +46,43 @@ def test_public_api_is_pinned():
         assert getattr(personalize_sim, name) is not None, name
 
 
+def test_no_package_is_named_like_a_public_function():
+    import importlib.util
+    import inspect
+
+    for name in personalize_sim.__all__:
+        if inspect.isfunction(getattr(personalize_sim, name)):
+            assert importlib.util.find_spec(f"personalize_sim.{name}") is None, name
+
+
+def test_every_import_order_gives_the_functions():
+    """``simulate`` and ``stream`` are functions whatever was imported before them."""
+    code = """
+import inspect, itertools, sys
+STATEMENTS = (
+    "import personalize_sim.simulation",
+    "import personalize_sim.streaming",
+    "from personalize_sim import SimulationConfig, simulate",
+    "from personalize_sim import StreamHandle, stream",
+)
+for order in itertools.permutations(STATEMENTS):
+    for name in [m for m in sys.modules if m.startswith("personalize_sim")]:
+        del sys.modules[name]
+    scope = {}
+    for statement in order:
+        exec(statement, scope)
+    import personalize_sim
+    for name in ("simulate", "stream"):
+        function = getattr(personalize_sim, name)
+        assert inspect.isfunction(function), (order, name, function)
+        assert "rate" in inspect.signature(function).parameters or name == "simulate", order
+    assert inspect.isfunction(scope.get("simulate", personalize_sim.simulate)), order
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
 def test_import_is_cheap_and_side_effect_free():
     code = (
         "import sys, threading; import personalize_sim;"

@@ -228,7 +228,7 @@ def test_stream_without_dashboard_has_none():
 
 
 def test_dashboard_rejects_what_is_not_a_handle():
-    with pytest.raises(TypeError, match="^handle: got .*; a StreamHandle"):
+    with pytest.raises(TypeError, match=r"^handle: got .*; a StreamHandle"):
         Dashboard(object())  # type: ignore[arg-type]
 
 

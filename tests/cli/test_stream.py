@@ -2,10 +2,12 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -126,3 +128,19 @@ def test_local_runs_its_own_emulator_without_any_aws_credentials(tmp_path, monke
     log = pd.read_csv(tmp_path / "log.csv")
     assert list(log.columns[:4]) == ["request_id", "attempt", "worker", "events"]
     assert log["events"].sum() == 30
+
+
+def test_the_readme_streams_the_sample_in_data_to_a_local_tracker(capsys):
+    """The README's stream example works as written, on the sample events shipped in data/."""
+    root = Path(__file__).resolve().parents[2]
+    (line,) = re.findall(
+        r"personalize-sim (stream data/\S+ --local[^\n]*)", (root / "README.md").read_text()
+    )
+    args = line.split()
+    args[1] = str(root / args[1])
+    rows = (root / args[1]).read_text().splitlines()
+    assert main([*args, "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert f"{len(rows)} events stored, 0 duplicates" in captured.err
+    summary = last_json(captured.out)
+    assert summary["delivered_events"] == len(rows) and summary["balanced"]

@@ -105,7 +105,7 @@ def test_processes_write_one_file_and_obey_stop(tmp_path):
 
 
 def test_processes_need_a_shareable_target_and_a_sized_source():
-    with pytest.raises(TypeError, match="^target: .*to share across processes"):
+    with pytest.raises(TypeError, match=r"^target: .*to share across processes"):
         stream(make_requests(2), rate=10, processes=2, target=MemoryTarget())
     with pytest.raises(ConfigError, match="iterator"):
         stream(iter(make_requests(2)), rate=10, processes=2, target=JsonlTarget("x"))

@@ -81,7 +81,7 @@ def test_success_is_delivered():
 )
 def test_bad_policies_name_the_argument(kwargs, error):
     (name,) = kwargs
-    with pytest.raises(error, match=f"^{name}: got"):
+    with pytest.raises(error, match=rf"^{name}: got"):
         RetryPolicy(**kwargs)
 
 

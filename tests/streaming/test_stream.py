@@ -349,7 +349,7 @@ def test_checkpoint_ignores_a_torn_last_line(tmp_path):
 )
 def test_bad_settings_raise_config_errors_naming_the_argument(build, field, error):
     """One validation style: the project's error, also a ValueError or TypeError as fits."""
-    with pytest.raises(error, match=f"^{field}: got") as info:
+    with pytest.raises(error, match=rf"^{field}: got") as info:
         build()
     assert isinstance(info.value, ValueError if error is ConfigError else TypeError)
 
