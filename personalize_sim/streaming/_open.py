@@ -15,7 +15,7 @@ from ._options import Conversion, Pacing
 from ._retry import RetryPolicy
 from ._schedules import Schedule, from_rate
 from ._sources import RequestSource, prepared
-from ._targets import make_target
+from ._targets import Target, make_target
 
 if TYPE_CHECKING:
     import os
@@ -85,38 +85,45 @@ def open_stream(
     if max_records is not None:
         count(max_records, "max_records", low=1)
     clock = SystemClock() if clock is None else clock
-    target_obj = make_target(target)
 
     log = DeliveryLog(unit=schedule.per, max_records=max_records)
     log.target_rate = schedule.initial_rate
-    source_ = RequestSource(source, tracking_id=tracking_id, conversion=conversion, log=log)
+    requests = RequestSource(source, tracking_id=tracking_id, conversion=conversion, log=log)
     cp = None if checkpoint is None else Checkpoint(checkpoint)
-    ready = prepared(source_.requests, cp, log)
-    engine: Engine
-    if source_.sized:  # every request is input (and pending) from the start
-        ready_list = list(ready)
-        log.add_input(len(ready_list), sum(p.events for p in ready_list))
-    if processes > 1:
-        check(
-            not isinstance(clock, VirtualClock), "clock", clock,
-            "the real clock: processes=N cannot share a virtual one",
-        )  # fmt: skip
-        check(
-            source_.sized, "source", type(source).__name__,
-            "a frame or a list of requests with processes=N (an iterator cannot be split)",
-        )  # fmt: skip
-        from ._workers import ProcessEngine
-
-        engine = ProcessEngine(
-            ready_list, target_obj, schedule, processes=processes, retry=retry, rng=rng,
-            pacing=pacing, checkpoint=cp, log=log,
-        )  # fmt: skip
-    else:
-        engine = LocalEngine(
-            iter(ready_list) if source_.sized else ready, target_obj, schedule, clock=clock,
-            retry=retry, rng=rng, pacing=pacing, checkpoint=cp, log=log,
-            count_input=not source_.sized,
-        )  # fmt: skip
-    handle = StreamHandle(engine, log, listeners=tuple(listeners), problems=source_.problems)
+    settings = {"retry": retry, "rng": rng, "pacing": pacing, "checkpoint": cp, "log": log}
+    engine = _engine(requests, make_target(target), schedule, processes, clock, settings)
+    handle = StreamHandle(engine, log, listeners=tuple(listeners), problems=requests.problems)
     log.started_at = clock.wall()
     return handle
+
+
+def _engine(
+    requests: RequestSource,
+    target: Target,
+    schedule: Schedule,
+    processes: int,
+    clock: Clock,
+    settings: dict[str, Any],
+) -> Engine:
+    """One sender on the handle's thread, or ``processes`` worker processes."""
+    log: DeliveryLog = settings["log"]
+    ready = prepared(requests.requests, settings["checkpoint"], log)
+    if requests.sized:  # every request is input (and pending) from the start
+        ready_list = list(ready)
+        log.add_input(len(ready_list), sum(p.events for p in ready_list))
+        ready = iter(ready_list)
+    if processes == 1:
+        return LocalEngine(
+            ready, target, schedule, clock=clock, count_input=not requests.sized, **settings
+        )
+    check(
+        not isinstance(clock, VirtualClock), "clock", clock,
+        "the real clock: processes=N cannot share a virtual one",
+    )  # fmt: skip
+    check(
+        requests.sized, "source", "an iterator",
+        "a frame or a list of requests with processes=N (an iterator cannot be split)",
+    )  # fmt: skip
+    from ._workers import ProcessEngine
+
+    return ProcessEngine(ready_list, target, schedule, processes=processes, **settings)
