@@ -12,22 +12,13 @@ from matplotlib.figure import Figure
 
 from personalize_sim import plots, simulate, stream
 from personalize_sim.clock import VirtualClock
-from personalize_sim.streaming import MemoryTarget
-from personalize_sim.streaming._log import Attempt, DeliveryLog
+from personalize_sim.streaming import Attempt, DeliveryLog, MemoryTarget
+
+from .streaming.conftest import make_requests
 
 
-def requests(n: int, *, events: int = 2) -> list[dict]:
-    return [
-        {
-            "trackingId": "tid",
-            "sessionId": f"s{i % 4}",
-            "eventList": [
-                {"eventId": f"e{i}-{j}", "eventType": "View", "sentAt": 1_700_000_000 + i}
-                for j in range(events)
-            ],
-        }
-        for i in range(n)
-    ]
+def requests(n: int) -> list[dict]:
+    return make_requests(n, events=2, sessions=4)
 
 
 @pytest.fixture(scope="module")

@@ -11,19 +11,11 @@ from personalize_sim.clock import VirtualClock
 from personalize_sim.streaming import MemoryTarget, Target, open_stream
 from personalize_sim.widgets import Dashboard, counters
 
+from .streaming.conftest import make_requests
 
-def requests(n: int, *, events: int = 2) -> list[dict]:
-    return [
-        {
-            "trackingId": "tid",
-            "sessionId": f"s{i % 4}",
-            "eventList": [
-                {"eventId": f"e{i}-{j}", "eventType": "View", "sentAt": 1_700_000_000 + i}
-                for j in range(events)
-            ],
-        }
-        for i in range(n)
-    ]
+
+def requests(n: int) -> list[dict]:
+    return make_requests(n, events=2, sessions=4)
 
 
 def throttle_s0(request, attempt):

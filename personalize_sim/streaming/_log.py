@@ -97,10 +97,10 @@ class DeliveryLog:
         if record.error_code or record.status >= 300 or record.status == 0:
             c[_FAILURE_COUNTS[classify(record.status, record.error_code)]] += 1
         self.service.record(record.finished - record.sent)
-        if record.outcome is Outcome.DELIVERED:
+        if record.outcome == Outcome.DELIVERED:
             self.intended.record(record.finished - record.intended)
             self._finish("delivered", record.events)
-        elif record.outcome is Outcome.DEAD_LETTER:
+        elif record.outcome == Outcome.DEAD_LETTER:
             self._finish("dead_letter", record.events)
 
     def _finish(self, how: str, events: int) -> None:
