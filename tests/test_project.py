@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import personalize_sim
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,3 +120,21 @@ def test_cli_help_lists_every_command():
 
     for name in COMMANDS:
         assert name in out.stdout
+
+
+@pytest.mark.slow
+def test_the_wheel_carries_the_presets_and_no_links(tmp_path):
+    import zipfile
+
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    (wheel,) = tmp_path.glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    presets = {n for n in names if n.startswith("personalize_sim/simulation/presets/")}
+    assert presets == {
+        "personalize_sim/simulation/presets/retail.yaml",
+        "personalize_sim/simulation/presets/video-on-demand.yaml",
+    }
+    assert not [p for p in ROOT.joinpath("personalize_sim").rglob("*") if p.is_symlink()]
