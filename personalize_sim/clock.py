@@ -11,6 +11,8 @@ import threading
 import time
 from typing import Protocol
 
+from ._checks import number
+
 __all__ = ["Clock", "SystemClock", "VirtualClock"]
 
 
@@ -66,8 +68,7 @@ class VirtualClock:
         return self._epoch + self._now
 
     def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError(f"cannot advance a clock by a negative time, got {seconds!r}")
+        number(seconds, "seconds", low=0.0)  # time never runs backwards
         with self._lock:
             self._now += seconds
 
