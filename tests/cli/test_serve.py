@@ -17,7 +17,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from personalize_sim.tracker._local import _read_line
+from personalize_sim.tracker._process import read_line
 
 from ..tracker.conftest import event, request
 
@@ -33,7 +33,7 @@ def serve(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[subpr
         env={**os.environ, **(env or {})},
     )
     try:
-        line = _read_line(process, 30)
+        line = read_line(process, 30)
         yield process, line
     finally:
         if process.poll() is None:
@@ -125,9 +125,12 @@ def test_serve_error_rate_and_signature_check(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--error-rate", "2"], b"error_rate must be a probability in [0, 1], got 2.0"),
-        (["--latency-ms", "soon"], b"latency_ms: cannot read 'soon'"),
+        (["--error-rate", "2"], b"error_rate: got 2.0; a probability between 0 and 1"),
+        (["--latency-ms", "soon"], b"latency_ms: got 'soon'; a number of ms (5), a range"),
         (["--throttle-status", "500"], b"invalid choice: 500"),
+        (["--error-status", "502"], b"invalid choice: 502"),
+        (["--max-tps", "lots"], b"invalid float value: 'lots'"),
+        (["--seed", "-3"], b"seed: got -3; an integer >= 0"),
     ],
 )
 def test_serve_refuses_bad_options_with_exit_2(tmp_path, args, message):
