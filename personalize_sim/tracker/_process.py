@@ -151,7 +151,7 @@ def start_process(
         process.wait()
         for pipe in (process.stdin, process.stdout):
             with contextlib.suppress(OSError):  # a dead reader: a broken pipe on close
-                pipe.close()
+                pipe.close()  # type: ignore[union-attr]  # both are PIPEs
         raise EmulatorError(
             f"the local tracker process did not start (first line {line!r}); "
             f"its log says:\n{_tail(log_path)}"
