@@ -14,7 +14,6 @@ whose first line on stdout, flushed at once, is ``listening on http://HOST:PORT`
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import os
 import subprocess
@@ -54,14 +53,10 @@ def serve(
     except OSError as exc:
         raise EmulatorError(f"cannot listen on {host}:{port}: {exc}") from exc
 
-    def ready(url: str) -> None:
-        # This process is the emulator's own: move what startup loaded (botocore's model,
-        # uvicorn) out of the collector's reach, so full collections stay short under load.
-        gc.freeze()
-        print(f"{READY}{url}", flush=True)
-
     try:
-        server.run(on_ready=ready, exit_with_fd=exit_with_fd)
+        server.run(
+            on_ready=lambda url: print(f"{READY}{url}", flush=True), exit_with_fd=exit_with_fd
+        )
     except SystemExit:  # uvicorn's answer to a failed startup
         if server.app.startup_error is None:
             raise
