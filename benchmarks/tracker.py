@@ -74,8 +74,8 @@ def serve_bare() -> None:
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(
         bare_app,
-        loop="uvloop",
-        http="httptools",
+        loop="auto",  # as the emulator: uvloop and httptools when installed
+        http="auto",
         lifespan="on",
         log_config=None,
         log_level="warning",
@@ -267,10 +267,14 @@ async def load(url: str, seconds: float, connections: int, run: str) -> dict[str
 
 
 def run_load(args: argparse.Namespace) -> None:
-    import uvloop
-
+    try:
+        import uvloop
+    except ImportError:  # the fast extra is not installed: asyncio's own loop
+        run = asyncio.run
+    else:
+        run = uvloop.run
     _pin(0)
-    result = uvloop.run(load(args.load, args.seconds, args.connections, args.run))
+    result = run(load(args.load, args.seconds, args.connections, args.run))
     print(json.dumps(result), flush=True)
 
 
