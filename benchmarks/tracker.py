@@ -1,19 +1,28 @@
 """Benchmark: requests/s of the local tracker emulator vs a bare ASGI app, same run.
 
-The emulator runs in its own process (``personalize-sim serve --max-tps 0``, so
-nothing is throttled: full validation, group commit to SQLite, 200 after
-commit). A load process keeps ``--connections`` keep-alive HTTP/1.1
-connections busy with valid, SigV4-signed 10-event PutEvents requests whose
-event ids never repeat, so every event is stored. The load is a bare asyncio
+First, validation alone, in this process: the generated fast validator
+(``tracker._validator.Validator``, written with ``exec``) against the plain
+``limits.check_request`` on the same 10-event bodies the load sends, interleaved,
+median of the runs, wall and CPU µs per request.
+
+Then end to end. The emulator runs in its own process (``personalize-sim serve
+--max-tps 0``, so nothing is throttled: full validation, group commit to SQLite,
+200 after commit); a second emulator process is the same but validates with the
+plain ``limits.check_request`` only (``--variant plain-validator``; with
+``--gc-freeze-phase`` a third one calls ``gc.freeze()`` once started up, as the
+emulator did before it was measured not to pay). A load
+process keeps ``--connections`` keep-alive HTTP/1.1 connections busy with valid,
+SigV4-signed 10-event PutEvents requests whose event ids never repeat, so every
+event is stored. The load is a bare asyncio
 HTTP/1.1 client (cheaper per request than aiohttp, so the client is less of a
 ceiling); its SigV4 signer is checked against botocore's before each phase.
 The same load then hits a bare ASGI app on the same uvicorn settings that
-answers 200 to everything. Phases alternate (tracker, bare, tracker, …) so
-both see the same background load; printed: each round, the medians, the
-ratio of rates, and server CPU time per request (steadier on a shared host).
+answers 200 to everything. Phases alternate (tracker, plain, bare, tracker, …)
+so all see the same background load; printed: each round, the medians, the
+ratios of rates, and server CPU time per request (steadier on a shared host).
 
     .venv/bin/python benchmarks/tracker.py [--seconds 5] [--rounds 3] [--connections 16]
-                                           [--verify-signature] [--pin]
+                                           [--verify-signature] [--pin] [--gc-freeze-phase]
 """
 
 from __future__ import annotations
@@ -65,8 +74,8 @@ def serve_bare() -> None:
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(
         bare_app,
-        loop="uvloop",
-        http="httptools",
+        loop="auto",  # as the emulator: uvloop and httptools when installed
+        http="auto",
         lifespan="on",
         log_config=None,
         log_level="warning",
@@ -76,6 +85,66 @@ def serve_bare() -> None:
     server = uvicorn.Server(config)
     print(f"listening on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
     server.run(sockets=[sock])
+
+
+# ---------------------------------------------------------------------------------------------
+# the emulator with one clever piece taken out, for the same-run comparison
+
+
+def serve_variant(variant: str, db: str, verify_signature: bool) -> None:
+    """``personalize-sim serve --max-tps 0`` with the plain validator, or with gc.freeze()."""
+    import functools
+    import gc
+
+    from personalize_sim import limits
+    from personalize_sim.tracker import TrackerConfig, _emulator, _validator, serve
+
+    if variant == "plain-validator":
+        plain = lambda op: functools.partial(_validator.check_plain, op)  # noqa: E731
+        _emulator.Validator = plain  # type: ignore[assignment,misc]
+    elif variant == "gc-freeze":
+        import uvicorn  # noqa: F401  # what startup loads: uvicorn and botocore's model
+
+        for operation in _emulator.OPERATIONS:
+            limits.operation_limits(operation)
+        gc.freeze()  # out of the collector's reach
+    config = TrackerConfig(max_tps=0, verify_signature=verify_signature)
+    raise SystemExit(serve(config, db_path=db))
+
+
+def bench_validation(rounds: int = 5, requests: int = 2000) -> None:
+    """Validation of the load's bodies: generated fast check vs plain check_request."""
+    import orjson
+
+    from personalize_sim.tracker._validator import Validator, check_plain
+
+    bodies = [make_body(n, "validate") for n in range(requests)]
+    decoded = [(orjson.loads(b), len(b)) for b in bodies]
+    fast = Validator("PutEvents")
+    ways = {
+        "generated (exec)": lambda r, n: fast(r, n),
+        "plain check_request": lambda r, n: check_plain("PutEvents", r, n),
+    }
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in ways}
+    for _ in range(rounds):
+        for name, validate in ways.items():  # interleaved: fast, plain, fast, plain …
+            wall, cpu = time.perf_counter(), time.process_time()
+            for request, size in decoded:
+                if validate(request, size):
+                    raise SystemExit(f"{name}: a valid body was refused")
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            times[name].append((1e6 * wall / requests, 1e6 * cpu / requests))
+    print(f"validation of {requests} 10-event PutEvents bodies, {rounds} interleaved runs each:")
+    for name, runs in times.items():
+        walls, cpus = zip(*runs, strict=True)
+        print(
+            f"  {name:20s} {statistics.median(walls):6.1f} us/request wall "
+            f"(range {min(walls):.1f}-{max(walls):.1f}), {statistics.median(cpus):6.1f} CPU"
+        )
+    (fast_wall, _), (plain_wall, _) = (
+        (statistics.median(w for w, _ in r), None) for r in times.values()
+    )
+    print(f"  plain / generated: {plain_wall / fast_wall:.1f}x the time")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,10 +267,14 @@ async def load(url: str, seconds: float, connections: int, run: str) -> dict[str
 
 
 def run_load(args: argparse.Namespace) -> None:
-    import uvloop
-
+    try:
+        import uvloop
+    except ImportError:  # the fast extra is not installed: asyncio's own loop
+        run = asyncio.run
+    else:
+        run = uvloop.run
     _pin(0)
-    result = uvloop.run(load(args.load, args.seconds, args.connections, args.run))
+    result = run(load(args.load, args.seconds, args.connections, args.run))
     print(json.dumps(result), flush=True)
 
 
@@ -254,61 +327,103 @@ def phase(argv: list[str], args: argparse.Namespace, run: str) -> dict[str, floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="per phase (default 5)")
-    parser.add_argument("--rounds", type=int, default=3, help="tracker/bare pairs (default 3)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of phases (default 3)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--verify-signature", action="store_true")
     parser.add_argument(
         "--pin", action="store_true", help="pin the server to CPU 1 and the load to CPU 0"
     )
+    parser.add_argument(
+        "--gc-freeze-phase", action="store_true", help="also run the emulator with gc.freeze()"
+    )
     parser.add_argument("--load", help=argparse.SUPPRESS)
     parser.add_argument("--run", default="run", help=argparse.SUPPRESS)
     parser.add_argument("--bare-server", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--variant", help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:
         return serve_bare()
+    if args.variant:
+        return serve_variant(args.variant, args.db, args.verify_signature)
     if args.load:
         return run_load(args)
     if args.pin:
         os.environ["BENCH_PIN"] = "1"  # read by the server and load processes we start
 
+    bench_validation()
     print(
         f"load: {args.connections} keep-alive connections, signed 10-event PutEvents; "
         f"{args.rounds} rounds of {args.seconds:g} s per server, interleaved; "
         f"cpus={os.cpu_count()}; load average {os.getloadavg()[0]:.2f}"
     )
-    serve = [sys.executable, "-m", "personalize_sim.cli", "serve", "--max-tps", "0"]
-    if args.verify_signature:
-        serve.append("--verify-signature")
-    rows: dict[str, list[tuple[float, float]]] = {"tracker": [], "bare": []}
+    rows = run_rounds(args)
+    report(rows, args)
+
+
+def _servers(args: argparse.Namespace) -> dict[str, list[str] | None]:
+    """argv of each phase's server (``--db`` is added); None for the bare app."""
+    sign = ["--verify-signature"] if args.verify_signature else []
+    serve = [sys.executable, "-m", "personalize_sim.cli", "serve", "--max-tps", "0", *sign]
+    servers: dict[str, list[str] | None] = {"tracker": serve}
+    variant = [sys.executable, __file__, *sign, "--variant"]
+    servers["plain validator"] = [*variant, "plain-validator"]
+    if args.gc_freeze_phase:
+        servers["gc.freeze"] = [*variant, "gc-freeze"]
+    servers["bare"] = None
+    return servers
+
+
+def run_rounds(args: argparse.Namespace) -> dict[str, list[tuple[float, float]]]:
+    """Every phase once per round, in the same order; (requests/s, server CPU-us/request) each."""
+    servers = _servers(args)
+    rows: dict[str, list[tuple[float, float]]] = {name: [] for name in servers}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
-            db = Path(tmp) / f"bench{r}.db"
-            got = phase([*serve, "--db", str(db)], args, run=f"tracker{r}")
-            with sqlite3.connect(db) as con:
-                stored = con.execute("SELECT count(*) FROM events").fetchone()[0]
-            if got["bad"] or stored < 10 * got["ok"]:
-                raise SystemExit(f"tracker: {got['bad']} answers not 200, {stored} events stored")
-            rows["tracker"].append(_rates(got))
-            rows["bare"].append(
-                _rates(phase([sys.executable, __file__, "--bare-server"], args, "b"))
-            )
-            print(
-                f"  round {r + 1}: tracker {rows['tracker'][-1][0]:6.0f} req/s "
-                f"({rows['tracker'][-1][1]:4.0f} server CPU-us/req, {stored} events in SQLite); "
-                f"bare {rows['bare'][-1][0]:6.0f} req/s ({rows['bare'][-1][1]:4.0f} CPU-us/req)"
-            )
-    t_rate, t_cpu = (statistics.median(x) for x in zip(*rows["tracker"], strict=True))
-    b_rate, b_cpu = (statistics.median(x) for x in zip(*rows["bare"], strict=True))
+            line = []
+            for i, (name, argv) in enumerate(servers.items()):
+                if argv is None:
+                    got = phase([sys.executable, __file__, "--bare-server"], args, "b")
+                    rows[name].append(_rates(got))
+                    line.append(f"{name} {rows[name][-1][0]:6.0f} req/s ({rows[name][-1][1]:4.0f})")
+                    continue
+                db = Path(tmp) / f"bench{r}-{i}.db"
+                got = phase([*argv, "--db", str(db)], args, run=f"r{r}p{i}")
+                with sqlite3.connect(db) as con:
+                    stored = con.execute("SELECT count(*) FROM events").fetchone()[0]
+                if got["bad"] or stored < 10 * got["ok"]:
+                    raise SystemExit(f"{name}: {got['bad']} answers not 200, {stored} stored")
+                rows[name].append(_rates(got))
+                line.append(f"{name} {rows[name][-1][0]:6.0f} req/s ({rows[name][-1][1]:4.0f})")
+            print(f"  round {r + 1}: " + "; ".join(line) + "   (server CPU-us/request)")
+    return rows
+
+
+def report(rows: dict[str, list[tuple[float, float]]], args: argparse.Namespace) -> None:
+    medians = {
+        name: tuple(statistics.median(x) for x in zip(*runs, strict=True))
+        for name, runs in rows.items()
+    }
     note = " with SigV4 verification" if args.verify_signature else ""
-    print(
-        f"tracker{note} (median): {t_rate:6.0f} requests/s = {10 * t_rate:.0f} events/s, "
-        f"{t_cpu:.0f} server CPU-us/request"
-    )
-    print(f"bare ASGI app (median): {b_rate:6.0f} requests/s, {b_cpu:.0f} server CPU-us/request")
+    for name, (rate, cpu) in medians.items():
+        runs = [r for r, _ in rows[name]]
+        print(
+            f"{name + note if name == 'tracker' else name:>22s} (median): {rate:6.0f} requests/s "
+            f"(range {min(runs):.0f}-{max(runs):.0f}), {cpu:.0f} server CPU-us/request"
+        )
+    t_rate, t_cpu = medians["tracker"]
+    b_rate, b_cpu = medians["bare"]
     print(
         f"ratio tracker / bare: {t_rate / b_rate:.2f} by rate, {b_cpu / t_cpu:.2f} by server CPU "
         "per request   (targets: >= 3000 requests/s, >= 0.50)"
     )
+    # each variant against the tracker as shipped: above 1 the variant is the better one
+    for name in medians.keys() - {"tracker", "bare"}:
+        rate, cpu = medians[name]
+        print(
+            f"{name} / tracker: {rate / t_rate:.2f} by rate, {t_cpu / cpu:.2f} by server CPU "
+            "per request (> 1: the variant is faster)"
+        )
 
 
 def _rates(result: dict[str, float]) -> tuple[float, float]:

@@ -1,14 +1,18 @@
 """④ The local tracker emulator: a real PutEvents endpoint for unmodified boto3 clients.
 
-``_handler`` (pure request → response), ``_faults`` (token bucket, fault plan),
-``_store`` (SQLite), ``_sigv4`` (signature check), ``_server`` (the only module
-opening sockets), ``_local`` (:class:`LocalTracker`). ``personalize-sim serve`` runs it.
+``_config`` (:class:`TrackerConfig`, every option once), ``_emulator`` (pure
+request → response), ``_validator`` (request bodies against botocore's model),
+``_faults`` (token bucket, fault plan), ``_store`` (SQLite), ``_sigv4`` (signature
+check), ``_server`` (uvicorn; the only module opening sockets), ``_process`` (the
+emulator in a process of its own, ``python -m personalize_sim.tracker``), ``_local``
+(:class:`LocalTracker`). ``personalize-sim serve`` runs :func:`serve`.
 """
 
 from __future__ import annotations
 
-from ._handler import TrackerConfig
-from ._local import LocalTracker
+from ._config import TrackerConfig
+from ._local import LocalTracker, TrackerState
+from ._process import serve
 from ._server import TrackerServer
 
-__all__ = ["LocalTracker", "TrackerConfig", "TrackerServer"]
+__all__ = ["LocalTracker", "TrackerConfig", "TrackerServer", "TrackerState", "serve"]

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from personalize_sim._checks import check, number, one_of, positive, probability
 from personalize_sim.clock import Clock, SystemClock
+from personalize_sim.errors import ConfigError, ConfigTypeError
 
 __all__ = ["Fault", "FaultPlan", "Latency", "TokenBucket"]
 
@@ -33,13 +35,8 @@ class TokenBucket:
     """
 
     def __init__(self, rate: float, *, burst: float | None = None, clock: Clock | None = None):
-        if not (isinstance(rate, int | float) and math.isfinite(rate) and rate > 0):
-            raise ValueError(f"rate must be a finite number > 0 requests/s, got {rate!r}")
-        burst = float(max(rate, 1.0)) if burst is None else burst
-        if not (isinstance(burst, int | float) and burst >= 1):
-            raise ValueError(f"burst must be >= 1 token, got {burst!r}")
-        self.rate = float(rate)
-        self.burst = float(burst)
+        self.rate = positive(rate, "rate")
+        self.burst = max(self.rate, 1.0) if burst is None else number(burst, "burst", low=1.0)
         self._clock = clock or SystemClock()
         self._tokens = self.burst
         self._last = self._clock.now()
@@ -92,18 +89,16 @@ class Latency:
     b: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.kind not in _SPECS:
-            raise ValueError(f"latency kind must be one of {sorted(_SPECS)}, got {self.kind!r}")
-        for name in ("a", "b"):
-            value = getattr(self, name)
-            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"latency {name} must be a finite number >= 0 ms, got {value!r}")
-        if self.kind == "uniform" and self.b < self.a:
-            raise ValueError(f"uniform latency needs low <= high, got {self.a}..{self.b}")
-        if self.kind == "exponential" and self.a <= 0:
-            raise ValueError(f"exponential latency needs a mean > 0 ms, got {self.a}")
-        if self.kind == "lognormal" and not 0 < self.a <= self.b:
-            raise ValueError(f"lognormal latency needs 0 < median <= p99, got {self.a},{self.b}")
+        one_of(self.kind, "latency_ms.kind", tuple(_SPECS))
+        object.__setattr__(self, "a", number(self.a, "latency_ms.a", low=0.0))
+        object.__setattr__(self, "b", number(self.b, "latency_ms.b", low=0.0))
+        rules = {
+            "uniform": (self.a <= self.b, "LOW..HIGH with LOW <= HIGH"),
+            "exponential": (self.a > 0, "exp:MEAN with a MEAN > 0 ms"),
+            "lognormal": (0 < self.a <= self.b, "lognormal:MEDIAN,P99 with 0 < MEDIAN <= P99"),
+        }
+        ok, allowed = rules.get(self.kind, (True, ""))
+        check(ok, "latency_ms", str(self), allowed)
 
     @classmethod
     def parse(cls, spec: Any) -> Latency:
@@ -113,7 +108,7 @@ class Latency:
         if isinstance(spec, int | float) and not isinstance(spec, bool):
             return cls(kind="fixed", a=float(spec))
         if isinstance(spec, tuple | list) and len(spec) == 2:
-            return cls(kind="uniform", a=float(spec[0]), b=float(spec[1]))
+            return cls(kind="uniform", a=spec[0], b=spec[1])
         if isinstance(spec, str):
             text = spec.strip().replace(" ", "")
             for kind, pattern in _SPECS.items():
@@ -121,10 +116,10 @@ class Latency:
                 if match:
                     numbers = [float(g) for g in match.groups()]
                     return cls(kind=kind, a=numbers[0], b=numbers[1] if len(numbers) > 1 else 0.0)
-        raise ValueError(
-            f"latency_ms: cannot read {spec!r}; use a number of ms (5), a range (2..8), "
-            "exp:MEAN or lognormal:MEDIAN,P99"
-        )
+        allowed = "a number of ms (5), a range (2..8), exp:MEAN or lognormal:MEDIAN,P99"
+        if not isinstance(spec, str | tuple | list):
+            raise ConfigTypeError("latency_ms", spec, allowed)
+        raise ConfigError("latency_ms", spec, allowed)
 
     def sample_ms(self, rng: Any) -> float:
         """One draw in milliseconds; every kind uses exactly one variate of ``rng``."""
@@ -175,11 +170,11 @@ class FaultPlan:
     def __post_init__(self) -> None:
         import numpy as np
 
-        rate = self.error_rate
-        if not (isinstance(rate, int | float) and 0.0 <= rate <= 1.0):
-            raise ValueError(f"error_rate must be a probability in [0, 1], got {rate!r}")
-        if not self.error_statuses or any(not 500 <= s <= 599 for s in self.error_statuses):
-            raise ValueError(f"error_statuses must be 5xx codes, got {self.error_statuses!r}")
+        self.error_rate = probability(self.error_rate, "error_rate")
+        statuses = self.error_statuses
+        ok = isinstance(statuses, Sequence) and len(statuses) > 0
+        ok = ok and all(type(s) is int and 500 <= s <= 599 for s in statuses)
+        check(ok, "error_statuses", statuses, "a non-empty list of 5xx status codes")
         if self.latency is not None:
             self.latency = Latency.parse(self.latency)
         self._rng = np.random.default_rng(self.rng)

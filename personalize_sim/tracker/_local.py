@@ -1,18 +1,22 @@
 """``LocalTracker``: the emulator as a context manager, in a thread or in its own process.
 
->>> with LocalTracker(max_tps=1000, seed=0) as tracker:          # doctest: +SKIP
-...     tracker.client().put_events(**request)
-...     frame = tracker.events()
+>>> with LocalTracker(process=False, max_tps=100, seed=0) as tracker:
+...     client = tracker.client()
+...     _ = client.put_events(trackingId=tracker.tracking_id, sessionId="s1",
+...                           eventList=[{"eventType": "click", "sentAt": 1_700_000_000}])
 ...     tracker.stats()["accepted_events"]
+1
+>>> tracker.state, tracker.events()["EVENT_TYPE"].tolist()
+(<TrackerState.CLOSED: 'closed'>, ['click'])
 
 Attributes and methods others rely on:
 
 ``endpoint_url``  ``http://127.0.0.1:PORT``
 ``tracking_id``   the first of ``tracking_ids``, or ``"local-tracker"`` when any id is accepted
-``client(**kw)``  a boto3 ``personalize-events`` client bound to it (dummy credentials, or the
-                  configured key pair; region ``us-east-1``); ``kw`` goes to ``Config``
-                  (e.g. ``parameter_validation=False``, ``retries={...}``)
-``events()``      accepted events as an events frame (see :func:`.store.read_events`)
+``client(**kw)``  a boto3 ``personalize-events`` client bound to it (the configured key pair,
+                  ``testing``/``testing`` by default; region ``us-east-1``); ``kw`` goes to
+                  ``Config`` (e.g. ``parameter_validation=False``, ``retries={...}``)
+``events()``      accepted events as an events frame (see :func:`._store.read_events`)
 ``stats()``       the counters (``PutEventsRequests``, ``PutEvents4xxErrors``,
                   ``PutEvents5xxErrors``, ``throttled``, ``accepted_events``, ``duplicates``,
                   ``latency``, plus ``PutItems*``/``PutUsers*``, ``accepted_items``,
@@ -21,79 +25,77 @@ Attributes and methods others rely on:
                   the ``with`` block so ``events()`` still works, and is removed with the object)
 ``process``       the ``subprocess.Popen`` of the emulator when ``process=True``, else None
 ``kill()``        SIGKILL the emulator process (``process=True`` only): for crash tests
-``state``         ``"new"``, ``"running"`` or ``"closed"``; a closed tracker cannot restart
-``config``        the :class:`~.handler.TrackerConfig` it runs with
+``state``         a :class:`TrackerState`: ``"new"``, ``"running"`` or ``"closed"``; a closed
+                  tracker cannot restart
+``config``        the :class:`~._config.TrackerConfig` it runs with
 
 The emulator process exits (after flushing) when this process dies, even by SIGKILL,
 so a crashed notebook kernel leaves no emulator behind. ``latency`` in ``stats()`` is
-``{count, mean_ms, p50_ms, p99_ms, max_ms}`` of PutEvents answers, measured in the server.
+:meth:`LatencySummary.to_dict() <personalize_sim._latency.LatencySummary.to_dict>` of
+PutEvents answers, measured in the server: ``count, mean, p50, p90, p99, p99.9, max``,
+in milliseconds (None while there is none).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import selectors
+import dataclasses
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from personalize_sim.errors import EmulatorError
+from personalize_sim._checks import instance
+from personalize_sim.errors import ConfigTypeError, EmulatorError
+
+from ._config import TrackerConfig
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["LocalTracker"]
+__all__ = ["LocalTracker", "TrackerState"]
 
 _START_TIMEOUT_S = 30.0
+_STOP_TIMEOUT_S = 30.0
+
+
+class TrackerState(str, Enum):
+    """Where a :class:`LocalTracker` is in its life: new, then running, then closed."""
+
+    NEW = "new"
+    RUNNING = "running"
+    CLOSED = "closed"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 class LocalTracker:
     """A running local tracker emulator, bound to 127.0.0.1 on a free port.
 
-    ``process=True`` (the default) runs it in its own Python process, so a load
-    test in this process does not share its GIL; ``process=False`` runs it in a
-    thread, which starts faster. Options are those of ``personalize-sim serve``.
+    ``config`` is a :class:`~._config.TrackerConfig`; ``options`` are its fields as
+    keyword arguments (``LocalTracker(max_tps=100, seed=0)``), which override those of
+    ``config`` when both are given. ``process=True`` (the default) runs the emulator in
+    its own Python process, so a load test in this process does not share its GIL;
+    ``process=False`` runs it in a thread, which starts faster.
     """
 
     def __init__(
         self,
+        config: TrackerConfig | None = None,
         *,
-        max_tps: float | None = 1000.0,
-        error_rate: float = 0.0,
-        latency_ms: Any = None,
-        tracking_ids: Sequence[str] | None = None,
-        throttle_status: int = 400,
-        verify_signature: bool = False,
-        access_key_id: str = "testing",
-        secret_access_key: str = "testing",
-        seed: int | None = None,
         process: bool = True,
         db_path: str | Path | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        **options: Any,
     ) -> None:
-        from ._handler import TrackerConfig
-
-        self.config = TrackerConfig(
-            tracking_ids=tracking_ids,  # type: ignore[arg-type]  # TrackerConfig normalises
-            max_tps=max_tps,
-            throttle_status=throttle_status,
-            latency_ms=latency_ms,
-            error_rate=error_rate,
-            verify_signature=verify_signature,
-            access_key_id=access_key_id,
-            secret_access_key=secret_access_key,
-            seed=seed,
-        )
+        self.config = _config(config, options)
         self.host, self.port = host, port
         self.use_process = bool(process)
         # a private folder for the process log, and the store unless db_path is given
@@ -102,7 +104,7 @@ class LocalTracker:
         self.db_path = Path(tmp) / "events.db" if db_path is None else Path(db_path)
         self.endpoint_url = ""
         self.process: subprocess.Popen[bytes] | None = None
-        self.state = "new"
+        self.state = TrackerState.NEW
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._last_stats: dict[str, Any] | None = None
@@ -116,9 +118,11 @@ class LocalTracker:
 
     def start(self) -> LocalTracker:
         """Start serving; returns once the emulator accepts connections."""
-        if self.state != "new":
-            raise RuntimeError(f"cannot start a LocalTracker that is {self.state}; make a new one")
-        self.state = "running"
+        if self.state != TrackerState.NEW:
+            raise RuntimeError(
+                f"cannot start a LocalTracker that is {self.state.value}; make a new one"
+            )
+        self.state = TrackerState.RUNNING
         try:
             if self.use_process:
                 self._start_process()
@@ -158,62 +162,45 @@ class LocalTracker:
         self.endpoint_url = server.url
 
     def _start_process(self) -> None:
-        c = self.config
-        # --exit-with-stdin: the emulator holds the read end of a pipe only we write to, so
-        # it stops when this process dies, even by SIGKILL (no orphan keeps the port)
-        argv = [sys.executable, "-m", "personalize_sim.cli", "serve", "--exit-with-stdin"]
-        argv += ["--host", self.host, "--port", str(self.port), "--db", str(self.db_path)]
-        for tid in c.tracking_ids or ():
-            argv += ["--tracking-id", tid]
-        argv += ["--max-tps", str(c.max_tps or 0), "--throttle-status", str(c.throttle_status)]
-        if c.latency_ms is not None:
-            argv += ["--latency-ms", str(c.latency_ms)]
-        argv += ["--error-rate", repr(c.error_rate)]
-        if c.verify_signature:
-            argv.append("--verify-signature")
-        if c.seed is not None:
-            argv += ["--seed", str(c.seed)]
-        env = dict(os.environ)
-        # the key pair travels in the environment, never in argv (visible to other users)
-        env["PERSONALIZE_SIM_ACCESS_KEY_ID"] = c.access_key_id
-        env["PERSONALIZE_SIM_SECRET_ACCESS_KEY"] = c.secret_access_key
-        with open(self._log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env
-            )
-        line = _read_line(self.process, _START_TIMEOUT_S)
-        prefix = "listening on "
-        if not line.startswith(prefix):
-            self._kill_quietly()
-            raise EmulatorError(
-                f"the local tracker process did not start (first line {line!r}); "
-                f"its log says:\n{self._log_tail()}"
-            )
-        self.endpoint_url = line[len(prefix) :].strip()
+        from ._process import start_process
+
+        self.process, self.endpoint_url = start_process(
+            self.config,
+            db_path=self.db_path,
+            host=self.host,
+            port=self.port,
+            log_path=self._log_path,
+            timeout=_START_TIMEOUT_S,
+        )
 
     def close(self) -> None:
         """Stop the emulator, flushing its store; idempotent."""
-        if self.state == "closed":
+        if self.state == TrackerState.CLOSED:
             return
-        if self.state == "running":
+        if self.state == TrackerState.RUNNING:
             with contextlib.suppress(Exception):
                 self._last_stats = self._fetch_stats()
-        self.state = "closed"
+        self.state = TrackerState.CLOSED
         if self._server is not None:
             self._server.stop()
             if self._thread is not None:
-                self._thread.join(timeout=30)
+                self._thread.join(timeout=_STOP_TIMEOUT_S)
             self._last_stats = self._server.app.emulator.stats()
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self._kill_quietly()
         if self.process is not None:
-            for pipe in (self.process.stdin, self.process.stdout):
-                if pipe is not None:
-                    pipe.close()
+            self._stop_process()
+
+    def _stop_process(self) -> None:
+        assert self.process is not None
+        # end of file on its stdin is the emulator's signal to flush and exit 0
+        with contextlib.suppress(OSError):
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+        try:
+            self.process.wait(timeout=_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self._kill_quietly()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
     def kill(self) -> None:
         """SIGKILL the emulator process at once, with no flush: for crash tests."""
@@ -235,12 +222,13 @@ class LocalTracker:
 
     def __repr__(self) -> str:
         where = "process" if self.use_process else "thread"
-        return f"<LocalTracker {self.state} {self.endpoint_url or '-'} ({where}) db={self.db_path}>"
+        url = self.endpoint_url or "-"
+        return f"<LocalTracker {self.state.value} {url} ({where}) db={self.db_path}>"
 
     def _repr_html_(self) -> str:
         import html
 
-        rows = [("state", self.state), ("endpoint_url", self.endpoint_url or "-")]
+        rows = [("state", self.state.value), ("endpoint_url", self.endpoint_url or "-")]
         rows += [("tracking_id", self.tracking_id), ("db_path", str(self.db_path))]
         with contextlib.suppress(Exception):  # a repr must never raise
             stats = self.stats()
@@ -258,17 +246,10 @@ class LocalTracker:
         """A boto3 ``personalize-events`` client for this emulator; ``config`` goes to Config."""
         if not self.endpoint_url:
             raise RuntimeError("start the LocalTracker (use it in a with block) before client()")
-        import boto3
-        from botocore.config import Config
+        from personalize_sim._aws import boto3_client
 
-        session = boto3.session.Session(
-            aws_access_key_id=self.config.access_key_id,
-            aws_secret_access_key=self.config.secret_access_key,
-            region_name="us-east-1",
-        )
-        return session.client(
-            "personalize-events", endpoint_url=self.endpoint_url, config=Config(**config)
-        )
+        keys = (self.config.access_key_id, self.config.secret_access_key)
+        return boto3_client(region="us-east-1", endpoint_url=self.endpoint_url, keys=keys, **config)
 
     def events(self, tracking_id: str | None = None) -> pd.DataFrame:
         """Accepted events, in arrival order, as an events frame (read straight from SQLite)."""
@@ -280,46 +261,32 @@ class LocalTracker:
 
     def stats(self) -> dict[str, Any]:
         """The emulator's counters (``GET /stats``); after close, the last values seen."""
-        if self.state == "running":
+        if self.state == TrackerState.RUNNING:
             if self.process is not None and self.process.poll() is not None:
                 if self._last_stats is None:
                     raise EmulatorError("the local tracker process is not running")
                 return dict(self._last_stats)
             self._last_stats = self._fetch_stats()
         if self._last_stats is None:
-            if self.state == "new":
+            if self.state == TrackerState.NEW:
                 raise RuntimeError("the LocalTracker has not run yet; start it first")
             raise EmulatorError("no counters: the emulator process died before it was asked")
         return dict(self._last_stats)
 
     def _fetch_stats(self) -> dict[str, Any]:
-        import json
-        import urllib.request
+        from ._server import fetch_stats
 
-        with urllib.request.urlopen(self.endpoint_url + "/stats", timeout=10) as response:
-            return json.loads(response.read())
-
-    def _log_tail(self, lines: int = 20) -> str:
-        try:
-            text = self._log_path.read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
+        return fetch_stats(self.endpoint_url)
 
 
-def _read_line(process: subprocess.Popen[bytes], timeout: float) -> str:
-    """The first stdout line of ``process``, or '' if it exits or times out first."""
-    assert process.stdout is not None
-    deadline = time.monotonic() + timeout
-    buffer = b""
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        while b"\n" not in buffer:
-            left = deadline - time.monotonic()
-            if left <= 0 or not selector.select(left):
-                break
-            chunk = os.read(process.stdout.fileno(), 4096)
-            if not chunk:
-                break
-            buffer += chunk
-    return buffer.split(b"\n", 1)[0].decode(errors="replace")
+def _config(config: TrackerConfig | None, options: dict[str, Any]) -> TrackerConfig:
+    """``config`` (default: the defaults) with ``options``, TrackerConfig fields, applied."""
+    if config is not None:
+        instance(config, "config", TrackerConfig, "a TrackerConfig or None")
+    names = [f.name for f in dataclasses.fields(TrackerConfig)]
+    for name, value in options.items():
+        if name not in names:
+            raise ConfigTypeError(name, value, "an option of TrackerConfig: " + ", ".join(names))
+    if config is None:
+        return TrackerConfig(**options)
+    return dataclasses.replace(config, **options) if options else config

@@ -1,15 +1,24 @@
-"""The emulator's HTTP server: a bare ASGI app on uvicorn (uvloop + httptools).
+"""The emulator's HTTP server: a bare ASGI app on uvicorn, and the reader of its ``/stats``.
 
 This is the only module of the tracker that opens sockets. The app reads the
-body, asks :class:`~.handler.Emulator` what to answer, sleeps the injected
-latency, commits accepted rows through :class:`~.store.GroupCommit` and only
+body, asks :class:`~._emulator.Emulator` what to answer, sleeps the injected
+latency, commits accepted rows through :class:`~._store.GroupCommit` and only
 then writes the 200. ``GET /stats`` answers the counters as JSON.
+
+uvicorn runs on uvloop and httptools when they are installed, else on asyncio's
+own loop and h11 (its standard fallbacks, which also run on Windows).
+
+>>> server = TrackerServer(TrackerConfig(max_tps=0), db_path=":memory:", loop="asyncio")
+>>> server.url.startswith("http://127.0.0.1:"), server.loop, server.http in ("httptools", "h11")
+(True, 'asyncio', True)
+>>> server.close()  # never run: release the socket
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import os
 import signal
 import socket
@@ -18,10 +27,17 @@ from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
-from ._handler import MAX_BODY_BYTES, Emulator, TrackerConfig
+from personalize_sim._checks import one_of
+
+from ._config import TrackerConfig
+from ._emulator import MAX_BODY_BYTES, Emulator
 from ._store import GroupCommit, Store
 
-__all__ = ["TrackerApp", "TrackerServer"]
+__all__ = ["TrackerApp", "TrackerServer", "fetch_stats"]
+
+#: uvicorn's event loops and HTTP parsers: the fast one when installed, else the standard one
+LOOPS = ("uvloop", "asyncio")
+HTTP_PARSERS = ("httptools", "h11")
 
 _JSON = [(b"content-type", b"application/json")]
 
@@ -133,9 +149,9 @@ def bind(host: str, port: int) -> socket.socket:
 class TrackerServer:
     """One emulator bound to a socket; :meth:`run` blocks, :meth:`stop` is thread-safe.
 
-    >>> server = TrackerServer(TrackerConfig(), db_path=":memory:")  # doctest: +SKIP
-    >>> server.url  # doctest: +SKIP
-    'http://127.0.0.1:52731'
+    ``loop`` (``"uvloop"``, ``"asyncio"``) and ``http`` (``"httptools"``, ``"h11"``)
+    choose uvicorn's event loop and HTTP parser; ``"auto"`` takes the first of each
+    that is installed. The chosen names are the attributes ``loop`` and ``http``.
     """
 
     def __init__(
@@ -146,8 +162,12 @@ class TrackerServer:
         host: str = "127.0.0.1",
         port: int = 0,
         clock: Any = None,
+        loop: str = "auto",
+        http: str = "auto",
     ) -> None:
         self.config = config
+        self.loop = _installed(loop, "loop", LOOPS)
+        self.http = _installed(http, "http", HTTP_PARSERS)
         self.app = TrackerApp(Emulator(config, clock=clock), db_path)
         self.socket = bind(host, port)
         self.host = host
@@ -165,16 +185,17 @@ class TrackerServer:
     ) -> None:
         """Serve until :meth:`stop`, SIGINT or SIGTERM; flush the store; then return.
 
-        With ``exit_with_fd`` it also stops when that file descriptor reaches end of
-        file: a parent holding the other end of a pipe takes the emulator with it
-        when it dies, so no orphan keeps the port.
+        ``on_ready(url)`` is called on the event loop once the server listens. With
+        ``exit_with_fd`` it also stops when that file descriptor reaches end of file:
+        a parent holding the other end of a pipe takes the emulator with it when it
+        dies, so no orphan keeps the port.
         """
         import uvicorn
 
         config = uvicorn.Config(
             self.app,
-            loop="uvloop",
-            http="httptools",
+            loop=self.loop,
+            http=self.http,
             lifespan="on",
             log_config=None,  # never reconfigure the host program's logging
             log_level="warning",
@@ -183,65 +204,83 @@ class TrackerServer:
             proxy_headers=False,  # a local emulator has no proxy in front; skip the middleware
             timeout_graceful_shutdown=5,
         )
-        self._server = _Server(
-            config, on_ready=lambda: on_ready and on_ready(self.url), exit_with_fd=exit_with_fd
-        )
+        self._server = _uvicorn_server(config, on_ready=lambda: on_ready and on_ready(self.url))
+        if exit_with_fd is not None:
+            threading.Thread(
+                target=self._stop_at_eof, args=(exit_with_fd,), name="tracker-eof", daemon=True
+            ).start()
         if self._stop.is_set():
+            self.close()
             return
         try:
             self._server.run(sockets=[self.socket])
         finally:
-            self.app.close()
-            self.socket.close()
+            self.close()
+
+    def _stop_at_eof(self, fd: int) -> None:
+        # a blocking read in a thread of its own: works for pipes on every platform
+        with contextlib.suppress(OSError):
+            while os.read(fd, 4096):
+                pass
+        self.stop()
 
     def stop(self) -> None:
         self._stop.set()
         if self._server is not None:
             self._server.should_exit = True
 
+    def close(self) -> None:
+        """Flush the store and release the socket (after :meth:`run`, or instead of it)."""
+        self.app.close()
+        self.socket.close()
 
-class _Server:
+
+def _installed(choice: str, field: str, implementations: tuple[str, str]) -> str:
+    """``choice``, or for ``"auto"`` the first of ``implementations`` that can be imported."""
+    one_of(choice, field, ("auto", *implementations))
+    if choice != "auto":
+        return choice
+    fast, standard = implementations
+    return fast if importlib.util.find_spec(fast) is not None else standard
+
+
+def _uvicorn_server(config: Any, on_ready: Callable[[], None]) -> Any:
     """uvicorn's Server, telling us when it listens and leaving signals to exit cleanly."""
+    import uvicorn
 
-    def __new__(cls, config: Any, on_ready: Callable[[], None], exit_with_fd: int | None) -> Any:
-        import uvicorn
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets=sockets)
+            if not self.should_exit:
+                on_ready()
 
-        class Server(uvicorn.Server):
-            async def startup(self, sockets: Any = None) -> None:
-                await super().startup(sockets=sockets)
-                if exit_with_fd is not None:
-                    asyncio.get_running_loop().add_reader(exit_with_fd, self._check_fd)
-                if not self.should_exit:
-                    on_ready()
+        @contextlib.contextmanager
+        def capture_signals(self) -> Generator[None, None, None]:
+            # uvicorn re-raises the caught signal after shutdown (so SIGTERM would end
+            # the process with -15); the emulator instead exits 0 after flushing.
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            signals = (signal.SIGINT, signal.SIGTERM)
+            previous = {s: signal.signal(s, self._exit) for s in signals}
+            try:
+                yield
+            finally:
+                for s, handler in previous.items():
+                    signal.signal(s, handler)
 
-            def _check_fd(self) -> None:
-                assert exit_with_fd is not None
-                try:
-                    data = os.read(exit_with_fd, 4096)
-                except OSError:
-                    data = b""
-                if not data:
-                    asyncio.get_running_loop().remove_reader(exit_with_fd)
-                    self.should_exit = True
+        def _exit(self, sig: int, frame: Any) -> None:
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True
+            self.should_exit = True
 
-            @contextlib.contextmanager
-            def capture_signals(self) -> Generator[None, None, None]:
-                # uvicorn re-raises the caught signal after shutdown (so SIGTERM would end
-                # the process with -15); the emulator instead exits 0 after flushing.
-                if threading.current_thread() is not threading.main_thread():
-                    yield
-                    return
-                signals = (signal.SIGINT, signal.SIGTERM)
-                previous = {s: signal.signal(s, self._exit) for s in signals}
-                try:
-                    yield
-                finally:
-                    for s, handler in previous.items():
-                        signal.signal(s, handler)
+    return Server(config)
 
-            def _exit(self, sig: int, frame: Any) -> None:
-                if self.should_exit and sig == signal.SIGINT:
-                    self.force_exit = True
-                self.should_exit = True
 
-        return Server(config)
+def fetch_stats(url: str, timeout: float = 10.0) -> dict[str, Any]:
+    """The counters of the emulator at ``url`` (its ``GET /stats``)."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(url + "/stats", timeout=timeout) as response:
+        return json.loads(response.read())

@@ -188,6 +188,7 @@ def read_events(path: str | Path, tracking_id: str | None = None) -> pd.DataFram
     import pandas as pd
 
     from personalize_sim import schema
+    from personalize_sim._timestamps import utc_from_seconds
 
     # a read-write connection (query_only), because opening a WAL database read-only fails
     # when its -shm file must be rebuilt, e.g. after the emulator was killed
@@ -204,10 +205,6 @@ def read_events(path: str | Path, tracking_id: str | None = None) -> pd.DataFram
         else {c: [] for c in EVENT_COLUMNS}
     )
 
-    def stamps(seconds: list[float]) -> pd.DatetimeIndex:
-        micros = np.round(np.asarray(seconds, dtype="float64") * 1e6).astype("int64")
-        return pd.to_datetime(micros, unit="us", utc=True)
-
     frame = pd.DataFrame(
         {
             schema.USER_ID: pd.array(raw["user_id"], dtype="string"),
@@ -217,7 +214,7 @@ def read_events(path: str | Path, tracking_id: str | None = None) -> pd.DataFram
             schema.EVENT_VALUE: pd.array(
                 [np.nan if v is None else v for v in raw["event_value"]], dtype="float64"
             ),
-            schema.TIMESTAMP: stamps(raw["sent_at"]),
+            schema.TIMESTAMP: utc_from_seconds(raw["sent_at"]),
             schema.EVENT_ID: pd.array(raw["event_id"], dtype="string"),
             schema.IMPRESSION: pd.Series(
                 [None if v is None else orjson.loads(v) for v in raw["impression"]], dtype=object
@@ -238,5 +235,5 @@ def read_events(path: str | Path, tracking_id: str | None = None) -> pd.DataFram
             name = f"properties.{key}"
         frame[name] = pd.Series(values, dtype=object).infer_objects()
     frame["TRACKING_ID"] = pd.array(raw["tracking_id"], dtype="string")
-    frame["RECEIVED_AT"] = stamps(raw["received_at"])
+    frame["RECEIVED_AT"] = utc_from_seconds(raw["received_at"])
     return frame

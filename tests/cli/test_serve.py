@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import signal
@@ -17,7 +18,10 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from personalize_sim.tracker._local import _read_line
+from personalize_sim.cli import build_parser
+from personalize_sim.cli._serve import config_from
+from personalize_sim.tracker import TrackerConfig
+from personalize_sim.tracker._process import read_line
 
 from ..tracker.conftest import event, request
 
@@ -33,7 +37,7 @@ def serve(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[subpr
         env={**os.environ, **(env or {})},
     )
     try:
-        line = _read_line(process, 30)
+        line = read_line(process, 30)
         yield process, line
     finally:
         if process.poll() is None:
@@ -106,6 +110,8 @@ def test_serve_error_rate_and_signature_check(tmp_path):
         "--verify-signature",
         "--error-rate",
         "1",
+        "--error-status",
+        "503",
         "--seed",
         "1",
     ]
@@ -116,7 +122,7 @@ def test_serve_error_rate_and_signature_check(tmp_path):
         assert info.value.response["Error"]["Code"] == "InvalidSignatureException"
         with pytest.raises(ClientError) as info:
             client_for(url, "AKIDCLI", "cli-secret").put_events(**request())
-        assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] in (500, 503)
+        assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
         process.terminate()
         process.wait(timeout=30)
     assert process.returncode == 0
@@ -125,9 +131,12 @@ def test_serve_error_rate_and_signature_check(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--error-rate", "2"], b"error_rate must be a probability in [0, 1], got 2.0"),
-        (["--latency-ms", "soon"], b"latency_ms: cannot read 'soon'"),
+        (["--error-rate", "2"], b"error_rate: got 2.0; a probability between 0 and 1"),
+        (["--latency-ms", "soon"], b"latency_ms: got 'soon'; a number of ms (5), a range"),
         (["--throttle-status", "500"], b"invalid choice: 500"),
+        (["--error-status", "502"], b"invalid choice: 502"),
+        (["--max-tps", "lots"], b"invalid float value: 'lots'"),
+        (["--seed", "-3"], b"seed: got -3; an integer >= 0"),
     ],
 )
 def test_serve_refuses_bad_options_with_exit_2(tmp_path, args, message):
@@ -154,10 +163,37 @@ def test_serve_help_lists_every_option():
         "--throttle-status",
         "--latency-ms",
         "--error-rate",
+        "--error-status",
         "--verify-signature",
         "--seed",
     ]:
         assert option in result.stdout
+    assert "--access-key" not in result.stdout and "--secret" not in result.stdout
+
+
+def test_every_tracker_option_is_a_flag_or_an_environment_variable():
+    flags = [
+        *("--tracking-id", "a", "--tracking-id", "b", "--max-tps", "5"),
+        *("--throttle-status", "429", "--latency-ms", "1..2", "--error-rate", "0.5"),
+        *("--error-status", "503", "--verify-signature", "--seed", "3"),
+    ]
+    environ = {"PERSONALIZE_SIM_ACCESS_KEY_ID": "AK", "PERSONALIZE_SIM_SECRET_ACCESS_KEY": "SK"}
+    config = config_from(build_parser().parse_args(["serve", *flags]), environ)
+    assert config == TrackerConfig(
+        tracking_ids=("a", "b"),
+        max_tps=5,
+        throttle_status=429,
+        latency_ms="1..2",
+        error_rate=0.5,
+        error_statuses=(503,),
+        verify_signature=True,
+        access_key_id="AK",
+        secret_access_key="SK",
+        seed=3,
+    )
+    for field in dataclasses.fields(TrackerConfig):  # so no field was left out above
+        assert getattr(config, field.name) != field.default, field.name
+    assert config_from(build_parser().parse_args(["serve"]), {}) == TrackerConfig()
 
 
 def test_serve_with_an_unusable_store_says_so_and_exits_1(tmp_path):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from personalize_sim.clock import VirtualClock
+from personalize_sim.errors import ConfigError, ConfigTypeError
 from personalize_sim.tracker._faults import Fault, FaultPlan, Latency, TokenBucket
 
 
@@ -51,10 +52,25 @@ def test_bucket_under_overload_admits_burst_plus_rate_times_time():
     assert admitted == 1024 + (3 * 1024 - 1)  # the full bucket, then one token per step
 
 
-@pytest.mark.parametrize("rate", [0, -1, math.inf, math.nan, "5"])
-def test_bucket_rejects_bad_rates(rate):
-    with pytest.raises(ValueError, match="rate must be"):
+@pytest.mark.parametrize(
+    ("rate", "error"),
+    [
+        (0, ConfigError),
+        (-1, ConfigError),
+        (math.inf, ConfigError),
+        (math.nan, ConfigError),
+        ("5", ConfigTypeError),
+        (True, ConfigTypeError),
+    ],
+)
+def test_bucket_rejects_bad_rates(rate, error):
+    with pytest.raises(error, match=r"^rate: got .*; a finite number > 0$"):
         TokenBucket(rate)
+
+
+def test_bucket_rejects_a_burst_under_one_token():
+    with pytest.raises(ConfigError, match=r"^burst: got 0.5; a finite number >= 1$"):
+        TokenBucket(10, burst=0.5)
 
 
 def test_fault_plan_follows_its_documented_draw_order():
@@ -115,13 +131,47 @@ def test_lognormal_latency_has_the_asked_median_and_p99():
     assert np.percentile(samples, 99) == pytest.approx(50, rel=0.1)
 
 
-@pytest.mark.parametrize("spec", ["fast", "8..2", "-1", "lognormal:50,5", "exp:0", None])
-def test_bad_latency_specs_say_how_to_write_one(spec):
-    with pytest.raises(ValueError, match="latency"):
+@pytest.mark.parametrize(
+    ("spec", "error", "allowed"),
+    [
+        ("fast", ConfigError, "a number of ms (5), a range (2..8), exp:MEAN or"),
+        ("-1", ConfigError, "a number of ms (5), a range (2..8), exp:MEAN or"),
+        (None, ConfigTypeError, "a number of ms (5), a range (2..8), exp:MEAN or"),
+        ("8..2", ConfigError, "LOW..HIGH with LOW <= HIGH"),
+        ("lognormal:50,5", ConfigError, "lognormal:MEDIAN,P99 with 0 < MEDIAN <= P99"),
+        ("exp:0", ConfigError, "exp:MEAN with a MEAN > 0 ms"),
+    ],
+)
+def test_bad_latency_specs_say_how_to_write_one(spec, error, allowed):
+    with pytest.raises(error) as info:
         Latency.parse(spec)
+    assert info.value.field == "latency_ms"
+    assert str(info.value).startswith(f"latency_ms: got {spec!r}; {allowed}")
 
 
-@pytest.mark.parametrize("rate", [-0.1, 1.5])
-def test_fault_plan_rejects_bad_error_rates(rate):
-    with pytest.raises(ValueError, match="error_rate must be a probability"):
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"kind": "gamma"}, "latency_ms.kind"),
+        ({"a": -1.0}, "latency_ms.a"),
+        ({"b": "x"}, "latency_ms.b"),
+    ],
+)
+def test_latency_fields_are_checked_by_name(changes, field):
+    with pytest.raises(ConfigError) as info:
+        Latency(**{"kind": "fixed", "a": 1.0, **changes})
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("rate", "error"), [(-0.1, ConfigError), (1.5, ConfigError), ("0.5", ConfigTypeError)]
+)
+def test_fault_plan_rejects_bad_error_rates(rate, error):
+    with pytest.raises(error, match=r"^error_rate: got .*; a probability between 0 and 1$"):
         FaultPlan(error_rate=rate)
+
+
+@pytest.mark.parametrize("statuses", [(), (404,), ("500",), 500])
+def test_fault_plan_rejects_statuses_that_are_not_5xx(statuses):
+    with pytest.raises(ConfigError, match=r"^error_statuses: got .*; a non-empty list of 5xx"):
+        FaultPlan(error_statuses=statuses)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import subprocess
 import sys
@@ -14,7 +15,8 @@ import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
 from personalize_sim import LocalTracker
-from personalize_sim.errors import EmulatorError
+from personalize_sim.errors import ConfigTypeError, EmulatorError
+from personalize_sim.tracker import TrackerConfig, TrackerState
 
 from .conftest import event, request
 
@@ -30,7 +32,7 @@ def test_process_tracker_serves_boto3_and_stops_cleanly(tmp_path):
         t.client().put_events(**request([event(0), event(1)], trackingId="tid-b"))
         assert t.stats()["accepted_events"] == 2
     assert tracker.state == "closed"
-    assert tracker.process.returncode == 0  # SIGTERM: flushed and exited 0
+    assert tracker.process.returncode == 0  # EOF on its stdin: flushed and exited 0
     assert tracker.stats()["accepted_events"] == 2  # the last counters survive the process
     assert tracker.events()["EVENT_ID"].tolist() == ["e-0", "e-1"]
     assert db.exists()
@@ -176,3 +178,29 @@ def test_an_unusable_store_path_fails_the_start_at_once(tmp_path, process):
         tracker.start()
     assert "unable to open database file" in str(info.value)
     assert tracker.state == "closed"
+
+
+def test_options_are_tracker_config_fields_and_an_unknown_one_is_named():
+    assert LocalTracker(process=False, max_tps=100, seed=0).config == TrackerConfig(
+        max_tps=100, seed=0
+    )
+    with pytest.raises(ConfigTypeError) as info:
+        LocalTracker(max_tsp=100)
+    assert info.value.field == "max_tsp"
+    assert "an option of TrackerConfig: tracking_ids, max_tps," in str(info.value)
+    base = TrackerConfig(tracking_ids=("a",), seed=1)
+    assert LocalTracker(base, process=False).config is base
+    assert LocalTracker(base, seed=2).config == dataclasses.replace(base, seed=2)
+    with pytest.raises(ConfigTypeError, match="config: got"):
+        LocalTracker({"max_tps": 1})
+
+
+def test_state_is_an_enum_shown_in_repr():
+    tracker = LocalTracker(process=False, max_tps=0)
+    assert tracker.state is TrackerState.NEW and tracker.state == "new"
+    assert repr(tracker).startswith("<LocalTracker new - (thread) db=")
+    with tracker:
+        assert tracker.state is TrackerState.RUNNING
+        assert repr(tracker).startswith(f"<LocalTracker running {tracker.endpoint_url} (thread)")
+    assert tracker.state is TrackerState.CLOSED and tracker.state == "closed"
+    assert repr(tracker).startswith("<LocalTracker closed ")

@@ -173,8 +173,10 @@ def test_added_latency_shows_in_the_latency_counter():
         for _ in range(3):
             client.put_events(**request(trackingId=tracker.tracking_id))
         latency = tracker.stats()["latency"]
+    assert set(latency) == {"count", "mean", "p50", "p90", "p99", "p99.9", "max"}  # in ms
     assert latency["count"] == 3
-    assert latency["p50_ms"] >= 30
+    assert latency["p50"] >= 30
+    assert latency["mean"] >= 30 and latency["max"] >= latency["p99"] >= latency["p50"]
 
 
 # ---------------------------------------------------------------------------------------------

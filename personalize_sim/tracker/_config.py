@@ -1,0 +1,202 @@
+"""The options of one emulator, in one place: :class:`TrackerConfig`.
+
+:class:`~personalize_sim.tracker.LocalTracker` takes them as keyword arguments,
+``personalize-sim serve`` builds its flags from the field metadata (``flag``,
+``help``, ``metavar``, ``parse``, ``choices``, ``repeat``; or ``env`` for the key
+pair, which never appears on a command line), and the emulator process receives
+them as JSON on its stdin (:meth:`TrackerConfig.to_dict`).
+
+>>> config = TrackerConfig(max_tps=100, latency_ms="2..8", seed=0)
+>>> config.latency_ms, config.tracking_id
+(Latency(kind='uniform', a=2.0, b=8.0), 'local-tracker')
+>>> TrackerConfig.from_dict(config.to_dict()) == config
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from personalize_sim._checks import count, instance, number, one_of, probability
+from personalize_sim.errors import ConfigError, ConfigTypeError
+
+from ._faults import Latency
+
+__all__ = [
+    "DEFAULT_MAX_TPS",
+    "DEFAULT_TRACKING_ID",
+    "ERROR_STATUSES",
+    "THROTTLE_STATUSES",
+    "TrackerConfig",
+]
+
+#: PutEvents quota per tracker (Developer Guide, limits: 1000 requests/s per dataset group)
+DEFAULT_MAX_TPS = 1000.0
+#: the tracking id handed out when any id is accepted
+DEFAULT_TRACKING_ID = "local-tracker"
+#: HTTP statuses of ThrottlingException: 400 as AWS documents it, or 429
+THROTTLE_STATUSES = (400, 429)
+#: the 5xx answers the fault plan may inject
+ERROR_STATUSES = (500, 503)
+
+
+def _cli(
+    help: str,
+    *,
+    flag: str | None = None,
+    metavar: str | None = None,
+    parse: Callable[[str], Any] | None = None,
+    choices: tuple[Any, ...] | None = None,
+    repeat: bool = False,
+    env: str | None = None,
+) -> dict[str, Any]:
+    """Field metadata: a command-line spelling (``flag``) or, for secrets, a variable (``env``)."""
+    metadata = {"help": help, "flag": flag, "metavar": metavar, "parse": parse}
+    return metadata | {"choices": choices, "repeat": repeat, "env": env}
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrackerConfig:
+    """Options of one emulator: quota, faults, known tracking ids, signature check, seed.
+
+    ``tracking_ids=None`` accepts any tracking id (a single string is one id);
+    ``max_tps=None`` (or 0) turns the quota off; ``latency_ms`` is a
+    :class:`~personalize_sim.tracker._faults.Latency` or its spec (``5``, ``"2..8"``,
+    ``"exp:5"``, ``"lognormal:5,50"``); ``seed`` drives the fault plan and request ids.
+    A bad value raises :class:`~personalize_sim.errors.ConfigError` naming it.
+    """
+
+    tracking_ids: tuple[str, ...] | None = field(
+        default=None,
+        metadata=_cli(
+            "a known tracking id (repeatable); others get ResourceNotFoundException. "
+            "Default: accept any",
+            flag="--tracking-id",
+            metavar="ID",
+            repeat=True,
+        ),
+    )
+    max_tps: float | None = field(
+        default=DEFAULT_MAX_TPS,
+        metadata=_cli(
+            "PutEvents quota per tracking id, requests/s (default 1000 as AWS; 0 = none)",
+            flag="--max-tps",
+            parse=float,
+        ),
+    )
+    throttle_status: int = field(
+        default=400,
+        metadata=_cli(
+            "HTTP status of ThrottlingException (default 400 as AWS documents)",
+            flag="--throttle-status",
+            parse=int,
+            choices=THROTTLE_STATUSES,
+        ),
+    )
+    latency_ms: Latency | None = field(
+        default=None,
+        metadata=_cli(
+            "added latency: 5, 2..8 (uniform), exp:MEAN or lognormal:MEDIAN,P99",
+            flag="--latency-ms",
+            metavar="SPEC",
+        ),
+    )
+    error_rate: float = field(
+        default=0.0,
+        metadata=_cli("share of 500/503 answers", flag="--error-rate", metavar="P", parse=float),
+    )
+    error_statuses: tuple[int, ...] = field(
+        default=ERROR_STATUSES,
+        metadata=_cli(
+            "a status of the injected errors (repeatable; default 500 and 503)",
+            flag="--error-status",
+            metavar="STATUS",
+            parse=int,
+            choices=ERROR_STATUSES,
+            repeat=True,
+        ),
+    )
+    verify_signature: bool = field(
+        default=False,
+        metadata=_cli("check SigV4 signatures (403 if bad)", flag="--verify-signature"),
+    )
+    access_key_id: str = field(
+        default="testing",
+        metadata=_cli("access key id of signed requests", env="PERSONALIZE_SIM_ACCESS_KEY_ID"),
+    )
+    secret_access_key: str = field(
+        default="testing",
+        repr=False,
+        metadata=_cli("secret key of signed requests", env="PERSONALIZE_SIM_SECRET_ACCESS_KEY"),
+    )
+    seed: int | None = field(
+        default=None, metadata=_cli("seed of the fault plan", flag="--seed", parse=int)
+    )
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "tracking_ids", _tracking_ids(self.tracking_ids))
+        if self.max_tps is not None:
+            tps = number(self.max_tps, "max_tps", low=0.0)
+            set_(self, "max_tps", tps or None)  # 0 means no quota, spelled None
+        status = one_of(self.throttle_status, "throttle_status", THROTTLE_STATUSES)
+        set_(self, "throttle_status", int(status))
+        if self.latency_ms is not None:
+            set_(self, "latency_ms", Latency.parse(self.latency_ms))
+        set_(self, "error_rate", probability(self.error_rate, "error_rate"))
+        set_(self, "error_statuses", _error_statuses(self.error_statuses))
+        instance(self.verify_signature, "verify_signature", bool, "True or False")
+        for name in ("access_key_id", "secret_access_key"):
+            if not isinstance(getattr(self, name), str):  # the type only: never echo a secret
+                raise ConfigTypeError(name, type(getattr(self, name)), "a string")
+        if self.seed is not None:
+            count(self.seed, "seed", low=0)
+
+    @property
+    def tracking_id(self) -> str:
+        """The tracking id clients should use: the first known one, or a default."""
+        return self.tracking_ids[0] if self.tracking_ids else DEFAULT_TRACKING_ID
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as plain JSON values (secrets included: for a pipe, never a log)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Any) -> TrackerConfig:
+        """The config :meth:`to_dict` gave, after a trip through JSON."""
+        if not isinstance(values, dict):
+            raise ConfigTypeError("config", values, "a JSON object of TrackerConfig fields")
+        unknown = sorted(set(values) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ConfigError("config", unknown, "TrackerConfig fields only")
+        latency = values.get("latency_ms")
+        if isinstance(latency, dict):
+            values = {**values, "latency_ms": Latency(**latency)}
+        return cls(**values)
+
+
+def _tracking_ids(ids: Any) -> tuple[str, ...] | None:
+    if ids is None:
+        return None
+    allowed = "non-empty strings (or None to accept any)"
+    if isinstance(ids, str):
+        ids = (ids,)
+    if not isinstance(ids, tuple | list | set | frozenset):
+        raise ConfigTypeError("tracking_ids", ids, allowed)
+    ids = tuple(ids)
+    if any(not isinstance(i, str) for i in ids):
+        raise ConfigTypeError("tracking_ids", ids, allowed)
+    if not ids or not all(ids):
+        raise ConfigError("tracking_ids", ids, allowed)
+    return ids
+
+
+def _error_statuses(statuses: Any) -> tuple[int, ...]:
+    allowed = "a non-empty list of " + " and ".join(map(str, ERROR_STATUSES))
+    if not isinstance(statuses, tuple | list):
+        raise ConfigTypeError("error_statuses", statuses, allowed)
+    if not statuses or any(s not in ERROR_STATUSES or isinstance(s, bool) for s in statuses):
+        raise ConfigError("error_statuses", statuses, allowed)
+    return tuple(int(s) for s in statuses)

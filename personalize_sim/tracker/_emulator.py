@@ -1,0 +1,317 @@
+"""The emulator's request → response logic, with no I/O: routes, quota, faults, counters.
+
+:class:`Emulator` turns one HTTP request (method, path, headers, body) into an
+:class:`Outcome`: either an error reply in the wire format of AWS, or the rows
+to store and a 200. The server only reads sockets, sleeps the added latency,
+commits the rows and writes the reply. Checks run in this order:
+
+1. route (``POST /events``, ``/items``, ``/users``; else 404 ``UnknownOperationException``);
+2. SigV4 signature, when ``verify_signature`` is on (403/400, see :mod:`._sigv4`);
+3. body size and JSON (400 ``InvalidInputException``);
+4. the request quota of the tracking id, a token bucket (``ThrottlingException``, 400 or 429);
+5. the seeded fault plan (500 ``InternalFailure`` / 503 ``ServiceUnavailable``; added latency);
+6. every constraint of botocore's model and the documented rules (:mod:`._validator`;
+   400 ``InvalidInputException``);
+7. known tracking ids, when configured (404 ``ResourceNotFoundException``).
+
+Every parsed PutEvents request spends a token (the service counts calls, not
+valid calls); every request that is not throttled spends one fault draw.
+
+>>> import orjson
+>>> emulator = Emulator(TrackerConfig(seed=0))
+>>> body = {"trackingId": "t", "sessionId": "s",
+...         "eventList": [{"eventId": "e1", "eventType": "click", "sentAt": 1.5}]}
+>>> outcome = emulator.handle("POST", "/events", {}, orjson.dumps(body))
+>>> outcome.status, outcome.table, outcome.rows[0][3:5]
+(200, 'events', ('e1', 'click'))
+>>> emulator.handle("POST", "/events", {}, b"{}").error_code
+'InvalidInputException'
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from personalize_sim import limits
+from personalize_sim._latency import LatencyHistogram
+from personalize_sim._timestamps import wire_seconds
+from personalize_sim.clock import Clock, SystemClock
+
+from ._config import TrackerConfig
+from ._faults import FaultPlan, TokenBucket
+from ._validator import Validator, violations_message
+
+__all__ = ["MAX_BODY_BYTES", "OPERATIONS", "Emulator", "Outcome", "error_body"]
+
+#: The server stops keeping a body past this size. It bounds memory only: a valid
+#: PutEvents body is at most 10 events × 10 KB, about 600 KB even when every character
+#: is JSON-escaped as \\uXXXX, and PutItems properties (≤ 32000 chars × 10) fit too.
+MAX_BODY_BYTES = 2 * 1024 * 1024
+OPERATIONS = ("PutEvents", "PutItems", "PutUsers")
+_INVALID = "InvalidInputException"
+_ERROR_NAMESPACE = ":http://internal.amazon.com/coral/com.amazon.personalize/"
+_FIVE_XX = {
+    500: ("InternalFailure", "We encountered an internal error. Please try again."),
+    503: ("ServiceUnavailable", "Service is unavailable. Please try again."),
+}
+# PutItems / PutUsers: the request member holding the records, their key, the table
+_RECORDS = {"PutItems": ("items", "itemId", "items"), "PutUsers": ("users", "userId", "users")}
+
+
+@dataclass
+class Outcome:
+    """What to answer to one request, and what to store before answering."""
+
+    operation: str | None
+    request_id: str
+    status: int = 200
+    error_code: str | None = None
+    message: str | None = None
+    latency_s: float = 0.0
+    table: str | None = None
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    received: float = 0.0  # perf_counter at arrival, for the latency counter
+
+    @property
+    def body(self) -> bytes:
+        return b"" if self.error_code is None else error_body(self.message or "")
+
+    @property
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        headers = [(b"x-amzn-requestid", self.request_id.encode())]
+        if self.error_code is not None:
+            headers.append((b"x-amzn-errortype", (self.error_code + _ERROR_NAMESPACE).encode()))
+        headers.append((b"content-type", b"application/json"))
+        return headers
+
+
+def error_body(message: str) -> bytes:
+    """The body of an AWS JSON error: ``{"message": "..."}``."""
+    import orjson
+
+    return orjson.dumps({"message": message})
+
+
+class _RefusedError(Exception):
+    """A check failed: the request is answered with this status, error code and message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(status, code, message)
+        self.status, self.code, self.message = status, code, message
+
+
+class Emulator:
+    """The sans-I/O core of the local tracker: config, quota buckets, fault plan and counters."""
+
+    def __init__(self, config: TrackerConfig | None = None, *, clock: Clock | None = None):
+        self.config = config or TrackerConfig()
+        self.clock = clock or SystemClock()
+        ids = self.config.tracking_ids
+        self._known = None if ids is None else frozenset(ids)
+        self._buckets: dict[str, TokenBucket] = {}
+        self._faults = FaultPlan(
+            error_rate=self.config.error_rate,
+            latency=self.config.latency_ms,
+            error_statuses=self.config.error_statuses,
+            rng=self.config.seed,
+        )
+        # request ids are seeded too, so a run's ids (and generated event ids) replay
+        self._ids = random.Random(self.config.seed)
+        self._validators = {op: Validator(op) for op in OPERATIONS}
+        self._routes = {limits.operation_limits(op).http_path: op for op in OPERATIONS}
+        self._keys = {self.config.access_key_id: self.config.secret_access_key}
+        self.counters: dict[str, int] = {"throttled": 0, "accepted_events": 0, "duplicates": 0}
+        for op in OPERATIONS:
+            for suffix in ("Requests", "4xxErrors", "5xxErrors"):
+                self.counters[op + suffix] = 0
+        self.counters["accepted_items"] = self.counters["accepted_users"] = 0
+        self.latency = LatencyHistogram()  # of PutEvents answers, arrival to reply
+
+    # -- the request path -----------------------------------------------------------------
+
+    def handle(
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        query: str = "",
+        body_size: int | None = None,
+    ) -> Outcome:
+        """Decide the answer to one request (``headers`` with lower-case names).
+
+        ``body_size`` is the full size when the server kept only a prefix of a huge body.
+        """
+        outcome = Outcome(None, str(uuid.UUID(int=self._ids.getrandbits(128), version=4)))
+        outcome.received = time.perf_counter()
+        operation = self._routes.get(path) if method == "POST" else None
+        if operation is None:
+            return self.fail(
+                outcome, 404, "UnknownOperationException", f"No operation at {method} {path}"
+            )
+        outcome.operation = operation
+        self.counters[operation + "Requests"] += 1
+        size = len(body) if body_size is None else body_size
+        try:
+            if self.config.verify_signature:
+                self._check_signature(method, path, query, headers, body)
+            request = _parse(body, size)
+            if operation == "PutEvents":
+                self._take_token(request)
+            self._draw_fault(outcome)
+            violations = self._validators[operation](request, size)
+            if violations:
+                raise _RefusedError(400, _INVALID, violations_message(violations))
+            if operation == "PutEvents":
+                self._check_tracking_id(request["trackingId"])
+                outcome.table, outcome.rows = "events", self._event_rows(outcome, request)
+            else:
+                outcome.table, outcome.rows = self._record_rows(operation, request)
+        except _RefusedError as refused:
+            return self.fail(outcome, refused.status, refused.code, refused.message)
+        return outcome
+
+    def _check_signature(
+        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+    ) -> None:
+        from ._sigv4 import verify
+
+        problem = verify(method, path, query, headers, body, self._keys, self.clock.wall())
+        if problem is not None:
+            raise _RefusedError(problem.status, problem.code, problem.message)
+
+    def _take_token(self, request: Any) -> None:
+        if self.config.max_tps is None:
+            return
+        tracking_id = request.get("trackingId") if isinstance(request, dict) else None
+        key = tracking_id if isinstance(tracking_id, str) else ""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = TokenBucket(self.config.max_tps, clock=self.clock)
+        if not bucket.take():
+            self.counters["throttled"] += 1
+            raise _RefusedError(self.config.throttle_status, "ThrottlingException", "Rate exceeded")
+
+    def _draw_fault(self, outcome: Outcome) -> None:
+        fault = self._faults.draw()
+        outcome.latency_s = fault.latency_s
+        if fault.status is not None:
+            raise _RefusedError(fault.status, *_FIVE_XX[fault.status])
+
+    def _check_tracking_id(self, tracking_id: str) -> None:
+        if self._known is not None and tracking_id not in self._known:
+            raise _RefusedError(
+                404,
+                "ResourceNotFoundException",
+                f"Could not find an event tracker with tracking id {tracking_id!r}",
+            )
+
+    def fail(self, outcome: Outcome, status: int, code: str, message: str) -> Outcome:
+        """Turn ``outcome`` into an error answer and count it (4xx or 5xx of its operation)."""
+        outcome.status, outcome.error_code, outcome.message = status, code, message
+        if outcome.operation is not None:
+            kind = "5xxErrors" if status >= 500 else "4xxErrors"
+            self.counters[outcome.operation + kind] += 1
+        return outcome
+
+    def _event_rows(self, outcome: Outcome, request: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """One row per event, in the layout of the store's ``events`` table."""
+        import orjson
+
+        received = self.clock.wall()
+        tracking_id, session_id = request["trackingId"], request["sessionId"]
+        user_id = request.get("userId")
+        rows = []
+        for i, event in enumerate(request["eventList"]):
+            sent_at = _sent_at(event["sentAt"])
+            if sent_at is None:
+                raise _RefusedError(
+                    400,
+                    _INVALID,
+                    f"Value {event['sentAt']!r} at 'eventList[{i}].sentAt' failed to satisfy "
+                    "constraint: Member must be a timestamp in epoch seconds",
+                )
+            impression = event.get("impression")
+            attribution = event.get("metricAttribution")
+            rows.append(
+                (
+                    tracking_id,
+                    user_id,
+                    session_id,
+                    # Personalize makes up an id when none is given; ours derive from the request id
+                    event.get("eventId") or f"{outcome.request_id}-{i}",
+                    event["eventType"],
+                    event.get("eventValue"),
+                    event.get("itemId"),
+                    event.get("properties"),
+                    sent_at,
+                    event.get("recommendationId"),
+                    None if impression is None else orjson.dumps(impression).decode(),
+                    None if attribution is None else attribution.get("eventAttributionSource"),
+                    received,
+                )
+            )
+        return rows
+
+    def _record_rows(
+        self, operation: str, request: dict[str, Any]
+    ) -> tuple[str, list[tuple[Any, ...]]]:
+        received = self.clock.wall()
+        member, key, table = _RECORDS[operation]
+        arn = request["datasetArn"]
+        return table, [(arn, r[key], r.get("properties"), received) for r in request[member]]
+
+    # -- after the answer -----------------------------------------------------------------
+
+    def finish(self, outcome: Outcome, stored: int) -> None:
+        """Count an answered request: ``stored`` rows of ``outcome.rows`` were new."""
+        if outcome.operation == "PutEvents":
+            if outcome.error_code is None:
+                self.counters["accepted_events"] += stored
+                self.counters["duplicates"] += len(outcome.rows) - stored
+            self.latency.record(time.perf_counter() - outcome.received)
+        elif outcome.operation is not None and outcome.error_code is None:
+            self.counters["accepted_" + (outcome.table or "")] += len(outcome.rows)
+
+    def stats(self) -> dict[str, Any]:
+        """Counters named like the tracker's CloudWatch metrics, plus PutEvents latency.
+
+        ``PutEventsRequests`` counts every call; throttled answers (400 or 429) count in
+        ``PutEvents4xxErrors`` and in ``throttled``; injected 500/503 in ``PutEvents5xxErrors``;
+        ``accepted_events`` are events newly stored, ``duplicates`` accepted but not stored;
+        ``latency`` is :meth:`LatencySummary.to_dict` (``count, mean, p50, p90, p99, p99.9,
+        max``, in ms, None while there is none) of PutEvents answers, arrival to reply.
+        """
+        return {**self.counters, "latency": self.latency.summary().to_dict()}
+
+
+def _parse(body: bytes, size: int) -> Any:
+    """The decoded JSON body, or a refusal (too large, not JSON)."""
+    if size > MAX_BODY_BYTES:
+        raise _RefusedError(
+            400,
+            _INVALID,
+            f"Request body of {size} bytes is larger than the maximum of {MAX_BODY_BYTES} bytes",
+        )
+    import orjson
+
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise _RefusedError(400, _INVALID, f"Request body is not valid JSON: {exc}") from None
+
+
+def _sent_at(value: Any) -> float | None:
+    """Epoch seconds from a JSON number or a numeric / ISO-8601 string; None for anything else."""
+    try:
+        seconds = float(wire_seconds(value))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return seconds if math.isfinite(seconds) else None
