@@ -57,9 +57,10 @@ def serve(
         server.run(
             on_ready=lambda url: print(f"{READY}{url}", flush=True), exit_with_fd=exit_with_fd
         )
-    except SystemExit:  # uvicorn's answer to a failed startup
+    except SystemExit:  # recent uvicorn's answer to a failed startup (older ones just return)
         if server.app.startup_error is None:
             raise
+    if server.app.startup_error is not None:
         print(
             f"{prog}: cannot open the store {db_path}: {server.app.startup_error}", file=sys.stderr
         )

@@ -194,7 +194,7 @@ class TrackerServer:
 
         config = uvicorn.Config(
             self.app,
-            loop=self.loop,
+            loop="none",  # our own loop (below): uvicorn would set a process-wide loop policy
             http=self.http,
             lifespan="on",
             log_config=None,  # never reconfigure the host program's logging
@@ -212,9 +212,12 @@ class TrackerServer:
         if self._stop.is_set():
             self.close()
             return
+        loop = _new_event_loop(self.loop)
         try:
-            self._server.run(sockets=[self.socket])
+            loop.run_until_complete(self._server.serve(sockets=[self.socket]))
         finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
             self.close()
 
     def _stop_at_eof(self, fd: int) -> None:
@@ -242,6 +245,15 @@ def _installed(choice: str, field: str, implementations: tuple[str, str]) -> str
         return choice
     fast, standard = implementations
     return fast if importlib.util.find_spec(fast) is not None else standard
+
+
+def _new_event_loop(kind: str) -> asyncio.AbstractEventLoop:
+    """A fresh loop for this server only; the process's event loop policy stays as it was."""
+    if kind == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
 
 
 def _uvicorn_server(config: Any, on_ready: Callable[[], None]) -> Any:
