@@ -8,7 +8,33 @@ True
 
 from __future__ import annotations
 
+from ._arrivals import GapConfig, TimeConfig
+from ._catalog import CatalogConfig, CategoryConfig
 from ._config import SimulationConfig, preset_names
 from ._engine import iter_simulate, simulate, write_parquet
+from ._exposure import ArmConfig, ExposureConfig
+from ._funnel import EXIT, EventTypeConfig, FunnelConfig
+from ._population import PersonaConfig, PopulationConfig
+from ._recommenders import SlateContext
+from ._values import PropertyConfig
 
-__all__ = ["SimulationConfig", "iter_simulate", "preset_names", "simulate", "write_parquet"]
+__all__ = [
+    "EXIT",
+    "ArmConfig",
+    "CatalogConfig",
+    "CategoryConfig",
+    "EventTypeConfig",
+    "ExposureConfig",
+    "FunnelConfig",
+    "GapConfig",
+    "PersonaConfig",
+    "PopulationConfig",
+    "PropertyConfig",
+    "SimulationConfig",
+    "SlateContext",
+    "TimeConfig",
+    "iter_simulate",
+    "preset_names",
+    "simulate",
+    "write_parquet",
+]

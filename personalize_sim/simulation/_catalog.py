@@ -1,18 +1,94 @@
 """The catalog: items with categories, prices, Zipf popularity, arrivals and drift.
 
-Everything is a numpy array indexed by item number; :class:`Catalog.day` gives the
+:class:`CatalogConfig` describes it; :func:`build_catalog` draws the items, every
+attribute a numpy array indexed by item number; :func:`catalog_day` gives the
 popularity and per-persona choice distributions of one simulated day.
+
+>>> CatalogConfig(items=100, categories=(CategoryConfig(name="books"),)).initial_items
+100
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._config import CatalogConfig, PopulationConfig
+from .._checks import check, count, number, probability
+from ._config_checks import named_items, valid_name
 
-__all__ = ["Catalog", "CatalogDay", "GuideTable", "build_catalog", "catalog_day"]
+if TYPE_CHECKING:
+    from ._population import PopulationConfig
+
+__all__ = [
+    "Catalog",
+    "CatalogConfig",
+    "CatalogDay",
+    "CategoryConfig",
+    "GuideTable",
+    "build_catalog",
+    "catalog_day",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CategoryConfig:
+    """One item category: its share of the catalog, prices and (for video) durations."""
+
+    name: str
+    weight: float = 1.0
+    #: median price; prices are log-normal around it (0 for free content)
+    price_median: float = 20.0
+    price_sigma: float = 0.5
+    #: median length in seconds (video); 0 when items have no duration
+    duration_median: float = 0.0
+    duration_sigma: float = 0.4
+
+    def __post_init__(self) -> None:
+        valid_name(self.name, "name")
+        number(self.weight, "weight", low=0.0, strict=True)
+        number(self.price_median, "price_median", low=0.0)
+        number(self.price_sigma, "price_sigma", low=0.0)
+        number(self.duration_median, "duration_median", low=0.0)
+        number(self.duration_sigma, "duration_sigma", low=0.0)
+
+
+def _default_categories() -> tuple[CategoryConfig, ...]:
+    return (
+        CategoryConfig(name="electronics", price_median=120.0, price_sigma=0.8),
+        CategoryConfig(name="books", price_median=15.0, price_sigma=0.4),
+        CategoryConfig(name="clothing", price_median=35.0, price_sigma=0.5),
+        CategoryConfig(name="home", price_median=45.0, price_sigma=0.7),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CatalogConfig:
+    """Items: categories, Zipf popularity, new arrivals and popularity drift."""
+
+    items: int = 5_000
+    categories: tuple[CategoryConfig, ...] = field(default_factory=_default_categories)
+    #: item popularity ∝ rank ** -zipf_exponent
+    zipf_exponent: float = 1.0
+    #: share of items released during the window (they cannot be seen before release)
+    new_item_share: float = 0.0
+    #: standard deviation of the daily random walk of each item's log popularity
+    drift_sigma: float = 0.0
+
+    def __post_init__(self) -> None:
+        count(self.items, "items", low=1)
+        named_items(self.categories, "categories", "category")
+        number(self.zipf_exponent, "zipf_exponent", low=0.0)
+        probability(self.new_item_share, "new_item_share")
+        check(self.new_item_share < 1, "new_item_share", self.new_item_share, "a share < 1")
+        number(self.drift_sigma, "drift_sigma", low=0.0)
+
+    @property
+    def initial_items(self) -> int:
+        """Items on sale from the start of the window."""
+        return self.items - round(self.items * self.new_item_share)
+
 
 #: uniforms are capped just below 1: ``p + u`` must never round up into segment p + 1
 U_MAX = 1.0 - 2.0**-30

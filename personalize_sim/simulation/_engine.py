@@ -36,9 +36,10 @@ from .._gc import paused_gc
 from ._arrivals import DAY_US, session_starts
 from ._catalog import CatalogDay, build_catalog, catalog_day
 from ._config import SimulationConfig
-from ._exposure import click_probabilities, draw_clicks, make_slates
+from ._exposure import click_probabilities, draw_clicks
 from ._funnel import Chain
 from ._population import build_population
+from ._recommenders import make_slates
 
 if TYPE_CHECKING:
     import pandas as pd

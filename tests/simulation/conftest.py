@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 
 from personalize_sim import validate_events
-from personalize_sim.simulation import _engine as engine
-from personalize_sim.simulation._config import (
+from personalize_sim.simulation import (
     ArmConfig,
     CatalogConfig,
     CategoryConfig,
@@ -22,6 +21,7 @@ from personalize_sim.simulation._config import (
     SimulationConfig,
     TimeConfig,
 )
+from personalize_sim.simulation import _engine as engine
 
 #: a Monday, so whole weeks start on the first weekday of the profile
 START = dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc)

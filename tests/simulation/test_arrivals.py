@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from personalize_sim import simulate
-from personalize_sim.simulation._arrivals import slot_edges
-from personalize_sim.simulation._config import DEFAULT_HOURLY, TimeConfig
+from personalize_sim.simulation import TimeConfig
+from personalize_sim.simulation._arrivals import DEFAULT_HOURLY, slot_edges
 
 from .conftest import START
 

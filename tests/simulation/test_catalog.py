@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from personalize_sim import simulate
-from personalize_sim.simulation._catalog import build_catalog, catalog_day
-from personalize_sim.simulation._config import (
+from personalize_sim.simulation import (
     CatalogConfig,
     CategoryConfig,
     PersonaConfig,
     PopulationConfig,
 )
+from personalize_sim.simulation._catalog import build_catalog, catalog_day
 
 
 def fitted_zipf_exponent(counts: np.ndarray) -> float:

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from personalize_sim import ConfigError, SimulationConfig, limits
-from personalize_sim.simulation._config import (
+from personalize_sim.simulation import (
     ArmConfig,
     ExposureConfig,
     FunnelConfig,

@@ -8,22 +8,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from personalize_sim import simulate
-from personalize_sim.simulation._catalog import build_catalog, catalog_day
-from personalize_sim.simulation._config import (
+from personalize_sim import ConfigError, simulate
+from personalize_sim.simulation import (
     ArmConfig,
     CatalogConfig,
     CategoryConfig,
     ExposureConfig,
     PersonaConfig,
     PopulationConfig,
-)
-from personalize_sim.simulation._exposure import (
     SlateContext,
-    click_probabilities,
-    draw_clicks,
-    make_slates,
 )
+from personalize_sim.simulation._catalog import build_catalog, catalog_day
+from personalize_sim.simulation._exposure import click_probabilities, draw_clicks
+from personalize_sim.simulation._recommenders import make_slates
 
 SCALE = 0.08  # every item equally attractive: one category, one persona
 
@@ -173,7 +170,9 @@ def test_a_callable_recommender_returning_nonsense_is_named(plain):
         return np.zeros((len(context.users), context.k))
 
     arms = (ArmConfig(name="bad", recommender=broken),)
-    with pytest.raises(ValueError, match=r"recommender broken returned .* dtype float64"):
+    with pytest.raises(
+        ConfigError, match=r"recommender: got <function .*broken returned .* dtype float64"
+    ):
         simulate(personas_config(plain, arms, k=5).replace(users=200), rng=1)
 
 
@@ -207,7 +206,7 @@ def test_slates_fill_up_with_items_on_sale_when_taste_runs_out(rng):
 
 
 def test_first_distinct_keeps_draw_order_and_flags_short_rows():
-    from personalize_sim.simulation._exposure import _first_distinct
+    from personalize_sim.simulation._recommenders import _first_distinct
 
     cand = np.array([[5, 5, 3, 5, 7, 1], [2, 2, 2, 2, 2, 9], [4, 1, 4, 8, 1, 6]])
     first, ok = _first_distinct(cand, 3)

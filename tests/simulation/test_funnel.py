@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from personalize_sim import SimulationConfig, simulate
-from personalize_sim.simulation._config import EXIT, FunnelConfig
+from personalize_sim.simulation import EXIT, FunnelConfig
 from personalize_sim.simulation._funnel import Chain
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from personalize_sim import simulate
-from personalize_sim.simulation._config import (
+from personalize_sim.simulation import (
     ArmConfig,
     ExposureConfig,
     FunnelConfig,
