@@ -32,10 +32,9 @@ NOW = "2026-11-26T00:00:00+00:00"
 def retail(events: int):  # -> SimulationConfig
     """The retail preset scaled (by users) to about ``events`` events."""
     from personalize_sim import SimulationConfig
-    from personalize_sim.simulation._engine import expected_events_per_day
 
     config = SimulationConfig.preset("retail")
-    per_user = expected_events_per_day(config) / config.population.users * config.time.days
+    per_user = config.expected_events_per_day() / config.population.users * config.time.days
     # new users join mid-window, so they contribute about half their share
     per_user *= 1 - config.population.new_user_share / 2
     return config.replace(users=math.ceil(events / per_user))

@@ -11,11 +11,11 @@ from __future__ import annotations
 from ._arrivals import GapConfig, TimeConfig
 from ._catalog import CatalogConfig, CategoryConfig
 from ._config import SimulationConfig, preset_names
-from ._engine import iter_simulate, simulate, write_parquet
 from ._exposure import ArmConfig, ExposureConfig
 from ._funnel import EXIT, EventTypeConfig, FunnelConfig
 from ._population import PersonaConfig, PopulationConfig
 from ._recommenders import SlateContext
+from ._simulate import iter_simulate, simulate, write_parquet
 from ._values import PropertyConfig
 
 __all__ = [

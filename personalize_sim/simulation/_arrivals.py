@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import check, instance, number, one_of, positive
+from .._timestamps import epoch_us
 from ..errors import ConfigError
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "TimeConfig",
     "session_starts",
     "slot_intensity",
+    "window_us",
 ]
 
 GAP_DISTRIBUTIONS = ("lognormal", "exponential", "uniform")
@@ -179,3 +181,17 @@ def session_starts(
     starts = edges[slot] + (rng.random(len(slot)) * widths[slot]).astype(np.int64)
     starts.sort()
     return starts
+
+
+def window_us(config: TimeConfig, now: dt.datetime | None) -> tuple[int, int]:
+    """The window [start, end) in epoch µs: from ``config.start``, or ending ``now``
+    (default: the current time; naive means UTC) when it has no start."""
+    if config.start is not None:
+        start = config.start
+    else:
+        end = now if now is not None else dt.datetime.now(dt.timezone.utc)
+        if end.tzinfo is None:
+            end = end.replace(tzinfo=dt.timezone.utc)
+        start = end - dt.timedelta(days=config.days)
+    start_us = epoch_us(start)
+    return start_us, start_us + round(config.days * DAY_US)

@@ -10,6 +10,7 @@ popularity and per-persona choice distributions of one simulated day.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -25,10 +26,12 @@ __all__ = [
     "Catalog",
     "CatalogConfig",
     "CatalogDay",
+    "CatalogDays",
     "CategoryConfig",
     "GuideTable",
     "build_catalog",
     "catalog_day",
+    "organic_items",
 ]
 
 
@@ -242,3 +245,48 @@ def catalog_day(catalog: Catalog, day: int, log_drift: np.ndarray | None, top: i
         pdf=pdf,
         popular_order=popular_order,
     )
+
+
+class CatalogDays:
+    """The catalog day by day: popularity drifts as a random walk of the log weights.
+
+    Days are reached in order (blocks of time are scheduled in order), each day's step
+    of the walk drawn from its own stream ``drift_rng(day)``.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        drift_sigma: float,
+        top: int,
+        drift_rng: Callable[[int], np.random.Generator],
+    ) -> None:
+        self.catalog = catalog
+        self.drift_sigma = drift_sigma
+        self.top = top
+        self.drift_rng = drift_rng
+        self._drift: np.ndarray | None = None
+        self._day: CatalogDay | None = None
+
+    def on(self, day: int) -> CatalogDay:
+        """The catalog on ``day`` (the same day again, or a later one)."""
+        if self._day is not None and self._day.day == day:
+            return self._day
+        first = 0 if self._day is None else self._day.day + 1
+        for d in range(first, day + 1):
+            if self.drift_sigma > 0 and d > 0:
+                normal = self.drift_rng(d).standard_normal(self.catalog.size)
+                step = self.drift_sigma * normal
+                self._drift = step if self._drift is None else self._drift + step
+        self._day = catalog_day(self.catalog, day, self._drift, self.top)
+        return self._day
+
+
+def organic_items(
+    day: CatalogDay, persona: np.ndarray, picks: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Item of every event (int32): events ``picks`` browse by their persona's taste,
+    one draw each; the others are 0 until they are filled in."""
+    item = np.zeros(len(persona), dtype=np.int32)
+    item[picks] = day.organic(persona[picks], rng.random(len(picks)))
+    return item

@@ -207,7 +207,7 @@ def _convert(annotation: Any, value: Any, path: str) -> Any:
         instance(value, path, Mapping, "a mapping")
         return _build(_NESTED[kind], value, path + ".")
     if kind in _ITEMS:
-        instance(value, path, list | tuple, "a list")
+        instance(value, path, (list, tuple), "a list")
         out = []
         for i, item in enumerate(value):
             instance(item, f"{path}[{i}]", Mapping, "a mapping")

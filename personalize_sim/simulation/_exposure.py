@@ -18,20 +18,26 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._checks import check, count, number, one_of, probability
 from ._config_checks import named_items, valid_name
-from ._recommenders import RECOMMENDERS
+from ._recommenders import RECOMMENDERS, make_slates
+
+if TYPE_CHECKING:
+    from ._catalog import Catalog, CatalogDay
+    from ._funnel import SessionEvents
 
 __all__ = [
     "CLICK_MODELS",
     "ArmConfig",
+    "Exposure",
     "ExposureConfig",
     "click_probabilities",
     "draw_clicks",
+    "expose",
 ]
 
 CLICK_MODELS = ("position", "cascade")
@@ -190,3 +196,124 @@ def draw_clicks(probs: np.ndarray, u: np.ndarray, rows: np.ndarray | None = None
     out = np.full(len(u), -1, dtype=np.int64)
     out[hit] = (u[hit, None] >= cum[rows[hit]]).sum(axis=1)
     return out
+
+
+@dataclass(frozen=True, eq=False)
+class Exposure:
+    """What the slates of a block did, per event (before follow-on events inherit it)."""
+
+    slates: np.ndarray  # (showings, k) int32: the slate of each event that faced one
+    slate_row: np.ndarray  # int32 per event: its row in ``slates`` (-1: no slate)
+    clicked: np.ndarray  # event index of each click
+    clicked_items: np.ndarray  # the item each click chose
+    position: np.ndarray  # int8 per event: the clicked position (-1: organic)
+    rec_step: np.ndarray  # int16 per event: the step of the click (-1: organic)
+    would_have: np.ndarray  # bool per event: would have happened without the slate
+
+
+def expose(
+    config: ExposureConfig,
+    *,
+    picks: np.ndarray,
+    events: SessionEvents,
+    user: np.ndarray,
+    persona: np.ndarray,
+    arm: np.ndarray,
+    ts: np.ndarray,
+    catalog: Catalog,
+    day: CatalogDay,
+    rng: np.random.Generator,
+) -> Exposure:
+    """Slates in front of item-picking events (``picks``), and the clicks on them.
+
+    ``user``, ``persona``, ``arm`` and ``ts`` are per event. A session keeps the slate
+    it was first shown (as a page keeps its row of picks), so recommenders fill one
+    slate per session; click probabilities depend on the user and the slate only.
+    """
+    at = _facing_slates(config, picks, arm, rng)
+    at_session = events.session[at]
+    opens = np.ones(len(at), dtype=bool)
+    opens[1:] = at_session[1:] != at_session[:-1]
+    heads = at[opens]
+    per_session = np.empty((len(heads), config.slate_size), dtype=np.int32)
+    for a, spec in enumerate(config.arms):
+        rows = np.flatnonzero(arm[heads] == a)
+        if len(rows) and spec.recommender != "none":
+            per_session[rows] = make_slates(
+                spec.recommender,
+                quality=spec.quality,
+                k=config.slate_size,
+                users=user[heads[rows]],
+                personas=persona[heads[rows]],
+                timestamps=ts[heads[rows]],
+                catalog=catalog,
+                day=day,
+                rng=rng,
+                field=f"exposure.arms[{a}].recommender",
+            )
+    slate_of = np.cumsum(opens) - 1
+    clicks = _clicks(config, per_session, slate_of, persona[heads], catalog, rng)
+    return _per_event(config, at, per_session[slate_of], clicks, events, persona, day, rng)
+
+
+def _facing_slates(
+    config: ExposureConfig, picks: np.ndarray, arm: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """The picks made in front of a slate: a share of those whose arm recommends."""
+    recommends = np.array([a.recommender != "none" for a in config.arms])
+    shown = recommends[arm[picks]] & (rng.random(len(picks)) < config.slate_probability)
+    return picks[shown]
+
+
+def _clicks(
+    config: ExposureConfig,
+    per_session: np.ndarray,
+    slate_of: np.ndarray,
+    persona: np.ndarray,
+    catalog: Catalog,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Clicked position of each showing (-1: none); ``persona`` is per session slate."""
+    exam = np.asarray(config.examination_curve())
+    relevance_of = catalog.relevance[persona]  # (sessions, categories)
+    attract = config.click_scale * np.take_along_axis(
+        relevance_of, catalog.category[per_session].astype(np.int64), axis=1
+    )
+    probs = click_probabilities(config.click_model, exam, attract)
+    return draw_clicks(probs, rng.random(len(slate_of)), rows=slate_of)
+
+
+def _per_event(
+    config: ExposureConfig,
+    at: np.ndarray,
+    slates: np.ndarray,
+    clicks: np.ndarray,
+    events: SessionEvents,
+    persona: np.ndarray,
+    day: CatalogDay,
+    rng: np.random.Generator,
+) -> Exposure:
+    """Per-event columns of the showings ``at``; draws whether each click would have
+    happened anyway: P = 1 - exp(-organic_horizon · P_organic(item))."""
+    n = len(events.step)
+    clicked = clicks >= 0
+    hit = at[clicked]
+    items = slates[clicked, clicks[clicked]]
+    position = np.full(n, -1, dtype=np.int8)
+    position[hit] = clicks[clicked]
+    rec_step = np.full(n, -1, dtype=np.int16)
+    rec_step[hit] = events.step[hit]
+    would_have = np.ones(n, dtype=bool)
+    p_organic = day.pdf[persona[hit], items]
+    would_have[hit] = rng.random(len(hit)) < -np.expm1(-config.organic_horizon * p_organic)
+    slate_row = np.full(n, -1, dtype=np.int32)
+    slate_row[at] = np.arange(len(at))
+    return Exposure(
+        slates=slates,
+        slate_row=slate_row,
+        clicked=hit,
+        clicked_items=items,
+        position=position,
+        rec_step=rec_step,
+        would_have=would_have,
+    )

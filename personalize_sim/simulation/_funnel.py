@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,7 +23,18 @@ from ._catalog import U_MAX
 from ._config_checks import distribution, named_items, valid_name
 from ._values import VALUE_KINDS
 
-__all__ = ["EXIT", "Chain", "EventTypeConfig", "FunnelConfig", "SessionEvents"]
+if TYPE_CHECKING:
+    from ._arrivals import GapConfig
+
+__all__ = [
+    "EXIT",
+    "Chain",
+    "EventTypeConfig",
+    "FunnelConfig",
+    "SessionEvents",
+    "event_times",
+    "last_pick",
+]
 
 #: the pseudo event type that ends a session in ``FunnelConfig.transitions``
 EXIT = "exit"
@@ -162,6 +174,7 @@ class SessionEvents:
     session: np.ndarray  # session index of each event
     step: np.ndarray  # 0-based position of each event in its session
     etype: np.ndarray  # int8 event type index of each event
+    new_item: np.ndarray  # bool: the event picks an item (its type is ``new_item``)
 
 
 class Chain:
@@ -179,6 +192,7 @@ class Chain:
         # row s shifted to [s, s+1]: one searchsorted moves every session at once
         self.stacked = (self.cdf + np.arange(len(self.cdf))[:, None]).ravel()
         self.max_events = config.max_events
+        self.new_item = np.array([e.new_item for e in config.event_types])
 
     def run(self, n_sessions: int, rng: np.random.Generator) -> SessionEvents:
         """Walk ``n_sessions`` sessions until each exits (or reaches ``max_events``)."""
@@ -206,4 +220,43 @@ class Chain:
         etype = np.empty(total, dtype=np.int8)
         for t, (sessions, types) in enumerate(zip(steps_session, steps_type, strict=True)):
             etype[offsets[sessions] + t] = types
-        return SessionEvents(lengths=lengths, session=session, step=step, etype=etype)
+        return SessionEvents(
+            lengths=lengths,
+            session=session,
+            step=step,
+            etype=etype,
+            new_item=self.new_item[etype],
+        )
+
+
+def event_times(
+    gap: GapConfig, starts: np.ndarray, events: SessionEvents, rng: np.random.Generator
+) -> np.ndarray:
+    """Epoch µs of every event: its session's start plus the gaps drawn since."""
+    first = events.step == 0
+    gaps = _gaps_us(gap, len(events.etype), rng)
+    gaps[first] = 0
+    elapsed = np.cumsum(gaps)
+    offsets = np.flatnonzero(first)
+    return starts[events.session] + elapsed - elapsed[offsets][events.session]
+
+
+def _gaps_us(gap: GapConfig, n: int, rng: np.random.Generator) -> np.ndarray:
+    if gap.distribution == "lognormal":
+        seconds = gap.median * np.exp(gap.sigma * rng.standard_normal(n))
+    elif gap.distribution == "exponential":
+        seconds = gap.mean * rng.standard_exponential(n)
+    else:
+        seconds = gap.low + (gap.high - gap.low) * rng.random(n)
+    # at least 1 µs, so events of a session never share a timestamp
+    return np.maximum(np.rint(seconds * 1e6), 1).astype(np.int64)
+
+
+def last_pick(new_item: np.ndarray) -> np.ndarray:
+    """For each event, the index of the latest item-picking event up to it.
+
+    Sessions are laid out one after another and each starts by picking an item, so
+    this is the session's own last pick: what follow-on events (add to cart, buy…)
+    act on.
+    """
+    return np.maximum.accumulate(np.where(new_item, np.arange(len(new_item)), 0))

@@ -23,8 +23,17 @@ from ._config_checks import named_items, valid_name
 
 if TYPE_CHECKING:
     from ._exposure import ExposureConfig
+    from ._funnel import SessionEvents
 
-__all__ = ["PersonaConfig", "Population", "PopulationConfig", "build_population"]
+__all__ = [
+    "PersonaConfig",
+    "Population",
+    "PopulationConfig",
+    "Sessions",
+    "build_population",
+    "draw_sessions",
+    "visible_users",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,6 +111,12 @@ class Population:
         """How many users have joined by each time."""
         return np.searchsorted(self.join_us, t_us, side="right")
 
+    def joined_share(self, t_us: np.ndarray) -> np.ndarray:
+        """Share of the whole population's activity that has joined by each time."""
+        n = self.joined_by(t_us)
+        total = self.cum_activity[-1]
+        return np.where(n > 0, self.cum_activity[np.maximum(n, 1) - 1] / total, 0.0)
+
     def pick(self, t_us: np.ndarray, u: np.ndarray) -> np.ndarray:
         """A user per session, by activity among those who have joined (uniforms ``u``)."""
         eligible = np.maximum(self.joined_by(t_us), 1)
@@ -134,3 +149,42 @@ def build_population(
         join_us=join_us[order],
         new=new[order],
     )
+
+
+@dataclass(frozen=True, eq=False)
+class Sessions:
+    """The sessions of a block of time, in start order."""
+
+    start: np.ndarray  # int64 epoch µs, sorted
+    user: np.ndarray  # true user number of each session
+    anonymous: np.ndarray  # bool: the session starts without a USER_ID
+
+
+def draw_sessions(
+    population: Population, config: PopulationConfig, starts: np.ndarray, rng: np.random.Generator
+) -> Sessions:
+    """Who starts each session (by activity, among those who have joined), and whether
+    the session starts anonymous."""
+    n = len(starts)
+    user = population.pick(starts, rng.random(n))
+    anonymous = rng.random(n) < config.anonymous_share
+    return Sessions(start=starts, user=user, anonymous=anonymous)
+
+
+def visible_users(
+    config: PopulationConfig,
+    anonymous: np.ndarray,
+    events: SessionEvents,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Whether each event is sent with its USER_ID.
+
+    Anonymous sessions stay anonymous, except that some (of at least two events) log in
+    midway: from a uniform step after the first, their events carry the user.
+    """
+    lengths = events.lengths
+    n = len(lengths)
+    logs_in = (rng.random(n) < config.login_share) & (lengths >= 2)
+    login_step = 1 + np.floor(rng.random(n) * np.maximum(lengths - 1, 1)).astype(np.int64)
+    login_step = np.where(anonymous & logs_in, login_step, np.where(anonymous, lengths, 0))
+    return events.step >= login_step[events.session]

@@ -11,13 +11,27 @@ once per session or once per event.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from .._checks import check, one_of
 from ..schema import EVENT_COLUMNS
 from ._config_checks import distribution
 
-__all__ = ["VALUE_KINDS", "PropertyConfig"]
+if TYPE_CHECKING:
+    from ._catalog import Catalog
+    from ._funnel import FunnelConfig
+
+__all__ = [
+    "VALUE_KINDS",
+    "PropertyConfig",
+    "event_properties",
+    "event_values",
+    "session_properties",
+]
 
 #: what EVENT_VALUE may hold: nothing (NaN), the item's price, a 1–5 rating, seconds watched
 VALUE_KINDS = ("none", "price", "rating", "watch_time")
@@ -76,3 +90,73 @@ class PropertyConfig:
             self.name,
             "a name whose property key is not reserved by Personalize",
         )
+
+
+def event_values(
+    funnel: FunnelConfig,
+    etype: np.ndarray,
+    item: np.ndarray,
+    persona: np.ndarray,
+    catalog: Catalog,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """EVENT_VALUE of every event (float64, NaN: none), by its type's ``value`` kind.
+
+    A price is the item's; a rating (1–5) and the share of a video watched grow with
+    the user's taste for the item's category.
+    """
+    value = np.full(len(etype), np.nan)
+    kinds = np.array([e.value for e in funnel.event_types])[etype]
+    relevance = catalog.relevance[persona, catalog.category[item]]
+    for kind in ("price", "rating", "watch_time"):
+        idx = np.flatnonzero(kinds == kind)
+        if len(idx) == 0:
+            continue
+        if kind == "price":
+            value[idx] = catalog.price[item[idx]]
+        elif kind == "rating":
+            raw = 1 + 4 * relevance[idx] + 0.8 * rng.standard_normal(len(idx))
+            value[idx] = np.clip(np.rint(raw), 1, 5)
+        else:
+            share = rng.beta(1 + 2 * relevance[idx], 1.5)
+            value[idx] = np.rint(catalog.duration[item[idx]] * share)
+    return value
+
+
+def session_properties(
+    properties: Sequence[PropertyConfig], n_sessions: int, rng: np.random.Generator
+) -> list[np.ndarray | None]:
+    """Codes of each session-scoped property per session (None for event-scoped ones)."""
+    return [
+        _categorical(p.probabilities, rng.random(n_sessions)) if p.scope == "session" else None
+        for p in properties
+    ]
+
+
+def event_properties(
+    properties: Sequence[PropertyConfig],
+    per_session: list[np.ndarray | None],
+    session: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Codes (int8, one column per property) of every event's property values.
+
+    Session-scoped properties repeat their session's code (``per_session``, from
+    :func:`session_properties`); event-scoped ones are drawn per event.
+    """
+    n = len(session)
+    codes = np.empty((n, len(properties)), dtype=np.int8)
+    for j, prop in enumerate(properties):
+        of_session = per_session[j]
+        codes[:, j] = (
+            of_session[session]
+            if of_session is not None
+            else _categorical(prop.probabilities, rng.random(n))
+        )
+    return codes
+
+
+def _categorical(probabilities: tuple[float, ...], u: np.ndarray) -> np.ndarray:
+    cdf = np.cumsum(probabilities)
+    cdf[-1] = 1.0
+    return np.minimum(np.searchsorted(cdf, u, side="right"), len(cdf) - 1).astype(np.int8)

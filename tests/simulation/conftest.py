@@ -21,7 +21,7 @@ from personalize_sim.simulation import (
     SimulationConfig,
     TimeConfig,
 )
-from personalize_sim.simulation import _engine as engine
+from personalize_sim.simulation._columns import Frames
 
 #: a Monday, so whole weeks start on the first weekday of the profile
 START = dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc)
@@ -63,14 +63,14 @@ def _every_built_frame_passes_validate_events(monkeypatch: pytest.MonkeyPatch) -
     end of the window, where sessions are cut), to keep the suite fast.
     """
     built: list[pd.DataFrame] = []
-    original = engine._Run.assemble  # every frame, whole or chunk, is assembled here
+    original = Frames.assemble  # every frame, whole or chunk, is assembled here
 
     def assemble(self: Any, chunks: Any, offset: int) -> pd.DataFrame:
         result = original(self, chunks, offset)
         built.append(result)
         return result
 
-    monkeypatch.setattr(engine._Run, "assemble", assemble)
+    monkeypatch.setattr(Frames, "assemble", assemble)
     yield
     for result in built:
         if len(result) > 2 * _CHECKED_ROWS:

@@ -189,11 +189,11 @@ def test_an_empty_simulation_still_has_the_contract():
 
 
 def test_threads_never_change_the_events(monkeypatch):
-    import personalize_sim.simulation._engine as engine
+    from personalize_sim.simulation import _scheduler
 
     config = SimulationConfig.preset("retail").replace(users=600, days=3, start=START)
     threaded = simulate(config, rng=31)
-    monkeypatch.setattr(engine, "_MAX_WORKERS", 1)
+    monkeypatch.setattr(_scheduler, "MAX_WORKERS", 1)
     pd.testing.assert_frame_equal(simulate(config, rng=31), threaded)
 
 
