@@ -64,41 +64,9 @@ def make_slates(
     if recommender == "popular":
         return np.broadcast_to(day.popular_order[:k], (n, k))
     if recommender == "random":
-        available = day.available
-
-        def draw(rows: np.ndarray, m: int) -> np.ndarray:
-            return available[(rng.random((len(rows), m)) * len(available)).astype(np.int64)]
-
-        log_uniform = np.full(catalog.size, -np.inf)
-        log_uniform[available] = 0.0
-
-        def log_weights(rows: np.ndarray) -> np.ndarray:
-            return np.broadcast_to(log_uniform, (len(rows), catalog.size))
-
-        return _distinct(draw, log_weights, n, k, rng)
+        return _random(n, k, catalog, day, rng)
     if recommender == "personalized":
-        # a mixture per slot: the user's true preference with prob quality, else popularity
-        def draw(rows: np.ndarray, m: int) -> np.ndarray:
-            # one uniform picks the component and, rescaled, the item within it
-            u = rng.random(len(rows) * m)
-            own = u < quality
-            segment = np.where(own, np.repeat(personas[rows], m), day.popularity_segment)
-            with np.errstate(divide="ignore", invalid="ignore"):  # quality 0 or 1
-                v = np.where(own, u / quality, (u - quality) / (1 - quality))
-            return day.choose(segment, v).reshape(len(rows), m)
-
-        def log_weights(rows: np.ndarray) -> np.ndarray:
-            mix = quality * day.pdf[personas[rows]] + (1 - quality) * (
-                day.weight / day.weight.sum()
-            )
-            with np.errstate(divide="ignore"):
-                logs = np.log(mix)
-            # items on sale the user has no taste for still fill a slate (last), never
-            # items that are not on sale yet
-            on_sale = day.weight > 0
-            return np.where(np.isneginf(logs) & on_sale, -1e300, logs)
-
-        return _distinct(draw, log_weights, n, k, rng)
+        return _personalized(quality, personas, k, day, rng)
     if callable(recommender):
         context = SlateContext(
             users=users,
@@ -111,6 +79,51 @@ def make_slates(
         )
         return _checked(recommender(context), n, k, catalog.size, recommender, field)
     raise ConfigError(field, recommender, f"one of {', '.join(RECOMMENDERS[1:])}, or a callable")
+
+
+def _random(
+    n: int, k: int, catalog: Catalog, day: CatalogDay, rng: np.random.Generator
+) -> np.ndarray:
+    """Items on sale, uniformly."""
+    available = day.available
+
+    def draw(rows: np.ndarray, m: int) -> np.ndarray:
+        return available[(rng.random((len(rows), m)) * len(available)).astype(np.int64)]
+
+    log_uniform = np.full(catalog.size, -np.inf)
+    log_uniform[available] = 0.0
+
+    def log_weights(rows: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(log_uniform, (len(rows), catalog.size))
+
+    return _distinct(draw, log_weights, n, k, rng)
+
+
+def _personalized(
+    quality: float, personas: np.ndarray, k: int, day: CatalogDay, rng: np.random.Generator
+) -> np.ndarray:
+    """A mixture per slot: the user's true preference with probability ``quality``, else
+    popularity."""
+
+    def draw(rows: np.ndarray, m: int) -> np.ndarray:
+        # one uniform picks the component and, rescaled, the item within it
+        u = rng.random(len(rows) * m)
+        own = u < quality
+        segment = np.where(own, np.repeat(personas[rows], m), day.popularity_segment)
+        with np.errstate(divide="ignore", invalid="ignore"):  # quality 0 or 1
+            v = np.where(own, u / quality, (u - quality) / (1 - quality))
+        return day.choose(segment, v).reshape(len(rows), m)
+
+    def log_weights(rows: np.ndarray) -> np.ndarray:
+        mix = quality * day.pdf[personas[rows]] + (1 - quality) * (day.weight / day.weight.sum())
+        with np.errstate(divide="ignore"):
+            logs = np.log(mix)
+        # items on sale the user has no taste for still fill a slate (last), never
+        # items that are not on sale yet
+        on_sale = day.weight > 0
+        return np.where(np.isneginf(logs) & on_sale, -1e300, logs)
+
+    return _distinct(draw, log_weights, len(personas), k, rng)
 
 
 def _checked(slates: Any, n: int, k: int, n_items: int, recommender: Any, field: str) -> np.ndarray:

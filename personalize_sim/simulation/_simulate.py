@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
-from .._checks import check, count, instance
+from .._checks import count, instance
 from ..errors import ConfigTypeError
 from ._batch import Batch
 from ._columns import Frames
@@ -142,12 +142,10 @@ def write_parquet(
         target.parent.mkdir(parents=True, exist_ok=True)
         _write(frames, target)
         return [target]
-    check(
-        isinstance(frames, Iterable),
-        "frames",
-        frames,
-        "a DataFrame, a pyarrow Table, or an iterable of them",
-    )
+    if not isinstance(frames, Iterable):
+        raise ConfigTypeError(
+            "frames", frames, "a DataFrame, a pyarrow Table, or an iterable of them"
+        )
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for i, frame in enumerate(frames):
