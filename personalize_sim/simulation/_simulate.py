@@ -84,6 +84,19 @@ def iter_simulate(
 ) -> Iterator[pa.Table]: ...
 
 
+@overload
+def iter_simulate(
+    config: SimulationConfig | str | None = None,
+    *,
+    rng: np.random.Generator | int | None = None,
+    chunk_events: int = DEFAULT_CHUNK_EVENTS,
+    now: dt.datetime | None = None,
+    progress: Progress | None = None,
+    arrow: bool,
+    **overrides: Any,
+) -> Iterator[pd.DataFrame] | Iterator[pa.Table]: ...
+
+
 def iter_simulate(
     config: SimulationConfig | str | None = None,
     *,
