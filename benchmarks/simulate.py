@@ -111,109 +111,130 @@ def child_chunked(events: int, out: str) -> dict:
 
 def child_baseline(events: int) -> dict:
     """The same model, one Python iteration per event: the way samples usually do it."""
-    import bisect
     import datetime as dt
-    import itertools
     import random
 
-    import numpy as np
     import pandas as pd
-
-    from personalize_sim.simulation._catalog import build_catalog
-    from personalize_sim.simulation._population import build_population
 
     config = retail(events)
     rnd = random.Random(1)
     wall = time.perf_counter()
-    gen = np.random.default_rng(1)
     start = int(dt.datetime.fromisoformat(NOW).timestamp() * 1e6) - 14 * 86_400_000_000
-    pop = build_population(config.population, config.exposure, start, start + 1, gen)
-    cat = build_catalog(config.catalog, config.population, 14, gen)
-    weights = np.exp(cat.log_popularity)
-    pref = [
-        list(itertools.accumulate(weights * cat.affinity[p, cat.category]))
-        for p in range(len(config.population.personas))
-    ]
-    by_popularity = list(itertools.accumulate(weights))
-    popular = [int(i) for i in np.argsort(-weights)[:10]]
-    relevance = cat.relevance.tolist()
-    category = cat.category.tolist()
-    price = cat.price.tolist()
-    persona_of = pop.persona.tolist()
-    arm_of = pop.arm.tolist()
-    names = config.funnel.names
-    same_item = {e.name for e in config.funnel.event_types if not e.new_item}
-    table = {a: list(row.items()) for a, row in config.funnel.transitions.items()}
-    users = list(range(pop.size))
-    cum_activity = list(itertools.accumulate(pop.activity))
-    exam = config.exposure.examination_curve()
-    scale = config.exposure.click_scale
-
-    def personalised_slate(persona: int) -> list[int]:
-        chosen: list[int] = []
-        while len(chosen) < 10:  # quality 0.8: own taste, else popularity; no repeats
-            cdf = pref[persona] if rnd.random() < 0.8 else by_popularity
-            pick = bisect.bisect(cdf, rnd.random() * cdf[-1])
-            if pick not in chosen:
-                chosen.append(pick)
-        return chosen
-
-    rows = []
+    site = baseline_site(config, start)
+    rows: list[dict] = []
     session = 0
     while len(rows) < events:
         session += 1
-        user = rnd.choices(users, cum_weights=cum_activity)[0]
-        persona = persona_of[user]
-        anonymous = rnd.random() < 0.3
-        device = rnd.choices(("web", "ios", "android"), (0.5, 0.3, 0.2))[0]
-        t = start + rnd.randrange(14 * 86_400_000_000)
-        state, item, rec, slate, step = "View", None, None, None, 0
-        while True:
-            impression = None
-            if state not in same_item:
-                cdf = pref[persona]
-                item = bisect.bisect(cdf, rnd.random() * cdf[-1])
-                rec = None
-                if rnd.random() < 0.6:
-                    if slate is None:
-                        slate = popular if arm_of[user] == 0 else personalised_slate(persona)
-                    impression = slate
-                    for pos, candidate in enumerate(slate):
-                        attract = scale * relevance[persona][category[candidate]]
-                        if rnd.random() < exam[pos] * attract:
-                            item, rec = candidate, f"rec-S{session:010d}-{step:03d}"
-                            break
-            rows.append(
-                {
-                    "USER_ID": None if anonymous else f"u{user}",
-                    "SESSION_ID": f"S{session:010d}",
-                    "ITEM_ID": f"i{item}",
-                    "EVENT_TYPE": state,
-                    "EVENT_VALUE": price[item] if state == "Purchase" else math.nan,
-                    "TIMESTAMP": t,
-                    "IMPRESSION": [f"i{i}" for i in impression] if impression else None,
-                    "RECOMMENDATION_ID": rec,
-                    "DEVICE": device,
-                    "DISCOUNT": "Yes" if rnd.random() < 0.2 else "No",
-                }
-            )
-            step += 1
-            t += int(45e6 * math.exp(rnd.gauss(0, 1)))
-            r, nxt = rnd.random(), "exit"
-            for candidate, p in table[state]:
-                r -= p
-                if r < 0:
-                    nxt = candidate
-                    break
-            if nxt == "exit":
-                break
-            state = nxt
+        rows.extend(baseline_session(site, rnd, session, start))
     frame = pd.DataFrame(rows)
     frame["TIMESTAMP"] = pd.to_datetime(frame["TIMESTAMP"], unit="us", utc=True)
     frame = frame.sort_values(["TIMESTAMP", "SESSION_ID"])
     wall = time.perf_counter() - wall
-    assert set(frame["EVENT_TYPE"]) <= set(names)
+    assert set(frame["EVENT_TYPE"]) <= set(config.funnel.names)
     return {"events": len(frame), "wall": wall}
+
+
+def baseline_site(config, start: int) -> dict:
+    """Users and items of the baseline as plain Python lists (cumulative weights)."""
+    import itertools
+
+    import numpy as np
+
+    from personalize_sim.simulation._catalog import build_catalog
+    from personalize_sim.simulation._population import build_population
+
+    gen = np.random.default_rng(1)
+    pop = build_population(config.population, config.exposure, start, start + 1, gen)
+    cat = build_catalog(config.catalog, config.population, 14, gen)
+    weights = np.exp(cat.log_popularity)
+    return {
+        "pref": [
+            list(itertools.accumulate(weights * cat.affinity[p, cat.category]))
+            for p in range(len(config.population.personas))
+        ],
+        "by_popularity": list(itertools.accumulate(weights)),
+        "popular": [int(i) for i in np.argsort(-weights)[:10]],
+        "relevance": cat.relevance.tolist(),
+        "category": cat.category.tolist(),
+        "price": cat.price.tolist(),
+        "persona_of": pop.persona.tolist(),
+        "arm_of": pop.arm.tolist(),
+        "same_item": {e.name for e in config.funnel.event_types if not e.new_item},
+        "table": {a: list(row.items()) for a, row in config.funnel.transitions.items()},
+        "users": list(range(pop.size)),
+        "cum_activity": list(itertools.accumulate(pop.activity)),
+        "exam": config.exposure.examination_curve(),
+        "scale": config.exposure.click_scale,
+    }
+
+
+def baseline_slate(site: dict, rnd, persona: int) -> list[int]:
+    """A personalised slate: quality 0.8, own taste, else popularity; no repeats."""
+    import bisect
+
+    chosen: list[int] = []
+    while len(chosen) < 10:
+        cdf = site["pref"][persona] if rnd.random() < 0.8 else site["by_popularity"]
+        pick = bisect.bisect(cdf, rnd.random() * cdf[-1])
+        if pick not in chosen:
+            chosen.append(pick)
+    return chosen
+
+
+def baseline_session(site: dict, rnd, session: int, start: int) -> list[dict]:
+    """One session's rows, event by event."""
+    import bisect
+
+    pref, same_item, table = site["pref"], site["same_item"], site["table"]
+    relevance, category, exam = site["relevance"], site["category"], site["exam"]
+    user = rnd.choices(site["users"], cum_weights=site["cum_activity"])[0]
+    persona = site["persona_of"][user]
+    anonymous = rnd.random() < 0.3
+    device = rnd.choices(("web", "ios", "android"), (0.5, 0.3, 0.2))[0]
+    t = start + rnd.randrange(14 * 86_400_000_000)
+    state, item, rec, slate, step = "View", None, None, None, 0
+    rows = []
+    while True:
+        impression = None
+        if state not in same_item:
+            cdf = pref[persona]
+            item = bisect.bisect(cdf, rnd.random() * cdf[-1])
+            rec = None
+            if rnd.random() < 0.6:
+                if slate is None:
+                    personal = site["arm_of"][user] != 0
+                    slate = baseline_slate(site, rnd, persona) if personal else site["popular"]
+                impression = slate
+                for pos, candidate in enumerate(slate):
+                    attract = site["scale"] * relevance[persona][category[candidate]]
+                    if rnd.random() < exam[pos] * attract:
+                        item, rec = candidate, f"rec-S{session:010d}-{step:03d}"
+                        break
+        rows.append(
+            {
+                "USER_ID": None if anonymous else f"u{user}",
+                "SESSION_ID": f"S{session:010d}",
+                "ITEM_ID": f"i{item}",
+                "EVENT_TYPE": state,
+                "EVENT_VALUE": site["price"][item] if state == "Purchase" else math.nan,
+                "TIMESTAMP": t,
+                "IMPRESSION": [f"i{i}" for i in impression] if impression else None,
+                "RECOMMENDATION_ID": rec,
+                "DEVICE": device,
+                "DISCOUNT": "Yes" if rnd.random() < 0.2 else "No",
+            }
+        )
+        step += 1
+        t += int(45e6 * math.exp(rnd.gauss(0, 1)))
+        r, nxt = rnd.random(), "exit"
+        for candidate, p in table[state]:
+            r -= p
+            if r < 0:
+                nxt = candidate
+                break
+        if nxt == "exit":
+            return rows
+        state = nxt
 
 
 def plain_ids(sessions, rows, steps, width):  # -> (pa.Array, pa.Array)
