@@ -4,11 +4,56 @@
 >>> frame = simulate("retail", users=50, days=1, rng=7, start="2026-01-05T00:00:00Z")
 >>> frame["SESSION_ID"].is_monotonic_increasing or frame["TIMESTAMP"].is_monotonic_increasing
 True
+
+How it is laid out (private modules; the names a user needs are exported here)::
+
+    _simulate      simulate, iter_simulate, write_parquet: check arguments, run, build frames
+    _config        SimulationConfig: the sections joined, YAML and dict, replace, presets
+    _engine        Run: random streams, window, block layout; Run.block runs the stages
+    _scheduler     blocks generated ahead in threads, spill-over carried, chunks cut
+    the stages of a block, each beside its section's config:
+      _arrivals      TimeConfig, GapConfig: when sessions start
+      _population    PopulationConfig, PersonaConfig: who, anonymous or not, logins
+      _values        PropertyConfig: session and event properties, EVENT_VALUE
+      _funnel        FunnelConfig, EventTypeConfig, EXIT: event types, timestamps
+      _catalog       CatalogConfig, CategoryConfig: items, drift by day, organic choice
+      _exposure      ExposureConfig, ArmConfig: slates in front of picks, clicks
+      _recommenders  SlateContext: what fills a slate
+    _batch         per-event arrays of a block or a chunk
+    _columns       Arrow and pandas columns of a batch (the frame contract)
+    _ids           SESSION_ID / RECOMMENDATION_ID as fixed-width bytes
+    _config_checks the checks only configs need (names, probability vectors)
 """
 
 from __future__ import annotations
 
+from ._arrivals import GapConfig, TimeConfig
+from ._catalog import CatalogConfig, CategoryConfig
 from ._config import SimulationConfig, preset_names
-from ._engine import iter_simulate, simulate, write_parquet
+from ._exposure import ArmConfig, ExposureConfig
+from ._funnel import EXIT, EventTypeConfig, FunnelConfig
+from ._population import PersonaConfig, PopulationConfig
+from ._recommenders import SlateContext
+from ._simulate import iter_simulate, simulate, write_parquet
+from ._values import PropertyConfig
 
-__all__ = ["SimulationConfig", "iter_simulate", "preset_names", "simulate", "write_parquet"]
+__all__ = [
+    "EXIT",
+    "ArmConfig",
+    "CatalogConfig",
+    "CategoryConfig",
+    "EventTypeConfig",
+    "ExposureConfig",
+    "FunnelConfig",
+    "GapConfig",
+    "PersonaConfig",
+    "PopulationConfig",
+    "PropertyConfig",
+    "SimulationConfig",
+    "SlateContext",
+    "TimeConfig",
+    "iter_simulate",
+    "preset_names",
+    "simulate",
+    "write_parquet",
+]

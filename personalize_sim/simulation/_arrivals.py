@@ -1,20 +1,136 @@
 """Session arrivals: a non-homogeneous Poisson process with daily and weekly profiles.
 
-The intensity is constant on 15-minute slots of absolute UTC time (every real time
-zone offset is a multiple of 15 minutes, so each slot lies inside one local hour,
-daylight saving included); a Poisson count per slot and uniform times within it
-sample the process exactly.
+:class:`TimeConfig` sets the window, the time zone, the profiles and (``gap``) the
+time between two events of a session. The intensity is constant on 15-minute slots
+of absolute UTC time (every real time zone offset is a multiple of 15 minutes, so
+each slot lies inside one local hour, daylight saving included); a Poisson count per
+slot and uniform times within it sample the process exactly.
+
+>>> TimeConfig(days=2, start="2026-01-05").start.isoformat()
+'2026-01-05T00:00:00+00:00'
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from ._config import TimeConfig
+from .._checks import check, instance, number, one_of, positive
+from .._timestamps import epoch_us
+from ..errors import ConfigError
 
-__all__ = ["SLOT_US", "session_starts", "slot_intensity"]
+__all__ = [
+    "DEFAULT_HOURLY",
+    "DEFAULT_WEEKLY",
+    "GAP_DISTRIBUTIONS",
+    "SLOT_US",
+    "GapConfig",
+    "TimeConfig",
+    "session_starts",
+    "slot_intensity",
+    "window_us",
+]
+
+GAP_DISTRIBUTIONS = ("lognormal", "exponential", "uniform")
+#: share of sessions starting in each local hour (peaks at lunch and in the evening)
+DEFAULT_HOURLY = (
+    0.3, 0.2, 0.15, 0.1, 0.1, 0.2, 0.4, 0.7, 1.0, 1.1, 1.2, 1.3,
+    1.5, 1.4, 1.2, 1.1, 1.1, 1.2, 1.5, 1.8, 2.0, 1.8, 1.2, 0.6,
+)  # fmt: skip
+#: Monday .. Sunday
+DEFAULT_WEEKLY = (1.0, 0.95, 0.95, 1.0, 1.1, 1.3, 1.2)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GapConfig:
+    """Seconds between two events of a session.
+
+    ``lognormal`` uses ``median`` and ``sigma``; ``exponential`` uses ``mean``;
+    ``uniform`` uses ``low`` and ``high`` (the Retail Demo Store draws 30–600 s).
+    """
+
+    distribution: str = "lognormal"
+    median: float = 40.0
+    sigma: float = 1.0
+    mean: float = 60.0
+    low: float = 30.0
+    high: float = 600.0
+
+    def __post_init__(self) -> None:
+        one_of(self.distribution, "distribution", GAP_DISTRIBUTIONS)
+        positive(self.median, "median")
+        number(self.sigma, "sigma", low=0.0)
+        positive(self.mean, "mean")
+        number(self.low, "low", low=0.0)
+        number(self.high, "high", low=0.0)
+        check(self.high >= self.low, "high", self.high, f"a number >= low ({self.low:g})")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimeConfig:
+    """When sessions arrive: a window, a time zone, daily and weekly profiles."""
+
+    #: window length in days
+    days: float = 7.0
+    #: window start (tz-aware, or naive read as UTC); None means the window ends now
+    start: dt.datetime | None = None
+    timezone: str = "UTC"
+    #: mean sessions per user per day, averaged over the profiles
+    sessions_per_user_per_day: float = 0.5
+    hourly_profile: tuple[float, ...] = DEFAULT_HOURLY
+    weekly_profile: tuple[float, ...] = DEFAULT_WEEKLY
+    gap: GapConfig = field(default_factory=GapConfig)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "days", positive(self.days, "days"))
+        object.__setattr__(self, "start", _window_start(self.start))
+        try:
+            import zoneinfo
+
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+            raise ConfigError(
+                "timezone", self.timezone, "an IANA time zone name, e.g. Europe/Paris"
+            ) from None
+        number(self.sessions_per_user_per_day, "sessions_per_user_per_day", low=0.0)
+        object.__setattr__(
+            self, "hourly_profile", _profile(self.hourly_profile, "hourly_profile", 24)
+        )
+        object.__setattr__(
+            self, "weekly_profile", _profile(self.weekly_profile, "weekly_profile", 7)
+        )
+
+
+def _window_start(start: Any) -> dt.datetime | None:
+    """An aware datetime (naive and dates read as UTC) from a datetime, date or ISO string."""
+    if isinstance(start, str):
+        try:
+            start = dt.datetime.fromisoformat(start)
+        except ValueError:
+            raise ConfigError(
+                "start", start, "an ISO 8601 date-time, e.g. 2026-01-01T00:00:00Z"
+            ) from None
+    if isinstance(start, dt.date) and not isinstance(start, dt.datetime):
+        start = dt.datetime.combine(start, dt.time(), tzinfo=dt.timezone.utc)
+    if start is None:
+        return None
+    instance(
+        start, "start", dt.datetime, "a datetime, an ISO 8601 string or None (window ending now)"
+    )
+    return start if start.tzinfo is not None else start.replace(tzinfo=dt.timezone.utc)
+
+
+def _profile(values: Any, field_name: str, length: int) -> tuple[float, ...]:
+    ok = isinstance(values, list | tuple) and len(values) == length
+    check(ok, field_name, values, f"a list of {length} non-negative numbers")
+    profile = tuple(number(v, f"{field_name}[{i}]", low=0.0) for i, v in enumerate(values))
+    check(sum(profile) > 0, field_name, values, "at least one positive number")
+    return profile
+
 
 SLOT_US = 15 * 60 * 1_000_000
 DAY_US = 86_400 * 1_000_000
@@ -65,3 +181,17 @@ def session_starts(
     starts = edges[slot] + (rng.random(len(slot)) * widths[slot]).astype(np.int64)
     starts.sort()
     return starts
+
+
+def window_us(config: TimeConfig, now: dt.datetime | None) -> tuple[int, int]:
+    """The window [start, end) in epoch µs: from ``config.start``, or ending ``now``
+    (default: the current time; naive means UTC) when it has no start."""
+    if config.start is not None:
+        start = config.start
+    else:
+        end = now if now is not None else dt.datetime.now(dt.timezone.utc)
+        if end.tzinfo is None:
+            end = end.replace(tzinfo=dt.timezone.utc)
+        start = end - dt.timedelta(days=config.days)
+    start_us = epoch_us(start)
+    return start_us, start_us + round(config.days * DAY_US)

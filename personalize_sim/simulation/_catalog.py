@@ -1,18 +1,97 @@
 """The catalog: items with categories, prices, Zipf popularity, arrivals and drift.
 
-Everything is a numpy array indexed by item number; :class:`Catalog.day` gives the
+:class:`CatalogConfig` describes it; :func:`build_catalog` draws the items, every
+attribute a numpy array indexed by item number; :func:`catalog_day` gives the
 popularity and per-persona choice distributions of one simulated day.
+
+>>> CatalogConfig(items=100, categories=(CategoryConfig(name="books"),)).initial_items
+100
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._config import CatalogConfig, PopulationConfig
+from .._checks import check, count, number, probability
+from ._config_checks import named_items, valid_name
 
-__all__ = ["Catalog", "CatalogDay", "GuideTable", "build_catalog", "catalog_day"]
+if TYPE_CHECKING:
+    from ._population import PopulationConfig
+
+__all__ = [
+    "Catalog",
+    "CatalogConfig",
+    "CatalogDay",
+    "CatalogDays",
+    "CategoryConfig",
+    "GuideTable",
+    "build_catalog",
+    "catalog_day",
+    "organic_items",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CategoryConfig:
+    """One item category: its share of the catalog, prices and (for video) durations."""
+
+    name: str
+    weight: float = 1.0
+    #: median price; prices are log-normal around it (0 for free content)
+    price_median: float = 20.0
+    price_sigma: float = 0.5
+    #: median length in seconds (video); 0 when items have no duration
+    duration_median: float = 0.0
+    duration_sigma: float = 0.4
+
+    def __post_init__(self) -> None:
+        valid_name(self.name, "name")
+        number(self.weight, "weight", low=0.0, strict=True)
+        number(self.price_median, "price_median", low=0.0)
+        number(self.price_sigma, "price_sigma", low=0.0)
+        number(self.duration_median, "duration_median", low=0.0)
+        number(self.duration_sigma, "duration_sigma", low=0.0)
+
+
+def _default_categories() -> tuple[CategoryConfig, ...]:
+    return (
+        CategoryConfig(name="electronics", price_median=120.0, price_sigma=0.8),
+        CategoryConfig(name="books", price_median=15.0, price_sigma=0.4),
+        CategoryConfig(name="clothing", price_median=35.0, price_sigma=0.5),
+        CategoryConfig(name="home", price_median=45.0, price_sigma=0.7),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CatalogConfig:
+    """Items: categories, Zipf popularity, new arrivals and popularity drift."""
+
+    items: int = 5_000
+    categories: tuple[CategoryConfig, ...] = field(default_factory=_default_categories)
+    #: item popularity ∝ rank ** -zipf_exponent
+    zipf_exponent: float = 1.0
+    #: share of items released during the window (they cannot be seen before release)
+    new_item_share: float = 0.0
+    #: standard deviation of the daily random walk of each item's log popularity
+    drift_sigma: float = 0.0
+
+    def __post_init__(self) -> None:
+        count(self.items, "items", low=1)
+        named_items(self.categories, "categories", "category")
+        number(self.zipf_exponent, "zipf_exponent", low=0.0)
+        probability(self.new_item_share, "new_item_share")
+        check(self.new_item_share < 1, "new_item_share", self.new_item_share, "a share < 1")
+        number(self.drift_sigma, "drift_sigma", low=0.0)
+
+    @property
+    def initial_items(self) -> int:
+        """Items on sale from the start of the window."""
+        return self.items - round(self.items * self.new_item_share)
+
 
 #: uniforms are capped just below 1: ``p + u`` must never round up into segment p + 1
 U_MAX = 1.0 - 2.0**-30
@@ -166,3 +245,48 @@ def catalog_day(catalog: Catalog, day: int, log_drift: np.ndarray | None, top: i
         pdf=pdf,
         popular_order=popular_order,
     )
+
+
+class CatalogDays:
+    """The catalog day by day: popularity drifts as a random walk of the log weights.
+
+    Days are reached in order (blocks of time are scheduled in order), each day's step
+    of the walk drawn from its own stream ``drift_rng(day)``.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        drift_sigma: float,
+        top: int,
+        drift_rng: Callable[[int], np.random.Generator],
+    ) -> None:
+        self.catalog = catalog
+        self.drift_sigma = drift_sigma
+        self.top = top
+        self.drift_rng = drift_rng
+        self._drift: np.ndarray | None = None
+        self._day: CatalogDay | None = None
+
+    def on(self, day: int) -> CatalogDay:
+        """The catalog on ``day`` (the same day again, or a later one)."""
+        if self._day is not None and self._day.day == day:
+            return self._day
+        first = 0 if self._day is None else self._day.day + 1
+        for d in range(first, day + 1):
+            if self.drift_sigma > 0 and d > 0:
+                normal = self.drift_rng(d).standard_normal(self.catalog.size)
+                step = self.drift_sigma * normal
+                self._drift = step if self._drift is None else self._drift + step
+        self._day = catalog_day(self.catalog, day, self._drift, self.top)
+        return self._day
+
+
+def organic_items(
+    day: CatalogDay, persona: np.ndarray, picks: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Item of every event (int32): events ``picks`` browse by their persona's taste,
+    one draw each; the others are 0 until they are filled in."""
+    item = np.zeros(len(persona), dtype=np.int32)
+    item[picks] = day.organic(persona[picks], rng.random(len(picks)))
+    return item

@@ -1,42 +1,176 @@
-"""Exposure: recommenders build slates, click models decide what users click.
+"""Exposure: slates shown in front of item choices, and what users click on them.
 
-A slate is a row of ``k`` distinct item numbers. Recommenders fill many slates in
-one call (``(n, k)`` arrays); click models turn per-position attractiveness into one
-clicked position per slate (or none):
+:class:`ExposureConfig` sets the slates and the A/B arms (:class:`ArmConfig`), each
+with its recommender (see ``_recommenders``). Click models turn per-position
+attractiveness into one clicked position per slate (or none):
 
 * ``position`` (PBM): P(click at i) = examination[i] · attractiveness[i]
 * ``cascade``: the user scans top-down, reaching position i with probability
   examination[i], and stops at the first attractive item:
   P(click at i) = examination[i] · attractiveness[i] · Π_{j<i} (1 − attractiveness[j])
+
+>>> ExposureConfig(slate_size=4, examination_decay=1.0).examination_curve()
+(1.0, 0.5, 0.3333333333333333, 0.25)
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._catalog import Catalog, CatalogDay
+from .._checks import check, count, number, one_of, probability
+from ._config_checks import named_items, valid_name
+from ._recommenders import RECOMMENDERS, make_slates
 
-__all__ = ["SlateContext", "click_probabilities", "draw_clicks", "make_slates"]
+if TYPE_CHECKING:
+    from ._catalog import Catalog, CatalogDay
+    from ._funnel import SessionEvents
 
-#: cells of the (rows × items) score matrix Gumbel sampling may allocate at once
-_GUMBEL_CELLS = 4_000_000
+__all__ = [
+    "CLICK_MODELS",
+    "ArmConfig",
+    "Exposure",
+    "ExposureConfig",
+    "click_probabilities",
+    "draw_clicks",
+    "expose",
+]
+
+CLICK_MODELS = ("position", "cascade")
 
 
-@dataclass(frozen=True, eq=False)
-class SlateContext:
-    """What a user-supplied recommender gets: return an int array (len(users), k)."""
+@dataclass(frozen=True, kw_only=True)
+class ArmConfig:
+    """One arm of the A/B test: a share of users and the recommender they see.
 
-    users: np.ndarray  # true user numbers
-    personas: np.ndarray  # their personas (ground truth: a "perfect" recommender may peek)
-    timestamps: np.ndarray  # epoch µs of each request
-    k: int
-    rng: np.random.Generator
-    catalog: Catalog
-    day: CatalogDay  # today's popularity (``weight``) and on-sale items (``available``)
+    ``recommender`` is ``none`` (no slates), ``popular``, ``random``, ``personalized``
+    (``quality`` 0 = popularity, 1 = the user's true preferences), or a callable
+    ``f(context) -> int array (n, k)`` of item indices (see :class:`SlateContext`).
+    """
+
+    name: str
+    weight: float = 1.0
+    recommender: str | Callable[..., Any] = "popular"
+    quality: float = 0.8
+    #: EVENT_ATTRIBUTION_SOURCE of the events this arm's slates lead to
+    attribution_source: str | None = None
+
+    def __post_init__(self) -> None:
+        valid_name(self.name, "name")
+        number(self.weight, "weight", low=0.0, strict=True)
+        check(
+            callable(self.recommender) or self.recommender in RECOMMENDERS,
+            "recommender",
+            self.recommender,
+            f"one of {', '.join(RECOMMENDERS)}, or a callable",
+        )
+        probability(self.quality, "quality")
+        if self.attribution_source is not None:
+            from .. import limits  # botocore's model: loaded on first use, never on import
+
+            rule = limits.put_events().field("eventList[].metricAttribution.eventAttributionSource")
+            ok = isinstance(self.attribution_source, str) and bool(
+                rule.regex and rule.regex.match(self.attribution_source)
+            )
+            ok = ok and (rule.max is None or len(self.attribution_source) <= rule.max)
+            check(
+                ok,
+                "attribution_source",
+                self.attribution_source,
+                f"printable ASCII of at most {rule.max} characters (pattern {rule.pattern})",
+            )
+
+
+def _default_arms() -> tuple[ArmConfig, ...]:
+    return (
+        ArmConfig(name="popular", weight=0.5, recommender="popular", attribution_source="popular"),
+        ArmConfig(
+            name="personalized",
+            weight=0.5,
+            recommender="personalized",
+            attribution_source="recommended-for-you",
+        ),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExposureConfig:
+    """Slates of recommendations, how users examine and click them, and the A/B arms."""
+
+    #: items per slate (at most the PutEvents impression limit and the catalog size)
+    slate_size: int = 10
+    #: probability that a ``new_item`` event happens in front of a slate
+    slate_probability: float = 0.5
+    #: ``position`` (P(click i) = examination[i] · attractiveness) or ``cascade`` (top-down)
+    click_model: str = "position"
+    #: probability of examining each position; default ``1 / (1 + i) ** examination_decay``
+    examination: tuple[float, ...] | None = None
+    examination_decay: float = 1.0
+    #: attractiveness of an item = click_scale × the user's relative affinity for it
+    click_scale: float = 0.25
+    #: organic choices a user makes over the horizon that decides whether a clicked item
+    #: "would have been found anyway": P = 1 - exp(-organic_horizon · P_organic(item))
+    organic_horizon: float = 50.0
+    #: built on use (default_factory): arms check their attribution source against
+    #: botocore's model, which importing the package must not load
+    arms: tuple[ArmConfig, ...] = field(default_factory=_default_arms)
+
+    def __post_init__(self) -> None:
+        self._check_slates()
+        one_of(self.click_model, "click_model", CLICK_MODELS)
+        number(self.examination_decay, "examination_decay", low=0.0)
+        if self.examination is not None:
+            exam = tuple(
+                probability(v, f"examination[{i}]") for i, v in enumerate(self.examination)
+            )
+            check(
+                len(exam) >= self.slate_size,
+                "examination",
+                list(exam),
+                f"one probability per slate position ({self.slate_size})",
+            )
+            object.__setattr__(self, "examination", exam)
+        probability(self.click_scale, "click_scale")
+        number(self.organic_horizon, "organic_horizon", low=0.0)
+        if self.click_model == "position":
+            # one click per slate: the position probabilities must leave room for "no click"
+            total = self.click_scale * math.fsum(self.examination_curve())
+            check(
+                total <= 1.0 + 1e-12,
+                "click_scale",
+                self.click_scale,
+                f"at most {1 / math.fsum(self.examination_curve()):.4g} with the position model "
+                f"and this examination curve (the slate's click probabilities sum to {total:.3g})",
+            )
+        named_items(self.arms, "arms", "arm")
+
+    def _check_slates(self) -> None:
+        from .. import limits
+
+        most = limits.put_events().field("eventList[].impression").max
+        count(self.slate_size, "slate_size", low=1)
+        check(
+            most is None or self.slate_size <= most,
+            "slate_size",
+            self.slate_size,
+            f"at most {most} items (the PutEvents impression limit)",
+        )
+        probability(self.slate_probability, "slate_probability")
+
+    def examination_curve(self) -> tuple[float, ...]:
+        """Examination probability of each slate position, top first."""
+        if self.examination is not None:
+            return tuple(self.examination[: self.slate_size])
+        return tuple(1.0 / (1 + i) ** self.examination_decay for i in range(self.slate_size))
+
+    @property
+    def arm_shares(self) -> tuple[float, ...]:
+        total = math.fsum(a.weight for a in self.arms)
+        return tuple(a.weight / total for a in self.arms)
 
 
 def click_probabilities(model: str, examination: np.ndarray, attract: np.ndarray) -> np.ndarray:
@@ -64,156 +198,122 @@ def draw_clicks(probs: np.ndarray, u: np.ndarray, rows: np.ndarray | None = None
     return out
 
 
-def make_slates(
-    recommender: str | Callable[[SlateContext], Any],
+@dataclass(frozen=True, eq=False)
+class Exposure:
+    """What the slates of a block did, per event (before follow-on events inherit it)."""
+
+    slates: np.ndarray  # (showings, k) int32: the slate of each event that faced one
+    slate_row: np.ndarray  # int32 per event: its row in ``slates`` (-1: no slate)
+    clicked: np.ndarray  # event index of each click
+    clicked_items: np.ndarray  # the item each click chose
+    position: np.ndarray  # int8 per event: the clicked position (-1: organic)
+    rec_step: np.ndarray  # int16 per event: the step of the click (-1: organic)
+    would_have: np.ndarray  # bool per event: would have happened without the slate
+
+
+def expose(
+    config: ExposureConfig,
     *,
-    quality: float,
-    k: int,
-    users: np.ndarray,
-    personas: np.ndarray,
-    timestamps: np.ndarray,
+    picks: np.ndarray,
+    events: SessionEvents,
+    user: np.ndarray,
+    persona: np.ndarray,
+    arm: np.ndarray,
+    ts: np.ndarray,
     catalog: Catalog,
     day: CatalogDay,
     rng: np.random.Generator,
-) -> np.ndarray:
-    """Slates (n, k) of distinct item numbers from one recommender."""
-    n = len(users)
-    if recommender == "popular":
-        return np.broadcast_to(day.popular_order[:k], (n, k))
-    if recommender == "random":
-        available = day.available
+) -> Exposure:
+    """Slates in front of item-picking events (``picks``), and the clicks on them.
 
-        def draw(rows: np.ndarray, m: int) -> np.ndarray:
-            return available[(rng.random((len(rows), m)) * len(available)).astype(np.int64)]
-
-        log_uniform = np.full(catalog.size, -np.inf)
-        log_uniform[available] = 0.0
-
-        def log_weights(rows: np.ndarray) -> np.ndarray:
-            return np.broadcast_to(log_uniform, (len(rows), catalog.size))
-
-        return _distinct(draw, log_weights, n, k, rng)
-    if recommender == "personalized":
-        # a mixture per slot: the user's true preference with prob quality, else popularity
-        def draw(rows: np.ndarray, m: int) -> np.ndarray:
-            # one uniform picks the component and, rescaled, the item within it
-            u = rng.random(len(rows) * m)
-            own = u < quality
-            segment = np.where(own, np.repeat(personas[rows], m), day.popularity_segment)
-            with np.errstate(divide="ignore", invalid="ignore"):  # quality 0 or 1
-                v = np.where(own, u / quality, (u - quality) / (1 - quality))
-            return day.choose(segment, v).reshape(len(rows), m)
-
-        def log_weights(rows: np.ndarray) -> np.ndarray:
-            mix = quality * day.pdf[personas[rows]] + (1 - quality) * (
-                day.weight / day.weight.sum()
+    ``user``, ``persona``, ``arm`` and ``ts`` are per event. A session keeps the slate
+    it was first shown (as a page keeps its row of picks), so recommenders fill one
+    slate per session; click probabilities depend on the user and the slate only.
+    """
+    at = _facing_slates(config, picks, arm, rng)
+    at_session = events.session[at]
+    opens = np.ones(len(at), dtype=bool)
+    opens[1:] = at_session[1:] != at_session[:-1]
+    heads = at[opens]
+    per_session = np.empty((len(heads), config.slate_size), dtype=np.int32)
+    for a, spec in enumerate(config.arms):
+        rows = np.flatnonzero(arm[heads] == a)
+        if len(rows) and spec.recommender != "none":
+            per_session[rows] = make_slates(
+                spec.recommender,
+                quality=spec.quality,
+                k=config.slate_size,
+                users=user[heads[rows]],
+                personas=persona[heads[rows]],
+                timestamps=ts[heads[rows]],
+                catalog=catalog,
+                day=day,
+                rng=rng,
+                field=f"exposure.arms[{a}].recommender",
             )
-            with np.errstate(divide="ignore"):
-                logs = np.log(mix)
-            # items on sale the user has no taste for still fill a slate (last), never
-            # items that are not on sale yet
-            on_sale = day.weight > 0
-            return np.where(np.isneginf(logs) & on_sale, -1e300, logs)
-
-        return _distinct(draw, log_weights, n, k, rng)
-    if callable(recommender):
-        context = SlateContext(
-            users=users,
-            personas=personas,
-            timestamps=timestamps,
-            k=k,
-            rng=rng,
-            catalog=catalog,
-            day=day,
-        )
-        return _checked(recommender(context), n, k, catalog.size, recommender)
-    raise ValueError(f"unknown recommender {recommender!r}")
+    slate_of = np.cumsum(opens) - 1
+    clicks = _clicks(config, per_session, slate_of, persona[heads], catalog, rng)
+    return _per_event(config, at, per_session[slate_of], clicks, events, persona, day, rng)
 
 
-def _checked(slates: Any, n: int, k: int, n_items: int, recommender: Any) -> np.ndarray:
-    name = getattr(recommender, "__name__", repr(recommender))
-    arr = np.asarray(slates)
-    if arr.shape != (n, k) or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(
-            f"recommender {name} returned an array of shape {arr.shape} and dtype {arr.dtype}; "
-            f"it must return integer item numbers of shape ({n}, {k})"
-        )
-    if n and (arr.min() < 0 or arr.max() >= n_items):
-        raise ValueError(f"recommender {name} returned item numbers outside 0 .. {n_items - 1}")
-    if n and k > 1:
-        ordered = np.sort(arr, axis=1)
-        if np.any(ordered[:, 1:] == ordered[:, :-1]):
-            raise ValueError(f"recommender {name} returned a slate with a repeated item")
-    return arr
+def _facing_slates(
+    config: ExposureConfig, picks: np.ndarray, arm: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """The picks made in front of a slate: a share of those whose arm recommends."""
+    recommends = np.array([a.recommender != "none" for a in config.arms])
+    shown = recommends[arm[picks]] & (rng.random(len(picks)) < config.slate_probability)
+    return picks[shown]
 
 
-def _distinct(
-    draw: Callable[[np.ndarray, int], np.ndarray],
-    log_weights: Callable[[np.ndarray], np.ndarray],
-    n: int,
-    k: int,
+def _clicks(
+    config: ExposureConfig,
+    per_session: np.ndarray,
+    slate_of: np.ndarray,
+    persona: np.ndarray,
+    catalog: Catalog,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """k distinct items per row, sampled without replacement in proportion to the weights.
-
-    The first k distinct values of i.i.d. draws are exactly a successive sample without
-    replacement, so oversample and keep first occurrences; rows that still lack k
-    distinct items (tiny or very skewed catalogs) use the Gumbel-top-k trick, which
-    samples the same distribution.
-    """
-    out = np.empty((n, k), dtype=np.int64)
-    rows = np.arange(n)
-    m = k + k // 2 + 2
-    for _ in range(3):
-        if len(rows) == 0:
-            return out
-        cand = draw(rows, m)
-        first, ok = _first_distinct(cand, k)
-        out[rows[ok]] = first[ok]
-        rows = rows[~ok]
-        m *= 3
-    if len(rows):
-        n_items = log_weights(rows[:1]).shape[1]
-        step = max(1, _GUMBEL_CELLS // n_items)
-        for lo in range(0, len(rows), step):
-            part = rows[lo : lo + step]
-            scores = log_weights(part) + rng.gumbel(size=(len(part), n_items))
-            top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-            order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
-            out[part] = np.take_along_axis(top, order, axis=1)
-    return out
+    """Clicked position of each showing (-1: none); ``persona`` is per session slate."""
+    exam = np.asarray(config.examination_curve())
+    relevance_of = catalog.relevance[persona]  # (sessions, categories)
+    attract = config.click_scale * np.take_along_axis(
+        relevance_of, catalog.category[per_session].astype(np.int64), axis=1
+    )
+    probs = click_probabilities(config.click_model, exam, attract)
+    return draw_clicks(probs, rng.random(len(slate_of)), rows=slate_of)
 
 
-def _first_distinct(cand: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """First k distinct values of each row (in draw order) and whether a row had k.
-
-    Columns are compared with the ones before them (vectorised comparisons over a
-    handful of columns beat sorting every row); past column k only rows still short of
-    k distinct items are compared.
-    """
-    n, m = cand.shape
-    fresh = np.zeros((n, m), dtype=bool)
-    fresh[:, 0] = True
-    counts = np.ones(n, dtype=np.int64)
-    for j in range(1, m):
-        if j < k:
-            new = ~(cand[:, :j] == cand[:, j : j + 1]).any(axis=1)
-            fresh[:, j] = new
-            counts += new
-            continue
-        # past column k only the rows still short of k distinct items need looking at
-        short = np.flatnonzero(counts < k)
-        if len(short) == 0:
-            break
-        new = ~(cand[short, :j] == cand[short, j : j + 1]).any(axis=1)
-        fresh[short, j] = new
-        counts[short] += new
-    ok = counts >= k
-    out = np.zeros((n, k), dtype=cand.dtype)
-    if ok.any():
-        rows = np.flatnonzero(ok)
-        flat = np.flatnonzero(fresh[rows])  # row-major: each row's fresh columns in order
-        starts = np.concatenate(([0], np.cumsum(counts[rows])[:-1]))
-        picked = flat[starts[:, None] + np.arange(k)]
-        out[rows] = cand[rows].ravel()[picked]
-    return out, ok
+def _per_event(
+    config: ExposureConfig,
+    at: np.ndarray,
+    slates: np.ndarray,
+    clicks: np.ndarray,
+    events: SessionEvents,
+    persona: np.ndarray,
+    day: CatalogDay,
+    rng: np.random.Generator,
+) -> Exposure:
+    """Per-event columns of the showings ``at``; draws whether each click would have
+    happened anyway: P = 1 - exp(-organic_horizon · P_organic(item))."""
+    n = len(events.step)
+    clicked = clicks >= 0
+    hit = at[clicked]
+    items = slates[clicked, clicks[clicked]]
+    position = np.full(n, -1, dtype=np.int8)
+    position[hit] = clicks[clicked]
+    rec_step = np.full(n, -1, dtype=np.int16)
+    rec_step[hit] = events.step[hit]
+    would_have = np.ones(n, dtype=bool)
+    p_organic = day.pdf[persona[hit], items]
+    would_have[hit] = rng.random(len(hit)) < -np.expm1(-config.organic_horizon * p_organic)
+    slate_row = np.full(n, -1, dtype=np.int32)
+    slate_row[at] = np.arange(len(at))
+    return Exposure(
+        slates=slates,
+        slate_row=slate_row,
+        clicked=hit,
+        clicked_items=items,
+        position=position,
+        rec_step=rec_step,
+        would_have=would_have,
+    )

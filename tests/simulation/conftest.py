@@ -6,12 +6,12 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from personalize_sim import validate_events
-from personalize_sim.simulation import _engine as engine
-from personalize_sim.simulation._config import (
+from personalize_sim import simulate, validate_events
+from personalize_sim.simulation import (
     ArmConfig,
     CatalogConfig,
     CategoryConfig,
@@ -22,9 +22,13 @@ from personalize_sim.simulation._config import (
     SimulationConfig,
     TimeConfig,
 )
+from personalize_sim.simulation._batch import Batch
+from personalize_sim.simulation._columns import Frames
 
 #: a Monday, so whole weeks start on the first weekday of the profile
 START = dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc)
+#: the end of the window of the preset frames (their ``now``)
+NOW = dt.datetime(2026, 11, 26, 12, 30, tzinfo=dt.timezone.utc)
 
 VIEWS_ONLY = FunnelConfig(
     event_types=(EventTypeConfig(name="View", new_item=True),),
@@ -46,9 +50,30 @@ def plain_config(**sections: Any) -> SimulationConfig:
     return SimulationConfig(**defaults)
 
 
+def batch_of(ts: list[int], slated: list[bool], k: int = 2) -> Batch:
+    """A batch of events at times ``ts``; those ``slated`` were shown the slate [t, t+1]."""
+    n = len(ts)
+    empty = Batch.empty(1, k)
+    cols = {name: np.zeros(n, dtype=values.dtype) for name, values in empty.cols.items()}
+    cols["props"] = np.zeros((n, 1), dtype=np.int8)
+    cols["ts"] = np.array(ts, dtype=np.int64)
+    rows = np.cumsum(slated) - 1
+    cols["slate_row"] = np.where(slated, rows, -1).astype(np.int32)
+    slates = np.array([[t, t + 1] for t, s in zip(ts, slated, strict=True) if s], dtype=np.int32)
+    return Batch(cols, slates.reshape(-1, k))
+
+
 @pytest.fixture
 def plain() -> Callable[..., SimulationConfig]:
     return plain_config
+
+
+@pytest.fixture(scope="session")
+def frames() -> dict[str, pd.DataFrame]:
+    """The two presets, 1,500 users over three days ending NOW (shared: read only)."""
+    return {
+        name: simulate(name, users=1_500, days=3, now=NOW) for name in ("retail", "video-on-demand")
+    }
 
 
 #: rows checked at each end of a large frame (validate_events runs ~250k rows/s here)
@@ -63,14 +88,14 @@ def _every_built_frame_passes_validate_events(monkeypatch: pytest.MonkeyPatch) -
     end of the window, where sessions are cut), to keep the suite fast.
     """
     built: list[pd.DataFrame] = []
-    original = engine._Run.assemble  # every frame, whole or chunk, is assembled here
+    original = Frames.assemble  # every frame, whole or chunk, is assembled here
 
     def assemble(self: Any, chunks: Any, offset: int) -> pd.DataFrame:
         result = original(self, chunks, offset)
         built.append(result)
         return result
 
-    monkeypatch.setattr(engine._Run, "assemble", assemble)
+    monkeypatch.setattr(Frames, "assemble", assemble)
     yield
     for result in built:
         if len(result) > 2 * _CHECKED_ROWS:

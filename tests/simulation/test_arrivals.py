@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
+import pytest
 
-from personalize_sim import simulate
-from personalize_sim.simulation._arrivals import slot_edges
-from personalize_sim.simulation._config import DEFAULT_HOURLY, TimeConfig
+from personalize_sim import ConfigError, simulate
+from personalize_sim._timestamps import epoch_us
+from personalize_sim.errors import ConfigTypeError
+from personalize_sim.simulation import GapConfig, TimeConfig
+from personalize_sim.simulation._arrivals import DEFAULT_HOURLY, slot_edges, window_us
 
 from .conftest import START
 
@@ -76,3 +81,42 @@ def test_daylight_saving_time_moves_with_the_local_clock(plain):
     assert set(starts.dt.hour) == {12}
     # UTC offsets on both sides of the change: 16:00 UTC before, 17:00 UTC after
     assert set(session_starts(frame).dt.hour) == {16, 17}
+
+
+def test_the_window_starts_at_start_or_ends_now():
+    start = dt.datetime(2026, 3, 1, 12, tzinfo=dt.timezone.utc)
+    day = 86_400_000_000
+    assert window_us(TimeConfig(days=1.5, start=start), None) == (
+        epoch_us(start),
+        epoch_us(start) + 3 * day // 2,
+    )
+    # a naive ``now`` is read as UTC, and the window ends there
+    now = dt.datetime(2026, 3, 5)
+    begin, end = window_us(TimeConfig(days=2), now)
+    assert end == epoch_us(now.replace(tzinfo=dt.timezone.utc))
+    assert end - begin == 2 * day
+
+
+def test_time_configs_read_dates_and_name_the_bad_field():
+    assert TimeConfig(start="2026-01-05").start == dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc)
+    assert TimeConfig(start=dt.date(2026, 1, 5)).start == TimeConfig(start="2026-01-05").start
+    naive = TimeConfig(start=dt.datetime(2026, 1, 5, 6)).start
+    assert naive is not None and naive.tzinfo == dt.timezone.utc
+    with pytest.raises(ConfigTypeError) as error:
+        TimeConfig(start=20260105)
+    assert error.value.field == "start"
+    with pytest.raises(ConfigError) as error:
+        TimeConfig(days=0)
+    assert (error.value.field, error.value.allowed) == ("days", "a finite number > 0")
+    with pytest.raises(ConfigError) as error:
+        TimeConfig(hourly_profile=(1.0,) * 23)
+    assert error.value.field == "hourly_profile"
+    with pytest.raises(ConfigError) as error:
+        TimeConfig(weekly_profile=(0.0,) * 7)
+    assert error.value.allowed == "at least one positive number"
+    with pytest.raises(ConfigError) as error:
+        GapConfig(distribution="pareto")
+    assert error.value.field == "distribution" and "lognormal" in error.value.allowed
+    with pytest.raises(ConfigError) as error:
+        GapConfig(low=10, high=5)
+    assert error.value.field == "high"

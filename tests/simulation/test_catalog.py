@@ -5,13 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from personalize_sim import simulate
-from personalize_sim.simulation._catalog import build_catalog, catalog_day
-from personalize_sim.simulation._config import (
+from personalize_sim import ConfigError, simulate
+from personalize_sim.errors import ConfigTypeError
+from personalize_sim.simulation import (
     CatalogConfig,
     CategoryConfig,
     PersonaConfig,
     PopulationConfig,
+)
+from personalize_sim.simulation._catalog import (
+    CatalogDays,
+    build_catalog,
+    catalog_day,
+    organic_items,
 )
 
 
@@ -87,3 +93,50 @@ def test_organic_choice_follows_persona_affinity(rng):
     n_a = np.mean(catalog.category == 0)
     expected = 3 * n_a / (3 * n_a + (1 - n_a))
     assert abs(share_a - expected) < 0.01
+
+
+def test_days_drift_one_step_per_day_from_their_own_streams(rng):
+    catalog = build_catalog(CatalogConfig(items=200), PopulationConfig(), 4, rng)
+    asked: list[int] = []
+
+    def drift_rng(day: int) -> np.random.Generator:
+        asked.append(day)
+        return np.random.default_rng(day)
+
+    days = CatalogDays(catalog, 0.5, 10, drift_rng)
+    assert days.on(0) is days.on(0)  # the same day again is not rebuilt
+    third = days.on(3)  # skipping days still walks through them
+    assert asked == [1, 2, 3]
+    walk = sum(0.5 * np.random.default_rng(d).standard_normal(200) for d in (1, 2, 3))
+    np.testing.assert_allclose(third.weight, catalog_day(catalog, 3, walk, 10).weight)
+    still = CatalogDays(catalog, 0.0, 10, drift_rng)
+    np.testing.assert_array_equal(still.on(3).weight, catalog_day(catalog, 3, None, 10).weight)
+    assert asked == [1, 2, 3]  # no drift, no draws
+
+
+def test_only_picking_events_get_an_organic_item(rng):
+    catalog = build_catalog(CatalogConfig(items=50), PopulationConfig(), 1, rng)
+    today = catalog_day(catalog, 0, None, top=5)
+    persona = np.zeros(6, dtype=np.int64)
+    item = organic_items(today, persona, np.array([0, 3, 4]), rng)
+    assert item.dtype == np.int32
+    assert item[[1, 2, 5]].tolist() == [0, 0, 0]
+    assert np.all((item >= 0) & (item < 50))
+
+
+def test_catalog_configs_name_the_bad_field():
+    with pytest.raises(ConfigError) as error:
+        CatalogConfig(categories=(CategoryConfig(name="a"), CategoryConfig(name="a")))
+    assert (error.value.field, error.value.allowed) == ("categories", "unique category names")
+    with pytest.raises(ConfigError) as error:
+        CatalogConfig(categories=())
+    assert error.value.allowed == "at least one category"
+    with pytest.raises(ConfigError) as error:
+        CatalogConfig(new_item_share=1.0)
+    assert (error.value.field, error.value.allowed) == ("new_item_share", "a share < 1")
+    with pytest.raises(ConfigTypeError) as error:
+        CatalogConfig(items="many")
+    assert error.value.field == "items"
+    with pytest.raises(ConfigError) as error:
+        CategoryConfig(name="a", weight=0)
+    assert (error.value.field, error.value.allowed) == ("weight", "a finite number > 0")

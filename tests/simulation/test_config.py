@@ -6,12 +6,10 @@ import datetime as dt
 
 import pytest
 
-from personalize_sim import ConfigError, SimulationConfig, limits
-from personalize_sim.simulation._config import (
+from personalize_sim import ConfigError, SimulationConfig
+from personalize_sim.errors import ConfigTypeError
+from personalize_sim.simulation import (
     ArmConfig,
-    ExposureConfig,
-    FunnelConfig,
-    PropertyConfig,
     preset_names,
 )
 
@@ -75,12 +73,6 @@ def test_unknown_event_type_in_transitions_names_the_known_ones():
     assert "View, Purchase" in error.allowed
 
 
-def test_session_must_start_with_an_item_choosing_event():
-    with pytest.raises(ConfigError) as error:
-        FunnelConfig(start={"Purchase": 1.0})
-    assert error.value.field == "start.Purchase"
-
-
 def test_exit_must_be_reachable():
     with pytest.raises(ConfigError) as error:
         SimulationConfig.from_yaml(
@@ -88,26 +80,6 @@ def test_exit_must_be_reachable():
             "  start: {View: 1.0}\n  transitions: {View: {View: 1.0}}\n"
         )
     assert error.value.field == "funnel.transitions"
-
-
-def test_slates_are_capped_by_the_impression_limit_and_the_catalog():
-    most = limits.put_events().field("eventList[].impression").max
-    assert ExposureConfig(slate_size=most, click_scale=0.01).slate_size == most
-    with pytest.raises(ConfigError) as error:
-        ExposureConfig(slate_size=most + 1, click_scale=0.01)
-    assert (error.value.field, error.value.value) == ("slate_size", most + 1)
-    assert str(most) in error.value.allowed
-    small = error_of("catalog: {items: 8}\nexposure: {slate_size: 10}")
-    assert (small.field, small.value) == ("exposure.slate_size", 10)
-    assert "8 items" in small.allowed
-
-
-def test_position_model_needs_room_for_no_click():
-    with pytest.raises(ConfigError) as error:
-        ExposureConfig(slate_size=10, click_scale=0.5, click_model="position")
-    assert error.value.field == "click_scale"
-    # the cascade model is a probability for any attractiveness
-    assert ExposureConfig(slate_size=10, click_scale=0.5, click_model="cascade")
 
 
 def test_unknown_preset_lists_the_shipped_ones():
@@ -133,24 +105,6 @@ def test_unknown_keys_and_wrong_shapes_are_named_with_their_path():
     )
 
 
-def test_property_names_are_upper_snake_and_not_reserved():
-    with pytest.raises(ConfigError) as error:
-        PropertyConfig(name="device", values=("a",), probabilities=(1.0,))
-    assert "UPPER_SNAKE" in error.value.allowed
-    with pytest.raises(ConfigError):
-        PropertyConfig(name="SESSION_ID", values=("a",), probabilities=(1.0,))
-    with pytest.raises(ConfigError) as error:
-        PropertyConfig(name="DEVICE", values=("a", "b"), probabilities=(0.5, 0.6))
-    assert error.value.field == "probabilities"
-
-
-def test_attribution_source_follows_the_model_pattern():
-    with pytest.raises(ConfigError) as error:
-        ArmConfig(name="a", attribution_source="   ")
-    assert error.value.field == "attribution_source"
-    assert "printable ASCII" in error.value.allowed
-
-
 def test_timezone_and_start_are_checked():
     assert error_of("time: {timezone: Mars/Olympus}").field == "time.timezone"
     assert error_of("time: {start: 'yesterday'}").field == "time.start"
@@ -163,3 +117,25 @@ def test_a_callable_recommender_cannot_be_saved():
     with pytest.raises(ConfigError) as error:
         config.to_yaml()
     assert error.value.field == "exposure.arms.recommender"
+
+
+def test_wrong_types_are_config_type_errors_with_their_path():
+    error = error_of("population: {users: many}")
+    assert isinstance(error, ConfigTypeError)
+    assert (error.field, error.value) == ("population.users", "many")
+    assert isinstance(error_of("exposure: {arms: {name: a}}"), ConfigTypeError)
+    with pytest.raises(ConfigTypeError) as caught:
+        SimulationConfig().replace(users=2.5)
+    assert caught.value.field == "users"
+    with pytest.raises(ConfigTypeError) as caught:
+        SimulationConfig.from_dict(["not", "a", "mapping"])
+    assert caught.value.field == "config"
+
+
+def test_expected_events_per_day_follows_the_funnel_and_the_traffic():
+    config = SimulationConfig()
+    per_session = sum(config.funnel.expected_visits())
+    assert config.expected_events_per_day() == pytest.approx(1_000 * 0.5 * per_session)
+    assert config.replace(users=2_000).expected_events_per_day() == pytest.approx(
+        2 * config.expected_events_per_day()
+    )

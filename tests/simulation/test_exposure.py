@@ -1,4 +1,4 @@
-"""Exposure: slates, click models, recommenders and what they show."""
+"""Exposure: slates in front of item choices, click models, and what the slates did."""
 
 from __future__ import annotations
 
@@ -8,22 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from personalize_sim import simulate
-from personalize_sim.simulation._catalog import build_catalog, catalog_day
-from personalize_sim.simulation._config import (
-    ArmConfig,
-    CatalogConfig,
-    CategoryConfig,
-    ExposureConfig,
-    PersonaConfig,
-    PopulationConfig,
-)
-from personalize_sim.simulation._exposure import (
-    SlateContext,
-    click_probabilities,
-    draw_clicks,
-    make_slates,
-)
+from personalize_sim import ConfigError, limits, simulate
+from personalize_sim.simulation import ArmConfig, ExposureConfig, SimulationConfig
+from personalize_sim.simulation._exposure import click_probabilities, draw_clicks
 
 SCALE = 0.08  # every item equally attractive: one category, one persona
 
@@ -126,91 +113,52 @@ def test_slates_rows_carry_impressions_ids_and_sources(plain):
     assert frame.loc[frame["arm"] == "ctl", "IMPRESSION"].isna().all()
 
 
-def personas_config(plain, arms, k=10):
-    categories = tuple(CategoryConfig(name=c) for c in "abcd")
-    return plain(
-        catalog=CatalogConfig(items=2_000, categories=categories),
-        population=PopulationConfig(
-            users=6_000,
-            anonymous_share=0.0,
-            base_affinity=0.02,
-            personas=tuple(PersonaConfig(name=f"likes_{c}", affinities={c: 1.0}) for c in "abcd"),
-        ),
-        exposure=ExposureConfig(slate_size=k, slate_probability=1.0, click_scale=0.3, arms=arms),
-    )
+def test_slates_are_capped_by_the_impression_limit_and_the_catalog():
+    most = limits.put_events().field("eventList[].impression").max
+    assert ExposureConfig(slate_size=most, click_scale=0.01).slate_size == most
+    with pytest.raises(ConfigError) as error:
+        ExposureConfig(slate_size=most + 1, click_scale=0.01)
+    assert (error.value.field, error.value.value) == ("slate_size", most + 1)
+    assert str(most) in error.value.allowed
+    with pytest.raises(ConfigError) as caught:
+        SimulationConfig.from_yaml("catalog: {items: 8}\nexposure: {slate_size: 10}")
+    small = caught.value
+    assert (small.field, small.value) == ("exposure.slate_size", 10)
+    assert "8 items" in small.allowed
 
 
-def test_personalised_quality_raises_click_through(plain):
-    arms = (
-        ArmConfig(name="good", recommender="personalized", quality=1.0),
-        ArmConfig(name="blind", recommender="personalized", quality=0.0),
-        ArmConfig(name="random", recommender="random"),
-    )
-    frame = simulate(personas_config(plain, arms), rng=8)
+def test_position_model_needs_room_for_no_click():
+    with pytest.raises(ConfigError) as error:
+        ExposureConfig(slate_size=10, click_scale=0.5, click_model="position")
+    assert error.value.field == "click_scale"
+    # the cascade model is a probability for any attractiveness
+    assert ExposureConfig(slate_size=10, click_scale=0.5, click_model="cascade")
+
+
+def test_attribution_source_follows_the_model_pattern():
+    with pytest.raises(ConfigError) as error:
+        ArmConfig(name="a", attribution_source="   ")
+    assert error.value.field == "attribution_source"
+    assert "printable ASCII" in error.value.allowed
+
+
+def test_a_session_keeps_the_slate_it_was_first_shown(frames):
+    frame = frames["retail"]
     shown = slate_rows(frame)
-    ctr = shown.groupby("arm", observed=True)["position"].apply(lambda p: p.notna().mean())
-    assert ctr["good"] > 2 * ctr["blind"]
-    assert ctr["good"] > 2 * ctr["random"]
-
-
-def test_a_callable_recommender_fills_the_slates(plain):
-    seen: list[SlateContext] = []
-
-    def first_items(context: SlateContext) -> np.ndarray:
-        seen.append(context)
-        return np.tile(context.day.available[: context.k], (len(context.users), 1))
-
-    arms = (ArmConfig(name="mine", recommender=first_items, attribution_source="mine"),)
-    frame = simulate(personas_config(plain, arms, k=5).replace(users=500), rng=1)
-    assert seen and all(c.k == 5 for c in seen)
-    shown = slate_rows(frame)
-    assert len(shown) > 100
-    assert all(list(s) == ["i0", "i1", "i2", "i3", "i4"] for s in shown["IMPRESSION"])
-
-
-def test_a_callable_recommender_returning_nonsense_is_named(plain):
-    def broken(context: SlateContext) -> np.ndarray:
-        return np.zeros((len(context.users), context.k))
-
-    arms = (ArmConfig(name="bad", recommender=broken),)
-    with pytest.raises(ValueError, match=r"recommender broken returned .* dtype float64"):
-        simulate(personas_config(plain, arms, k=5).replace(users=200), rng=1)
-
-
-def test_slates_fill_up_with_items_on_sale_when_taste_runs_out(rng):
-    # the persona likes only "a" (few items) but slates hold 8: the rest must come from
-    # other items on sale, never from the ones released later (here: the lowest numbers)
-    categories = (CategoryConfig(name="a", weight=1), CategoryConfig(name="b", weight=7))
-    population = PopulationConfig(
-        base_affinity=0.0, personas=(PersonaConfig(name="only_a", affinities={"a": 1.0}),)
+    per_session = shown.groupby("SESSION_ID")["IMPRESSION"].agg(
+        lambda s: len({tuple(x) for x in s})
     )
-    catalog = build_catalog(CatalogConfig(items=60, categories=categories), population, 3, rng)
-    catalog.release_day[:30] = 2
-    today = catalog_day(catalog, 0, None, top=8)
-    liked_on_sale = np.flatnonzero((catalog.category == 0) & (catalog.release_day == 0))
-    assert 0 < len(liked_on_sale) < 8
-    slates = make_slates(
-        "personalized",
-        quality=1.0,
-        k=8,
-        users=np.arange(500),
-        personas=np.zeros(500, dtype=np.int64),
-        timestamps=np.zeros(500, dtype=np.int64),
-        catalog=catalog,
-        day=today,
-        rng=rng,
-    )
-    assert all(len(set(row)) == 8 for row in slates.tolist())
-    assert np.all(catalog.release_day[slates] == 0)
-    # what the user likes comes first
-    assert np.all(np.isin(slates[:, : len(liked_on_sale)], liked_on_sale))
+    assert (shown.groupby("SESSION_ID").size() > 1).sum() > 20  # sessions shown it again
+    assert per_session.max() == 1
+    # the personalised arm's slates differ between sessions; the popular arm's barely do
+    by_arm = shown.drop_duplicates("SESSION_ID").groupby("arm", observed=True)["IMPRESSION"]
+    distinct = by_arm.agg(lambda s: len({tuple(x) for x in s}))
+    assert distinct["personalized"] > 10 * distinct["popular"]
 
 
-def test_first_distinct_keeps_draw_order_and_flags_short_rows():
-    from personalize_sim.simulation._exposure import _first_distinct
-
-    cand = np.array([[5, 5, 3, 5, 7, 1], [2, 2, 2, 2, 2, 9], [4, 1, 4, 8, 1, 6]])
-    first, ok = _first_distinct(cand, 3)
-    assert ok.tolist() == [True, False, True]
-    assert first[0].tolist() == [5, 3, 7]
-    assert first[2].tolist() == [4, 1, 8]
+def test_default_arms_are_built_for_each_config():
+    first, second = ExposureConfig(), ExposureConfig()
+    assert first.arms == second.arms
+    assert [a.name for a in first.arms] == ["popular", "personalized"]
+    assert [a.attribution_source for a in first.arms] == ["popular", "recommended-for-you"]
+    assert ExposureConfig.__dataclass_fields__["arms"].default_factory is not None

@@ -7,10 +7,12 @@ from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from personalize_sim import SimulationConfig, simulate
-from personalize_sim.simulation._config import EXIT, FunnelConfig
-from personalize_sim.simulation._funnel import Chain
+from personalize_sim import ConfigError, SimulationConfig, simulate
+from personalize_sim.errors import ConfigTypeError
+from personalize_sim.simulation import EXIT, EventTypeConfig, FunnelConfig, GapConfig
+from personalize_sim.simulation._funnel import Chain, event_times, last_pick
 
 
 def z_99(tests: int) -> float:
@@ -97,3 +99,48 @@ def test_max_events_cuts_sessions():
     events = Chain(funnel).run(1_000, np.random.default_rng(0))
     assert events.lengths.max() == 7
     assert np.mean(events.lengths == 7) > 0.9
+
+
+def test_session_must_start_with_an_item_choosing_event():
+    with pytest.raises(ConfigError) as error:
+        FunnelConfig(start={"Purchase": 1.0})
+    assert error.value.field == "start.Purchase"
+
+
+def test_event_types_are_checked_with_their_field_names():
+    with pytest.raises(ConfigTypeError) as error:
+        EventTypeConfig(name="View", new_item="yes")
+    assert error.value.field == "new_item"
+    with pytest.raises(ConfigError) as error:
+        EventTypeConfig(name=EXIT)
+    assert "ends a session" in error.value.allowed
+    with pytest.raises(ConfigError) as error:
+        EventTypeConfig(name="Rate", value="stars")
+    assert (error.value.field, error.value.value) == ("value", "stars")
+    assert "watch_time" in error.value.allowed
+    with pytest.raises(ConfigError) as error:
+        FunnelConfig(event_types=())
+    assert error.value.field == "event_types"
+    with pytest.raises(ConfigTypeError) as error:
+        FunnelConfig(max_events=2.5)
+    assert error.value.field == "max_events"
+
+
+def test_events_of_a_session_follow_its_start_by_the_drawn_gaps(rng):
+    events = Chain(FunnelConfig()).run(400, rng)
+    starts = np.sort(rng.integers(0, 10**12, 400))
+    gap = GapConfig(distribution="uniform", low=1.0, high=2.0)
+    ts = event_times(gap, starts, events, rng)
+    first = events.step == 0
+    np.testing.assert_array_equal(ts[first], starts)
+    within = np.diff(ts)[~first[1:]]
+    assert len(within) > 100
+    assert within.min() >= 1_000_000 and within.max() <= 2_000_000
+
+
+def test_follow_on_events_point_at_their_sessions_last_pick():
+    new_item = np.array([True, False, False, True, True, False, True])
+    assert last_pick(new_item).tolist() == [0, 0, 0, 3, 4, 4, 6]
+    events = Chain(FunnelConfig()).run(50, np.random.default_rng(3))
+    names = np.array(FunnelConfig().names)
+    assert events.new_item.tolist() == (names[events.etype] == "View").tolist()

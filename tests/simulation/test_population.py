@@ -6,14 +6,21 @@ from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from personalize_sim import simulate
-from personalize_sim.simulation._config import (
+from personalize_sim import ConfigError, simulate
+from personalize_sim.simulation import (
     ArmConfig,
     ExposureConfig,
     FunnelConfig,
     PersonaConfig,
     PopulationConfig,
+)
+from personalize_sim.simulation._funnel import Chain
+from personalize_sim.simulation._population import (
+    build_population,
+    draw_sessions,
+    visible_users,
 )
 
 Z = NormalDist().inv_cdf(1 - 0.01 / 2)
@@ -99,3 +106,46 @@ def test_new_users_arrive_during_the_window(plain):
     assert new_share.iloc[0] < 0.15
     assert new_share.iloc[-1] > 0.35
     assert new_share.is_monotonic_increasing
+
+
+def test_who_starts_a_session_is_among_those_who_have_joined(rng):
+    config = PopulationConfig(users=1_000, new_user_share=0.5, anonymous_share=0.25)
+    population = build_population(config, ExposureConfig(), 0, 10**9, rng)
+    starts = np.sort(rng.integers(0, 10**9, 20_000))
+    sessions = draw_sessions(population, config, starts, rng)
+    assert np.all(population.join_us[sessions.user] <= starts)
+    assert within_99(sessions.anonymous.sum(), len(starts), 0.25)
+    # the share of activity present grows as new users join
+    share = population.joined_share(np.array([0, 5 * 10**8, 10**9]))
+    assert 0 < share[0] < share[1] < share[2] == 1.0
+
+
+def test_anonymous_sessions_show_the_user_from_the_login_on(rng):
+    events = Chain(FunnelConfig()).run(5_000, rng)
+    anonymous = np.arange(5_000) % 2 == 0
+    visible = visible_users(PopulationConfig(login_share=1.0), anonymous, events, rng)
+    known = ~anonymous[events.session]
+    assert visible[known].all()
+    # every anonymous session of two or more events logs in after its first event
+    first = events.step == 0
+    assert not visible[first & ~known].any()
+    long_enough = events.lengths[events.session] >= 2
+    last = np.append(first[1:], True)  # the last event of each session
+    assert visible[last & ~known & long_enough].all()
+    assert not visible[~known & ~long_enough].any()  # one event: no time to log in
+    # once logged in, the session stays known
+    assert np.all(np.diff(visible.astype(int))[~first[1:]] >= 0)
+    never = visible_users(PopulationConfig(login_share=0.0), anonymous, events, rng)
+    assert not never[~known].any()
+
+
+def test_population_configs_name_the_bad_field():
+    with pytest.raises(ConfigError) as error:
+        PopulationConfig(personas=(PersonaConfig(name="a"), PersonaConfig(name="a")))
+    assert error.value.allowed == "unique persona names"
+    with pytest.raises(ConfigError) as error:
+        PopulationConfig(anonymous_share=1.5)
+    assert (error.value.field, error.value.value) == ("anonymous_share", 1.5)
+    with pytest.raises(ConfigError) as error:
+        PersonaConfig(name="a", affinities={"books": -1})
+    assert error.value.field == "affinities.books"
