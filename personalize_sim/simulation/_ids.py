@@ -72,12 +72,13 @@ def with_nulls(strings: Any, missing: np.ndarray) -> Any:
 
     if not missing.any():
         return strings
-    if strings.offset or strings.null_count:  # a slice, or nulls already: copy instead
-        import pyarrow.compute as pc
-
-        return pc.if_else(pa.array(missing), pa.scalar(None, strings.type), strings)
+    if strings.offset:  # a slice: copy it first (if_else gets sliced strings wrong before pyarrow 24)
+        strings = pa.concat_arrays([strings])
+    valid = ~missing
+    if strings.null_count:
+        valid &= strings.is_valid().to_numpy(zero_copy_only=False)
     _, offsets, data = strings.buffers()
-    validity = pa.py_buffer(np.packbits(~missing, bitorder="little"))
+    validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
     return pa.LargeStringArray.from_buffers(len(strings), offsets, data, validity)
 
 
