@@ -72,7 +72,7 @@ def with_nulls(strings: Any, missing: np.ndarray) -> Any:
 
     if not missing.any():
         return strings
-    if strings.offset:  # a slice: copy it first (if_else gets sliced strings wrong before pyarrow 24)
+    if strings.offset:  # copy a slice first (pyarrow < 24's if_else gets sliced strings wrong)
         strings = pa.concat_arrays([strings])
     valid = ~missing
     if strings.null_count:
