@@ -21,7 +21,7 @@ import hashlib
 import json
 import statistics
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -113,63 +113,61 @@ def _timed(work: Callable[[], object]) -> tuple[float, float]:
     return wall, cpu
 
 
+@contextlib.contextmanager
+def _configured(records: Callable[..., Any], pause: Callable[[], Any]) -> Iterator[None]:
+    """Run the converter with this dict builder and this collector switch."""
+    shipped = _requests.records, _convert.paused_gc
+    _requests.records, _convert.paused_gc = records, pause
+    try:
+        yield
+    finally:
+        _requests.records, _convert.paused_gc = shipped
+
+
 def compare_clever(frame: pd.DataFrame, runs: int) -> None:
     """Each clever piece against its plain version, interleaved; prints medians and ranges."""
-    shipped = _requests.records
-    gc_pause = _convert.paused_gc
+    shipped_records, gc_pause = _requests.records, _convert.paused_gc
+    no_pause = contextlib.nullcontext
+
+    def convert() -> object:
+        return to_put_events(frame, "tracking-id")
+
+    def validate_paused() -> object:
+        with gc_pause():
+            return validate_events(frame)
+
+    # name -> (dict builder, collector switch inside to_put_events, the work)
     variants: dict[str, tuple[Callable[..., Any], Callable[[], Any], Callable[[], object]]] = {
-        "to_put_events, eval dict displays": (
-            eval_records,
-            gc_pause,
-            lambda: to_put_events(frame, "tracking-id"),
-        ),
-        "to_put_events, dict(zip(keys, row))": (
-            plain_records,
-            gc_pause,
-            lambda: to_put_events(frame, "tracking-id"),
-        ),
-        "to_put_events, gc left on": (
-            shipped,
-            contextlib.nullcontext,
-            lambda: to_put_events(frame, "tracking-id"),
-        ),
-        "to_put_events, gc paused": (
-            shipped,
-            gc_pause,
-            lambda: to_put_events(frame, "tracking-id"),
-        ),
-        "validate_events, gc left on": (
-            shipped,
-            contextlib.nullcontext,
-            lambda: validate_events(frame),
-        ),
-        "validate_events, gc paused": (shipped, gc_pause, lambda: validate_events(frame)),
+        "to_put_events, eval dict displays": (eval_records, gc_pause, convert),
+        "to_put_events, dict(zip(keys, row))": (plain_records, gc_pause, convert),
+        "to_put_events, gc left on": (shipped_records, no_pause, convert),
+        "to_put_events, gc paused": (shipped_records, gc_pause, convert),
+        "validate_events, gc left on": (shipped_records, gc_pause, lambda: validate_events(frame)),
+        "validate_events, gc paused": (shipped_records, gc_pause, validate_paused),
     }
+    pairs = (  # (clever, plain)
+        ("to_put_events, eval dict displays", "to_put_events, dict(zip(keys, row))"),
+        ("to_put_events, gc paused", "to_put_events, gc left on"),
+        ("validate_events, gc paused", "validate_events, gc left on"),
+    )
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
-    try:
-        for _ in range(runs):
-            for name, (records, pause, work) in variants.items():
-                _requests.records, _convert.paused_gc = records, pause
+    for _ in range(runs):
+        for name, (records, pause, work) in variants.items():
+            with _configured(records, pause):
                 times[name].append(_timed(work))
-    finally:
-        _requests.records, _convert.paused_gc = shipped, gc_pause
     print(f"\nclever vs plain, {len(frame):,} events, median of {runs} interleaved runs:")
     wall_of, cpu_of = {}, {}
-    for name, runs_ in times.items():
-        wall_of[name] = statistics.median(w for w, _ in runs_)
-        cpu_of[name] = statistics.median(c for _, c in runs_)
-        walls = sorted(w for w, _ in runs_)
+    for name, taken in times.items():
+        wall_of[name] = statistics.median(w for w, _ in taken)
+        cpu_of[name] = statistics.median(c for _, c in taken)
+        walls = sorted(w for w, _ in taken)
         print(
             f"  {name:<37} wall {wall_of[name]:6.2f} s (range {walls[0]:.2f}-{walls[-1]:.2f})"
             f"  cpu {cpu_of[name]:6.2f} s"
         )
     # The host is shared: wall time counts other processes' turns, CPU time only ours,
     # and the work is single-threaded CPU, so the verdict reads CPU seconds.
-    for clever, plain in (
-        ("to_put_events, eval dict displays", "to_put_events, dict(zip(keys, row))"),
-        ("to_put_events, gc paused", "to_put_events, gc left on"),
-        ("validate_events, gc paused", "validate_events, gc left on"),
-    ):
+    for clever, plain in pairs:
         wall_gain = 1 - wall_of[clever] / wall_of[plain]
         cpu_gain = 1 - cpu_of[clever] / cpu_of[plain]
         verdict = "keep the clever one" if cpu_gain > CLEVER_GAIN else "use the plain one"
@@ -177,8 +175,8 @@ def compare_clever(frame: pd.DataFrame, runs: int) -> None:
             f"  {clever} saves {cpu_gain:6.1%} of the plain CPU time"
             f" ({wall_gain:.1%} wall): {verdict}"
         )
-    kind = "eval dict displays" if shipped is not plain_records else "dict(zip(keys, row))"
-    print(f"  (the package ships: {kind}, gc paused)")
+    builder = "eval dict displays" if shipped_records is not plain_records else "dict(zip)"
+    print(f"  (the package ships: {builder}; to_put_events pauses the collector)")
 
 
 def main() -> None:

@@ -39,9 +39,8 @@ def validate_events(
     >>> validate_events(frame)[["row", "field", "reason", "limit"]].values.tolist()
     [[1, 'SESSION_ID', 'empty', 'length >= 1']]
     """
-    with paused_gc():
-        found = normalise(frame, properties=properties, time_unit=time_unit, derive_ids=False)[1]
-        return found.frame()
+    found = normalise(frame, properties=properties, time_unit=time_unit, derive_ids=False)[1]
+    return found.frame()
 
 
 @overload
