@@ -193,6 +193,10 @@ def _joined(value: Any) -> str | None:
 
 
 def _epoch_seconds(series: pd.Series, time_unit: TimeUnit | None) -> np.ndarray:
-    """Whole epoch seconds: the bulk format's unit (sub-second parts cannot be written)."""
+    """Whole epoch seconds: the bulk format's unit (sub-second parts cannot be written).
+
+    The column is read by the same converter as for PutEvents (already validated by
+    :func:`validate_events`); only the floor to whole seconds is left to do here.
+    """
     us = epoch_microseconds(series, schema.TIMESTAMP, time_unit, ProblemReport())
     return us // 1_000_000

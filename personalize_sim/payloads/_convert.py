@@ -94,7 +94,9 @@ def to_put_events(
     """
     one_of(errors, "errors", ("raise", "collect"))
     _check_tracking_id(tracking_id)
-    with paused_gc():  # millions of new lists and dicts, none of them in a cycle
+    # Millions of new lists and dicts, none of them in a cycle: with the collector paused
+    # the conversion takes about a fifth less CPU (benchmarks/payloads.py weighs it).
+    with paused_gc():
         events, found = normalise(
             frame, properties=properties, time_unit=time_unit, derive_ids=True
         )

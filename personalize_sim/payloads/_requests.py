@@ -143,7 +143,13 @@ def records(keys: tuple[str, ...], columns: list[Iterable[Any]]) -> list[dict[st
 
 @functools.cache
 def _dict_maker(keys: tuple[str, ...]) -> Callable[..., dict[str, Any]]:
-    """``lambda a, b: {"eventId": a, "eventType": b}``: a dict display is the fastest way."""
+    """``lambda a0, a1: {"eventId": a0, "eventType": a1}``, generated once per key tuple.
+
+    A dict display builds a presized dict in one step; ``dict(zip(keys, row))`` grows
+    one from an iterator. On a million events the display saves 10-13% of
+    ``to_put_events``' CPU time: ``benchmarks/payloads.py`` weighs both in one run and
+    says which to keep.
+    """
     args = [f"a{i}" for i in range(len(keys))]
     body = ", ".join(f"{k!r}: {a}" for k, a in zip(keys, args, strict=True))
     return eval(f"lambda {', '.join(args)}: {{{body}}}")
