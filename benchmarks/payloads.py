@@ -1,23 +1,39 @@
 """to_put_events vs a naive iterrows loop, and validate_events, on 1,000,000 events.
 
-    .venv/bin/python benchmarks/payloads.py [--events N]
+    .venv/bin/python benchmarks/payloads.py [--events N] [--compare-runs K]
 
 Prints events/s for both converters (same dicts), their ratio, and the validation time.
 Targets: >= 250,000 events/s, >= 20x the naive loop; validation of 1M rows <= 3 s.
+
+Then it weighs each clever piece of the converter against its plain version, in the
+same run (median of K alternating runs each, wall and CPU seconds): building dicts with
+``eval``-generated dict displays vs ``dict(zip(keys, row))``, and pausing the
+process-wide garbage collector vs leaving it alone. A clever piece stays only while
+it wins by more than 10%.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
+import gc
 import hashlib
 import json
 import statistics
 import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from personalize_sim import to_put_events, validate_events
+from personalize_sim.payloads import _convert, _requests
+
+CLEVER_GAIN = 0.10  # a clever piece must save more than this share of the time
+# (label, dict builder, collector switch inside to_put_events, the work)
+Variant = tuple[str, Callable[..., Any], Callable[[], Any], Callable[[], object]]
 
 
 def make_frame(n: int, seed: int = 0) -> pd.DataFrame:
@@ -75,6 +91,110 @@ def naive(frame: pd.DataFrame, tracking_id: str) -> list[dict]:
     return requests
 
 
+def eval_records(keys: tuple[str, ...], columns: list[Iterable[Any]]) -> list[dict[str, Any]]:
+    """Dicts from ``eval``-generated dict displays: ``lambda a0, a1: {"k0": a0, "k1": a1}``."""
+    return list(map(_eval_maker(keys), *columns))
+
+
+@functools.cache
+def _eval_maker(keys: tuple[str, ...]) -> Callable[..., dict[str, Any]]:
+    args = [f"a{i}" for i in range(len(keys))]
+    body = ", ".join(f"{k!r}: {a}" for k, a in zip(keys, args, strict=True))
+    return eval(f"lambda {', '.join(args)}: {{{body}}}")
+
+
+def plain_records(keys: tuple[str, ...], columns: list[Iterable[Any]]) -> list[dict[str, Any]]:
+    """Dicts the plain way: one ``dict(zip(keys, row))`` per row (a column may be endless)."""
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=False)]
+
+
+def _timed(work: Callable[[], object]) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = work()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    del result
+    return wall, cpu
+
+
+@contextlib.contextmanager
+def _configured(records: Callable[..., Any], pause: Callable[[], Any]) -> Iterator[None]:
+    """Run the converter with this dict builder and this collector switch."""
+    shipped = _requests.records, _convert.paused_gc
+    _requests.records, _convert.paused_gc = records, pause
+    try:
+        yield
+    finally:
+        _requests.records, _convert.paused_gc = shipped
+
+
+def compare_clever(frame: pd.DataFrame, runs: int) -> None:
+    """Each clever piece against its plain version, in alternating order; prints medians.
+
+    The runs of a pair go clever, plain, plain, clever, … so neither side always runs
+    first (after a large free, the next run pays to get memory back); the collector
+    is run before each timed call.
+    """
+    shipped_records, gc_pause = _requests.records, _convert.paused_gc
+    no_pause = contextlib.nullcontext
+
+    def convert() -> object:
+        return to_put_events(frame, "tracking-id")
+
+    def validate() -> object:
+        return validate_events(frame)
+
+    def validate_paused() -> object:
+        with gc_pause():
+            return validate_events(frame)
+
+    pairs: list[tuple[str, Variant, Variant]] = [  # (piece, clever, plain)
+        (
+            "to_put_events: building dicts",
+            ("eval dict displays", eval_records, gc_pause, convert),
+            ("dict(zip(keys, row))", plain_records, gc_pause, convert),
+        ),
+        (
+            "to_put_events: the collector",
+            ("paused", shipped_records, gc_pause, convert),
+            ("left on", shipped_records, no_pause, convert),
+        ),
+        (
+            "validate_events: the collector",
+            ("paused", shipped_records, gc_pause, validate_paused),
+            ("left on", shipped_records, gc_pause, validate),
+        ),
+    ]
+    print(f"\nclever vs plain, {len(frame):,} events, median of {runs} alternating runs each:")
+    for piece, clever, plain in pairs:
+        times: dict[str, list[tuple[float, float]]] = {clever[0]: [], plain[0]: []}
+        for i in range(runs):
+            for label, records, pause, work in (clever, plain) if i % 2 == 0 else (plain, clever):
+                gc.collect()
+                with _configured(records, pause):
+                    times[label].append(_timed(work))
+        print(f"  {piece}")
+        wall_of, cpu_of = {}, {}
+        for label, taken in times.items():
+            wall_of[label] = statistics.median(w for w, _ in taken)
+            cpu_of[label] = statistics.median(c for _, c in taken)
+            walls = sorted(w for w, _ in taken)
+            print(
+                f"    {label:<22} wall {wall_of[label]:6.2f} s"
+                f" (range {walls[0]:.2f}-{walls[-1]:.2f})  cpu {cpu_of[label]:6.2f} s"
+            )
+        # The host is shared: wall time counts other processes' turns, CPU time only ours,
+        # and the work is single-threaded CPU, so the verdict reads CPU seconds.
+        cpu_gain = 1 - cpu_of[clever[0]] / cpu_of[plain[0]]
+        wall_gain = 1 - wall_of[clever[0]] / wall_of[plain[0]]
+        verdict = "keep the clever one" if cpu_gain > CLEVER_GAIN else "use the plain one"
+        print(
+            f"    {clever[0]} saves {cpu_gain:.1%} of the CPU time ({wall_gain:.1%} wall):"
+            f" {verdict}"
+        )
+    builder = "eval dict displays" if shipped_records is not plain_records else "dict(zip)"
+    print(f"  (the package ships: {builder}; to_put_events pauses the collector)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -84,6 +204,12 @@ def main() -> None:
         type=int,
         default=50_000,
         help="the naive loop runs on a sample this big (it is slow)",
+    )
+    parser.add_argument(
+        "--compare-runs",
+        type=int,
+        default=6,
+        help="alternating runs of each clever piece and its plain version (0: skip)",
     )
     args = parser.parse_args()
     frame = make_frame(args.events)
@@ -120,6 +246,9 @@ def main() -> None:
         f"validate_events {len(frame):>9,} rows   in {check:6.2f} s  ({len(problems)} problems;"
         " target <= 3 s)"
     )
+    if args.compare_runs:
+        del requests
+        compare_clever(frame, args.compare_runs)
 
 
 if __name__ == "__main__":

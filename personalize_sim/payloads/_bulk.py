@@ -25,7 +25,11 @@ import pandas as pd
 
 from .. import limits, schema
 from ..errors import PayloadError
-from . import _convert as payloads
+from ._columns import resolve_columns
+from ._convert import validate_events
+from ._problems import ProblemReport
+from ._properties import property_columns
+from ._sent_at import TimeUnit, epoch_microseconds
 
 __all__ = ["interactions_schema", "to_bulk_csv"]
 
@@ -74,7 +78,7 @@ def to_bulk_csv(
     *,
     schema_path: str | Path | None = None,
     properties: Sequence[str] | None = None,
-    time_unit: payloads.TimeUnit | None = None,
+    time_unit: TimeUnit | None = None,
 ) -> dict[str, Any]:
     """Write ``frame`` as a bulk-import CSV and its schema JSON; return the schema.
 
@@ -84,7 +88,7 @@ def to_bulk_csv(
     required in a dataset), and values over the dataset's character limit.
     """
     path = Path(path)
-    problems = [payloads.validate_events(frame, properties=properties, time_unit=time_unit)]
+    problems = [validate_events(frame, properties=properties, time_unit=time_unit)]
     columns = _columns(frame, properties)
     problems.append(_bulk_problems(frame, columns))
     report = (
@@ -115,11 +119,11 @@ def to_bulk_csv(
 
 def _columns(frame: pd.DataFrame, properties: Sequence[str] | None) -> dict[str, str]:
     """Dataset field name -> the frame column that fills it, in schema order."""
-    resolved = payloads.resolve_columns(frame)
+    resolved = resolve_columns(frame)
     columns = {
         name: resolved[name] for name, _, required in _RESERVED if name in resolved or required
     }
-    named, _ = payloads.property_columns(frame, resolved, properties)
+    named, _ = property_columns(frame, resolved, properties)
     for column in named:
         columns[schema.snake_upper(schema.camel_case(column) or column)] = column
     return {k: v for k, v in columns.items() if v}
@@ -134,7 +138,7 @@ def _field_kind(name: str, series: pd.Series | None) -> tuple[str, bool]:
 
 
 def _bulk_problems(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
-    found = payloads.ProblemReport(labels=frame.index)
+    found = ProblemReport(labels=frame.index)
     for name, _, required in _RESERVED:
         if required and name in columns:
             missing = frame[columns[name]].isna().to_numpy()
@@ -188,7 +192,11 @@ def _joined(value: Any) -> str | None:
     return schema.IMPRESSION_SEPARATOR.join(value)
 
 
-def _epoch_seconds(series: pd.Series, time_unit: payloads.TimeUnit | None) -> np.ndarray:
-    """Whole epoch seconds: the bulk format's unit (sub-second parts cannot be written)."""
-    us = payloads.epoch_microseconds(series, schema.TIMESTAMP, time_unit, payloads.ProblemReport())
+def _epoch_seconds(series: pd.Series, time_unit: TimeUnit | None) -> np.ndarray:
+    """Whole epoch seconds: the bulk format's unit (sub-second parts cannot be written).
+
+    The column is read by the same converter as for PutEvents (already validated by
+    :func:`validate_events`); only the floor to whole seconds is left to do here.
+    """
+    us = epoch_microseconds(series, schema.TIMESTAMP, time_unit, ProblemReport())
     return us // 1_000_000
