@@ -3,6 +3,24 @@
 :func:`open_stream` builds a :class:`StreamHandle` (not yet started) from a source, a rate
 schedule and a target; :func:`personalize_sim.stream` starts it (and can show a dashboard).
 Every attempt becomes an :class:`Attempt` record; :class:`DeliverySummary` sums them up.
+
+How it is laid out (private modules; the names a user needs are exported here)::
+
+    _open          open_stream: check the arguments, wire the parts below together
+    _options       Pacing, Conversion: the rarely tuned knobs
+    _sources       a frame, a list or an iterable → requests (frames converted by payloads)
+    _wire          Prepared: a request's deterministic id, event count and JSON body
+    _schedules     constant, ramp, steps, poisson, replay, rate_function: when each is due
+    _pacer         the open-model arithmetic: due times, slips, missed sends (pure)
+    _retry         RetryPolicy: classification, full-jitter backoff, limits (pure)
+    _targets       boto3, fast (SigV4 + aiohttp), JSONL, memory: the only socket users
+    _sender        the asyncio driver: performs the I/O the pacer and the policy ask for
+    _engine        one sender on the handle's thread;  _workers: N processes share the rate
+    _checkpoint    delivered request ids on disk, for an exactly-once resume
+    _records       Attempt, DeadLetter, Outcome: what the sender emits
+    _log           DeliveryLog: the records, the running counts, HDR latencies
+    _summary       DeliverySummary, StreamState
+    _handle        StreamHandle: start, run, pause, resume, stop, set_rate, listeners, wait
 """
 
 from __future__ import annotations
