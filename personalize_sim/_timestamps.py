@@ -13,6 +13,8 @@ import datetime as dt
 import math
 from typing import TYPE_CHECKING, Any
 
+from .errors import ConfigTypeError
+
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["epoch_us", "utc_from_seconds", "utc_from_us", "wire_seconds"]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_SENT_AT = "a datetime, epoch seconds, or a string holding either"
 
 
 def epoch_us(when: dt.datetime) -> int:
@@ -39,7 +42,7 @@ def wire_seconds(value: Any) -> int | float:
     building a body, so it is done here directly.
     """
     if isinstance(value, bool):
-        raise TypeError(f"sentAt must be a datetime or epoch seconds, got {value!r}")
+        raise ConfigTypeError("sentAt", value, _SENT_AT)
     if isinstance(value, int):
         return value
     if isinstance(value, float):
@@ -57,7 +60,7 @@ def wire_seconds(value: Any) -> int | float:
             if isinstance(value, int | float):
                 return wire_seconds(value)
         if not isinstance(value, dt.datetime):
-            raise TypeError(f"sentAt must be a datetime or epoch seconds, got {value!r}")
+            raise ConfigTypeError("sentAt", value, _SENT_AT)
         us = epoch_us(value)
         whole, micro = divmod(us, 1_000_000)
     if micro:

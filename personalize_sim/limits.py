@@ -21,6 +21,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import ConfigError
+
 __all__ = [
     "BULK_VALUE_MAX_CHARS",
     "EVENT_MAX_BYTES",
@@ -114,8 +116,8 @@ class OperationLimits:
         try:
             return self.fields[path]
         except KeyError:
-            raise KeyError(
-                f"{self.name} has no member {path!r}; it has {sorted(self.fields)}"
+            raise ConfigError(
+                "path", path, f"a member of {self.name}: {sorted(self.fields)}"
             ) from None
 
     def __iter__(self) -> Iterator[FieldLimit]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import botocore.session
 import pytest
 
-from personalize_sim import limits
+from personalize_sim import ConfigError, limits
 
 
 def model_shape(operation: str):
@@ -45,7 +45,7 @@ def test_items_and_users_limits(operation, path, listing):
 
 
 def test_unknown_member_paths_name_the_alternatives():
-    with pytest.raises(KeyError, match="eventList"):
+    with pytest.raises(ConfigError, match=r"^path: got .*; a member of PutEvents: .*eventList"):
         limits.put_events().field("events")
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .._checks import positive
 from ._schedules import Cursor
 
 __all__ = ["Pacer", "Release"]
@@ -42,8 +43,7 @@ class Pacer:
     """Due times on an absolute schedule, with pause offsets, rate changes and a lag cap."""
 
     def __init__(self, cursor: Cursor, *, start: float, max_lag: float = 1.0) -> None:
-        if not max_lag > 0:
-            raise ValueError(f"max_lag must be > 0 seconds, got {max_lag!r}")
+        positive(max_lag, "max_lag")
         self.cursor = cursor
         self.start = float(start)
         self.max_lag = float(max_lag)

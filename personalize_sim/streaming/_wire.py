@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._checks import instance
 from .._timestamps import wire_seconds
 from ._records import DeadLetter
 
@@ -57,8 +58,7 @@ class Prepared:
     __slots__ = ("_body", "events", "id", "request", "sent_at")
 
     def __init__(self, request: Mapping[str, Any]) -> None:
-        if not isinstance(request, Mapping):
-            raise TypeError(f"a PutEvents request must be a dict, got {type(request).__name__}")
+        instance(request, "request", Mapping, "a PutEvents request dict")
         self.request = request
         self.id = request_id(request)
         events = request.get("eventList") or []
