@@ -110,10 +110,10 @@ def pacing(endpoint_url: str, tracking_id: str, rate: float, seconds: float, tag
         "missed": s.missed_sends,
         "complete": s.complete,
         "lag_p99_ms": float(np.percentile((log["sent"] - log["scheduled"]) * 1000, 99)),
-        "intended_p50_ms": s.latency_intended_ms["p50"],
-        "intended_p99_ms": s.latency_intended_ms["p99"],
-        "service_p50_ms": s.latency_service_ms["p50"],
-        "service_p99_ms": s.latency_service_ms["p99"],
+        "intended_p50_ms": s.latency_intended.p50,
+        "intended_p99_ms": s.latency_intended.p99,
+        "service_p50_ms": s.latency_service.p50,
+        "service_p99_ms": s.latency_service.p99,
     }
 
 
