@@ -69,7 +69,7 @@ def main() -> None:
     probe._final = False  # time running-state updates on the full log
     t0 = time.perf_counter()
     for _ in range(20):
-        probe._show_numbers(probe._live())
+        probe._show_numbers(handle.live_summary())
     numbers_ms = (time.perf_counter() - t0) / 20 * 1000
     t0 = time.perf_counter()
     for _ in range(5):
@@ -77,7 +77,7 @@ def main() -> None:
     summary_ms = (time.perf_counter() - t0) / 5 * 1000
     t0 = time.perf_counter()
     probe._charted = -1
-    probe._show_chart(probe._live())
+    probe._show_chart(handle.live_summary())
     chart_ms = (time.perf_counter() - t0) * 1000
 
     result = {
