@@ -72,19 +72,14 @@ class LocalEngine(Engine):
         self.checkpoint = checkpoint
         self.loop = new_event_loop()
         self._thread_id: int | None = None
-        self._emit: Callable[[Attempt], None] | None = None
         self.sender = Sender(
-            prepared, target, schedule, emit=self._forward,
+            prepared, target, schedule, emit=_unset,
             on_input=(lambda p: log.add_input(1, p.events)) if count_input else None,
             clock=clock, retry=retry, rng=rng, pacing=pacing, checkpoint=checkpoint,
         )  # fmt: skip
 
-    def _forward(self, record: Attempt) -> None:
-        assert self._emit is not None
-        self._emit(record)
-
     def run(self, emit: Callable[[Attempt], None]) -> None:
-        self._emit = emit
+        self.sender.emit = emit
         self._thread_id = threading.get_ident()
         asyncio.set_event_loop(self.loop)
         try:
@@ -114,3 +109,7 @@ class LocalEngine(Engine):
 
     def dead_letters(self) -> list[DeadLetter]:
         return list(self.sender.dead_letters)
+
+
+def _unset(record: Attempt) -> None:
+    raise RuntimeError("the engine emits records only while it runs")

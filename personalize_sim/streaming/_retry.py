@@ -77,6 +77,9 @@ class Decision:
     reason: str = ""
 
 
+_DELIVERED = Decision(Outcome.DELIVERED)
+
+
 @dataclass(frozen=True, kw_only=True)
 class RetryPolicy:
     """Exponential backoff with full jitter, bounded by attempts and a deadline.
@@ -114,7 +117,7 @@ class RetryPolicy:
         """What follows attempt ``attempt`` (1-based), ``elapsed`` s after the intended time."""
         kind = classify(status, error_code)
         if kind == "ok":
-            return Decision(Outcome.DELIVERED)
+            return _DELIVERED
         what = error_code or status
         if kind == "client_error":
             return Decision(Outcome.DEAD_LETTER, reason=f"{what} is not retryable")

@@ -93,7 +93,8 @@ class RequestSource:
         return requests, problems
 
     def _with_tracking_id(self, request: Any) -> Mapping[str, Any]:
-        instance(request, "request", Mapping, "a PutEvents request dict")
+        if type(request) is not dict:  # the usual case costs one type check per request
+            instance(request, "request", Mapping, "a PutEvents request dict")
         if self.tracking_id is None or request.get("trackingId") == self.tracking_id:
             return request
         return {**request, "trackingId": self.tracking_id}
