@@ -1,0 +1,41 @@
+"""The benchmark scripts still run against today's API (tiny sizes: a smoke test, not a timing).
+
+Two of them had broken on an API change and only a full benchmark run found it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+TINY = {
+    "payloads.py": (["--events", "20000", "--repeat", "1", "--naive-events", "2000",
+                     "--compare-runs", "1"], "validate_events"),
+    "simulate.py": (["--events", "60000", "--chunked-events", "120000",
+                     "--baseline-events", "3000"], "faster (CPU) than"),
+    "tracker.py": (["--seconds", "0.3", "--rounds", "1"], "ratio tracker / bare"),
+    "stream.py": (["--seconds", "0.3", "--pace-seconds", "2"], "c stream, fast transport"),
+    "dashboard.py": (["--requests", "300", "--repeat", "1"], "ratio_with_over_bare"),
+}  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("script", sorted(TINY))
+def test_the_benchmark_runs(script):
+    args, expected = TINY[script]
+    out = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True, text=True, timeout=170,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert expected in out.stdout, out.stdout[-3000:]
+
+
+def test_every_benchmark_has_a_smoke_run():
+    assert sorted(p.name for p in BENCHMARKS.glob("*.py")) == sorted(TINY)
