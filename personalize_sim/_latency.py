@@ -34,6 +34,24 @@ class LatencySummary:
     p999: float = math.nan
     max: float = math.nan
 
+    def describe(
+        self, keys: tuple[str, ...] = ("p50", "p90", "p99"), *, named: bool = False
+    ) -> str:
+        """The percentiles ``keys`` in ms, one decimal, "–" where unknown.
+
+        >>> LatencySummary(count=2, p50=1.25, p90=2.0, p99=3.5).describe()
+        '1.2 / 2.0 / 3.5'
+        >>> LatencySummary(count=0).describe(("p50", "p99.9"), named=True)
+        'p50 –, p99.9 –'
+        """
+        values = {"p99.9": self.p999}
+        shown = []
+        for key in keys:
+            value = values[key] if key in values else getattr(self, key)
+            text = f"{value:.1f}" if math.isfinite(value) else "–"
+            shown.append(f"{key} {text}" if named else text)
+        return (", " if named else " / ").join(shown)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain values for JSON: ``p999`` is spelled ``p99.9`` and NaN becomes None."""
         out: dict[str, Any] = {}

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._checks import check, instance, one_of, positive
-from .errors import ConfigError
+from .errors import ConfigError, ConfigTypeError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -303,7 +303,9 @@ def _delivery_frame(log: Any, unit: str | None, needed: Sequence[str]) -> tuple[
         unit = unit or log.unit
         frame = log.frame()
     else:
-        instance(log, "log", (), "handle.log (a DataFrame), a DeliveryLog or a StreamHandle")
+        raise ConfigTypeError(
+            "log", log, "handle.log (a DataFrame), a DeliveryLog or a StreamHandle"
+        )
     unit = one_of(unit or "requests", "unit", ("requests", "events"))
     needed = list(dict.fromkeys(needed))
     _require(frame, needed, "a delivery log", hint="pass handle.log, the frame of a stream")

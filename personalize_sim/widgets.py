@@ -477,15 +477,12 @@ def _rates_html(s: DeliverySummary) -> str:
     unit = "req" if s.unit == "requests" else "ev"
     target, achieved = s.target_rate, s.achieved_rate
 
-    def ms(d: LatencySummary) -> str:
-        return " / ".join(f"{v:.1f}" if math.isfinite(v) else "–" for v in (d.p50, d.p90, d.p99))
-
     parts = [
         f"<b>rate</b> target {'–' if target is None else f'{target:.4g}'} {unit}/s, "
         f"achieved {f'{achieved:.4g}' if math.isfinite(achieved) else '–'}"
         f" {unit}/s",
-        f"<b>latency</b> p50/p90/p99 from intended time {ms(s.latency_intended)} ms, "
-        f"service {ms(s.latency_service)} ms",
+        f"<b>latency</b> p50/p90/p99 from intended time {s.latency_intended.describe()} ms, "
+        f"service {s.latency_service.describe()} ms",
     ]
     if s.bottleneck:
         parts.append(f"<b style='color:#b00'>client is the bottleneck</b> "

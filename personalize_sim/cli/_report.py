@@ -8,10 +8,12 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from personalize_sim.streaming import DeliverySummary, LatencySummary, StreamHandle
+    from personalize_sim.streaming import DeliverySummary, StreamHandle
 
 __all__ = ["describe", "progress"]
 
+#: the latency percentiles printed
+_SHOWN = ("p50", "p90", "p99", "p99.9")
 #: updates of the progress bar per second
 _UPDATES_PER_S = 4
 
@@ -53,8 +55,10 @@ def describe(s: DeliverySummary) -> list[str]:
         f"5xx {s.server_errors:,}, connection {s.connection_errors:,}), "
         f"missed sends {s.missed_sends:,}",
         f"rate: target {target} {s.unit}/s, achieved {achieved} over {s.duration_s:.1f} s",
-        f"latency from the intended send time (ms): {_percentiles(s.latency_intended)}",
-        f"latency of each call (ms):                {_percentiles(s.latency_service)}",
+        "latency from the intended send time (ms): "
+        + s.latency_intended.describe(_SHOWN, named=True),
+        "latency of each call (ms):                "
+        + s.latency_service.describe(_SHOWN, named=True),
         f"ledger balanced (delivered + dead-lettered + resumed + pending = input): {s.balanced}",
     ]
     if s.bottleneck:
@@ -63,11 +67,6 @@ def describe(s: DeliverySummary) -> list[str]:
             "try --transport fast, more --max-in-flight or --processes"
         )
     return lines
-
-
-def _percentiles(latency: LatencySummary) -> str:
-    values = {"p50": latency.p50, "p90": latency.p90, "p99": latency.p99, "p99.9": latency.p999}
-    return ", ".join(f"{k} {v:.1f}" if math.isfinite(v) else f"{k} -" for k, v in values.items())
 
 
 def _short(unit: str) -> str:

@@ -15,8 +15,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .._checks import instance, positive
-from ..errors import DeliveryError
+from .._checks import positive
+from ..errors import ConfigTypeError, DeliveryError
 from ._records import Attempt
 from ._summary import DeliverySummary, StreamState
 
@@ -193,7 +193,7 @@ class StreamHandle:
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(record)`` with every attempt record from now on."""
         if not callable(listener):
-            instance(listener, "listener", (), "a callable taking an Attempt")
+            raise ConfigTypeError("listener", listener, "a callable taking an Attempt")
         self.listeners.append(listener)
 
     def remove_listener(self, listener: Listener) -> None:

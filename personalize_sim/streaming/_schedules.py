@@ -24,8 +24,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .._checks import check, instance, number, one_of
-from ..errors import ConfigError
+from .._checks import check, number, one_of
+from ..errors import ConfigError, ConfigTypeError
 
 __all__ = [
     "Cursor",
@@ -338,7 +338,7 @@ def rate_function(
 ) -> Schedule:
     """Rate given by ``fn(seconds since start)``; integrated in steps of ``resolution`` seconds."""
     if not callable(fn):
-        instance(fn, "fn", (), "a callable: rate per second at t seconds after the start")
+        raise ConfigTypeError("fn", fn, "a callable: rate per second at t seconds after the start")
     return Schedule(kind="function", per=per, params=(fn, _check_rate("resolution", resolution)))
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._checks import check, instance
-from ..errors import PayloadError
+from ..errors import ConfigTypeError, PayloadError
 from ._wire import Prepared
 
 if TYPE_CHECKING:
@@ -51,14 +51,11 @@ class RequestSource:
         if _is_frame(source):
             requests, self.problems = self._convert(source)
             return list(requests)
-        if isinstance(source, Mapping | str | bytes):
-            instance(source, "source", (), _SOURCE_KINDS)
         if isinstance(source, list | tuple):
             return [self._with_tracking_id(r) for r in source]
-        if isinstance(source, Iterable):
+        if isinstance(source, Iterable) and not isinstance(source, Mapping | str | bytes):
             return self._lazy(iter(source))
-        instance(source, "source", (), _SOURCE_KINDS)
-        raise AssertionError("unreachable")
+        raise ConfigTypeError("source", source, _SOURCE_KINDS)
 
     def _lazy(self, items: Iterator[Any]) -> Iterator[Mapping[str, Any]]:
         for item in items:
@@ -67,7 +64,9 @@ class RequestSource:
             elif isinstance(item, Mapping):
                 yield self._with_tracking_id(item)
             else:
-                instance(item, "source item", (), "an events frame or a PutEvents request dict")
+                raise ConfigTypeError(
+                    "source item", item, "an events frame or a PutEvents request dict"
+                )
 
     def _convert(self, frame: Any) -> tuple[list[dict[str, Any]], pd.DataFrame]:
         from ..payloads import to_put_events

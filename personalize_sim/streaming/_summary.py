@@ -103,9 +103,6 @@ class DeliverySummary:
         """A compact table for notebooks: the ledger, the attempts, the rate, the latency."""
         import html
 
-        def ms(latency: LatencySummary) -> str:
-            return " / ".join(_number(v, ".1f") for v in (latency.p50, latency.p90, latency.p99))
-
         rows = [
             ("state", str(self.state)),
             ("delivered", f"{self.delivered_events:,} of {self.input_events:,} events "
@@ -116,8 +113,8 @@ class DeliverySummary:
              f"{self.attempts:,} ({self.retried:,}, {self.throttled:,}, {self.server_errors:,})"),
             (f"rate, {self.unit}/s (target, achieved)",
              f"{_number(self.target_rate, '.4g')}, {_number(self.achieved_rate, '.4g')}"),
-            ("latency p50 / p90 / p99 (ms), from intended time", ms(self.latency_intended)),
-            ("latency p50 / p90 / p99 (ms), service", ms(self.latency_service)),
+            ("latency p50 / p90 / p99 (ms), from intended time", self.latency_intended.describe()),
+            ("latency p50 / p90 / p99 (ms), service", self.latency_service.describe()),
             ("balanced · complete", f"{self.balanced} · {self.complete}"),
         ]  # fmt: skip
         cells = "".join(

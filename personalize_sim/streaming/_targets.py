@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .._aws import EVENTS_SERVICE, SIGNING_NAME, boto3_client
-from .._checks import count, instance, positive
+from .._checks import count, positive
 from ..errors import ConfigError, ConfigTypeError
 from ._retry import CONNECTION_ERROR
 from ._wire import Prepared
@@ -171,7 +171,7 @@ class Boto3Target(Target):
         parameter_validation: bool = True,
     ) -> None:
         if client is not None and not hasattr(client, "put_events"):
-            instance(client, "client", (), "a boto3 'personalize-events' client")
+            raise ConfigTypeError("client", client, "a boto3 'personalize-events' client")
         count(threads, "threads", low=1)
         self.client = client
         self._own_client = client is None
