@@ -28,6 +28,8 @@ reaching each event type), :func:`popularity` (rank-frequency of items, log-log)
 
 from __future__ import annotations
 
+import functools
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure, SubFigure
 
 __all__ = [
     "Series",
@@ -48,6 +50,7 @@ __all__ = [
     "click_through",
     "delivery",
     "errors",
+    "figure",
     "funnel",
     "latency",
     "popularity",
@@ -193,17 +196,15 @@ def _percentiles(
 def delivery(
     log: Any,
     *,
-    axes: Sequence[Axes] | None = None,
+    fig: Figure | SubFigure | None = None,
     unit: str | None = None,
     bin_s: float | None = None,
 ) -> Figure:
-    """Rate, latency and errors of a stream, stacked on one figure (or on three ``axes``)."""
+    """Rate, latency and errors of a stream: three panels stacked on ``fig`` (a figure or a
+    subfigure; default a new one)."""
     s = series(log, unit=unit, bin_s=bin_s)
-    if axes is None:
-        fig = _new_figure((9, 8))
-        axes = fig.subplots(3, 1, sharex=True)
-    else:
-        check(len(axes) == 3, "axes", axes, "three axes: delivery() draws three panels")
+    fig = fig if fig is not None else figure((9, 8))
+    axes = fig.subplots(3, 1, sharex=True)
     draw_rate(axes[0], s)
     draw_latency(axes[1], s)
     draw_errors(axes[2], s)
@@ -243,7 +244,7 @@ def draw_rate(ax: Axes, s: Series) -> None:
     ax.set_xlabel("seconds since start")
     ax.set_title("send rate: target vs achieved")
     ax.set_ylim(bottom=0)
-    ax.legend(loc="lower center", fontsize="small")
+    _legend_beside(ax)
 
 
 def draw_latency(ax: Axes, s: Series) -> None:
@@ -251,10 +252,12 @@ def draw_latency(ax: Axes, s: Series) -> None:
     import numpy as np
 
     x = s.centers
-    for i, (name, values) in enumerate(s.intended.items()):
-        ax.plot(x, values, label=f"{name} from intended", color=f"C{i}", marker=".")
+    # a colour per percentile, a line style per clock: every line tells itself apart
+    colours = {name: f"C{i}" for i, name in enumerate(dict.fromkeys([*s.intended, *s.service]))}
+    for name, values in s.intended.items():
+        ax.plot(x, values, "-", label=f"{name} from intended", color=colours[name], marker=".")
     for name, values in s.service.items():
-        ax.plot(x, values, ":", label=f"{name} service", color="0.4")
+        ax.plot(x, values, ":", label=f"{name} service", color=colours[name], linewidth=2)
     ax.set_ylabel("ms")
     ax.set_xlabel("seconds since start")
     ax.set_title("latency percentiles (from intended time, and service time)")
@@ -265,7 +268,7 @@ def draw_latency(ax: Axes, s: Series) -> None:
     else:
         ax.set_ylim(bottom=0)
     if len(finite):
-        ax.legend(loc="upper left", fontsize="small", ncol=2)
+        _legend_beside(ax)
     ax.set_xlim(s.edges[0], s.edges[-1])
 
 
@@ -279,7 +282,7 @@ def draw_errors(ax: Axes, s: Series) -> None:
                   color=f"C{(i + 3) % 10}")  # fmt: skip
         bottom = bottom + counts
     if s.errors:
-        ax.legend(loc="upper left", fontsize="small")
+        _legend_beside(ax)
     else:
         ax.text(0.5, 0.5, "no errors", transform=ax.transAxes, ha="center", va="center",
                 color="0.4")  # fmt: skip
@@ -288,6 +291,11 @@ def draw_errors(ax: Axes, s: Series) -> None:
     ax.set_ylabel("failed attempts/s")
     ax.set_xlabel("seconds since start")
     ax.set_title("errors by code")
+
+
+def _legend_beside(ax: Axes) -> None:
+    """The legend right of the axes, never over the data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", borderaxespad=0)
 
 
 def _delivery_frame(log: Any, unit: str | None, needed: Sequence[str]) -> tuple[pd.DataFrame, str]:
@@ -316,9 +324,12 @@ def _delivery_frame(log: Any, unit: str | None, needed: Sequence[str]) -> tuple[
 # simulation
 
 
-def simulation(frame: pd.DataFrame, *, fig: Figure | None = None, timezone: str = "UTC") -> Figure:
-    """All six simulation plots on one figure (a 3×2 grid), e.g. for a report."""
-    fig = fig if fig is not None else _new_figure((12, 12))
+def simulation(
+    frame: pd.DataFrame, *, fig: Figure | SubFigure | None = None, timezone: str | None = None
+) -> Figure:
+    """All six simulation plots on ``fig`` (a 3×2 grid; default a new figure), e.g. for a
+    report. Times are shown in ``timezone`` (default: the simulation's, else UTC)."""
+    fig = fig if fig is not None else figure((12, 12))
     grid = fig.subplots(3, 2)
     sessions(frame, ax=grid[0, 0], by="hour", timezone=timezone)
     sessions(frame, ax=grid[0, 1], by="weekday", timezone=timezone)
@@ -326,15 +337,17 @@ def simulation(frame: pd.DataFrame, *, fig: Figure | None = None, timezone: str 
     popularity(frame, ax=grid[1, 1])
     click_through(frame, ax=grid[2, 0])
     attribution(frame, ax=grid[2, 1])
-    return fig
+    return _figure_of(grid[0, 0])
 
 
 def sessions(
-    frame: pd.DataFrame, *, ax: Axes | None = None, by: str = "hour", timezone: str = "UTC"
+    frame: pd.DataFrame, *, ax: Axes | None = None, by: str = "hour", timezone: str | None = None
 ) -> Figure:
-    """Sessions started per hour of day (``by="hour"``) or per weekday, in ``timezone``."""
+    """Sessions started per hour of day (``by="hour"``) or per weekday, in ``timezone``
+    (default: the simulation's, ``frame.attrs["timezone"]``, else UTC)."""
     one_of(by, "by", ("hour", "weekday"))
     _require(frame, ("SESSION_ID", "TIMESTAMP"), "an events frame")
+    timezone = timezone or frame.attrs.get("timezone") or "UTC"
     starts = frame.groupby("SESSION_ID", sort=False)["TIMESTAMP"].min().dt.tz_convert(timezone)
     ax = _axes(ax)
     if by == "hour":
@@ -455,14 +468,44 @@ def _is_na(value: Any) -> bool:
     return isinstance(value, float) and value != value
 
 
-def _new_figure(size: tuple[float, float] = (6.4, 4.0)) -> Figure:
+def figure(figsize: tuple[float, float] = (6.4, 4.0), **kwargs: Any) -> Figure:
+    """A new :class:`~matplotlib.figure.Figure` (constrained layout) that a notebook shows as
+    a picture, for your own layouts of these plots; ``kwargs`` go to ``Figure``.
+
+    >>> fig = figure(figsize=(8, 3))
+    >>> left, right = fig.subplots(1, 2)
+    >>> fig._repr_png_()[:4]
+    b'\\x89PNG'
+    """
+    kwargs.setdefault("layout", "constrained")
+    return _picture_figure_class()(figsize=figsize, **kwargs)
+
+
+@functools.cache
+def _picture_figure_class() -> type[Figure]:
+    """A :class:`~matplotlib.figure.Figure` that IPython shows as a PNG picture.
+
+    A bare ``Figure`` has no picture formatter until pyplot's inline backend is loaded, so a
+    notebook shows it as ``<Figure size …>`` text. ``_repr_png_`` is IPython's hook for any
+    object, in every front end; a formatter registered for ``Figure`` (pyplot inline) takes
+    precedence over it, so a figure never shows twice. Defined on first use: matplotlib is
+    imported only when a plot is drawn.
+    """
     from matplotlib.figure import Figure
 
-    return Figure(figsize=size, layout="constrained")
+    class PictureFigure(Figure):
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", bbox_inches="tight")
+            return buffer.getvalue()
+
+    PictureFigure.__module__ = __name__
+    PictureFigure.__qualname__ = "PictureFigure"
+    return PictureFigure
 
 
 def _axes(ax: Axes | None) -> Axes:
-    return _new_figure().add_subplot() if ax is None else ax
+    return figure().add_subplot() if ax is None else ax
 
 
 def _figure_of(ax: Axes) -> Figure:

@@ -117,15 +117,11 @@ def test_delivery_figure_has_three_labelled_panels(throttled_handle):
     assert [t.get_text() for t in errors_ax.get_legend().get_texts()] == ["ThrottlingException"]
 
 
-def test_delivery_draws_on_given_axes_and_says_when_there_are_no_errors():
+def test_delivery_says_when_there_are_no_errors():
     handle = stream(requests(10), rate=10, target=MemoryTarget(), clock=VirtualClock(),
                     wait=True)  # fmt: skip
-    fig = Figure()
-    axes = fig.subplots(1, 3)
-    assert plots.delivery(handle.log, axes=axes) is fig
-    assert any(t.get_text() == "no errors" for t in axes[2].texts)
-    with pytest.raises(ValueError, match="three panels"):
-        plots.delivery(handle.log, axes=axes[:2])
+    fig = plots.delivery(handle.log)
+    assert any(t.get_text() == "no errors" for t in fig.axes[2].texts)
 
 
 @pytest.mark.parametrize("name", ["rate", "latency", "errors"])
@@ -172,7 +168,7 @@ def test_sessions_by_hour_and_weekday_count_every_session_once(frame):
 
 
 def test_sessions_follow_the_time_zone(frame):
-    utc = [p.get_height() for p in plots.sessions(frame, by="hour").axes[0].patches]
+    utc = [p.get_height() for p in plots.sessions(frame, timezone="UTC").axes[0].patches]
     ny = [
         p.get_height() for p in plots.sessions(frame, timezone="America/New_York").axes[0].patches
     ]
@@ -274,3 +270,96 @@ def test_the_last_bin_counts_only_the_time_spent_sending():
         log.add(attempt(sent=i / 10, latency=0.001))
     s = plots.series(log.frame(), bin_s=1.0)
     assert s.achieved == pytest.approx([10.0, 10.0, 10.0])
+
+
+# ---------------------------------------------------------------------------------------------
+# figures show as pictures
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _shown(fig) -> dict:
+    """What a Jupyter front end receives for ``fig`` as a cell's value (IPython's formatters)."""
+    from IPython.core.formatters import DisplayFormatter
+
+    data, _ = DisplayFormatter().format(fig)
+    return data
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda log, frame: plots.delivery(log),
+        lambda log, frame: plots.rate(log),
+        lambda log, frame: plots.latency(log),
+        lambda log, frame: plots.errors(log),
+        lambda log, frame: plots.simulation(frame),
+        lambda log, frame: plots.sessions(frame),
+        lambda log, frame: plots.funnel(frame),
+        lambda log, frame: plots.popularity(frame),
+        lambda log, frame: plots.click_through(frame),
+        lambda log, frame: plots.attribution(frame),
+    ],
+)
+def test_every_figure_shows_as_one_picture_without_pyplot(throttled_handle, frame, draw):
+    fig = draw(throttled_handle.log, frame)
+    data = _shown(fig)
+    assert data["image/png"].startswith(PNG_SIGNATURE)
+    assert set(data) == {"text/plain", "image/png"}  # one picture, no second copy
+
+
+def test_a_figure_shows_once_when_pyplot_inline_is_loaded_too(frame):
+    code = (
+        "from IPython.core.interactiveshell import InteractiveShell;"
+        "shell = InteractiveShell.instance();"
+        "from IPython.core.pylabtools import select_figure_formats;"
+        "select_figure_formats(shell, {'png'});"  # what the inline backend registers
+        "from personalize_sim import plots, simulate;"
+        "f = simulate('retail', users=30, days=1, rng=1);"
+        "data, _ = shell.display_formatter.format(plots.popularity(f));"
+        "print(sorted(data))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "['image/png', 'text/plain']"
+
+
+def test_saving_a_figure_is_unchanged(frame, tmp_path):
+    fig = plots.popularity(frame)
+    fig.savefig(tmp_path / "p.png")
+    fig.savefig(tmp_path / "p.svg")
+    assert (tmp_path / "p.png").read_bytes().startswith(PNG_SIGNATURE)
+    assert b"<svg" in (tmp_path / "p.svg").read_bytes()[:500]
+
+
+def test_delivery_lines_tell_apart_and_legends_stay_off_the_data(throttled_handle):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = plots.delivery(throttled_handle.log)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    latency_ax = fig.axes[1]
+    styles = [(line.get_color(), line.get_linestyle()) for line in latency_ax.get_lines()]
+    assert len(styles) == 5 and len(set(styles)) == 5  # p50/p90/p99 intended, p50/p99 service
+    renderer = canvas.get_renderer()
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is not None:
+            overlap = legend.get_window_extent(renderer).overlaps(ax.get_window_extent(renderer))
+            assert not overlap, ax.get_title()
+
+
+def test_multi_panel_plots_draw_on_a_given_figure_or_subfigure(throttled_handle, frame):
+    fig = plots.figure(figsize=(12, 6))
+    left, right = fig.subfigures(1, 2)
+    assert plots.delivery(throttled_handle.log, fig=left) is fig
+    assert plots.simulation(frame, fig=right) is fig
+    assert len(left.axes) == 3 and len(right.axes) == 6
+
+
+def test_simulation_plots_default_to_the_simulations_time_zone():
+    frame = simulate("retail", users=100, days=1, rng=3, timezone="America/New_York")
+    assert frame.attrs["timezone"] == "America/New_York"
+    ax = plots.sessions(frame).axes[0]
+    assert ax.get_xlabel() == "hour of day (America/New_York)"
+    assert plots.sessions(frame, timezone="UTC").axes[0].get_xlabel() == "hour of day (UTC)"

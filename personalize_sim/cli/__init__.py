@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 from collections.abc import Sequence
 
 __all__ = ["main"]
@@ -26,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ._failures import option_strings
+
     parser = argparse.ArgumentParser(
         prog="personalize-sim",
         description="Simulate, validate, stream and watch Amazon Personalize event traffic.",
@@ -34,13 +37,29 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (module, help_text) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
         importlib.import_module(module, __name__).add_arguments(command)
-        command.set_defaults(_module=module)
+        command.add_argument(
+            "--debug", action="store_true", help="show the traceback when something fails"
+        )
+        command.set_defaults(_module=module, _options=option_strings(command))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command; a failure prints one short message (``--debug``: the traceback)."""
+    from personalize_sim.errors import PersonalizeSimError
+
+    from ._failures import exit_code, explain
+
     args = build_parser().parse_args(argv)
+    module = importlib.import_module(args._module, __name__)
     try:
-        return int(importlib.import_module(args._module, __name__).run(args) or 0)
+        return int(module.run(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except (PersonalizeSimError, OSError) as error:
+        if args.debug:
+            raise
+        lines = explain(error, args._options, getattr(module, "FLAGS", None))
+        lines[0] = f"personalize-sim {args.command}: {lines[0]}"
+        print("\n".join(lines), file=sys.stderr)
+        return exit_code(error)

@@ -45,16 +45,19 @@ def progress(handle: StreamHandle, *, enabled: bool, desc: str | None = None) ->
 def describe(s: DeliverySummary) -> list[str]:
     """The summary in a few lines, for people."""
     achieved = f"{s.achieved_rate:.4g}" if math.isfinite(s.achieved_rate) else "-"
-    target = "replay" if s.target_rate is None else f"{s.target_rate:.4g}"
+    target = (
+        "the input's own timing" if s.target_rate is None else f"{s.target_rate:.4g} {s.unit}/s"
+    )
+    resumed = f" ({s.resumed_events:,} earlier, per the checkpoint)" if s.resumed_events else ""
     lines = [
         f"{s.state}: {s.delivered_events:,} of {s.input_events:,} events delivered in "
-        f"{s.delivered_requests:,} requests ({s.resumed_events:,} earlier, per the checkpoint); "
+        f"{s.delivered_requests:,} requests{resumed}; "
         f"{s.dead_letter_events:,} dead-lettered, {s.pending_events:,} pending, "
         f"{s.rejected_rows:,} rows rejected",
         f"attempts {s.attempts:,} (retried {s.retried:,}, throttled {s.throttled:,}, "
         f"5xx {s.server_errors:,}, connection {s.connection_errors:,}), "
         f"missed sends {s.missed_sends:,}",
-        f"rate: target {target} {s.unit}/s, achieved {achieved} over {s.duration_s:.1f} s",
+        f"rate: achieved {achieved} {s.unit}/s over {s.duration_s:.1f} s (target: {target})",
         "latency from the intended send time (ms): "
         + s.latency_intended.describe(_SHOWN, named=True),
         "latency of each call (ms):                "

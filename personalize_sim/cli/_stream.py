@@ -16,6 +16,8 @@ import json
 import sys
 from typing import Any
 
+from personalize_sim.errors import ConfigError
+
 __all__ = ["add_arguments", "run"]
 
 
@@ -80,22 +82,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def run(args: argparse.Namespace) -> int:
-    from personalize_sim.errors import ConfigError, PayloadError
+#: Python names of settings whose flag is not simply ``--name-with-dashes``
+FLAGS = {"deadline": "--retry-deadline", "speedup": "--replay", "invalid": "--skip-invalid"}
 
-    try:
-        source, tracking_id = _read_input(args)
-        schedule = _schedule(args)
-    except (OSError, ValueError) as e:
-        print(f"personalize-sim stream: {e}", file=sys.stderr)
-        return 2
-    try:
-        if args.local:
-            return _stream_to_local_tracker(args, source, tracking_id, schedule)
-        return _stream(args, source, tracking_id, schedule, _target(args))
-    except (PayloadError, ConfigError) as e:
-        print(f"personalize-sim stream: {e}", file=sys.stderr)
-        return 2
+
+def run(args: argparse.Namespace) -> int:
+    source, tracking_id = _read_input(args)
+    schedule = _schedule(args)
+    if args.local:
+        return _stream_to_local_tracker(args, source, tracking_id, schedule)
+    return _stream(args, source, tracking_id, schedule, _target(args))
 
 
 def _target(args: argparse.Namespace) -> Any:
@@ -141,7 +137,6 @@ def _stream(
     args: argparse.Namespace, source: Any, tracking_id: str | None, schedule: Any, target: Any
 ) -> int:
     from personalize_sim import stream
-    from personalize_sim.errors import ConfigError, PersonalizeSimError
     from personalize_sim.streaming import Conversion, Pacing, RetryPolicy
 
     from ._report import describe, progress
@@ -160,11 +155,7 @@ def _stream(
     except KeyboardInterrupt:
         print("stopping: finishing requests on the wire…", file=sys.stderr)
         handle.stop()
-    try:
-        summary = handle.wait()
-    except PersonalizeSimError as e:
-        print(f"personalize-sim stream: {e}", file=sys.stderr)
-        return 2 if isinstance(e, ConfigError) else 1
+    summary = handle.wait()
     if args.log:
         _write_log(handle.log, args.log)
     print("\n".join(describe(summary)), file=sys.stderr)
@@ -186,48 +177,121 @@ def _schedule(args: argparse.Namespace) -> Any:
         return schedules.steps(levels, per=per)  # type: ignore[arg-type]
     if args.poisson:
         return schedules.poisson(args.rate, per=per, rng=args.seed)
-    if args.replay:
+    if args.replay is not None:
         return schedules.replay(args.replay)
     return schedules.constant(args.rate, per=per)
 
 
 def _read_input(args: argparse.Namespace) -> tuple[Any, str | None]:
-    """A frame, or a list of requests when the file holds PutEvents bodies."""
+    """A frame (or frames, one per Parquet part), or the requests of a ``--dry-run`` file."""
     from pathlib import Path
-
-    import pandas as pd
 
     path = Path(args.input)
     if not path.exists():
-        raise OSError(f"no such input file: {path}")
+        raise FileNotFoundError(2, "no such input file or folder", str(path))
     suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        with open(path, encoding="utf-8") as f:
-            first = f.readline()
-        try:
-            head = json.loads(first) if first.strip() else {}
-        except json.JSONDecodeError:
-            head = {}
-        if isinstance(head, dict) and "eventList" in head:
-            with open(path, encoding="utf-8") as f:
-                requests = [json.loads(line) for line in f if line.strip()]
+    if suffix in (".jsonl", ".ndjson", ".json") and path.is_file():
+        requests = _requests(path)
+        if requests is not None:
             return requests, args.tracking_id
-        frame = pd.read_json(path, lines=suffix != ".json")
-    elif suffix == ".parquet":
-        frame = pd.read_parquet(path)
-    elif suffix == ".csv":
-        frame = pd.read_csv(path)
-    else:
-        raise ValueError(f"{path}: use .parquet, .csv, .json or .jsonl")
+    if args.tracking_id is None and not args.local and not args.dry_run:
+        raise ConfigError("tracking_id", None, "the event tracker's id for an events file")
+    tracking_id = args.tracking_id or ("dry-run" if args.dry_run else None)
+    if path.is_dir():
+        parts = sorted(path.glob("*.parquet"))
+        if not parts:
+            raise ConfigError("input", str(path), "a folder of .parquet parts (it has none)")
+        return (_events(args, _read_table(part, "parquet")) for part in parts), tracking_id
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return _events(args, _read_json(path, lines=suffix != ".json")), tracking_id
+    if suffix in (".parquet", ".csv"):
+        return _events(args, _read_table(path, suffix[1:])), tracking_id
+    raise ConfigError("input", str(path), "a .parquet, .csv, .json or .jsonl file, or a folder")
+
+
+def _read_table(path: Any, kind: str) -> Any:
+    import pandas as pd
+
+    return pd.read_parquet(path) if kind == "parquet" else pd.read_csv(path)
+
+
+def _requests(path: Any) -> list[dict[str, Any]] | None:
+    """The PutEvents bodies of a ``--dry-run`` file, or None when it holds events rows."""
+    with open(path, encoding="utf-8") as f:
+        first = f.readline()
+    try:
+        head = json.loads(first) if first.strip() else {}
+    except json.JSONDecodeError:
+        return None
+    if not (isinstance(head, dict) and "eventList" in head):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return [_json_line(path, number, line) for number, line in enumerate(f, 1) if line.strip()]
+
+
+def _read_json(path: Any, *, lines: bool) -> Any:
+    import pandas as pd
+
+    try:
+        return pd.read_json(path, lines=lines)
+    except ValueError:
+        if not lines:
+            raise ConfigError("input", str(path), "a JSON array of events rows") from None
+        with open(path, encoding="utf-8") as f:  # find the line to name it
+            for number, line in enumerate(f, 1):
+                if line.strip():
+                    _json_line(path, number, line)
+        raise
+
+
+def _json_line(path: Any, number: int, line: str) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as e:
+        raise ConfigError(
+            f"{path} line {number}",
+            line.strip(),
+            f"one JSON object per line ({e.msg}, column {e.colno})",
+        ) from None
+
+
+#: inactivity that ends a session, for inputs without SESSION_ID (a bulk-import CSV)
+SESSION_GAP_S = 1800
+
+
+def _events(args: argparse.Namespace, frame: Any) -> Any:
+    """An input frame ready to convert: times parsed, sessions found where there are none."""
+    import pandas as pd
+
     if "TIMESTAMP" in frame.columns:
         stamps = frame["TIMESTAMP"]
         if stamps.dtype.kind in "OUT" or str(stamps.dtype) in ("string", "str"):
             frame["TIMESTAMP"] = pd.to_datetime(stamps, utc=True, format="ISO8601")
         elif stamps.dtype.kind in "iu" and args.time_unit is None:
             args.time_unit = "s"  # bulk-import CSVs carry epoch seconds
-    if args.tracking_id is None and not args.local and not args.dry_run:
-        raise ValueError("--tracking-id is required for an events file")
-    return frame, args.tracking_id or ("dry-run" if args.dry_run else None)
+    if "SESSION_ID" not in frame.columns and {"USER_ID", "TIMESTAMP"} <= set(frame.columns):
+        frame["SESSION_ID"] = _sessions(frame["USER_ID"], frame["TIMESTAMP"])
+        print(
+            f"no SESSION_ID in the input: a user's session ends after {SESSION_GAP_S // 60} "
+            "minutes without an event",
+            file=sys.stderr,
+        )
+    return frame
+
+
+def _sessions(users: Any, stamps: Any) -> Any:
+    """Session ids ``<user>-<n>``: a user's n-th run of events with no long gap."""
+    import numpy as np
+    import pandas as pd
+
+    order = np.lexsort((np.arange(len(users)), stamps.to_numpy(), users.astype(str).to_numpy()))
+    u, t = users.astype(str).to_numpy()[order], stamps.to_numpy()[order]
+    gap = np.diff(t).astype("timedelta64[s]" if t.dtype.kind == "M" else "int64")
+    new = np.r_[True, (u[1:] != u[:-1]) | (gap.astype("int64") > SESSION_GAP_S)]
+    number = pd.Series(np.cumsum(new)).groupby(u).rank(method="dense").astype(int).to_numpy()
+    ids = np.empty(len(u), dtype=object)
+    ids[order] = [f"{user}-{n}" for user, n in zip(u, number, strict=True)]
+    return ids
 
 
 def _write_log(frame: Any, path: str) -> None:

@@ -18,12 +18,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from .. import limits, schema
+from .._checks import check, one_of
 from ..errors import PayloadError
 from ._columns import resolve_columns
 from ._convert import validate_events
@@ -79,6 +80,7 @@ def to_bulk_csv(
     schema_path: str | Path | None = None,
     properties: Sequence[str] | None = None,
     time_unit: TimeUnit | None = None,
+    anonymous: Literal["raise", "drop", "session"] = "raise",
 ) -> dict[str, Any]:
     """Write ``frame`` as a bulk-import CSV and its schema JSON; return the schema.
 
@@ -86,8 +88,25 @@ def to_bulk_csv(
     CSV). Raises :class:`PayloadError` listing every row that cannot be imported: the
     checks of :func:`validate_events`, a missing ``USER_ID`` or ``ITEM_ID`` (both are
     required in a dataset), and values over the dataset's character limit.
+
+    Anonymous events (no ``USER_ID``, as :func:`~personalize_sim.simulate` emits before a
+    login) are rows a dataset cannot hold as they are: ``anonymous="drop"`` leaves them out
+    (``frame["USER_ID"].isna().sum()`` of them), ``"session"`` imports them under their
+    ``SESSION_ID`` as the user id, as the service suggests for users who never register.
+
+    >>> import pandas as pd, tempfile
+    >>> frame = pd.DataFrame({"USER_ID": ["u1", None], "SESSION_ID": ["s1", "s2"],
+    ...                       "ITEM_ID": ["i1", "i2"], "EVENT_TYPE": ["View", "View"],
+    ...                       "TIMESTAMP": pd.to_datetime(["2024-01-01"] * 2, utc=True)})
+    >>> path = Path(tempfile.mkdtemp()) / "events.csv"
+    >>> _ = to_bulk_csv(frame, path, anonymous="session")
+    >>> print(path.read_text().strip())
+    USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE
+    u1,i1,1704067200,View
+    s2,i2,1704067200,View
     """
     path = Path(path)
+    frame = _with_anonymous(frame, one_of(anonymous, "anonymous", ("raise", "drop", "session")))
     problems = [validate_events(frame, properties=properties, time_unit=time_unit)]
     columns = _columns(frame, properties)
     problems.append(_bulk_problems(frame, columns))
@@ -115,6 +134,24 @@ def to_bulk_csv(
     target = Path(schema_path) if schema_path else path.with_name(path.stem + ".schema.json")
     target.write_text(json.dumps(avro, indent=2) + "\n")
     return avro
+
+
+def _with_anonymous(frame: pd.DataFrame, anonymous: str) -> pd.DataFrame:
+    """``frame`` without its anonymous rows, or with their session id as the user id."""
+    resolved = resolve_columns(frame)
+    user, session = resolved.get(schema.USER_ID), resolved.get(schema.SESSION_ID)
+    if anonymous == "raise" or not user:
+        return frame
+    missing = frame[user].isna().to_numpy()
+    if not missing.any():
+        return frame
+    if anonymous == "drop":
+        return frame.loc[~missing]
+    check(session is not None, "anonymous", anonymous,
+          "'raise' or 'drop': the frame has no SESSION_ID to use as the user id")  # fmt: skip
+    frame = frame.copy()
+    frame[user] = frame[user].astype(object).where(~missing, frame[session])
+    return frame
 
 
 def _columns(frame: pd.DataFrame, properties: Sequence[str] | None) -> dict[str, str]:
@@ -147,7 +184,12 @@ def _bulk_problems(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame
                 columns[name],
                 "missing",
                 [None] * len(frame),
-                "required in an interactions dataset",
+                "required in an interactions dataset"
+                + (
+                    " (anonymous='drop' or 'session' exports anonymous events)"
+                    if name == schema.USER_ID
+                    else ""
+                ),
             )
         elif required:
             found.add(None, name, "missing_column", None, "required in an interactions dataset")

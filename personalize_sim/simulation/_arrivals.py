@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -76,8 +76,12 @@ class TimeConfig:
 
     #: window length in days
     days: float = 7.0
-    #: window start (tz-aware, or naive read as UTC); None means the window ends now
+    #: window start (tz-aware, or naive read as UTC); with neither start nor end, the
+    #: window starts at DEFAULT_START, so a config and seed always give the same frame
     start: dt.datetime | None = None
+    #: window end instead of a start: a datetime, or "now" (the current time: opt-in,
+    #: every run then differs)
+    end: dt.datetime | Literal["now"] | None = None
     timezone: str = "UTC"
     #: mean sessions per user per day, averaged over the profiles
     sessions_per_user_per_day: float = 0.5
@@ -87,7 +91,13 @@ class TimeConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "days", positive(self.days, "days"))
-        object.__setattr__(self, "start", _window_start(self.start))
+        object.__setattr__(self, "start", _window_start(self.start, "start"))
+        if self.end != "now":
+            object.__setattr__(self, "end", _window_start(self.end, "end"))
+        check(
+            self.start is None or self.end is None, "end", self.end,
+            f"None when start is given ({self.start}): a window is a start or an end, and days",
+        )  # fmt: skip
         try:
             import zoneinfo
 
@@ -105,22 +115,21 @@ class TimeConfig:
         )
 
 
-def _window_start(start: Any) -> dt.datetime | None:
+def _window_start(start: Any, name: str) -> dt.datetime | None:
     """An aware datetime (naive and dates read as UTC) from a datetime, date or ISO string."""
+    allowed = "an ISO 8601 date-time, e.g. 2026-01-01T00:00:00Z" + (
+        ', or "now"' if name == "end" else ""
+    )
     if isinstance(start, str):
         try:
             start = dt.datetime.fromisoformat(start)
         except ValueError:
-            raise ConfigError(
-                "start", start, "an ISO 8601 date-time, e.g. 2026-01-01T00:00:00Z"
-            ) from None
+            raise ConfigError(name, start, allowed) from None
     if isinstance(start, dt.date) and not isinstance(start, dt.datetime):
         start = dt.datetime.combine(start, dt.time(), tzinfo=dt.timezone.utc)
     if start is None:
         return None
-    instance(
-        start, "start", dt.datetime, "a datetime, an ISO 8601 string or None (window ending now)"
-    )
+    instance(start, name, dt.datetime, f"a datetime, {allowed}, or None")
     return start if start.tzinfo is not None else start.replace(tzinfo=dt.timezone.utc)
 
 
@@ -132,6 +141,8 @@ def _profile(values: Any, field_name: str, length: int) -> tuple[float, ...]:
     return profile
 
 
+#: where a window with neither start nor end begins (a Monday, 00:00 UTC)
+DEFAULT_START = dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc)
 SLOT_US = 15 * 60 * 1_000_000
 DAY_US = 86_400 * 1_000_000
 
@@ -184,14 +195,23 @@ def session_starts(
 
 
 def window_us(config: TimeConfig, now: dt.datetime | None) -> tuple[int, int]:
-    """The window [start, end) in epoch µs: from ``config.start``, or ending ``now``
-    (default: the current time; naive means UTC) when it has no start."""
+    """The window [start, end) in epoch µs.
+
+    From ``config.start``, or ending at ``config.end``; ``end="now"`` (or no start and end
+    but an explicit ``now``) ends it at ``now`` (default: the current time, naive read as
+    UTC); with none of these it starts at :data:`DEFAULT_START`.
+    """
+    length = dt.timedelta(days=config.days)
     if config.start is not None:
         start = config.start
-    else:
+    elif isinstance(config.end, dt.datetime):
+        start = config.end - length
+    elif config.end == "now" or now is not None:
         end = now if now is not None else dt.datetime.now(dt.timezone.utc)
         if end.tzinfo is None:
             end = end.replace(tzinfo=dt.timezone.utc)
-        start = end - dt.timedelta(days=config.days)
+        start = end - length
+    else:
+        start = DEFAULT_START
     start_us = epoch_us(start)
     return start_us, start_us + round(config.days * DAY_US)

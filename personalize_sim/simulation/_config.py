@@ -38,6 +38,7 @@ _SHORTHANDS = {
     "users": ("population", "users"),
     "days": ("time", "days"),
     "start": ("time", "start"),
+    "end": ("time", "end"),
     "timezone": ("time", "timezone"),
     "items": ("catalog", "items"),
     "slate_size": ("exposure", "slate_size"),
@@ -49,7 +50,7 @@ class SimulationConfig:
     """Everything that defines a simulated site; with a seed it defines the events exactly.
 
     Build one from keywords, :meth:`preset`, :meth:`from_yaml` or :meth:`from_dict`;
-    :meth:`replace` accepts shorthands (``users``, ``days``, ``start``, ``timezone``,
+    :meth:`replace` accepts shorthands (``users``, ``days``, ``start``, ``end``, ``timezone``,
     ``items``, ``slate_size``, ``seed``) and ``section__field`` paths.
     """
 

@@ -39,9 +39,11 @@ def simulate(
 
     ``config`` is a :class:`SimulationConfig`, a preset name, or None for the defaults;
     ``overrides`` go through :meth:`SimulationConfig.replace` (``users=``, ``days=`` …).
-    ``rng`` (a seed or Generator) wins over ``config.seed``. With no ``time.start`` the
-    window ends at ``now`` (default: the current time). ``progress(blocks_done, total)``
-    is called as blocks of time are generated.
+    ``rng`` (a seed or Generator) wins over ``config.seed``. The window is fixed by
+    ``time.start`` or ``time.end`` (default: it starts at ``DEFAULT_START``, so the same
+    config and seed give the same frame); ``end="now"`` ends it at ``now`` (default: the
+    current time). ``progress(blocks_done, total)`` is called as blocks of time are
+    generated. ``frame.attrs["timezone"]`` is the config's time zone (plots use it).
 
     >>> frame = simulate("retail", users=300, days=1, rng=1, start="2026-01-05")
     >>> frame[["SESSION_ID", "EVENT_TYPE", "ITEM_ID", "position"]].head(3)
@@ -55,7 +57,9 @@ def simulate(
     # columns are built block by block while threads generate the next blocks, then
     # joined once (Arrow chunks and numpy arrays: no DataFrame per block, no pd.concat)
     parts = [frames.parts(batch) for batch in batches(run, progress)]
-    return frames.assemble(parts, 0)
+    frame = frames.assemble(parts, 0)
+    frame.attrs["timezone"] = run.config.time.timezone
+    return frame
 
 
 @overload
@@ -133,7 +137,9 @@ def iter_simulate(
 def _frames(frames: Frames, pieces: Iterator[Batch]) -> Iterator[pd.DataFrame]:
     offset = 0
     for piece in pieces:
-        yield frames.frame(piece, offset)
+        frame = frames.frame(piece, offset)
+        frame.attrs["timezone"] = frames.config.time.timezone
+        yield frame
         offset += len(piece)
 
 

@@ -97,3 +97,22 @@ def test_anonymous_events_cannot_be_imported(tmp_path):
     assert list(zip(report["row"], report["field"], report["reason"], strict=True)) == [
         (0, "USER_ID", "missing")
     ]
+
+
+def test_the_simulators_anonymous_events_are_dropped_or_kept_under_their_session(tmp_path):
+    from personalize_sim import simulate
+
+    frame = simulate("retail", users=200, days=1, rng=5)
+    anonymous = int(frame["USER_ID"].isna().sum())
+    assert anonymous > 0
+    with pytest.raises(PayloadError, match="anonymous='drop' or 'session'"):
+        to_bulk_csv(frame, tmp_path / "raise.csv")
+    to_bulk_csv(frame, tmp_path / "drop.csv", anonymous="drop")
+    dropped = pd.read_csv(tmp_path / "drop.csv")
+    assert len(dropped) == len(frame) - anonymous
+    to_bulk_csv(frame, tmp_path / "session.csv", anonymous="session")
+    kept = pd.read_csv(tmp_path / "session.csv")
+    assert len(kept) == len(frame)
+    sessions = frame.loc[frame["USER_ID"].isna(), "SESSION_ID"].tolist()
+    assert kept.loc[frame["USER_ID"].isna().to_numpy(), "USER_ID"].tolist() == sessions
+    assert frame["USER_ID"].isna().sum() == anonymous  # the caller's frame is untouched

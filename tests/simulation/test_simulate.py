@@ -105,17 +105,33 @@ def test_partitioned_parquet_reads_back(tmp_path):
     )
 
 
-def test_window_defaults_to_ending_now():
+def test_the_same_config_and_seed_give_the_same_frame_whenever_it_runs():
+    first = simulate("retail", users=300, days=1, rng=1)
+    again = simulate("retail", users=300, days=1, rng=1)
+    pd.testing.assert_frame_equal(first, again)
+    assert first["TIMESTAMP"].min() >= pd.Timestamp("2026-01-05", tz="UTC")  # DEFAULT_START
+    assert first["TIMESTAMP"].max() < pd.Timestamp("2026-01-06", tz="UTC")
+
+
+def test_a_window_ending_now_is_an_explicit_choice():
     frame = simulate("retail", users=300, days=1, rng=1, now=NOW)
     span = pd.Timestamp(NOW) - frame["TIMESTAMP"].max()
     assert pd.Timedelta(0) < span < pd.Timedelta(hours=1)
     assert frame["TIMESTAMP"].min() >= pd.Timestamp(NOW) - pd.Timedelta(days=1)
-    # without ``now`` the window ends at the real current time, not a fixed date
+    pinned = simulate("retail", users=300, days=1, rng=1, end=NOW)
+    pd.testing.assert_frame_equal(frame, pinned)
     before = pd.Timestamp.now(tz="UTC")
-    live = simulate("retail", users=300, days=1, rng=1)
+    live = simulate("retail", users=300, days=1, rng=1, end="now")
     assert live["TIMESTAMP"].max() < pd.Timestamp.now(tz="UTC")
     assert live["TIMESTAMP"].min() >= before - pd.Timedelta(days=1)
     assert live["TIMESTAMP"].max() > before - pd.Timedelta(hours=6)
+
+
+def test_a_window_is_a_start_or_an_end_not_both():
+    with pytest.raises(ValueError, match=r"end: .*None when start is given"):
+        simulate("retail", users=10, days=1, start="2026-01-01", end="2026-01-02")
+    with pytest.raises(ValueError, match=r'end: got .tomorrow.; an ISO 8601 date-time.*or "now"'):
+        simulate("retail", users=10, days=1, end="tomorrow")
 
 
 def test_the_package_and_the_function_answer_the_same_call():

@@ -1,0 +1,68 @@
+"""How a failed command reads: one line (or a short list of bad rows) and an exit code.
+
+2 for usage, settings and input (nothing was done, or nothing was sent); 1 for delivery
+failures. ``--debug`` re-raises instead, for the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+from collections.abc import Collection, Mapping
+
+from personalize_sim.errors import ConfigError, DeliveryError, PayloadError
+
+__all__ = ["SHOWN_PROBLEMS", "exit_code", "explain", "option_strings"]
+
+#: bad rows listed for an invalid input file
+SHOWN_PROBLEMS = 5
+
+
+def exit_code(error: BaseException) -> int:
+    return 1 if isinstance(error, DeliveryError) else 2
+
+
+def explain(
+    error: BaseException, options: Collection[str], flags: Mapping[str, str] | None = None
+) -> list[str]:
+    """The lines that tell a command-line user what went wrong and what to do.
+
+    A :class:`ConfigError` names the flag that set the value when there is one (``flags``
+    maps Python names that differ from a flag, e.g. ``deadline`` -> ``--retry-deadline``;
+    otherwise ``max_attempts`` reads as ``--max-attempts`` when the command has it).
+
+    >>> explain(ConfigError("max_attempts", 0, "an integer >= 1"), {"--max-attempts"})
+    ['--max-attempts: got 0; an integer >= 1']
+    >>> explain(FileNotFoundError(errno.ENOENT, "No such file or directory", "my.yaml"), ())
+    ['my.yaml: No such file or directory']
+    """
+    if isinstance(error, PayloadError):
+        return _payload_lines(error)
+    if isinstance(error, ConfigError):
+        flag = (flags or {}).get(error.field) or "--" + error.field.replace("_", "-")
+        if flag in options:
+            return [str(ConfigError(flag, error.value, error.allowed))]
+        return [str(error)]
+    cause = error if isinstance(error, OSError) else error.__cause__
+    if isinstance(cause, OSError) and cause.errno == errno.EADDRINUSE:
+        return [f"{error}: pick another --port (--port 0 picks a free one)"]
+    if isinstance(error, OSError) and error.filename is not None and error.strerror:
+        return [f"{error.filename}: {error.strerror}"]
+    return [str(error) or type(error).__name__]
+
+
+def _payload_lines(error: PayloadError) -> list[str]:
+    problems = error.problems
+    n = len(problems)
+    lines = [f"{n} invalid row{'s' if n != 1 else ''} in the input; nothing was sent:"]
+    for p in problems.head(SHOWN_PROBLEMS).itertuples(index=False):
+        limit = "" if p.limit is None else f" (limit: {p.limit})"
+        lines.append(f"  row {p.row!r}, {p.field}: {p.reason}{limit}")
+    more = f"… and {n - SHOWN_PROBLEMS} more; " if n > SHOWN_PROBLEMS else ""
+    lines.append(f"  {more}fix them, or pass --skip-invalid to send the valid rows")
+    return lines
+
+
+def option_strings(parser: argparse.ArgumentParser) -> frozenset[str]:
+    """Every option string a (sub)command accepts."""
+    return frozenset(s for action in parser._actions for s in action.option_strings)
