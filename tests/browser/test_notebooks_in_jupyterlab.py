@@ -1,11 +1,14 @@
-"""01-quickstart in a real JupyterLab, in headless Chromium: the dashboard works end to end.
+"""The notebooks in a real JupyterLab, in headless Chromium: the quickstart's dashboard works end
+to end, and every notebook's figures reach the page as pictures.
 
 A JupyterLab server runs in a subprocess on 127.0.0.1 (random port and token, its own config,
 settings and runtime folders under tmp_path, a copy of the notebook so autosave never touches
 the repository). Debian's Chromium (``/usr/bin/chromium``, installed with apt; never
 ``playwright install``) opens the notebook and runs every cell. The test asserts that the
 dashboard's progress bar reaches 100% and that its delivered counter equals the number of
-events in the tracker's SQLite store, and saves a screenshot under tmp_path.
+events in the tracker's SQLite store, and saves a screenshot under tmp_path. Then it runs every
+notebook and checks that each figure is an image (never ``<Figure size …>`` text), with a
+screenshot of each.
 
 Without Chromium or Playwright the test is skipped, except under ``CI=true``, where it fails.
 """
@@ -33,6 +36,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "01-quickstart.ipynb"
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+#: figures each notebook shows (at least): every one must reach the page as a picture
+FIGURES = {"01-quickstart": 2, "02-behavioural-models": 4, "03-load-testing-a-tracker": 2}
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
     "--headless",
@@ -98,7 +104,8 @@ def _jupyterlab(tmp_path: Path) -> Iterator[tuple[str, str]]:
     home = tmp_path / "jupyter"
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
-    shutil.copy(NOTEBOOK, notebooks / NOTEBOOK.name)
+    for notebook in NOTEBOOKS:
+        shutil.copy(notebook, notebooks / notebook.name)
     env = dict(os.environ)
     for var, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"),
                      ("JUPYTER_RUNTIME_DIR", "runtime"), ("JUPYTERLAB_SETTINGS_DIR", "settings"),
@@ -148,7 +155,7 @@ def _jupyterlab(tmp_path: Path) -> Iterator[tuple[str, str]]:
             server.wait()
 
 
-def _error_outputs(page) -> str:
+def _error_outputs(page) -> str:  # a page, or a locator inside it
     return "\n".join(
         page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
         .all_inner_texts()
@@ -240,3 +247,83 @@ def test_quickstart_runs_in_jupyterlab_and_the_dashboard_matches_the_store(tmp_p
     assert delivered == in_store == printed > 0
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert elsewhere == [], f"the page tried to reach other hosts: {elsewhere[:5]}"
+
+
+def _run_all_and_wait(page, url: str, token: str, name: str):
+    """Open ``name``, run every cell, and return its panel when each code cell has run (or one
+    failed). JupyterLab reopens earlier notebooks from its workspace: look inside the panel."""
+    page.goto(f"{url}/lab/tree/{name}?token={token}", timeout=60_000)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_function(  # this notebook is the current one, and its kernel is ready
+        f"() => window.jupyterapp?.shell.currentWidget?.context?.path === {name!r}"
+        " && window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel"
+        "?.status === 'idle'",
+        timeout=60_000,
+    )
+    panel = page.locator("#" + page.evaluate("() => window.jupyterapp.shell.currentWidget.id"))
+    page.evaluate(
+        "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return 1; }"
+    )
+    try:
+        page.wait_for_function(  # every code cell shows an execution count, or an error shows
+            "() => { const n = window.jupyterapp.shell.currentWidget.node;"
+            " return [...n.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
+            ".every(p => /\\[\\d+\\]/.test(p.textContent))"
+            " || n.querySelector('.jp-OutputArea-output[data-mime-type="
+            '"application/vnd.jupyter.stderr"]\') !== null; }',
+            timeout=RUN_ALL_S * 1000,
+        )
+    except Exception:
+        prompts = panel.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+        pytest.fail(f"{name} did not finish within {RUN_ALL_S} s; prompts: {prompts}")
+    return panel
+
+
+def test_every_notebook_shows_its_figures_as_pictures(tmp_path, capsys):
+    sync_playwright = _browser_api()
+    shots: dict[str, list[Path]] = {}
+    problems: list[str] = []
+    with _jupyterlab(tmp_path) as (url, token), sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True,
+            args=FLAGS, viewport={"width": 1400, "height": 1800},
+        )  # fmt: skip
+        try:
+            page = browser.pages[0] if browser.pages else browser.new_page()
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url)
+                       else r.abort())  # fmt: skip
+            for notebook in NOTEBOOKS:
+                panel = _run_all_and_wait(page, url, token, notebook.name)
+                errors = _error_outputs(panel)
+                if errors:
+                    problems.append(f"{notebook.stem}: error output: {errors[:500]}")
+                texts = panel.locator(".jp-OutputArea-output", has_text="<Figure size")
+                if texts.count():
+                    problems.append(f"{notebook.stem}: {texts.count()} figures shown as text")
+                images = panel.locator(".jp-OutputArea-output.jp-RenderedImage img")
+                shots[notebook.stem] = []
+                for i in range(images.count()):
+                    shot = tmp_path / f"{notebook.stem}-figure-{i + 1}.png"
+                    images.nth(i).scroll_into_view_if_needed()
+                    images.nth(i).screenshot(path=str(shot))
+                    shots[notebook.stem].append(shot)
+                expected = FIGURES.get(notebook.stem, 0)
+                if len(shots[notebook.stem]) < expected:
+                    problems.append(
+                        f"{notebook.stem}: {len(shots[notebook.stem])} pictures, "
+                        f"expected {expected}"
+                    )
+                page.evaluate(  # shut its kernel down, and close it: one notebook on the page
+                    "async () => { const w = window.jupyterapp.shell.currentWidget;"
+                    " await w.sessionContext.shutdown(); w.dispose(); return 1; }"
+                )
+        finally:
+            browser.close()
+    with capsys.disabled():
+        print(f"\nfigure screenshots: {tmp_path}/*-figure-*.png "
+              f"({sum(len(v) for v in shots.values())} pictures)")  # fmt: skip
+    assert not problems, "\n".join(problems)
+    assert sum(len(v) for v in shots.values()) >= sum(FIGURES.values())
+    for files in shots.values():
+        for shot in files:
+            assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 2000
