@@ -39,7 +39,7 @@ __all__ = [
 
 SERVICE_NAME = "personalize-events"
 
-# Documented rules that the service model does not carry (reference/personalize-events.md):
+# Documented rules that the service model does not carry (docs/reference/personalize-events.md):
 #: keys Personalize refuses inside an event's ``properties`` (SVC ``Event.properties`` doc),
 #: compared case-insensitively.
 RESERVED_PROPERTY_KEYS = frozenset(

@@ -9,7 +9,7 @@ or attach one to any handle (running, finished or not yet started)::
 
     dash = Dashboard(handle).display()
 
-How it stays safe in a notebook (``reference/jupyter-widgets.md``): the widget tree is
+How it stays safe in a notebook (``docs/reference/jupyter-widgets.md``): the widget tree is
 displayed once, from the caller's thread; afterwards a throttled updater thread (at most
 4 updates per second, the chart at most once a second) only assigns trait values, and the
 chart's Output widget gets its ``outputs`` replaced in one assignment (never ``with out:``,

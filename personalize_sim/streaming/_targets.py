@@ -9,7 +9,7 @@ Every target is an async object with ``open()``, ``send(prepared) -> Response`` 
   keeps boto3's retries on, the retries it makes are counted (``sdk_retries``), never hidden.
 * :class:`FastTarget` — credentials from botocore's provider chain, SigV4 from botocore (signing
   name ``personalize``), body pre-serialised with orjson, sent with aiohttp: about 5× cheaper
-  per call than boto3 (``reference/load-generation.md``).
+  per call than boto3 (``docs/reference/load-generation.md``).
 * :class:`JsonlTarget` — dry run: one JSON body per line, as the service would receive it.
 * :class:`MemoryTarget` — keeps requests in a list; ``respond=`` scripts faults for tests.
 """
