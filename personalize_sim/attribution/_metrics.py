@@ -90,7 +90,9 @@ class Metric:
             dataset = "Items" if found.group(1).lower() == "items" else "Interactions"
             parsed = ("sum", dataset, found.group(2))
         else:
-            raise ConfigError(f"metric {self.metric_name!r} expression", self.expression, _EXPRESSIONS)
+            raise ConfigError(
+                f"metric {self.metric_name!r} expression", self.expression, _EXPRESSIONS
+            )
         for name, value in zip(("function", "dataset", "column"), parsed, strict=True):
             object.__setattr__(self, name, value)
 
@@ -155,7 +157,7 @@ class MetricAttribution:
         for i, item in enumerate(raw):
             instance(item, f"metrics[{i}]", Mapping, "an object")
             missing = [k for k in ("eventType", "metricName", "expression") if k not in item]
-            check(not missing, f"metrics[{i}]", item, f"the keys eventType, metricName, expression")
+            check(not missing, f"metrics[{i}]", item, "the keys eventType, metricName, expression")
             try:
                 metrics.append(
                     Metric(
@@ -165,7 +167,9 @@ class MetricAttribution:
                     )
                 )
             except ConfigError as error:
-                raise type(error)(f"metrics[{i}].{error.field}", error.value, error.allowed) from None
+                raise type(error)(
+                    f"metrics[{i}].{error.field}", error.value, error.allowed
+                ) from None
         return cls(
             metrics=tuple(metrics),
             name=data.get("name", "metric-attribution"),
@@ -184,7 +188,9 @@ class MetricAttribution:
 def _load(source: Any) -> Any:
     if isinstance(source, Mapping):
         return source
-    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("{")):
+    if isinstance(source, Path) or (
+        isinstance(source, str) and not source.lstrip().startswith("{")
+    ):
         path = Path(source)
         if not path.is_file():
             raise ConfigError("metrics file", str(source), "an existing JSON file")

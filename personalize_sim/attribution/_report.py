@@ -11,7 +11,6 @@ documented (reference/personalize-events.md §4, **[unverified]**).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -144,9 +143,7 @@ class _TimeFilter:
     """Which events the service reports: after creation, under 14 days old, not after now."""
 
     def __init__(self, ts: np.ndarray, *, created_us: int | None, oldest_us: int, now_us: int):
-        self.before = (
-            ts < created_us if created_us is not None else np.zeros(len(ts), dtype=bool)
-        )
+        self.before = ts < created_us if created_us is not None else np.zeros(len(ts), dtype=bool)
         self.old = ~self.before & (ts <= oldest_us)
         self.future = ts > now_us
         self.kept = ~(self.before | self.old | self.future)
@@ -220,7 +217,9 @@ def _values(
         )
     instance(items, "items", pd.DataFrame, "an items DataFrame")
     if "ITEM_ID" not in items.columns or "ITEM_ID" not in events.columns:
-        raise ConfigError("items", items, f"ITEM_ID in both events and items for {metric.expression}")
+        raise ConfigError(
+            "items", items, f"ITEM_ID in both events and items for {metric.expression}"
+        )
     column = _column(items, metric.column, metric, "items")
     ids = items["ITEM_ID"].astype(str)
     if ids.duplicated().any():
@@ -255,7 +254,9 @@ def _numeric(column: pd.Series, metric: Metric, field: str) -> np.ndarray:
         pd.api.types.is_numeric_dtype(column) or column.dtype == object
     ):
         raise ConfigError(
-            field, str(column.dtype), f"a numeric column: SUM() of {metric.metric_name!r} adds numbers"
+            field,
+            str(column.dtype),
+            f"a numeric column: SUM() of {metric.metric_name!r} adds numbers",
         )
     converted = pd.to_numeric(column, errors="coerce")
     bad = converted.isna() & column.notna()

@@ -66,7 +66,9 @@ def append_lift(
     added = {name: values[source] for name, values in columns.items()}
     added["ts"] = added["ts"] + LIFT_DELAY_US
     added["etype"] = etype
-    added["value"] = event_values(config.funnel, etype, added["item"], persona[source], catalog, rng)
+    added["value"] = event_values(
+        config.funnel, etype, added["item"], persona[source], catalog, rng
+    )
     added["would_have"] = np.zeros(len(source), dtype=bool)
     added["slate_row"] = np.full(len(source), -1, dtype=np.int32)
     added["incremental"] = np.ones(len(source), dtype=bool)
