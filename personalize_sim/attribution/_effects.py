@@ -47,6 +47,8 @@ class CounterfactualRuns:
     config: SimulationConfig
     counterfactual_config: SimulationConfig
     arm: str
+    #: the seed both runs used (a Generator given as ``rng`` is drawn from once)
+    seed: int | None
 
 
 def counterfactual_runs(
@@ -94,6 +96,7 @@ def counterfactual_runs(
         config=config,
         counterfactual_config=other,
         arm=arm,
+        seed=seed,
     )
 
 
@@ -154,12 +157,13 @@ def true_effects(
         last = max(runs.factual["TIMESTAMP"].max(), runs.counterfactual["TIMESTAMP"].max())
         now = (last + dt.timedelta(seconds=1)).to_pydatetime()
     if items is None and any(m.dataset == "Items" for m in attribution.metrics):
-        items = catalog_items(cfg, rng=_seed(cfg, rng))
+        items = catalog_items(cfg, rng=runs.seed)
     recs = recommendation_sources(runs.factual, cfg)
     recs_cf = recommendation_sources(runs.counterfactual, runs.counterfactual_config)
-    kwargs = {"items": items, "now": now}
-    factual = attribution_report(runs.factual, attribution, recommenders=recs, **kwargs)
-    counter = attribution_report(runs.counterfactual, attribution, recommenders=recs_cf, **kwargs)
+    factual = attribution_report(runs.factual, attribution, items=items, recommenders=recs, now=now)
+    counter = attribution_report(
+        runs.counterfactual, attribution, items=items, recommenders=recs_cf, now=now
+    )
     spec = next(a for a in cfg.exposure.arms if a.name == runs.arm)
     source = spec.attribution_source or spec.arn
     rows = [
@@ -171,10 +175,6 @@ def true_effects(
     return EffectReport(
         frame=pd.DataFrame(rows), factual=factual, counterfactual=counter, runs=runs
     )
-
-
-def _seed(config: SimulationConfig, rng: Any) -> Any:
-    return config.seed if rng is None else rng
 
 
 def _effect_row(

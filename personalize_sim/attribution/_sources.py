@@ -9,8 +9,10 @@
 >>> events = pd.DataFrame({"EVENT_ATTRIBUTION_SOURCE": ["mine", None, None, None],
 ...                        "RECOMMENDATION_ID": ["r1", "r1", "r9", None]})
 >>> found = resolve_sources(events, recommendation_map({"r1": "arn:rec/a"}))
->>> [found.names[c] for c in found.codes], found.unmapped.tolist()
-(['mine', 'arn:rec/a', 'SOURCE_NAME_UNDEFINED', 'SOURCE_NAME_UNDEFINED'], [False, False, True, False])
+>>> [found.names[c] for c in found.codes]
+['mine', 'arn:rec/a', 'SOURCE_NAME_UNDEFINED', 'SOURCE_NAME_UNDEFINED']
+>>> found.unmapped.tolist()
+[False, False, True, False]
 """
 
 from __future__ import annotations
