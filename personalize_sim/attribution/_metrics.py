@@ -56,15 +56,15 @@ def limit(path: str) -> Any:
     return limits.operation_limits(_OPERATION, "personalize").field(path)
 
 
-def _text(value: Any, path: str) -> str:
-    """A string within the model's length and pattern for ``path``."""
+def _text(value: Any, path: str, field: str) -> str:
+    """A string within the model's length and pattern for ``path`` (named ``field``)."""
     rule = limit(path)
-    instance(value, path, str, "a string")
+    instance(value, field, str, "a string")
     low = rule.min or 1
     ok = low <= len(value) <= (rule.max or len(value))
-    ok = ok and (rule.regex is None or rule.regex.match(value) is not None)
+    ok = ok and (rule.regex is None or rule.regex.fullmatch(value) is not None)
     pattern = f" matching {rule.pattern}" if rule.pattern else ""
-    check(ok, path, value, f"{low} to {rule.max} characters{pattern} (CreateMetricAttribution)")
+    check(ok, field, value, f"{low} to {rule.max} characters{pattern} (CreateMetricAttribution)")
     return value
 
 
@@ -81,9 +81,9 @@ class Metric:
     column: str | None = field(init=False)
 
     def __post_init__(self) -> None:
-        _text(self.event_type, "metrics[].eventType")
-        _text(self.metric_name, "metrics[].metricName")
-        _text(self.expression, "metrics[].expression")
+        _text(self.event_type, "metrics[].eventType", "eventType")
+        _text(self.metric_name, "metrics[].metricName", "metricName")
+        _text(self.expression, "metrics[].expression", "expression")
         if _SAMPLECOUNT.match(self.expression):
             parsed: tuple[str, str | None, str | None] = ("samplecount", None, None)
         elif found := _SUM.match(self.expression):
@@ -132,9 +132,9 @@ class MetricAttribution:
             instance(metric, f"metrics[{i}]", Metric, "a Metric")
         names = [m.metric_name.upper() for m in self.metrics]
         check(len(set(names)) == len(names), "metrics", names, "unique metric names")
-        _text(self.name, "name")
+        _text(self.name, "name", "name")
         if self.dataset_group_arn is not None:
-            _text(self.dataset_group_arn, "datasetGroupArn")
+            _text(self.dataset_group_arn, "datasetGroupArn", "datasetGroupArn")
         if self.created_at is not None:
             instance(self.created_at, "created_at", dt.datetime, "a datetime (naive means UTC)")
             if self.created_at.tzinfo is None:

@@ -250,9 +250,7 @@ def _numeric(column: pd.Series, metric: Metric, field: str) -> np.ndarray:
     """A column as float64; a non-numeric value is an error naming its row."""
     import pandas as pd
 
-    if pd.api.types.is_bool_dtype(column) or not (
-        pd.api.types.is_numeric_dtype(column) or column.dtype == object
-    ):
+    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
         raise ConfigError(
             field,
             str(column.dtype),
