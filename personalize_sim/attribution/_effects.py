@@ -108,9 +108,10 @@ class EffectReport:
     ``ATTRIBUTED``, ``INCREMENTAL`` (factual − counterfactual total), ``RATIO``
     (attributed / incremental), ``INCREMENTAL_SE`` (from the per-session paired
     differences), ``NOT_INCREMENTAL`` (ground truth: the attributed value of events
-    that would have happened anyway), ``CLICKS`` (the arm's clicks), ``EXPECTED``,
-    ``EXPECTED_LOW``, ``EXPECTED_HIGH`` (the configured lift × clicks and its binomial
-    interval, for a SAMPLECOUNT of the lift's event type; NaN otherwise).
+    that would have happened anyway), ``CLICKS`` and ``CLICKS_COUNTERFACTUAL`` (the
+    arm's clicks in each run), ``EXPECTED``, ``EXPECTED_LOW``, ``EXPECTED_HIGH`` (the
+    configured lift × clicks, factual minus counterfactual, and its binomial interval,
+    for a SAMPLECOUNT of the lift's event type; NaN otherwise).
     """
 
     frame: pd.DataFrame
@@ -193,21 +194,18 @@ def _effect_row(
     per_c = _counted_values(runs.counterfactual, metric, counter, items)
     se = _paired_se(runs.factual, per_f, runs.counterfactual, per_c)
     f = runs.factual
-    of_arm = (f["arm"].astype(str) == runs.arm).to_numpy() & f[
-        "RECOMMENDATION_ID"
-    ].notna().to_numpy()
-    gone = f["incremental"].to_numpy(dtype=bool)
-    not_incremental = float(per_f[of_arm & ~gone & _credited(f, source, runs)].sum())
-    clicks = _clicks(f, of_arm & ~gone, factual)
+    of_arm = _clicked_rows(f, runs.arm)
+    not_incremental = float(per_f[of_arm & _credited(f, source, runs)].sum())
+    clicks = _clicks(f, of_arm, factual)
+    clicks_c = _clicks(runs.counterfactual, _clicked_rows(runs.counterfactual, runs.arm), counter)
     expected = low = high = math.nan
     lift_cf = next(a for a in runs.counterfactual_config.exposure.arms if a.name == runs.arm)
     counts_lift = metric.function == "samplecount" and metric.event_type == spec.lift_event_type
     if counts_lift:
-        p_f = spec.lift
-        p_c = 0.0 if lift_cf.recommender == "none" else lift_cf.lift
-        expected = (p_f - p_c) * clicks
+        p_f, p_c = spec.lift, lift_cf.lift
+        expected = p_f * clicks - p_c * clicks_c
         z = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)
-        spread = z * math.sqrt(clicks * (p_f * (1 - p_f) + p_c * (1 - p_c)))
+        spread = z * math.sqrt(clicks * p_f * (1 - p_f) + clicks_c * p_c * (1 - p_c))
         low, high = expected - spread, expected + spread
     return {
         "METRIC_NAME": name,
@@ -218,6 +216,7 @@ def _effect_row(
         "INCREMENTAL_SE": se,
         "NOT_INCREMENTAL": not_incremental,
         "CLICKS": clicks,
+        "CLICKS_COUNTERFACTUAL": clicks_c,
         "EXPECTED": expected,
         "EXPECTED_LOW": low,
         "EXPECTED_HIGH": high,
@@ -267,6 +266,13 @@ def _paired_se(
     if len(d) < 2:
         return math.nan
     return float(math.sqrt(len(d)) * np.std(d, ddof=1))
+
+
+def _clicked_rows(frame: pd.DataFrame, arm: str) -> np.ndarray:
+    """The arm's events that follow a click, except those a lift added."""
+    rows = (frame["arm"].astype(str) == arm).to_numpy()
+    rows = rows & frame["RECOMMENDATION_ID"].notna().to_numpy()
+    return rows & ~frame["incremental"].to_numpy(dtype=bool)
 
 
 def _clicks(frame: pd.DataFrame, of_arm: np.ndarray, report: AttributionReport) -> int:

@@ -31,6 +31,10 @@ def metrics(*specs: tuple[str, str, str], created_at: dt.datetime | None = None)
 COUNT_BUYS = ("Purchase", "buys", "SAMPLECOUNT()")
 
 
+def row(ts, EVENT_TYPE="Purchase", **columns) -> dict:  # noqa: N803 (the frame's column)
+    return {"EVENT_TYPE": EVENT_TYPE, "TIMESTAMP": ts, **columns}
+
+
 def events(rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     frame["TIMESTAMP"] = pd.to_datetime(frame["TIMESTAMP"], utc=True, format="mixed")
@@ -43,11 +47,9 @@ def events(rows: list[dict]) -> pd.DataFrame:
 def test_an_explicit_source_wins_over_the_recommendation_id():
     frame = events(
         [
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": "2026-01-19 10:01",
-             "RECOMMENDATION_ID": "r1", "EVENT_ATTRIBUTION_SOURCE": "banner"},
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": "2026-01-19 10:02",
-             "RECOMMENDATION_ID": "r1"},
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": "2026-01-19 10:03"},
+            row("2026-01-19 10:01", RECOMMENDATION_ID="r1", EVENT_ATTRIBUTION_SOURCE="banner"),
+            row("2026-01-19 10:02", RECOMMENDATION_ID="r1"),
+            row("2026-01-19 10:03"),
         ]
     )  # fmt: skip
     report = attribution_report(
@@ -67,9 +69,9 @@ def test_an_explicit_source_wins_over_the_recommendation_id():
 def test_two_events_in_adjacent_15_minute_windows_are_two_rows():
     frame = events(
         [
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": "2026-01-19 10:00:00", "EVENT_ATTRIBUTION_SOURCE": "s"},
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": "2026-01-19 10:14:59.999999", "EVENT_ATTRIBUTION_SOURCE": "s"},
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": "2026-01-19 10:15:00", "EVENT_ATTRIBUTION_SOURCE": "s"},
+            row("2026-01-19 10:00:00", EVENT_ATTRIBUTION_SOURCE="s"),
+            row("2026-01-19 10:14:59.999999", EVENT_ATTRIBUTION_SOURCE="s"),
+            row("2026-01-19 10:15:00", EVENT_ATTRIBUTION_SOURCE="s"),
         ]
     )  # fmt: skip
     s3 = attribution_report(frame, metrics(COUNT_BUYS), now=NOW).s3()
@@ -86,12 +88,12 @@ def test_the_14_day_and_creation_time_cut_offs():
     day14 = NOW - dt.timedelta(days=14)
     frame = events(
         [
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": day14},  # before creation (and 14 days old)
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": day14 + dt.timedelta(seconds=1)},  # before creation
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": created - dt.timedelta(microseconds=1)},  # out
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": created},  # in
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": NOW},  # in
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": NOW + dt.timedelta(seconds=1)},  # after now
+            row(day14),  # before creation, 14 days old
+            row(day14 + dt.timedelta(seconds=1)),  # before
+            row(created - dt.timedelta(microseconds=1)),  # out
+            row(created),  # in
+            row(NOW),  # in
+            row(NOW + dt.timedelta(seconds=1)),  # after now
         ]
     )  # fmt: skip
     report = attribution_report(frame, metrics(COUNT_BUYS, created_at=created), now=NOW)
@@ -107,8 +109,8 @@ def test_the_14_day_cut_off_alone():
     day14 = NOW - dt.timedelta(days=14)
     frame = events(
         [
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": day14},
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": day14 + dt.timedelta(microseconds=1)},
+            row(day14),
+            row(day14 + dt.timedelta(microseconds=1)),
         ]
     )
     report = attribution_report(frame, metrics(COUNT_BUYS), now=NOW)
@@ -119,10 +121,10 @@ def test_the_14_day_cut_off_alone():
 def test_sum_over_an_items_column():
     frame = events(
         [
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": "2026-01-19 10:01", "ITEM_ID": "a", "EVENT_ATTRIBUTION_SOURCE": "x"},
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": "2026-01-19 10:02", "ITEM_ID": "b", "EVENT_ATTRIBUTION_SOURCE": "x"},
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": "2026-01-19 10:03", "ITEM_ID": "a", "EVENT_ATTRIBUTION_SOURCE": "y"},
-            {"EVENT_TYPE": "View", "TIMESTAMP": "2026-01-19 10:04", "ITEM_ID": "b", "EVENT_ATTRIBUTION_SOURCE": "x"},
+            row("2026-01-19 10:01", ITEM_ID="a", EVENT_ATTRIBUTION_SOURCE="x"),
+            row("2026-01-19 10:02", ITEM_ID="b", EVENT_ATTRIBUTION_SOURCE="x"),
+            row("2026-01-19 10:03", ITEM_ID="a", EVENT_ATTRIBUTION_SOURCE="y"),
+            row("2026-01-19 10:04", EVENT_TYPE="View", ITEM_ID="b", EVENT_ATTRIBUTION_SOURCE="x"),
         ]
     )  # fmt: skip
     items = pd.DataFrame({"ITEM_ID": ["a", "b"], "MARGIN": [2.5, 10.0]})
@@ -136,9 +138,9 @@ def test_sum_over_an_items_column():
 def test_sum_over_an_interactions_column_and_a_missing_value_is_counted():
     frame = events(
         [
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": "2026-01-19 10:01", "EVENT_VALUE": 3.0},
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": "2026-01-19 10:02", "EVENT_VALUE": 4.5},
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": "2026-01-19 10:03", "EVENT_VALUE": None},
+            row("2026-01-19 10:01", EVENT_VALUE=3.0),
+            row("2026-01-19 10:02", EVENT_VALUE=4.5),
+            row("2026-01-19 10:03", EVENT_VALUE=None),
         ]
     )
     report = attribution_report(
@@ -151,8 +153,8 @@ def test_sum_over_an_interactions_column_and_a_missing_value_is_counted():
 def test_an_item_missing_from_the_items_frame_is_counted_not_dropped():
     frame = events(
         [
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": "2026-01-19 10:01", "ITEM_ID": "a"},
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": "2026-01-19 10:02", "ITEM_ID": "zzz"},
+            row("2026-01-19 10:01", ITEM_ID="a"),
+            row("2026-01-19 10:02", ITEM_ID="zzz"),
         ]
     )
     items = pd.DataFrame({"ITEM_ID": ["a"], "PRICE": [5.0]})
@@ -164,7 +166,7 @@ def test_an_item_missing_from_the_items_frame_is_counted_not_dropped():
 
 
 def test_s3_file_has_the_documented_name_and_columns(tmp_path: Path):
-    frame = events([{"EVENT_TYPE": "Purchase", "TIMESTAMP": "2026-01-19 10:01"}])
+    frame = events([row("2026-01-19 10:01")])
     report = attribution_report(frame, metrics(COUNT_BUYS), now=NOW)
     path = report.write_s3(tmp_path)
     assert path.name == f"AggregatedAttributionMetrics - INCREMENTAL - {int(NOW.timestamp())}.csv"
@@ -179,8 +181,8 @@ def test_s3_file_has_the_documented_name_and_columns(tmp_path: Path):
 def test_cloudwatch_upper_cases_sources_and_merges_those_that_differ_only_in_case():
     frame = events(
         [
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": "2026-01-19 10:01", "EVENT_ATTRIBUTION_SOURCE": "top-picks"},
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": "2026-01-19 10:02", "EVENT_ATTRIBUTION_SOURCE": "Top-Picks"},
+            row("2026-01-19 10:01", EVENT_ATTRIBUTION_SOURCE="top-picks"),
+            row("2026-01-19 10:02", EVENT_ATTRIBUTION_SOURCE="Top-Picks"),
         ]
     )  # fmt: skip
     report = attribution_report(frame, metrics(COUNT_BUYS), now=NOW)
@@ -195,8 +197,8 @@ def test_cloudwatch_upper_cases_sources_and_merges_those_that_differ_only_in_cas
 def test_unmapped_recommendation_ids_are_counted_as_undefined_or_refused():
     frame = events(
         [
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": "2026-01-19 10:01", "RECOMMENDATION_ID": "known"},
-            {"EVENT_TYPE": "Purchase", "TIMESTAMP": "2026-01-19 10:02", "RECOMMENDATION_ID": "stray"},
+            row("2026-01-19 10:01", RECOMMENDATION_ID="known"),
+            row("2026-01-19 10:02", RECOMMENDATION_ID="stray"),
         ]
     )  # fmt: skip
     recs = {"known": "arn:aws:personalize:::recommender/a"}
@@ -211,9 +213,7 @@ def test_unmapped_recommendation_ids_are_counted_as_undefined_or_refused():
 
 
 def test_recommenders_as_the_simulators_table():
-    frame = events(
-        [{"EVENT_TYPE": "Purchase", "TIMESTAMP": "2026-01-19 10:01", "RECOMMENDATION_ID": "r"}]
-    )
+    frame = events([row("2026-01-19 10:01", RECOMMENDATION_ID="r")])
     table = pd.DataFrame(
         {"RECOMMENDATION_ID": ["r"], "RECOMMENDER": ["top"], "RECOMMENDER_ARN": ["arn:x"]}
     )
