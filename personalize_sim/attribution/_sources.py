@@ -69,13 +69,17 @@ def recommendation_map(recommenders: Any) -> pd.Series:
         series = pd.Series(dict(recommenders), dtype=object)
     else:
         raise ConfigTypeError("recommenders", recommenders, _RECOMMENDERS)
-    duplicated = series.index.duplicated()
-    if duplicated.any():
-        rec_id = series.index[duplicated][0]
+    if series.index.has_duplicates:
+        rec_id = series.index[series.index.duplicated()][0]
         raise ConfigError("recommenders", rec_id, "one recommender per RECOMMENDATION_ID")
-    bad = series.isna() | ~series.map(lambda v: isinstance(v, str) and bool(v.strip()))
-    if bad.any():
-        rec_id = series.index[bad.to_numpy()][0]
+    # vectorised checks (a simulated run maps millions of ids): strings, not blank
+    if len(series) and pd.api.types.infer_dtype(series, skipna=False) != "string":
+        strings = series.map(lambda v: isinstance(v, str))  # the rare path: find the culprit
+        rec_id = series.index[~strings.to_numpy(dtype=bool)][0]
+        raise ConfigError(f"recommenders[{rec_id!r}]", series[rec_id], "a non-empty source name")
+    blank = series.astype("string").str.strip().str.len().to_numpy() == 0
+    if blank.any():
+        rec_id = series.index[blank][0]
         raise ConfigError(f"recommenders[{rec_id!r}]", series[rec_id], "a non-empty source name")
     return series
 
@@ -87,8 +91,9 @@ def resolve_sources(events: pd.DataFrame, recommenders: pd.Series) -> Sources:
     n = len(events)
     explicit_codes, explicit_names = _factorized(events, "EVENT_ATTRIBUTION_SOURCE", n)
     rec_codes, rec_ids = _factorized(events, "RECOMMENDATION_ID", n)
-    mapped = recommenders.reindex(pd.Index(rec_ids, dtype=object)).to_numpy(dtype=object)
-    mapped_known = pd.notna(mapped)
+    # each distinct id -> its source, as a code into the few distinct mapped sources
+    mapped = recommenders.reindex(rec_ids) if len(rec_ids) else recommenders.iloc[:0]
+    mapped_codes, mapped_names = pd.factorize(mapped, use_na_sentinel=True)
     names: list[str] = []
     index: dict[str, int] = {}
 
@@ -99,10 +104,10 @@ def resolve_sources(events: pd.DataFrame, recommenders: pd.Series) -> Sources:
         return index[name]
 
     explicit_to = np.array([code_of(str(v)) for v in explicit_names], dtype=np.int64)
-    rec_to = np.array(
-        [code_of(str(v)) if ok else -1 for v, ok in zip(mapped, mapped_known, strict=True)],
-        dtype=np.int64,
-    )
+    mapped_to = np.array([code_of(str(v)) for v in mapped_names], dtype=np.int64)
+    rec_to = np.where(mapped_codes >= 0, mapped_to[np.maximum(mapped_codes, 0)], -1)
+    if not len(mapped_to):
+        rec_to = np.full(len(mapped_codes), -1, dtype=np.int64)
     undefined = code_of(SOURCE_NAME_UNDEFINED)
     codes = np.full(n, undefined, dtype=np.int64)
     has_explicit = explicit_codes >= 0
@@ -116,16 +121,16 @@ def resolve_sources(events: pd.DataFrame, recommenders: pd.Series) -> Sources:
     return Sources(codes=codes, names=names, undefined=undefined, unmapped=by_rec & (via < 0))
 
 
-def _factorized(events: pd.DataFrame, column: str, n: int) -> tuple[np.ndarray, Any]:
-    """Codes (-1: missing or blank) and distinct values of an optional string column."""
+def _factorized(events: pd.DataFrame, column: str, n: int) -> tuple[np.ndarray, pd.Index]:
+    """Codes (-1: missing or blank) and distinct values (an Index) of an optional column."""
     import pandas as pd
 
     if column not in events.columns:
-        return np.full(n, -1, dtype=np.int64), []
+        return np.full(n, -1, dtype=np.int64), pd.Index([], dtype=object)
     codes, uniques = pd.factorize(events[column], use_na_sentinel=True)
     codes = np.asarray(codes, dtype=np.int64)
-    values = [str(v) for v in uniques]
-    blank = [i for i, v in enumerate(values) if not v.strip()]
-    if blank:  # an empty source cannot be sent (the API's pattern): it is no source
+    uniques = pd.Index(uniques).astype(str)
+    blank = np.flatnonzero(uniques.str.strip().str.len().to_numpy() == 0)
+    if len(blank):  # an empty source cannot be sent (the API's pattern): it is no source
         codes = np.where(np.isin(codes, blank), -1, codes)
-    return codes, values
+    return codes, uniques
