@@ -25,7 +25,7 @@ from .._checks import instance, probability
 from ..errors import ConfigError
 from ._metrics import Metric, MetricAttribution
 from ._output import AttributionReport
-from ._report import MAX_AGE, _epoch_us, _values, attribution_report
+from ._report import TimeFilter, _epoch_us, _values, attribution_report
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -243,15 +243,7 @@ def _counted_values(
 
 
 def _in_window(ts: np.ndarray, report: AttributionReport) -> np.ndarray:
-    from .._timestamps import epoch_us
-
-    now_us = epoch_us(report.now)
-    oldest = now_us - int(MAX_AGE.total_seconds()) * 1_000_000
-    created = report.attribution.created_at
-    kept = (ts > oldest) & (ts <= now_us)
-    if created is not None:
-        kept &= ts >= epoch_us(created)
-    return kept
+    return TimeFilter(ts, created=report.attribution.created_at, now=report.now).kept
 
 
 def _paired_se(

@@ -95,16 +95,8 @@ def attribution_report(
             events["RECOMMENDATION_ID"].iloc[row],
             f"an id in recommenders ({int(sources.unmapped.sum())} events carry unknown ids)",
         )
-    now_us = _as_us(now)
-    time = _TimeFilter(
-        ts,
-        created_us=None if created is None else _as_us(created),
-        oldest_us=now_us - int(MAX_AGE.total_seconds()) * _US,
-        now_us=now_us,
-    )
-    window = ts // (WINDOW_SECONDS * _US)
-    w0 = int(window[time.kept].min()) if time.kept.any() else 0
-    n_windows = int(window[time.kept].max()) - w0 + 1 if time.kept.any() else 1
+    time = TimeFilter(ts, created=created, now=now)
+    windows = _Windows(ts, time.kept, len(sources.names))
     tables, counts = [], []
     for metric in attribution.metrics:
         code = etypes.index(metric.event_type) if metric.event_type in etypes else -1
@@ -112,12 +104,7 @@ def attribution_report(
         values = _values(metric, events, of_type, items)
         missing = of_type & time.kept & np.isnan(values)
         counted = of_type & time.kept & ~missing
-        key = (window[counted] - w0) * len(sources.names) + sources.codes[counted]
-        size = n_windows * len(sources.names)
-        sums = np.bincount(key, weights=values[counted], minlength=size)
-        n = np.bincount(key, minlength=size)
-        at = np.flatnonzero(n)
-        tables.append((metric, at, sums[at], n[at]))
+        tables.append((metric, *windows.add(counted, sources.codes, values)))
         counts.append(
             {
                 "METRIC_NAME": metric.metric_name,
@@ -132,21 +119,48 @@ def attribution_report(
                 "unmapped_recommendation_id": int((counted & sources.unmapped).sum()),
             }
         )
-    tidy = _tidy(tables, sources.names, w0)
+    tidy = _tidy(tables, sources.names, windows.first)
     _check_source_count(tidy)
     return AttributionReport(
         frame=tidy, counts=pd.DataFrame(counts), attribution=attribution, now=now
     )
 
 
-class _TimeFilter:
-    """Which events the service reports: after creation, under 14 days old, not after now."""
+class TimeFilter:
+    """Which events the service reports: at or after creation, under 14 days old at
+    ``now``, not after ``now``; each event left out is so for the first reason only."""
 
-    def __init__(self, ts: np.ndarray, *, created_us: int | None, oldest_us: int, now_us: int):
-        self.before = ts < created_us if created_us is not None else np.zeros(len(ts), dtype=bool)
-        self.old = ~self.before & (ts <= oldest_us)
+    def __init__(self, ts: np.ndarray, *, created: dt.datetime | None, now: dt.datetime):
+        now_us = _as_us(now)
+        if created is None:
+            self.before = np.zeros(len(ts), dtype=bool)
+        else:
+            self.before = ts < _as_us(created)
+        self.old = ~self.before & (ts <= now_us - int(MAX_AGE.total_seconds()) * _US)
         self.future = ts > now_us
         self.kept = ~(self.before | self.old | self.future)
+
+
+class _Windows:
+    """Sums and counts per (15-minute window, source) with one ``bincount`` per metric:
+    the windows kept span at most 14 days, so the (window × source) grid stays small."""
+
+    def __init__(self, ts: np.ndarray, kept: np.ndarray, n_sources: int) -> None:
+        self.index = ts // (WINDOW_SECONDS * _US)
+        self.first = int(self.index[kept].min()) if kept.any() else 0
+        last = int(self.index[kept].max()) if kept.any() else 0
+        self.n_sources = n_sources
+        self.size = (last - self.first + 1) * n_sources
+
+    def add(
+        self, counted: np.ndarray, sources: np.ndarray, values: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cells with events (window offset × n_sources + source), their sums and counts."""
+        key = (self.index[counted] - self.first) * self.n_sources + sources[counted]
+        sums = np.bincount(key, weights=values[counted], minlength=self.size)
+        n = np.bincount(key, minlength=self.size)
+        at = np.flatnonzero(n)
+        return at, sums[at], n[at]
 
 
 def _now(now: Any) -> dt.datetime:
