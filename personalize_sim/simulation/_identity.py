@@ -56,7 +56,7 @@ def recommendation_sources(frame: pd.DataFrame, config: SimulationConfig) -> pd.
 
     for column in ("RECOMMENDATION_ID", "arm"):
         if column not in frame.columns:
-            raise_missing(frame, column)
+            _raise_missing(frame, column)
     issued = frame.loc[frame["RECOMMENDATION_ID"].notna(), ["RECOMMENDATION_ID", "arm"]]
     issued = issued.drop_duplicates("RECOMMENDATION_ID")
     table = recommender_table(config).set_index("arm")
@@ -70,7 +70,7 @@ def recommendation_sources(frame: pd.DataFrame, config: SimulationConfig) -> pd.
     )
 
 
-def raise_missing(frame: Any, column: str) -> None:
+def _raise_missing(frame: Any, column: str) -> None:
     from ..errors import ConfigError
 
     raise ConfigError(
