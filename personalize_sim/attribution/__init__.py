@@ -19,7 +19,13 @@ How it is laid out (private modules; the names a user needs are exported here)::
 
 from __future__ import annotations
 
-from ._effects import CounterfactualRuns, EffectReport, counterfactual_runs, true_effects
+from ._effects import (
+    CounterfactualRuns,
+    EffectReport,
+    counterfactual_runs,
+    effects_by_source,
+    true_effects,
+)
 from ._metrics import MAX_SOURCES, SOURCE_NAME_UNDEFINED, Metric, MetricAttribution
 from ._output import AttributionReport
 from ._report import attribution_report
@@ -37,6 +43,7 @@ __all__ = [
     "ScenarioResult",
     "attribution_report",
     "counterfactual_runs",
+    "effects_by_source",
     "scenario",
     "scenario_names",
     "true_effects",
