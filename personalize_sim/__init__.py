@@ -43,6 +43,14 @@ _EXPORTS = {
     "StreamHandle": ".streaming",
     # ④ local tracker emulator
     "LocalTracker": ".tracker",
+    # ⑤ metric attribution: the report, the true effects, the scenarios
+    "MetricAttribution": ".attribution",
+    "attribution_report": ".attribution",
+    "AttributionReport": ".attribution",
+    "true_effects": ".attribution",
+    "counterfactual_runs": ".attribution",
+    "EffectReport": ".attribution",
+    "scenario": ".attribution",
     # ⑥ watching: the live dashboard (plots: personalize_sim.plots)
     "Dashboard": ".widgets",
 }
@@ -51,6 +59,15 @@ __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from ._api import stream
+    from .attribution import (
+        AttributionReport,
+        EffectReport,
+        MetricAttribution,
+        attribution_report,
+        counterfactual_runs,
+        scenario,
+        true_effects,
+    )
     from .clock import SystemClock, VirtualClock
     from .errors import (
         ConfigError,

@@ -125,16 +125,20 @@ class OperationLimits:
 
 
 @functools.cache
-def _service_model() -> Any:
+def _service_model(service: str = SERVICE_NAME) -> Any:
     import botocore.session  # imported here: importing personalize_sim must stay cheap
 
-    return botocore.session.get_session().get_service_model(SERVICE_NAME)
+    return botocore.session.get_session().get_service_model(service)
 
 
 @functools.cache
-def operation_limits(name: str) -> OperationLimits:
-    """Limits of ``PutEvents``, ``PutItems``, ``PutUsers`` … as botocore's model states them."""
-    operation = _service_model().operation_model(name)
+def operation_limits(name: str, service: str = SERVICE_NAME) -> OperationLimits:
+    """Limits of ``PutEvents``, ``PutItems``, ``PutUsers`` … as botocore's model states them.
+
+    ``service`` reads another model: ``operation_limits("CreateMetricAttribution",
+    "personalize")``, ``operation_limits("GetRecommendations", "personalize-runtime")``.
+    """
+    operation = _service_model(service).operation_model(name)
     fields: dict[str, FieldLimit] = {}
     members: dict[str, tuple[str, ...]] = {}
 

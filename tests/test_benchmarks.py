@@ -21,6 +21,7 @@ TINY = {
     "tracker.py": (["--seconds", "0.3", "--rounds", "1"], "ratio tracker / bare"),
     "stream.py": (["--seconds", "0.3", "--pace-seconds", "2"], "c stream, fast transport"),
     "dashboard.py": (["--requests", "300", "--repeat", "1"], "ratio_with_over_bare"),
+    "attribution.py": (["--events", "100000", "--repeat", "1"], "ratio naive / attribution_report"),
 }  # fmt: skip
 
 

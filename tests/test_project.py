@@ -37,6 +37,14 @@ PUBLIC_API = {
     "StreamHandle",
     # local tracker emulator
     "LocalTracker",
+    # metric attribution
+    "MetricAttribution",
+    "attribution_report",
+    "AttributionReport",
+    "true_effects",
+    "counterfactual_runs",
+    "EffectReport",
+    "scenario",
     # watching
     "Dashboard",
 }

@@ -16,6 +16,10 @@ __all__ = ["main"]
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "attribution": (
+        "personalize_sim.cli._attribution",
+        "compute the metric-attribution report Personalize would publish",
+    ),
     "demo": (
         "personalize_sim.cli._demo",
         "simulate a small shop and stream it to the local tracker",

@@ -19,6 +19,8 @@ How it is laid out (private modules; the names a user needs are exported here)::
       _catalog       CatalogConfig, CategoryConfig: items, drift by day, organic choice
       _exposure      ExposureConfig, ArmConfig: slates in front of picks, clicks
       _recommenders  SlateContext: what fills a slate
+      _lift          an arm's true effect: events that exist only because of a click
+    _identity      who issued each RECOMMENDATION_ID (name, ARN); the items dataset
     _batch         per-event arrays of a block or a chunk
     _columns       Arrow and pandas columns of a batch (the frame contract)
     _ids           SESSION_ID / RECOMMENDATION_ID as fixed-width bytes
@@ -32,6 +34,7 @@ from ._catalog import CatalogConfig, CategoryConfig
 from ._config import SimulationConfig, preset_names
 from ._exposure import ArmConfig, ExposureConfig
 from ._funnel import EXIT, EventTypeConfig, FunnelConfig
+from ._identity import catalog_items, recommendation_sources, recommender_table
 from ._population import PersonaConfig, PopulationConfig
 from ._recommenders import SlateContext
 from ._simulate import iter_simulate, simulate, write_parquet
@@ -52,8 +55,11 @@ __all__ = [
     "SimulationConfig",
     "SlateContext",
     "TimeConfig",
+    "catalog_items",
     "iter_simulate",
     "preset_names",
+    "recommendation_sources",
+    "recommender_table",
     "simulate",
     "write_parquet",
 ]

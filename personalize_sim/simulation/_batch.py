@@ -28,6 +28,7 @@ class Batch:
         "would_have",  # bool: would have happened without the recommendation
         "props",  # int8 (n, n_props) codes of the property columns
         "slate_row",  # int32 row in ``slates`` (-1: no impression)
+        "incremental",  # bool: exists only because of a recommendation (an arm's lift)
     )
 
     def __init__(self, cols: dict[str, np.ndarray], slates: np.ndarray) -> None:
@@ -94,6 +95,7 @@ class Batch:
             "ts": np.int64, "session": np.int64, "user": np.int32, "visible": bool,
             "item": np.int32, "etype": np.int8, "value": np.float64, "rec_step": np.int16,
             "position": np.int8, "would_have": bool, "slate_row": np.int32,
+            "incremental": bool,
         }  # fmt: skip
         cols = {name: np.empty(0, dtype=dtype) for name, dtype in dtypes.items()}
         cols["props"] = np.empty((0, n_props), dtype=np.int8)

@@ -35,6 +35,7 @@ GROUND_TRUTH = (
     "would_have_without_rec",
     "true_user_id",
     "new_user",
+    "incremental",
 )
 
 
@@ -133,6 +134,7 @@ class Frames:
             "would_have_without_rec": pa.array(c["would_have"]),
             "true_user_id": true_users,
             "new_user": pa.array(pop.new[c["user"]]),
+            "incremental": pa.array(c["incremental"]),
         }
 
     # -- tables and frames -----------------------------------------------------------------
@@ -173,6 +175,7 @@ class Frames:
             organic=c["position"] < 0,
             would_have_without_rec=c["would_have"],
             new_user=pop.new[user],
+            incremental=c["incremental"],
         )
         return parts
 

@@ -90,6 +90,13 @@ class SimulationConfig:
             f"at most the {initial} items on sale at the start (catalog.items, new_item_share)",
         )
         unique_names(self.properties, "properties", "property")
+        for i, arm in enumerate(self.exposure.arms):
+            check(
+                arm.lift == 0 or arm.lift_event_type in self.funnel.names,
+                f"exposure.arms[{i}].lift_event_type",
+                arm.lift_event_type,
+                f"one of the funnel's event types: {', '.join(self.funnel.names)}",
+            )
 
     def expected_events_per_day(self) -> float:
         """Mean events per day with every user present (ignores max_events and the window end).

@@ -35,8 +35,9 @@ from ._arrivals import DAY_US, session_starts, window_us
 from ._batch import Batch
 from ._catalog import CatalogDay, CatalogDays, build_catalog, organic_items
 from ._config import SimulationConfig
-from ._exposure import expose
+from ._exposure import CommonStreams, expose
 from ._funnel import Chain, event_times, last_pick
+from ._lift import append_lift
 from ._population import build_population, draw_sessions, visible_users
 from ._values import event_properties, event_values, session_properties
 
@@ -44,6 +45,8 @@ __all__ = ["Run"]
 
 #: the random streams, as the first spawn key of SeedSequence
 POPULATION, CATALOG, DRIFT, BLOCK = 0, 1, 2, 3
+#: exposure's own streams under common random numbers (shared; one per arm), and lift
+EXPOSURE, EXPOSURE_ARM, LIFT = 4, 5, 6
 #: blocks are the largest of these (hours) that keep a block under BLOCK_EVENTS events
 BLOCK_HOURS = (24, 12, 8, 6, 4, 3, 2, 1)
 BLOCK_EVENTS = 250_000
@@ -130,6 +133,7 @@ class Run:
             catalog=self.catalog,
             day=today,
             rng=rng,
+            streams=self._common_streams(b),
         )
         item[exposure.clicked] = exposure.clicked_items
         # follow-on events act on their session's last pick and keep its recommendation
@@ -152,10 +156,31 @@ class Run:
             "props": props,
             "slate_row": exposure.slate_row,
         }
+        lift_rng = stream(self.entropy, LIFT, b)
+        columns = append_lift(
+            cfg,
+            columns,
+            clicked=exposure.clicked,
+            u=lift_rng.random(len(picks))[np.searchsorted(picks, exposure.clicked)],
+            arm=pop.arm[user],
+            persona=persona,
+            catalog=self.catalog,
+            rng=lift_rng,
+        )
+        ts = columns["ts"]
         # the window is observed up to its end: later events are cut
         kept = np.flatnonzero(ts < self.end_us)
         order = kept[np.argsort(ts[kept], kind="stable")]
         return Batch(columns, exposure.slates).take(order), len(starts)
+
+    def _common_streams(self, b: int) -> CommonStreams | None:
+        """Block ``b``'s exposure streams under common random numbers (else None)."""
+        if not self.config.exposure.common_random_numbers:
+            return None
+        return CommonStreams(
+            shared=stream(self.entropy, EXPOSURE, b),
+            arm=lambda a: stream(self.entropy, EXPOSURE_ARM, b, a),
+        )
 
 
 def _entropy(seed: Any) -> int:

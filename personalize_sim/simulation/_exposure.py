@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._checks import check, count, number, one_of, probability
+from .._checks import check, count, instance, number, one_of, probability
 from ._config_checks import named_items, valid_name
 from ._recommenders import RECOMMENDERS, make_slates
 
@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CLICK_MODELS",
+    "DEFAULT_ARN_PREFIX",
     "ArmConfig",
+    "CommonStreams",
     "Exposure",
     "ExposureConfig",
     "click_probabilities",
@@ -41,6 +43,8 @@ __all__ = [
 ]
 
 CLICK_MODELS = ("position", "cascade")
+#: prefix of the ARN-like id an arm's recommender gets when the config names none
+DEFAULT_ARN_PREFIX = "arn:aws:personalize:us-east-1:000000000000:recommender/"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,6 +62,13 @@ class ArmConfig:
     quality: float = 0.8
     #: EVENT_ATTRIBUTION_SOURCE of the events this arm's slates lead to
     attribution_source: str | None = None
+    #: the ARN-like id of the recommender that issues this arm's RECOMMENDATION_IDs
+    #: (None: ``arn:aws:personalize:us-east-1:000000000000:recommender/<name>``)
+    recommender_arn: str | None = None
+    #: true causal effect: probability that a click on this arm's slate adds one event of
+    #: ``lift_event_type`` (on the clicked item) that would not happen without the slate
+    lift: float = 0.0
+    lift_event_type: str = "Purchase"
 
     def __post_init__(self) -> None:
         valid_name(self.name, "name")
@@ -83,6 +94,35 @@ class ArmConfig:
                 self.attribution_source,
                 f"printable ASCII of at most {rule.max} characters (pattern {rule.pattern})",
             )
+        self._check_identity()
+
+    def _check_identity(self) -> None:
+        probability(self.lift, "lift")
+        valid_name(self.lift_event_type, "lift_event_type")
+        if self.recommender_arn is not None:
+            from .. import limits
+
+            # the runtime API's recommenderArn shape (GetRecommendations): pattern and length
+            rule = limits.operation_limits("GetRecommendations", "personalize-runtime").field(
+                "recommenderArn"
+            )
+            ok = isinstance(self.recommender_arn, str) and bool(
+                rule.regex and rule.regex.match(self.recommender_arn)
+            )
+            ok = ok and (rule.max is None or len(self.recommender_arn) <= rule.max)
+            check(
+                ok,
+                "recommender_arn",
+                self.recommender_arn,
+                f"an ARN of at most {rule.max} characters matching {rule.pattern}",
+            )
+
+    @property
+    def arn(self) -> str:
+        """The recommender's ARN-like id (``recommender_arn`` or one derived from the name)."""
+        if self.recommender_arn is not None:
+            return self.recommender_arn
+        return f"{DEFAULT_ARN_PREFIX}{self.name}"
 
 
 def _default_arms() -> tuple[ArmConfig, ...]:
@@ -118,8 +158,13 @@ class ExposureConfig:
     #: built on use (default_factory): arms check their attribution source against
     #: botocore's model, which importing the package must not load
     arms: tuple[ArmConfig, ...] = field(default_factory=_default_arms)
+    #: draw exposure (slates, clicks) from streams of its own, one per arm for slates, so
+    #: runs that differ only in a recommender share users, arrivals and organic choices
+    #: (common random numbers, for counterfactual runs); off keeps the historic draws
+    common_random_numbers: bool = False
 
     def __post_init__(self) -> None:
+        instance(self.common_random_numbers, "common_random_numbers", bool, "true or false")
         self._check_slates()
         one_of(self.click_model, "click_model", CLICK_MODELS)
         number(self.examination_decay, "examination_decay", low=0.0)
@@ -223,14 +268,19 @@ def expose(
     catalog: Catalog,
     day: CatalogDay,
     rng: np.random.Generator,
+    streams: CommonStreams | None = None,
 ) -> Exposure:
     """Slates in front of item-picking events (``picks``), and the clicks on them.
 
     ``user``, ``persona``, ``arm`` and ``ts`` are per event. A session keeps the slate
     it was first shown (as a page keeps its row of picks), so recommenders fill one
     slate per session; click probabilities depend on the user and the slate only.
+    With ``streams`` (common random numbers) every uniform is drawn per pick from the
+    exposure's own streams, and each arm's recommender draws from its arm's stream.
     """
-    at = _facing_slates(config, picks, arm, rng)
+    draws = None if streams is None else streams.shared.random((3, len(picks)))
+    at = _facing_slates(config, picks, arm, rng, None if draws is None else draws[0])
+    at_pick = np.searchsorted(picks, at)  # each showing's place among the picks
     at_session = events.session[at]
     opens = np.ones(len(at), dtype=bool)
     opens[1:] = at_session[1:] != at_session[:-1]
@@ -248,20 +298,35 @@ def expose(
                 timestamps=ts[heads[rows]],
                 catalog=catalog,
                 day=day,
-                rng=rng,
+                rng=rng if streams is None else streams.arm(a),
                 field=f"exposure.arms[{a}].recommender",
             )
     slate_of = np.cumsum(opens) - 1
-    clicks = _clicks(config, per_session, slate_of, persona[heads], catalog, rng)
-    return _per_event(config, at, per_session[slate_of], clicks, events, persona, day, rng)
+    u_click = rng.random(len(slate_of)) if draws is None else draws[1][at_pick]
+    clicks = _clicks(config, per_session, slate_of, persona[heads], catalog, u_click)
+    u_would = None if draws is None else draws[2][at_pick]
+    return _per_event(config, at, per_session[slate_of], clicks, events, persona, day, rng, u_would)
+
+
+@dataclass(frozen=True, eq=False)
+class CommonStreams:
+    """The exposure's own random streams in a common-random-numbers run."""
+
+    shared: np.random.Generator  # facing, click and would-have uniforms: one per pick
+    arm: Callable[[int], np.random.Generator]  # arm a's recommender draws from arm(a)
 
 
 def _facing_slates(
-    config: ExposureConfig, picks: np.ndarray, arm: np.ndarray, rng: np.random.Generator
+    config: ExposureConfig,
+    picks: np.ndarray,
+    arm: np.ndarray,
+    rng: np.random.Generator,
+    u: np.ndarray | None = None,
 ) -> np.ndarray:
     """The picks made in front of a slate: a share of those whose arm recommends."""
     recommends = np.array([a.recommender != "none" for a in config.arms])
-    shown = recommends[arm[picks]] & (rng.random(len(picks)) < config.slate_probability)
+    u = rng.random(len(picks)) if u is None else u
+    shown = recommends[arm[picks]] & (u < config.slate_probability)
     return picks[shown]
 
 
@@ -271,16 +336,17 @@ def _clicks(
     slate_of: np.ndarray,
     persona: np.ndarray,
     catalog: Catalog,
-    rng: np.random.Generator,
+    u: np.ndarray,
 ) -> np.ndarray:
-    """Clicked position of each showing (-1: none); ``persona`` is per session slate."""
+    """Clicked position of each showing (-1: none); ``persona`` is per session slate;
+    ``u`` holds one uniform per showing."""
     exam = np.asarray(config.examination_curve())
     relevance_of = catalog.relevance[persona]  # (sessions, categories)
     attract = config.click_scale * np.take_along_axis(
         relevance_of, catalog.category[per_session].astype(np.int64), axis=1
     )
     probs = click_probabilities(config.click_model, exam, attract)
-    return draw_clicks(probs, rng.random(len(slate_of)), rows=slate_of)
+    return draw_clicks(probs, u, rows=slate_of)
 
 
 def _per_event(
@@ -292,9 +358,11 @@ def _per_event(
     persona: np.ndarray,
     day: CatalogDay,
     rng: np.random.Generator,
+    u_would: np.ndarray | None = None,
 ) -> Exposure:
     """Per-event columns of the showings ``at``; draws whether each click would have
-    happened anyway: P = 1 - exp(-organic_horizon · P_organic(item))."""
+    happened anyway: P = 1 - exp(-organic_horizon · P_organic(item)) (from ``u_would``,
+    one uniform per showing, when given)."""
     n = len(events.step)
     clicked = clicks >= 0
     hit = at[clicked]
@@ -305,7 +373,8 @@ def _per_event(
     rec_step[hit] = events.step[hit]
     would_have = np.ones(n, dtype=bool)
     p_organic = day.pdf[persona[hit], items]
-    would_have[hit] = rng.random(len(hit)) < -np.expm1(-config.organic_horizon * p_organic)
+    u = rng.random(len(hit)) if u_would is None else u_would[clicked]
+    would_have[hit] = u < -np.expm1(-config.organic_horizon * p_organic)
     slate_row = np.full(n, -1, dtype=np.int32)
     slate_row[at] = np.arange(len(at))
     return Exposure(

@@ -26,6 +26,10 @@ PUBLIC = {
     "preset_names",
     "simulate",
     "write_parquet",
+    # who issued each recommendation, and the items dataset (metric attribution)
+    "catalog_items",
+    "recommendation_sources",
+    "recommender_table",
 }
 
 

@@ -1,0 +1,48 @@
+"""The attribution plots: a Figure, drawn on the given ax, showing what the frames hold."""
+
+from __future__ import annotations
+
+import pytest
+from matplotlib.figure import Figure
+
+from personalize_sim import ConfigError, plots
+from personalize_sim.attribution import scenario
+
+
+@pytest.fixture(scope="module")
+def result():
+    return scenario("over-crediting").run(rng=2, users=800, days=1)
+
+
+def test_windows_draws_one_line_per_source(result):
+    fig = plots.attribution_windows(result.report.frame, metric="views")
+    assert isinstance(fig, Figure)
+    (ax,) = fig.axes
+    sources = result.report.frame.query("METRIC_NAME == 'views'")["SOURCE"].nunique()
+    assert len(ax.get_lines()) == sources
+    with pytest.raises(ConfigError, match="metric"):
+        plots.attribution_windows(result.report.frame, metric="nope")
+
+
+def test_totals_and_cloudwatch_on_a_given_ax(result):
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert plots.attribution_totals(result.report.frame, ax=ax) is fig
+    bars = [p.get_width() for p in ax.patches]
+    assert sorted(bars) == sorted(result.report.totals()["VALUE"].tolist())
+    cw = plots.attribution_totals(result.report.cloudwatch())
+    labels = [t.get_text() for t in cw.axes[0].get_yticklabels()]
+    assert "RECOMMENDED-FOR-YOU" in labels
+
+
+def test_counts_stack_to_the_events_of_each_type(result):
+    fig = plots.attribution_counts(result.report.counts)
+    widths = sum(p.get_width() for p in fig.axes[0].patches)
+    assert widths == result.report.counts["events"].sum()
+
+
+def test_attributed_vs_incremental_bars(result):
+    effects = result.effects.frame
+    fig = plots.attributed_vs_incremental(effects)
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert heights == [*effects["ATTRIBUTED"], *effects["INCREMENTAL"]]

@@ -1,0 +1,221 @@
+"""attribution_report against small hand-computed examples."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from personalize_sim.attribution import (
+    SOURCE_NAME_UNDEFINED,
+    MetricAttribution,
+    attribution_report,
+)
+
+UTC = dt.UTC
+NOW = dt.datetime(2026, 1, 20, tzinfo=UTC)
+
+
+def metrics(*specs: tuple[str, str, str], created_at: dt.datetime | None = None):
+    return MetricAttribution.from_json(
+        {
+            "name": "test",
+            "metrics": [{"eventType": t, "metricName": n, "expression": e} for t, n, e in specs],
+        },
+        created_at=created_at,
+    )
+
+
+COUNT_BUYS = ("Purchase", "buys", "SAMPLECOUNT()")
+
+
+def row(ts, EVENT_TYPE="Purchase", **columns) -> dict:  # noqa: N803 (the frame's column)
+    return {"EVENT_TYPE": EVENT_TYPE, "TIMESTAMP": ts, **columns}
+
+
+def events(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    frame["TIMESTAMP"] = pd.to_datetime(frame["TIMESTAMP"], utc=True, format="mixed")
+    for column in ("RECOMMENDATION_ID", "EVENT_ATTRIBUTION_SOURCE"):
+        if column not in frame:
+            frame[column] = None
+    return frame
+
+
+def test_an_explicit_source_wins_over_the_recommendation_id():
+    frame = events(
+        [
+            row("2026-01-19 10:01", RECOMMENDATION_ID="r1", EVENT_ATTRIBUTION_SOURCE="banner"),
+            row("2026-01-19 10:02", RECOMMENDATION_ID="r1"),
+            row("2026-01-19 10:03"),
+        ]
+    )  # fmt: skip
+    report = attribution_report(
+        frame,
+        metrics(COUNT_BUYS),
+        recommenders={"r1": "arn:aws:personalize:::recommender/top"},
+        now=NOW,
+    )
+    totals = report.totals().set_index("SOURCE")["VALUE"].to_dict()
+    assert totals == {
+        "banner": 1.0,
+        "arn:aws:personalize:::recommender/top": 1.0,
+        SOURCE_NAME_UNDEFINED: 1.0,
+    }
+
+
+def test_two_events_in_adjacent_15_minute_windows_are_two_rows():
+    frame = events(
+        [
+            row("2026-01-19 10:00:00", EVENT_ATTRIBUTION_SOURCE="s"),
+            row("2026-01-19 10:14:59.999999", EVENT_ATTRIBUTION_SOURCE="s"),
+            row("2026-01-19 10:15:00", EVENT_ATTRIBUTION_SOURCE="s"),
+        ]
+    )  # fmt: skip
+    s3 = attribution_report(frame, metrics(COUNT_BUYS), now=NOW).s3()
+    start = int(dt.datetime(2026, 1, 19, 10, tzinfo=UTC).timestamp())
+    assert s3["TIMESTAMP"].tolist() == [start, start + 900]
+    assert s3["VALUE"].tolist() == [2.0, 1.0]
+    assert s3["METRIC_NAME"].tolist() == ["BUYS", "BUYS"]
+    assert s3["EVENT_TYPE"].tolist() == ["PURCHASE", "PURCHASE"]
+    assert s3["MATH_FUNCTION"].tolist() == ["samplecount", "samplecount"]
+
+
+def test_the_14_day_and_creation_time_cut_offs():
+    created = dt.datetime(2026, 1, 10, 12, tzinfo=UTC)
+    day14 = NOW - dt.timedelta(days=14)
+    frame = events(
+        [
+            row(day14),  # before creation, 14 days old
+            row(day14 + dt.timedelta(seconds=1)),  # before
+            row(created - dt.timedelta(microseconds=1)),  # out
+            row(created),  # in
+            row(NOW),  # in
+            row(NOW + dt.timedelta(seconds=1)),  # after now
+        ]
+    )  # fmt: skip
+    report = attribution_report(frame, metrics(COUNT_BUYS, created_at=created), now=NOW)
+    assert report.total("buys") == 2.0
+    counts = report.counts.iloc[0]
+    assert counts["before_creation"] == 3  # counted once, under the first reason
+    assert counts["older_than_14_days"] == 0
+    assert counts["after_now"] == 1
+    assert counts["counted"] == 2
+
+
+def test_the_14_day_cut_off_alone():
+    day14 = NOW - dt.timedelta(days=14)
+    frame = events(
+        [
+            row(day14),
+            row(day14 + dt.timedelta(microseconds=1)),
+        ]
+    )
+    report = attribution_report(frame, metrics(COUNT_BUYS), now=NOW)
+    assert report.total("buys") == 1.0
+    assert report.counts.loc[0, "older_than_14_days"] == 1
+
+
+def test_sum_over_an_items_column():
+    frame = events(
+        [
+            row("2026-01-19 10:01", ITEM_ID="a", EVENT_ATTRIBUTION_SOURCE="x"),
+            row("2026-01-19 10:02", ITEM_ID="b", EVENT_ATTRIBUTION_SOURCE="x"),
+            row("2026-01-19 10:03", ITEM_ID="a", EVENT_ATTRIBUTION_SOURCE="y"),
+            row("2026-01-19 10:04", EVENT_TYPE="View", ITEM_ID="b", EVENT_ATTRIBUTION_SOURCE="x"),
+        ]
+    )  # fmt: skip
+    items = pd.DataFrame({"ITEM_ID": ["a", "b"], "MARGIN": [2.5, 10.0]})
+    ma = metrics(("Purchase", "margin", "SUM(ITEMS.MARGIN)"))
+    report = attribution_report(frame, ma, items=items, now=NOW)
+    totals = report.totals().set_index("SOURCE")["VALUE"].to_dict()
+    assert totals == {"x": 12.5, "y": 2.5}
+    assert report.s3()["MATH_FUNCTION"].unique().tolist() == ["sum"]
+
+
+def test_sum_over_an_interactions_column_and_a_missing_value_is_counted():
+    frame = events(
+        [
+            row("2026-01-19 10:01", EVENT_VALUE=3.0),
+            row("2026-01-19 10:02", EVENT_VALUE=4.5),
+            row("2026-01-19 10:03", EVENT_VALUE=None),
+        ]
+    )
+    report = attribution_report(
+        frame, metrics(("Purchase", "value", "SUM(Interactions.EVENT_VALUE)")), now=NOW
+    )
+    assert report.total("value") == 7.5
+    assert report.counts.loc[0, "missing_value"] == 1
+
+
+def test_an_item_missing_from_the_items_frame_is_counted_not_dropped():
+    frame = events(
+        [
+            row("2026-01-19 10:01", ITEM_ID="a"),
+            row("2026-01-19 10:02", ITEM_ID="zzz"),
+        ]
+    )
+    items = pd.DataFrame({"ITEM_ID": ["a"], "PRICE": [5.0]})
+    report = attribution_report(
+        frame, metrics(("Purchase", "rev", "SUM(Items.PRICE)")), items=items, now=NOW
+    )
+    assert report.total("rev") == 5.0
+    assert report.counts.loc[0, "missing_value"] == 1
+
+
+def test_s3_file_has_the_documented_name_and_columns(tmp_path: Path):
+    frame = events([row("2026-01-19 10:01")])
+    report = attribution_report(frame, metrics(COUNT_BUYS), now=NOW)
+    path = report.write_s3(tmp_path)
+    assert path.name == f"AggregatedAttributionMetrics - INCREMENTAL - {int(NOW.timestamp())}.csv"
+    lines = path.read_text().splitlines()
+    assert (
+        lines[0] == "METRIC_NAME,EVENT_TYPE,VALUE,MATH_FUNCTION,EVENT_ATTRIBUTION_SOURCE,TIMESTAMP"
+    )
+    start = int(dt.datetime(2026, 1, 19, 10, tzinfo=UTC).timestamp())
+    assert lines[1] == f"BUYS,PURCHASE,1.0,samplecount,SOURCE_NAME_UNDEFINED,{start}"
+
+
+def test_cloudwatch_upper_cases_sources_and_merges_those_that_differ_only_in_case():
+    frame = events(
+        [
+            row("2026-01-19 10:01", EVENT_ATTRIBUTION_SOURCE="top-picks"),
+            row("2026-01-19 10:02", EVENT_ATTRIBUTION_SOURCE="Top-Picks"),
+        ]
+    )  # fmt: skip
+    report = attribution_report(frame, metrics(COUNT_BUYS), now=NOW)
+    assert sorted(report.s3()["EVENT_ATTRIBUTION_SOURCE"]) == ["Top-Picks", "top-picks"]
+    cw = report.cloudwatch()
+    assert cw[["MetricName", "EventAttributionSource", "Sum"]].values.tolist() == [
+        ["BUYS", "TOP-PICKS", 2.0]
+    ]
+    assert cw["Namespace"].tolist() == ["AWS/Personalize"] and cw["Period"].tolist() == [900]
+
+
+def test_unmapped_recommendation_ids_are_counted_as_undefined_or_refused():
+    frame = events(
+        [
+            row("2026-01-19 10:01", RECOMMENDATION_ID="known"),
+            row("2026-01-19 10:02", RECOMMENDATION_ID="stray"),
+        ]
+    )  # fmt: skip
+    recs = {"known": "arn:aws:personalize:::recommender/a"}
+    report = attribution_report(frame, metrics(COUNT_BUYS), recommenders=recs, now=NOW)
+    assert report.total("buys", SOURCE_NAME_UNDEFINED) == 1.0
+    assert report.counts.loc[0, "unmapped_recommendation_id"] == 1
+    assert report.counts.loc[0, "undefined_source"] == 1
+    from personalize_sim import ConfigError
+
+    with pytest.raises(ConfigError, match="stray"):
+        attribution_report(frame, metrics(COUNT_BUYS), recommenders=recs, now=NOW, unmapped="error")
+
+
+def test_recommenders_as_the_simulators_table():
+    frame = events([row("2026-01-19 10:01", RECOMMENDATION_ID="r")])
+    table = pd.DataFrame(
+        {"RECOMMENDATION_ID": ["r"], "RECOMMENDER": ["top"], "RECOMMENDER_ARN": ["arn:x"]}
+    )
+    report = attribution_report(frame, metrics(COUNT_BUYS), recommenders=table, now=NOW)
+    assert report.totals()["SOURCE"].tolist() == ["arn:x"]
