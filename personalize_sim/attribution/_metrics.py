@@ -3,7 +3,7 @@
 Limits come from botocore's ``personalize`` model (``CreateMetricAttribution``: at most
 10 metrics; name, event type, metric name and expression lengths); the 100 unique
 attribution sources are a documented quota the model cannot express
-(reference/personalize-events.md §1.1, Developer Guide ``limits.md``).
+(docs/reference/personalize-events.md §1.1, Developer Guide ``limits.md``).
 
 >>> ma = MetricAttribution.from_json({
 ...     "name": "shop-metrics",
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 #: "Maximum number of unique event attribution sources: 100" (Developer Guide limits.md,
-#: metric attribution quotas; reference/personalize-events.md §1.1): not in the API model
+#: metric attribution quotas; docs/reference/personalize-events.md §1.1): not in the API model
 MAX_SOURCES = 100
 #: the source of events with neither an explicit source nor a known recommendation id
 SOURCE_NAME_UNDEFINED = "SOURCE_NAME_UNDEFINED"

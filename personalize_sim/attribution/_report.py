@@ -5,7 +5,7 @@ the metric's type, ``SUM(Interactions.COL)`` / ``SUM(Items.COL)`` adds a numeric
 of the events or of their items. Events before the attribution's creation time, or 14
 days old or older at ``now``, are not reported (and are counted as such). Windows start
 at multiples of 900 s since the epoch: the alignment of the real service is not
-documented (reference/personalize-events.md §4, **[unverified]**).
+documented (docs/reference/personalize-events.md §4, **[unverified]**).
 """
 
 from __future__ import annotations

@@ -46,3 +46,14 @@ def test_attributed_vs_incremental_bars(result):
     fig = plots.attributed_vs_incremental(effects)
     heights = [p.get_height() for p in fig.axes[0].patches]
     assert heights == [*effects["ATTRIBUTED"], *effects["INCREMENTAL"]]
+
+
+def test_each_attribution_figure_shows_as_a_picture(result):
+    figures = [
+        plots.attribution_windows(result.report.frame, metric="views"),
+        plots.attribution_totals(result.report.frame),
+        plots.attribution_counts(result.report.counts),
+        plots.attributed_vs_incremental(result.effects.frame),
+    ]
+    for fig in figures:
+        assert fig._repr_png_().startswith(b"\x89PNG")  # what IPython shows in a notebook
