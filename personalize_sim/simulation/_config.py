@@ -219,6 +219,8 @@ def _convert(annotation: Any, value: Any, path: str) -> Any:
             instance(item, f"{path}[{i}]", Mapping, "a mapping")
             out.append(_build(_ITEMS[kind], item, f"{path}[{i}]."))
         return tuple(out)
+    if kind.startswith("tuple[tuple") and isinstance(value, list | tuple):
+        return tuple(tuple(v) if isinstance(v, list) else v for v in value)
     if kind.startswith("tuple") and isinstance(value, list):
         return tuple(value)
     return value

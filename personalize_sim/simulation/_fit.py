@@ -101,12 +101,12 @@ def fit(
         items=events.n_items,
         categories=(CategoryConfig(name="all"),),
         new_item_share=_new_share(new),
-        drift_sigma=fit_drift(events, window, new, notes),
+        drift_sigma=fit_drift(events, window, first, notes),
         popularity_ranks=ranks,
         popularity_shares=shares,
     )
     traffic = fit_traffic(events, window, time, gap, notes)
-    return SimulationConfig(
+    config = SimulationConfig(
         name=name,
         catalog=catalog,
         population=PopulationConfig(
@@ -121,6 +121,7 @@ def fit(
         ),
         traffic=traffic,
     )
+    return config
 
 
 def _iso(epoch_us: int) -> str:

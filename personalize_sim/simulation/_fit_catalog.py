@@ -1,8 +1,8 @@
 """Fitting the catalog: new items over time, popularity drift, the rank-frequency curve.
 
-* An item is **new** when its first event comes so late that an item on sale from the
-  start, at the rate it has once seen, would almost surely (p < ``NEW_ITEM_P``) have
-  been seen before: quiet new items pass for old ones, so the share is a lower bound.
+* An item is **new** when its first event comes so late that, had it been on sale from
+  the start, its events would almost surely (p < ``NEW_ITEM_P``) not all fall after
+  it: quiet new items pass for old ones, so the share leans low.
 * **Drift** is the daily random walk of log popularity: the variance of the change in
   an item's log share between consecutive periods (weeks, or days in a short log),
   less its Poisson noise (1/count for each period), divided by the variance a walk of
@@ -34,10 +34,11 @@ def fit_new_items(log: EventLog, window: Window) -> tuple[np.ndarray, np.ndarray
     np.minimum.at(first, log.item, log.ts)
     counts = np.bincount(log.item, minlength=log.n_items)
     waited = (first - window.start_us).astype(np.float64)
-    on_sale = np.maximum(window.end_us - first, 1).astype(np.float64)
-    # P(no event before `waited` | sale from the start at rate counts / on_sale)
-    p_unseen = np.exp(-counts / on_sale * waited)
-    new = (waited >= DAY_US) & (p_unseen < NEW_ITEM_P)
+    span = float(window.end_us - window.start_us)
+    # P(all of an item's events come after `waited` | on sale from the start, events
+    # spread evenly over the window) = (1 - waited / span) ** count
+    p_late = (1.0 - waited / span) ** counts
+    new = (waited >= DAY_US) & (p_late < NEW_ITEM_P)
     return first, new
 
 
@@ -64,7 +65,7 @@ def fit_popularity(
     )
 
 
-def fit_drift(log: EventLog, window: Window, new: np.ndarray, notes: list[str]) -> float:
+def fit_drift(log: EventLog, window: Window, first: np.ndarray, notes: list[str]) -> float:
     """Daily standard deviation of the random walk of items' log popularity."""
     days = window.days
     period = 7 if days >= 21 else 1
@@ -73,26 +74,30 @@ def fit_drift(log: EventLog, window: Window, new: np.ndarray, notes: list[str]) 
         notes.append("catalog.drift_sigma: the log spans less than two days; no drift")
         return 0.0
     which = (log.ts - window.start_us) // (period * DAY_US)
-    keep = (which < n_periods) & ~new[log.item]
+    # only items seen on the first day: a quiet new item's arrival is no drift; and one
+    # count per pick (a session's follow-on events on the same item would add noise)
+    old = first < window.start_us + DAY_US
+    picked = np.ones(len(log.item), dtype=bool)
+    picked[1:] = (np.diff(log.session) != 0) | (np.diff(log.item) != 0)
+    keep = (which < n_periods) & old[log.item] & picked
     counts = np.zeros((n_periods, log.n_items))
     np.add.at(counts, (which[keep], log.item[keep]), 1.0)
     totals = counts.sum(axis=1, keepdims=True)
-    c1, c2 = counts[:-1], counts[1:]
-    both = (c1 >= DRIFT_MIN_COUNT) & (c2 >= DRIFT_MIN_COUNT)
-    if both.sum() < 10:
+    # items busy over the whole window (not in a given pair of periods: that would keep
+    # the items that drifted up and drop those that drifted down)
+    busy = counts.sum(axis=0) >= DRIFT_MIN_COUNT * n_periods
+    if busy.sum() < 10:
         notes.append(
-            f"catalog.drift_sigma: fewer than 10 items have {DRIFT_MIN_COUNT} events in two "
-            "consecutive periods; no drift"
+            f"catalog.drift_sigma: fewer than 10 items have {DRIFT_MIN_COUNT} events per "
+            "period; no drift"
         )
         return 0.0
-    safe1, safe2 = np.where(both, c1, 1.0), np.where(both, c2, 1.0)
-    change = np.log(safe2 / totals[1:]) - np.log(safe1 / totals[:-1])
+    c = counts[:, busy] + 0.5
+    share = np.log(c / totals)
+    change = np.diff(share, axis=0)
     # shares move together (they sum to 1): remove each period's mean change
-    mean = np.where(both, change, 0.0).sum(axis=1, keepdims=True) / np.maximum(
-        both.sum(axis=1, keepdims=True), 1
-    )
-    change = change - mean
-    excess = (change**2 - (1 / safe1 + 1 / safe2))[both]
+    change = change - change.mean(axis=1, keepdims=True)
+    excess = change**2 - (1 / c[:-1] + 1 / c[1:])
     # a walk of unit daily steps moves a period's mean from the previous one's by
     # sum_k c_k^2, c_k the share of step k between them (1 for days, 4.71 for weeks)
     factor = (_squares(period) + _squares(period - 1)) / period**2

@@ -115,15 +115,44 @@ def fit_traffic(
         idle_table: tuple[float, ...] = (86_400.0, 86_400.0)
     else:
         idle_table = quantile_table(idle)
+    buckets, by_sessions = _idle_by_sessions(idle, per_user[log.session_user[1:][same_user]])
     if log.n_users < 2:
         notes.append("traffic.sessions_per_user: one user; every user is given its sessions")
     return TrafficConfig(
         sessions_per_user=quantile_table(per_user[per_user > 0]),
         session_lengths=quantile_table(lengths),
         idle_gaps=idle_table,
+        idle_buckets=buckets,
+        idle_gaps_by_sessions=by_sessions,
         session_gap=session_gap,
         notes=tuple(notes),
     )
+
+
+#: lower bounds of the buckets of users (by session count) with their own idle times
+IDLE_BUCKETS = (2, 3, 5, 10, 20, 50)
+#: idle times a bucket needs for its own table (fewer: it joins the bucket below)
+IDLE_MIN_GAPS = 50
+
+
+def _idle_by_sessions(
+    idle: np.ndarray, sessions: np.ndarray
+) -> tuple[tuple[float, ...], tuple[tuple[float, ...], ...]]:
+    """Idle-time tables per bucket of users' session counts (sparse buckets merged)."""
+    bounds: list[float] = []
+    tables: list[tuple[float, ...]] = []
+    edges = (*IDLE_BUCKETS, np.inf)
+    low = edges[0]
+    for high in edges[1:]:
+        mine = (sessions >= low) & (sessions < high)
+        if mine.sum() >= IDLE_MIN_GAPS:
+            bounds.append(float(low))
+            tables.append(quantile_table(idle[mine]))
+            low = high
+        elif high == np.inf and tables:  # the last, sparse bucket joins the one below
+            mine = sessions >= bounds[-1]
+            tables[-1] = quantile_table(idle[mine])
+    return tuple(bounds), tuple(tables)
 
 
 def sessions_per_user_per_day(log: EventLog, window: Window) -> float:

@@ -29,11 +29,12 @@ __all__ = ["QUANTILE_POINTS", "cdf_at", "check_table", "draw", "quantile_table"]
 QUANTILE_POINTS = 101
 
 
-def quantile_table(values: np.ndarray, points: int = QUANTILE_POINTS, digits: int = 6) -> tuple:
-    """The values at ``points`` evenly spaced probabilities (inverted CDF, no smoothing)."""
+def quantile_table(values: np.ndarray, points: int = QUANTILE_POINTS) -> tuple[float, ...]:
+    """The values at ``points`` evenly spaced probabilities (inverted CDF, no smoothing),
+    rounded to 6 significant digits (plain YAML)."""
     probs = np.linspace(0.0, 1.0, points)
     q = np.quantile(np.asarray(values, dtype=np.float64), probs, method="inverted_cdf")
-    return tuple(float(round(v, digits)) for v in q)
+    return tuple(float(f"{v:.6g}") for v in q)
 
 
 def draw(table: tuple[float, ...], u: np.ndarray, *, discrete: bool) -> np.ndarray:

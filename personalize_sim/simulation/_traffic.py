@@ -5,11 +5,15 @@ returns) replaces the Poisson arrivals and the funnel's exit probabilities with
 distributions measured on a real log:
 
 * each of ``population.users`` users has a number of sessions drawn from
-  ``sessions_per_user`` (heavy tails included), all inside the window;
+  ``sessions_per_user`` (heavy tails included), laid around one of them that starts at a
+  uniform time of the window; sessions laid outside the window come back into it by
+  whole weeks, so users keep their sessions and the traffic is as busy at the window's
+  edges as in its middle;
 * a session has ``session_lengths`` events (or, when that is empty, as many as the
   funnel's exit probabilities give), ``time.gap`` apart;
-* a user's first session starts at a time drawn from the daily and weekly profiles,
-  and each next one an idle time after the previous one ends, drawn from ``idle_gaps``.
+* each next session of a user starts an idle time after the previous one ends, drawn
+  from ``idle_gaps``, or from the table of the user's bucket of session counts in
+  ``idle_gaps_by_sessions`` (busy users come back sooner).
 
 **Profile time.** Idle times are measured on a clock that runs faster when the
 profiles are busy (:class:`ProfileClock`: one profile-second per second at the
@@ -55,6 +59,10 @@ class TrafficConfig:
     session_lengths: tuple[float, ...] = ()
     #: percentiles of the idle time between two sessions of a user, in profile-seconds
     idle_gaps: tuple[float, ...] = (86_400.0, 86_400.0)
+    #: busy users come back sooner: users with at least ``idle_buckets[i]`` sessions (and
+    #: fewer than the next bound) wait ``idle_gaps_by_sessions[i]`` (percentiles) instead
+    idle_buckets: tuple[float, ...] = ()
+    idle_gaps_by_sessions: tuple[tuple[float, ...], ...] = ()
     #: inactivity (seconds) that splits sessions: an idle time is never shorter
     session_gap: float = 1_800.0
     #: what a fit could not estimate and fell back on (free text, one line each)
@@ -69,10 +77,38 @@ class TrafficConfig:
         else:
             object.__setattr__(self, "session_lengths", ())
         object.__setattr__(self, "idle_gaps", check_table(self.idle_gaps, "idle_gaps"))
+        self._check_buckets()
         object.__setattr__(self, "session_gap", positive(self.session_gap, "session_gap"))
         instance(self.notes, "notes", (tuple, list), "a list of strings")
         check(all(isinstance(n, str) for n in self.notes), "notes", self.notes, "strings")
         object.__setattr__(self, "notes", tuple(self.notes))
+
+
+    def _check_buckets(self) -> None:
+        bounds = check_table(self.idle_buckets, "idle_buckets", low=1.0) if self.idle_buckets else ()
+        check(
+            len(set(bounds)) == len(bounds),
+            "idle_buckets",
+            list(bounds),
+            "increasing session counts (lower bounds), or empty",
+        )
+        tables = self.idle_gaps_by_sessions
+        check(
+            isinstance(tables, list | tuple) and len(tables) == len(bounds),
+            "idle_gaps_by_sessions",
+            tables,
+            f"one percentile table per bucket of idle_buckets ({len(bounds)})",
+        )
+        checked = tuple(
+            check_table(t, f"idle_gaps_by_sessions[{i}]") for i, t in enumerate(tables)
+        )
+        object.__setattr__(self, "idle_buckets", bounds)
+        object.__setattr__(self, "idle_gaps_by_sessions", checked)
+
+    def idle_table(self, sessions: int) -> tuple[float, ...]:
+        """The idle-time percentiles of a user with ``sessions`` sessions."""
+        bucket = int(np.searchsorted(np.asarray(self.idle_buckets), sessions, side="right")) - 1
+        return self.idle_gaps_by_sessions[bucket] if bucket >= 0 else self.idle_gaps
 
 
 class ProfileClock:
@@ -154,7 +190,7 @@ def plan_traffic(
     duration = offset[first_event[1:] - 1].astype(np.float64)
     start = _session_starts(config, traffic, user, n, duration, start_us, end_us, rng)
     order = np.argsort(start, kind="stable")
-    kept = order[start[order] < end_us]
+    kept = order[(start[order] >= start_us) & (start[order] < end_us)]
     lengths = events.lengths[kept]
     new_first = np.concatenate(([0], np.cumsum(lengths)))
     moved = np.repeat(first_event[kept] - new_first[:-1], lengths) + np.arange(new_first[-1])
@@ -186,15 +222,22 @@ def _session_starts(
     first = np.concatenate(([0], np.cumsum(n)[:-1]))
     is_first = np.zeros(len(user), dtype=bool)
     is_first[first] = True
-    idle = draw(traffic.idle_gaps, rng.random(len(user)), discrete=False) * 1e6
+    u = rng.random(len(user))
+    idle = draw(traffic.idle_gaps, u, discrete=False)
+    sessions_of = n[user]
+    for i, bound in enumerate(traffic.idle_buckets):
+        upper = traffic.idle_buckets[i + 1] if i + 1 < len(traffic.idle_buckets) else np.inf
+        mine = np.flatnonzero((sessions_of >= bound) & (sessions_of < upper))
+        idle[mine] = draw(traffic.idle_gaps_by_sessions[i], u[mine], discrete=False)
+    idle *= 1e6
     idle[is_first] = 0.0
     # profile time from the user's first start: the sessions and idle times before it
     step = idle + np.concatenate(([0.0], duration[:-1]))
     step[is_first] = 0.0
     since_first = _segment_cumsum(step, first)
-    span = since_first[first + n - 1] + duration[first + n - 1]
-    room = np.maximum((p1 - p0) - span, 0.0)
-    first_p = p0 + rng.random(len(n)) * room
+    window = p1 - p0
+    anchor = first + np.minimum((rng.random(len(n)) * n).astype(np.int64), n - 1)
+    first_p = p0 + rng.random(len(n)) * window - since_first[anchor]
     start = clock.back(first_p[user] + since_first)
     # a session never starts within session_gap of the previous one's end (real time):
     # start'_k = C_k + max_{j<=k}(start_j - C_j), C the real minimum time since the first
@@ -202,8 +245,17 @@ def _session_starts(
     least = np.concatenate(([0.0], duration[:-1] + gap_us))
     least[is_first] = 0.0
     c = np.rint(_segment_cumsum(least, first)).astype(np.int64)
-    lifted = pd.Series(start - c).groupby(user).cummax().to_numpy()
-    return lifted + c
+    lifted = pd.Series(start - c).groupby(user).cummax().to_numpy() + c
+    # the window sees ongoing traffic: sessions laid outside it come back in by whole
+    # weeks (same UTC hour and weekday), so a user keeps its sessions and the traffic is
+    # as busy at the window's edges as in its middle (a window shorter than a week, and
+    # its last partial week, only see the sessions laid inside)
+    week = 7 * 86_400_000_000
+    period = (end_us - start_us) // week * week
+    if period:
+        outside = (lifted < start_us) | (lifted >= end_us)
+        lifted[outside] = start_us + (lifted[outside] - start_us) % period
+    return lifted
 
 
 def _segment_cumsum(values: np.ndarray, first: np.ndarray) -> np.ndarray:
