@@ -528,7 +528,10 @@ def realism_row(report: Any, name: str, *, ax: Axes | None = None) -> Figure:
         ax.set_ylabel("synthetic probability")
     else:
         x = np.arange(len(sample.real))
-        for offset, values, label in ((-0.2, sample.real, "real"), (0.2, sample.synthetic, "synthetic")):
+        for offset, values, label in (
+            (-0.2, sample.real, "real"),
+            (0.2, sample.synthetic, "synthetic"),
+        ):
             ax.bar(x + offset, values / max(values.sum(), 1), width=0.4, label=label)
         ax.set_xticks(x, sample.labels, fontsize=7)
         ax.set_ylabel("share")

@@ -166,7 +166,6 @@ class Run:
         order = kept[np.argsort(ts[kept], kind="stable")]
         return Batch(columns, exposure.slates).take(order), len(starts)
 
-
     def _planned(
         self, b0: int, b1: int, rng: np.random.Generator
     ) -> tuple[np.ndarray, Sessions, SessionEvents, np.ndarray]:

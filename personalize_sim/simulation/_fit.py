@@ -31,6 +31,7 @@ a log does not say which events a recommender caused.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
@@ -87,7 +88,7 @@ def fit(
     hourly, weekly = fit_profiles(events, window, notes)
     time = TimeConfig(
         days=window.days,
-        start=_iso(window.start_us),
+        start=_utc(window.start_us),
         timezone=zone,
         sessions_per_user_per_day=sessions_per_user_per_day(events, window),
         hourly_profile=hourly,
@@ -124,10 +125,8 @@ def fit(
     return config
 
 
-def _iso(epoch_us: int) -> str:
-    import datetime as dt
-
-    return dt.datetime.fromtimestamp(epoch_us / 1e6, tz=dt.timezone.utc).isoformat()
+def _utc(epoch_us: int) -> dt.datetime:
+    return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=epoch_us)
 
 
 def _new_share(new: np.ndarray) -> float:
@@ -159,9 +158,7 @@ def _fit_funnel(log: EventLog) -> FunnelConfig:
     )
     targets = (*names, EXIT)
     transitions = {
-        names[a]: {
-            targets[b]: p for b, p in enumerate(_probabilities(table[a])) if table[a, b] > 0
-        }
+        names[a]: {targets[b]: p for b, p in enumerate(_probabilities(table[a])) if table[a, b] > 0}
         for a in range(n_types)
     }
     start_probs = _probabilities(start)

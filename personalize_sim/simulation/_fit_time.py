@@ -89,9 +89,7 @@ def fit_gap(log: EventLog, notes: list[str]) -> GapConfig:
     same = np.diff(log.session) == 0
     gaps = np.diff(log.ts)[same] / 1e6
     if len(gaps) < 2:
-        notes.append(
-            "time.gap: no session has two events; the default log-normal gap is kept"
-        )
+        notes.append("time.gap: no session has two events; the default log-normal gap is kept")
         return GapConfig()
     return GapConfig(distribution="empirical", quantiles=quantile_table(gaps))
 
@@ -131,7 +129,8 @@ def fit_traffic(
 
 #: lower bounds of the buckets of users (by session count) with their own idle times
 IDLE_BUCKETS = (2, 3, 5, 10, 20, 50)
-#: idle times a bucket needs for its own table (fewer: it joins the bucket below)
+#: idle times a bucket needs for its own table (fewer: it joins the next one up; the
+#: last joins the one below)
 IDLE_MIN_GAPS = 50
 
 
@@ -141,7 +140,7 @@ def _idle_by_sessions(
     """Idle-time tables per bucket of users' session counts (sparse buckets merged)."""
     bounds: list[float] = []
     tables: list[tuple[float, ...]] = []
-    edges = (*IDLE_BUCKETS, np.inf)
+    edges: tuple[float, ...] = (*IDLE_BUCKETS, np.inf)
     low = edges[0]
     for high in edges[1:]:
         mine = (sessions >= low) & (sessions < high)

@@ -255,7 +255,6 @@ class Chain:
             new_item=self.new_item[etype],
         )
 
-
     def run_lengths(self, lengths: np.ndarray, rng: np.random.Generator) -> SessionEvents:
         """Walk sessions of the given lengths (the chain's exit probabilities unused)."""
         n_sessions = len(lengths)

@@ -105,7 +105,9 @@ def read_log(
     else:
         type_codes, names = np.zeros(len(frame), dtype=np.int64), (event_type,)
     value = (
-        pd.to_numeric(frame[EVENT_VALUE], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        pd.to_numeric(frame[EVENT_VALUE], errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
         if EVENT_VALUE in frame.columns
         else np.full(len(frame), np.nan)
     )

@@ -70,6 +70,6 @@ def check_table(values: Any, field: str, *, low: float = 0.0) -> tuple[float, ..
         decreasing is None,
         f"{field}[{decreasing}]",
         table[decreasing or 0],
-        f"a value >= the one before it ({table[(decreasing or 1) - 1]:g}): quantiles never decrease",
+        f"a value >= the one before ({table[(decreasing or 1) - 1]:g}): quantiles never decrease",
     )
     return table

@@ -214,7 +214,7 @@ def _sizes(sample: Sample) -> tuple[int, int]:
 
 def top_share(shares: np.ndarray, top: float = 0.01) -> float:
     """Share of events on the most popular ``top`` of items (at least one item)."""
-    k = max(1, int(round(top * len(shares))))
+    k = max(1, round(top * len(shares)))
     return float(shares[:k].sum())
 
 

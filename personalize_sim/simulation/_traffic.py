@@ -83,9 +83,10 @@ class TrafficConfig:
         check(all(isinstance(n, str) for n in self.notes), "notes", self.notes, "strings")
         object.__setattr__(self, "notes", tuple(self.notes))
 
-
     def _check_buckets(self) -> None:
-        bounds = check_table(self.idle_buckets, "idle_buckets", low=1.0) if self.idle_buckets else ()
+        bounds = (
+            check_table(self.idle_buckets, "idle_buckets", low=1.0) if self.idle_buckets else ()
+        )
         check(
             len(set(bounds)) == len(bounds),
             "idle_buckets",
@@ -99,9 +100,7 @@ class TrafficConfig:
             tables,
             f"one percentile table per bucket of idle_buckets ({len(bounds)})",
         )
-        checked = tuple(
-            check_table(t, f"idle_gaps_by_sessions[{i}]") for i, t in enumerate(tables)
-        )
+        checked = tuple(check_table(t, f"idle_gaps_by_sessions[{i}]") for i, t in enumerate(tables))
         object.__setattr__(self, "idle_buckets", bounds)
         object.__setattr__(self, "idle_gaps_by_sessions", checked)
 

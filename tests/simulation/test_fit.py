@@ -30,9 +30,18 @@ from personalize_sim.simulation._quantiles import cdf_at
 HOURLY = (0.2, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.2, 1.4, 1.2, 1.0, 1.1,
           1.4, 1.3, 1.1, 1.0, 1.0, 1.2, 1.6, 2.0, 2.2, 1.8, 1.0, 0.5)  # fmt: skip
 WEEKLY = (1.0, 0.9, 0.9, 1.0, 1.2, 1.5, 1.3)
-SESSIONS = tuple(float(v) for v in np.rint(np.quantile(np.random.default_rng(0).pareto(1.5, 20_000) * 2 + 1, np.linspace(0, 1, 101)).clip(1, 40)))  # fmt: skip
-IDLE = tuple(float(v) for v in np.quantile(np.random.default_rng(1).lognormal(np.log(21_600), 1.0, 20_000), np.linspace(0, 1, 101)) + 1_800)  # fmt: skip
-PURCHASE = tuple(float(v) for v in np.quantile(np.random.default_rng(2).lognormal(3, 0.6, 5_000), np.linspace(0, 1, 101)).round(2))  # fmt: skip
+PERCENTS = np.linspace(0, 1, 101)
+
+
+def _table(sample: np.ndarray) -> tuple[float, ...]:
+    return tuple(float(v) for v in np.quantile(sample, PERCENTS, method="inverted_cdf"))
+
+
+#: heavy-tailed sessions per user (Pareto, 1 to 40), idle times around 6 hours,
+#: purchase values around 20
+SESSIONS = _table(np.rint(np.random.default_rng(0).pareto(1.5, 20_000) * 2 + 1).clip(1, 40))
+IDLE = _table(np.random.default_rng(1).lognormal(np.log(21_600), 1.0, 20_000) + 1_800)
+PURCHASE = _table(np.random.default_rng(2).lognormal(3, 0.6, 5_000).round(2))
 
 KNOWN = SimulationConfig(
     catalog=CatalogConfig(
@@ -64,7 +73,9 @@ KNOWN = SimulationConfig(
             "Purchase": {"View": 0.3, "exit": 0.7},
         },
     ),
-    exposure=ExposureConfig(slate_probability=0.0, arms=(ArmConfig(name="none", recommender="none"),)),
+    exposure=ExposureConfig(
+        slate_probability=0.0, arms=(ArmConfig(name="none", recommender="none"),)
+    ),
     traffic=TrafficConfig(sessions_per_user=SESSIONS, idle_gaps=IDLE),
 )
 
@@ -76,7 +87,9 @@ def fitted():
 
 
 def _table_distance(a, b, discrete, grid):
-    return float(np.abs(cdf_at(a, grid, discrete=discrete) - cdf_at(b, grid, discrete=discrete)).max())
+    return float(
+        np.abs(cdf_at(a, grid, discrete=discrete) - cdf_at(b, grid, discrete=discrete)).max()
+    )
 
 
 def test_size_and_window_are_the_logs(fitted):
@@ -90,7 +103,9 @@ def test_size_and_window_are_the_logs(fitted):
 def test_sessions_per_user_are_recovered(fitted):
     # within 0.05 of the known distribution at every count (some long spans are cut by
     # the window's end, as in any log)
-    distance = _table_distance(fitted[1].traffic.sessions_per_user, SESSIONS, True, np.arange(1, 41))
+    distance = _table_distance(
+        fitted[1].traffic.sessions_per_user, SESSIONS, True, np.arange(1, 41)
+    )
     assert distance <= 0.05, distance
 
 

@@ -108,7 +108,7 @@ def test_an_event_type_named_exit_is_refused():
 
 def test_realism_report_refuses_unknown_tolerances_and_non_frames():
     log = _log()
-    with pytest.raises(ConfigError, match="tolerances.gaps: got 0.1; one of sessions_per_user"):
+    with pytest.raises(ConfigError, match=r"tolerances\.gaps: got 0\.1; one of sessions_per_user"):
         realism_report(log, log, tolerances={"gaps": 0.1})
     with pytest.raises(ConfigError, match="synthetic: got 'list'"):
         realism_report(log, [])
