@@ -21,6 +21,8 @@ TINY = {
     "tracker.py": (["--seconds", "0.3", "--rounds", "1"], "ratio tracker / bare"),
     "stream.py": (["--seconds", "0.3", "--pace-seconds", "2"], "c stream, fast transport"),
     "dashboard.py": (["--requests", "300", "--repeat", "1"], "ratio_with_over_bare"),
+    "fit.py": (["--events", "50000", "--naive-events", "5000", "--repeat", "1"],
+               "faster than the naive loop"),
 }  # fmt: skip
 
 

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._checks import check, instance, positive
+from .._checks import check, instance, number, positive
 from ._arrivals import SLOT_US, slot_intensity
 from ._quantiles import check_table, draw
 
@@ -84,14 +84,15 @@ class TrafficConfig:
         object.__setattr__(self, "notes", tuple(self.notes))
 
     def _check_buckets(self) -> None:
-        bounds = (
-            check_table(self.idle_buckets, "idle_buckets", low=1.0) if self.idle_buckets else ()
+        instance(self.idle_buckets, "idle_buckets", (tuple, list), "a list of session counts")
+        bounds = tuple(
+            number(b, f"idle_buckets[{i}]", low=1.0) for i, b in enumerate(self.idle_buckets)
         )
         check(
-            len(set(bounds)) == len(bounds),
+            all(b < c for b, c in zip(bounds, bounds[1:], strict=False)),
             "idle_buckets",
             list(bounds),
-            "increasing session counts (lower bounds), or empty",
+            "increasing session counts (each bucket's lower bound), or empty",
         )
         tables = self.idle_gaps_by_sessions
         check(

@@ -112,3 +112,17 @@ def test_realism_report_refuses_unknown_tolerances_and_non_frames():
         realism_report(log, log, tolerances={"gaps": 0.1})
     with pytest.raises(ConfigError, match="synthetic: got 'list'"):
         realism_report(log, [])
+
+
+def test_a_log_with_one_bucket_of_returning_users_fits():
+    # every user comes back exactly once: one bucket of idle times (found by the benchmark)
+    users = 60
+    log = pd.DataFrame(
+        {
+            "USER_ID": [f"u{i}" for i in range(users) for _ in range(2)],
+            "ITEM_ID": "x",
+            "TIMESTAMP": [1_700_000_000 + i * 600 + k * 86_400 for i in range(users) for k in (0, 1)],
+        }
+    )
+    traffic = fit(log).traffic
+    assert traffic.idle_buckets == (2.0,) and len(traffic.idle_gaps_by_sessions) == 1
