@@ -3,7 +3,8 @@
 One row per distribution, each with the distance that suits it: two-sample
 Kolmogorov–Smirnov (KS) for the continuous and count ones, total variation (TV) for
 profiles and categories, the relative difference for the popularity curve's top-1%
-share. Both logs are read the same way (:func:`~._logs.read_log`): split into sessions
+share (the events on the most popular 1% of the items the real log shows, on both
+sides: the same number of items). Both logs are read the same way (:func:`~._logs.read_log`): split into sessions
 by the same rule (SESSION_ID when both have it, else the inactivity gap), synthetic
 times floored to the real log's resolution (whole seconds for epoch seconds, so that
 events logged in the same second compare as gaps of 0 on both sides).
@@ -199,7 +200,9 @@ def _distance(name: str, sample: Sample) -> float:
     if sample.kind == "ks":
         return ks_distance(sample.real, sample.synthetic)
     if sample.kind == "rel":
-        real, syn = top_share(sample.real), top_share(sample.synthetic)
+        # the same number of items on both sides: 1% of the items the real log shows
+        top = max(1, round(0.01 * len(sample.real)))
+        real, syn = top_share(sample.real, top), top_share(sample.synthetic, top)
         return abs(syn - real) / real if real > 0 else float("nan")
     if name == "transitions":
         return _transition_tv(sample.real, sample.synthetic)
@@ -212,10 +215,9 @@ def _sizes(sample: Sample) -> tuple[int, int]:
     return int(np.sum(sample.real)), int(np.sum(sample.synthetic))
 
 
-def top_share(shares: np.ndarray, top: float = 0.01) -> float:
-    """Share of events on the most popular ``top`` of items (at least one item)."""
-    k = max(1, round(top * len(shares)))
-    return float(shares[:k].sum())
+def top_share(shares: np.ndarray, top: int) -> float:
+    """Share of events on the ``top`` most popular items (``shares`` sorted, descending)."""
+    return float(shares[:top].sum())
 
 
 def _per_user(log: EventLog) -> np.ndarray:

@@ -115,12 +115,17 @@ class ProfileClock:
     """Real time (epoch µs) ⇄ profile time (µs at the profiles' intensity) over a window.
 
     The profiles' intensity is constant on 15-minute UTC slots (as for arrivals), so
-    the map is piecewise linear; outside the window it runs at intensity 1.
+    the map is piecewise linear; it covers the window and as long again on either side,
+    and runs at intensity 1 beyond.
     """
 
     def __init__(self, time: TimeConfig, start_us: int, end_us: int) -> None:
-        first = start_us - start_us % SLOT_US
-        self.edges = np.arange(first, end_us + SLOT_US, SLOT_US, dtype=np.int64)
+        # the profiles hold on either side of the window too (users' sessions are laid
+        # there before coming back in by whole weeks): as far again as the window, and at
+        # least a week
+        pad = max(end_us - start_us, 7 * 86_400_000_000)
+        first = start_us - pad - (start_us - pad) % SLOT_US
+        self.edges = np.arange(first, end_us + pad + SLOT_US, SLOT_US, dtype=np.int64)
         self.rate = slot_intensity(time, self.edges)
         self.cum = np.concatenate(([0.0], np.cumsum(self.rate * SLOT_US)))
 

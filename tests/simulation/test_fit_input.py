@@ -121,7 +121,9 @@ def test_a_log_with_one_bucket_of_returning_users_fits():
         {
             "USER_ID": [f"u{i}" for i in range(users) for _ in range(2)],
             "ITEM_ID": "x",
-            "TIMESTAMP": [1_700_000_000 + i * 600 + k * 86_400 for i in range(users) for k in (0, 1)],
+            "TIMESTAMP": [
+                1_700_000_000 + i * 600 + k * 86_400 for i in range(users) for k in (0, 1)
+            ],
         }
     )
     traffic = fit(log).traffic
