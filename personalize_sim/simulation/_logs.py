@@ -19,6 +19,7 @@ the usual web-analytics inactivity timeout) pass with no event.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -55,16 +56,16 @@ class EventLog:
     #: how sessions were found: "SESSION_ID" or "split by … s of inactivity"
     source: str
 
-    @property
+    @functools.cached_property
     def session_first(self) -> np.ndarray:
         """Index of each session's first event (sessions are contiguous)."""
         return np.flatnonzero(np.diff(self.session, prepend=-1) != 0)
 
-    @property
+    @functools.cached_property
     def session_last(self) -> np.ndarray:
         return np.append(self.session_first[1:] - 1, len(self.session) - 1)
 
-    @property
+    @functools.cached_property
     def session_user(self) -> np.ndarray:
         return self.user[self.session_first]
 

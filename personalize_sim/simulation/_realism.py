@@ -4,7 +4,8 @@ One row per distribution, each with the distance that suits it: two-sample
 Kolmogorov–Smirnov (KS) for the continuous and count ones, total variation (TV) for
 profiles and categories, the relative difference for the popularity curve's top-1%
 share (the events on the most popular 1% of the items the real log shows, on both
-sides: the same number of items). Both logs are read the same way (:func:`~._logs.read_log`): split into sessions
+sides: the same number of items). Both logs are read the same way
+(:func:`~._logs.read_log`): split into sessions
 by the same rule (SESSION_ID when both have it, else the inactivity gap), synthetic
 times floored to the real log's resolution (whole seconds for epoch seconds, so that
 events logged in the same second compare as gaps of 0 on both sides).

@@ -29,6 +29,7 @@ finds the planned sessions again.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -89,7 +90,7 @@ class TrafficConfig:
             number(b, f"idle_buckets[{i}]", low=1.0) for i, b in enumerate(self.idle_buckets)
         )
         check(
-            all(b < c for b, c in zip(bounds, bounds[1:], strict=False)),
+            all(b < c for b, c in itertools.pairwise(bounds)),
             "idle_buckets",
             list(bounds),
             "increasing session counts (each bucket's lower bound), or empty",
