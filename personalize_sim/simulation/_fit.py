@@ -69,6 +69,7 @@ def fit(
     session_gap: float | None = None,
     event_type: str = "Event",
     name: str = "fitted",
+    items: Any = None,
 ) -> SimulationConfig:
     """A :class:`SimulationConfig` whose traffic looks like ``log``'s (see the module).
 
@@ -77,6 +78,8 @@ def fit(
     UTC) is where the daily and weekly profiles are read. Without ``SESSION_ID`` (or with
     ``session_gap`` given) sessions end after ``session_gap`` seconds (default 1800) with
     no event. ``event_type`` names the single event type of a log without EVENT_TYPE.
+    ``items`` (an items frame with ``ITEM_ID``, optionally ``CREATION_TIMESTAMP``) adds
+    the items no event touched to the catalog, and gives the new items' share directly.
     """
     instance(event_type, "event_type", str, "an event type name")
     zone = "UTC" if timezone is None else timezone
@@ -98,10 +101,13 @@ def fit(
     funnel = _fit_funnel(events)
     first, new = fit_new_items(events, window)
     ranks, shares = fit_popularity(events, window, first, new)
+    n_items, new_share = events.n_items, _new_share(new)
+    if items is not None:
+        n_items, new_share = _catalog_items(items, log, window, new_share, notes)
     catalog = CatalogConfig(
-        items=events.n_items,
+        items=n_items,
         categories=(CategoryConfig(name="all"),),
-        new_item_share=_new_share(new),
+        new_item_share=new_share,
         drift_sigma=fit_drift(events, window, first, notes),
         popularity_ranks=ranks,
         popularity_shares=shares,
@@ -123,6 +129,26 @@ def fit(
         traffic=traffic,
     )
     return config
+
+
+def _catalog_items(
+    items: Any, log: Any, window: Any, estimate: float, notes: list[str]
+) -> tuple[int, float]:
+    """Catalog size and new items' share from an items frame (the log's items included)."""
+    import pandas as pd
+
+    from ._logs import epoch_us_of
+
+    if not isinstance(items, pd.DataFrame) or "ITEM_ID" not in items.columns:
+        raise ConfigError("items", type(items).__name__, "an items frame with an ITEM_ID column")
+    known = pd.Index(items["ITEM_ID"].dropna().unique())
+    n_items = len(known.union(pd.Index(log["ITEM_ID"].unique())))
+    if "CREATION_TIMESTAMP" not in items.columns:
+        return n_items, estimate
+    created = epoch_us_of(items["CREATION_TIMESTAMP"], "items.CREATION_TIMESTAMP")
+    share = float(np.mean(created >= window.start_us + 86_400_000_000)) * len(items) / n_items
+    notes.append("catalog.new_item_share: from the items' CREATION_TIMESTAMP")
+    return n_items, round(min(share, (n_items - 1) / n_items) if n_items > 1 else 0.0, 6)
 
 
 def _utc(epoch_us: int) -> dt.datetime:

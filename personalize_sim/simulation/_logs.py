@@ -32,7 +32,7 @@ from ..schema import EVENT_TYPE, EVENT_VALUE, ITEM_ID, SESSION_ID, TIMESTAMP, US
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DEFAULT_SESSION_GAP", "EventLog", "read_log"]
+__all__ = ["DEFAULT_SESSION_GAP", "EventLog", "epoch_us_of", "read_log"]
 
 #: seconds of inactivity that end a session when the log has no SESSION_ID
 DEFAULT_SESSION_GAP = 1800.0
@@ -96,7 +96,7 @@ def read_log(
             f"null in row {nulls[0] if len(nulls) else ''} ({len(nulls)} rows)",
             "an id on every row (drop anonymous events first: they cannot be split by user)",
         )
-    ts = _epoch_us(frame[TIMESTAMP])
+    ts = epoch_us_of(frame[TIMESTAMP], f"log.{TIMESTAMP}")
     user_codes, _ = pd.factorize(frame[USER_ID], sort=False)
     item_codes, items = pd.factorize(frame[ITEM_ID], sort=False)
     if EVENT_TYPE in frame.columns:
@@ -142,35 +142,36 @@ def read_log(
     )
 
 
-def _epoch_us(column: pd.Series) -> np.ndarray:
-    """Epoch µs of a TIMESTAMP column (datetimes, ISO strings or epoch numbers)."""
+def epoch_us_of(column: pd.Series, field: str) -> np.ndarray:
+    """Epoch µs of a column of times (datetimes, ISO strings or epoch numbers); ``field``
+    names it in errors."""
     import pandas as pd
 
     if pd.api.types.is_datetime64_any_dtype(column.dtype):
         values = column.dt.tz_convert("UTC").dt.tz_localize(None) if column.dt.tz else column
         bad = np.flatnonzero(values.isna().to_numpy())
-        _no_bad(bad, column)
+        _no_bad(bad, column, field)
         return values.to_numpy().astype("datetime64[us]").astype(np.int64)
     if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column):
         numbers = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        _no_bad(np.flatnonzero(~np.isfinite(numbers)), column)
-        return _from_numbers(numbers)
+        _no_bad(np.flatnonzero(~np.isfinite(numbers)), column, field)
+        return _from_numbers(numbers, field)
     parsed = pd.to_datetime(column, utc=True, errors="coerce", format="mixed")
-    _no_bad(np.flatnonzero(parsed.isna().to_numpy()), column)
+    _no_bad(np.flatnonzero(parsed.isna().to_numpy()), column, field)
     return parsed.to_numpy().astype("datetime64[us]").astype(np.int64)
 
 
-def _no_bad(bad: np.ndarray, column: pd.Series) -> None:
+def _no_bad(bad: np.ndarray, column: pd.Series, field: str) -> None:
     if len(bad):
         row = int(bad[0])
         raise ConfigError(
-            f"log.TIMESTAMP[{row}]",
+            f"{field}[{row}]",
             column.iloc[row],
             f"a time: a datetime, an ISO 8601 string or epoch seconds ({len(bad)} rows are not)",
         )
 
 
-def _from_numbers(numbers: np.ndarray) -> np.ndarray:
+def _from_numbers(numbers: np.ndarray, field: str) -> np.ndarray:
     magnitude = np.abs(numbers)
     unit_of = np.searchsorted(np.array([u[0] for u in _UNITS]), magnitude, side="right")
     unit_of = np.minimum(unit_of, len(_UNITS) - 1)
@@ -179,7 +180,7 @@ def _from_numbers(numbers: np.ndarray) -> np.ndarray:
         rows = [int(np.flatnonzero(unit_of == u)[0]) for u in used[:2]]
         names = [_UNITS[u][1] for u in used[:2]]
         raise ConfigError(
-            f"log.TIMESTAMP[{rows[1]}]",
+            f"{field}[{rows[1]}]",
             numbers[rows[1]],
             f"one epoch unit for the whole column (row {rows[0]} looks like {names[0]}, "
             f"row {rows[1]} like {names[1]}): convert them to one unit or to datetimes",

@@ -128,3 +128,25 @@ def test_a_log_with_one_bucket_of_returning_users_fits():
     )
     traffic = fit(log).traffic
     assert traffic.idle_buckets == (2.0,) and len(traffic.idle_gaps_by_sessions) == 1
+
+
+def test_an_items_frame_adds_unseen_items_and_gives_new_items():
+    log = _log(items=7)
+    start = int(log["TIMESTAMP"].min())
+    items = pd.DataFrame(
+        {
+            "ITEM_ID": [f"i{k}" for k in range(10)],  # 3 items no event touched
+            # two created on the window's third day: new
+            "CREATION_TIMESTAMP": [start - 86_400] * 8 + [start + 2 * 86_400] * 2,
+        }
+    )
+    config = fit(log, items=items)
+    assert config.catalog.items == 10
+    assert config.catalog.new_item_share == pytest.approx(0.2)
+    assert any("CREATION_TIMESTAMP" in note for note in config.traffic.notes)
+    with pytest.raises(ConfigError, match="items: got 'list'; an items frame"):
+        fit(log, items=[])
+    bad = items.assign(CREATION_TIMESTAMP=items["CREATION_TIMESTAMP"].astype(object))
+    bad.loc[2, "CREATION_TIMESTAMP"] = "soon"
+    with pytest.raises(ConfigError, match=r"items\.CREATION_TIMESTAMP\[2\]: got 'soon'"):
+        fit(log, items=bad)
