@@ -186,3 +186,24 @@ def test_the_fitted_config_round_trips_through_yaml(fitted, tmp_path):
     config.to_yaml(path)
     assert SimulationConfig.from_yaml(path) == config
     assert "popularity_shares" in path.read_text()
+
+
+def test_idle_times_per_bucket_are_recovered(fitted):
+    # the known users' idle times do not depend on their session count: every bucket's
+    # table is within 0.08 of the known one (fewer idle times per bucket than in all)
+    traffic = fitted[1].traffic
+    assert traffic.idle_buckets[0] == 2.0 and len(traffic.idle_buckets) >= 3
+    grid = np.geomspace(1_800, 3e7, 400)
+    for table in traffic.idle_gaps_by_sessions:
+        assert _table_distance(table, IDLE, False, grid) <= 0.08
+
+
+def test_session_lengths_are_recovered():
+    # a config whose lengths come from a table (as a fitted one's): within 0.02 of it
+    lengths = _table(np.rint(np.random.default_rng(4).lognormal(1.0, 0.8, 20_000)).clip(1, 60))
+    known = KNOWN.replace(
+        population__users=3_000, traffic__session_lengths=lengths, funnel__max_events=60
+    )
+    config = fit(simulate(known, rng=5), timezone="Europe/Paris")
+    distance = _table_distance(config.traffic.session_lengths, lengths, True, np.arange(1, 61))
+    assert distance <= 0.02, distance
