@@ -6,7 +6,8 @@ What is estimated, and where it lands in the config (every estimate a plain fiel
 item popularity              ``catalog.popularity_ranks`` / ``popularity_shares`` (the
                              rank-frequency curve of rates while on sale)
 its drift over time          ``catalog.drift_sigma``
-new items over time          ``catalog.new_item_share`` (released on uniform days)
+new items over time          ``catalog.new_item_share`` (released on uniform days; from
+                             the items frame's CREATION_TIMESTAMP when given)
 sessions per user            ``traffic.sessions_per_user`` (percentiles: heavy tail kept)
 returning users' idle time   ``traffic.idle_gaps`` (percentiles, in profile time)
 session length               ``traffic.session_lengths`` (percentiles)
