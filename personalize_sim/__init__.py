@@ -32,6 +32,8 @@ _EXPORTS = {
     "simulate": ".simulation",
     "iter_simulate": ".simulation",
     "SimulationConfig": ".simulation",
+    "fit": ".simulation",
+    "realism_report": ".simulation",
     # ② payloads and bulk export
     "to_put_events": ".payloads",
     "from_put_events": ".payloads",
@@ -83,7 +85,7 @@ if TYPE_CHECKING:
         to_put_events,
         validate_events,
     )
-    from .simulation import SimulationConfig, iter_simulate, simulate
+    from .simulation import SimulationConfig, fit, iter_simulate, realism_report, simulate
     from .streaming import StreamHandle
     from .tracker import LocalTracker
     from .widgets import Dashboard

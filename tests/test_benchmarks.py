@@ -22,6 +22,8 @@ TINY = {
     "stream.py": (["--seconds", "0.3", "--pace-seconds", "2"], "c stream, fast transport"),
     "dashboard.py": (["--requests", "300", "--repeat", "1"], "ratio_with_over_bare"),
     "attribution.py": (["--events", "100000", "--repeat", "1"], "ratio naive / attribution_report"),
+    "fit.py": (["--events", "50000", "--naive-events", "5000", "--repeat", "1"],
+               "faster than the naive loop"),
 }  # fmt: skip
 
 

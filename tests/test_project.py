@@ -26,6 +26,8 @@ PUBLIC_API = {
     "simulate",
     "iter_simulate",
     "SimulationConfig",
+    "fit",
+    "realism_report",
     # payloads and bulk export
     "to_put_events",
     "from_put_events",

@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "simulate a small shop and stream it to the local tracker",
     ),
     "generate": ("personalize_sim.cli._generate", "simulate site traffic into Parquet or bulk CSV"),
+    "fit": ("personalize_sim.cli._fit", "fit a simulation config to a real interactions log"),
+    "realism": ("personalize_sim.cli._realism", "how close a synthetic log is to a real one"),
     "serve": ("personalize_sim.cli._serve", "run the local tracker emulator (PutEvents on HTTP)"),
     "stream": ("personalize_sim.cli._stream", "send events to a tracker at a controlled rate"),
 }

@@ -25,6 +25,13 @@ How it is laid out (private modules; the names a user needs are exported here)::
     _columns       Arrow and pandas columns of a batch (the frame contract)
     _ids           SESSION_ID / RECOMMENDATION_ID as fixed-width bytes
     _config_checks the checks only configs need (names, probability vectors)
+    fit to a real log:
+      _traffic       TrafficConfig: sessions planned per user from fitted tables
+      _quantiles     empirical distributions as percentile tables
+      _logs          a log read into arrays and split into sessions
+      _fit           fit: the config estimated from a log (with _fit_time, _fit_catalog)
+      _realism       realism_report, RealismReport: distances real vs synthetic
+      _distances     KS, total variation, Jensen–Shannon (numpy)
 """
 
 from __future__ import annotations
@@ -33,11 +40,14 @@ from ._arrivals import GapConfig, TimeConfig
 from ._catalog import CatalogConfig, CategoryConfig
 from ._config import SimulationConfig, preset_names
 from ._exposure import ArmConfig, ExposureConfig
+from ._fit import fit
 from ._funnel import EXIT, EventTypeConfig, FunnelConfig
 from ._identity import catalog_items, recommendation_sources, recommender_table
 from ._population import PersonaConfig, PopulationConfig
+from ._realism import RealismReport, realism_report
 from ._recommenders import SlateContext
 from ._simulate import iter_simulate, simulate, write_parquet
+from ._traffic import TrafficConfig
 from ._values import PropertyConfig
 
 __all__ = [
@@ -52,12 +62,16 @@ __all__ = [
     "PersonaConfig",
     "PopulationConfig",
     "PropertyConfig",
+    "RealismReport",
     "SimulationConfig",
     "SlateContext",
     "TimeConfig",
+    "TrafficConfig",
     "catalog_items",
+    "fit",
     "iter_simulate",
     "preset_names",
+    "realism_report",
     "recommendation_sources",
     "recommender_table",
     "simulate",

@@ -35,7 +35,7 @@ __all__ = [
     "window_us",
 ]
 
-GAP_DISTRIBUTIONS = ("lognormal", "exponential", "uniform")
+GAP_DISTRIBUTIONS = ("lognormal", "exponential", "uniform", "empirical")
 #: share of sessions starting in each local hour (peaks at lunch and in the evening)
 DEFAULT_HOURLY = (
     0.3, 0.2, 0.15, 0.1, 0.1, 0.2, 0.4, 0.7, 1.0, 1.1, 1.2, 1.3,
@@ -50,7 +50,8 @@ class GapConfig:
     """Seconds between two events of a session.
 
     ``lognormal`` uses ``median`` and ``sigma``; ``exponential`` uses ``mean``;
-    ``uniform`` uses ``low`` and ``high`` (the Retail Demo Store draws 30–600 s).
+    ``uniform`` uses ``low`` and ``high`` (the Retail Demo Store draws 30–600 s);
+    ``empirical`` draws from ``quantiles`` (percentiles in seconds, as ``fit`` measures).
     """
 
     distribution: str = "lognormal"
@@ -59,6 +60,7 @@ class GapConfig:
     mean: float = 60.0
     low: float = 30.0
     high: float = 600.0
+    quantiles: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         one_of(self.distribution, "distribution", GAP_DISTRIBUTIONS)
@@ -68,6 +70,10 @@ class GapConfig:
         number(self.low, "low", low=0.0)
         number(self.high, "high", low=0.0)
         check(self.high >= self.low, "high", self.high, f"a number >= low ({self.low:g})")
+        if self.distribution == "empirical" or self.quantiles:
+            from ._quantiles import check_table
+
+            object.__setattr__(self, "quantiles", check_table(self.quantiles, "quantiles"))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -78,6 +78,10 @@ class CatalogConfig:
     new_item_share: float = 0.0
     #: standard deviation of the daily random walk of each item's log popularity
     drift_sigma: float = 0.0
+    #: a rank-frequency curve instead of Zipf: item popularity at these ranks (1 = most
+    #: popular) is ``popularity_shares``, log-log interpolated in between (``fit`` sets it)
+    popularity_ranks: tuple[float, ...] = ()
+    popularity_shares: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         count(self.items, "items", low=1)
@@ -86,6 +90,36 @@ class CatalogConfig:
         probability(self.new_item_share, "new_item_share")
         check(self.new_item_share < 1, "new_item_share", self.new_item_share, "a share < 1")
         number(self.drift_sigma, "drift_sigma", low=0.0)
+        self._check_curve()
+
+    def _check_curve(self) -> None:
+        ranks, shares = tuple(self.popularity_ranks), tuple(self.popularity_shares)
+        check(
+            len(ranks) == len(shares),
+            "popularity_shares",
+            list(shares),
+            f"one share per rank in popularity_ranks ({len(ranks)})",
+        )
+        for i, rank in enumerate(ranks):
+            low = 1.0 if i == 0 else ranks[i - 1]
+            number(rank, f"popularity_ranks[{i}]", low=low, strict=i > 0)
+        for i, share in enumerate(shares):
+            number(share, f"popularity_shares[{i}]", low=0.0, strict=True)
+        object.__setattr__(self, "popularity_ranks", tuple(float(r) for r in ranks))
+        object.__setattr__(self, "popularity_shares", tuple(float(v) for v in shares))
+
+    def log_weights(self, rank: np.ndarray) -> np.ndarray:
+        """Log popularity weight of items of the given ranks (1 = most popular)."""
+        if not self.popularity_ranks:
+            return -self.zipf_exponent * np.log(rank)
+        x = np.log(np.asarray(self.popularity_ranks))
+        y = np.log(np.asarray(self.popularity_shares))
+        lr = np.log(rank)
+        out = np.interp(lr, x, y)
+        if len(x) >= 2:  # past the last rank: the last segment's slope
+            slope = (y[-1] - y[-2]) / (x[-1] - x[-2])
+            out = np.where(lr > x[-1], y[-1] + slope * (lr - x[-1]), out)
+        return out
 
     @property
     def initial_items(self) -> int:
@@ -163,7 +197,7 @@ def build_catalog(
     duration = np.round(d_medians * np.exp(d_sigmas * rng.standard_normal(n)))
     # ranks are a random permutation, so popularity is independent of category and id
     rank = rng.permutation(n) + 1
-    log_popularity = -config.zipf_exponent * np.log(rank)
+    log_popularity = config.log_weights(rank)
     release_day = np.zeros(n, dtype=np.int32)
     n_new = n - config.initial_items
     if n_new:

@@ -29,6 +29,7 @@ from ._config_checks import unique_names, valid_name
 from ._exposure import ArmConfig, ExposureConfig
 from ._funnel import EventTypeConfig, FunnelConfig
 from ._population import PersonaConfig, PopulationConfig
+from ._traffic import TrafficConfig
 from ._values import PropertyConfig
 
 __all__ = ["SimulationConfig", "preset_names"]
@@ -63,6 +64,8 @@ class SimulationConfig:
     funnel: FunnelConfig = field(default_factory=FunnelConfig)
     exposure: ExposureConfig = field(default_factory=ExposureConfig)
     properties: tuple[PropertyConfig, ...] = ()
+    #: fitted traffic (sessions per user, lengths, idle times); None: Poisson arrivals
+    traffic: TrafficConfig | None = None
 
     def __post_init__(self) -> None:
         valid_name(self.name, "name")
@@ -199,6 +202,7 @@ _NESTED = {
     "FunnelConfig": FunnelConfig,
     "ExposureConfig": ExposureConfig,
     "GapConfig": GapConfig,
+    "TrafficConfig | None": TrafficConfig,
 }
 _ITEMS = {
     "tuple[CategoryConfig, ...]": CategoryConfig,
@@ -211,6 +215,8 @@ _ITEMS = {
 
 def _convert(annotation: Any, value: Any, path: str) -> Any:
     kind = str(annotation)
+    if value is None and kind.endswith("| None"):
+        return None
     if kind in _NESTED:
         instance(value, path, Mapping, "a mapping")
         return _build(_NESTED[kind], value, path + ".")
@@ -221,6 +227,8 @@ def _convert(annotation: Any, value: Any, path: str) -> Any:
             instance(item, f"{path}[{i}]", Mapping, "a mapping")
             out.append(_build(_ITEMS[kind], item, f"{path}[{i}]."))
         return tuple(out)
+    if kind.startswith("tuple[tuple") and isinstance(value, list | tuple):
+        return tuple(tuple(v) if isinstance(v, list) else v for v in value)
     if kind.startswith("tuple") and isinstance(value, list):
         return tuple(value)
     return value

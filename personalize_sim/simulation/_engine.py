@@ -36,9 +36,10 @@ from ._batch import Batch
 from ._catalog import CatalogDay, CatalogDays, build_catalog, organic_items
 from ._config import SimulationConfig
 from ._exposure import CommonStreams, expose
-from ._funnel import Chain, event_times, last_pick
+from ._funnel import Chain, SessionEvents, event_times, last_pick
 from ._lift import append_lift
-from ._population import build_population, draw_sessions, visible_users
+from ._population import Sessions, build_population, draw_sessions, visible_users
+from ._traffic import Plan, plan_traffic
 from ._values import event_properties, event_values, session_properties
 
 __all__ = ["Run"]
@@ -47,6 +48,8 @@ __all__ = ["Run"]
 POPULATION, CATALOG, DRIFT, BLOCK = 0, 1, 2, 3
 #: exposure's own streams under common random numbers (shared; one per arm), and lift
 EXPOSURE, EXPOSURE_ARM, LIFT = 4, 5, 6
+#: fitted traffic's session plan
+TRAFFIC = 7
 #: blocks are the largest of these (hours) that keep a block under BLOCK_EVENTS events
 BLOCK_HOURS = (24, 12, 8, 6, 4, 3, 2, 1)
 BLOCK_EVENTS = 250_000
@@ -95,6 +98,10 @@ class Run:
         users = config.population.users
         self.sessions_per_us = users * config.time.sessions_per_user_per_day / DAY_US
         self.block_us = block_hours(config) * 3_600_000_000
+        self.plan: Plan | None = None
+        if config.traffic is not None:
+            rng = stream(self.entropy, TRAFFIC)
+            self.plan = plan_traffic(config, self.chain, self.start_us, self.end_us, rng)
         self.n_blocks = -(-(self.end_us - self.start_us) // self.block_us)
 
     def bounds(self, b: int) -> tuple[int, int]:
@@ -113,11 +120,15 @@ class Run:
         cfg, pop = self.config, self.population
         rng = stream(self.entropy, BLOCK, b)
         b0, b1 = self.bounds(b)
-        starts = session_starts(cfg.time, b0, b1, self.sessions_per_us, pop.joined_share, rng)
-        sessions = draw_sessions(pop, cfg.population, starts, rng)
-        session_codes = session_properties(cfg.properties, len(starts), rng)
-        events = self.chain.run(len(starts), rng)
-        ts = event_times(cfg.time.gap, starts, events, rng)
+        if self.plan is None:
+            starts = session_starts(cfg.time, b0, b1, self.sessions_per_us, pop.joined_share, rng)
+            sessions = draw_sessions(pop, cfg.population, starts, rng)
+            session_codes = session_properties(cfg.properties, len(starts), rng)
+            events = self.chain.run(len(starts), rng)
+            ts = event_times(cfg.time.gap, starts, events, rng)
+        else:
+            starts, sessions, events, ts = self._planned(b0, b1, rng)
+            session_codes = session_properties(cfg.properties, len(starts), rng)
         user = sessions.user[events.session].astype(np.int32)
         persona = pop.persona[user].astype(np.int64)
         picks = np.flatnonzero(events.new_item)
@@ -181,6 +192,30 @@ class Run:
             shared=stream(self.entropy, EXPOSURE, b),
             arm=lambda a: stream(self.entropy, EXPOSURE_ARM, b, a),
         )
+
+    def _planned(
+        self, b0: int, b1: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, Sessions, SessionEvents, np.ndarray]:
+        """The planned sessions starting in [b0, b1) (fitted traffic: see ``_traffic``)."""
+        plan = self.plan
+        assert plan is not None
+        lo, hi = plan.span(b0, b1)
+        starts = plan.start[lo:hi]
+        anonymous = rng.random(hi - lo) < self.config.population.anonymous_share
+        sessions = Sessions(start=starts, user=plan.user[lo:hi], anonymous=anonymous)
+        lengths = plan.lengths[lo:hi]
+        e0, e1 = plan.first_event[lo], plan.first_event[hi]
+        session = np.repeat(np.arange(hi - lo), lengths)
+        offsets = plan.first_event[lo:hi] - e0
+        etype = plan.etype[e0:e1]
+        events = SessionEvents(
+            lengths=lengths,
+            session=session,
+            step=np.arange(e1 - e0) - offsets[session],
+            etype=etype,
+            new_item=self.chain.new_item[etype],
+        )
+        return starts, sessions, events, starts[session] + plan.offset[e0:e1]
 
 
 def _entropy(seed: Any) -> int:

@@ -11,6 +11,7 @@ transition matrix together, so the Python loop runs once per *step* (at most
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ from .._checks import check, count, instance, one_of
 from ..errors import ConfigError
 from ._catalog import U_MAX
 from ._config_checks import distribution, named_items, valid_name
+from ._quantiles import check_table, draw
 from ._values import VALUE_KINDS
 
 if TYPE_CHECKING:
@@ -53,12 +55,28 @@ class EventTypeConfig:
     name: str
     new_item: bool = False
     value: str = "none"
+    #: with ``value: empirical``: percentiles of EVENT_VALUE (see ``fit``)
+    value_quantiles: tuple[float, ...] = ()
+    #: with ``value: empirical``: draw only the listed values (counts, star ratings)
+    value_discrete: bool = False
 
     def __post_init__(self) -> None:
         valid_name(self.name, "name")
         check(self.name != EXIT, "name", self.name, f"any name but {EXIT!r} (it ends a session)")
         instance(self.new_item, "new_item", bool, "true or false")
         one_of(self.value, "value", VALUE_KINDS)
+        instance(self.value_discrete, "value_discrete", bool, "true or false")
+        if self.value == "empirical":
+            table = check_table(self.value_quantiles, "value_quantiles", low=-math.inf)
+            object.__setattr__(self, "value_quantiles", table)
+        else:
+            check(
+                not self.value_quantiles,
+                "value_quantiles",
+                self.value_quantiles,
+                "empty unless value is empirical",
+            )
+            object.__setattr__(self, "value_quantiles", ())
 
 
 def _default_event_types() -> tuple[EventTypeConfig, ...]:
@@ -193,6 +211,15 @@ class Chain:
         self.stacked = (self.cdf + np.arange(len(self.cdf))[:, None]).ravel()
         self.max_events = config.max_events
         self.new_item = np.array([e.new_item for e in config.event_types])
+        # without the exit (sessions of a given length): rows renormalised, a row that
+        # only exits starts over as a session would
+        inner = np.asarray(matrix)
+        totals = inner.sum(axis=1, keepdims=True)
+        inner = np.where(totals > 0, inner / np.where(totals > 0, totals, 1), np.asarray(start))
+        cont = np.cumsum(inner, axis=1)
+        cont[:, -1] = 1.0
+        self.cont_width = cont.shape[1]
+        self.cont_stacked = (cont + np.arange(len(cont))[:, None]).ravel()
 
     def run(self, n_sessions: int, rng: np.random.Generator) -> SessionEvents:
         """Walk ``n_sessions`` sessions until each exits (or reaches ``max_events``)."""
@@ -228,6 +255,32 @@ class Chain:
             new_item=self.new_item[etype],
         )
 
+    def run_lengths(self, lengths: np.ndarray, rng: np.random.Generator) -> SessionEvents:
+        """Walk sessions of the given lengths (the chain's exit probabilities unused)."""
+        n_sessions = len(lengths)
+        total = int(lengths.sum())
+        session = np.repeat(np.arange(n_sessions), lengths)
+        offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        step = np.arange(total) - offsets[session]
+        etype = np.empty(total, dtype=np.int8)
+        state = np.searchsorted(self.start_cdf, rng.random(n_sessions), side="right")
+        state = np.minimum(state, self.exit - 1)
+        active = np.arange(n_sessions)
+        for t in range(int(lengths.max(initial=0))):
+            etype[offsets[active] + t] = state
+            keep = lengths[active] > t + 1
+            active, state = active[keep], state[keep]
+            u = np.minimum(rng.random(len(active)), U_MAX)
+            width = self.cont_width
+            state = np.searchsorted(self.cont_stacked, state + u, side="right") - state * width
+        return SessionEvents(
+            lengths=lengths.astype(np.int64),
+            session=session,
+            step=step,
+            etype=etype,
+            new_item=self.new_item[etype],
+        )
+
 
 def event_times(
     gap: GapConfig, starts: np.ndarray, events: SessionEvents, rng: np.random.Generator
@@ -246,6 +299,8 @@ def _gaps_us(gap: GapConfig, n: int, rng: np.random.Generator) -> np.ndarray:
         seconds = gap.median * np.exp(gap.sigma * rng.standard_normal(n))
     elif gap.distribution == "exponential":
         seconds = gap.mean * rng.standard_exponential(n)
+    elif gap.distribution == "empirical":
+        seconds = draw(gap.quantiles, rng.random(n), discrete=False)
     else:
         seconds = gap.low + (gap.high - gap.low) * rng.random(n)
     # at least 1 µs, so events of a session never share a timestamp

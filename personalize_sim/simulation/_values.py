@@ -20,6 +20,7 @@ import numpy as np
 from .._checks import check, one_of
 from ..schema import EVENT_COLUMNS
 from ._config_checks import distribution
+from ._quantiles import draw
 
 if TYPE_CHECKING:
     from ._catalog import Catalog
@@ -33,8 +34,9 @@ __all__ = [
     "session_properties",
 ]
 
-#: what EVENT_VALUE may hold: nothing (NaN), the item's price, a 1–5 rating, seconds watched
-VALUE_KINDS = ("none", "price", "rating", "watch_time")
+#: what EVENT_VALUE may hold: nothing (NaN), the item's price, a 1–5 rating, seconds watched,
+#: or draws from the type's ``value_quantiles`` (fitted to a log)
+VALUE_KINDS = ("none", "price", "rating", "watch_time", "empirical")
 _UPPER_SNAKE = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")
 #: frame columns a property column may not shadow
 _RESERVED_COLUMNS = frozenset(EVENT_COLUMNS)
@@ -120,6 +122,11 @@ def event_values(
         else:
             share = rng.beta(1 + 2 * relevance[idx], 1.5)
             value[idx] = np.rint(catalog.duration[item[idx]] * share)
+    for code, event_type in enumerate(funnel.event_types):
+        if event_type.value == "empirical":
+            idx = np.flatnonzero(etype == code)
+            u = rng.random(len(idx))
+            value[idx] = draw(event_type.value_quantiles, u, discrete=event_type.value_discrete)
     return value
 
 

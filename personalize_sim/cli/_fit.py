@@ -1,0 +1,119 @@
+"""``personalize-sim fit`` and ``personalize-sim realism``: calibrate to a real log.
+
+``fit LOG --out config.yaml`` writes the config :func:`~personalize_sim.simulation.fit`
+estimates from an interactions log (CSV as Personalize imports it, with epoch-second
+TIMESTAMPs; TSV; Parquet; JSON lines). ``realism REAL SYNTHETIC`` prints the realism
+report of two logs (``--figure realism.png`` draws it) and exits 1 when a row fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+__all__ = ["add_arguments", "add_realism_arguments", "read_log_file", "run", "run_realism"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("log", metavar="LOG", help="interactions log: .csv, .tsv, .parquet, .jsonl")
+    parser.add_argument("--out", required=True, metavar="FILE", help="the config, as YAML")
+    _shared(parser)
+    parser.add_argument("--name", default="fitted", help="the config's name (default fitted)")
+
+
+def add_realism_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("real", metavar="REAL", help="the real log")
+    parser.add_argument("synthetic", metavar="SYNTHETIC", help="the synthetic log")
+    _shared(parser)
+    parser.add_argument("--figure", metavar="FILE", help="also draw the report (PNG, SVG…)")
+
+
+def _shared(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timezone", default="UTC", help="IANA zone of the daily and weekly profiles"
+    )
+    parser.add_argument(
+        "--session-gap",
+        type=float,
+        metavar="SECONDS",
+        help="inactivity that ends a session (default: SESSION_ID, else 1800)",
+    )
+    parser.add_argument(
+        "--event-type", default="Event", help="event type of a log without EVENT_TYPE"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from personalize_sim.errors import ConfigError
+    from personalize_sim.simulation import fit
+
+    try:
+        log = read_log_file(args.log)
+        config = fit(
+            log,
+            timezone=args.timezone,
+            session_gap=args.session_gap,
+            event_type=args.event_type,
+            name=args.name,
+        )
+    except (OSError, ConfigError) as error:
+        print(f"personalize-sim fit: {error}", file=sys.stderr)
+        return 2
+    config.to_yaml(args.out)
+    traffic = config.traffic
+    assert traffic is not None
+    print(
+        f"fitted {len(log)} events: {config.population.users} users, {config.catalog.items} "
+        f"items, {config.time.days:.1f} days, event types {', '.join(config.funnel.names)}"
+    )
+    for note in traffic.notes:
+        print(f"  note: {note}")
+    print(f"wrote {args.out}")
+    return 0
+
+
+def run_realism(args: argparse.Namespace) -> int:
+    from personalize_sim.errors import ConfigError
+    from personalize_sim.simulation import realism_report
+
+    try:
+        report = realism_report(
+            read_log_file(args.real),
+            read_log_file(args.synthetic),
+            timezone=args.timezone,
+            session_gap=args.session_gap,
+            event_type=args.event_type,
+        )
+    except (OSError, ConfigError) as error:
+        print(f"personalize-sim realism: {error}", file=sys.stderr)
+        return 2
+    print(report)
+    if args.figure:
+        from personalize_sim import plots
+
+        plots.realism(report).savefig(args.figure)
+        print(f"wrote {args.figure}")
+    if not report.passed:
+        print(f"outside tolerance: {', '.join(report.failures())}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def read_log_file(name: str) -> Any:
+    """An events frame from a log file (by its suffix)."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    path = Path(name)
+    if not path.is_file():
+        raise OSError(f"no such log file: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".parquet" or path.is_dir():
+        return pd.read_parquet(path)
+    if suffix in (".jsonl", ".ndjson"):
+        return pd.read_json(path, lines=True)
+    if suffix in (".csv", ".tsv"):
+        return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+    raise OSError(f"{path}: use .csv, .tsv, .parquet or .jsonl")

@@ -1,0 +1,108 @@
+"""Fitting the catalog: new items over time, popularity drift, the rank-frequency curve.
+
+* An item is **new** when its first event comes so late that, had it been on sale from
+  the start, its events would almost surely (p < ``NEW_ITEM_P``) not all fall after
+  it: quiet new items pass for old ones, so the share leans low.
+* **Drift** is the daily random walk of log popularity: the variance of the change in
+  an item's log share between consecutive periods (weeks, or days in a short log),
+  less its Poisson noise (1/count for each period), divided by the variance a walk of
+  unit steps gives between two period averages.
+* The **popularity curve** is each item's rate *while on sale* (events per day since its
+  release), sorted: log-spaced ranks and their smoothed shares.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._arrivals import DAY_US
+from ._fit_time import Window
+from ._logs import EventLog
+
+__all__ = ["fit_drift", "fit_new_items", "fit_popularity"]
+
+NEW_ITEM_P = 0.01
+#: knots of the fitted rank-frequency curve
+CURVE_POINTS = 48
+#: events an item needs in both periods to measure its drift
+DRIFT_MIN_COUNT = 20
+
+
+def fit_new_items(log: EventLog, window: Window) -> tuple[np.ndarray, np.ndarray]:
+    """(first event µs, is new) per item."""
+    first = np.full(log.n_items, np.iinfo(np.int64).max)
+    np.minimum.at(first, log.item, log.ts)
+    counts = np.bincount(log.item, minlength=log.n_items)
+    waited = (first - window.start_us).astype(np.float64)
+    span = float(window.end_us - window.start_us)
+    # P(all of an item's events come after `waited` | on sale from the start, events
+    # spread evenly over the window) = (1 - waited / span) ** count
+    p_late = (1.0 - waited / span) ** counts
+    new = (waited >= DAY_US) & (p_late < NEW_ITEM_P)
+    return first, new
+
+
+def fit_popularity(
+    log: EventLog, window: Window, first: np.ndarray, new: np.ndarray
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Rank-frequency curve of rates while on sale: (ranks, shares)."""
+    counts = np.bincount(log.item, minlength=log.n_items).astype(np.float64)
+    since = np.where(new, first, window.start_us)
+    rate = counts / np.maximum(window.end_us - since, 1)
+    shares = np.sort(rate)[::-1]
+    shares = shares / shares.sum()
+    n = len(shares)
+    ranks = np.unique(np.rint(np.geomspace(1, n, min(CURVE_POINTS, n))).astype(np.int64))
+    cum = np.concatenate(([0.0], np.cumsum(shares)))
+    # smoothed: the mean share of ranks within ±10% (exact at the top ranks)
+    lo = np.maximum(np.floor(ranks / 1.1).astype(np.int64), 1)
+    hi = np.minimum(np.ceil(ranks * 1.1).astype(np.int64), n)
+    smooth = (cum[hi] - cum[lo - 1]) / (hi - lo + 1)
+    smooth = np.maximum(smooth, shares[shares > 0].min())
+    return (
+        tuple(float(r) for r in ranks),
+        tuple(float(f"{s:.6g}") for s in smooth),
+    )
+
+
+def fit_drift(log: EventLog, window: Window, first: np.ndarray, notes: list[str]) -> float:
+    """Daily standard deviation of the random walk of items' log popularity."""
+    days = window.days
+    period = 7 if days >= 21 else 1
+    n_periods = int(days // period)
+    if n_periods < 2:
+        notes.append("catalog.drift_sigma: the log spans less than two days; no drift")
+        return 0.0
+    which = (log.ts - window.start_us) // (period * DAY_US)
+    # only items seen on the first day: a quiet new item's arrival is no drift; and one
+    # count per pick (a session's follow-on events on the same item would add noise)
+    old = first < window.start_us + DAY_US
+    picked = np.ones(len(log.item), dtype=bool)
+    picked[1:] = (np.diff(log.session) != 0) | (np.diff(log.item) != 0)
+    keep = (which < n_periods) & old[log.item] & picked
+    counts = np.zeros((n_periods, log.n_items))
+    np.add.at(counts, (which[keep], log.item[keep]), 1.0)
+    totals = counts.sum(axis=1, keepdims=True)
+    # items busy over the whole window (not in a given pair of periods: that would keep
+    # the items that drifted up and drop those that drifted down)
+    busy = counts.sum(axis=0) >= DRIFT_MIN_COUNT * n_periods
+    if busy.sum() < 10:
+        notes.append(
+            f"catalog.drift_sigma: fewer than 10 items have {DRIFT_MIN_COUNT} events per "
+            "period; no drift"
+        )
+        return 0.0
+    c = counts[:, busy] + 0.5
+    share = np.log(c / totals)
+    change = np.diff(share, axis=0)
+    # shares move together (they sum to 1): remove each period's mean change
+    change = change - change.mean(axis=1, keepdims=True)
+    excess = change**2 - (1 / c[:-1] + 1 / c[1:])
+    # a walk of unit daily steps moves a period's mean from the previous one's by
+    # sum_k c_k^2, c_k the share of step k between them (1 for days, 4.71 for weeks)
+    factor = (_squares(period) + _squares(period - 1)) / period**2
+    return float(round(np.sqrt(max(excess.mean(), 0.0) / factor), 6))
+
+
+def _squares(m: int) -> float:
+    return m * (m + 1) * (2 * m + 1) / 6

@@ -1,0 +1,189 @@
+"""An interactions log read into arrays, split into sessions: what fit and realism share.
+
+A log is any events frame in the interactions-dataset layout: ``USER_ID``, ``ITEM_ID``
+and ``TIMESTAMP`` at least; ``EVENT_TYPE``, ``EVENT_VALUE`` and ``SESSION_ID`` when it
+has them. Timestamps are datetimes (naive means UTC), ISO strings, or epoch numbers
+whose unit (seconds, ms, µs or ns, as the interactions dataset's epoch seconds) is read
+from their size; a column that mixes units is an error, not a guess.
+
+**Sessions.** With ``SESSION_ID`` a session is a user's events with one id; without
+it, a user's events are split wherever ``session_gap`` seconds (default 30 minutes,
+the usual web-analytics inactivity timeout) pass with no event.
+
+>>> import pandas as pd
+>>> log = read_log(pd.DataFrame({"USER_ID": ["a", "a", "a"], "ITEM_ID": ["x", "y", "x"],
+...                              "TIMESTAMP": [0, 60, 7200]}))
+>>> log.session.tolist(), log.source
+([0, 0, 1], 'split by 1800 s of inactivity')
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .._checks import check, positive
+from ..errors import ConfigError
+from ..schema import EVENT_TYPE, EVENT_VALUE, ITEM_ID, SESSION_ID, TIMESTAMP, USER_ID
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["DEFAULT_SESSION_GAP", "EventLog", "epoch_us_of", "read_log"]
+
+#: seconds of inactivity that end a session when the log has no SESSION_ID
+DEFAULT_SESSION_GAP = 1800.0
+#: epoch-number units by size: the largest that keeps dates before the year 2286
+_UNITS = ((1e11, "s", 1_000_000), (1e14, "ms", 1_000), (1e17, "us", 1), (np.inf, "ns", 0.001))
+
+
+@dataclass(frozen=True, eq=False)
+class EventLog:
+    """A log's events sorted by (user, time), as codes and numbers."""
+
+    user: np.ndarray  # int64 user code
+    item: np.ndarray  # int64 item code
+    ts: np.ndarray  # int64 epoch µs
+    etype: np.ndarray  # int64 event type code
+    type_names: tuple[str, ...]
+    value: np.ndarray  # float64 EVENT_VALUE, NaN when none
+    session: np.ndarray  # int64 session number (sessions numbered in (user, start) order)
+    n_users: int
+    n_items: int
+    #: how sessions were found: "SESSION_ID" or "split by … s of inactivity"
+    source: str
+
+    @functools.cached_property
+    def session_first(self) -> np.ndarray:
+        """Index of each session's first event (sessions are contiguous)."""
+        return np.flatnonzero(np.diff(self.session, prepend=-1) != 0)
+
+    @functools.cached_property
+    def session_last(self) -> np.ndarray:
+        return np.append(self.session_first[1:] - 1, len(self.session) - 1)
+
+    @functools.cached_property
+    def session_user(self) -> np.ndarray:
+        return self.user[self.session_first]
+
+
+def read_log(
+    frame: Any, *, session_gap: float | None = None, event_type: str = "Event"
+) -> EventLog:
+    """Check and read an events frame (see the module docstring); ``event_type`` names
+    the one event type of a log without ``EVENT_TYPE``."""
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        raise ConfigError("log", type(frame).__name__, "a pandas DataFrame of events")
+    missing = [c for c in (USER_ID, ITEM_ID, TIMESTAMP) if c not in frame.columns]
+    check(
+        not missing,
+        "log",
+        f"columns {list(frame.columns)}",
+        f"an events frame with {', '.join(missing)} (missing; USER_ID, ITEM_ID and "
+        "TIMESTAMP are required, EVENT_TYPE, EVENT_VALUE and SESSION_ID optional)",
+    )
+    check(len(frame) > 0, "log", "0 rows", "at least one event")
+    for column in (USER_ID, ITEM_ID):
+        nulls = np.flatnonzero(frame[column].isna().to_numpy())
+        check(
+            len(nulls) == 0,
+            f"log.{column}",
+            f"null in row {nulls[0] if len(nulls) else ''} ({len(nulls)} rows)",
+            "an id on every row (drop anonymous events first: they cannot be split by user)",
+        )
+    ts = epoch_us_of(frame[TIMESTAMP], f"log.{TIMESTAMP}")
+    user_codes, _ = pd.factorize(frame[USER_ID], sort=False)
+    item_codes, items = pd.factorize(frame[ITEM_ID], sort=False)
+    if EVENT_TYPE in frame.columns:
+        types = frame[EVENT_TYPE].astype("string").fillna("(none)")
+        type_codes, type_names = pd.factorize(types, sort=False)
+        names = tuple(str(t) for t in type_names)
+    else:
+        type_codes, names = np.zeros(len(frame), dtype=np.int64), (event_type,)
+    value = (
+        pd.to_numeric(frame[EVENT_VALUE], errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
+        if EVENT_VALUE in frame.columns
+        else np.full(len(frame), np.nan)
+    )
+    keys: list[np.ndarray] = [ts, user_codes]
+    sid = None
+    if SESSION_ID in frame.columns and session_gap is None and not frame[SESSION_ID].isna().any():
+        sid, _ = pd.factorize(frame[SESSION_ID], sort=False)
+        keys = [ts, sid, user_codes]
+    order = np.lexsort(keys)
+    user, ts = user_codes[order].astype(np.int64), ts[order]
+    gap = DEFAULT_SESSION_GAP if session_gap is None else positive(session_gap, "session_gap")
+    new_user = np.diff(user, prepend=-1) != 0
+    if sid is not None:
+        sid = sid[order]
+        starts = new_user | (np.diff(sid, prepend=-1) != 0)
+        source = "SESSION_ID"
+    else:
+        starts = new_user | (np.diff(ts, prepend=ts[0]) > gap * 1e6)
+        source = f"split by {gap:g} s of inactivity"
+    return EventLog(
+        user=user,
+        item=item_codes[order].astype(np.int64),
+        ts=ts,
+        etype=np.asarray(type_codes)[order].astype(np.int64),
+        type_names=names,
+        value=value[order],
+        session=np.cumsum(starts) - 1,
+        n_users=int(user.max()) + 1,
+        n_items=len(items),
+        source=source,
+    )
+
+
+def epoch_us_of(column: pd.Series, field: str) -> np.ndarray:
+    """Epoch µs of a column of times (datetimes, ISO strings or epoch numbers); ``field``
+    names it in errors."""
+    import pandas as pd
+
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        values = column.dt.tz_convert("UTC").dt.tz_localize(None) if column.dt.tz else column
+        bad = np.flatnonzero(values.isna().to_numpy())
+        _no_bad(bad, column, field)
+        return values.to_numpy().astype("datetime64[us]").astype(np.int64)
+    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column):
+        numbers = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        _no_bad(np.flatnonzero(~np.isfinite(numbers)), column, field)
+        return _from_numbers(numbers, field)
+    parsed = pd.to_datetime(column, utc=True, errors="coerce", format="mixed")
+    _no_bad(np.flatnonzero(parsed.isna().to_numpy()), column, field)
+    return parsed.to_numpy().astype("datetime64[us]").astype(np.int64)
+
+
+def _no_bad(bad: np.ndarray, column: pd.Series, field: str) -> None:
+    if len(bad):
+        row = int(bad[0])
+        raise ConfigError(
+            f"{field}[{row}]",
+            column.iloc[row],
+            f"a time: a datetime, an ISO 8601 string or epoch seconds ({len(bad)} rows are not)",
+        )
+
+
+def _from_numbers(numbers: np.ndarray, field: str) -> np.ndarray:
+    magnitude = np.abs(numbers)
+    unit_of = np.searchsorted(np.array([u[0] for u in _UNITS]), magnitude, side="right")
+    unit_of = np.minimum(unit_of, len(_UNITS) - 1)
+    used = np.unique(unit_of)
+    if len(used) > 1:
+        rows = [int(np.flatnonzero(unit_of == u)[0]) for u in used[:2]]
+        names = [_UNITS[u][1] for u in used[:2]]
+        raise ConfigError(
+            f"{field}[{rows[1]}]",
+            numbers[rows[1]],
+            f"one epoch unit for the whole column (row {rows[0]} looks like {names[0]}, "
+            f"row {rows[1]} like {names[1]}): convert them to one unit or to datetimes",
+        )
+    scale = _UNITS[int(used[0])][2]
+    return np.rint(numbers * scale).astype(np.int64)

@@ -1,0 +1,75 @@
+"""Empirical distributions as quantile tables: what :func:`fit` stores and the engine draws.
+
+A table holds the values at evenly spaced probabilities ``0, 1/(K-1), …, 1`` (101
+values: the percentiles, minimum and maximum included), so it reads and edits as plain
+numbers in YAML. Drawing inverts it: linear interpolation between neighbouring values
+for a continuous quantity, the nearest value for a discrete one (counts, ratings), which
+keeps each atom's probability to within one step of the table.
+
+>>> table = quantile_table(np.array([1, 1, 2, 3, 10]), points=5)
+>>> table
+(1.0, 1.0, 2.0, 3.0, 10.0)
+>>> draw(table, np.array([0.0, 0.6, 1.0]), discrete=True)
+array([ 1.,  2., 10.])
+>>> draw(table, np.array([0.875]), discrete=False)
+array([6.5])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._checks import check, number
+
+__all__ = ["QUANTILE_POINTS", "cdf_at", "check_table", "draw", "quantile_table"]
+
+#: values per table: the percentiles 0, 1, …, 100
+QUANTILE_POINTS = 101
+
+
+def quantile_table(values: np.ndarray, points: int = QUANTILE_POINTS) -> tuple[float, ...]:
+    """The values at ``points`` evenly spaced probabilities (inverted CDF, no smoothing),
+    rounded to 6 significant digits (plain YAML)."""
+    probs = np.linspace(0.0, 1.0, points)
+    q = np.quantile(np.asarray(values, dtype=np.float64), probs, method="inverted_cdf")
+    return tuple(float(f"{v:.6g}") for v in q)
+
+
+def draw(table: tuple[float, ...], u: np.ndarray, *, discrete: bool) -> np.ndarray:
+    """Values for uniforms ``u`` in [0, 1] (one value per uniform)."""
+    q = np.asarray(table, dtype=np.float64)
+    pos = np.clip(u, 0.0, 1.0) * (len(q) - 1)
+    if discrete:
+        return q[np.rint(pos).astype(np.int64)]
+    low = np.minimum(pos.astype(np.int64), len(q) - 2)
+    frac = pos - low
+    return q[low] + frac * (q[low + 1] - q[low])
+
+
+def cdf_at(table: tuple[float, ...], x: np.ndarray, *, discrete: bool) -> np.ndarray:
+    """P(value <= x) under :func:`draw` of ``table`` (used to compare tables in tests)."""
+    q = np.asarray(table, dtype=np.float64)
+    k = len(q) - 1
+    if discrete:
+        # knot i is drawn for u in [(i - 0.5)/k, (i + 0.5)/k), clipped to [0, 1]
+        upper = np.minimum((np.arange(k + 1) + 0.5) / k, 1.0)
+        idx = np.searchsorted(q, x, side="right") - 1
+        return np.where(idx >= 0, upper[np.maximum(idx, 0)], 0.0)
+    return np.interp(x, q, np.linspace(0.0, 1.0, k + 1), left=0.0, right=1.0)
+
+
+def check_table(values: Any, field: str, *, low: float = 0.0) -> tuple[float, ...]:
+    """A quantile table: at least two non-decreasing numbers >= ``low``."""
+    ok = isinstance(values, list | tuple) and len(values) >= 2
+    check(ok, field, values, "a list of at least two quantiles (non-decreasing numbers)")
+    table = tuple(number(v, f"{field}[{i}]", low=low) for i, v in enumerate(values))
+    decreasing = next((i for i in range(1, len(table)) if table[i] < table[i - 1]), None)
+    check(
+        decreasing is None,
+        f"{field}[{decreasing}]",
+        table[decreasing or 0],
+        f"a value >= the one before ({table[(decreasing or 1) - 1]:g}): quantiles never decrease",
+    )
+    return table
