@@ -2,7 +2,8 @@
 RecBole ships it inside its wheel (``recbole/dataset_example/ml-100k/ml-100k.inter``).
 
 Read straight from the installed files: RecBole itself is never imported (it needs
-torch), so ``pip install --no-deps recbole==1.2.1`` is enough (.ci/run does it).
+torch), so ``pip install --no-deps recbole==1.2.1`` is enough (CI installs only what
+pyproject.toml names, so there the tests that need it skip and say why).
 """
 
 from __future__ import annotations
