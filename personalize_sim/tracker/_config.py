@@ -19,12 +19,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from personalize_sim._checks import count, instance, number, one_of, probability
+from personalize_sim._checks import count, instance, number, one_of, positive, probability
 from personalize_sim.errors import ConfigError, ConfigTypeError
 
 from ._faults import Latency
 
 __all__ = [
+    "DEFAULT_HEADER_TIMEOUT_S",
+    "DEFAULT_IDLE_TIMEOUT_S",
     "DEFAULT_MAX_TPS",
     "DEFAULT_TRACKING_ID",
     "ERROR_STATUSES",
@@ -40,6 +42,10 @@ DEFAULT_TRACKING_ID = "local-tracker"
 THROTTLE_STATUSES = (400, 429)
 #: the 5xx answers the fault plan may inject
 ERROR_STATUSES = (500, 503)
+#: seconds to send a request's headers (slow clients are dropped, so they cannot pile up)
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+#: seconds an idle keep-alive connection is kept (uvicorn's default too)
+DEFAULT_IDLE_TIMEOUT_S = 5.0
 
 
 def _cli(
@@ -131,6 +137,34 @@ class TrackerConfig:
         repr=False,
         metadata=_cli("secret key of signed requests", env="PERSONALIZE_SIM_SECRET_ACCESS_KEY"),
     )
+    allow_unsigned_remote: bool = field(
+        default=False,
+        metadata=_cli(
+            "allow a non-loopback --host without --verify-signature (anyone who can reach "
+            "it can then write events)",
+            flag="--allow-unsigned-remote",
+        ),
+    )
+    header_timeout_s: float = field(
+        default=DEFAULT_HEADER_TIMEOUT_S,
+        metadata=_cli(
+            "seconds a connection has to send a request's headers before it is closed "
+            f"(default {DEFAULT_HEADER_TIMEOUT_S:g})",
+            flag="--header-timeout",
+            metavar="S",
+            parse=float,
+        ),
+    )
+    idle_timeout_s: float = field(
+        default=DEFAULT_IDLE_TIMEOUT_S,
+        metadata=_cli(
+            "seconds an idle keep-alive connection stays open "
+            f"(default {DEFAULT_IDLE_TIMEOUT_S:g})",
+            flag="--idle-timeout",
+            metavar="S",
+            parse=float,
+        ),
+    )
     seed: int | None = field(
         default=None, metadata=_cli("seed of the fault plan", flag="--seed", parse=int)
     )
@@ -148,6 +182,9 @@ class TrackerConfig:
         set_(self, "error_rate", probability(self.error_rate, "error_rate"))
         set_(self, "error_statuses", _error_statuses(self.error_statuses))
         instance(self.verify_signature, "verify_signature", bool, "True or False")
+        instance(self.allow_unsigned_remote, "allow_unsigned_remote", bool, "True or False")
+        for name in ("header_timeout_s", "idle_timeout_s"):
+            set_(self, name, positive(getattr(self, name), name))
         for name in ("access_key_id", "secret_access_key"):
             if not isinstance(getattr(self, name), str):  # the type only: never echo a secret
                 raise ConfigTypeError(name, type(getattr(self, name)), "a string")
