@@ -175,9 +175,11 @@ class Emulator:
         self.counters[operation + "Requests"] += 1
         size = len(body) if body_size is None else body_size
         try:
+            if size > MAX_BODY_BYTES:  # first: the server has not read such a body
+                raise _RefusedError(413, "RequestEntityTooLargeException", body_too_large(size))
             if self.config.verify_signature:
                 self._check_signature(method, path, query, headers, body)
-            request, strict = _parse(body, size)
+            request, strict = _parse(body)
             if operation == "PutEvents":
                 self._take_token(request)
             self._draw_fault(outcome)
@@ -318,7 +320,7 @@ class Emulator:
         return {**self.counters, "latency": self.latency.summary().to_dict()}
 
 
-def _parse(body: bytes, size: int) -> tuple[Any, bool]:
+def _parse(body: bytes) -> tuple[Any, bool]:
     """The decoded JSON body and whether it is strict JSON, or a refusal (too large, not JSON).
 
     orjson reads strict JSON. What it refuses is read again with the standard library,
@@ -326,8 +328,6 @@ def _parse(body: bytes, size: int) -> tuple[Any, bool]:
     numbers beyond a double, which become infinite) and ``NaN``: such a body is not
     strict, and its values are then checked like any other (a 400 naming the member).
     """
-    if size > MAX_BODY_BYTES:
-        raise _RefusedError(413, "RequestEntityTooLargeException", body_too_large(size))
     import orjson
 
     try:
@@ -344,7 +344,7 @@ def _parse(body: bytes, size: int) -> tuple[Any, bool]:
         ) from None
 
 
-def body_too_large(size: int | str) -> str:
+def body_too_large(size: int) -> str:
     return f"Request body of {size} bytes is larger than the maximum of {MAX_BODY_BYTES} bytes"
 
 

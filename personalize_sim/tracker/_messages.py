@@ -32,8 +32,9 @@ __all__ = ["PROPERTIES_ERROR", "aws_message", "aws_path", "aws_value", "constrai
 
 #: what Personalize answers for ``properties`` that are not a JSON object
 PROPERTIES_ERROR = "Error parsing properties json"
-#: a value longer than this is shortened in the message (AWS echoes it whole; logs need not)
-_VALUE_CHARS = 200
+#: a value longer than this is shortened in the message (AWS echoes it whole; any value
+#: within the model's limits, up to 1024-character properties, is echoed whole here too)
+_VALUE_CHARS = 1100
 _INDEX = re.compile(r"\[(\d+)\]")
 
 

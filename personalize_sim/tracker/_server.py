@@ -31,7 +31,7 @@ from typing import Any
 from personalize_sim._checks import one_of
 
 from ._config import TrackerConfig
-from ._emulator import MAX_BODY_BYTES, Emulator, Outcome, body_too_large, error_body
+from ._emulator import MAX_BODY_BYTES, Emulator, Outcome, error_body
 from ._store import GroupCommit, StorageError, Store
 
 __all__ = ["MAX_HEADER_BYTES", "TrackerApp", "TrackerServer", "binding_warning", "fetch_stats"]
@@ -94,7 +94,7 @@ class TrackerApp:
             if name == b"content-length":
                 declared = int(value) if value.isdigit() else 0  # the parser vetted it
         if declared > MAX_BODY_BYTES:  # refuse before reading it, and drop the connection
-            await self._too_large(send, str(declared))
+            await self._too_large(scope, send, declared)
             return
         chunks, size = [], 0
         while True:
@@ -104,7 +104,7 @@ class TrackerApp:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > MAX_BODY_BYTES:  # chunked, no length: stop at the limit
-                await self._too_large(send, f"more than {MAX_BODY_BYTES}")
+                await self._too_large(scope, send, size)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -143,10 +143,12 @@ class TrackerApp:
             self.emulator.fail(outcome, 400, "InvalidInputException", message)
         return 0
 
-    async def _too_large(self, send: Any, size: str) -> None:
-        headers = [(b"x-amzn-errortype", b"RequestEntityTooLargeException")]
-        headers += [*_JSON, (b"connection", b"close")]
-        await self._reply(send, 413, headers, error_body(body_too_large(size)))
+    async def _too_large(self, scope: dict[str, Any], send: Any, size: int) -> None:
+        """Answer 413 for a body not read (whole), and close the connection after it."""
+        outcome = self.emulator.handle(scope["method"], scope["path"], {}, b"", body_size=size)
+        self.emulator.finish(outcome, 0)
+        headers = [*outcome.headers, (b"connection", b"close")]
+        await self._reply(send, outcome.status, headers, outcome.body)
 
     @staticmethod
     async def _reply(send: Any, status: int, headers: list, body: bytes) -> None:

@@ -8,7 +8,7 @@ configured key pair, and answers as AWS does when it does not match:
 problem                         status  ``x-amzn-ErrorType``
 ==============================  ======  ==========================================
 no ``Authorization`` header     403     ``MissingAuthenticationToken``
-header not SigV4 / incomplete   400     ``IncompleteSignature``
+header not SigV4 / incomplete   400     ``IncompleteSignatureException``
 unknown access key id           403     ``InvalidClientTokenId``
 wrong service in the scope      403     ``InvalidSignatureException``
 signature does not match        403     ``InvalidSignatureException``
@@ -72,7 +72,7 @@ def verify(
     if match is None or not re.fullmatch(r"\d{8}T\d{6}Z", amz_date):
         return SignatureError(
             400,
-            "IncompleteSignature",
+            "IncompleteSignatureException",
             "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' "
             "parameters in the AWS4-HMAC-SHA256 format, and an X-Amz-Date header "
             "(yyyyMMddTHHmmssZ).",

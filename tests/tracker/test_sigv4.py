@@ -77,8 +77,18 @@ def test_within_the_allowed_skew_is_fine():
         (signed_headers(secret="wrong"), BODY, 403, "InvalidSignatureException"),
         (signed_headers(service="s3"), BODY, 403, "InvalidSignatureException"),
         (signed_headers(), BODY + b" ", 403, "InvalidSignatureException"),
-        ({**signed_headers(), "authorization": "Basic dXNlcg=="}, BODY, 400, "IncompleteSignature"),
-        ({**signed_headers(), "x-amz-date": "yesterday"}, BODY, 400, "IncompleteSignature"),
+        (
+            {**signed_headers(), "authorization": "Basic dXNlcg=="},
+            BODY,
+            400,
+            "IncompleteSignatureException",
+        ),
+        (
+            {**signed_headers(), "x-amz-date": "yesterday"},
+            BODY,
+            400,
+            "IncompleteSignatureException",
+        ),
         ({**signed_headers(), "host": "127.0.0.1:9999"}, BODY, 403, "InvalidSignatureException"),
     ],
 )
