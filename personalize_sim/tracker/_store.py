@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 __all__ = ["EVENT_COLUMNS", "GroupCommit", "StorageError", "Store", "read_events"]
@@ -258,7 +259,7 @@ def read_events(path: str | Path, tracking_id: str | None = None) -> pd.DataFram
     import pandas as pd
 
     from personalize_sim import schema
-    from personalize_sim._timestamps import utc_from_seconds
+    from personalize_sim._timestamps import utc_from_us
 
     # a read-write connection (query_only), because opening a WAL database read-only fails
     # when its -shm file must be rebuilt, e.g. after the emulator was killed
@@ -284,7 +285,7 @@ def read_events(path: str | Path, tracking_id: str | None = None) -> pd.DataFram
             schema.EVENT_VALUE: pd.array(
                 [np.nan if v is None else v for v in raw["event_value"]], dtype="float64"
             ),
-            schema.TIMESTAMP: utc_from_seconds(raw["sent_at"]),
+            schema.TIMESTAMP: utc_from_us(exact_micros(raw["sent_at"])),
             schema.EVENT_ID: pd.array(raw["event_id"], dtype="string"),
             schema.IMPRESSION: pd.Series(
                 [None if v is None else orjson.loads(v) for v in raw["impression"]], dtype=object
@@ -305,5 +306,24 @@ def read_events(path: str | Path, tracking_id: str | None = None) -> pd.DataFram
             name = f"properties.{key}"
         frame[name] = pd.Series(values, dtype=object).infer_objects()
     frame["TRACKING_ID"] = pd.array(raw["tracking_id"], dtype="string")
-    frame["RECEIVED_AT"] = utc_from_seconds(raw["received_at"])
+    frame["RECEIVED_AT"] = utc_from_us(exact_micros(raw["received_at"]))
     return frame
+
+
+def exact_micros(seconds: Any) -> np.ndarray:
+    """Epoch seconds as int64 microseconds, rounded exactly as ``datetime.fromtimestamp`` (and so
+    botocore) rounds them: the fraction split off first, then half to even.
+
+    ``round(seconds * 1e6)`` would round twice and can miss by a microsecond on large values.
+
+    >>> exact_micros([1704164645.678901, -0.5, 0.0000005]).tolist()
+    [1704164645678901, -500000, 0]
+    """
+    import numpy as np
+
+    values = np.asarray(seconds, dtype="float64")
+    fraction, whole = np.modf(values)
+    micros = np.round(fraction * 1e6)
+    carry = (micros >= 1e6).astype("int64") - (micros < 0).astype("int64")
+    micros = micros - carry * 1e6
+    return (whole.astype("int64") + carry) * 1_000_000 + micros.astype("int64")
