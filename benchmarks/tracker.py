@@ -23,6 +23,11 @@ ratios of rates, and server CPU time per request (steadier on a shared host).
 
     .venv/bin/python benchmarks/tracker.py [--seconds 5] [--rounds 3] [--connections 16]
                                            [--verify-signature] [--pin] [--gc-freeze-phase]
+                                           [--baseline ../before]
+
+``--baseline CHECKOUT`` adds a phase running ``personalize-sim serve`` from another checkout
+with its own ``.venv`` (``git worktree add ../before main`` and a venv there), interleaved
+with the others: the before/after comparison of a change in one run.
 """
 
 from __future__ import annotations
@@ -336,6 +341,12 @@ def main() -> None:
     parser.add_argument(
         "--gc-freeze-phase", action="store_true", help="also run the emulator with gc.freeze()"
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="CHECKOUT",
+        help="also run `personalize-sim serve` of another checkout (with its own .venv), "
+        "e.g. the tree before a change: printed as baseline / tracker",
+    )
     parser.add_argument("--load", help=argparse.SUPPRESS)
     parser.add_argument("--run", default="run", help=argparse.SUPPRESS)
     parser.add_argument("--bare-server", action="store_true", help=argparse.SUPPRESS)
@@ -366,6 +377,17 @@ def _servers(args: argparse.Namespace) -> dict[str, list[str] | None]:
     sign = ["--verify-signature"] if args.verify_signature else []
     serve = [sys.executable, "-m", "personalize_sim.cli", "serve", "--max-tps", "0", *sign]
     servers: dict[str, list[str] | None] = {"tracker": serve}
+    if args.baseline:  # the same command from another checkout, e.g. the code before a change
+        python = str(Path(args.baseline) / ".venv" / "bin" / "python")
+        servers["baseline"] = [
+            python,
+            "-m",
+            "personalize_sim.cli",
+            "serve",
+            "--max-tps",
+            "0",
+            *sign,
+        ]
     variant = [sys.executable, __file__, *sign, "--variant"]
     servers["plain validator"] = [*variant, "plain-validator"]
     if args.gc_freeze_phase:

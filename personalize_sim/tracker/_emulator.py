@@ -6,16 +6,23 @@ to store and a 200. The server only reads sockets, sleeps the added latency,
 commits the rows and writes the reply. Checks run in this order:
 
 1. route (``POST /events``, ``/items``, ``/users``; else 404 ``UnknownOperationException``);
-2. SigV4 signature, when ``verify_signature`` is on (403/400, see :mod:`._sigv4`);
-3. body size and JSON (400 ``InvalidInputException``);
-4. the request quota of the tracking id, a token bucket (``ThrottlingException``, 400 or 429);
-5. the seeded fault plan (500 ``InternalFailure`` / 503 ``ServiceUnavailable``; added latency);
-6. every constraint of botocore's model and the documented rules (:mod:`._validator`;
-   400 ``InvalidInputException``);
-7. known tracking ids, when configured (404 ``ResourceNotFoundException``).
+2. body size (413 ``RequestEntityTooLargeException``: the server has not read such a body);
+3. SigV4 signature, when ``verify_signature`` is on (403/400, see :mod:`._sigv4`);
+4. JSON (400 ``InvalidInputException``);
+5. the request quota of the tracking id, a token bucket (``ThrottlingException``, 400 or 429);
+   buckets exist only for configured ids, or for the :data:`MAX_TRACKED_IDS` last used;
+6. the seeded fault plan (500 ``InternalFailure`` / 503 ``ServiceUnavailable``; added latency);
+7. every constraint of botocore's model, the documented rules and what the store must be able
+   to read back (:mod:`._validator`; 400 ``InvalidInputException`` in AWS's words,
+   :mod:`._messages`);
+8. known tracking ids, when configured (404 ``ResourceNotFoundException``);
+9. while building rows: ``sentAt`` a time botocore can hold (:data:`SENT_AT_RANGE`),
+   ``eventValue`` as the API's float.
 
-Every parsed PutEvents request spends a token (the service counts calls, not
-valid calls); every request that is not throttled spends one fault draw.
+A request is decided on its own, before it joins a group commit, so a bad request can
+never fail its neighbours; an unexpected error is a 500 ``InternalFailure`` naming it,
+never an escaped exception. Every parsed PutEvents request spends a token (the service
+counts calls, not valid calls); every request that is not throttled spends one fault draw.
 
 >>> import orjson
 >>> emulator = Emulator(TrackerConfig(seed=0))
@@ -109,7 +116,10 @@ def error_body(message: str) -> bytes:
     """The body of an AWS JSON error: ``{"message": "..."}``."""
     import orjson
 
-    return orjson.dumps({"message": message})
+    try:
+        return orjson.dumps({"message": message})
+    except orjson.JSONEncodeError:  # an unpaired surrogate echoed from the request
+        return orjson.dumps({"message": message.encode(errors="backslashreplace").decode()})
 
 
 class _RefusedError(Exception):
@@ -349,8 +359,8 @@ def body_too_large(size: int) -> str:
 
 
 def _json_int(text: str) -> int | float:
-    # Python refuses ints over 4300 digits; beyond a double's range the value is infinite anyway
-    return int(text) if len(text) <= 400 else float(text)
+    # Python refuses ints over 4300 digits; past 308 digits a double is (nearly) infinite anyway
+    return int(text) if len(text) <= 308 else float(text)
 
 
 def _unicode_violations(value: Any, path: str = "") -> list[limits.Violation]:

@@ -78,7 +78,8 @@ def serve(
         f"{stats['duplicates']} duplicates, {stats['throttled']} throttled"
     )
     if stats["store_failures"]:
-        summary += f"; {stats['store_failures']} requests answered 500 as the store failed"
+        failed = stats["store_failures"]
+        summary += f"; {failed} request{'s' * (failed != 1)} answered 500: the store failed"
     if server.app.shutdown_problem:
         summary += f"; {server.app.shutdown_problem}"
     print(summary, file=sys.stderr, flush=True)

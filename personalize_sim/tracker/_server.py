@@ -5,6 +5,13 @@ body, asks :class:`~._emulator.Emulator` what to answer, sleeps the injected
 latency, commits accepted rows through :class:`~._store.GroupCommit` and only
 then writes the 200. ``GET /stats`` answers the counters as JSON.
 
+What a connection may hold is bounded before it is read: headers to
+:data:`MAX_HEADER_BYTES` (431) and ``header_timeout_s`` (408), a body to
+``MAX_BODY_BYTES`` (413, judged from ``Content-Length``), an idle keep-alive
+connection to ``idle_timeout_s``; each refusal closes the connection. A store that
+fails (disk full, read-only) answers 500 ``InternalFailure`` naming the cause.
+A non-loopback host needs ``verify_signature`` or ``allow_unsigned_remote``.
+
 uvicorn runs on uvloop and httptools when they are installed, else on asyncio's
 own loop and h11 (its standard fallbacks, which also run on Windows).
 

@@ -10,6 +10,9 @@ a wrong verdict. ``benchmarks/tracker.py`` measures both in the same run: on a
 10-event PutEvents body the generated test takes about 1/6 of the validation time,
 and the emulator about half the server CPU per request end to end.
 ``tests/tracker/test_validator.py`` checks the two agree on random input.
+:func:`storable` adds what the store must be able to read back (strict JSON
+properties) and the dataset type of PutItems/PutUsers; messages are worded as AWS
+words them by :mod:`._messages`.
 
 >>> validate = Validator("PutEvents")
 >>> body = {"trackingId": "t", "sessionId": "s",
@@ -19,19 +22,17 @@ and the emulator about half the server CPU per request end to end.
 >>> violations = validate({**body, "sessionId": "", "eventList": []})
 >>> [(v.path, v.reason) for v in violations]
 [('sessionId', 'too_short'), ('eventList', 'too_few')]
->>> violations_message(violations).split(":")[0]
-'2 validation errors detected'
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from personalize_sim import limits
 
-__all__ = ["Validator", "check_plain", "violations_message"]
+__all__ = ["Validator", "check_plain", "storable"]
 
 _RESERVED = limits.RESERVED_PROPERTY_KEYS
 
@@ -125,13 +126,6 @@ def _json_object(properties: Any) -> bool:
         return type(orjson.loads(properties)) is dict
     except (orjson.JSONDecodeError, TypeError):
         return False
-
-
-def violations_message(violations: Sequence[limits.Violation]) -> str:
-    """The service's style: ``2 validation errors detected: Value … at '…' failed …; …``."""
-    n = len(violations)
-    plural = "s" if n != 1 else ""
-    return f"{n} validation error{plural} detected: " + "; ".join(v.message for v in violations)
 
 
 def compile_fast_check(ops: limits.OperationLimits) -> Callable[[Any], bool]:

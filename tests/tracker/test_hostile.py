@@ -296,6 +296,8 @@ def test_a_full_disk_on_a_tmpfs_is_500_then_recovers_and_shuts_down_with_its_sum
     assert result["after"] == 200
     assert result["stored"] == 20  # the first request and the one after space returned
     assert "stopped; 3 PutEvents requests, 20 events stored" in result["log"]
+    assert "1 request answered 500: the store failed" in result["log"]
+    assert "the final checkpoint failed (database or disk is full)" in result["log"]
     assert "Traceback" not in result["log"]
 
 
