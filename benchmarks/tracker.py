@@ -17,9 +17,10 @@ event is stored. The load is a bare asyncio
 HTTP/1.1 client (cheaper per request than aiohttp, so the client is less of a
 ceiling); its SigV4 signer is checked against botocore's before each phase.
 The same load then hits a bare ASGI app on the same uvicorn settings that
-answers 200 to everything. Phases alternate (tracker, plain, bare, tracker, …)
-so all see the same background load; printed: each round, the medians, the
-ratios of rates, and server CPU time per request (steadier on a shared host).
+answers 200 to everything. Phases alternate (tracker, plain, bare, then plain, bare,
+tracker, …: the order rotates each round) so all see the same background load;
+printed: each round, the medians, the ratios of rates, and server CPU time per
+request (steadier on a shared host).
 
     .venv/bin/python benchmarks/tracker.py [--seconds 5] [--rounds 3] [--connections 16]
                                            [--verify-signature] [--pin] [--gc-freeze-phase]
@@ -397,13 +398,16 @@ def _servers(args: argparse.Namespace) -> dict[str, list[str] | None]:
 
 
 def run_rounds(args: argparse.Namespace) -> dict[str, list[tuple[float, float]]]:
-    """Every phase once per round, in the same order; (requests/s, server CPU-us/request) each."""
+    """Every phase once per round, the order rotated each round; (requests/s, server
+    CPU-us/request) each."""
     servers = _servers(args)
     rows: dict[str, list[tuple[float, float]]] = {name: [] for name in servers}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
             line = []
-            for i, (name, argv) in enumerate(servers.items()):
+            phases = list(enumerate(servers.items()))
+            shift = r % len(phases)  # each server takes every place in the order in turn
+            for i, (name, argv) in phases[shift:] + phases[:shift]:
                 if argv is None:
                     got = phase([sys.executable, __file__, "--bare-server"], args, "b")
                     rows[name].append(_rates(got))

@@ -349,14 +349,14 @@ def guarded_protocol(http: str, header_timeout_s: float) -> type:
         def data_received(self, data: bytes) -> None:
             if self._waiting():
                 self._header_bytes += len(data)
-                if self._deadline is None:
-                    self._arm()
             super().data_received(data)
-            if not self._waiting():
+            if not self._waiting():  # the usual case: whole headers in one read, no timer
                 self._disarm()
             elif self._header_bytes > MAX_HEADER_BYTES:
                 message = f"Request headers are larger than the maximum of {MAX_HEADER_BYTES} bytes"
                 self._refuse(431, "Request Header Fields Too Large", message)
+            elif self._deadline is None:  # part of the headers came: the rest has a deadline
+                self._arm()
 
         def _waiting(self) -> bool:
             return self.cycle is None or self.cycle.response_complete

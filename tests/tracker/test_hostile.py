@@ -95,7 +95,11 @@ def raw_body(*events: str) -> bytes:
 
 
 def test_one_bad_request_never_fails_its_batch_neighbours():
-    """The issue's request (eventValue 2**63) among 40 good ones, all in flight at once."""
+    """The issue's request (eventValue 2**63) among 40 good ones, all in flight at once.
+
+    The added latency lets them pile up into shared group commits; that a request failing
+    inside a commit fails alone is shown deterministically in test_store.py.
+    """
     with LocalTracker(process=False, max_tps=0, latency_ms=100, seed=0) as tracker:
         client = tracker.client(retries=NO_RETRY, max_pool_connections=41)
         bad = {
@@ -124,7 +128,6 @@ def test_one_bad_request_never_fails_its_batch_neighbours():
     values = dict(zip(frame["EVENT_ID"], frame["EVENT_VALUE"], strict=True))
     assert values["big"] == 2**63  # stored as the API's float, exactly
     assert stats["PutEvents5xxErrors"] == 0
-    assert stats["commits"] < 42  # several requests shared a commit
 
 
 @pytest.mark.parametrize(
