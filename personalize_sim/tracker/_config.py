@@ -4,7 +4,9 @@
 ``personalize-sim serve`` builds its flags from the field metadata (``flag``,
 ``help``, ``metavar``, ``parse``, ``choices``, ``repeat``; or ``env`` for the key
 pair, which never appears on a command line), and the emulator process receives
-them as JSON on its stdin (:meth:`TrackerConfig.to_dict`).
+them as JSON on its stdin (:meth:`TrackerConfig.to_dict`). The rule for binding
+(:func:`check_binding`: a non-loopback host needs ``verify_signature`` or the explicit
+``allow_unsigned_remote``) lives here too, beside the fields it reads.
 
 >>> config = TrackerConfig(max_tps=100, latency_ms="2..8", seed=0)
 >>> config.latency_ms, config.tracking_id
@@ -32,6 +34,9 @@ __all__ = [
     "ERROR_STATUSES",
     "THROTTLE_STATUSES",
     "TrackerConfig",
+    "binding_warning",
+    "check_binding",
+    "is_loopback",
 ]
 
 #: PutEvents quota per tracker (Developer Guide, limits: 1000 requests/s per dataset group)
@@ -237,3 +242,37 @@ def _error_statuses(statuses: Any) -> tuple[int, ...]:
     if not statuses or any(s not in ERROR_STATUSES or isinstance(s, bool) for s in statuses):
         raise ConfigError("error_statuses", statuses, allowed)
     return tuple(int(s) for s in statuses)
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, ``localhost``)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def binding_warning(host: str) -> str | None:
+    """The warning to print before binding ``host``, or None for a loopback address."""
+    if is_loopback(host):
+        return None
+    return (
+        f"warning: binding {host}, which other machines may reach; anyone who can connect "
+        "can write events to this emulator"
+    )
+
+
+def check_binding(host: str, config: TrackerConfig) -> None:
+    """A non-loopback ``host`` needs signature checks, or the explicit opt-out."""
+    if is_loopback(host) or config.verify_signature or config.allow_unsigned_remote:
+        return
+    raise ConfigError(
+        "host",
+        host,
+        "a loopback address (127.0.0.1, ::1, localhost), or else --verify-signature "
+        "(verify_signature=True) or --allow-unsigned-remote (allow_unsigned_remote=True)",
+    )

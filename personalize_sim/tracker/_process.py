@@ -24,8 +24,8 @@ from typing import Any
 
 from personalize_sim.errors import ConfigError, EmulatorError
 
-from ._config import TrackerConfig
-from ._server import TrackerServer, binding_warning
+from ._config import TrackerConfig, binding_warning
+from ._server import TrackerServer
 
 __all__ = ["READY", "main", "read_line", "serve", "start_process"]
 

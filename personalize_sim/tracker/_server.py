@@ -37,11 +37,11 @@ from typing import Any
 
 from personalize_sim._checks import one_of
 
-from ._config import TrackerConfig
+from ._config import TrackerConfig, check_binding
 from ._emulator import MAX_BODY_BYTES, Emulator, Outcome, error_body
 from ._store import GroupCommit, StorageError, Store
 
-__all__ = ["MAX_HEADER_BYTES", "TrackerApp", "TrackerServer", "binding_warning", "fetch_stats"]
+__all__ = ["MAX_HEADER_BYTES", "TrackerApp", "TrackerServer", "fetch_stats"]
 
 #: request line and headers together; more is answered 431 and the connection closed before
 #: the rest is read (a signed botocore request has about 1 KB of them)
@@ -278,42 +278,6 @@ class TrackerServer:
         """Flush the store and release the socket (after :meth:`run`, or instead of it)."""
         self.app.close()
         self.socket.close()
-
-
-def is_loopback(host: str) -> bool:
-    """True for addresses only this machine can reach (127.0.0.0/8, ::1, ``localhost``)."""
-    import ipaddress
-
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:  # a host name: it may resolve to anything
-        return False
-
-
-def binding_warning(host: str) -> str | None:
-    """The warning to print before binding ``host``, or None for a loopback address."""
-    if is_loopback(host):
-        return None
-    return (
-        f"warning: binding {host}, which other machines may reach; anyone who can connect "
-        "can write events to this emulator"
-    )
-
-
-def check_binding(host: str, config: TrackerConfig) -> None:
-    """A non-loopback ``host`` needs signature checks, or the explicit opt-out."""
-    from personalize_sim.errors import ConfigError
-
-    if is_loopback(host) or config.verify_signature or config.allow_unsigned_remote:
-        return
-    raise ConfigError(
-        "host",
-        host,
-        "a loopback address (127.0.0.1, ::1, localhost), or else --verify-signature "
-        "(verify_signature=True) or --allow-unsigned-remote (allow_unsigned_remote=True)",
-    )
 
 
 _PROTOCOLS = {

@@ -404,6 +404,7 @@ def test_silent_slow_and_idle_connections_are_closed():
     with LocalTracker(
         process=False, max_tps=0, header_timeout_s=0.3, idle_timeout_s=0.3
     ) as tracker:
+        crowd = [connect(tracker.endpoint_url) for _ in range(50)]  # connect, then say nothing
         silent = connect(tracker.endpoint_url)
         slow = connect(tracker.endpoint_url)
         slow.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\n")  # and the rest never comes
@@ -417,6 +418,9 @@ def test_silent_slow_and_idle_connections_are_closed():
             assert closed_by_server(silent) == b""
             assert closed_by_server(slow).startswith(b"HTTP/1.1 408 Request Timeout\r\n")
             assert closed_by_server(idle) == b""
+        for sock in crowd:
+            with sock:
+                assert closed_by_server(sock) == b""
 
 
 def test_quota_state_is_kept_for_configured_ids_only():
