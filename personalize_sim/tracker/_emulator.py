@@ -249,7 +249,7 @@ class Emulator:
             raise _RefusedError(
                 404,
                 "ResourceNotFoundException",
-                f"Could not find an event tracker with tracking id {tracking_id!r}",
+                f"Could not find an event tracker with tracking id '{tracking_id}'",
             )
 
     def fail(self, outcome: Outcome, status: int, code: str, message: str) -> Outcome:

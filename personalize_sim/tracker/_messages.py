@@ -133,8 +133,10 @@ def aws_message(
         texts = list(dict.fromkeys(_SERVICE[v.reason](v) for v in violations))
         return "; ".join(texts)
     parts = [
-        f"Value {aws_value(_value(v, request))} at '{aws_path(v.path)}' "
-        "failed to satisfy constraint: " + constraint(v, ops.fields.get(model_path(v.path)))
+        f"Value {aws_value(_value(v, request))} "
+        + (f"at '{aws_path(v.path)}' " if v.path else "")  # no path: the body itself
+        + "failed to satisfy constraint: "
+        + constraint(v, ops.fields.get(model_path(v.path)))
         for v in model
     ]
     n = len(parts)
