@@ -70,13 +70,17 @@ def _cli(
 
 @dataclass(frozen=True, kw_only=True)
 class TrackerConfig:
-    """Options of one emulator: quota, faults, known tracking ids, signature check, seed.
+    """Options of one emulator: quota, faults, known tracking ids, signature check,
+    binding, connection timeouts, seed.
 
     ``tracking_ids=None`` accepts any tracking id (a single string is one id);
     ``max_tps=None`` (or 0) turns the quota off; ``latency_ms`` is a
     :class:`~personalize_sim.tracker._faults.Latency` or its spec (``5``, ``"2..8"``,
     ``"exp:5"``, ``"lognormal:5,50"``); ``seed`` drives the fault plan and request ids.
-    A bad value raises :class:`~personalize_sim.errors.ConfigError` naming it.
+    ``allow_unsigned_remote`` lets a non-loopback host serve without ``verify_signature``;
+    ``header_timeout_s`` bounds the time to send a request's headers, ``idle_timeout_s``
+    an idle keep-alive connection. A bad value raises
+    :class:`~personalize_sim.errors.ConfigError` naming it.
     """
 
     tracking_ids: tuple[str, ...] | None = field(
