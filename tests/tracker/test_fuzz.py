@@ -9,7 +9,10 @@ group commits. With no fault injected, every answer must be 200 or 4xx; every re
 answered 200 must read back from the store exactly as sent (events through
 ``LocalTracker.events()``, properties and items/users as the stored text).
 
-Size: ``PERSONALIZE_SIM_FUZZ_REQUESTS`` (default 10000, about 20 s here),
+A second run sends a fifth as many requests signed with SigV4 to an emulator that checks
+signatures, half of them with ``Authorization``, ``X-Amz-Date`` or ``Host`` then broken.
+
+Size: ``PERSONALIZE_SIM_FUZZ_REQUESTS`` (default 10000, about 10 s here),
 ``PERSONALIZE_SIM_FUZZ_SEED`` (default 0), ``PERSONALIZE_SIM_FUZZ_SECONDS`` (a time
 bound, default 600: the test fails, naming how far it got, rather than run on). Larger::
 
@@ -202,8 +205,49 @@ def encode(body: Any) -> bytes:
     return _RAW.sub(lambda m: m[1], text).encode()
 
 
-def send_all(url: str, generator: Generator, deadline: float) -> list[Sent]:
-    """Every request of the generator, over CONNECTIONS keep-alive connections at once."""
+HOSTILE_HEADERS = (
+    "", "20231301T000000Z", "20230230T000000Z", "99991231T235959Z", "AWS4-HMAC-SHA256",
+    "Basic dXNlcg==", "AWS4-HMAC-SHA256 Credential=testing/20231301/us-east-1/personalize/"
+    "aws4_request, SignedHeaders=host;x-amz-date, Signature=" + "0" * 64,
+    "AWS4-HMAC-SHA256 Credential=testing/20231130/us-east-1/personalize/aws4_request, "
+    "SignedHeaders=nothing;host, Signature=" + "f" * 64, "\u00e9" * 20, "x" * 5000,
+)  # fmt: skip
+
+
+class HostileSigner:
+    """SigV4 headers as botocore signs them (key pair ``testing``), often then broken."""
+
+    def __init__(self, rng: np.random.Generator, url: str) -> None:
+        self.rng, self.url = rng, url
+
+    def __call__(self, path: str, body: bytes) -> dict[str, str]:
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        request = AWSRequest(
+            "POST", self.url + path, data=body, headers={"Content-Type": "application/json"}
+        )
+        SigV4Auth(Credentials("testing", "testing"), "personalize", "us-east-1").add_auth(request)
+        headers = dict(request.headers.items())
+        headers["Host"] = self.url.removeprefix("http://")
+        if self.rng.random() < 0.5:
+            name = ["Authorization", "X-Amz-Date", "Host"][int(self.rng.integers(3))]
+            if self.rng.random() < 0.2:
+                del headers[name]
+            else:
+                headers[name] = HOSTILE_HEADERS[int(self.rng.integers(len(HOSTILE_HEADERS)))]
+        return headers
+
+
+def send_all(
+    url: str,
+    generator: Generator,
+    count: int,
+    deadline: float,
+    sign: HostileSigner | None = None,
+) -> list[Sent]:
+    """``count`` requests of the generator, over CONNECTIONS keep-alive connections at once."""
     host, port = url.removeprefix("http://").rsplit(":", 1)
     lock = threading.Lock()
     sent: list[Sent] = []
@@ -212,12 +256,12 @@ def send_all(url: str, generator: Generator, deadline: float) -> list[Sent]:
         connection = http.client.HTTPConnection(host, int(port), timeout=60)
         while time.monotonic() < deadline:
             with lock:
-                if len(sent) >= REQUESTS:
+                if len(sent) >= count:
                     break
                 path, body = generator.next()
+                headers = {"Content-Type": "application/json"} if sign is None else sign(path, body)
                 record = Sent(path, body)
                 sent.append(record)
-            headers = {"Content-Type": "application/json"}
             connection.request("POST", path, body=body, headers=headers)
             response = connection.getresponse()
             record.answer = response.read()
@@ -248,18 +292,41 @@ def test_fuzzed_requests_never_get_a_500_and_accepted_ones_read_back_unchanged()
     generator = Generator(np.random.default_rng(SEED))
     start = time.monotonic()
     with LocalTracker(max_tps=0, tracking_ids=[TRACKING_ID], seed=SEED) as tracker:
-        sent = send_all(tracker.endpoint_url, generator, start + SECONDS)
+        sent = send_all(tracker.endpoint_url, generator, REQUESTS, start + SECONDS)
         stats = tracker.stats()
-    took = time.monotonic() - start
-    assert len(sent) == REQUESTS, f"only {len(sent)} of {REQUESTS} sent in {took:.0f} s"
+    check_run(tracker, sent, stats, REQUESTS, time.monotonic() - start)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(SECONDS + 120)
+def test_fuzzed_signatures_never_get_a_500_and_accepted_ones_read_back_unchanged():
+    """A fifth as many requests, signed, half of them with a header then broken."""
+    rng = np.random.default_rng(SEED + 1)
+    generator, count = Generator(rng), max(REQUESTS // 5, 100)
+    start = time.monotonic()
+    with LocalTracker(
+        max_tps=0, tracking_ids=[TRACKING_ID], seed=SEED, verify_signature=True
+    ) as tracker:
+        signer = HostileSigner(rng, tracker.endpoint_url)
+        sent = send_all(tracker.endpoint_url, generator, count, start + SECONDS, signer)
+        stats = tracker.stats()
+    check_run(tracker, sent, stats, count, time.monotonic() - start)
+    assert sum(s.status == 403 for s in sent) > count // 10  # broken signatures were refused
+
+
+def check_run(
+    tracker: LocalTracker, sent: list[Sent], stats: dict[str, Any], count: int, took: float
+) -> None:
+    """No 5xx; at least a tenth accepted and a tenth refused; every accepted one reads back."""
+    assert len(sent) == count, f"only {len(sent)} of {count} sent in {took:.0f} s"
     server_errors = [(s.status, s.body[:300], s.answer[:300]) for s in sent if s.status >= 500]
     assert server_errors == [], f"{len(server_errors)} answers 5xx"
-    assert all(s.status in (200, 400, 404, 413) for s in sent), {s.status for s in sent}
+    assert all(s.status in (200, 400, 403, 404, 413) for s in sent), {s.status for s in sent}
     assert stats["PutEvents5xxErrors"] == stats["PutItems5xxErrors"] == 0
 
     accepted = [s for s in sent if s.status == 200]
     refused = [s for s in sent if s.status != 200]
-    assert len(accepted) > REQUESTS // 10 and len(refused) > REQUESTS // 10  # both exercised
+    assert len(accepted) > count // 10 and len(refused) > count // 10  # both exercised
     expected_events = _expected_events(accepted)
     frame = tracker.events()
     assert len(frame) == len(expected_events)
