@@ -1,7 +1,8 @@
-"""The emulator under hostile input and failing disks: each request is judged on its own.
+"""The emulator under hostile input: each request is judged on its own, resources are bounded.
 
 Real HTTP on 127.0.0.1, the real boto3 client where it can send the request, raw sockets
 where it cannot (numbers botocore refuses to serialise, malformed headers, huge headers).
+Failing disks: test_storage_failures.py; mutation fuzzing: test_fuzz.py.
 """
 
 from __future__ import annotations
