@@ -17,12 +17,18 @@ event is stored. The load is a bare asyncio
 HTTP/1.1 client (cheaper per request than aiohttp, so the client is less of a
 ceiling); its SigV4 signer is checked against botocore's before each phase.
 The same load then hits a bare ASGI app on the same uvicorn settings that
-answers 200 to everything. Phases alternate (tracker, plain, bare, tracker, …)
-so all see the same background load; printed: each round, the medians, the
-ratios of rates, and server CPU time per request (steadier on a shared host).
+answers 200 to everything. Phases alternate (tracker, plain, bare, then plain, bare,
+tracker, …: the order rotates each round) so all see the same background load;
+printed: each round, the medians, the ratios of rates, and server CPU time per
+request (steadier on a shared host).
 
     .venv/bin/python benchmarks/tracker.py [--seconds 5] [--rounds 3] [--connections 16]
                                            [--verify-signature] [--pin] [--gc-freeze-phase]
+                                           [--baseline ../before]
+
+``--baseline CHECKOUT`` adds a phase running ``personalize-sim serve`` from another checkout
+with its own ``.venv`` (``git worktree add ../before main`` and a venv there), interleaved
+with the others: the before/after comparison of a change in one run.
 """
 
 from __future__ import annotations
@@ -336,6 +342,12 @@ def main() -> None:
     parser.add_argument(
         "--gc-freeze-phase", action="store_true", help="also run the emulator with gc.freeze()"
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="CHECKOUT",
+        help="also run `personalize-sim serve` of another checkout (with its own .venv), "
+        "e.g. the tree before a change: printed as baseline / tracker",
+    )
     parser.add_argument("--load", help=argparse.SUPPRESS)
     parser.add_argument("--run", default="run", help=argparse.SUPPRESS)
     parser.add_argument("--bare-server", action="store_true", help=argparse.SUPPRESS)
@@ -366,6 +378,17 @@ def _servers(args: argparse.Namespace) -> dict[str, list[str] | None]:
     sign = ["--verify-signature"] if args.verify_signature else []
     serve = [sys.executable, "-m", "personalize_sim.cli", "serve", "--max-tps", "0", *sign]
     servers: dict[str, list[str] | None] = {"tracker": serve}
+    if args.baseline:  # the same command from another checkout, e.g. the code before a change
+        python = str(Path(args.baseline) / ".venv" / "bin" / "python")
+        servers["baseline"] = [
+            python,
+            "-m",
+            "personalize_sim.cli",
+            "serve",
+            "--max-tps",
+            "0",
+            *sign,
+        ]
     variant = [sys.executable, __file__, *sign, "--variant"]
     servers["plain validator"] = [*variant, "plain-validator"]
     if args.gc_freeze_phase:
@@ -375,13 +398,16 @@ def _servers(args: argparse.Namespace) -> dict[str, list[str] | None]:
 
 
 def run_rounds(args: argparse.Namespace) -> dict[str, list[tuple[float, float]]]:
-    """Every phase once per round, in the same order; (requests/s, server CPU-us/request) each."""
+    """Every phase once per round, the order rotated each round; (requests/s, server
+    CPU-us/request) each."""
     servers = _servers(args)
     rows: dict[str, list[tuple[float, float]]] = {name: [] for name in servers}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
             line = []
-            for i, (name, argv) in enumerate(servers.items()):
+            phases = list(enumerate(servers.items()))
+            shift = r % len(phases)  # each server takes every place in the order in turn
+            for i, (name, argv) in phases[shift:] + phases[:shift]:
                 if argv is None:
                     got = phase([sys.executable, __file__, "--bare-server"], args, "b")
                     rows[name].append(_rates(got))

@@ -25,7 +25,12 @@ __all__ = ["add_arguments", "config_from", "run"]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from personalize_sim.tracker import TrackerConfig
 
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1); any other prints a warning and needs "
+        "--verify-signature or --allow-unsigned-remote",
+    )
     parser.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one")
     parser.add_argument(
         "--db", default="personalize-sim-events.db", help="SQLite file of accepted events"

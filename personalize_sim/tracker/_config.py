@@ -4,7 +4,9 @@
 ``personalize-sim serve`` builds its flags from the field metadata (``flag``,
 ``help``, ``metavar``, ``parse``, ``choices``, ``repeat``; or ``env`` for the key
 pair, which never appears on a command line), and the emulator process receives
-them as JSON on its stdin (:meth:`TrackerConfig.to_dict`).
+them as JSON on its stdin (:meth:`TrackerConfig.to_dict`). The rule for binding
+(:func:`check_binding`: a non-loopback host needs ``verify_signature`` or the explicit
+``allow_unsigned_remote``) lives here too, beside the fields it reads.
 
 >>> config = TrackerConfig(max_tps=100, latency_ms="2..8", seed=0)
 >>> config.latency_ms, config.tracking_id
@@ -19,17 +21,22 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from personalize_sim._checks import count, instance, number, one_of, probability
+from personalize_sim._checks import count, instance, number, one_of, positive, probability
 from personalize_sim.errors import ConfigError, ConfigTypeError
 
 from ._faults import Latency
 
 __all__ = [
+    "DEFAULT_HEADER_TIMEOUT_S",
+    "DEFAULT_IDLE_TIMEOUT_S",
     "DEFAULT_MAX_TPS",
     "DEFAULT_TRACKING_ID",
     "ERROR_STATUSES",
     "THROTTLE_STATUSES",
     "TrackerConfig",
+    "binding_warning",
+    "check_binding",
+    "is_loopback",
 ]
 
 #: PutEvents quota per tracker (Developer Guide, limits: 1000 requests/s per dataset group)
@@ -40,6 +47,10 @@ DEFAULT_TRACKING_ID = "local-tracker"
 THROTTLE_STATUSES = (400, 429)
 #: the 5xx answers the fault plan may inject
 ERROR_STATUSES = (500, 503)
+#: seconds to send a request's headers (slow clients are dropped, so they cannot pile up)
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+#: seconds an idle keep-alive connection is kept (uvicorn's default too)
+DEFAULT_IDLE_TIMEOUT_S = 5.0
 
 
 def _cli(
@@ -59,13 +70,17 @@ def _cli(
 
 @dataclass(frozen=True, kw_only=True)
 class TrackerConfig:
-    """Options of one emulator: quota, faults, known tracking ids, signature check, seed.
+    """Options of one emulator: quota, faults, known tracking ids, signature check,
+    binding, connection timeouts, seed.
 
     ``tracking_ids=None`` accepts any tracking id (a single string is one id);
     ``max_tps=None`` (or 0) turns the quota off; ``latency_ms`` is a
     :class:`~personalize_sim.tracker._faults.Latency` or its spec (``5``, ``"2..8"``,
     ``"exp:5"``, ``"lognormal:5,50"``); ``seed`` drives the fault plan and request ids.
-    A bad value raises :class:`~personalize_sim.errors.ConfigError` naming it.
+    ``allow_unsigned_remote`` lets a non-loopback host serve without ``verify_signature``;
+    ``header_timeout_s`` bounds the time to send a request's headers, ``idle_timeout_s``
+    an idle keep-alive connection. A bad value raises
+    :class:`~personalize_sim.errors.ConfigError` naming it.
     """
 
     tracking_ids: tuple[str, ...] | None = field(
@@ -131,6 +146,34 @@ class TrackerConfig:
         repr=False,
         metadata=_cli("secret key of signed requests", env="PERSONALIZE_SIM_SECRET_ACCESS_KEY"),
     )
+    allow_unsigned_remote: bool = field(
+        default=False,
+        metadata=_cli(
+            "allow a non-loopback --host without --verify-signature (anyone who can reach "
+            "it can then write events)",
+            flag="--allow-unsigned-remote",
+        ),
+    )
+    header_timeout_s: float = field(
+        default=DEFAULT_HEADER_TIMEOUT_S,
+        metadata=_cli(
+            "seconds a connection has to send a request's headers before it is closed "
+            f"(default {DEFAULT_HEADER_TIMEOUT_S:g})",
+            flag="--header-timeout",
+            metavar="S",
+            parse=float,
+        ),
+    )
+    idle_timeout_s: float = field(
+        default=DEFAULT_IDLE_TIMEOUT_S,
+        metadata=_cli(
+            "seconds an idle keep-alive connection stays open "
+            f"(default {DEFAULT_IDLE_TIMEOUT_S:g})",
+            flag="--idle-timeout",
+            metavar="S",
+            parse=float,
+        ),
+    )
     seed: int | None = field(
         default=None, metadata=_cli("seed of the fault plan", flag="--seed", parse=int)
     )
@@ -148,6 +191,9 @@ class TrackerConfig:
         set_(self, "error_rate", probability(self.error_rate, "error_rate"))
         set_(self, "error_statuses", _error_statuses(self.error_statuses))
         instance(self.verify_signature, "verify_signature", bool, "True or False")
+        instance(self.allow_unsigned_remote, "allow_unsigned_remote", bool, "True or False")
+        for name in ("header_timeout_s", "idle_timeout_s"):
+            set_(self, name, positive(getattr(self, name), name))
         for name in ("access_key_id", "secret_access_key"):
             if not isinstance(getattr(self, name), str):  # the type only: never echo a secret
                 raise ConfigTypeError(name, type(getattr(self, name)), "a string")
@@ -200,3 +246,37 @@ def _error_statuses(statuses: Any) -> tuple[int, ...]:
     if not statuses or any(s not in ERROR_STATUSES or isinstance(s, bool) for s in statuses):
         raise ConfigError("error_statuses", statuses, allowed)
     return tuple(int(s) for s in statuses)
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, ``localhost``)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def binding_warning(host: str) -> str | None:
+    """The warning to print before binding ``host``, or None for a loopback address."""
+    if is_loopback(host):
+        return None
+    return (
+        f"warning: binding {host}, which other machines may reach; anyone who can connect "
+        "can write events to this emulator"
+    )
+
+
+def check_binding(host: str, config: TrackerConfig) -> None:
+    """A non-loopback ``host`` needs signature checks, or the explicit opt-out."""
+    if is_loopback(host) or config.verify_signature or config.allow_unsigned_remote:
+        return
+    raise ConfigError(
+        "host",
+        host,
+        "a loopback address (127.0.0.1, ::1, localhost), or else --verify-signature "
+        "(verify_signature=True) or --allow-unsigned-remote (allow_unsigned_remote=True)",
+    )

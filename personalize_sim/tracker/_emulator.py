@@ -6,16 +6,23 @@ to store and a 200. The server only reads sockets, sleeps the added latency,
 commits the rows and writes the reply. Checks run in this order:
 
 1. route (``POST /events``, ``/items``, ``/users``; else 404 ``UnknownOperationException``);
-2. SigV4 signature, when ``verify_signature`` is on (403/400, see :mod:`._sigv4`);
-3. body size and JSON (400 ``InvalidInputException``);
-4. the request quota of the tracking id, a token bucket (``ThrottlingException``, 400 or 429);
-5. the seeded fault plan (500 ``InternalFailure`` / 503 ``ServiceUnavailable``; added latency);
-6. every constraint of botocore's model and the documented rules (:mod:`._validator`;
-   400 ``InvalidInputException``);
-7. known tracking ids, when configured (404 ``ResourceNotFoundException``).
+2. body size (413 ``RequestEntityTooLargeException``: the server has not read such a body);
+3. SigV4 signature, when ``verify_signature`` is on (403/400, see :mod:`._sigv4`);
+4. JSON (400 ``InvalidInputException``);
+5. the request quota of the tracking id, a token bucket (``ThrottlingException``, 400 or 429);
+   buckets exist only for configured ids, or for the :data:`MAX_TRACKED_IDS` last used;
+6. the seeded fault plan (500 ``InternalFailure`` / 503 ``ServiceUnavailable``; added latency);
+7. every constraint of botocore's model, the documented rules and what the store must be able
+   to read back (:mod:`._validator`; 400 ``InvalidInputException`` in AWS's words,
+   :mod:`._messages`);
+8. known tracking ids, when configured (404 ``ResourceNotFoundException``);
+9. while building rows: ``sentAt`` a time botocore can hold (:data:`SENT_AT_RANGE`),
+   ``eventValue`` as the API's float.
 
-Every parsed PutEvents request spends a token (the service counts calls, not
-valid calls); every request that is not throttled spends one fault draw.
+A request is decided on its own, before it joins a group commit, so a bad request can
+never fail its neighbours; an unexpected error is a 500 ``InternalFailure`` naming it,
+never an escaped exception. Every parsed PutEvents request spends a token (the service
+counts calls, not valid calls); every request that is not throttled spends one fault draw.
 
 >>> import orjson
 >>> emulator = Emulator(TrackerConfig(seed=0))
@@ -30,10 +37,10 @@ valid calls); every request that is not throttled spends one fault draw.
 
 from __future__ import annotations
 
-import math
 import random
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,14 +52,28 @@ from personalize_sim.clock import Clock, SystemClock
 
 from ._config import TrackerConfig
 from ._faults import FaultPlan, TokenBucket
-from ._validator import Validator, violations_message
+from ._messages import aws_message
+from ._validator import Validator
 
-__all__ = ["MAX_BODY_BYTES", "OPERATIONS", "Emulator", "Outcome", "error_body"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_TRACKED_IDS",
+    "OPERATIONS",
+    "SENT_AT_RANGE",
+    "Emulator",
+    "Outcome",
+    "error_body",
+]
 
 #: The server stops keeping a body past this size. It bounds memory only: a valid
 #: PutEvents body is at most 10 events × 10 KB, about 600 KB even when every character
 #: is JSON-escaped as \\uXXXX, and PutItems properties (≤ 32000 chars × 10) fit too.
 MAX_BODY_BYTES = 2 * 1024 * 1024
+#: quota buckets kept when any tracking id is accepted; the least recently used one goes
+#: first (it comes back full), so a client inventing ids cannot grow the emulator's memory
+MAX_TRACKED_IDS = 10_000
+#: sentAt accepted, epoch seconds: what botocore (a Python datetime) can represent, years 1-9999
+SENT_AT_RANGE = (-62_135_596_800.0, 253_402_300_800.0)
 OPERATIONS = ("PutEvents", "PutItems", "PutUsers")
 _INVALID = "InvalidInputException"
 _ERROR_NAMESPACE = ":http://internal.amazon.com/coral/com.amazon.personalize/"
@@ -95,7 +116,10 @@ def error_body(message: str) -> bytes:
     """The body of an AWS JSON error: ``{"message": "..."}``."""
     import orjson
 
-    return orjson.dumps({"message": message})
+    try:
+        return orjson.dumps({"message": message})
+    except orjson.JSONEncodeError:  # an unpaired surrogate echoed from the request
+        return orjson.dumps({"message": message.encode(errors="backslashreplace").decode()})
 
 
 class _RefusedError(Exception):
@@ -114,7 +138,7 @@ class Emulator:
         self.clock = clock or SystemClock()
         ids = self.config.tracking_ids
         self._known = None if ids is None else frozenset(ids)
-        self._buckets: dict[str, TokenBucket] = {}
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
         self._faults = FaultPlan(
             error_rate=self.config.error_rate,
             latency=self.config.latency_ms,
@@ -131,6 +155,7 @@ class Emulator:
             for suffix in ("Requests", "4xxErrors", "5xxErrors"):
                 self.counters[op + suffix] = 0
         self.counters["accepted_items"] = self.counters["accepted_users"] = 0
+        self.counters["store_failures"] = 0  # requests answered 500 because the store failed
         self.latency = LatencyHistogram()  # of PutEvents answers, arrival to reply
 
     # -- the request path -----------------------------------------------------------------
@@ -160,15 +185,19 @@ class Emulator:
         self.counters[operation + "Requests"] += 1
         size = len(body) if body_size is None else body_size
         try:
+            if size > MAX_BODY_BYTES:  # first: the server has not read such a body
+                raise _RefusedError(413, "RequestEntityTooLargeException", body_too_large(size))
             if self.config.verify_signature:
                 self._check_signature(method, path, query, headers, body)
-            request = _parse(body, size)
+            request, strict = _parse(body)
             if operation == "PutEvents":
                 self._take_token(request)
             self._draw_fault(outcome)
-            violations = self._validators[operation](request, size)
+            violations = [] if strict else _unicode_violations(request)
+            violations = violations or self._validators[operation](request, size)
             if violations:
-                raise _RefusedError(400, _INVALID, violations_message(violations))
+                ops = limits.operation_limits(operation)
+                raise _RefusedError(400, _INVALID, aws_message(violations, ops, request))
             if operation == "PutEvents":
                 self._check_tracking_id(request["trackingId"])
                 outcome.table, outcome.rows = "events", self._event_rows(outcome, request)
@@ -176,6 +205,9 @@ class Emulator:
                 outcome.table, outcome.rows = self._record_rows(operation, request)
         except _RefusedError as refused:
             return self.fail(outcome, refused.status, refused.code, refused.message)
+        except Exception as exc:  # a bug: answer it as AWS would, and keep serving
+            message = f"We encountered an internal error ({type(exc).__name__}: {exc})"
+            return self.fail(outcome, 500, "InternalFailure", message)
         return outcome
 
     def _check_signature(
@@ -192,9 +224,16 @@ class Emulator:
             return
         tracking_id = request.get("trackingId") if isinstance(request, dict) else None
         key = tracking_id if isinstance(tracking_id, str) else ""
-        bucket = self._buckets.get(key)
+        if self._known is not None and key not in self._known:
+            return  # refused later (404 or 400): no state for ids nobody configured
+        buckets = self._buckets
+        bucket = buckets.get(key)
         if bucket is None:
-            bucket = self._buckets[key] = TokenBucket(self.config.max_tps, clock=self.clock)
+            bucket = buckets[key] = TokenBucket(self.config.max_tps, clock=self.clock)
+            if len(buckets) > MAX_TRACKED_IDS:
+                buckets.popitem(last=False)
+        elif self._known is None:
+            buckets.move_to_end(key)
         if not bucket.take():
             self.counters["throttled"] += 1
             raise _RefusedError(self.config.throttle_status, "ThrottlingException", "Rate exceeded")
@@ -210,7 +249,7 @@ class Emulator:
             raise _RefusedError(
                 404,
                 "ResourceNotFoundException",
-                f"Could not find an event tracker with tracking id {tracking_id!r}",
+                f"Could not find an event tracker with tracking id '{tracking_id}'",
             )
 
     def fail(self, outcome: Outcome, status: int, code: str, message: str) -> Outcome:
@@ -232,12 +271,11 @@ class Emulator:
         for i, event in enumerate(request["eventList"]):
             sent_at = _sent_at(event["sentAt"])
             if sent_at is None:
-                raise _RefusedError(
-                    400,
-                    _INVALID,
-                    f"Value {event['sentAt']!r} at 'eventList[{i}].sentAt' failed to satisfy "
-                    "constraint: Member must be a timestamp in epoch seconds",
+                violation = limits.Violation(
+                    f"eventList[{i}].sentAt", "timestamp_range", event["sentAt"]
                 )
+                raise _RefusedError(400, _INVALID, aws_message([violation], limits.put_events()))
+            value = event.get("eventValue")
             impression = event.get("impression")
             attribution = event.get("metricAttribution")
             rows.append(
@@ -248,7 +286,7 @@ class Emulator:
                     # Personalize makes up an id when none is given; ours derive from the request id
                     event.get("eventId") or f"{outcome.request_id}-{i}",
                     event["eventType"],
-                    event.get("eventValue"),
+                    None if value is None else float(value),  # the API's type: finite, checked
                     event.get("itemId"),
                     event.get("properties"),
                     sent_at,
@@ -292,26 +330,63 @@ class Emulator:
         return {**self.counters, "latency": self.latency.summary().to_dict()}
 
 
-def _parse(body: bytes, size: int) -> Any:
-    """The decoded JSON body, or a refusal (too large, not JSON)."""
-    if size > MAX_BODY_BYTES:
-        raise _RefusedError(
-            400,
-            _INVALID,
-            f"Request body of {size} bytes is larger than the maximum of {MAX_BODY_BYTES} bytes",
-        )
+def _parse(body: bytes) -> tuple[Any, bool]:
+    """The decoded JSON body and whether it is strict JSON, or a refusal (too large, not JSON).
+
+    orjson reads strict JSON. What it refuses is read again with the standard library,
+    which also takes what JSON allows but orjson does not keep (unpaired surrogate escapes,
+    numbers beyond a double, which become infinite) and ``NaN``: such a body is not
+    strict, and its values are then checked like any other (a 400 naming the member).
+    """
     import orjson
 
     try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise _RefusedError(400, _INVALID, f"Request body is not valid JSON: {exc}") from None
+        return orjson.loads(body), True
+    except orjson.JSONDecodeError as strict_error:
+        import json
+
+        try:
+            return json.loads(body, parse_int=_json_int), False
+        except (ValueError, RecursionError):
+            pass
+        raise _RefusedError(
+            400, _INVALID, f"Request body is not valid JSON: {strict_error}"
+        ) from None
+
+
+def body_too_large(size: int) -> str:
+    return f"Request body of {size} bytes is larger than the maximum of {MAX_BODY_BYTES} bytes"
+
+
+def _json_int(text: str) -> int | float:
+    # Python refuses ints over 4300 digits; past 308 digits a double is (nearly) infinite anyway
+    return int(text) if len(text) <= 308 else float(text)
+
+
+def _unicode_violations(value: Any, path: str = "") -> list[limits.Violation]:
+    """Strings (keys too) holding unpaired surrogates, which no store or reader can keep."""
+    found = []
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            found.append(limits.Violation(path, "not_unicode", value.encode(errors="replace")))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            found += _unicode_violations(key, child) + _unicode_violations(item, child)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += _unicode_violations(item, f"{path}[{i}]")
+    return found
 
 
 def _sent_at(value: Any) -> float | None:
-    """Epoch seconds from a JSON number or a numeric / ISO-8601 string; None for anything else."""
+    """Epoch seconds from a JSON number or a numeric / ISO-8601 string, rounded to the µs as
+    botocore reads it; None for anything else or outside what a datetime can hold."""
     try:
         seconds = float(wire_seconds(value))
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError):  # ConfigError is a ValueError too
         return None
-    return seconds if math.isfinite(seconds) else None
+    low, high = SENT_AT_RANGE
+    return seconds if low <= seconds < high else None

@@ -22,9 +22,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from personalize_sim.errors import EmulatorError
+from personalize_sim.errors import ConfigError, EmulatorError
 
-from ._config import TrackerConfig
+from ._config import TrackerConfig, binding_warning
 from ._server import TrackerServer
 
 __all__ = ["READY", "main", "read_line", "serve", "start_process"]
@@ -48,8 +48,14 @@ def serve(
     exit status (0, or 1 when the store cannot be opened). A port that cannot be
     bound raises :class:`~personalize_sim.errors.EmulatorError`.
     """
+    warning = binding_warning(host)
+    if warning is not None:
+        print(f"{prog}: {warning}", file=sys.stderr, flush=True)
     try:
         server = TrackerServer(config, db_path=db_path, host=host, port=port)
+    except ConfigError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr, flush=True)
+        return 2
     except OSError as exc:
         raise EmulatorError(f"cannot listen on {host}:{port}: {exc}") from exc
 
@@ -66,13 +72,17 @@ def serve(
         )
         return 1
     stats = server.app.emulator.stats()
-    print(
+    summary = (
         f"stopped; {stats['PutEventsRequests']} PutEvents requests, "
         f"{stats['accepted_events']} events stored in {db_path}, "
-        f"{stats['duplicates']} duplicates, {stats['throttled']} throttled",
-        file=sys.stderr,
-        flush=True,
+        f"{stats['duplicates']} duplicates, {stats['throttled']} throttled"
     )
+    if stats["store_failures"]:
+        failed = stats["store_failures"]
+        summary += f"; {failed} request{'s' * (failed != 1)} answered 500: the store failed"
+    if server.app.shutdown_problem:
+        summary += f"; {server.app.shutdown_problem}"
+    print(summary, file=sys.stderr, flush=True)
     return 0
 
 

@@ -5,6 +5,13 @@ body, asks :class:`~._emulator.Emulator` what to answer, sleeps the injected
 latency, commits accepted rows through :class:`~._store.GroupCommit` and only
 then writes the 200. ``GET /stats`` answers the counters as JSON.
 
+What a connection may hold is bounded before it is read: headers to
+:data:`MAX_HEADER_BYTES` (431) and ``header_timeout_s`` (408), a body to
+``MAX_BODY_BYTES`` (413, judged from ``Content-Length``), an idle keep-alive
+connection to ``idle_timeout_s``; each refusal closes the connection. A store that
+fails (disk full, read-only) answers 500 ``InternalFailure`` naming the cause.
+A non-loopback host needs ``verify_signature`` or ``allow_unsigned_remote``.
+
 uvicorn runs on uvloop and httptools when they are installed, else on asyncio's
 own loop and h11 (its standard fallbacks, which also run on Windows).
 
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import importlib.util
 import os
 import signal
@@ -29,11 +37,15 @@ from typing import Any
 
 from personalize_sim._checks import one_of
 
-from ._config import TrackerConfig
-from ._emulator import MAX_BODY_BYTES, Emulator
-from ._store import GroupCommit, Store
+from ._config import TrackerConfig, check_binding
+from ._emulator import MAX_BODY_BYTES, Emulator, Outcome, error_body
+from ._store import GroupCommit, StorageError, Store
 
-__all__ = ["TrackerApp", "TrackerServer", "fetch_stats"]
+__all__ = ["MAX_HEADER_BYTES", "TrackerApp", "TrackerServer", "fetch_stats"]
+
+#: request line and headers together; more is answered 431 and the connection closed before
+#: the rest is read (a signed botocore request has about 1 KB of them)
+MAX_HEADER_BYTES = 64 * 1024
 
 #: uvicorn's event loops and HTTP parsers: the fast one when installed, else the standard one
 LOOPS = ("uvloop", "asyncio")
@@ -50,6 +62,8 @@ class TrackerApp:
         self.db_path = Path(db_path)
         self.committer: GroupCommit | None = None
         self.startup_error: Exception | None = None
+        #: what went wrong closing the store (a full disk at shutdown), for the summary
+        self.shutdown_problem: str | None = None
         self._verify = emulator.config.verify_signature
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -78,10 +92,17 @@ class TrackerApp:
         """Commit whatever is pending and close the database."""
         if self.committer is not None:
             self.committer.flush()
-            self.committer.store.close()
+            self.shutdown_problem = self.committer.store.close()
             self.committer = None
 
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        declared = 0
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                declared = int(value) if value.isdigit() else 0  # the parser vetted it
+        if declared > MAX_BODY_BYTES:  # refuse before reading it, and drop the connection
+            await self._too_large(scope, send, declared)
+            return
         chunks, size = [], 0
         while True:
             message = await receive()
@@ -89,8 +110,10 @@ class TrackerApp:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size <= MAX_BODY_BYTES:  # past the limit keep reading, but stop keeping
-                chunks.append(chunk)
+            if size > MAX_BODY_BYTES:  # chunked, no length: stop at the limit
+                await self._too_large(scope, send, size)
+                return
+            chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -104,19 +127,36 @@ class TrackerApp:
             else {}
         )
         query = scope.get("query_string", b"").decode("latin-1")
-        emulator = self.emulator
-        outcome = emulator.handle(method, path, headers, body, query=query, body_size=size)
+        outcome = self.emulator.handle(method, path, headers, body, query=query, body_size=size)
         if outcome.latency_s > 0:
             await asyncio.sleep(outcome.latency_s)
         stored = 0
         if outcome.error_code is None and outcome.table is not None:
-            try:
-                assert self.committer is not None, "the store is closed"
-                stored = await self.committer.commit(outcome.table, outcome.rows)
-            except Exception as exc:  # the client must not see a 200 for rows not stored
-                emulator.fail(outcome, 500, "InternalFailure", f"store failed: {exc!r}")
-        emulator.finish(outcome, stored)
+            stored = await self._store(outcome)
+        self.emulator.finish(outcome, stored)
         await self._reply(send, outcome.status, outcome.headers, outcome.body)
+
+    async def _store(self, outcome: Outcome) -> int:
+        """Commit the outcome's rows; on failure turn it into the error the client must see."""
+        try:
+            if self.committer is None:
+                raise StorageError(RuntimeError("the store is closed"))
+            return await self.committer.commit(outcome.table or "", outcome.rows)
+        except StorageError as exc:  # never a 200 for rows not stored
+            message = f"The event store failed, nothing was stored: {exc}"
+            self.emulator.counters["store_failures"] += 1
+            self.emulator.fail(outcome, 500, "InternalFailure", message)
+        except Exception as exc:  # this request's rows alone were refused by SQLite
+            message = f"The request could not be stored: {type(exc).__name__}: {exc}"
+            self.emulator.fail(outcome, 400, "InvalidInputException", message)
+        return 0
+
+    async def _too_large(self, scope: dict[str, Any], send: Any, size: int) -> None:
+        """Answer 413 for a body not read (whole), and close the connection after it."""
+        outcome = self.emulator.handle(scope["method"], scope["path"], {}, b"", body_size=size)
+        self.emulator.finish(outcome, 0)
+        headers = [*outcome.headers, (b"connection", b"close")]
+        await self._reply(send, outcome.status, headers, outcome.body)
 
     @staticmethod
     async def _reply(send: Any, status: int, headers: list, body: bytes) -> None:
@@ -165,6 +205,7 @@ class TrackerServer:
         loop: str = "auto",
         http: str = "auto",
     ) -> None:
+        check_binding(host, config)
         self.config = config
         self.loop = _installed(loop, "loop", LOOPS)
         self.http = _installed(http, "http", HTTP_PARSERS)
@@ -195,7 +236,9 @@ class TrackerServer:
         config = uvicorn.Config(
             self.app,
             loop="none",  # our own loop (below): uvicorn would set a process-wide loop policy
-            http=self.http,
+            http=guarded_protocol(self.http, self.config.header_timeout_s),
+            timeout_keep_alive=self.config.idle_timeout_s,  # type: ignore[arg-type]
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
             lifespan="on",
             log_config=None,  # never reconfigure the host program's logging
             log_level="warning",
@@ -236,6 +279,87 @@ class TrackerServer:
         """Flush the store and release the socket (after :meth:`run`, or instead of it)."""
         self.app.close()
         self.socket.close()
+
+
+_PROTOCOLS = {
+    "httptools": ("uvicorn.protocols.http.httptools_impl", "HttpToolsProtocol"),
+    "h11": ("uvicorn.protocols.http.h11_impl", "H11Protocol"),
+}
+
+
+def guarded_protocol(http: str, header_timeout_s: float) -> type:
+    """uvicorn's HTTP protocol class for ``http``, bounding what a connection may hold.
+
+    While a connection waits for a request's headers (just opened, or after a response
+    when the next request has begun to arrive), it must send them within
+    ``header_timeout_s`` and in at most :data:`MAX_HEADER_BYTES`; otherwise it is answered
+    408 or 431 and closed before more is read. An idle keep-alive connection is closed
+    by uvicorn's own ``timeout_keep_alive``.
+    """
+    module, name = _PROTOCOLS[http]
+    base = getattr(importlib.import_module(module), name)
+
+    class GuardedProtocol(base):  # type: ignore[misc,valid-type]
+        _deadline: asyncio.TimerHandle | None = None
+        _header_bytes = 0
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def data_received(self, data: bytes) -> None:
+            if self._waiting():
+                self._header_bytes += len(data)
+            super().data_received(data)
+            if not self._waiting():  # the usual case: whole headers in one read, no timer
+                self._disarm()
+            elif self._header_bytes > MAX_HEADER_BYTES:
+                message = f"Request headers are larger than the maximum of {MAX_HEADER_BYTES} bytes"
+                self._refuse(431, "Request Header Fields Too Large", message)
+            elif self._deadline is None:  # part of the headers came: the rest has a deadline
+                self._arm()
+
+        def _waiting(self) -> bool:
+            return self.cycle is None or self.cycle.response_complete
+
+        def _arm(self) -> None:
+            self._disarm()
+            loop = asyncio.get_running_loop()
+            self._deadline = loop.call_later(header_timeout_s, self._too_slow)
+
+        def _disarm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+            self._header_bytes = 0
+
+        def _too_slow(self) -> None:
+            self._deadline = None
+            if self._waiting() and not self.transport.is_closing():
+                if self._header_bytes:
+                    message = f"Request headers not received within {header_timeout_s:g} s"
+                    self._refuse(408, "Request Timeout", message)
+                else:
+                    self.transport.close()
+
+        def _refuse(self, status: int, reason: str, message: str) -> None:
+            if self.transport.is_closing():
+                return
+            body = error_body(message)
+            head = (
+                f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
+                f"x-amzn-errortype: {reason.title().replace(' ', '')}\r\n"
+                f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+            )
+            self.transport.write(head.encode() + body)
+            self.transport.close()
+            self._disarm()
+
+    return GuardedProtocol
 
 
 def _installed(choice: str, field: str, implementations: tuple[str, str]) -> str:

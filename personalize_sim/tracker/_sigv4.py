@@ -8,7 +8,7 @@ configured key pair, and answers as AWS does when it does not match:
 problem                         status  ``x-amzn-ErrorType``
 ==============================  ======  ==========================================
 no ``Authorization`` header     403     ``MissingAuthenticationToken``
-header not SigV4 / incomplete   400     ``IncompleteSignature``
+header not SigV4 / incomplete   400     ``IncompleteSignatureException``
 unknown access key id           403     ``InvalidClientTokenId``
 wrong service in the scope      403     ``InvalidSignatureException``
 signature does not match        403     ``InvalidSignatureException``
@@ -72,7 +72,7 @@ def verify(
     if match is None or not re.fullmatch(r"\d{8}T\d{6}Z", amz_date):
         return SignatureError(
             400,
-            "IncompleteSignature",
+            "IncompleteSignatureException",
             "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' "
             "parameters in the AWS4-HMAC-SHA256 format, and an X-Amz-Date header "
             "(yyyyMMddTHHmmssZ).",
@@ -88,10 +88,19 @@ def verify(
             "InvalidSignatureException",
             f"Credential should be scoped to correct service: '{SIGNING_NAME}'.",
         )
-    signed_at = dt.datetime(
-        int(amz_date[:4]), int(amz_date[4:6]), int(amz_date[6:8]),
-        int(amz_date[9:11]), int(amz_date[11:13]), int(amz_date[13:15]), tzinfo=dt.timezone.utc,
-    )  # fmt: skip
+    try:
+        signed_at = dt.datetime(
+            int(amz_date[:4]), int(amz_date[4:6]), int(amz_date[6:8]),
+            int(amz_date[9:11]), int(amz_date[11:13]), int(amz_date[13:15]),
+            tzinfo=dt.timezone.utc,
+        )  # fmt: skip
+    except ValueError:  # 20231301T000000Z: the right shape, but no such date
+        return SignatureError(
+            400,
+            "IncompleteSignatureException",
+            f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'. "
+            "See http://en.wikipedia.org/wiki/ISO_8601",
+        )
     if abs(signed_at.timestamp() - now) > MAX_SKEW_S:
         server = dt.datetime.fromtimestamp(now, dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         message = (
@@ -113,9 +122,27 @@ def verify(
         _fast_signature(method, path, headers, signed, body, match, secret), match["signature"]
     ):
         return None
+    try:
+        return _botocore_verdict(method, path, query, headers, body, match, secret, signed)
+    except (ValueError, TypeError, KeyError, UnicodeError):  # a request botocore cannot rebuild
+        return SignatureError(403, "InvalidSignatureException", _MISMATCH)
+
+
+def _botocore_verdict(
+    method: str,
+    path: str,
+    query: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    match: re.Match[str],
+    secret: str,
+    signed: list[str],
+) -> SignatureError | None:
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
+
+    amz_date = headers["x-amz-date"]
 
     # Rebuild the request with exactly the headers the client signed, then let botocore
     # compute the signature it would have produced with the configured secret.

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
-__all__ = ["EVENT_COLUMNS", "GroupCommit", "Store", "read_events"]
+__all__ = ["EVENT_COLUMNS", "GroupCommit", "StorageError", "Store", "read_events"]
 
 #: columns of the ``events`` table, in order
 EVENT_COLUMNS = (
@@ -100,41 +101,98 @@ class Store:
         self._checkpointer.start()
 
     def _checkpoint_loop(self) -> None:
-        db = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            db = sqlite3.connect(self.path, isolation_level=None)
+        except sqlite3.Error:  # the writer reports what is wrong with the file
+            return
         try:
             while not self._stop.wait(self.checkpoint_every):
-                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        except sqlite3.Error:  # the database went away; the writer will report it
-            pass
+                # a full disk fails a checkpoint; keep trying, it works again once space returns
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         finally:
             db.close()
 
-    def write(self, batch: Sequence[tuple[str, Sequence[tuple[Any, ...]]]]) -> list[int]:
-        """Insert each (table, rows) of ``batch`` in one transaction; rows newly stored, each."""
-        stored = []
+    def write(
+        self, batch: Sequence[tuple[str, Sequence[tuple[Any, ...]]]]
+    ) -> list[int | Exception]:
+        """Insert each (table, rows) of ``batch`` in one transaction; per request, rows newly
+        stored or the exception that kept that request's rows out.
+
+        A request whose rows fail to insert fails alone: the batch is tried at once (the
+        common case, one statement per request) and, if any insert fails, again with a
+        savepoint per request, so its neighbours are still stored. An exception raised
+        here (commit failed: disk full, read-only file…) means nothing was stored.
+        """
         db = self._db
         db.execute("BEGIN")
         try:
-            for table, rows in batch:
-                if rows:
-                    stored.append(db.executemany(_INSERT[table], rows).rowcount)
-                else:
-                    stored.append(0)
+            try:
+                stored: list[int | Exception] = [
+                    db.executemany(_INSERT[table], rows).rowcount if rows else 0
+                    for table, rows in batch
+                ]
+            except (sqlite3.Error, ValueError, OverflowError, UnicodeError) as exc:
+                if isinstance(exc, sqlite3.Error) and _is_storage_failure(exc):
+                    raise
+                _rollback(db)
+                db.execute("BEGIN")
+                stored = [self._write_alone(table, rows) for table, rows in batch]
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise
         return stored
 
-    def close(self) -> None:
-        """Checkpoint and close; idempotent, and quiet if the connection is already gone."""
+    def _write_alone(self, table: str, rows: Sequence[tuple[Any, ...]]) -> int | Exception:
+        """One request's rows inside a savepoint: its row count, or why they were refused."""
+        if not rows:
+            return 0
+        db = self._db
+        db.execute("SAVEPOINT request")
+        try:
+            count = db.executemany(_INSERT[table], rows).rowcount
+        except (sqlite3.Error, ValueError, OverflowError, UnicodeError) as exc:
+            if isinstance(exc, sqlite3.Error) and _is_storage_failure(exc):
+                raise
+            db.execute("ROLLBACK TO request")
+            db.execute("RELEASE request")
+            return exc
+        db.execute("RELEASE request")
+        return count
+
+    def close(self) -> str | None:
+        """Checkpoint and close; idempotent and never raising: a storage failure (disk full,
+        read-only file) is returned as text for the shutdown summary, else None."""
         self._stop.set()
         self._checkpointer.join()
+        problem = None
         # a checkpoint folds the WAL back into the main file, so a copied .db is complete;
         # on a connection closed already there is nothing to fold: every commit is on disk
-        with contextlib.suppress(sqlite3.ProgrammingError):
+        try:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.ProgrammingError:
+            pass
+        except sqlite3.Error as exc:  # the WAL keeps every commit; the next open folds it in
+            problem = f"the final checkpoint failed ({exc}); committed events are in the -wal file"
         self._db.close()
+        return problem
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """Roll back if a transaction is open: SQLite ends it by itself on some errors (a full
+    disk in COMMIT), and a second ROLLBACK would hide the real cause behind its own error."""
+    if db.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+
+
+def _is_storage_failure(exc: sqlite3.Error) -> bool:
+    """Errors of the disk or the file (full, read-only, I/O, corrupt), not of one request's
+    rows (a constraint, a value SQLite cannot bind: Integrity-, Data-, ProgrammingError).
+    A closed connection fails at ``BEGIN``, before any row, so it counts as the store's."""
+    row_errors = (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.ProgrammingError)
+    return isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, row_errors)
 
 
 class GroupCommit:
@@ -167,12 +225,25 @@ class GroupCommit:
         except Exception as exc:
             for *_, future in batch:
                 if not future.done():
-                    future.set_exception(exc)
+                    future.set_exception(StorageError(exc))
             return
         self.commits += 1
         for (*_, future), count in zip(batch, stored, strict=True):
-            if not future.done():
+            if future.done():
+                continue
+            if isinstance(count, Exception):
+                future.set_exception(count)
+            else:
                 future.set_result(count)
+
+
+class StorageError(Exception):
+    """The store could not commit (disk full, read-only or vanished file): not the request's
+    fault, so the server answers 500 ``InternalFailure`` naming ``cause``."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.cause = cause
 
 
 def read_events(path: str | Path, tracking_id: str | None = None) -> pd.DataFrame:
@@ -188,7 +259,7 @@ def read_events(path: str | Path, tracking_id: str | None = None) -> pd.DataFram
     import pandas as pd
 
     from personalize_sim import schema
-    from personalize_sim._timestamps import utc_from_seconds
+    from personalize_sim._timestamps import utc_from_us
 
     # a read-write connection (query_only), because opening a WAL database read-only fails
     # when its -shm file must be rebuilt, e.g. after the emulator was killed
@@ -214,7 +285,7 @@ def read_events(path: str | Path, tracking_id: str | None = None) -> pd.DataFram
             schema.EVENT_VALUE: pd.array(
                 [np.nan if v is None else v for v in raw["event_value"]], dtype="float64"
             ),
-            schema.TIMESTAMP: utc_from_seconds(raw["sent_at"]),
+            schema.TIMESTAMP: utc_from_us(exact_micros(raw["sent_at"])),
             schema.EVENT_ID: pd.array(raw["event_id"], dtype="string"),
             schema.IMPRESSION: pd.Series(
                 [None if v is None else orjson.loads(v) for v in raw["impression"]], dtype=object
@@ -235,5 +306,24 @@ def read_events(path: str | Path, tracking_id: str | None = None) -> pd.DataFram
             name = f"properties.{key}"
         frame[name] = pd.Series(values, dtype=object).infer_objects()
     frame["TRACKING_ID"] = pd.array(raw["tracking_id"], dtype="string")
-    frame["RECEIVED_AT"] = utc_from_seconds(raw["received_at"])
+    frame["RECEIVED_AT"] = utc_from_us(exact_micros(raw["received_at"]))
     return frame
+
+
+def exact_micros(seconds: Any) -> np.ndarray:
+    """Epoch seconds as int64 microseconds, rounded exactly as ``datetime.fromtimestamp`` (and so
+    botocore) rounds them: the fraction split off first, then half to even.
+
+    ``round(seconds * 1e6)`` would round twice and can miss by a microsecond on large values.
+
+    >>> exact_micros([1704164645.678901, -0.5, 0.0000005]).tolist()
+    [1704164645678901, -500000, 0]
+    """
+    import numpy as np
+
+    values = np.asarray(seconds, dtype="float64")
+    fraction, whole = np.modf(values)
+    micros = np.round(fraction * 1e6)
+    carry = (micros >= 1e6).astype("int64") - (micros < 0).astype("int64")
+    micros = micros - carry * 1e6
+    return (whole.astype("int64") + carry) * 1_000_000 + micros.astype("int64")

@@ -10,6 +10,9 @@ a wrong verdict. ``benchmarks/tracker.py`` measures both in the same run: on a
 10-event PutEvents body the generated test takes about 1/6 of the validation time,
 and the emulator about half the server CPU per request end to end.
 ``tests/tracker/test_validator.py`` checks the two agree on random input.
+:func:`storable` adds what the store must be able to read back (strict JSON
+properties) and the dataset type of PutItems/PutUsers; messages are worded as AWS
+words them by :mod:`._messages`.
 
 >>> validate = Validator("PutEvents")
 >>> body = {"trackingId": "t", "sessionId": "s",
@@ -19,19 +22,17 @@ and the emulator about half the server CPU per request end to end.
 >>> violations = validate({**body, "sessionId": "", "eventList": []})
 >>> [(v.path, v.reason) for v in violations]
 [('sessionId', 'too_short'), ('eventList', 'too_few')]
->>> violations_message(violations).split(":")[0]
-'2 validation errors detected'
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from personalize_sim import limits
 
-__all__ = ["Validator", "check_plain", "violations_message"]
+__all__ = ["Validator", "check_plain", "storable"]
 
 _RESERVED = limits.RESERVED_PROPERTY_KEYS
 
@@ -55,23 +56,76 @@ class Validator:
     def __call__(
         self, request: Any, body_size: int = limits.EVENT_MAX_BYTES
     ) -> list[limits.Violation]:
-        if isinstance(request, dict) and self._fast(request):
+        if isinstance(request, dict) and _passes(self._fast, request):
             if self.operation != "PutEvents":
-                return []
+                return storable(self.operation, request)
             # No event can pass 10 KB when the whole body is smaller: compact JSON of a decoded
             # event is never longer than its text in the body, except that its two numbers
             # (eventValue, sentAt) may print longer ("1E5" -> "100000.0"), by < 32 bytes each.
             small = body_size + 64 <= limits.EVENT_MAX_BYTES
             if all(_event_rules_pass(event, small) for event in request["eventList"]):
                 return []
-        return check_plain(self.operation, request)
+        found = _plain_or_refused(self.operation, request)
+        # what the plain check lets through but the store could not read back (strict JSON)
+        return found or storable(self.operation, request)
 
 
-def violations_message(violations: Sequence[limits.Violation]) -> str:
-    """The service's style: ``2 validation errors detected: Value … at '…' failed …; …``."""
-    n = len(violations)
-    plural = "s" if n != 1 else ""
-    return f"{n} validation error{plural} detected: " + "; ".join(v.message for v in violations)
+def _passes(fast: Callable[[Any], bool], request: Any) -> bool:
+    try:
+        return fast(request)
+    except (OverflowError, ValueError, TypeError):  # e.g. an int too large for a float
+        return False
+
+
+def _plain_or_refused(operation: str, request: Any) -> list[limits.Violation]:
+    """:func:`check_plain`, made total: a value it cannot even look at is a type violation."""
+    try:
+        return check_plain(operation, request)
+    except (OverflowError, ValueError, TypeError) as exc:
+        return [limits.Violation("", "type", f"{type(exc).__name__}: {exc}", "request")]
+
+
+#: dataset type each record operation writes to, as the dataset ARN spells it
+_DATASET_TYPE = {"PutItems": ("items", "ITEMS"), "PutUsers": ("users", "USERS")}
+
+
+def storable(operation: str, request: dict[str, Any]) -> list[limits.Violation]:
+    """Rules past the model that a request must meet to be stored and read back unchanged.
+
+    ``properties`` must be a JSON object as the store's reader (orjson, strict JSON: no
+    ``NaN``, no unpaired surrogates) decodes it; PutItems/PutUsers need a dataset ARN of
+    their own type (``…:dataset/GROUP/ITEMS`` for PutItems, ``…/USERS`` for PutUsers).
+    Timestamps and numbers are checked where rows are built (``_emulator``).
+    """
+    found: list[limits.Violation] = []
+    if operation == "PutEvents":
+        for i, event in enumerate(request.get("eventList") or ()):
+            if isinstance(event, dict) and not _json_object(event.get("properties")):
+                path = f"eventList[{i}].properties"
+                found.append(limits.Violation(path, "not_json_object", event["properties"]))
+        return found
+    member, kind = _DATASET_TYPE[operation]
+    for i, record in enumerate(request.get(member) or ()):
+        if isinstance(record, dict) and not _json_object(record.get("properties")):
+            path = f"{member}[{i}].properties"
+            found.append(limits.Violation(path, "not_json_object", record["properties"]))
+    arn = request.get("datasetArn")
+    if isinstance(arn, str) and arn.rsplit(":", 1)[-1].split("/")[::2] != ["dataset", kind]:
+        need = f"{operation} writes to the {kind.title()} dataset (arn:…:dataset/GROUP/{kind})"
+        found.append(limits.Violation("datasetArn", "dataset_type", arn, need))
+    return found
+
+
+def _json_object(properties: Any) -> bool:
+    """True for no properties, or a string holding a JSON object that orjson decodes."""
+    if properties is None:
+        return True
+    import orjson
+
+    try:
+        return type(orjson.loads(properties)) is dict
+    except (orjson.JSONDecodeError, TypeError):
+        return False
 
 
 def compile_fast_check(ops: limits.OperationLimits) -> Callable[[Any], bool]:

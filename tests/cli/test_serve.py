@@ -176,6 +176,7 @@ def test_every_tracker_option_is_a_flag_or_an_environment_variable():
         *("--tracking-id", "a", "--tracking-id", "b", "--max-tps", "5"),
         *("--throttle-status", "429", "--latency-ms", "1..2", "--error-rate", "0.5"),
         *("--error-status", "503", "--verify-signature", "--seed", "3"),
+        *("--allow-unsigned-remote", "--header-timeout", "2.5", "--idle-timeout", "7"),
     ]
     environ = {"PERSONALIZE_SIM_ACCESS_KEY_ID": "AK", "PERSONALIZE_SIM_SECRET_ACCESS_KEY": "SK"}
     config = config_from(build_parser().parse_args(["serve", *flags]), environ)
@@ -190,6 +191,9 @@ def test_every_tracker_option_is_a_flag_or_an_environment_variable():
         access_key_id="AK",
         secret_access_key="SK",
         seed=3,
+        allow_unsigned_remote=True,
+        header_timeout_s=2.5,
+        idle_timeout_s=7,
     )
     for field in dataclasses.fields(TrackerConfig):  # so no field was left out above
         assert getattr(config, field.name) != field.default, field.name

@@ -29,6 +29,9 @@ from personalize_sim.tracker._faults import Latency
         ("verify_signature", "yes", ConfigTypeError, "verify_signature: got 'yes'; True or"),
         ("seed", 1.5, ConfigTypeError, "seed: got 1.5; an integer >= 0"),
         ("seed", -1, ConfigError, "seed: got -1; an integer >= 0"),
+        ("header_timeout_s", 0, ConfigError, "header_timeout_s: got 0; a finite number > 0"),
+        ("idle_timeout_s", "x", ConfigTypeError, "idle_timeout_s: got 'x'; a finite number > 0"),
+        ("allow_unsigned_remote", 1, ConfigTypeError, "allow_unsigned_remote: got 1; True or"),
     ],
 )
 def test_config_refuses_bad_values_naming_argument_value_and_allowed(field, value, error, message):

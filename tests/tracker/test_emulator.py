@@ -80,7 +80,7 @@ def test_sent_at_as_numeric_or_iso_strings(sent_at, stored):
 def test_sent_at_strings_that_are_no_time_are_invalid_input(sent_at):
     outcome = post(Emulator(), request([event(1), event(sentAt=sent_at)]))
     assert (outcome.status, outcome.error_code) == (400, "InvalidInputException")
-    assert f"Value {sent_at!r} at 'eventList[1].sentAt'" in outcome.message
+    assert f"Value {sent_at!r} at 'eventList.2.member.sentAt'" in outcome.message
     assert outcome.rows == []
 
 
@@ -160,46 +160,92 @@ def test_validation_comes_before_the_tracking_id_check():
     assert outcome.error_code == "InvalidInputException"
 
 
+_AT_MOST = "Member must have length less than or equal to "
+
+
 @pytest.mark.parametrize(
     ("body", "path_in_message", "limit_in_message"),
     [
-        (request([event(i) for i in range(11)]), "'eventList'", "items <= 10"),
+        (request([event(i) for i in range(11)]), "at 'eventList'", _AT_MOST + "10"),
         (
             request([event(impression=[f"i{i}" for i in range(26)])]),
-            "eventList[0].impression",
-            "items <= 25",
+            "at 'eventList.1.member.impression'",
+            "Member must have length less than or equal to 25",
         ),
-        (request(userId="u" * 257), "'userId'", "length <= 256"),
-        (request([event(recommendationId="r" * 41)]), "recommendationId", "length <= 40"),
+        (request(userId="u" * 257), "at 'userId'", _AT_MOST + "256"),
+        (
+            request([event(recommendationId="r" * 41)]),
+            "at 'eventList.1.member.recommendationId'",
+            _AT_MOST + "40",
+        ),
         (
             request([event(properties=json.dumps({"k": "v" * 1016}))]),
-            "eventList[0].properties",
-            "length <= 1024",
+            "at 'eventList.1.member.properties'",
+            _AT_MOST + "1024",
         ),
         (
             request([event(metricAttribution={"eventAttributionSource": "   "})]),
-            "eventAttributionSource",
-            "^[\\x20-\\x7E]*",
+            "Value '   ' at 'eventList.1.member.metricAttribution.eventAttributionSource'",
+            "Member must satisfy regular expression pattern: ^[\\x20-\\x7E]*",
         ),
-        (request([event(properties='{"Timestamp": 1}')]), "eventList[0].properties", "reserved"),
-        (request([event(properties="not json")]), "eventList[0].properties", "JSON object"),
-        (request([event(properties='["a"]')]), "eventList[0].properties", "JSON object"),
-        (request([event(impression=["é" * 256] * 25)]), "'eventList[0]'", "<= 10240 bytes"),
-        (request(sessionId=None), "'sessionId'", "null"),
-        (request([event(sentAt=None)]), "eventList[0].sentAt", "null"),
-        (request([event(eventValue="1.5")]), "eventList[0].eventValue", "number"),
-        (request(extra="x"), "'extra'", "not part of the request"),
+        (request(sessionId=None), "Value null at 'sessionId'", "Member must not be null"),
+        (
+            request([event(sentAt=None)]),
+            "Value null at 'eventList.1.member.sentAt'",
+            "Member must not be null",
+        ),
+        (
+            request([event(eventValue="1.5")]),
+            "Value '1.5' at 'eventList.1.member.eventValue'",
+            "Member must be of type float",
+        ),
+        (
+            request(extra="x"),
+            "Value 'x' at 'extra'",
+            "Member must be a member of the request shape",
+        ),
     ],
 )
-def test_each_broken_rule_is_named_with_its_field_and_limit(
+def test_each_broken_rule_is_named_with_its_field_and_limit_in_aws_words(
     body, path_in_message, limit_in_message
 ):
     outcome = post(Emulator(), body)
     assert (outcome.status, outcome.error_code) == (400, "InvalidInputException")
     assert outcome.message.startswith("1 validation error detected: Value ")
-    assert path_in_message in outcome.message
-    assert limit_in_message in outcome.message
+    assert f"{path_in_message} failed to satisfy constraint: {limit_in_message}" in (
+        outcome.message
+    )
     assert orjson.loads(outcome.body) == {"message": outcome.message}
+
+
+def test_the_message_is_exactly_aws_format():
+    outcome = post(Emulator(), request([event(eventType="t" * 257)]))
+    assert outcome.message == (
+        f"1 validation error detected: Value '{'t' * 257}' at 'eventList.1.member.eventType' "
+        "failed to satisfy constraint: Member must have length less than or equal to 256"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (request([event(properties="not json")]), "Error parsing properties json"),
+        (request([event(properties='["a"]')]), "Error parsing properties json"),
+        (request([event(properties='{"a": NaN}')]), "Error parsing properties json"),
+        (
+            request([event(properties='{"Timestamp": 1}')]),
+            "Invalid properties: the key 'Timestamp' is reserved",
+        ),
+        (
+            request([event(impression=["é" * 256] * 25)]),
+            "Event at 'eventList.1.member' is 13132 bytes; the maximum size of an event is 10240",
+        ),
+    ],
+)
+def test_documented_rules_answer_in_the_service_words(body, message):
+    outcome = post(Emulator(), body)
+    assert (outcome.status, outcome.error_code) == (400, "InvalidInputException")
+    assert outcome.message.startswith(message)
 
 
 def test_several_broken_rules_are_all_reported():
@@ -215,11 +261,13 @@ def test_malformed_json_and_huge_bodies_are_invalid_input():
     assert (broken.status, broken.error_code) == (400, "InvalidInputException")
     assert "not valid JSON" in broken.message
     huge = emulator.handle("POST", "/events", {}, b"{}", body_size=3 * 1024 * 1024)
-    assert huge.error_code == "InvalidInputException"
+    assert (huge.status, huge.error_code) == (413, "RequestEntityTooLargeException")
     assert "larger than the maximum of 2097152 bytes" in huge.message
-    # json.dumps writes inf as Infinity, which is not JSON
+    # json.dumps writes inf as Infinity: not JSON, but read it, to name the member
     infinite = json.dumps(request([event(eventValue=math.inf)])).encode()
-    assert "not valid JSON" in emulator.handle("POST", "/events", {}, infinite).message
+    message = emulator.handle("POST", "/events", {}, infinite).message
+    assert "Value 'Infinity' at 'eventList.1.member.eventValue'" in message
+    assert "Member must be a finite number" in message
     not_object = emulator.handle("POST", "/events", {}, b"[1, 2]")
     assert not_object.error_code == "InvalidInputException"
 
@@ -248,8 +296,9 @@ def test_put_items_and_put_users_are_validated_and_stored():
         "items",
         (arn, "i1", '{"price": 3}'),
     )
+    users_arn = arn.replace("/ITEMS", "/USERS")
     users = emulator.handle(
-        "POST", "/users", {}, orjson.dumps({"datasetArn": arn, "users": [{"userId": "u1"}]})
+        "POST", "/users", {}, orjson.dumps({"datasetArn": users_arn, "users": [{"userId": "u1"}]})
     )
     assert (users.status, users.table) == (200, "users")
     bad = emulator.handle(

@@ -28,7 +28,7 @@ def test_put_events_round_trip_on_the_chosen_loop_and_parser(tmp_path, loop, htt
 
     def on_ready(url: str) -> None:
         seen["loop"] = type(asyncio.get_running_loop()).__module__
-        seen["parser"] = server._server.config.http_protocol_class.__name__
+        seen["parser"] = server._server.config.http_protocol_class.__mro__[1].__name__
         ready.set()
 
     thread = threading.Thread(target=server.run, kwargs={"on_ready": on_ready}, daemon=True)

@@ -8,6 +8,8 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from personalize_sim.tracker._sigv4 import MAX_SKEW_S, verify
 
@@ -77,8 +79,18 @@ def test_within_the_allowed_skew_is_fine():
         (signed_headers(secret="wrong"), BODY, 403, "InvalidSignatureException"),
         (signed_headers(service="s3"), BODY, 403, "InvalidSignatureException"),
         (signed_headers(), BODY + b" ", 403, "InvalidSignatureException"),
-        ({**signed_headers(), "authorization": "Basic dXNlcg=="}, BODY, 400, "IncompleteSignature"),
-        ({**signed_headers(), "x-amz-date": "yesterday"}, BODY, 400, "IncompleteSignature"),
+        (
+            {**signed_headers(), "authorization": "Basic dXNlcg=="},
+            BODY,
+            400,
+            "IncompleteSignatureException",
+        ),
+        (
+            {**signed_headers(), "x-amz-date": "yesterday"},
+            BODY,
+            400,
+            "IncompleteSignatureException",
+        ),
         ({**signed_headers(), "host": "127.0.0.1:9999"}, BODY, 403, "InvalidSignatureException"),
     ],
 )
@@ -116,3 +128,43 @@ def test_requests_with_a_query_string_are_checked_by_botocore():
         verify("POST", "/events", "b=3&a=1", headers, BODY, KEYS, now).code
         == "InvalidSignatureException"
     )
+
+
+@pytest.mark.parametrize(
+    "amz_date", ["20231301T000000Z", "20230230T000000Z", "20230101T250000Z", "00000101T000000Z"]
+)
+def test_a_date_of_the_right_shape_that_does_not_exist_is_incomplete_signature(amz_date):
+    headers = {**signed_headers(), "x-amz-date": amz_date}
+    problem = verify("POST", "/events", "", headers, BODY, KEYS, 1.7e9)
+    assert problem is not None
+    assert (problem.status, problem.code) == (400, "IncompleteSignatureException")
+    assert amz_date in problem.message
+
+
+_HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=120)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    authorization=st.one_of(
+        _HEADER_TEXT,
+        st.builds(
+            "AWS4-HMAC-SHA256 Credential={}/{}/{}/{}/aws4_request, SignedHeaders={}, "
+            "Signature={}".format,
+            st.sampled_from(["AKIDTEST", "x", ""]),
+            st.from_regex(r"\d{8}", fullmatch=True),
+            _HEADER_TEXT,
+            st.sampled_from(["personalize", "s3", "", "é"]),
+            st.from_regex(r"[a-z0-9;\-]{0,40}", fullmatch=True),
+            st.from_regex(r"[0-9a-f]{64}", fullmatch=True),
+        ),
+    ),
+    amz_date=st.one_of(_HEADER_TEXT, st.from_regex(r"\d{8}T\d{6}Z", fullmatch=True)),
+    query=_HEADER_TEXT,
+    path=st.sampled_from(["/events", "/events/é", "/%zz", "/a b"]),
+)
+def test_no_header_can_make_verification_raise(authorization, amz_date, query, path):
+    headers = {**signed_headers(), "authorization": authorization, "x-amz-date": amz_date}
+    problem = verify("POST", path, query, headers, BODY, KEYS, 1.7e9)
+    assert problem is not None  # none of these is signed right
+    assert 400 <= problem.status < 500

@@ -9,7 +9,13 @@ import time
 import pytest
 
 from personalize_sim.schema import EVENT_COLUMNS as FRAME_COLUMNS
-from personalize_sim.tracker._store import EVENT_COLUMNS, GroupCommit, Store, read_events
+from personalize_sim.tracker._store import (
+    EVENT_COLUMNS,
+    GroupCommit,
+    StorageError,
+    Store,
+    read_events,
+)
 
 
 def row(event_id: str, tracking_id: str = "t", event_type: str = "click") -> tuple:
@@ -89,7 +95,7 @@ def test_requests_ready_in_one_loop_turn_share_one_commit(tmp_path):
     store.close()
 
 
-def test_a_failing_commit_fails_every_waiting_request(tmp_path):
+def test_a_request_whose_rows_fail_fails_alone(tmp_path):
     store = Store(tmp_path / "e.db")
     committer = GroupCommit(store)
 
@@ -97,13 +103,37 @@ def test_a_failing_commit_fails_every_waiting_request(tmp_path):
         return await asyncio.gather(
             committer.commit("events", [row("ok")]),
             committer.commit("events", [("too", "short")]),
+            committer.commit("events", [row("ok2")]),
             return_exceptions=True,
         )
 
     results = asyncio.run(main())
-    assert all(isinstance(r, sqlite3.Error) for r in results)
+    assert results[0] == results[2] == 1
+    assert isinstance(results[1], sqlite3.Error)
+    assert committer.commits == 1  # still one commit for the three
     store.close()
-    assert read_events(tmp_path / "e.db").empty  # rolled back: nothing half-written
+    assert read_events(tmp_path / "e.db")["EVENT_ID"].tolist() == ["ok", "ok2"]
+
+
+def test_a_failing_store_fails_every_waiting_request_naming_the_cause(tmp_path):
+    store = Store(tmp_path / "e.db")
+    committer = GroupCommit(store)
+    store._db.execute("PRAGMA query_only=ON")  # SQLite refuses every write, as on a read-only file
+
+    async def main():
+        return await asyncio.gather(
+            committer.commit("events", [row("a")]),
+            committer.commit("events", [row("b")]),
+            return_exceptions=True,
+        )
+
+    results = asyncio.run(main())
+    assert all(isinstance(r, StorageError) for r in results)
+    assert "readonly" in str(results[0]) and "OperationalError" in str(results[0])
+    store._db.execute("PRAGMA query_only=OFF")  # the cause goes away: the store works again
+    assert asyncio.run(committer.commit("events", [row("c")])) == 1
+    assert store.close() is None
+    assert read_events(tmp_path / "e.db")["EVENT_ID"].tolist() == ["c"]
 
 
 def test_read_events_of_an_empty_store_has_the_contract_columns(tmp_path):

@@ -14,7 +14,6 @@ from personalize_sim.tracker._validator import (
     Validator,
     check_plain,
     compile_fast_check,
-    violations_message,
 )
 
 from .conftest import event, request
@@ -93,11 +92,3 @@ def test_fast_check_is_generated_from_the_model_of_each_operation(operation):
 def test_plain_check_refuses_a_body_that_is_not_an_object():
     assert [v.reason for v in check_plain("PutEvents", [1, 2])] == ["type"]
     assert Validator("PutEvents")([1, 2]) == check_plain("PutEvents", [1, 2])
-
-
-def test_violations_message_counts_in_the_service_style():
-    one = check_plain("PutEvents", request(sessionId=""))
-    assert violations_message(one).startswith("1 validation error detected: Value '' at ")
-    two = check_plain("PutEvents", request([event(recommendationId="r" * 41)], sessionId=""))
-    assert violations_message(two).startswith("2 validation errors detected: ")
-    assert "; " in violations_message(two)

@@ -45,48 +45,59 @@ def test_accepted_request_is_200_with_a_request_id(shared_client):
     assert meta["HTTPHeaders"]["content-length"] == "0"
 
 
+_AT_MOST = "failed to satisfy constraint: Member must have length less than or equal to "
+
+
 @pytest.mark.parametrize(
     ("kwargs", "where", "limit"),
     [
-        (request([event(i) for i in range(11)]), "eventList", "items <= 10"),
+        (request([event(i) for i in range(11)]), "at 'eventList' ", _AT_MOST + "10"),
         (
             request([event(impression=[f"i{i}" for i in range(26)])]),
-            "eventList[0].impression",
-            "items <= 25",
+            "at 'eventList.1.member.impression' ",
+            _AT_MOST + "25",
         ),
-        (request(userId="u" * 257), "userId", "length <= 256"),
-        (request(sessionId="s" * 257), "sessionId", "length <= 256"),
-        (request([event(itemId="i" * 257)]), "eventList[0].itemId", "length <= 256"),
-        (request([event(eventId="e" * 257)]), "eventList[0].eventId", "length <= 256"),
+        (request(userId="u" * 257), "at 'userId' ", _AT_MOST + "256"),
+        (request(sessionId="s" * 257), "at 'sessionId' ", _AT_MOST + "256"),
+        (request([event(itemId="i" * 257)]), "at 'eventList.1.member.itemId' ", _AT_MOST + "256"),
+        (
+            request([event(eventId="e" * 257)]),
+            "at 'eventList.1.member.eventId' ",
+            _AT_MOST + "256",
+        ),
         (
             request([event(recommendationId="r" * 41)]),
-            "eventList[0].recommendationId",
-            "length <= 40",
+            "at 'eventList.1.member.recommendationId' ",
+            _AT_MOST + "40",
         ),
         (
             request([event(properties=json.dumps({"k": "v" * 1016}))]),
-            "eventList[0].properties",
-            "length <= 1024",
+            "at 'eventList.1.member.properties' ",
+            _AT_MOST + "1024",
         ),
         (
             request([event(metricAttribution={"eventAttributionSource": "caf\u00e9"})]),
-            "eventAttributionSource",
-            "pattern",
+            "Value 'caf\u00e9' at 'eventList.1.member.metricAttribution.eventAttributionSource' ",
+            "failed to satisfy constraint: Member must satisfy regular expression pattern: ",
         ),
         (
             request([event(properties=json.dumps({"sessionId": "s"}))]),
-            "eventList[0].properties",
-            "reserved",
+            "Invalid properties: the key 'sessionId' is reserved",
+            "at 'eventList.1.member.properties'",
         ),
         (
             request([event(properties="{'single': 'quotes'}")]),
-            "eventList[0].properties",
-            "JSON object",
+            "Error parsing properties json",
+            "",
         ),
-        (request([event(impression=["\u00e9" * 256] * 25)]), "eventList[0]", "<= 10240 bytes"),
+        (
+            request([event(impression=["\u00e9" * 256] * 25)]),
+            "Event at 'eventList.1.member'",
+            "the maximum size of an event is 10240 bytes",
+        ),
     ],
 )
-def test_every_limit_is_invalid_input_naming_field_and_limit(shared_client, kwargs, where, limit):
+def test_every_limit_is_invalid_input_in_aws_words(shared_client, kwargs, where, limit):
     message = raises(shared_client, kwargs, "InvalidInputException", 400, "InvalidInputException")
     assert where in message
     assert limit in message
@@ -110,9 +121,9 @@ def test_malformed_json_is_invalid_input(tracker):
     assert "not valid JSON" in message
 
 
-def test_body_too_large_is_invalid_input(shared_client):
+def test_body_too_large_is_413_before_it_is_read(shared_client):
     huge = request([event(properties=json.dumps({"blob": "x" * (3 * 1024 * 1024)}))])
-    message = raises(shared_client, huge, "InvalidInputException", 400, "InvalidInputException")
+    message = raises(shared_client, huge, "RequestEntityTooLargeException", 413)
     assert "larger than the maximum of 2097152 bytes" in message
 
 
@@ -242,7 +253,7 @@ def test_garbled_authorization_header_is_incomplete_signature(signed_tracker):
         {"Authorization": "AWS4-HMAC-SHA256 nonsense"},
     )
     assert response[0] == 400
-    assert response[1]["x-amzn-errortype"].split(":")[0] == "IncompleteSignature"
+    assert response[1]["x-amzn-errortype"].split(":")[0] == "IncompleteSignatureException"
 
 
 def test_signatures_are_not_checked_unless_asked(tracker):
@@ -383,7 +394,8 @@ def test_stats_count_like_cloudwatch(tracker, client):
 def test_put_items_and_put_users_through_boto3(tracker, client):
     arn = "arn:aws:personalize:us-east-1:123456789012:dataset/shop/ITEMS"
     client.put_items(datasetArn=arn, items=[{"itemId": "i1", "properties": '{"price": 3}'}])
-    client.put_users(datasetArn=arn, users=[{"userId": "u1", "properties": '{"age": 30}'}])
+    users_arn = arn.replace("/ITEMS", "/USERS")
+    client.put_users(datasetArn=users_arn, users=[{"userId": "u1", "properties": '{"age": 30}'}])
     with pytest.raises(client.exceptions.InvalidInputException):
         client.put_items(datasetArn=arn, items=[{"itemId": f"i{i}"} for i in range(11)])
     with sqlite3.connect(tracker.db_path) as db:
