@@ -38,7 +38,13 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "01-quickstart.ipynb"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 #: figures each notebook shows (at least): every one must reach the page as a picture
-FIGURES = {"01-quickstart": 2, "02-behavioural-models": 4, "03-load-testing-a-tracker": 2}
+FIGURES = {
+    "01-quickstart": 2,
+    "02-behavioural-models": 4,
+    "03-load-testing-a-tracker": 2,
+    "04-metric-attribution": 6,
+    "06-realistic-traffic": 1,
+}
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
     "--headless",
@@ -253,13 +259,17 @@ def _run_all_and_wait(page, url: str, token: str, name: str):
     """Open ``name``, run every cell, and return its panel when each code cell has run (or one
     failed). JupyterLab reopens earlier notebooks from its workspace: look inside the panel."""
     page.goto(f"{url}/lab/tree/{name}?token={token}", timeout=60_000)
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-    page.wait_for_function(  # this notebook is the current one, and its kernel is ready
-        f"() => window.jupyterapp?.shell.currentWidget?.context?.path === {name!r}"
-        " && window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel"
-        "?.status === 'idle'",
-        timeout=60_000,
-    )
+    try:
+        page.wait_for_function(  # this notebook is the current one, and its kernel is ready
+            f"() => window.jupyterapp?.shell.currentWidget?.context?.path === {name!r}"
+            " && window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel"
+            "?.status === 'idle'",
+            timeout=90_000,
+        )
+    except Exception:
+        shot = f"{name}-not-ready.png"
+        page.screenshot(path=shot)
+        pytest.fail(f"{name}: no ready kernel within 90 s (screenshot: {Path(shot).resolve()})")
     panel = page.locator("#" + page.evaluate("() => window.jupyterapp.shell.currentWidget.id"))
     page.evaluate(
         "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return 1; }"
