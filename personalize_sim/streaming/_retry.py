@@ -102,7 +102,7 @@ class RetryPolicy:
     >>> RetryPolicy(max_attempts=0)
     Traceback (most recent call last):
     ...
-    personalize_sim.errors.ConfigError: max_attempts: got 0; an integer >= 1, or None to retry until the deadline
+    personalize_sim.errors.ConfigError: max_attempts: got 0; an integer >= 1 (or no cap at all: retry until the deadline)
     """
 
     deadline: float = 120.0
@@ -116,7 +116,7 @@ class RetryPolicy:
             if isinstance(self.max_attempts, int) and not isinstance(self.max_attempts, bool):
                 check(
                     self.max_attempts >= 1, "max_attempts", self.max_attempts,
-                    "an integer >= 1, or None to retry until the deadline",
+                    "an integer >= 1 (or no cap at all: retry until the deadline)",
                 )  # fmt: skip
             count(self.max_attempts, "max_attempts", low=1)
         positive(self.base, "base")

@@ -294,9 +294,10 @@ class Sender:
             logger.exception("target %r raised while sending", self.target)
             response = Response(0, "TargetError", f"{type(e).__name__}: {e}")
         finished = clock.now()
-        sent = handed
+        sent = acquired = handed
         if self._wire_stamps and handed <= response.started <= response.ended <= finished:
             sent, finished = response.started, response.ended  # the transport's own stamps
+            acquired = response.acquired if handed <= response.acquired <= sent else sent
         decision = self.retry.decide(
             attempt=attempt,
             status=response.status,
@@ -335,7 +336,7 @@ class Sender:
                 missed=missed,
                 target_rate=math.nan if target_rate is None else target_rate * self.rate_scale,
                 sdk_retries=int(response.sdk_retries),
-                queued=sent - handed,
+                queued=acquired - handed,
             )
         )
 

@@ -24,6 +24,7 @@ import asyncio
 import logging
 import math
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger("personalize_sim.streaming")
+_BEFORE_SEND = f"before-send.{EVENTS_SERVICE}.PutEvents"
 _monotonic = time.monotonic  # the clock of SystemClock: wire stamps compare with its times
 
 
@@ -62,8 +64,9 @@ _monotonic = time.monotonic  # the clock of SystemClock: wire stamps compare wit
 class Response:
     """What one attempt got back: HTTP status (0 if none), error code and message.
 
-    ``started``/``ended`` are the monotonic times the request went on the wire and its
-    answer came back, when the transport knows them (NaN: the sender stamps them itself).
+    ``acquired`` is the monotonic time the transport got a connection or a worker thread for
+    it, ``started``/``ended`` when the request went on the wire and its answer came back,
+    when the transport knows them (NaN: the sender stamps them itself).
     """
 
     status: int = 200
@@ -72,6 +75,7 @@ class Response:
     sdk_retries: int = 0
     started: float = math.nan
     ended: float = math.nan
+    acquired: float = math.nan
 
 
 OK = Response()
@@ -215,6 +219,8 @@ class Boto3Target(Target):
         self.parameter_validation = parameter_validation
         self._pool: Any = None
         self._keys: tuple[str, str] | None = None  # fake local keys, when prepare() chose them
+        self._local = threading.local()  # per worker thread: when its call went on the wire
+        self._hook_id = f"personalize-sim-wire-stamp-{id(self)}"
         self.sdk_retries_enabled = False
         self.pool = ("threads", self._threads())
 
@@ -262,16 +268,29 @@ class Boto3Target(Target):
         self.sdk_retries_enabled = attempts is None or attempts > 1
         self.pool = ("threads", self._threads())
         self._pool = ThreadPoolExecutor(max_workers=self.pool[1], thread_name_prefix="ps-boto3")
+        self._local = threading.local()
+        self.client.meta.events.register(_BEFORE_SEND, self._on_send, unique_id=self._hook_id)
 
     async def send(self, prepared: Prepared) -> Response:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._call, prepared.request)
 
     def _call(self, request: Mapping[str, Any]) -> Response:
-        """One call on a worker thread, stamped as it starts: waiting for a thread is queueing."""
-        started = _monotonic()
+        """One call on a worker thread: the wait for the thread is queueing, and the wire
+        starts when botocore sends (after serialising and signing, see :meth:`_on_send`)."""
+        local = self._local
+        local.sent = acquired = _monotonic()
+        local.first = True
         status, code, message, sdk_retries = self._put(request)
-        return Response(status, code, message, sdk_retries, started, _monotonic())
+        ended = _monotonic()
+        return Response(status, code, message, sdk_retries, local.sent, ended, acquired)
+
+    def _on_send(self, **kwargs: Any) -> None:
+        """botocore's ``before-send``: the request goes on the wire now (first try only, so
+        retries inside a client of yours count as the service's time)."""
+        local = self._local
+        if getattr(local, "first", False):
+            local.sent, local.first = _monotonic(), False
 
     def _put(self, request: Mapping[str, Any]) -> tuple[int, str, str, int]:
         from botocore.exceptions import (
@@ -306,6 +325,7 @@ class Boto3Target(Target):
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+            self.client.meta.events.unregister(_BEFORE_SEND, unique_id=self._hook_id)
         if self._own_client and self.client is not None:
             self.client.close()
             self.client = None
@@ -381,6 +401,8 @@ class FastTarget(Target):
             return
         session = botocore.session.Session(profile=self.profile)
         self.region = self.region or session.get_config_variable("region")
+        if not self.region and is_loopback(self.endpoint_url):
+            self.region = "us-east-1"  # a local emulator signs for any region
         if not self.region:
             raise ConfigError(
                 "region", None, "a region to sign for: region= in Python, --region on the "
@@ -451,12 +473,12 @@ class FastTarget(Target):
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
                 ended = _monotonic()
                 message = f"{type(e).__name__}: {e}"
-                return Response(0, CONNECTION_ERROR, message, 0, started, ended)
+                return Response(0, CONNECTION_ERROR, message, 0, started, ended, started)
             ended = _monotonic()
         if status < 300:
-            return Response(status, "", "", 0, started, ended)
+            return Response(status, "", "", 0, started, ended, started)
         code, message = _error_fields(status, error_type, raw)
-        return Response(status, code, message, 0, started, ended)
+        return Response(status, code, message, 0, started, ended, started)
 
     async def close(self) -> None:
         if self._session is not None:
