@@ -23,6 +23,8 @@ import math
 
 __all__ = ["AdaptiveRate"]
 
+_EPSILON = 1e-9
+
 
 class AdaptiveRate:
     """CUBIC rate adjustment over a token bucket, as botocore's ``ClientRateLimiter``."""
@@ -54,7 +56,7 @@ class AdaptiveRate:
         if not self.enabled:
             return now
         self._refill(now)
-        if self._tokens >= 1.0:
+        if self._tokens >= 1.0 - _EPSILON:  # rounding must not leave a send a hair short
             return now
         return now + (1.0 - self._tokens) / self.rate
 

@@ -205,9 +205,11 @@ class Sender:
                 if not full:
                     if pending is not None:
                         deadline = pacer.due(pending.events, pending.sent_at)
+                    elif not exhausted:  # the adaptive rate held the next one back unread
+                        deadline = now
                     if retries:
                         deadline = min(deadline, retries[0][0])
-                    if gate > now:  # nothing may start before the adaptive rate allows
+                    if gate > now and deadline < math.inf:  # not before the adaptive rate allows
                         deadline = max(deadline, gate)
                 # a completion matters only when it frees the slot we wait for, or may end the run
                 self._wake_on_done = full or (exhausted and not retries)

@@ -114,6 +114,9 @@ def diagnose(
         return Limit.CPU, f"{missed_sends:,} sends missed their slot with in-flight slots free"
     if refused / attempts >= _SERVER_SHARE:
         return Limit.SERVER, f"the tracker throttled or failed {refused:,} of {attempts:,} attempts"
+    if refused and settings.retry_mode == "adaptive":  # few refusals: the adaptive rate held back
+        why = f"the tracker throttled {refused:,} attempts and the adaptive rate held sends back"
+        return Limit.SERVER, why
     return Limit.NONE, ""
 
 
