@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
-    "EVENTS_SERVICE",
     "CREDENTIALS_FIX",
+    "EVENTS_SERVICE",
     "LOCAL_KEYS",
     "SIGNING_NAME",
     "boto3_client",
@@ -52,10 +52,11 @@ def boto3_client(
 def check_endpoint_url(url: Any, field: str = "endpoint_url") -> str | None:
     """``url`` if it is None or an absolute http(s) URL with a host, else :class:`ConfigError`.
 
-    >>> check_endpoint_url("127.0.0.1:8000")
-    Traceback (most recent call last):
-    ...
-    personalize_sim.errors.ConfigError: endpoint_url: got '127.0.0.1:8000'; a URL with a scheme and a host, such as http://127.0.0.1:8000
+    >>> try:
+    ...     check_endpoint_url("127.0.0.1:8000")
+    ... except ValueError as e:
+    ...     print(e.allowed)
+    a URL with a scheme and a host, such as http://127.0.0.1:8000
     """
     from urllib.parse import urlsplit
 

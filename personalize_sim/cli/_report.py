@@ -66,9 +66,7 @@ def describe(s: DeliverySummary) -> list[str]:
     ]
     if str(s.limited_by) != "none":
         who = "the client was the bottleneck" if s.bottleneck else "the tracker was the limit"
-        lines.append(
-            f"warning: {who} ({s.limited_by}: {s.diagnosis}); {s.advice('cli')}"
-        )
+        lines.append(f"warning: {who} ({s.limited_by}: {s.diagnosis}); {s.advice('cli')}")
     return lines
 
 

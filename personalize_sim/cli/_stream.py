@@ -128,7 +128,7 @@ def _target(args: argparse.Namespace) -> Any:
         return Boto3Target(**where, **_pool(args, "threads"))
 
 
-def _pool(args: argparse.Namespace, name: str) -> dict[str, int]:
+def _pool(args: argparse.Namespace, name: str) -> dict[str, Any]:
     return {} if args.connections is None else {name: args.connections}
 
 

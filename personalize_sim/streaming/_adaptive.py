@@ -47,7 +47,7 @@ class AdaptiveRate:
         self._last_throttle = now
         self.measured = 0.0
         self._count = 0
-        self._last_bucket = math.floor(now)
+        self._last_bucket = float(math.floor(now))
         self.throttles = 0
 
     # -- gating sends ------------------------------------------------------------------------

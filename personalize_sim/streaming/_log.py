@@ -136,7 +136,11 @@ class DeliveryLog:
         if percentiles:
             latency = (self.intended.summary(), self.service.summary(), self.queue.summary())
         else:
-            latency = tuple(LatencySummary(h.count) for h in (self.intended, self.service, self.queue))
+            latency = (
+                LatencySummary(self.intended.count),
+                LatencySummary(self.service.count),
+                LatencySummary(self.queue.count),
+            )
         limit, why = diagnose(
             attempts=c["attempts"], missed_sends=c["missed_sends"],
             refused=c["throttled"] + c["server_errors"], queued_s=self.queue.total,

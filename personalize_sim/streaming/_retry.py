@@ -99,10 +99,11 @@ class RetryPolicy:
     retries). ``mode="adaptive"`` also limits the send rate on the client while the tracker
     throttles (see :mod:`personalize_sim.streaming._adaptive`).
 
-    >>> RetryPolicy(max_attempts=0)
-    Traceback (most recent call last):
-    ...
-    personalize_sim.errors.ConfigError: max_attempts: got 0; an integer >= 1 (or no cap at all: retry until the deadline)
+    >>> try:
+    ...     RetryPolicy(max_attempts=0)
+    ... except ValueError as e:
+    ...     print(e)
+    max_attempts: got 0; an integer >= 1 (or no cap at all: retry until the deadline)
     """
 
     deadline: float = 120.0

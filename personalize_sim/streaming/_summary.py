@@ -91,8 +91,9 @@ def diagnose(
     >>> limit, why = diagnose(attempts=100, missed_sends=0, refused=0, queued_s=5.0,
     ...                       service_s=5.0, span_s=1.0,
     ...                       settings=RunSettings(transport="fast", pool=("connections", 8)))
-    >>> str(limit), why
-    ('connections', 'requests waited 50.0 ms on average for one of the 8 connections (50% of their time in the client)')
+    >>> print(limit, why, sep=": ")  # doctest: +NORMALIZE_WHITESPACE
+    connections: requests waited 50.0 ms on average for one of the 8 connections (50% of their
+    time in the client)
     """
     if attempts == 0:
         return Limit.NONE, ""
@@ -109,7 +110,7 @@ def diagnose(
         slots = settings.max_in_flight * settings.processes
         busy = in_client / span_s / slots if span_s > 0 else 0.0
         if busy >= _SLOTS_SHARE:
-            why = f"{missed_sends:,} sends missed their slot with {busy:.0%} of {slots} in-flight slots taken"
+            why = f"{missed_sends:,} sends missed their slot; {busy:.0%} of {slots} slots in flight"
             return Limit.IN_FLIGHT, why
         return Limit.CPU, f"{missed_sends:,} sends missed their slot with in-flight slots free"
     if refused / attempts >= _SERVER_SHARE:

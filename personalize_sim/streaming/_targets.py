@@ -3,9 +3,9 @@
 Every target is an async object with ``open()``, ``send(prepared) -> Response`` and
 ``close()``; ``prepare()`` checks its settings and credentials before the first send. Only
 targets open sockets. A transport stamps when a request really goes on the wire (a connection
-acquired, a worker thread starting the call), so its wait for a connection or a thread is
-reported as queue time, not as the service's latency. A target never retries on its own: the stream's
-:class:`~personalize_sim.streaming.retry.RetryPolicy` does, so every attempt is logged.
+acquired; botocore sending, on a worker thread), so its wait for a connection or a thread is
+reported as queue time, not as the service's latency. A target never retries on its own: the
+stream's :class:`~personalize_sim.streaming.retry.RetryPolicy` does, so every attempt is logged.
 
 * :class:`Boto3Target` — a ``personalize-events`` client (yours, or one built from the default
   session with boto3's retries turned off); calls run on a small thread pool. If your client

@@ -8,8 +8,9 @@ the parent merges them into one log (``worker`` column) and one set of histogram
 
 Messages from a worker, on the shared queue: ``("ready", i)``, ``("records", i, [Attempt…])``,
 ``("dead", i, [DeadLetter…])``, ``("error", i, traceback)``, ``("failed", i, message)`` (a
-failure explained in one message, e.g. an endpoint that never answered), ``("done", i)``. To a worker,
-on its pipe: ``("start", origin, start)`` once, then control calls such as ``("pause",)``.
+failure explained in one message, e.g. an endpoint that never answered), ``("done", i)``.
+To a worker, on its pipe: ``("start", origin, start)`` once, then control calls such as
+``("pause",)``.
 """
 
 from __future__ import annotations

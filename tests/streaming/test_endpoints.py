@@ -86,9 +86,7 @@ def test_a_client_of_your_own_without_credentials_is_refused_before_the_first_se
 
 @pytest.mark.parametrize("kind", ["boto3", "fast"])
 @pytest.mark.parametrize("max_attempts", [None, 2])
-def test_an_endpoint_that_never_answered_ends_the_run_within_seconds_naming_it(
-    kind, max_attempts
-):
+def test_an_endpoint_that_never_answered_ends_the_run_within_seconds_naming_it(kind, max_attempts):
     url = free_port_url()
     handle = stream(make_requests(20), rate=100, target=target_for(kind, url), rng=0,
                     retry=RetryPolicy(max_attempts=max_attempts), wait=False)  # fmt: skip
