@@ -197,7 +197,7 @@ def compare_with(tree: str, url: str, tid: str, rounds: int, seconds: float) -> 
     print()
     print(f"before ({tree}) vs after (this tree), {rounds} interleaved rounds, median:")
     print(f"{'mode':24} {'req/s before':>12} {'after':>8} {'x':>6} {'CPU ms/req before':>17}"
-          f" {'after':>7} {'x':>6} {'req/s range after':>18}")  # fmt: skip
+          f" {'after':>7} {'x':>6} {'req/s range before':>18} {'after':>11}")  # fmt: skip
     for mode, name in (("b", "b stream, boto3 target"), ("c", "c stream, fast transport")):
         stats = {}
         for which in ("before", "after"):
@@ -205,9 +205,9 @@ def compare_with(tree: str, url: str, tid: str, rounds: int, seconds: float) -> 
             rates = [x["requests"] / x["seconds"] for x in rs]
             cpus = [1000 * x["cpu"] / x["requests"] for x in rs]
             stats[which] = (float(np.median(rates)), float(np.median(cpus)), min(rates), max(rates))
-        (rb, cb, _, _), (ra, ca, lo, hi) = stats["before"], stats["after"]
+        (rb, cb, lo_b, hi_b), (ra, ca, lo, hi) = stats["before"], stats["after"]
         print(f"{name:24} {rb:12.0f} {ra:8.0f} {ra / rb:6.2f} {cb:17.3f} {ca:7.3f} {ca / cb:6.2f}"
-              f" {lo:8.0f}–{hi:<8.0f}")  # fmt: skip
+              f" {lo_b:9.0f}–{hi_b:<8.0f} {lo:5.0f}–{hi:<5.0f}")  # fmt: skip
 
 
 def main() -> int:

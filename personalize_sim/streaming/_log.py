@@ -143,7 +143,8 @@ class DeliveryLog:
             )
         limit, why = diagnose(
             attempts=c["attempts"], missed_sends=c["missed_sends"],
-            refused=c["throttled"] + c["server_errors"], queued_s=self.queue.total,
+            refused=c["throttled"] + c["server_errors"] + c["sdk_retries"],
+            queued_s=self.queue.total,
             service_s=self.service.total, span_s=span if span > 0 else 0.0,
             settings=self.settings,
         )  # fmt: skip

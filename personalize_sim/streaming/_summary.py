@@ -97,6 +97,8 @@ def diagnose(
     """
     if attempts == 0:
         return Limit.NONE, ""
+    if refused / attempts >= _SERVER_SHARE:  # more connections or slots would only add to it
+        return Limit.SERVER, f"the tracker throttled or failed {refused:,} of {attempts:,} attempts"
     in_client = queued_s + service_s
     if settings.pool is not None and in_client > 0 and queued_s / in_client > _QUEUE_SHARE:
         what, size = settings.pool
@@ -113,8 +115,6 @@ def diagnose(
             why = f"{missed_sends:,} sends missed their slot; {busy:.0%} of {slots} slots in flight"
             return Limit.IN_FLIGHT, why
         return Limit.CPU, f"{missed_sends:,} sends missed their slot with in-flight slots free"
-    if refused / attempts >= _SERVER_SHARE:
-        return Limit.SERVER, f"the tracker throttled or failed {refused:,} of {attempts:,} attempts"
     if refused and settings.retry_mode == "adaptive":  # few refusals: the adaptive rate held back
         why = f"the tracker throttled {refused:,} attempts and the adaptive rate held sends back"
         return Limit.SERVER, why

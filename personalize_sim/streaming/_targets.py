@@ -57,6 +57,7 @@ __all__ = [
 
 logger = logging.getLogger("personalize_sim.streaming")
 _BEFORE_SEND = f"before-send.{EVENTS_SERVICE}.PutEvents"
+_BEFORE_PARSE = f"before-parse.{EVENTS_SERVICE}.PutEvents"
 _monotonic = time.monotonic  # the clock of SystemClock: wire stamps compare with its times
 
 
@@ -244,6 +245,7 @@ class Boto3Target(Target):
                 profile=self.profile, endpoint_url=self.endpoint_url
             )
             return
+        self._note_sdk_retries()
         signer = getattr(self.client, "_request_signer", None)
         if signer is not None and getattr(signer, "_credentials", True) is None:
             fix = "LocalTracker.client()" if is_loopback(self.endpoint) else CREDENTIALS_FIX
@@ -251,6 +253,18 @@ class Boto3Target(Target):
                 "credentials", None,
                 f"the boto3 client given as target has no credentials for {self.endpoint}; "
                 f"build it with credentials ({fix})",
+            )  # fmt: skip
+
+    def _note_sdk_retries(self) -> None:
+        """Say once that a client of yours retries on its own, and how it is counted."""
+        retries = getattr(self.client.meta.config, "retries", None) or {}
+        attempts = retries.get("total_max_attempts", retries.get("max_attempts", 5))
+        if attempts is None or attempts > 1:
+            logger.warning(
+                "the boto3 client given as target retries on its own (mode %s): its retries are "
+                "counted from each answer's RetryAttempts (sdk_retries), and their waits count "
+                "as service time; build it with Config(retries={'total_max_attempts': 1}) to "
+                "see every attempt", retries.get("mode", "legacy"),
             )  # fmt: skip
 
     async def open(self) -> None:
@@ -269,7 +283,9 @@ class Boto3Target(Target):
         self.pool = ("threads", self._threads())
         self._pool = ThreadPoolExecutor(max_workers=self.pool[1], thread_name_prefix="ps-boto3")
         self._local = threading.local()
-        self.client.meta.events.register(_BEFORE_SEND, self._on_send, unique_id=self._hook_id)
+        events = self.client.meta.events
+        events.register(_BEFORE_SEND, self._on_send, unique_id=self._hook_id)
+        events.register(_BEFORE_PARSE, self._on_answer, unique_id=self._hook_id + "-answer")
 
     async def send(self, prepared: Prepared) -> Response:
         loop = asyncio.get_running_loop()
@@ -280,9 +296,9 @@ class Boto3Target(Target):
         starts when botocore sends (after serialising and signing, see :meth:`_on_send`)."""
         local = self._local
         local.sent = acquired = _monotonic()
-        local.first = True
+        local.first, local.received = True, math.nan
         status, code, message, sdk_retries = self._put(request)
-        ended = _monotonic()
+        ended = _monotonic() if math.isnan(local.received) else local.received
         return Response(status, code, message, sdk_retries, local.sent, ended, acquired)
 
     def _on_send(self, **kwargs: Any) -> None:
@@ -291,6 +307,10 @@ class Boto3Target(Target):
         local = self._local
         if getattr(local, "first", False):
             local.sent, local.first = _monotonic(), False
+
+    def _on_answer(self, **kwargs: Any) -> None:
+        """botocore's ``before-parse``: the answer is in (parsing it is the client's time)."""
+        self._local.received = _monotonic()
 
     def _put(self, request: Mapping[str, Any]) -> tuple[int, str, str, int]:
         from botocore.exceptions import (
@@ -325,7 +345,9 @@ class Boto3Target(Target):
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-            self.client.meta.events.unregister(_BEFORE_SEND, unique_id=self._hook_id)
+            events = self.client.meta.events
+            events.unregister(_BEFORE_SEND, unique_id=self._hook_id)
+            events.unregister(_BEFORE_PARSE, unique_id=self._hook_id + "-answer")
         if self._own_client and self.client is not None:
             self.client.close()
             self.client = None
