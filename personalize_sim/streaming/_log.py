@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 from .._latency import LatencyHistogram, LatencySummary
 from ._records import COLUMNS, DTYPES, Attempt, Outcome
 from ._retry import classify
-from ._summary import COUNT_FIELDS, DeliverySummary, RunSettings, StreamState, diagnose
+from ._summary import (
+    COUNT_FIELDS,
+    SHORT_OF_TARGET,
+    DeliverySummary,
+    RunSettings,
+    StreamState,
+    diagnose,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -141,12 +148,15 @@ class DeliveryLog:
                 LatencySummary(self.service.count),
                 LatencySummary(self.queue.count),
             )
+        achieved = (self._sent_units - self._last_units) / span if span > 0 else math.nan
+        target = self.target_rate
+        short = target is None or not achieved >= SHORT_OF_TARGET * target
         limit, why = diagnose(
             attempts=c["attempts"], missed_sends=c["missed_sends"],
             refused=c["throttled"] + c["server_errors"] + c["sdk_retries"],
             queued_s=self.queue.total,
             service_s=self.service.total, span_s=span if span > 0 else 0.0,
-            settings=self.settings,
+            settings=self.settings, short=short,
         )  # fmt: skip
         return DeliverySummary(
             state=state,
@@ -162,7 +172,7 @@ class DeliveryLog:
                 and c["rejected_rows"] == 0
             ),
             target_rate=self.target_rate,
-            achieved_rate=(self._sent_units - self._last_units) / span if span > 0 else math.nan,
+            achieved_rate=achieved,
             bottleneck=limit.client,
             limited_by=limit,
             diagnosis=why,

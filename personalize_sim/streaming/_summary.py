@@ -72,6 +72,8 @@ class RunSettings:
 _QUEUE_SHARE = 0.1
 #: the in-flight cap counts when this share of its slots was taken on average
 _SLOTS_SHARE = 0.8
+#: the achieved rate fell short of the target when below this share of it
+SHORT_OF_TARGET = 0.95
 #: the tracker counts as the limit when this share of attempts was throttled or failed (5xx)
 _SERVER_SHARE = 0.05
 
@@ -85,8 +87,12 @@ def diagnose(
     service_s: float,
     span_s: float,
     settings: RunSettings,
+    short: bool = True,
 ) -> tuple[Limit, str]:
     """What limited the rate, and one sentence of evidence (times are totals over attempts).
+
+    ``short``: the achieved rate fell short of the target (or there is no fixed target); a
+    queue for connections that still kept the rate is no limit of it.
 
     >>> limit, why = diagnose(attempts=100, missed_sends=0, refused=0, queued_s=5.0,
     ...                       service_s=5.0, span_s=1.0,
@@ -100,7 +106,8 @@ def diagnose(
     if refused / attempts >= _SERVER_SHARE:  # more connections or slots would only add to it
         return Limit.SERVER, f"the tracker throttled or failed {refused:,} of {attempts:,} attempts"
     in_client = queued_s + service_s
-    if settings.pool is not None and in_client > 0 and queued_s / in_client > _QUEUE_SHARE:
+    queueing = in_client > 0 and queued_s / in_client > _QUEUE_SHARE
+    if settings.pool is not None and queueing and (short or missed_sends):
         what, size = settings.pool
         limit = Limit.CONNECTIONS if what == "connections" else Limit.THREADS
         why = (
