@@ -60,8 +60,7 @@ def describe(s: DeliverySummary) -> list[str]:
         + s.latency_intended.describe(_SHOWN, named=True),
         "latency of each call (ms):                "
         + s.latency_service.describe(_SHOWN, named=True),
-        "waiting for a connection or thread (ms):  "
-        + s.latency_queue.describe(_SHOWN, named=True),
+        "waiting for a connection or thread (ms):  " + s.latency_queue.describe(_SHOWN, named=True),
         f"ledger balanced (delivered + dead-lettered + resumed + pending = input): {s.balanced}",
     ]
     if str(s.limited_by) != "none":

@@ -79,7 +79,8 @@ def test_a_client_of_your_own_without_credentials_is_refused_before_the_first_se
 ):
     import boto3
 
-    client = boto3.client("personalize-events", endpoint_url=REMOTE, region_name="us-east-1")
+    session = boto3.session.Session()  # not boto3's default session, which may hold old keys
+    client = session.client("personalize-events", endpoint_url=REMOTE, region_name="us-east-1")
     with pytest.raises(ConfigError, match="no credentials"):
         stream(make_requests(3), rate=100, target=client, wait=True)
 
