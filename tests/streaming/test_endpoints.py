@@ -85,8 +85,7 @@ def test_a_client_of_your_own_without_credentials_is_refused_before_the_first_se
         stream(make_requests(3), rate=100, target=client, wait=True)
 
 
-@pytest.mark.parametrize("kind", ["boto3", "fast"])
-@pytest.mark.parametrize("max_attempts", [None, 2])
+@pytest.mark.parametrize(("kind", "max_attempts"), [("boto3", None), ("fast", None), ("fast", 2)])
 def test_an_endpoint_that_never_answered_ends_the_run_within_seconds_naming_it(kind, max_attempts):
     url = free_port_url()
     handle = stream(make_requests(20), rate=100, target=target_for(kind, url), rng=0,
@@ -161,8 +160,9 @@ def test_cli_missing_credentials_for_a_remote_endpoint_exit_2_in_one_message(tmp
     assert "AWS_ACCESS_KEY_ID" in lines[0] and "--profile" in lines[0] and REMOTE in lines[0]
 
 
-@pytest.mark.parametrize("kind", ["boto3", "fast"])
-@pytest.mark.parametrize("where", ["refused", "unknown host"])
+@pytest.mark.parametrize(
+    ("kind", "where"), [("boto3", "refused"), ("fast", "refused"), ("boto3", "unknown host")]
+)
 def test_cli_an_endpoint_that_never_answered_fails_fast_naming_it(tmp_path, kind, where):
     url = free_port_url() if where == "refused" else REMOTE
     env = bare_env(tmp_path, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="x")
