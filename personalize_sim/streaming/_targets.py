@@ -43,7 +43,7 @@ from .._aws import (
 from .._checks import count, positive
 from ..errors import ConfigError, ConfigTypeError
 from ._retry import CONNECTION_ERROR
-from ._wire import Prepared
+from ._wire import Prepared, error_fields
 
 __all__ = [
     "Boto3Target",
@@ -499,7 +499,7 @@ class FastTarget(Target):
             ended = _monotonic()
         if status < 300:
             return Response(status, "", "", 0, started, ended, started)
-        code, message = _error_fields(status, error_type, raw)
+        code, message = error_fields(status, error_type, raw)
         return Response(status, code, message, 0, started, ended, started)
 
     async def close(self) -> None:
@@ -521,25 +521,6 @@ class FastTarget(Target):
 
     def __repr__(self) -> str:
         return f"FastTarget({self.endpoint_url or self.region or 'default'!r})"
-
-
-def _error_fields(status: int, error_type: str, raw: bytes) -> tuple[str, str]:
-    """Decode an AWS rest-json error as botocore does: header code first, then the body."""
-    import orjson
-
-    code = error_type.split(":", 1)[0].strip()
-    message = ""
-    try:
-        body = orjson.loads(raw) if raw else {}
-    except orjson.JSONDecodeError:
-        body = {}
-    if isinstance(body, dict):
-        message = str(body.get("message") or body.get("Message") or "")
-        if not code:
-            code = str(body.get("__type") or body.get("code") or "").rsplit("#", 1)[-1]
-    if not code:
-        code = {429: "ThrottlingException", 503: "ServiceUnavailable"}.get(status, f"HTTP{status}")
-    return code, message
 
 
 def make_target(target: Any) -> Target:
