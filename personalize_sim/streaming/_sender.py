@@ -169,13 +169,7 @@ class Sender:
                     continue
                 self.state = StreamState.RUNNING
                 retries = self._retries
-                gate = self._gate(now)
-                while retries and retries[0][0] <= now and len(self._inflight) < self.max_in_flight:
-                    if gate > now:
-                        break
-                    due, _, prepared, attempt, intended = heapq.heappop(retries)
-                    self._launch(prepared, attempt, intended, due, False)
-                    gate = self._gate(now)
+                gate = self._launch_retries(now)
                 while not exhausted and len(self._inflight) < self.max_in_flight and gate <= now:
                     if pending is None:
                         pending = next(self.source, None)
@@ -223,6 +217,18 @@ class Sender:
         self.state = StreamState.STOPPED if self._stop else StreamState.DONE
         if self.failure is not None:
             raise self.failure
+
+    def _launch_retries(self, now: float) -> float:
+        """Launch the retries whose backoff has passed, while slots (and the adaptive rate)
+        allow; return when the adaptive rate lets the next send start."""
+        retries, gate = self._retries, self._gate(now)
+        while retries and retries[0][0] <= now and len(self._inflight) < self.max_in_flight:
+            if gate > now:
+                break
+            due, _, prepared, attempt, intended = heapq.heappop(retries)
+            self._launch(prepared, attempt, intended, due, False)
+            gate = self._gate(now)
+        return gate
 
     def _gate(self, now: float) -> float:
         """When the adaptive rate lets the next send start (``now`` when not limiting)."""
