@@ -13,10 +13,16 @@ Part 2, pacing accuracy of the fast transport at 200 and 1,000 requests/s over 1
 of first sends in the 10 s window after the first second, and the coefficient of variation of
 sends per 100 ms (Locust measured about 1.5; an even stream is near 0).
 
+Part 3 (``--compare-with TREE``): the same stream modes (b) and (c), before and after a change,
+in one run: each round runs both in fresh processes, this tree's interpreter and
+``TREE/.venv/bin/python`` (a checkout of the old code with its own venv) taking turns against
+one emulator; reported: median requests/s and CPU ms per request of each, and their ratios.
+
 ``--pin`` pins the client to CPU 0 and the emulator to CPU 1 (on a shared, busy host an
 unpinned run is fairer: a pinned core may be the one another tenant is using).
 
     .venv/bin/python benchmarks/stream.py            # about a minute
+    .venv/bin/python benchmarks/stream.py --compare-with /work/before --rounds 5
 """
 
 from __future__ import annotations
@@ -150,6 +156,60 @@ def bare_server() -> tuple[subprocess.Popen, str]:
     raise RuntimeError("the bare ASGI server did not start")
 
 
+def one_mode(mode: str, url: str, tid: str, n: int, tag: str) -> dict[str, float]:
+    """One throughput run of mode ``b`` (boto3 target) or ``c`` (fast transport), in this process
+    (run as ``--child``, by whichever tree's interpreter is being measured)."""
+    from personalize_sim.streaming import Boto3Target, FastTarget
+
+    requests = make_requests(n, tid, tag)
+    if mode == "b":
+        import boto3
+        from botocore.config import Config
+
+        config = Config(retries={"total_max_attempts": 1}, max_pool_connections=16)
+        client = boto3.client("personalize-events", endpoint_url=url, config=config)
+        through_stream(make_requests(50, tid, tag + "w"), Boto3Target(client, threads=16),
+                       max_in_flight=16)  # warm-up  # fmt: skip
+        done, dur, cpu = through_stream(requests, Boto3Target(client, threads=16), max_in_flight=16)
+    else:
+        through_stream(make_requests(50, tid, tag + "w"), FastTarget(endpoint_url=url),
+                       max_in_flight=64)  # fmt: skip
+        done, dur, cpu = through_stream(requests, FastTarget(endpoint_url=url), max_in_flight=64)
+    return {"requests": done, "seconds": dur, "cpu": cpu}
+
+
+def compare_with(tree: str, url: str, tid: str, rounds: int, seconds: float) -> None:
+    """Before (``tree``) vs after (this tree), interleaved, each run in a fresh process."""
+    before_python = os.path.join(tree, ".venv", "bin", "python")
+    pythons = {"after": sys.executable, "before": before_python}
+    sizes = {"b": max(200, int(400 * seconds)), "c": max(500, int(2000 * seconds))}
+    runs: dict[tuple[str, str], list[dict[str, float]]] = {}
+    for r in range(rounds):
+        for mode in ("b", "c"):
+            order = ("before", "after") if r % 2 == 0 else ("after", "before")
+            for which in order:
+                out = subprocess.run(
+                    [pythons[which], __file__, "--child", mode, "--url", url, "--tid", tid,
+                     "--n", str(sizes[mode]), "--tag", f"{which}-{mode}-{r}"],
+                    capture_output=True, text=True, check=True, cwd=os.path.dirname(__file__),
+                )  # fmt: skip
+                runs.setdefault((mode, which), []).append(json.loads(out.stdout.splitlines()[-1]))
+    print()
+    print(f"before ({tree}) vs after (this tree), {rounds} interleaved rounds, median:")
+    print(f"{'mode':24} {'req/s before':>12} {'after':>8} {'x':>6} {'CPU ms/req before':>17}"
+          f" {'after':>7} {'x':>6} {'req/s range before':>18} {'after':>11}")  # fmt: skip
+    for mode, name in (("b", "b stream, boto3 target"), ("c", "c stream, fast transport")):
+        stats = {}
+        for which in ("before", "after"):
+            rs = runs[(mode, which)]
+            rates = [x["requests"] / x["seconds"] for x in rs]
+            cpus = [1000 * x["cpu"] / x["requests"] for x in rs]
+            stats[which] = (float(np.median(rates)), float(np.median(cpus)), min(rates), max(rates))
+        (rb, cb, lo_b, hi_b), (ra, ca, lo, hi) = stats["before"], stats["after"]
+        print(f"{name:24} {rb:12.0f} {ra:8.0f} {ra / rb:6.2f} {cb:17.3f} {ca:7.3f} {ca / cb:6.2f}"
+              f" {lo_b:9.0f}–{hi_b:<8.0f} {lo:5.0f}–{hi:<5.0f}")  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="per throughput mode")
@@ -157,7 +217,16 @@ def main() -> int:
     parser.add_argument(
         "--pin", action="store_true", help="pin the client to CPU 0 and the emulator to CPU 1"
     )
+    parser.add_argument("--compare-with", metavar="TREE", help="a checkout of the old code")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of --compare-with")
+    parser.add_argument("--only-compare", action="store_true", help="skip parts 1 and 2")
+    for name in ("--child", "--url", "--tid", "--tag"):
+        parser.add_argument(name, help=argparse.SUPPRESS)
+    parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:  # one measured run, for --compare-with (any tree's interpreter)
+        print(json.dumps(one_mode(args.child, args.url, args.tid, args.n, args.tag)))
+        return 0
 
     from personalize_sim.streaming import Boto3Target, FastTarget
     from personalize_sim.tracker import LocalTracker
@@ -171,6 +240,11 @@ def main() -> int:
         url, tid = tracker.endpoint_url, tracker.tracking_id
         print(f"emulator {url} in its own process (pid {tracker.process.pid}); pinned: {pinned}")
         print(f"load average before: {os.getloadavg()}")
+
+        if args.compare_with:
+            compare_with(args.compare_with, url, tid, args.rounds, args.seconds)
+            if args.only_compare:
+                return 0
 
         # warm up imports and connections so no mode pays for them
         warm = make_requests(50, tid, "warm")

@@ -84,6 +84,11 @@ class LatencyHistogram:
     def count(self) -> int:
         return int(self._h.get_total_count())
 
+    @property
+    def total(self) -> float:
+        """The sum of every recorded latency, in seconds."""
+        return self._sum_us / 1_000_000
+
     def summary(self) -> LatencySummary:
         n = self.count
         if n == 0:

@@ -55,20 +55,20 @@ def describe(s: DeliverySummary) -> list[str]:
         f"{s.dead_letter_events:,} dead-lettered, {s.pending_events:,} pending, "
         f"{s.rejected_rows:,} rows rejected",
         f"attempts {s.attempts:,} (retried {s.retried:,}, throttled {s.throttled:,}, "
-        f"5xx {s.server_errors:,}, connection {s.connection_errors:,}), "
-        f"missed sends {s.missed_sends:,}",
+        f"5xx {s.server_errors:,}, connection {s.connection_errors:,}"
+        + (f", inside boto3 {s.sdk_retries:,}" if s.sdk_retries else "")
+        + f"), missed sends {s.missed_sends:,}, retry mode {s.retry_mode}",
         f"rate: achieved {achieved} {s.unit}/s over {s.duration_s:.1f} s (target: {target})",
         "latency from the intended send time (ms): "
         + s.latency_intended.describe(_SHOWN, named=True),
         "latency of each call (ms):                "
         + s.latency_service.describe(_SHOWN, named=True),
+        "waiting for a connection or thread (ms):  " + s.latency_queue.describe(_SHOWN, named=True),
         f"ledger balanced (delivered + dead-lettered + resumed + pending = input): {s.balanced}",
     ]
-    if s.bottleneck:
-        lines.append(
-            f"warning: the client was the bottleneck ({s.missed_sends:,} missed sends); "
-            "try --transport fast, more --max-in-flight or --processes"
-        )
+    if str(s.limited_by) != "none":
+        who = "the client was the bottleneck" if s.bottleneck else "the tracker was the limit"
+        lines.append(f"warning: {who} ({s.limited_by}: {s.diagnosis}); {s.advice('cli')}")
     return lines
 
 

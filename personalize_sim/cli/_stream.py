@@ -64,10 +64,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=1.0,
         help="seconds behind schedule before sends count as missed",
     )
-    parser.add_argument("--max-attempts", type=int, default=8, help="attempts per request")
     parser.add_argument(
-        "--retry-deadline", type=float, default=120.0, help="seconds after the intended send"
-    )
+        "--connections", type=int, default=None, metavar="N",
+        help="the transport's connections (fast, default 64) or threads (boto3, default 16)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-attempts", type=int, default=None,
+        help="cap on attempts per request (default: none, retry until --retry-deadline)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--retry-deadline", type=float, default=120.0,
+        help="seconds after a request's intended send to keep retrying (default 120)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--retry-mode", choices=("standard", "adaptive"), default="standard",
+        help="adaptive: slow the send rate while the tracker throttles, then probe back up",
+    )  # fmt: skip
     parser.add_argument("--checkpoint", metavar="PATH", help="resume file of delivered requests")
     parser.add_argument("--processes", type=int, default=1, help="sender processes (default 1)")
     parser.add_argument(
@@ -83,7 +95,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 #: Python names of settings whose flag is not simply ``--name-with-dashes``
-FLAGS = {"deadline": "--retry-deadline", "speedup": "--replay", "invalid": "--skip-invalid"}
+FLAGS = {
+    "deadline": "--retry-deadline",
+    "mode": "--retry-mode",
+    "speedup": "--replay",
+    "invalid": "--skip-invalid",
+    "threads": "--connections",
+}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,7 +121,13 @@ def _target(args: argparse.Namespace) -> Any:
     # a custom endpoint (an emulator) still needs a region to sign for
     region = args.region or ("us-east-1" if args.endpoint_url else None)
     where = {"endpoint_url": args.endpoint_url, "region": region, "profile": args.profile}
-    return FastTarget(**where) if args.transport == "fast" else Boto3Target(**where)
+    if args.transport == "fast":
+        return FastTarget(**where, **_pool(args, "connections"))
+    return Boto3Target(**where, **_pool(args, "threads"))
+
+
+def _pool(args: argparse.Namespace, name: str) -> dict[str, Any]:
+    return {} if args.connections is None else {name: args.connections}
 
 
 def _stream_to_local_tracker(
@@ -119,10 +143,12 @@ def _stream_to_local_tracker(
             target: Any = FastTarget(
                 endpoint_url=tracker.endpoint_url, region="us-east-1",
                 access_key_id=config.access_key_id, secret_access_key=config.secret_access_key,
+                **_pool(args, "connections"),
             )  # fmt: skip
         else:  # the stream retries, and logs each attempt
-            client = tracker.client(retries={"total_max_attempts": 1}, max_pool_connections=16)
-            target = Boto3Target(client)
+            threads = args.connections or 16
+            client = tracker.client(retries={"total_max_attempts": 1}, max_pool_connections=threads)
+            target = Boto3Target(client, threads=threads)
         code = _stream(args, source, tracking_id or tracker.tracking_id, schedule, target)
         stats = tracker.stats()
         print(
@@ -141,10 +167,13 @@ def _stream(
 
     from ._report import describe, progress
 
+    retry = RetryPolicy(
+        max_attempts=args.max_attempts, deadline=args.retry_deadline, mode=args.retry_mode
+    )
+    pacing = Pacing(max_in_flight=args.max_in_flight, max_lag=args.max_lag)
     handle = stream(
         source, rate=schedule, tracking_id=tracking_id, target=target,
-        retry=RetryPolicy(max_attempts=args.max_attempts, deadline=args.retry_deadline),
-        pacing=Pacing(max_in_flight=args.max_in_flight, max_lag=args.max_lag),
+        retry=retry, pacing=pacing,
         conversion=Conversion(
             invalid="skip" if args.skip_invalid else "raise", time_unit=args.time_unit
         ),

@@ -12,14 +12,15 @@ How it is laid out (private modules; the names a user needs are exported here)::
     _wire          Prepared: a request's deterministic id, event count and JSON body
     _schedules     constant, ramp, steps, poisson, replay, rate_function: when each is due
     _pacer         the open-model arithmetic: due times, slips, missed sends (pure)
-    _retry         RetryPolicy: classification, full-jitter backoff, limits (pure)
+    _retry         RetryPolicy: classification, full-jitter backoff until a deadline (pure)
+    _adaptive      AdaptiveRate: a client-side rate that backs off on throttling (pure)
     _targets       boto3, fast (SigV4 + aiohttp), JSONL, memory: the only socket users
     _sender        the asyncio driver: performs the I/O the pacer and the policy ask for
     _engine        one sender on the handle's thread;  _workers: N processes share the rate
     _checkpoint    delivered request ids on disk, for an exactly-once resume
     _records       Attempt, DeadLetter, Outcome: what the sender emits
     _log           DeliveryLog: the records, the running counts, HDR latencies
-    _summary       DeliverySummary, StreamState
+    _summary       DeliverySummary, StreamState, Limit (what limited the rate), advice
     _handle        StreamHandle: start, run, pause, resume, stop, set_rate, listeners, wait
 """
 
@@ -34,7 +35,7 @@ from ._options import Conversion, Pacing
 from ._records import Attempt, DeadLetter, Outcome
 from ._retry import RetryPolicy
 from ._schedules import Schedule, constant, poisson, ramp, rate_function, replay, steps
-from ._summary import DeliverySummary, StreamState
+from ._summary import DeliverySummary, Limit, RunSettings, StreamState
 from ._targets import Boto3Target, FastTarget, JsonlTarget, MemoryTarget, Response, Target
 
 __all__ = [
@@ -48,12 +49,14 @@ __all__ = [
     "FastTarget",
     "JsonlTarget",
     "LatencySummary",
+    "Limit",
     "Listener",
     "MemoryTarget",
     "Outcome",
     "Pacing",
     "Response",
     "RetryPolicy",
+    "RunSettings",
     "Schedule",
     "StreamHandle",
     "StreamState",

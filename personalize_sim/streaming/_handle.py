@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._checks import positive
-from ..errors import ConfigTypeError, DeliveryError
+from ..errors import ConfigTypeError, DeliveryError, PersonalizeSimError
 from ._records import Attempt
 from ._summary import DeliverySummary, StreamState
 
@@ -101,7 +101,9 @@ class StreamHandle:
         except BaseException as e:  # surfaced by wait(); never lost in a thread
             self._error = e
             self.state = StreamState.FAILED
-            logger.error("stream failed: %s", e)
+            # an error we explain is re-raised by wait(): logging it too would say it twice
+            log = logger.debug if isinstance(e, PersonalizeSimError) else logger.error
+            log("stream failed: %s", e)
         finally:
             if self.state is not StreamState.FAILED:
                 self.state = StreamState.STOPPED if self._stop_requested else StreamState.DONE

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 from .._latency import LatencyHistogram, LatencySummary
 from ._records import COLUMNS, DTYPES, Attempt, Outcome
 from ._retry import classify
-from ._summary import COUNT_FIELDS, DeliverySummary, StreamState
+from ._summary import (
+    COUNT_FIELDS,
+    SHORT_OF_TARGET,
+    DeliverySummary,
+    RunSettings,
+    StreamState,
+    diagnose,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,6 +52,8 @@ class DeliveryLog:
         self.records: collections.deque[Attempt] = collections.deque(maxlen=max_records)
         self.intended = LatencyHistogram()
         self.service = LatencyHistogram()
+        self.queue = LatencyHistogram()  # waits in the client for a connection or a thread
+        self.settings = RunSettings()  # what the stream ran with, for the diagnosis
         self.counts = collections.Counter[str]()
         self.started_at = math.nan
         self.target_rate: float | None = None
@@ -85,18 +94,20 @@ class DeliveryLog:
         if record.attempt > 1:
             c["retried"] += 1
         else:
-            units = record.events if self.unit == "events" else 1
-            if record.sent < self._first_sent:
-                self._first_sent = record.sent
-            if record.sent >= self._last_sent:
-                self._last_sent, self._last_units = record.sent, units
-            self._sent_units += units
+            if record.status:  # a real send, answered: a refused connection never went out
+                units = record.events if self.unit == "events" else 1
+                if record.sent < self._first_sent:
+                    self._first_sent = record.sent
+                if record.sent >= self._last_sent:
+                    self._last_sent, self._last_units = record.sent, units
+                self._sent_units += units
             if record.missed:
                 c["missed_sends"] += 1
         c["sdk_retries"] += record.sdk_retries
         if record.error_code or record.status >= 300 or record.status == 0:
             c[_FAILURE_COUNTS[classify(record.status, record.error_code)]] += 1
         self.service.record(record.finished - record.sent)
+        self.queue.record(record.queued)
         if record.outcome == Outcome.DELIVERED:
             self.intended.record(record.finished - record.intended)
             self._finish("delivered", record.events)
@@ -130,9 +141,23 @@ class DeliveryLog:
         finished_events = c["delivered_events"] + c["dead_letter_events"] + c["resumed_events"]
         span = self._last_sent - self._first_sent
         if percentiles:
-            latency = (self.intended.summary(), self.service.summary())
+            latency = (self.intended.summary(), self.service.summary(), self.queue.summary())
         else:
-            latency = (LatencySummary(self.intended.count), LatencySummary(self.service.count))
+            latency = (
+                LatencySummary(self.intended.count),
+                LatencySummary(self.service.count),
+                LatencySummary(self.queue.count),
+            )
+        achieved = (self._sent_units - self._last_units) / span if span > 0 else math.nan
+        target = self.target_rate
+        short = target is None or not achieved >= SHORT_OF_TARGET * target
+        limit, why = diagnose(
+            attempts=c["attempts"], missed_sends=c["missed_sends"],
+            refused=c["throttled"] + c["server_errors"] + c["sdk_retries"],
+            queued_s=self.queue.total,
+            service_s=self.service.total, span_s=span if span > 0 else 0.0,
+            settings=self.settings, short=short,
+        )  # fmt: skip
         return DeliverySummary(
             state=state,
             started_at=self.started_at,
@@ -147,8 +172,13 @@ class DeliveryLog:
                 and c["rejected_rows"] == 0
             ),
             target_rate=self.target_rate,
-            achieved_rate=(self._sent_units - self._last_units) / span if span > 0 else math.nan,
-            bottleneck=c["missed_sends"] > 0,
+            achieved_rate=achieved,
+            bottleneck=limit.client,
+            limited_by=limit,
+            diagnosis=why,
+            retry_mode=self.settings.retry_mode,
+            settings=self.settings,
+            latency_queue=latency[2],
             duration_s=max(span, 0.0) if math.isfinite(span) else 0.0,
             latency_intended=latency[0],
             latency_service=latency[1],

@@ -15,6 +15,7 @@ from ._options import Conversion, Pacing
 from ._retry import RetryPolicy
 from ._schedules import Schedule, from_rate
 from ._sources import RequestSource, prepared
+from ._summary import RunSettings
 from ._targets import Target, make_target
 
 if TYPE_CHECKING:
@@ -57,8 +58,13 @@ def open_stream(
     and sends the rest. Frames from an iterable are checked one at a time, each before any
     of its rows is sent.
 
-    ``retry`` (a :class:`RetryPolicy`) bounds retries; ``pacing`` (a :class:`Pacing`) the
-    requests in flight and the lag before a send counts as missed. ``checkpoint=PATH``
+    ``retry`` (a :class:`RetryPolicy`) says how long to retry (120 s after each request's
+    intended time by default, so an outage or throttling is ridden out), and whether to adapt
+    the send rate to throttling (``RetryPolicy(mode="adaptive")``); ``pacing`` (a
+    :class:`Pacing`) the requests in flight and the lag before a send counts as missed.
+    The target's settings and credentials are checked here, before anything is sent: missing
+    credentials raise :class:`~personalize_sim.ConfigError`, except against a loopback
+    endpoint, where fake local ones are used (and a one-line warning says so). ``checkpoint=PATH``
     records delivered requests, so running again with the same path skips them.
     ``processes=N`` shares the rate across N processes (each with its own transport).
     ``max_records`` bounds the attempt records kept for ``handle.log`` (counts stay exact).
@@ -86,12 +92,18 @@ def open_stream(
         count(max_records, "max_records", low=1)
     clock = SystemClock() if clock is None else clock
 
+    target = make_target(target)
+    target.prepare()  # credentials and settings, before any send
     log = DeliveryLog(unit=schedule.per, max_records=max_records)
     log.target_rate = schedule.initial_rate
+    log.settings = RunSettings(
+        transport=target.name, pool=target.pool, max_in_flight=pacing.max_in_flight,
+        processes=processes, retry_mode=retry.mode,
+    )  # fmt: skip
     requests = RequestSource(source, tracking_id=tracking_id, conversion=conversion, log=log)
     cp = None if checkpoint is None else Checkpoint(checkpoint)
     settings = {"retry": retry, "rng": rng, "pacing": pacing, "checkpoint": cp, "log": log}
-    engine = _engine(requests, make_target(target), schedule, processes, clock, settings)
+    engine = _engine(requests, target, schedule, processes, clock, settings)
     handle = StreamHandle(engine, log, listeners=tuple(listeners), problems=requests.problems)
     log.started_at = clock.wall()
     return handle

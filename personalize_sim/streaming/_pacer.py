@@ -63,8 +63,12 @@ class Pacer:
             self._pending = (self.cursor.next(events, sent_at), events)
         return self._at(self._pending[0]) + self.slip_offset
 
-    def release(self, now: float) -> Release:
-        """The pending request is sent at ``now``: check its lag, slip if it is too late."""
+    def release(self, now: float, *, held: bool = False) -> Release:
+        """The pending request is sent at ``now``: check its lag, slip if it is too late.
+
+        ``held``: the sender held it back on purpose (the adaptive rate), so lateness slips the
+        schedule without counting a missed send.
+        """
         if self._pending is None:
             raise RuntimeError("release() called with no pending request; call due() first")
         s, _events = self._pending
@@ -72,8 +76,10 @@ class Pacer:
         self._released = (self.cursor.last_time, self.cursor.last_weight)
         intended = self._at(s)
         due = intended + self.slip_offset
-        missed = s < self._missed_until
-        if not missed and now - due > self.max_lag:
+        missed = s < self._missed_until and not held
+        if held and now - due > self.max_lag:
+            self.slip_offset += now - due
+        elif not missed and now - due > self.max_lag:
             missed = True
             self.slips += 1
             # every slot planned up to now has passed unsent; from here the schedule restarts

@@ -16,7 +16,7 @@ worker         int      process index (0 unless ``processes=N``)
 events         int      events in the request
 intended       float    when the first attempt was planned (schedule + pauses; never slips)
 scheduled      float    when this attempt was due (after slips for attempt 1; after backoff later)
-sent           float    when the request left
+sent           float    when the request went on the wire (a connection or a boto3 thread acquired)
 finished       float    when the response (or the connection error) came back
 status         int      HTTP status; 0 when no response came back
 error_code     str      ``""`` on success, else e.g. ThrottlingException, InvalidInputException,
@@ -26,6 +26,8 @@ outcome        str      ``delivered`` | ``retry`` (another attempt follows) | ``
 missed         bool     attempt 1 only: its planned slot passed unsent (client was the bottleneck)
 target_rate    float    target rate when sent, in ``summary.unit``/s (NaN for replay)
 sdk_retries    int      retries the boto3 client made inside this attempt (0 when turned off)
+queued         float    seconds it waited in the client for a connection or a thread before
+                        ``sent`` (the transport's queue; ``finished - sent`` is the service's)
 =============  =======  ==========================================================================
 """
 
@@ -68,6 +70,7 @@ class Attempt:
     missed: bool
     target_rate: float
     sdk_retries: int
+    queued: float = 0.0
 
 
 #: the columns of the delivery log, in order, and their dtypes
@@ -88,6 +91,7 @@ DTYPES = {
     "missed": "bool",
     "target_rate": "float64",
     "sdk_retries": "int64",
+    "queued": "float64",
 }
 
 

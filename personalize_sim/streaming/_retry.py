@@ -1,11 +1,16 @@
 """What to do after an attempt: pure retry policy (classification, backoff, limits).
 
-Throttling, 5xx and connection errors are retried with exponential backoff and
+Throttling, 5xx and connection errors are retried with capped exponential backoff and
 *full jitter* (sleep a uniform time in ``[0, min(cap, base·2^(attempt-1))]``, as the AWS
-Architecture Blog recommends), bounded by ``max_attempts`` and by ``deadline`` seconds
-after the request's intended send time. Everything else the service refuses
-(``InvalidInputException`` above all) goes straight to the dead letters, never retried:
-sending the same bad request again cannot succeed.
+Architecture Blog recommends) until ``deadline`` seconds after the request's intended send
+time: a tracker restart or a few minutes of throttling are ridden out, not dead-lettered.
+``max_attempts`` optionally caps the attempts too (None, the default: only the deadline).
+Everything else the service refuses (``InvalidInputException`` above all) goes straight to
+the dead letters, never retried: sending the same bad request again cannot succeed.
+
+``mode="adaptive"`` adds a client-side send rate that backs off on throttling and probes
+back up (:mod:`._adaptive`, as botocore's adaptive retry mode), for delivering as fast as the
+tracker allows rather than on a fixed open-model schedule.
 
 >>> classify(400, "ThrottlingException")
 'throttled'
@@ -24,11 +29,12 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .._checks import count, positive
+from .._checks import check, count, one_of, positive
 from ._records import Outcome
 
 __all__ = [
     "CONNECTION_ERROR",
+    "RETRY_MODES",
     "THROTTLING_CODES",
     "Decision",
     "RetryPolicy",
@@ -51,6 +57,9 @@ THROTTLING_CODES = frozenset(
 )
 #: error code the targets report when no HTTP response came back (refused, reset, timeout)
 CONNECTION_ERROR = "ConnectionError"
+
+#: ``standard``: backoff and full jitter; ``adaptive``: the same, under a client-side rate limit
+RETRY_MODES = ("standard", "adaptive")
 
 Kind = Literal["ok", "throttled", "server_error", "connection_error", "client_error"]
 
@@ -82,23 +91,39 @@ _DELIVERED = Decision(Outcome.DELIVERED)
 
 @dataclass(frozen=True, kw_only=True)
 class RetryPolicy:
-    """Exponential backoff with full jitter, bounded by attempts and a deadline.
+    """Capped exponential backoff with full jitter, until a deadline.
 
-    ``max_attempts`` counts the first attempt (1 disables retries); ``deadline`` is in
-    seconds from the request's intended send time (``math.inf`` for none): a retry that
-    would start after it is not made, and the request is dead-lettered.
+    ``deadline`` is in seconds from the request's intended send time (``math.inf`` for
+    none): a retry that would start after it is not made, and the request is dead-lettered.
+    ``max_attempts`` (None by default) also caps the attempts, counting the first (1 disables
+    retries). ``mode="adaptive"`` also limits the send rate on the client while the tracker
+    throttles (see :mod:`personalize_sim.streaming._adaptive`).
+
+    >>> try:
+    ...     RetryPolicy(max_attempts=0)
+    ... except ValueError as e:
+    ...     print(e)
+    max_attempts: got 0; an integer >= 1 (or no cap at all: retry until the deadline)
     """
 
-    max_attempts: int = 8
+    deadline: float = 120.0
+    max_attempts: int | None = None
     base: float = 0.05
     cap: float = 5.0
-    deadline: float = 120.0
+    mode: Literal["standard", "adaptive"] = "standard"
 
     def __post_init__(self) -> None:
-        count(self.max_attempts, "max_attempts", low=1)
+        if self.max_attempts is not None:
+            if isinstance(self.max_attempts, int) and not isinstance(self.max_attempts, bool):
+                check(
+                    self.max_attempts >= 1, "max_attempts", self.max_attempts,
+                    "an integer >= 1 (or no cap at all: retry until the deadline)",
+                )  # fmt: skip
+            count(self.max_attempts, "max_attempts", low=1)
         positive(self.base, "base")
         positive(self.cap, "cap")
         positive(self.deadline, "deadline", finite=False)  # math.inf: no deadline
+        one_of(self.mode, "mode", RETRY_MODES)
 
     def backoff(self, attempt: int, rng: Any) -> float:
         """Full-jitter delay before attempt ``attempt + 1``: U[0, min(cap, base·2^(attempt-1))]."""
@@ -121,7 +146,7 @@ class RetryPolicy:
         what = error_code or status
         if kind == "client_error":
             return Decision(Outcome.DEAD_LETTER, reason=f"{what} is not retryable")
-        if attempt >= self.max_attempts:
+        if self.max_attempts is not None and attempt >= self.max_attempts:
             return Decision(Outcome.DEAD_LETTER, reason=f"{what} after {attempt} attempts")
         delay = self.backoff(attempt, rng)
         if elapsed + delay > self.deadline:

@@ -8,6 +8,13 @@ becomes one :class:`~.log.Attempt`, handed to ``emit`` (the log and the listener
 
 Under a :class:`~personalize_sim.clock.VirtualClock` the loop lets in-flight sends settle
 before it moves time forward, so with an instant target every time is exact.
+
+An attempt's ``sent`` time is when the transport put it on the wire (its own stamp, on the
+system clock), and the wait before that is its ``queued`` time. In ``adaptive`` retry mode an
+:class:`~._adaptive.AdaptiveRate` gates every send once the tracker throttles. An endpoint that
+has never answered and keeps refusing connections for ``NEVER_ANSWERED_S`` ends the run with
+:class:`~personalize_sim.errors.DeliveryError` (a wrong URL, or no tracker running), leaving
+its requests pending; one that answered before and then goes away is an outage, retried.
 """
 
 from __future__ import annotations
@@ -22,20 +29,25 @@ from typing import Any
 
 import numpy as np
 
-from ..clock import Clock, VirtualClock
+from ..clock import Clock, SystemClock, VirtualClock
+from ..errors import DeliveryError
+from ._adaptive import AdaptiveRate
 from ._checkpoint import Checkpoint
 from ._options import Pacing
 from ._pacer import Pacer
 from ._records import Attempt, DeadLetter, Outcome
-from ._retry import RetryPolicy
+from ._retry import CONNECTION_ERROR, THROTTLING_CODES, Decision, RetryPolicy
 from ._schedules import Schedule
 from ._summary import StreamState
 from ._targets import Response, Target
 from ._wire import Prepared
 
-__all__ = ["Sender"]
+__all__ = ["NEVER_ANSWERED_S", "Sender"]
 
 logger = logging.getLogger("personalize_sim.streaming")
+
+#: seconds of refused connections, with no answer ever, before a run gives up on an endpoint
+NEVER_ANSWERED_S = 2.0
 
 
 class Sender:
@@ -94,6 +106,13 @@ class Sender:
         self._controls: list[Callable[[], None]] = []
         self._warned = False
         self._slots_exhausted = False
+        # transports stamp the wire on the system clock: trusted only when that is our clock
+        self._wire_stamps = isinstance(clock, SystemClock)
+        self.limiter: AdaptiveRate | None = None  # set at the start in adaptive mode
+        self._answered = False  # has the endpoint ever answered (any HTTP status)?
+        self._refused_since = math.nan
+        #: why the run ended early (the endpoint never answered), raised by the engine
+        self.failure: DeliveryError | None = None
 
     # -- control (call on the loop's thread) ----------------------------------------------------
     def pause(self) -> None:
@@ -132,6 +151,8 @@ class Sender:
         self.pacer = pacer = Pacer(self.schedule.cursor(), start=start, max_lag=self.max_lag)
         if self.origin is None:
             self.origin = start
+        if self.retry.mode == "adaptive":
+            self.limiter = AdaptiveRate(now=start)
         for action in self._controls:
             action()
         self._controls.clear()
@@ -148,10 +169,8 @@ class Sender:
                     continue
                 self.state = StreamState.RUNNING
                 retries = self._retries
-                while retries and retries[0][0] <= now and len(self._inflight) < self.max_in_flight:
-                    due, _, prepared, attempt, intended = heapq.heappop(retries)
-                    self._launch(prepared, attempt, intended, due, False)
-                while not exhausted and len(self._inflight) < self.max_in_flight:
+                gate = self._launch_retries(now)
+                while not exhausted and len(self._inflight) < self.max_in_flight and gate <= now:
                     if pending is None:
                         pending = next(self.source, None)
                         if pending is None:
@@ -160,7 +179,8 @@ class Sender:
                         self.on_input(pending)
                     if pacer.due(pending.events, pending.sent_at) > now:
                         break
-                    release = pacer.release(now)
+                    # held back by the adaptive rate: the tracker's limit, not a missed send
+                    release = pacer.release(now, held=self._limiting())
                     if release.missed and not self._warned:
                         self._warned = True
                         self._warn_missed()
@@ -169,6 +189,7 @@ class Sender:
                     self._launch(pending, 1, release.intended, release.due, release.missed)
                     pending = None
                     now = clock.now()
+                    gate = self._gate(now)
                 if exhausted and not retries and not self._inflight:
                     break
                 deadline = math.inf
@@ -178,8 +199,12 @@ class Sender:
                 if not full:
                     if pending is not None:
                         deadline = pacer.due(pending.events, pending.sent_at)
+                    elif not exhausted:  # the adaptive rate held the next one back unread
+                        deadline = now
                     if retries:
                         deadline = min(deadline, retries[0][0])
+                    if gate > now and deadline < math.inf:  # not before the adaptive rate allows
+                        deadline = max(deadline, gate)
                 # a completion matters only when it frees the slot we wait for, or may end the run
                 self._wake_on_done = full or (exhausted and not retries)
                 self._wait_deadline = deadline
@@ -190,18 +215,37 @@ class Sender:
             while self._inflight:  # requests on the wire are finished, never abandoned
                 await asyncio.wait(set(self._inflight))
         self.state = StreamState.STOPPED if self._stop else StreamState.DONE
+        if self.failure is not None:
+            raise self.failure
+
+    def _launch_retries(self, now: float) -> float:
+        """Launch the retries whose backoff has passed, while slots (and the adaptive rate)
+        allow; return when the adaptive rate lets the next send start."""
+        retries, gate = self._retries, self._gate(now)
+        while retries and retries[0][0] <= now and len(self._inflight) < self.max_in_flight:
+            if gate > now:
+                break
+            due, _, prepared, attempt, intended = heapq.heappop(retries)
+            self._launch(prepared, attempt, intended, due, False)
+            gate = self._gate(now)
+        return gate
+
+    def _gate(self, now: float) -> float:
+        """When the adaptive rate lets the next send start (``now`` when not limiting)."""
+        return now if self.limiter is None else self.limiter.ready_at(now)
+
+    def _limiting(self) -> bool:
+        return self.limiter is not None and self.limiter.enabled
 
     def _warn_missed(self) -> None:
-        if self._slots_exhausted:
-            why = (
-                f"all {self.max_in_flight} in-flight slots were taken (slow responses); "
-                "raise max_in_flight"
-            )
-        else:
-            why = "the client's CPU cannot keep up; use target='fast' or processes=N"
+        why = (
+            f"all {self.max_in_flight} in-flight slots were taken"
+            if self._slots_exhausted
+            else "the client could not send fast enough"
+        )
         logger.warning(
-            "the client is the bottleneck: sends fell more than %.3g s behind schedule, "
-            "so missed sends are counted: %s", self.max_lag, why,
+            "the client is the bottleneck: sends fell more than %.3g s behind schedule (%s); "
+            "missed sends are counted, and the summary names the limit", self.max_lag, why,
         )  # fmt: skip
 
     async def _wait(self, deadline: float) -> None:
@@ -231,6 +275,8 @@ class Sender:
     def _launch(
         self, prepared: Prepared, attempt: int, intended: float, scheduled: float, missed: bool
     ) -> None:
+        if self.limiter is not None:
+            self.limiter.take(self.clock.now())
         task = asyncio.ensure_future(self._attempt(prepared, attempt, intended, scheduled, missed))
         self._inflight.add(task)
         task.add_done_callback(self._done)
@@ -249,13 +295,17 @@ class Sender:
         pacer = self.pacer
         assert pacer is not None
         target_rate = pacer.rate_at(clock.now())
-        sent = clock.now()
+        handed = clock.now()
         try:
             response = await self.target.send(prepared)
         except Exception as e:  # a target bug must not lose the request: dead-letter it, loudly
             logger.exception("target %r raised while sending", self.target)
             response = Response(0, "TargetError", f"{type(e).__name__}: {e}")
         finished = clock.now()
+        sent = acquired = handed
+        if self._wire_stamps and handed <= response.started <= response.ended <= finished:
+            sent, finished = response.started, response.ended  # the transport's own stamps
+            acquired = response.acquired if handed <= response.acquired <= sent else sent
         decision = self.retry.decide(
             attempt=attempt,
             status=response.status,
@@ -263,8 +313,12 @@ class Sender:
             elapsed=finished - intended,
             rng=self.rng,
         )
+        if self._observe(response, finished, decision.action is Outcome.DEAD_LETTER):
+            decision = _HELD  # the run ends: this request stays pending, never dead-lettered
         if decision.action is Outcome.DELIVERED and self.checkpoint is not None:
             self.checkpoint.add(prepared.id)
+        elif decision is _HELD:
+            pass
         elif decision.action is Outcome.RETRY:
             due = finished + decision.delay
             heapq.heappush(self._retries, (due, next(self._seq), prepared, attempt + 1, intended))
@@ -290,11 +344,41 @@ class Sender:
                 missed=missed,
                 target_rate=math.nan if target_rate is None else target_rate * self.rate_scale,
                 sdk_retries=int(response.sdk_retries),
+                queued=acquired - handed,
             )
         )
 
+    def _observe(self, response: Response, now: float, giving_up: bool) -> bool:
+        """Feed the adaptive rate; True when the run ends as the endpoint never answered
+        (refused for ``NEVER_ANSWERED_S``, or a request would be given up on it)."""
+        if response.status:  # any HTTP answer, even an error: the endpoint is there
+            self._answered = True
+            if self.limiter is not None:
+                throttled = response.error_code in THROTTLING_CODES or response.status == 429
+                self.limiter.on_response(now, throttled=throttled)
+            return False
+        if self._answered or response.error_code != CONNECTION_ERROR:
+            return False
+        if self.failure is not None:
+            return True
+        if math.isnan(self._refused_since):
+            self._refused_since = now
+        if giving_up or now - self._refused_since >= NEVER_ANSWERED_S:
+            self.failure = DeliveryError(
+                f"the endpoint {self.target.endpoint} never answered ({response.message}); "
+                "nothing was delivered or dead-lettered, every request is still pending: "
+                "is a tracker running there, and is the URL right?"
+            )
+            self.stop()
+            return True
+        return False
+
     def pending_retries(self) -> int:
         return len(self._retries)
+
+
+#: an attempt whose request stays pending because the run ends (endpoint never answered)
+_HELD = Decision(Outcome.RETRY, reason="the endpoint never answered")
 
 
 def _wake(waiter: asyncio.Future) -> None:

@@ -1,12 +1,16 @@
 """Where requests go: the user's boto3 client, a fast signed HTTP transport, a file, memory.
 
 Every target is an async object with ``open()``, ``send(prepared) -> Response`` and
-``close()``; only targets open sockets. A target never retries on its own: the stream's
-:class:`~personalize_sim.streaming.retry.RetryPolicy` does, so every attempt is logged.
+``close()``; ``prepare()`` checks its settings and credentials before the first send. Only
+targets open sockets. A transport stamps when a request really goes on the wire (a connection
+acquired; botocore sending, on a worker thread), so its wait for a connection or a thread is
+reported as queue time, not as the service's latency. A target never retries on its own: the
+stream's :class:`~personalize_sim.streaming.retry.RetryPolicy` does, so every attempt is logged.
 
 * :class:`Boto3Target` — a ``personalize-events`` client (yours, or one built from the default
   session with boto3's retries turned off); calls run on a small thread pool. If your client
-  keeps boto3's retries on, the retries it makes are counted (``sdk_retries``), never hidden.
+  keeps boto3's retries on, the retries it makes are counted from each answer's
+  ``ResponseMetadata.RetryAttempts`` (``sdk_retries``), never hidden.
 * :class:`FastTarget` — credentials from botocore's provider chain, SigV4 from botocore (signing
   name ``personalize``), body pre-serialised with orjson, sent with aiohttp: about 5× cheaper
   per call than boto3 (``docs/reference/load-generation.md``).
@@ -17,17 +21,29 @@ Every target is an async object with ``open()``, ``send(prepared) -> Response`` 
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import os
+import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._aws import EVENTS_SERVICE, SIGNING_NAME, boto3_client
+from .._aws import (
+    CREDENTIALS_FIX,
+    EVENTS_SERVICE,
+    SIGNING_NAME,
+    boto3_client,
+    check_endpoint_url,
+    is_loopback,
+    local_keys_if_needed,
+)
 from .._checks import count, positive
 from ..errors import ConfigError, ConfigTypeError
 from ._retry import CONNECTION_ERROR
-from ._wire import Prepared
+from ._wire import Prepared, error_fields
 
 __all__ = [
     "Boto3Target",
@@ -39,15 +55,28 @@ __all__ = [
     "make_target",
 ]
 
+logger = logging.getLogger("personalize_sim.streaming")
+_BEFORE_SEND = f"before-send.{EVENTS_SERVICE}.PutEvents"
+_BEFORE_PARSE = f"before-parse.{EVENTS_SERVICE}.PutEvents"
+_monotonic = time.monotonic  # the clock of SystemClock: wire stamps compare with its times
+
 
 @dataclass(frozen=True)
 class Response:
-    """What one attempt got back: HTTP status (0 if none), error code and message."""
+    """What one attempt got back: HTTP status (0 if none), error code and message.
+
+    ``acquired`` is the monotonic time the transport got a connection or a worker thread for
+    it, ``started``/``ended`` when the request went on the wire and its answer came back,
+    when the transport knows them (NaN: the sender stamps them itself).
+    """
 
     status: int = 200
     error_code: str = ""
     message: str = ""
     sdk_retries: int = 0
+    started: float = math.nan
+    ended: float = math.nan
+    acquired: float = math.nan
 
 
 OK = Response()
@@ -57,6 +86,16 @@ class Target:
     """Base class: override :meth:`send`; ``open``/``close`` are optional."""
 
     name = "target"
+    #: the transport's own concurrency limit, as (what, how many): ("connections", 64)
+    pool: tuple[str, int] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        """Where requests go, for messages."""
+        return repr(self)
+
+    def prepare(self) -> None:
+        """Check settings and credentials before the first send (in the caller's process)."""
 
     async def open(self) -> None:
         """Acquire resources (called on the stream's own event loop)."""
@@ -175,11 +214,58 @@ class Boto3Target(Target):
         count(threads, "threads", low=1)
         self.client = client
         self._own_client = client is None
-        self.profile, self.region, self.endpoint_url = profile, region, endpoint_url
+        self.profile, self.region = profile, region
+        self.endpoint_url = check_endpoint_url(endpoint_url)
         self.threads = threads
         self.parameter_validation = parameter_validation
         self._pool: Any = None
+        self._keys: tuple[str, str] | None = None  # fake local keys, when prepare() chose them
+        self._local = threading.local()  # per worker thread: when its call went on the wire
+        self._hook_id = f"personalize-sim-wire-stamp-{id(self)}"
         self.sdk_retries_enabled = False
+        self.pool = ("threads", self._threads())
+
+    def _threads(self) -> int:
+        """Calls at once: ``threads``, or fewer if the client's connection pool is smaller."""
+        if self.client is None:
+            return self.threads
+        pool_size = getattr(self.client.meta.config, "max_pool_connections", 10) or 10
+        return max(1, min(self.threads, pool_size))
+
+    @property
+    def endpoint(self) -> str:
+        if self.client is not None:
+            return str(self.client.meta.endpoint_url)
+        return self.endpoint_url or f"AWS ({self.region or 'default region'})"
+
+    def prepare(self) -> None:
+        """Find credentials now (fake local ones for a loopback endpoint), not per request."""
+        if self._own_client:
+            self._keys = self._keys or local_keys_if_needed(
+                profile=self.profile, endpoint_url=self.endpoint_url
+            )
+            return
+        self._note_sdk_retries()
+        signer = getattr(self.client, "_request_signer", None)
+        if signer is not None and getattr(signer, "_credentials", True) is None:
+            fix = "LocalTracker.client()" if is_loopback(self.endpoint) else CREDENTIALS_FIX
+            raise ConfigError(
+                "credentials", None,
+                f"the boto3 client given as target has no credentials for {self.endpoint}; "
+                f"build it with credentials ({fix})",
+            )  # fmt: skip
+
+    def _note_sdk_retries(self) -> None:
+        """Say once that a client of yours retries on its own, and how it is counted."""
+        retries = getattr(self.client.meta.config, "retries", None) or {}
+        attempts = retries.get("total_max_attempts", retries.get("max_attempts", 5))
+        if attempts is None or attempts > 1:
+            logger.warning(
+                "the boto3 client given as target retries on its own (mode %s): its retries are "
+                "counted from each answer's RetryAttempts (sdk_retries), and their waits count "
+                "as service time; build it with Config(retries={'total_max_attempts': 1}) to "
+                "see every attempt", retries.get("mode", "legacy"),
+            )  # fmt: skip
 
     async def open(self) -> None:
         from concurrent.futures import ThreadPoolExecutor
@@ -188,22 +274,45 @@ class Boto3Target(Target):
             self.client = boto3_client(
                 profile=self.profile, region=self.region, endpoint_url=self.endpoint_url,
                 retries={"total_max_attempts": 1},  # the stream retries, and logs each attempt
-                max_pool_connections=self.threads,
+                max_pool_connections=self.threads, keys=self._keys,
                 parameter_validation=self.parameter_validation,
             )  # fmt: skip
         retries = getattr(self.client.meta.config, "retries", None) or {}
         attempts = retries.get("total_max_attempts", retries.get("max_attempts", 5))
         self.sdk_retries_enabled = attempts is None or attempts > 1
-        pool_size = getattr(self.client.meta.config, "max_pool_connections", 10) or 10
-        self._pool = ThreadPoolExecutor(
-            max_workers=max(1, min(self.threads, pool_size)), thread_name_prefix="ps-boto3"
-        )
+        self.pool = ("threads", self._threads())
+        self._pool = ThreadPoolExecutor(max_workers=self.pool[1], thread_name_prefix="ps-boto3")
+        self._local = threading.local()
+        events = self.client.meta.events
+        events.register(_BEFORE_SEND, self._on_send, unique_id=self._hook_id)
+        events.register(_BEFORE_PARSE, self._on_answer, unique_id=self._hook_id + "-answer")
 
     async def send(self, prepared: Prepared) -> Response:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._call, prepared.request)
 
     def _call(self, request: Mapping[str, Any]) -> Response:
+        """One call on a worker thread: the wait for the thread is queueing, and the wire
+        starts when botocore sends (after serialising and signing, see :meth:`_on_send`)."""
+        local = self._local
+        local.sent = acquired = _monotonic()
+        local.first, local.received = True, math.nan
+        status, code, message, sdk_retries = self._put(request)
+        ended = _monotonic() if math.isnan(local.received) else local.received
+        return Response(status, code, message, sdk_retries, local.sent, ended, acquired)
+
+    def _on_send(self, **kwargs: Any) -> None:
+        """botocore's ``before-send``: the request goes on the wire now (first try only, so
+        retries inside a client of yours count as the service's time)."""
+        local = self._local
+        if getattr(local, "first", False):
+            local.sent, local.first = _monotonic(), False
+
+    def _on_answer(self, **kwargs: Any) -> None:
+        """botocore's ``before-parse``: the answer is in (parsing it is the client's time)."""
+        self._local.received = _monotonic()
+
+    def _put(self, request: Mapping[str, Any]) -> tuple[int, str, str, int]:
         from botocore.exceptions import (
             BotoCoreError,
             ClientError,
@@ -217,26 +326,28 @@ class Boto3Target(Target):
         except ClientError as e:
             meta = e.response.get("ResponseMetadata", {})
             error = e.response.get("Error", {})
-            return Response(
+            return (
                 int(meta.get("HTTPStatusCode") or 0) or 400,
                 str(error.get("Code") or "ClientError"),
                 str(error.get("Message") or e),
                 int(meta.get("RetryAttempts") or 0),
             )
         except (BotoConnectionError, HTTPClientError) as e:  # refused, reset, timed out
-            return Response(0, CONNECTION_ERROR, str(e))
+            return 0, CONNECTION_ERROR, str(e), 0
         except ParamValidationError as e:
-            return Response(400, "ParamValidationError", str(e))
+            return 400, "ParamValidationError", str(e), 0
         except BotoCoreError as e:  # e.g. NoCredentialsError: retrying cannot help
-            return Response(0, type(e).__name__, str(e))
+            return 0, type(e).__name__, str(e), 0
         meta = response.get("ResponseMetadata", {})
-        status = int(meta.get("HTTPStatusCode", 200))
-        return Response(status, "", "", int(meta.get("RetryAttempts") or 0))
+        return int(meta.get("HTTPStatusCode", 200)), "", "", int(meta.get("RetryAttempts") or 0)
 
     async def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+            events = self.client.meta.events
+            events.unregister(_BEFORE_SEND, unique_id=self._hook_id)
+            events.unregister(_BEFORE_PARSE, unique_id=self._hook_id + "-answer")
         if self._own_client and self.client is not None:
             self.client.close()
             self.client = None
@@ -244,13 +355,15 @@ class Boto3Target(Target):
     def for_worker(self, index: int) -> Target:
         if not self._own_client:
             super().for_worker(index)
-        return Boto3Target(
+        copy = Boto3Target(
             profile=self.profile,
             region=self.region,
             endpoint_url=self.endpoint_url,
             threads=self.threads,
             parameter_validation=self.parameter_validation,
         )
+        copy._keys = self._keys  # only ever the fake local pair: real keys are never passed on
+        return copy
 
     def __repr__(self) -> str:
         where = self.endpoint_url or (self.client.meta.endpoint_url if self.client else "default")
@@ -265,7 +378,8 @@ class FastTarget(Target):
 
     Credentials and region come from botocore's provider chain (``profile``, environment,
     config files, instance roles…); refreshable credentials are re-read per request. Without
-    ``endpoint_url`` the endpoint is the one botocore resolves for the region.
+    ``endpoint_url`` the endpoint is the one botocore resolves for the region. At most
+    ``connections`` requests are on the wire at once; a send waiting for one is queueing.
     """
 
     name = "fast"
@@ -283,15 +397,44 @@ class FastTarget(Target):
     ) -> None:
         count(connections, "connections", low=1)
         positive(timeout, "timeout")
-        self.endpoint_url, self.region, self.profile = endpoint_url, region, profile
+        self.endpoint_url = check_endpoint_url(endpoint_url)
+        self.region, self.profile = region, profile
         self.connections, self.timeout = connections, timeout
+        self.pool = ("connections", connections)
         # explicit keys (e.g. a local emulator's dummy pair) beat the provider chain
         self._keys = (access_key_id, secret_access_key)
         self._session: Any = None
         self._credentials: Any = None
         self._signers: dict[tuple, Any] = {}
         self._sigv4: Any = None
+        self._slots: asyncio.Semaphore | None = None
+        self._prepared = False
         self.url = ""
+
+    @property
+    def endpoint(self) -> str:
+        return self.url or self.endpoint_url or f"AWS ({self.region or 'default region'})"
+
+    def prepare(self) -> None:
+        """Resolve the region and find credentials (fake local ones for a loopback endpoint)."""
+        import botocore.session
+
+        if self._prepared:
+            return
+        session = botocore.session.Session(profile=self.profile)
+        self.region = self.region or session.get_config_variable("region")
+        if not self.region and is_loopback(self.endpoint_url):
+            self.region = "us-east-1"  # a local emulator signs for any region
+        if not self.region:
+            raise ConfigError(
+                "region", None, "a region to sign for: region= in Python, --region on the "
+                "command line, or AWS_DEFAULT_REGION",
+            )  # fmt: skip
+        if not all(self._keys):
+            keys = local_keys_if_needed(profile=self.profile, endpoint_url=self.endpoint_url)
+            if keys is not None:
+                self._keys = keys
+        self._prepared = True
 
     async def open(self) -> None:
         import aiohttp
@@ -299,20 +442,15 @@ class FastTarget(Target):
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
 
+        self.prepare()
         self._sigv4 = (SigV4Auth, AWSRequest)
         session = botocore.session.Session(profile=self.profile)
-        region = self.region or session.get_config_variable("region")
-        if not region:
-            raise ConfigError("region", region, "set region= (or AWS_DEFAULT_REGION) for signing")
-        self.region = region
+        region = self.region
         if all(self._keys):
             session.set_credentials(*self._keys)
         self._credentials = session.get_credentials()
         if self._credentials is None:
-            raise ConfigError(
-                "credentials", None, "no AWS credentials found by botocore's provider chain; "
-                "set a profile or the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY variables"
-            )  # fmt: skip
+            raise ConfigError("credentials", None, f"no AWS credentials found; {CREDENTIALS_FIX}")
         endpoint = self.endpoint_url
         if endpoint is None:  # the endpoint botocore itself would use
             client = session.create_client(EVENTS_SERVICE, region_name=region)
@@ -324,6 +462,7 @@ class FastTarget(Target):
             timeout=aiohttp.ClientTimeout(total=self.timeout),
             skip_auto_headers=("User-Agent",),
         )
+        self._slots = asyncio.Semaphore(self.connections)
 
     def signed_headers(self, body: bytes) -> dict[str, str]:
         """Headers of a SigV4-signed ``POST /events`` carrying ``body``."""
@@ -345,16 +484,23 @@ class FastTarget(Target):
 
         body = prepared.body
         headers = self.signed_headers(body)
-        try:
-            async with self._session.post(self.url, data=body, headers=headers) as resp:
-                raw = await resp.read()
-                status = resp.status
-                error_type = resp.headers.get("x-amzn-ErrorType", "")
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
-            return Response(0, CONNECTION_ERROR, f"{type(e).__name__}: {e}")
+        assert self._slots is not None, "FastTarget is not open"
+        async with self._slots:  # one per connection: waiting here is queueing, not service
+            started = _monotonic()
+            try:
+                async with self._session.post(self.url, data=body, headers=headers) as resp:
+                    raw = await resp.read()
+                    status = resp.status
+                    error_type = resp.headers.get("x-amzn-ErrorType", "")
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
+                ended = _monotonic()
+                message = f"{type(e).__name__}: {e}"
+                return Response(0, CONNECTION_ERROR, message, 0, started, ended, started)
+            ended = _monotonic()
         if status < 300:
-            return Response(status)
-        return _error_response(status, error_type, raw)
+            return Response(status, "", "", 0, started, ended, started)
+        code, message = error_fields(status, error_type, raw)
+        return Response(status, code, message, 0, started, ended, started)
 
     async def close(self) -> None:
         if self._session is not None:
@@ -362,6 +508,7 @@ class FastTarget(Target):
             self._session = None
 
     def for_worker(self, index: int) -> Target:
+        # explicit keys are the caller's own or the fake local pair; the chain's are not passed
         return FastTarget(
             endpoint_url=self.endpoint_url,
             region=self.region,
@@ -374,25 +521,6 @@ class FastTarget(Target):
 
     def __repr__(self) -> str:
         return f"FastTarget({self.endpoint_url or self.region or 'default'!r})"
-
-
-def _error_response(status: int, error_type: str, raw: bytes) -> Response:
-    """Decode an AWS rest-json error as botocore does: header code first, then the body."""
-    import orjson
-
-    code = error_type.split(":", 1)[0].strip()
-    message = ""
-    try:
-        body = orjson.loads(raw) if raw else {}
-    except orjson.JSONDecodeError:
-        body = {}
-    if isinstance(body, dict):
-        message = str(body.get("message") or body.get("Message") or "")
-        if not code:
-            code = str(body.get("__type") or body.get("code") or "").rsplit("#", 1)[-1]
-    if not code:
-        code = {429: "ThrottlingException", 503: "ServiceUnavailable"}.get(status, f"HTTP{status}")
-    return Response(status, code, message)
 
 
 def make_target(target: Any) -> Target:

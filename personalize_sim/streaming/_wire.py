@@ -18,7 +18,7 @@ from ._records import DeadLetter
 if TYPE_CHECKING:
     from ._targets import Response
 
-__all__ = ["Prepared", "request_id"]
+__all__ = ["Prepared", "error_fields", "request_id"]
 
 
 def request_id(request: Mapping[str, Any]) -> str:
@@ -83,3 +83,28 @@ class Prepared:
 
     def __repr__(self) -> str:
         return f"Prepared(id={self.id!r}, events={self.events})"
+
+
+def error_fields(status: int, error_type: str, raw: bytes) -> tuple[str, str]:
+    """Decode an AWS rest-json error as botocore does: header code first, then the body.
+
+    >>> error_fields(400, "ThrottlingException:http://internal.amazon.com/", b'{"message": "slow"}')
+    ('ThrottlingException', 'slow')
+    >>> error_fields(503, "", b"")
+    ('ServiceUnavailable', '')
+    """
+    import orjson
+
+    code = error_type.split(":", 1)[0].strip()
+    message = ""
+    try:
+        body = orjson.loads(raw) if raw else {}
+    except orjson.JSONDecodeError:
+        body = {}
+    if isinstance(body, dict):
+        message = str(body.get("message") or body.get("Message") or "")
+        if not code:
+            code = str(body.get("__type") or body.get("code") or "").rsplit("#", 1)[-1]
+    if not code:
+        code = {429: "ThrottlingException", 503: "ServiceUnavailable"}.get(status, f"HTTP{status}")
+    return code, message

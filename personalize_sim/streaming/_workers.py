@@ -7,8 +7,10 @@ record times line up; they send their attempt records back in batches every 50 m
 the parent merges them into one log (``worker`` column) and one set of histograms.
 
 Messages from a worker, on the shared queue: ``("ready", i)``, ``("records", i, [Attempt…])``,
-``("dead", i, [DeadLetter…])``, ``("error", i, traceback)``, ``("done", i)``. To a worker,
-on its pipe: ``("start", origin, start)`` once, then control calls such as ``("pause",)``.
+``("dead", i, [DeadLetter…])``, ``("error", i, traceback)``, ``("failed", i, message)`` (a
+failure explained in one message, e.g. an endpoint that never answered), ``("done", i)``.
+To a worker, on its pipe: ``("start", origin, start)`` once, then control calls such as
+``("pause",)``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import DeliveryError
+from ..errors import DeliveryError, PersonalizeSimError
 from ._checkpoint import Checkpoint
 from ._engine import Engine, new_event_loop
 from ._records import Attempt, DeadLetter
@@ -155,6 +157,9 @@ class ProcessEngine(Engine):
             elif kind == "error":
                 self.control("stop")
                 raise DeliveryError(f"stream worker {index} failed:\n{msg[2]}")
+            elif kind == "failed":
+                self.control("stop")
+                raise DeliveryError(msg[2])
 
     def _check_alive(self, procs: list[Any], deadline: float) -> None:
         dead = [p for p in procs if not p.is_alive() and p.exitcode not in (0, None)]
@@ -212,6 +217,9 @@ def _worker_main(plan: WorkerPlan, conn: Any, out: Any) -> None:
     """Entry point of one worker process: failures are reported home, never lost."""
     try:
         _Worker(plan, conn, out).run()
+    except PersonalizeSimError as e:  # a failure we explain (e.g. the endpoint never answered)
+        out.put(("failed", plan.index, str(e)))
+        out.put(("done", plan.index))
     except BaseException:
         out.put(("error", plan.index, traceback.format_exc()))
         out.put(("done", plan.index))

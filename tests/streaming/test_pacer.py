@@ -131,3 +131,11 @@ def test_pacer_invariants_under_any_client_stalls(busy, rate, max_lag):
     assert pacer.missed == sum(missed)
     if not any(missed):
         assert all(t - s[1] <= max_lag + 1e-9 for t, s in zip(times, sends, strict=True))
+
+
+def test_a_send_held_back_by_the_adaptive_rate_slips_without_counting_as_missed():
+    p = Pacer(constant(10).cursor(), start=0.0, max_lag=0.5)
+    p.due(1)
+    held = p.release(3.0, held=True)  # 3 s late, on purpose
+    assert not held.missed and p.missed == 0
+    assert p.due(1) == pytest.approx(3.1)  # the schedule slipped: no burst of the backlog

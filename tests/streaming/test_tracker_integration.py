@@ -176,34 +176,3 @@ def test_processes_share_the_rate_and_merge_their_logs():
     # the two workers interleave on one schedule: 200/s overall, 5 ms apart
     gaps = first["intended"].diff().dropna()
     assert gaps.to_numpy() == pytest.approx(0.005, abs=1e-6)
-
-
-@pytest.mark.parametrize("kind", ["boto3", "fast"])
-def test_connection_errors_are_retried_then_dead_lettered(kind):
-    import socket
-
-    with socket.socket() as s:  # a port nobody listens on: connection refused
-        s.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{s.getsockname()[1]}"
-    target = (
-        FastTarget(endpoint_url=url, region="us-east-1")
-        if kind == "fast"
-        else Boto3Target(endpoint_url=url, region="us-east-1")
-    )
-    handle = stream(make_requests(3), rate=100, target=target, wait=True, rng=0,
-                    retry=RetryPolicy(max_attempts=3, base=0.01, cap=0.02))  # fmt: skip
-    s = handle.summary
-    assert s.connection_errors == 9 and s.attempts == 9
-    assert s.dead_letter_requests == 3 and s.balanced and not s.complete
-    assert set(handle.dead_letters["error_code"]) == {"ConnectionError"}
-    assert (handle.log["status"] == 0).all()
-
-
-def test_missing_credentials_dead_letter_at_once_with_the_reason(monkeypatch):
-    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
-    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    target = Boto3Target(endpoint_url="http://127.0.0.1:9", region="us-east-1")
-    handle = stream(make_requests(2), rate=100, wait=True, target=target)
-    s = handle.summary
-    assert s.attempts == 2 and s.dead_letter_requests == 2
-    assert set(handle.dead_letters["error_code"]) == {"NoCredentialsError"}
