@@ -484,9 +484,13 @@ def _rates_html(s: DeliverySummary) -> str:
         f"<b>latency</b> p50/p90/p99 from intended time {s.latency_intended.describe()} ms, "
         f"service {s.latency_service.describe()} ms",
     ]
-    if s.bottleneck:
-        parts.append(f"<b style='color:#b00'>client is the bottleneck</b> "
-                     f"({s.missed_sends} missed sends)")  # fmt: skip
+    if str(s.limited_by) != "none":
+        who = "the client is the bottleneck" if s.bottleneck else "the tracker is the limit"
+        advice = s.advice()
+        parts.append(
+            f"<b style='color:#b00'>{who}</b> ({html.escape(str(s.limited_by))}: "
+            f"{html.escape(s.diagnosis)})" + (f"; {html.escape(advice)}" if advice else "")
+        )
     return " · ".join(parts)
 
 

@@ -236,3 +236,20 @@ def test_a_dashboard_that_cannot_start_leaves_the_stream_running(monkeypatch, ca
                         dashboard=True, wait=True)  # fmt: skip
     assert handle.dashboard is None and handle.summary.complete
     assert "the dashboard could not be shown" in caplog.text
+
+
+def test_the_rate_line_names_the_limit_and_the_advice_in_python_terms():
+    import dataclasses
+
+    from personalize_sim.streaming import Limit
+    from personalize_sim.widgets import _rates_html
+
+    handle = stream(make_requests(10), rate=100, target=MemoryTarget(), clock=VirtualClock(),
+                    wait=True)  # fmt: skip
+    assert "bottleneck" not in _rates_html(handle.summary)
+    capped = dataclasses.replace(
+        handle.summary, limited_by=Limit.IN_FLIGHT, bottleneck=True, diagnosis="64 of 64 busy"
+    )
+    line = _rates_html(capped)
+    assert "the client is the bottleneck" in line and "in-flight cap: 64 of 64 busy" in line
+    assert "Pacing(max_in_flight=…)" in line and "--max-in-flight" not in line
