@@ -126,3 +126,11 @@ def test_replay_says_the_target_is_the_inputs_own_timing(capsys, tmp_path):
     assert code == 0
     err = capsys.readouterr().err
     assert "(target: the input's own timing)" in err and "None" not in err
+
+
+def test_the_progress_bar_ends_on_the_final_count(capsys, tmp_path):
+    assert main(["stream", EVENTS, "--dry-run", str(tmp_path / "d.jsonl"), "--rate", "400"]) == 0
+    frames = capsys.readouterr().err.replace("\r", "\n").splitlines()
+    bars = [f for f in frames if "ev/s" in f or "ev]" in f]
+    total = len(Path(EVENTS).read_text().splitlines())
+    assert bars and f"{total}/{total}" in bars[-1], bars[-3:]
