@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,7 +136,8 @@ class JsonlTarget(Target):
 
     async def close(self) -> None:
         if self._fd is not None:
-            os.fsync(self._fd)
+            if stat.S_ISREG(os.fstat(self._fd).st_mode):  # a pipe or a tty cannot fsync
+                os.fsync(self._fd)
             os.close(self._fd)
             self._fd = None
 
