@@ -311,8 +311,5 @@ def _read_input(args: argparse.Namespace) -> tuple[Any, str | None]:
 
 
 def _write_log(handle: Any, path: str) -> None:
-    frame = handle.log
-    if path.endswith(".parquet"):
-        frame.to_parquet(path, index=False)
-    else:
-        frame.to_csv(path, index=False)
+    """The delivery log as Parquet (``.parquet``) or CSV, a batch at a time (bounded memory)."""
+    handle.delivery_log.write(path)

@@ -64,7 +64,9 @@ def open_stream(
     checkpoint of this input and tracking id is refused with a ConfigError before anything
     is sent or written (see :mod:`personalize_sim.streaming._checkpoint`).
     ``processes=N`` shares the rate across N processes (each with its own transport).
-    ``max_records`` bounds the attempt records kept for ``handle.log`` (counts stay exact).
+    Attempt records beyond the newest 50,000 wait in a temporary Arrow file, so memory stays
+    flat however long the stream runs and ``handle.log`` still has every attempt;
+    ``max_records=N`` keeps only the newest N instead (counts and histograms stay exact).
     ``clock`` and ``rng`` are injected for exact tests.
 
     Attach listeners (a dashboard) before the first send, then call ``handle.start()`` or
