@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Spill", "to_frame"]
 
-_ROW = operator.attrgetter(*COLUMNS)
+_GET = [operator.attrgetter(name) for name in COLUMNS]
 _ARROW_TYPES = {"string": "string", "int64": "int64", "float64": "float64", "bool": "bool_"}
 
 
@@ -42,8 +42,10 @@ def to_batch(records: Sequence[Attempt]) -> pa.RecordBatch:
     s = schema()
     if not records:
         return _empty(s)
-    columns = zip(*map(_ROW, records), strict=True)
-    arrays = [pa.array(column, type=field.type) for column, field in zip(columns, s, strict=True)]
+    # a column at a time: several times cheaper than rows of tuples transposed with zip
+    arrays = [
+        pa.array(list(map(get, records)), type=f.type) for get, f in zip(_GET, s, strict=True)
+    ]
     return pa.record_batch(arrays, schema=s)
 
 
