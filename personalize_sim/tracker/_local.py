@@ -179,6 +179,10 @@ class LocalTracker:
             timeout=_START_TIMEOUT_S,
         )
         self._leftovers.process = self.process
+        # reap it the moment it exits: a zombie child stalls a Jupyter kernel's shutdown
+        # (ipykernel waits for its children) until the kernel is killed, skipping atexit
+        threading.Thread(target=self.process.wait, name="personalize-sim-reaper",
+                         daemon=True).start()  # fmt: skip
 
     def close(self) -> None:
         """Stop the emulator, flushing its store; idempotent."""
