@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -69,3 +70,27 @@ def test_max_records_keeps_a_window_and_nothing_on_disk(small_batches):
     assert handle.delivery_log._spill is None
     assert len(handle.log) == 50 and handle.summary.delivered_requests == 300
     assert handle.log["request_id"].iloc[-1] == handle.delivery_log.records[-1].request_id
+
+
+def test_latencies_recorded_in_bulk_give_the_histogram_of_one_at_a_time(rng):
+    from personalize_sim._latency import LatencyHistogram
+
+    seconds = np.concatenate([
+        rng.lognormal(np.log(0.005), 2.0, 20_000),  # 1 µs … minutes, every HDR magnitude
+        [-1.0, 0.0, 1e-7, 5_000.0, 0.002047, 0.002048, 0.004095, 0.004096],  # clamps, edges
+    ])  # fmt: skip
+    one, bulk = LatencyHistogram(), LatencyHistogram()
+    for s in seconds:
+        one.record(float(s))
+    for part in np.array_split(seconds, 7):
+        bulk.record_many(part.tolist())
+    assert bulk.summary() == one.summary()
+    assert list(bulk._h.counts) == list(one._h.counts)  # the very same buckets
+
+
+def test_summaries_include_latencies_not_yet_recorded_in_bulk():
+    handle = stream(make_requests(10), rate=1000, target=MemoryTarget(), clock=VirtualClock(),
+                    wait=True)  # fmt: skip
+    s = handle.summary
+    assert s.latency_service.count == 10 and s.latency_intended.count == 10
+    assert handle.live_summary().latency_service.count == 10
