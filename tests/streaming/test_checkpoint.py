@@ -171,3 +171,20 @@ def test_the_fingerprint_reads_a_sample_not_the_whole_input():
     identity, rest = fingerprint(requests, None)
     assert rest is requests and identity.tracking_id == "tid" and identity.requests == 5000
     assert Counting.reads <= 64
+
+
+def test_worker_processes_append_to_the_checkpoint_the_parent_started(tmp_path):
+    from personalize_sim.streaming import JsonlTarget
+
+    path, out = tmp_path / "cp", tmp_path / "out.jsonl"
+    requests = make_requests(40)
+    first = stream(requests, rate=400, processes=2, target=JsonlTarget(out), checkpoint=path,
+                   wait=True)  # fmt: skip
+    assert first.summary.delivered_requests == 40
+    header, *ids = path.read_text().splitlines()
+    assert json.loads(header)["requests"] == 40  # one header, written before the workers
+    assert sorted(ids) == sorted(request_id(r) for r in requests)
+    again = stream(requests, rate=400, processes=2, target=JsonlTarget(out), checkpoint=path,
+                   wait=True)  # fmt: skip
+    assert again.summary.resumed_requests == 40 and again.summary.delivered_requests == 0
+    assert len(out.read_text().splitlines()) == 40  # nothing sent twice
