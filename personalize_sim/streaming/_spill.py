@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["Spill", "to_frame"]
+__all__ = ["Spill", "schema", "to_batch", "to_frame"]
 
 _GET = [operator.attrgetter(name) for name in COLUMNS]
 _ARROW_TYPES = {"string": "string", "int64": "int64", "float64": "float64", "bool": "bool_"}
