@@ -175,9 +175,12 @@ def main() -> int:
         print(f"{label:34} {rate:8.0f} {per * 1e6:10.1f} {peak:8.0f} {records:8,}")
     rates = [a["requests"] / a["wall"] / (b["requests"] / b["wall"])
              for a, b in zip(runs["after"], runs["before"], strict=True)]  # fmt: skip
+    cpus = [a["cpu"] / a["requests"] / (b["cpu"] / b["requests"])
+            for a, b in zip(runs["after"], runs["before"], strict=True)]  # fmt: skip
     print(f"ratio after/before: req/s x{med['after'][0] / med['before'][0]:.3f} "
-          f"(per round {min(rates):.3f}-{max(rates):.3f}), CPU per request "
-          f"x{med['after'][1] / med['before'][1]:.3f}")  # fmt: skip
+          f"(per round median x{statistics.median(rates):.3f}, {min(rates):.3f}-{max(rates):.3f}),"
+          f" CPU per request x{med['after'][1] / med['before'][1]:.3f} (per round median "
+          f"x{statistics.median(cpus):.3f}, {min(cpus):.3f}-{max(cpus):.3f})")  # fmt: skip
 
     r = run_child(args.requests, seg)
     print(f"\npart 1: {r['requests']:,} requests ({r['events']:,} events) from iter_simulate")

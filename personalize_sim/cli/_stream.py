@@ -145,7 +145,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
             continue
         path = Path(name)
         if path.exists() and _same_file(path, Path(args.input)):
-            raise ValueError(f"{flag} {name} is the input file, which it would overwrite: "
+            raise ValueError(f"{flag} {name} is the input file, which it would write into: "
                              "pass another path")  # fmt: skip
         if path.is_dir():
             raise ValueError(f"{flag} {name} is a folder: pass a file path")
