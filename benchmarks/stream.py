@@ -17,6 +17,9 @@ sends per 100 ms (Locust measured about 1.5; an even stream is near 0).
 unpinned run is fairer: a pinned core may be the one another tenant is using).
 
     .venv/bin/python benchmarks/stream.py            # about a minute
+
+Memory over a long run (peak RSS and its slope over 10M requests, before vs after on the
+same work) is ``benchmarks/stream_memory.py``.
 """
 
 from __future__ import annotations
