@@ -23,6 +23,9 @@ unpinned run is fairer: a pinned core may be the one another tenant is using).
 
     .venv/bin/python benchmarks/stream.py            # about a minute
     .venv/bin/python benchmarks/stream.py --compare-with /work/before --rounds 5
+
+Memory over a long run (peak RSS and its slope over 10M requests, before vs after on the
+same work) is ``benchmarks/stream_memory.py``.
 """
 
 from __future__ import annotations

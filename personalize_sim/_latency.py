@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -75,6 +76,26 @@ class LatencyHistogram:
         us = min(max(int(seconds * 1_000_000), 1), MAX_US)
         self._h.record_value(us)
         self._sum_us += us
+
+    def record_many(self, seconds: Sequence[float]) -> None:
+        """Record every value, as :meth:`record` would one at a time, at numpy speed.
+
+        Values are first rounded down to the lowest value of their HDR bucket (3
+        significant digits: 11 bits of sub-bucket), which the histogram cannot tell
+        apart, so each distinct bucket costs one ``record_value`` call instead of each value.
+        """
+        import numpy as np
+
+        us = np.clip((np.asarray(seconds, dtype=np.float64) * 1_000_000).astype(np.int64),
+                     1, MAX_US)  # fmt: skip
+        if not len(us):
+            return
+        self._sum_us += int(us.sum())
+        shift = np.maximum(np.floor(np.log2(us)).astype(np.int64) + 1 - 11, 0)
+        buckets, counts = np.unique((us >> shift) << shift, return_counts=True)
+        record = self._h.record_value
+        for value, n in zip(buckets.tolist(), counts.tolist(), strict=True):
+            record(value, n)
 
     def merge(self, other: LatencyHistogram) -> None:
         self._h.add(other._h)

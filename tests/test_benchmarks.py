@@ -20,6 +20,7 @@ TINY = {
                      "--baseline-events", "3000"], "faster (CPU) than"),
     "tracker.py": (["--seconds", "0.3", "--rounds", "1"], "ratio tracker / bare"),
     "stream.py": (["--seconds", "0.3", "--pace-seconds", "2"], "c stream, fast transport"),
+    "stream_memory.py": (["--quick"], "RSS slope over the second half"),
     "dashboard.py": (["--requests", "300", "--repeat", "1"], "ratio_with_over_bare"),
     "attribution.py": (["--events", "100000", "--repeat", "1"], "ratio naive / attribution_report"),
     "fit.py": (["--events", "50000", "--naive-events", "5000", "--repeat", "1"],

@@ -10,9 +10,14 @@ import argparse
 import errno
 from collections.abc import Collection, Mapping
 
-from personalize_sim.errors import ConfigError, DeliveryError, PayloadError
+from personalize_sim.errors import ConfigError, DeliveryError, PayloadError, PersonalizeSimError
 
-__all__ = ["SHOWN_PROBLEMS", "exit_code", "explain", "option_strings"]
+__all__ = ["SHOWN_PROBLEMS", "UsageError", "exit_code", "explain", "option_strings"]
+
+
+class UsageError(PersonalizeSimError):
+    """A command line that cannot work as given (exit 2, nothing done); its message says why."""
+
 
 #: bad rows listed for an invalid input file
 SHOWN_PROBLEMS = 5

@@ -6,17 +6,31 @@ can be replayed. Exactly one destination: ``--endpoint-url URL``, ``--local`` (a
 emulator for the run), ``--profile NAME --region R`` (real AWS), or ``--dry-run FILE``.
 
 Exit status: 0 only when every event was delivered; 1 when some were dead-lettered, left
-pending or rejected; 2 for bad input or settings (nothing was sent).
+pending or rejected, or the delivery log could not be written; 2 for bad input or settings,
+including an output path (``--log``, ``--dry-run``, ``--checkpoint``) that cannot be written
+or a checkpoint of another input (nothing was sent).
+
+SIGTERM is handled like Ctrl-C: nothing more is sent, requests on the wire finish, the
+checkpoint is flushed, the summary is printed (then the log written) and the ``--local``
+tracker and its temporary folder are removed. A second signal stops waiting for the wire.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from personalize_sim.errors import ConfigError
+
+from ._failures import UsageError
 
 __all__ = ["add_arguments", "run"]
 
@@ -105,11 +119,70 @@ FLAGS = {
 
 
 def run(args: argparse.Namespace) -> int:
+    _check_outputs(args)
     source, tracking_id = _read_input(args)
     schedule = _schedule(args)
-    if args.local:
-        return _stream_to_local_tracker(args, source, tracking_id, schedule)
-    return _stream(args, source, tracking_id, schedule, _target(args))
+    with _sigterm_as_interrupt():
+        try:
+            if args.local:
+                return _stream_to_local_tracker(args, source, tracking_id, schedule)
+            return _stream(args, source, tracking_id, schedule, _target(args))
+        except KeyboardInterrupt:  # before the first send: there is nothing to summarise
+            print("personalize-sim stream: interrupted before sending", file=sys.stderr)
+            return 1
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, taken down the same path as Ctrl-C."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into :class:`_Terminated` in the main thread while the block runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach only the main thread; a caller elsewhere keeps its own handling
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse output paths that cannot be written, or that would overwrite the input."""
+    outputs = {"--log": args.log, "--dry-run": args.dry_run, "--checkpoint": args.checkpoint}
+    seen: dict[Path, str] = {}
+    for flag, name in outputs.items():
+        if not name:
+            continue
+        path = Path(name)
+        if path.exists() and _same_file(path, Path(args.input)):
+            raise UsageError(f"{flag} {name} is the input file, which it would write into: "
+                             "pass another path")  # fmt: skip
+        if path.is_dir():
+            raise UsageError(f"{flag} {name} is a folder: pass a file path")
+        parent = path.parent
+        if not parent.is_dir():
+            raise UsageError(f"{flag} {name}: no such folder {parent}{os.sep} (create it first)")
+        writable = os.access(path, os.W_OK) if path.exists() else os.access(parent, os.W_OK)
+        if not writable:
+            raise UsageError(f"{flag} {name}: not writable (permission denied)")
+        key = path.resolve()
+        if key in seen and (path.is_file() or not path.exists()):  # two streams into a pipe: ok
+            raise UsageError(f"{flag} and {seen[key]} name the same file {name}")
+        seen[key] = flag
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _target(args: argparse.Namespace) -> Any:
@@ -181,15 +254,26 @@ def _stream(
     )  # fmt: skip
     try:
         progress(handle, enabled=not args.no_progress)
-    except KeyboardInterrupt:
-        print("stopping: finishing requests on the wire…", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        why = "terminated" if isinstance(e, _Terminated) else "interrupted"
+        print(f"{why}: stopping, finishing requests on the wire…", file=sys.stderr)
         handle.stop()
-    summary = handle.wait()
-    if args.log:
-        _write_log(handle.log, args.log)
+    try:
+        summary = handle.wait()
+    except KeyboardInterrupt:  # a second signal: stop waiting for the wire, keep the record
+        print("stopped waiting for requests on the wire; they count as pending", file=sys.stderr)
+        summary = handle.summary
     print("\n".join(describe(summary)), file=sys.stderr)
-    print(json.dumps(summary.to_dict()))
-    return 0 if summary.complete else 1
+    print(json.dumps(summary.to_dict()), flush=True)
+    code = 0 if summary.complete else 1
+    if args.log:
+        try:
+            _write_log(handle, args.log)
+        except (OSError, ValueError) as e:
+            print(f"personalize-sim stream: the delivery log could not be written to "
+                  f"{args.log}: {e}", file=sys.stderr)  # fmt: skip
+            return 1
+    return code
 
 
 def _schedule(args: argparse.Namespace) -> Any:
@@ -202,7 +286,7 @@ def _schedule(args: argparse.Namespace) -> Any:
         try:
             levels = [tuple(float(x) for x in part.split(":")) for part in args.steps.split(",")]
         except ValueError:
-            raise ValueError(f"--steps must look like 100:10,500:30; got {args.steps!r}") from None
+            raise UsageError(f"--steps must look like 100:10,500:30; got {args.steps!r}") from None
         return schedules.steps(levels, per=per)  # type: ignore[arg-type]
     if args.poisson:
         return schedules.poisson(args.rate, per=per, rng=args.seed)
@@ -323,8 +407,6 @@ def _sessions(users: Any, stamps: Any) -> Any:
     return ids
 
 
-def _write_log(frame: Any, path: str) -> None:
-    if path.endswith(".parquet"):
-        frame.to_parquet(path, index=False)
-    else:
-        frame.to_csv(path, index=False)
+def _write_log(handle: Any, path: str) -> None:
+    """The delivery log as Parquet (``.parquet``) or CSV, a batch at a time (bounded memory)."""
+    handle.delivery_log.write(path)

@@ -17,9 +17,10 @@ How it is laid out (private modules; the names a user needs are exported here)::
     _targets       boto3, fast (SigV4 + aiohttp), JSONL, memory: the only socket users
     _sender        the asyncio driver: performs the I/O the pacer and the policy ask for
     _engine        one sender on the handle's thread;  _workers: N processes share the rate
-    _checkpoint    delivered request ids on disk, for an exactly-once resume
+    _checkpoint    delivered request ids on disk (with the input's fingerprint), for a resume
     _records       Attempt, DeadLetter, Outcome: what the sender emits
     _log           DeliveryLog: the records, the running counts, HDR latencies
+    _spill         attempt records in batches in a temporary Arrow file (bounded memory)
     _summary       DeliverySummary, StreamState, Limit (what limited the rate), advice
     _handle        StreamHandle: start, run, pause, resume, stop, set_rate, listeners, wait
 """

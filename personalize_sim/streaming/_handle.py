@@ -212,7 +212,9 @@ class StreamHandle:
 
     @property
     def log(self) -> pd.DataFrame:
-        """One row per attempt so far (columns: see :mod:`personalize_sim.streaming._records`)."""
+        """One row per attempt so far (columns: see :mod:`personalize_sim.streaming._records`);
+        read back from the log's spill file, so memory during the stream stays bounded.
+        ``handle.delivery_log.write(path)`` saves it without building the frame."""
         return self._log.frame()
 
     @property

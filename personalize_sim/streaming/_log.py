@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import collections
 import math
-import operator
 import threading
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from .._latency import LatencyHistogram, LatencySummary
-from ._records import COLUMNS, DTYPES, Attempt, Outcome
+from ._records import Attempt, Outcome
 from ._retry import classify
+from ._spill import Spill, to_batch, to_frame
 from ._summary import (
     COUNT_FIELDS,
     SHORT_OF_TARGET,
@@ -25,7 +25,10 @@ from ._summary import (
 )
 
 if TYPE_CHECKING:
+    import os
+
     import pandas as pd
+    import pyarrow as pa
 
 __all__ = ["DeliveryLog"]
 
@@ -39,17 +42,41 @@ _FAILURE_COUNTS = {
 }
 
 
+#: records kept in memory before a batch of them moves to the spill file
+SPILL_EVERY = 50_000
+#: latencies that wait for a bulk record into the histograms (a summary records them at once)
+_HISTOGRAM_BATCH = 4096
+
+
 class DeliveryLog:
     """Collects attempt records and keeps the running counts of the summary.
 
-    ``max_records`` bounds the records kept for :meth:`frame` (the oldest are dropped);
-    every count and histogram stays exact regardless, so a 100M-event stream can keep
-    memory bounded.
+    Memory stays bounded however long the stream runs: every count and histogram is exact
+    and small, and the records go in batches of ``spill_every`` to a temporary Arrow IPC
+    file (:mod:`._spill`), so :meth:`frame` still has every attempt at the end (and
+    :meth:`write` copies them to Parquet or CSV a batch at a time). ``max_records`` keeps
+    only the newest records instead (a window, nothing on disk). ``records`` holds the
+    newest records in memory (those not yet spilled).
     """
 
-    def __init__(self, *, unit: str = "requests", max_records: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        unit: str = "requests",
+        max_records: int | None = None,
+        spill_every: int | None = None,
+    ) -> None:
         self.unit = unit
-        self.records: collections.deque[Attempt] = collections.deque(maxlen=max_records)
+        self.max_records = max_records
+        self.spill_every = SPILL_EVERY if spill_every is None else spill_every
+        self.records: list[Attempt] | collections.deque[Attempt] = (
+            [] if max_records is None else collections.deque(maxlen=max_records)
+        )
+        self._spill: Spill | None = None
+        # latencies (s) not yet in the histograms: recorded in bulk, see _record_latencies
+        self._service_s: list[float] = []
+        self._intended_s: list[float] = []
+        self._queue_s: list[float] = []
         self.intended = LatencyHistogram()
         self.service = LatencyHistogram()
         self.queue = LatencyHistogram()  # waits in the client for a connection or a thread
@@ -89,7 +116,12 @@ class DeliveryLog:
 
     def _add(self, record: Attempt) -> None:
         c = self.counts
-        self.records.append(record)
+        records = self.records
+        records.append(record)
+        if len(records) >= self.spill_every and self.max_records is None:
+            self._spill_records()
+        if len(self._service_s) >= _HISTOGRAM_BATCH:
+            self._record_latencies()
         c["attempts"] += 1
         if record.attempt > 1:
             c["retried"] += 1
@@ -106,10 +138,10 @@ class DeliveryLog:
         c["sdk_retries"] += record.sdk_retries
         if record.error_code or record.status >= 300 or record.status == 0:
             c[_FAILURE_COUNTS[classify(record.status, record.error_code)]] += 1
-        self.service.record(record.finished - record.sent)
-        self.queue.record(record.queued)
+        self._service_s.append(record.finished - record.sent)
+        self._queue_s.append(record.queued)
         if record.outcome == Outcome.DELIVERED:
-            self.intended.record(record.finished - record.intended)
+            self._intended_s.append(record.finished - record.intended)
             self._finish("delivered", record.events)
         elif record.outcome == Outcome.DEAD_LETTER:
             self._finish("dead_letter", record.events)
@@ -123,9 +155,31 @@ class DeliveryLog:
         if c["pending_requests"] < 0:
             c["double_finished"] += 1  # a bug: the ledger shows it instead of hiding it
 
+    def _record_latencies(self) -> None:
+        """Move the pending latencies into the histograms (in bulk: a third of the cost)."""
+        self.service.record_many(self._service_s)
+        self.intended.record_many(self._intended_s)
+        self.queue.record_many(self._queue_s)
+        self._service_s.clear()
+        self._intended_s.clear()
+        self._queue_s.clear()
+
+    def _spill_records(self) -> None:
+        if self._spill is None:
+            self._spill = Spill()
+        self._spill.write(self.records)
+        self.records.clear()
+
     def extend(self, records: Iterable[Attempt]) -> None:
         for record in records:
             self.add(record)
+
+    def close(self) -> None:
+        """Remove the spill file; :meth:`frame` then has only the records in memory."""
+        with self._lock:
+            if self._spill is not None:
+                self._spill.close()
+                self._spill = None
 
     # -- reading ---------------------------------------------------------------------------
     def summary(self, state: StreamState, *, percentiles: bool = True) -> DeliverySummary:
@@ -135,6 +189,7 @@ class DeliveryLog:
             return self._summary(state, percentiles)
 
     def _summary(self, state: StreamState, percentiles: bool) -> DeliverySummary:
+        self._record_latencies()
         c = self.counts
         counts = {name: int(c[name]) for name in COUNT_FIELDS}
         finished = c["delivered_requests"] + c["dead_letter_requests"] + c["resumed_requests"]
@@ -185,16 +240,39 @@ class DeliveryLog:
             **counts,
         )
 
-    def frame(self) -> pd.DataFrame:
-        """The kept records as a DataFrame with the columns of the module docstring."""
-        import pandas as pd
-
+    @property
+    def kept(self) -> int:
+        """Records :meth:`frame` would return (spilled and in memory)."""
         with self._lock:
-            records = list(self.records)
-        row = operator.attrgetter(*COLUMNS)
-        frame = pd.DataFrame([row(r) for r in records], columns=list(COLUMNS))
-        frame["outcome"] = frame["outcome"].map(str)  # the enum's value, not its repr
-        return frame.astype(DTYPES)
+            return len(self.records) + (0 if self._spill is None else self._spill.rows)
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """The kept records as Arrow record batches, oldest first (a spill file is streamed)."""
+        with self._lock:
+            spill, newest = self._spill, to_batch(list(self.records))
+        if spill is not None:
+            yield from spill.batches()
+        if newest.num_rows:
+            yield newest
+
+    def frame(self) -> pd.DataFrame:
+        """The kept records as a DataFrame with the columns of :mod:`._records`."""
+        return to_frame(list(self.batches()))
+
+    def write(self, path: str | os.PathLike[str]) -> int:
+        """Write the kept records to ``path`` (``.parquet``, else CSV) a batch at a time, so a
+        log larger than memory can be saved; a pipe or a device works. Returns the rows."""
+        rows = 0
+        with open(path, "wb") as f:
+            if str(path).endswith(".parquet"):
+                rows = _write_parquet(self.batches(), f)
+            else:
+                for batch in self.batches():
+                    to_frame([batch]).to_csv(f, header=rows == 0, index=False)
+                    rows += batch.num_rows
+                if rows == 0:
+                    to_frame([]).to_csv(f, index=False)
+        return rows
 
     def per_second(self) -> pd.DataFrame:
         """One row per second of sending: target vs achieved rate, errors, lag and latency.
@@ -232,3 +310,24 @@ class DeliveryLog:
             }
         ).reset_index()
         return out[cols]
+
+
+def _write_parquet(batches: Iterator[pa.RecordBatch], f: Any) -> int:
+    """Batches into one Parquet file with the pandas dtypes of the log (as ``frame()`` has)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows, writer = 0, None
+    try:
+        for batch in batches:
+            table = pa.Table.from_pandas(to_frame([batch]), preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(f, table.schema)
+            writer.write_table(table)
+            rows += batch.num_rows
+        if writer is None:
+            to_frame([]).to_parquet(f, index=False)
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows

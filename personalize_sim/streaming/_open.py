@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._checks import check, count, instance
 from ..clock import Clock, SystemClock, VirtualClock
-from ._checkpoint import Checkpoint
+from ._checkpoint import Checkpoint, fingerprint
 from ._engine import Engine, LocalEngine
 from ._handle import Listener, StreamHandle
 from ._log import DeliveryLog
@@ -65,9 +65,14 @@ def open_stream(
     The target's settings and credentials are checked here, before anything is sent: missing
     credentials raise :class:`~personalize_sim.ConfigError`, except against a loopback
     endpoint, where fake local ones are used (and a one-line warning says so). ``checkpoint=PATH``
-    records delivered requests, so running again with the same path skips them.
+    records delivered requests, so running again with the same path skips them; the file
+    names its input (a fingerprint of it) and tracking id, and a file that is not a
+    checkpoint of this input and tracking id is refused with a ConfigError before anything
+    is sent or written (see :mod:`personalize_sim.streaming._checkpoint`).
     ``processes=N`` shares the rate across N processes (each with its own transport).
-    ``max_records`` bounds the attempt records kept for ``handle.log`` (counts stay exact).
+    Attempt records beyond the newest 50,000 wait in a temporary Arrow file, so memory stays
+    flat however long the stream runs and ``handle.log`` still has every attempt;
+    ``max_records=N`` keeps only the newest N instead (counts and histograms stay exact).
     ``clock`` and ``rng`` are injected for exact tests.
 
     Attach listeners (a dashboard) before the first send, then call ``handle.start()`` or
@@ -101,7 +106,10 @@ def open_stream(
         processes=processes, retry_mode=retry.mode,
     )  # fmt: skip
     requests = RequestSource(source, tracking_id=tracking_id, conversion=conversion, log=log)
-    cp = None if checkpoint is None else Checkpoint(checkpoint)
+    cp = None
+    if checkpoint is not None:  # checked (and refused) before anything is sent or written
+        identity, requests.requests = fingerprint(requests.requests, tracking_id)
+        cp = Checkpoint(checkpoint, identity)
     settings = {"retry": retry, "rng": rng, "pacing": pacing, "checkpoint": cp, "log": log}
     engine = _engine(requests, target, schedule, processes, clock, settings)
     handle = StreamHandle(engine, log, listeners=tuple(listeners), problems=requests.problems)
@@ -137,5 +145,8 @@ def _engine(
         "a frame or a list of requests with processes=N (an iterator cannot be split)",
     )  # fmt: skip
     from ._workers import ProcessEngine
+
+    if settings["checkpoint"] is not None:  # the workers append to a file with its header
+        settings["checkpoint"].open().close()
 
     return ProcessEngine(ready_list, target, schedule, processes=processes, **settings)

@@ -24,6 +24,7 @@ import asyncio
 import logging
 import math
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -174,7 +175,8 @@ class JsonlTarget(Target):
 
     async def close(self) -> None:
         if self._fd is not None:
-            os.fsync(self._fd)
+            if stat.S_ISREG(os.fstat(self._fd).st_mode):  # a pipe or a tty cannot fsync
+                os.fsync(self._fd)
             os.close(self._fd)
             self._fd = None
 

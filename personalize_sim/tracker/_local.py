@@ -39,6 +39,7 @@ in milliseconds (None while there is none).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import shutil
@@ -101,7 +102,11 @@ class LocalTracker:
         self.use_process = bool(process)
         # a private folder for the process log, and the store unless db_path is given
         tmp = tempfile.mkdtemp(prefix="personalize-sim-tracker-")
-        self._finalizer = weakref.finalize(self, shutil.rmtree, tmp, True)
+        # the safety net of a tracker never closed (a test, a notebook): stop, then remove
+        self._leftovers = _Leftovers(tmp, store_inside=db_path is None)
+        self._finalizer = weakref.finalize(self, self._leftovers.release)
+        # and at exit, early: a Jupyter kernel ends before weakref's own atexit hook runs
+        atexit.register(self._leftovers.release)
         self.db_path = Path(tmp) / "events.db" if db_path is None else Path(db_path)
         self.endpoint_url = ""
         self.process: subprocess.Popen[bytes] | None = None
@@ -148,6 +153,7 @@ class LocalTracker:
             with contextlib.suppress(SystemExit):
                 server.run(on_ready=lambda url: ready.set())
 
+        self._leftovers.server = server
         self._thread = threading.Thread(
             target=run, name=f"personalize-sim-tracker:{server.port}", daemon=True
         )
@@ -173,6 +179,11 @@ class LocalTracker:
             log_path=self._log_path,
             timeout=_START_TIMEOUT_S,
         )
+        self._leftovers.process = self.process
+        # reap it the moment it exits: a zombie child stalls a Jupyter kernel's shutdown
+        # (ipykernel waits for its children) until the kernel is killed, skipping atexit
+        threading.Thread(target=self.process.wait, name="personalize-sim-reaper",
+                         daemon=True).start()  # fmt: skip
 
     def close(self) -> None:
         """Stop the emulator, flushing its store; idempotent."""
@@ -278,6 +289,41 @@ class LocalTracker:
         from ._server import fetch_stats
 
         return fetch_stats(self.endpoint_url)
+
+
+class _Leftovers:
+    """What a LocalTracker leaves if it is dropped unclosed: its emulator and its folder.
+
+    Released fast (a Jupyter kernel that ends is killed a few seconds after it is asked to
+    stop): an emulator whose store is in the folder is killed, as its events go with it;
+    one with the caller's ``db_path`` gets end of file and flushes and exits on its own.
+    """
+
+    def __init__(self, folder: str, *, store_inside: bool) -> None:
+        self.folder = folder
+        self.store_inside = store_inside
+        self.process: subprocess.Popen[bytes] | None = None
+        self.server: Any = None
+        self.released = False
+
+    def release(self) -> None:
+        if self.released:
+            return
+        self.released = True
+        atexit.unregister(self.release)
+        if self.server is not None:
+            with contextlib.suppress(Exception):
+                self.server.stop()
+        process = self.process
+        if process is not None:
+            if process.poll() is None and self.store_inside:
+                process.kill()
+                process.wait()
+            for pipe in (process.stdin, process.stdout):
+                with contextlib.suppress(OSError):
+                    if pipe is not None:
+                        pipe.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _config(config: TrackerConfig | None, options: dict[str, Any]) -> TrackerConfig:

@@ -299,39 +299,6 @@ def test_pause_and_resume_from_another_thread():
     assert [round(b - a, 9) for a, b in itertools.pairwise(sent[3:])] == [0.1, 0.1]
 
 
-def test_checkpoint_skips_delivered_requests_on_resume(tmp_path):
-    path = tmp_path / "cp.txt"
-
-    def listener(record):
-        if record.attempt == 1 and record.sent >= 0.25:
-            box[0].stop()
-
-    box = []
-    first = open_stream(make_requests(10, events=2), rate=10, target=MemoryTarget(),
-                   clock=VirtualClock(), checkpoint=str(path), listeners=[listener])  # fmt: skip
-    box.append(first)
-    s1 = first.start().wait(timeout=30)
-    assert s1.delivered_requests == 4  # sent at 0.0, 0.1, 0.2 and 0.3, then stopped
-    assert len(path.read_text().splitlines()) == 4
-    target = MemoryTarget()
-    second, _ = run(make_requests(10, events=2), 10, target=target, checkpoint=str(path))
-    s2 = second.summary
-    assert s2.resumed_requests == 4 and s2.resumed_events == 8
-    assert s2.delivered_requests == 6
-    assert s2.complete and s2.balanced
-    assert [r["eventList"][0]["eventId"] for r in target.requests] == [
-        f"e{i}-0" for i in range(4, 10)
-    ]
-
-
-def test_checkpoint_ignores_a_torn_last_line(tmp_path):
-    from personalize_sim.streaming._checkpoint import Checkpoint
-
-    path = tmp_path / "cp"
-    path.write_bytes(b"aaa\nbbb\ncc")
-    assert Checkpoint(path).done == {"aaa", "bbb"}
-
-
 @pytest.mark.parametrize(
     ("build", "field", "error"),
     [
