@@ -111,7 +111,7 @@ def attributed_vs_incremental(effects: pd.DataFrame, *, ax: Axes | None = None) 
             mid = effects["EXPECTED"].to_numpy()[known]
             low = mid - effects["EXPECTED_LOW"].to_numpy()[known]
             high = effects["EXPECTED_HIGH"].to_numpy()[known] - mid
-            ax.errorbar(x[known] + 0.2, mid, yerr=[low, high], fmt="o", color="k",
+            ax.errorbar(x[known] + 0.2, mid, yerr=np.vstack([low, high]), fmt="o", color="k",
                         label="configured lift (99% interval)")  # fmt: skip
     ax.set_xticks(x)
     ax.set_xticklabels(effects["METRIC_NAME"].astype(str).tolist())
