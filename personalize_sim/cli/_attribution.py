@@ -8,8 +8,10 @@ per metric and source the value, then what was not counted and why.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
+
+from ._failures import UsageError
+from ._inputs import events_path, read_frame
 
 __all__ = ["add_arguments", "run"]
 
@@ -43,24 +45,16 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from personalize_sim.attribution import MetricAttribution, attribution_report
-    from personalize_sim.errors import ConfigError
 
-    try:
-        created = _time(args.created_at, "--created-at")
-        attribution = MetricAttribution.from_json(Path(args.metrics), created_at=created)
-        events = _read(Path(args.input), "INPUT")
-        items = None if args.items is None else _read(Path(args.items), "--items")
-        recommenders = None if args.recommenders is None else _recommenders(args.recommenders)
-        report = attribution_report(
-            events,
-            attribution,
-            items=items,
-            recommenders=recommenders,
-            now=_time(args.now, "--now"),
-        )
-    except (ConfigError, OSError, ValueError) as error:
-        print(f"personalize-sim attribution: {error}", file=sys.stderr)
-        return 2
+    created = _time(args.created_at, "--created-at")
+    attribution = MetricAttribution.from_json(Path(args.metrics), created_at=created)
+    events = _read(args.input, "INPUT")
+    items = None if args.items is None else _read(args.items, "--items")
+    recommenders = None if args.recommenders is None else _recommenders(args.recommenders)
+    report = attribution_report(
+        events, attribution, items=items, recommenders=recommenders,
+        now=_time(args.now, "--now"),
+    )  # fmt: skip
     out = Path(args.out)
     path = report.write_s3(out)
     report.frame.to_csv(out / "report.csv", index=False)
@@ -78,27 +72,18 @@ def _time(text: str | None, option: str) -> Any:
     try:
         when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{option}: got {text!r}; an ISO 8601 time") from None
+        raise UsageError(f"{option}: got {text!r}; an ISO 8601 time") from None
     return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
-def _read(path: Any, what: str) -> Any:
+def _read(name: str, what: str) -> Any:
+    """A frame whose TIMESTAMPs are datetimes (bulk-import CSVs carry epoch seconds)."""
     import pandas as pd
 
-    if not path.exists():
-        raise OSError(f"{what}: no such file: {path}")
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        frame = pd.read_parquet(path)
-    elif suffix == ".csv":
-        frame = pd.read_csv(path)
-    elif suffix in (".json", ".jsonl", ".ndjson"):
-        frame = pd.read_json(path, lines=suffix != ".json")
-    else:
-        raise ValueError(f"{what}: {path}: use .parquet, .csv, .json or .jsonl")
+    frame = read_frame(name, what)
     if "TIMESTAMP" in frame.columns:
         stamps = frame["TIMESTAMP"]
-        if stamps.dtype.kind in "iuf":  # bulk-import CSVs carry epoch seconds
+        if stamps.dtype.kind in "iuf":
             frame["TIMESTAMP"] = pd.to_datetime(stamps, unit="s", utc=True)
         elif not isinstance(stamps.dtype, pd.DatetimeTZDtype):
             frame["TIMESTAMP"] = pd.to_datetime(stamps, utc=True, format="ISO8601")
@@ -111,10 +96,8 @@ def _recommenders(name: str) -> Any:
 
     path = Path(name)
     if path.suffix.lower() == ".json":
-        if not path.exists():
-            raise OSError(f"--recommenders: no such file: {path}")
-        return json.loads(path.read_text(encoding="utf-8"))
-    return _read(path, "--recommenders")
+        return json.loads(events_path(name, "--recommenders").read_text(encoding="utf-8"))
+    return _read(name, "--recommenders")
 
 
 def _summary(report: Any) -> str:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-__all__ = ["add_arguments", "add_realism_arguments", "read_log_file", "run", "run_realism"]
+from ._inputs import read_frame
+
+__all__ = ["add_arguments", "add_realism_arguments", "run", "run_realism"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,21 +46,16 @@ def _shared(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from personalize_sim.errors import ConfigError
     from personalize_sim.simulation import fit
 
-    try:
-        log = read_log_file(args.log)
-        config = fit(
-            log,
-            timezone=args.timezone,
-            session_gap=args.session_gap,
-            event_type=args.event_type,
-            name=args.name,
-        )
-    except (OSError, ConfigError) as error:
-        print(f"personalize-sim fit: {error}", file=sys.stderr)
-        return 2
+    log = read_frame(args.log, "LOG")
+    config = fit(
+        log,
+        timezone=args.timezone,
+        session_gap=args.session_gap,
+        event_type=args.event_type,
+        name=args.name,
+    )
     config.to_yaml(args.out)
     traffic = config.traffic
     assert traffic is not None
@@ -74,20 +70,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_realism(args: argparse.Namespace) -> int:
-    from personalize_sim.errors import ConfigError
     from personalize_sim.simulation import realism_report
 
-    try:
-        report = realism_report(
-            read_log_file(args.real),
-            read_log_file(args.synthetic),
-            timezone=args.timezone,
-            session_gap=args.session_gap,
-            event_type=args.event_type,
-        )
-    except (OSError, ConfigError) as error:
-        print(f"personalize-sim realism: {error}", file=sys.stderr)
-        return 2
+    report = realism_report(
+        read_frame(args.real, "REAL"),
+        read_frame(args.synthetic, "SYNTHETIC"),
+        timezone=args.timezone,
+        session_gap=args.session_gap,
+        event_type=args.event_type,
+    )
     print(report)
     if args.figure:
         from personalize_sim import plots
@@ -98,22 +89,3 @@ def run_realism(args: argparse.Namespace) -> int:
         print(f"outside tolerance: {', '.join(report.failures())}", file=sys.stderr)
         return 1
     return 0
-
-
-def read_log_file(name: str) -> Any:
-    """An events frame from a log file (by its suffix)."""
-    from pathlib import Path
-
-    import pandas as pd
-
-    path = Path(name)
-    if not path.is_file():
-        raise OSError(f"no such log file: {path}")
-    suffix = path.suffix.lower()
-    if suffix == ".parquet" or path.is_dir():
-        return pd.read_parquet(path)
-    if suffix in (".jsonl", ".ndjson"):
-        return pd.read_json(path, lines=True)
-    if suffix in (".csv", ".tsv"):
-        return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
-    raise OSError(f"{path}: use .csv, .tsv, .parquet or .jsonl")

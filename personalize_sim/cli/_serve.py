@@ -78,13 +78,8 @@ def config_from(args: argparse.Namespace, environ: Mapping[str, str] | None = No
 
 
 def run(args: argparse.Namespace) -> int:
-    from personalize_sim.errors import ConfigError
     from personalize_sim.tracker import serve
 
-    try:
-        config = config_from(args)
-    except ConfigError as exc:
-        print(f"personalize-sim serve: {exc}", file=sys.stderr)
-        return 2
+    config = config_from(args)
     exit_with_fd = sys.stdin.fileno() if args.exit_with_stdin else None
     return serve(config, db_path=args.db, host=args.host, port=args.port, exit_with_fd=exit_with_fd)

@@ -31,6 +31,7 @@ from typing import Any
 from personalize_sim.errors import ConfigError
 
 from ._failures import UsageError
+from ._inputs import events_path, json_line, parquet_parts, read_frame
 
 __all__ = ["add_arguments", "run"]
 
@@ -297,38 +298,21 @@ def _schedule(args: argparse.Namespace) -> Any:
 
 def _read_input(args: argparse.Namespace) -> tuple[Any, str | None]:
     """A frame (or frames, one per Parquet part), or the requests of a ``--dry-run`` file."""
-    from pathlib import Path
-
-    path = Path(args.input)
-    if not path.exists():
-        raise FileNotFoundError(2, "no such input file or folder", str(path))
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson", ".json") and path.is_file():
+    path = events_path(args.input, "INPUT")
+    if path.suffix.lower() in (".jsonl", ".ndjson", ".json") and path.is_file():
         requests = _requests(path)
         if requests is not None:
             return requests, args.tracking_id
     if args.tracking_id is None and not args.local and not args.dry_run:
         raise ConfigError("tracking_id", None, "the event tracker's id for an events file")
     tracking_id = args.tracking_id or ("dry-run" if args.dry_run else None)
-    if path.is_dir():
-        parts = sorted(path.glob("*.parquet"))
-        if not parts:
-            raise ConfigError("input", str(path), "a folder of .parquet parts (it has none)")
-        return (_events(args, _read_table(part, "parquet")) for part in parts), tracking_id
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        return _events(args, _read_json(path, lines=suffix != ".json")), tracking_id
-    if suffix in (".parquet", ".csv"):
-        return _events(args, _read_table(path, suffix[1:])), tracking_id
-    raise ConfigError("input", str(path), "a .parquet, .csv, .json or .jsonl file, or a folder")
+    if path.is_dir():  # part by part: memory stays bounded by one part
+        parts = parquet_parts(path, "INPUT")
+        return (_events(args, read_frame(part, "INPUT")) for part in parts), tracking_id
+    return _events(args, read_frame(path, "INPUT")), tracking_id
 
 
-def _read_table(path: Any, kind: str) -> Any:
-    import pandas as pd
-
-    return pd.read_parquet(path) if kind == "parquet" else pd.read_csv(path)
-
-
-def _requests(path: Any) -> list[dict[str, Any]] | None:
+def _requests(path: Path) -> list[dict[str, Any]] | None:
     """The PutEvents bodies of a ``--dry-run`` file, or None when it holds events rows."""
     with open(path, encoding="utf-8") as f:
         first = f.readline()
@@ -339,33 +323,7 @@ def _requests(path: Any) -> list[dict[str, Any]] | None:
     if not (isinstance(head, dict) and "eventList" in head):
         return None
     with open(path, encoding="utf-8") as f:
-        return [_json_line(path, number, line) for number, line in enumerate(f, 1) if line.strip()]
-
-
-def _read_json(path: Any, *, lines: bool) -> Any:
-    import pandas as pd
-
-    try:
-        return pd.read_json(path, lines=lines)
-    except ValueError:
-        if not lines:
-            raise ConfigError("input", str(path), "a JSON array of events rows") from None
-        with open(path, encoding="utf-8") as f:  # find the line to name it
-            for number, line in enumerate(f, 1):
-                if line.strip():
-                    _json_line(path, number, line)
-        raise
-
-
-def _json_line(path: Any, number: int, line: str) -> Any:
-    try:
-        return json.loads(line)
-    except json.JSONDecodeError as e:
-        raise ConfigError(
-            f"{path} line {number}",
-            line.strip(),
-            f"one JSON object per line ({e.msg}, column {e.colno})",
-        ) from None
+        return [json_line(path, n, line) for n, line in enumerate(f, 1) if line.strip()]
 
 
 #: inactivity that ends a session, for inputs without SESSION_ID (a bulk-import CSV)

@@ -68,11 +68,11 @@ def test_stream_names_the_flag_of_a_bad_setting(capsys, tmp_path, flags, says):
 
 def test_stream_of_a_missing_file_and_of_an_unknown_format(capsys, tmp_path):
     err = fails(capsys, ["stream", "nope.parquet", "--dry-run", str(tmp_path / "d.jsonl")])
-    assert "nope.parquet: no such input file or folder" in err
+    assert "INPUT nope.parquet: no such file or folder" in err
     other = tmp_path / "events.txt"
     other.write_text("x")
     err = fails(capsys, ["stream", str(other), "--dry-run", str(tmp_path / "d.jsonl")])
-    assert "a .parquet, .csv, .json or .jsonl file, or a folder" in err
+    assert "use a .parquet, .csv, .tsv, .json, .jsonl, .ndjson file or a folder of parts" in err
 
 
 def test_stream_names_the_line_of_a_bad_jsonl_file(capsys, tmp_path):

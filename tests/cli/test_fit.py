@@ -48,7 +48,7 @@ def test_realism_prints_the_report_and_exits_by_its_verdict(tmp_path, capsys):
 def test_bad_logs_exit_2_with_the_reason(tmp_path, capsys):
     missing = tmp_path / "nope.csv"
     assert main(["fit", str(missing), "--out", str(tmp_path / "x.yaml")]) == 2
-    assert "no such log file" in capsys.readouterr().err
+    assert f"LOG {missing}: no such file or folder" in capsys.readouterr().err
     bad = tmp_path / "bad.csv"
     pd.DataFrame({"USER_ID": ["a"], "TIMESTAMP": [1]}).to_csv(bad, index=False)
     assert main(["fit", str(bad), "--out", str(tmp_path / "x.yaml")]) == 2

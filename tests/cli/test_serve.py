@@ -131,8 +131,8 @@ def test_serve_error_rate_and_signature_check(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--error-rate", "2"], b"error_rate: got 2.0; a probability between 0 and 1"),
-        (["--latency-ms", "soon"], b"latency_ms: got 'soon'; a number of ms (5), a range"),
+        (["--error-rate", "2"], b"--error-rate: got 2.0; a probability between 0 and 1"),
+        (["--latency-ms", "soon"], b"--latency-ms: got 'soon'; a number of ms (5), a range"),
         (["--throttle-status", "500"], b"invalid choice: 500"),
         (["--error-status", "502"], b"invalid choice: 502"),
         (["--max-tps", "lots"], b"invalid float value: 'lots'"),
