@@ -123,11 +123,12 @@ def run(args: argparse.Namespace) -> int:
     _check_outputs(args)
     source, tracking_id = _read_input(args)
     schedule = _schedule(args)
+    settings = _settings(args)  # checked before a local tracker starts or anything is sent
     with _sigterm_as_interrupt():
         try:
             if args.local:
-                return _stream_to_local_tracker(args, source, tracking_id, schedule)
-            return _stream(args, source, tracking_id, schedule, _target(args))
+                return _stream_to_local_tracker(args, source, tracking_id, schedule, settings)
+            return _stream(args, source, tracking_id, schedule, _target(args), settings)
         except KeyboardInterrupt:  # before the first send: there is nothing to summarise
             print("personalize-sim stream: interrupted before sending", file=sys.stderr)
             return 1
@@ -205,7 +206,11 @@ def _pool(args: argparse.Namespace, name: str) -> dict[str, Any]:
 
 
 def _stream_to_local_tracker(
-    args: argparse.Namespace, source: Any, tracking_id: str | None, schedule: Any
+    args: argparse.Namespace,
+    source: Any,
+    tracking_id: str | None,
+    schedule: Any,
+    settings: dict[str, Any],
 ) -> int:
     from personalize_sim.streaming import Boto3Target, FastTarget
     from personalize_sim.tracker import LocalTracker
@@ -223,7 +228,7 @@ def _stream_to_local_tracker(
             threads = args.connections or 16
             client = tracker.client(retries={"total_max_attempts": 1}, max_pool_connections=threads)
             target = Boto3Target(client, threads=threads)
-        code = _stream(args, source, tracking_id or tracker.tracking_id, schedule, target)
+        code = _stream(args, source, tracking_id or tracker.tracking_id, schedule, target, settings)
         stats = tracker.stats()
         print(
             f"local tracker: {stats.get('accepted_events', 0)} events stored, "
@@ -233,24 +238,35 @@ def _stream_to_local_tracker(
         return code
 
 
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The stream's retry, pacing and conversion settings from the flags."""
+    from personalize_sim.streaming import Conversion, Pacing, RetryPolicy
+
+    return {
+        "retry": RetryPolicy(
+            max_attempts=args.max_attempts, deadline=args.retry_deadline, mode=args.retry_mode
+        ),
+        "pacing": Pacing(max_in_flight=args.max_in_flight, max_lag=args.max_lag),
+        "conversion": Conversion(
+            invalid="skip" if args.skip_invalid else "raise", time_unit=args.time_unit
+        ),
+    }
+
+
 def _stream(
-    args: argparse.Namespace, source: Any, tracking_id: str | None, schedule: Any, target: Any
+    args: argparse.Namespace,
+    source: Any,
+    tracking_id: str | None,
+    schedule: Any,
+    target: Any,
+    settings: dict[str, Any],
 ) -> int:
     from personalize_sim import stream
-    from personalize_sim.streaming import Conversion, Pacing, RetryPolicy
 
     from ._report import describe, progress
 
-    retry = RetryPolicy(
-        max_attempts=args.max_attempts, deadline=args.retry_deadline, mode=args.retry_mode
-    )
-    pacing = Pacing(max_in_flight=args.max_in_flight, max_lag=args.max_lag)
     handle = stream(
-        source, rate=schedule, tracking_id=tracking_id, target=target,
-        retry=retry, pacing=pacing,
-        conversion=Conversion(
-            invalid="skip" if args.skip_invalid else "raise", time_unit=args.time_unit
-        ),
+        source, rate=schedule, tracking_id=tracking_id, target=target, **settings,
         checkpoint=args.checkpoint, processes=args.processes, rng=args.seed, wait=False,
     )  # fmt: skip
     try:

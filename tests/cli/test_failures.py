@@ -134,3 +134,8 @@ def test_the_progress_bar_ends_on_the_final_count(capsys, tmp_path):
     bars = [f for f in frames if "ev/s" in f or "ev]" in f]
     total = len(Path(EVENTS).read_text().splitlines())
     assert bars and f"{total}/{total}" in bars[-1], bars[-3:]
+
+
+def test_bad_settings_are_refused_before_a_local_tracker_starts(capsys):
+    err = fails(capsys, ["stream", EVENTS, "--local", "--retry-deadline", "-1"])
+    assert "--retry-deadline: got -1" in err and "local tracker at" not in err
