@@ -31,6 +31,7 @@ __all__ = [
     "OperationLimits",
     "Violation",
     "check_request",
+    "member_documentation",
     "operation_limits",
     "put_events",
     "put_items",
@@ -176,6 +177,12 @@ def operation_limits(name: str, service: str = SERVICE_NAME) -> OperationLimits:
         fields=fields,
         members=members,
     )
+
+
+def member_documentation(operation: str, member: str, service: str = SERVICE_NAME) -> str:
+    """The model's documentation of a top-level request member (where some limits live only
+    in words, e.g. ``numResults``: "the maximum is 500")."""
+    return str(_service_model(service).operation_model(operation).input_shape.members[member].documentation)
 
 
 def put_events() -> OperationLimits:
