@@ -182,7 +182,9 @@ def operation_limits(name: str, service: str = SERVICE_NAME) -> OperationLimits:
 def member_documentation(operation: str, member: str, service: str = SERVICE_NAME) -> str:
     """The model's documentation of a top-level request member (where some limits live only
     in words, e.g. ``numResults``: "the maximum is 500")."""
-    return str(_service_model(service).operation_model(operation).input_shape.members[member].documentation)
+    return str(
+        _service_model(service).operation_model(operation).input_shape.members[member].documentation
+    )
 
 
 def put_events() -> OperationLimits:

@@ -234,7 +234,7 @@ class OnlineModels:
                     found[other] = found.get(other, 0.0) + weight * c
             return found
         if kind == "random":
-            return {item: 1.0 for item in self.catalog}
+            return dict.fromkeys(self.catalog, 1.0)
         raise ConfigError("kind", kind, f"one of {', '.join(KINDS)}")
 
     def rank(self, kind: str, user_id: str, items: Sequence[str]) -> list[tuple[str, float]]:

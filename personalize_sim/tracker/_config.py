@@ -200,8 +200,7 @@ class TrackerConfig:
     trending_half_life_s: float = field(
         default=3600.0,
         metadata=_cli(
-            "half-life of the trending recommenders' counts, seconds of event time "
-            "(default 3600)",
+            "half-life of the trending recommenders' counts, seconds of event time (default 3600)",
             flag="--trending-half-life",
             metavar="S",
             parse=float,
@@ -231,8 +230,16 @@ class TrackerConfig:
             count(self.seed, "seed", low=0)
         set_(self, "recommenders", _recommenders(self.recommenders))
         if self.runtime_max_tps is not None:
-            set_(self, "runtime_max_tps", number(self.runtime_max_tps, "runtime_max_tps", low=0.0) or None)
-        set_(self, "trending_half_life_s", positive(self.trending_half_life_s, "trending_half_life_s"))
+            set_(
+                self,
+                "runtime_max_tps",
+                number(self.runtime_max_tps, "runtime_max_tps", low=0.0) or None,
+            )
+        set_(
+            self,
+            "trending_half_life_s",
+            positive(self.trending_half_life_s, "trending_half_life_s"),
+        )
 
     @property
     def recommender_arns(self) -> dict[str, str]:
@@ -296,10 +303,13 @@ def _recommenders(specs: Any) -> tuple[str, ...] | None:
     names = [spec.name for spec in parsed]
     if len(set(names)) != len(names):
         raise ConfigError("recommenders", names, "distinct names")
-    return tuple(
-        ("campaign/" if spec.resource == "campaign" else "") + f"{spec.name}={spec.kind}"
-        for spec in parsed
-    ) or None
+    return (
+        tuple(
+            ("campaign/" if spec.resource == "campaign" else "") + f"{spec.name}={spec.kind}"
+            for spec in parsed
+        )
+        or None
+    )
 
 
 def _error_statuses(statuses: Any) -> tuple[int, ...]:

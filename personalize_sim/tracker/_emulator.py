@@ -55,7 +55,7 @@ from personalize_sim.clock import Clock, SystemClock
 from ._config import TrackerConfig
 from ._faults import FaultPlan, TokenBucket
 from ._messages import aws_message
-from ._runtime import RUNTIME_OPERATIONS, RUNTIME_SERVICE, Refused, Runtime
+from ._runtime import RUNTIME_OPERATIONS, RUNTIME_SERVICE, RuntimeRefusedError, Runtime
 from ._validator import Validator
 
 __all__ = [
@@ -223,7 +223,7 @@ class Emulator:
                 outcome.table, outcome.rows = "events", self._event_rows(outcome, request)
             else:
                 outcome.table, outcome.rows = self._record_rows(operation, request)
-        except (_RefusedError, Refused) as refused:
+        except (_RefusedError, RuntimeRefusedError) as refused:
             return self.fail(outcome, refused.status, refused.code, refused.message)
         except Exception as exc:  # a bug: answer it as AWS would, and keep serving
             message = f"We encountered an internal error ({type(exc).__name__}: {exc})"

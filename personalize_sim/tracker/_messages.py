@@ -154,7 +154,9 @@ def _constraint(violation: limits.Violation, ops: limits.OperationLimits) -> str
     if part is None or field is None:
         return constraint(violation, field)
     element = ops.fields.get(f"{field.path}{{{part}}}")
-    rules = [constraint(limits.Violation(violation.path, r, None), element) for r in violation.limit]
+    rules = [
+        constraint(limits.Violation(violation.path, r, None), element) for r in violation.limit
+    ]
     return f"Map {part}s must satisfy constraint: [{', '.join(rules)}]"
 
 

@@ -41,7 +41,7 @@ from personalize_sim.online import NEEDS, OnlineModels, RecommenderSpec
 __all__ = [
     "RUNTIME_OPERATIONS",
     "RUNTIME_SERVICE",
-    "Refused",
+    "RuntimeRefusedError",
     "Runtime",
     "documented_max",
 ]
@@ -53,7 +53,7 @@ _DEFAULT_RESULTS = 25
 _MAXIMUM = re.compile(r"maximum is (\d+)")
 
 
-class Refused(Exception):
+class RuntimeRefusedError(Exception):
     """The request is answered with this status, error code and message."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
@@ -61,12 +61,12 @@ class Refused(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def _invalid(message: str) -> Refused:
-    return Refused(400, "InvalidInputException", message)
+def _invalid(message: str) -> RuntimeRefusedError:
+    return RuntimeRefusedError(400, "InvalidInputException", message)
 
 
-def _not_found(message: str) -> Refused:
-    return Refused(404, "ResourceNotFoundException", message)
+def _not_found(message: str) -> RuntimeRefusedError:
+    return RuntimeRefusedError(404, "ResourceNotFoundException", message)
 
 
 @functools.cache
@@ -131,7 +131,7 @@ class Runtime:
             key = "itemList"
         else:
             self._check_input_list(request["inputList"], metadata)
-            found = self.models.rank(spec.kind, user_id, request["inputList"])
+            found = self.models.rank(spec.kind, str(user_id), request["inputList"])
             key = "personalizedRanking"
         rec_id = "RID-" + str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
         items = [item for item, _ in found]
@@ -157,8 +157,10 @@ class Runtime:
         campaign, recommender = request.get("campaignArn"), request.get("recommenderArn")
         if operation == "GetRecommendations" and (campaign is None) == (recommender is None):
             raise _invalid("Exactly one of campaignArn or recommenderArn is required")
-        arn, resource = (campaign, "campaign") if campaign is not None else (recommender, "recommender")
-        spec = self.specs.get(arn)
+        arn, resource = (
+            (campaign, "campaign") if campaign is not None else (recommender, "recommender")
+        )
+        spec = self.specs.get(str(arn))
         if spec is None or spec.resource != resource:
             known = ", ".join(a for a, s in self.specs.items() if s.resource == resource)
             raise _not_found(
