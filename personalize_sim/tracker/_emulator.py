@@ -55,7 +55,7 @@ from personalize_sim.clock import Clock, SystemClock
 from ._config import TrackerConfig
 from ._faults import FaultPlan, TokenBucket
 from ._messages import aws_message
-from ._runtime import RUNTIME_OPERATIONS, RUNTIME_SERVICE, RuntimeRefusedError, Runtime
+from ._runtime import RUNTIME_OPERATIONS, RUNTIME_SERVICE, Runtime, RuntimeRefusedError
 from ._validator import Validator
 
 __all__ = [

@@ -41,8 +41,8 @@ from personalize_sim.online import NEEDS, OnlineModels, RecommenderSpec
 __all__ = [
     "RUNTIME_OPERATIONS",
     "RUNTIME_SERVICE",
-    "RuntimeRefusedError",
     "Runtime",
+    "RuntimeRefusedError",
     "documented_max",
 ]
 
