@@ -49,7 +49,7 @@ from ._funnel import EXIT, EventTypeConfig, FunnelConfig
 from ._identity import catalog_items, recommendation_sources, recommender_table
 from ._loop import LoopConfig, LoopEvent, LoopResult, SlateFailedError, closed_loop
 from ._loop_metrics import gini, loop_metrics
-from ._loop_sources import OnlineArms, RuntimeArms
+from ._loop_sources import OnlineArms, RuntimeArms, loop_requests
 from ._population import PersonaConfig, PopulationConfig
 from ._realism import RealismReport, realism_report
 from ._recommenders import SlateContext
@@ -86,6 +86,7 @@ __all__ = [
     "gini",
     "iter_simulate",
     "loop_metrics",
+    "loop_requests",
     "preset_names",
     "realism_report",
     "recommendation_sources",

@@ -126,7 +126,8 @@ class SlateFailedError(Exception):
 class SlateSource(Protocol):
     """What the loop needs of a set of recommenders (see ``_loop_sources``)."""
 
-    arns: Mapping[str, str]  # arm name -> issuing ARN
+    @property
+    def arns(self) -> Mapping[str, str]: ...  # arm name -> issuing ARN
 
     def slate(
         self, arm: str, user_id: str, n: int, at: float

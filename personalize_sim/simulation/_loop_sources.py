@@ -35,7 +35,7 @@ from ._loop import LoopEvent, SlateFailedError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["OnlineArms", "RuntimeArms"]
+__all__ = ["OnlineArms", "RuntimeArms", "loop_requests"]
 
 
 class OnlineArms:
@@ -123,17 +123,15 @@ class RuntimeArms:
     def feedback(self, events: Sequence[LoopEvent]) -> None:
         if self.events_client is None:
             return
-        for user_id, session_id, batch in _batches(events):
-            request = {
-                "trackingId": self.tracking_id,
-                "userId": user_id,
-                "sessionId": session_id,
-                "eventList": [_wire(event) for event in batch],
-            }
-            try:
-                self._call(functools.partial(self.events_client.put_events, **request))
-            except SlateFailedError:
-                self.counts["failed_puts"] += 1
+        for request in loop_requests(events, self.tracking_id):
+            self._put(request)
+
+    def _put(self, request: dict[str, Any]) -> None:
+        """One PutEvents call, retried; given up on, it is counted (``failed_puts``)."""
+        try:
+            self._call(functools.partial(self.events_client.put_events, **request))
+        except SlateFailedError:
+            self.counts["failed_puts"] += 1
 
     def _call(self, call: Callable[[], Any]) -> Any:
         """``call()``, retried as the policy decides; SlateFailedError when it gives up."""
@@ -160,6 +158,19 @@ class RuntimeArms:
                 raise SlateFailedError(code, attempt)
             self.counts["retries"] += 1
             self.sleep(decision.delay)
+
+
+def loop_requests(events: Sequence[LoopEvent], tracking_id: str | None) -> list[dict[str, Any]]:
+    """The PutEvents requests (``put_events`` kwargs) carrying ``events``, in order."""
+    return [
+        {
+            "trackingId": tracking_id,
+            "userId": user_id,
+            "sessionId": session_id,
+            "eventList": [_wire(event) for event in batch],
+        }
+        for user_id, session_id, batch in _batches(events)
+    ]
 
 
 def _batches(events: Sequence[LoopEvent]) -> list[tuple[str, str, list[LoopEvent]]]:
