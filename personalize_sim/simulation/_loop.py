@@ -4,7 +4,8 @@ Sessions unfold in event-time order. In each, the user's arm (A/B split by user)
 asks its recommender for a slate (``GetRecommendations`` through a
 :class:`~._loop_sources.RuntimeArms` client, or the online models in-process through
 :class:`~._loop_sources.OnlineArms`); the user scans it and clicks at most one item;
-sometimes the user also finds an item on their own (organic, no recommendation).
+a user who clicks nothing sometimes finds an item on their own (organic, no
+recommendation): so some clicks on a recommendation would have happened anyway.
 The session's events then go back to the recommender (``feedback``: PutEvents, or the
 models' ``observe``) before the next session asks, so recommendations learn from
 earlier users. A slate request that finally fails leaves the session without a
@@ -79,7 +80,7 @@ class LoopConfig:
     ctr: float = 0.1
     taste_groups: int = 5
     taste: float = 3.0
-    organic_rate: float = 0.3  # share of sessions that also find an item on their own
+    organic_rate: float = 0.3  # share of sessions without a click that find an item alone
     shift_day: float | None = None  # appeals drawn anew at this day
     new_items_per_day: int = 0
     start: dt.datetime = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
@@ -259,7 +260,7 @@ def _session(
         session.append(
             LoopEvent(user_id, session_id, event_id, clicked, at + 1.0, rec_id, tuple(shown))
         )
-    if rng.random() < config.organic_rate:
+    elif rng.random() < config.organic_rate:  # no click: maybe they find one on their own
         found = users.item_ids[int(rng.choice(len(weights), p=weights / weights.sum()))]
         session.append(LoopEvent(user_id, session_id, f"{session_id}-1", found, at + 2.0))
     return row, session
