@@ -18,7 +18,7 @@ from ..simulation import (
     closed_loop,
     loop_requests,
 )
-from ..streaming import DeliverySummary, RetryPolicy, open_stream, replay
+from ..streaming import DeliverySummary, Pacing, RetryPolicy, open_stream, replay
 
 __all__ = ["RealtimeResult", "realtime_loop"]
 
@@ -58,6 +58,7 @@ def realtime_loop(
     tracking_id: str,
     speedup: float = 1.0,
     retry: RetryPolicy | None = None,
+    pacing: Pacing | None = None,
     clock: Clock | None = None,
     rng: Any = None,
 ) -> RealtimeResult:
@@ -66,7 +67,7 @@ def realtime_loop(
     ``events_target`` is what :func:`~personalize_sim.streaming.open_stream` takes (a boto3
     ``personalize-events`` client, ``"fast"``, a ``Target``); ``speedup`` plays event time
     that many times faster (``speedup=86400`` plays a day in a second); ``retry`` is the
-    streaming layer's policy, for slates and events alike.
+    streaming layer's policy, for slates and events alike; ``pacing`` goes to the stream.
     """
     positive(speedup, "speedup")
     retry = RetryPolicy() if retry is None else retry
@@ -94,7 +95,11 @@ def realtime_loop(
     loop_thread = threading.Thread(target=run_loop, name="closed-loop", daemon=True)
     loop_thread.start()
     handle = open_stream(
-        iter(pending.get, _END), rate=replay(speedup), target=events_target, retry=retry
+        iter(pending.get, _END),
+        rate=replay(speedup),
+        target=events_target,
+        retry=retry,
+        pacing=pacing,
     )
     summary = handle.run(wait=True).summary
     loop_thread.join()

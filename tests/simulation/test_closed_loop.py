@@ -22,9 +22,7 @@ from personalize_sim.simulation._loop import _Users
 from personalize_sim.streaming import RetryPolicy
 from personalize_sim.tracker import LocalTracker
 
-SHIFT = LoopConfig(
-    users=300, items=60, days=6, sessions_per_day=2, shift_day=3.0, organic_rate=0.6
-)
+SHIFT = LoopConfig(users=300, items=60, days=6, sessions_per_day=2, shift_day=3.0, organic_rate=0.6)
 
 
 def top_hits(config: LoopConfig, slates: pd.DataFrame, *, after_shift: bool, rng: int) -> pd.Series:

@@ -271,3 +271,25 @@ def test_recommenders_are_declared_once_and_checked() -> None:
         TrackerConfig(recommenders=["top=magic"])
     with pytest.raises(ConfigError, match="distinct"):
         TrackerConfig(recommenders=["a=random", "a=popularity"])
+
+
+def test_a_resent_event_teaches_the_models_once() -> None:
+    """A retried PutEvents (same event ids) is stored once, and learnt once."""
+    with LocalTracker(process=False, max_tps=0, seed=0, recommenders=RECOMMENDERS) as t:
+        events = t.client()
+
+        def put(event_id: str, item: str) -> None:
+            events.put_events(
+                trackingId=t.tracking_id, sessionId="s",
+                eventList=[{"eventId": event_id, "eventType": "click", "itemId": item,
+                            "sentAt": 1_700_000_000}],
+            )  # fmt: skip
+
+        for _ in range(3):
+            put("same", "a")
+        put("b1", "b")
+        put("b2", "b")
+        answer = t.runtime_client().get_recommendations(recommenderArn=arn(t, "top"), userId="u")
+        assert items(answer) == ["b", "a"]
+        assert [e["score"] for e in answer["itemList"]] == pytest.approx([2 / 3, 1 / 3])
+        assert t.stats()["duplicates"] == 2
