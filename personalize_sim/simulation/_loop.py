@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -114,6 +114,7 @@ class LoopEvent:
     at: float  # epoch seconds
     recommendation_id: str | None = None
     impression: tuple[str, ...] | None = None
+    issuer: str | None = None  # the ARN that issued recommendation_id (ground truth, not sent)
 
 
 class SlateFailedError(Exception):
@@ -139,7 +140,9 @@ class SlateSource(Protocol):
 
 @dataclass(frozen=True, eq=False)
 class LoopResult:
-    """Events (an events frame), one row per slate request, and what failed."""
+    """Events (an events frame; ``RECOMMENDER_ARN`` names the issuer of each event's id, as
+    the emulator's ``tracker.events()`` does, so ``attribution_report`` needs no mapping),
+    one row per slate request, the items, and how many slate requests failed."""
 
     events: pd.DataFrame
     slates: pd.DataFrame  # SLATE_COLUMNS; ITEMS is a list, empty when the request failed
@@ -256,9 +259,10 @@ def _session(
     clicked = _click(users, shown, weights, config.ctr, rng)
     if clicked is not None:
         row["CLICKED"], row["CLICKED_ITEM"] = True, clicked
-        event_id = f"{session_id}-0"
+        issuer = source.arns[arm] if rec_id is not None else None
+        click = LoopEvent(user_id, session_id, f"{session_id}-0", clicked, at + 1.0)
         session.append(
-            LoopEvent(user_id, session_id, event_id, clicked, at + 1.0, rec_id, tuple(shown))
+            replace(click, recommendation_id=rec_id, impression=tuple(shown), issuer=issuer)
         )
     elif rng.random() < config.organic_rate:  # no click: maybe they find one on their own
         found = users.item_ids[int(rng.choice(len(weights), p=weights / weights.sum()))]
@@ -299,6 +303,7 @@ def _events_frame(events: list[LoopEvent]) -> pd.DataFrame:
                 dtype=object,
             ),
             "RECOMMENDATION_ID": pd.array([e.recommendation_id for e in events], dtype="string"),
+            "RECOMMENDER_ARN": pd.array([e.issuer for e in events], dtype="string"),
         }
     )
 

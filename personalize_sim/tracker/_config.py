@@ -77,6 +77,9 @@ class TrackerConfig:
     ``max_tps=None`` (or 0) turns the quota off; ``latency_ms`` is a
     :class:`~personalize_sim.tracker._faults.Latency` or its spec (``5``, ``"2..8"``,
     ``"exp:5"``, ``"lognormal:5,50"``); ``seed`` drives the fault plan and request ids.
+    ``recommenders`` declares what the runtime API serves (``NAME=KIND`` strings or a
+    ``{name: kind}`` dict; :attr:`recommender_arns` gives their ARNs), ``runtime_max_tps``
+    its quota per campaign or recommender, ``trending_half_life_s`` the trending kind's decay.
     ``allow_unsigned_remote`` lets a non-loopback host serve without ``verify_signature``;
     ``header_timeout_s`` bounds the time to send a request's headers, ``idle_timeout_s``
     an idle keep-alive connection. A bad value raises

@@ -107,6 +107,9 @@ def test_over_http_the_emulator_learns_exactly_as_in_process() -> None:
     for arn in truth.index:
         assert credited[arn] == truth[arn]
     assert credited["SOURCE_NAME_UNDEFINED"] == stored["RECOMMENDATION_ID"].isna().sum()
+    # in-process, the loop's own events name their issuer the same way
+    local_report = attribution_report(local.events, ma, now=dt.datetime(2026, 1, 8, tzinfo=dt.UTC))
+    assert local_report.s3().equals(report.s3())
 
 
 def test_failed_slates_are_counted_never_invented() -> None:
