@@ -43,8 +43,10 @@ def test_a_trending_recommender_follows_a_shift_in_what_users_click() -> None:
     old = top_hits(SHIFT, result.slates, after_shift=False, rng=1)["hot"]
     assert new[2] < 0.3 and new[5] > 0.45 and new[5] > 2 * new[2]
     assert old[2] > 0.4 and old[5] < old[2] / 4
-    # all-time popularity follows too, but more slowly: the old counts weigh on it
+    # all-time popularity follows too, but the old counts keep the old favourites longer
     slow = closed_loop(SHIFT, OnlineArms({"all": "popularity"}, seed=0), rng=1)
+    slow_new = top_hits(SHIFT, slow.slates, after_shift=True, rng=1)["all"]
+    assert slow_new[5] > 2 * slow_new[2]
     assert top_hits(SHIFT, slow.slates, after_shift=False, rng=1)["all"][5] > old[5]
 
 
