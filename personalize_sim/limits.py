@@ -31,6 +31,7 @@ __all__ = [
     "OperationLimits",
     "Violation",
     "check_request",
+    "member_documentation",
     "operation_limits",
     "put_events",
     "put_items",
@@ -98,6 +99,10 @@ _REASON_TEXT = {
     "not_json_object": "Member must be a JSON object encoded as a string",
     "reserved_key": "Member must not use a reserved property key",
     "event_too_large": "Event must be at most the maximum size in bytes",
+    "too_small": "Member must have value greater than or equal to the minimum",
+    "too_large": "Member must have value less than or equal to the maximum",
+    "map_keys": "Map keys must satisfy their constraints",
+    "map_values": "Map values must satisfy their constraints",
 }
 
 
@@ -159,6 +164,9 @@ def operation_limits(name: str, service: str = SERVICE_NAME) -> OperationLimits:
                 walk(member_shape, _join(path, member), member in needed)
         elif shape.type_name == "list":
             walk(shape.member, path + "[]", True)
+        elif shape.type_name == "map":  # the runtime API's context, filterValues
+            walk(shape.key, path + "{key}", True)
+            walk(shape.value, path + "{value}", True)
 
     walk(operation.input_shape, "", True)
     del fields[""]
@@ -168,6 +176,14 @@ def operation_limits(name: str, service: str = SERVICE_NAME) -> OperationLimits:
         http_path=operation.http["requestUri"],
         fields=fields,
         members=members,
+    )
+
+
+def member_documentation(operation: str, member: str, service: str = SERVICE_NAME) -> str:
+    """The model's documentation of a top-level request member (where some limits live only
+    in words, e.g. ``numResults``: "the maximum is 500")."""
+    return str(
+        _service_model(service).operation_model(operation).input_shape.members[member].documentation
     )
 
 
@@ -191,14 +207,22 @@ def _join(path: str, member: str) -> str:
 # Checking a whole request (a decoded JSON body, or the kwargs of client.put_events).
 
 
-def check_request(operation: str, request: Mapping[str, Any]) -> list[Violation]:
+def check_request(
+    operation: str, request: Mapping[str, Any], service: str = SERVICE_NAME
+) -> list[Violation]:
     """Every violation in ``request`` against the model and the documented rules.
 
     ``request`` is either the keyword arguments of the boto3 call or the JSON
     body as the service receives it (``sentAt`` as epoch seconds); paths in the
-    result carry list indices, e.g. ``eventList[3].impression``.
+    result carry list indices, e.g. ``eventList[3].impression``. ``service`` reads
+    another model (``"personalize-runtime"``); a map member (its ``context``) breaks
+    as a whole: ``map_keys``/``map_values`` carry the entries' own violations as limit.
+
+    >>> [v.reason for v in check_request("GetRecommendations",
+    ...     {"numResults": -1, "context": {"bad key": "x"}}, "personalize-runtime")]
+    ['too_small', 'map_keys']
     """
-    limits = operation_limits(operation)
+    limits = operation_limits(operation, service)
     found: list[Violation] = []
     _check_members(limits, "", "", request, found)
     if operation == "PutEvents" and isinstance(request.get("eventList"), list):
@@ -241,7 +265,7 @@ def _check_value(
             found.append(Violation(path, "too_short", value, f"length >= {limit.min}"))
         if limit.max is not None and len(value) > limit.max:
             found.append(Violation(path, "too_long", value, f"length <= {limit.max}"))
-        if limit.regex is not None and not limit.regex.search(value):
+        if limit.regex is not None and not limit.regex.fullmatch(value):
             found.append(Violation(path, "pattern", value, limit.pattern))
     elif kind == "list":
         if not isinstance(value, list | tuple):
@@ -259,6 +283,16 @@ def _check_value(
                 _check_value(limits, element, f"{path}[{i}]", item, found)
     elif kind == "structure":
         _check_members(limits, limit.path, path, value, found)
+    elif kind == "map":
+        _check_map(limits, limit, path, value, found)
+    elif kind in ("integer", "long"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            found.append(Violation(path, "type", value, "integer"))
+            return
+        if limit.min is not None and value < limit.min:
+            found.append(Violation(path, "too_small", value, f">= {limit.min}"))
+        if limit.max is not None and value > limit.max:
+            found.append(Violation(path, "too_large", value, f"<= {limit.max}"))
     elif kind in ("float", "double"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             found.append(Violation(path, "type", value, "number"))
@@ -271,6 +305,29 @@ def _check_value(
             found.append(Violation(path, "type", value, "timestamp"))
         elif isinstance(value, float) and not math.isfinite(value):
             found.append(Violation(path, "not_finite", value, "finite epoch seconds"))
+
+
+def _check_map(
+    limits: OperationLimits, limit: FieldLimit, path: str, value: Any, found: list
+) -> None:
+    """A map as AWS checks one: its size, then every key, then every value, each as a whole."""
+    if not isinstance(value, Mapping):
+        found.append(Violation(path, "type", value, "map"))
+        return
+    if limit.max is not None and len(value) > limit.max:
+        found.append(Violation(path, "too_many", len(value), f"entries <= {limit.max}"))
+    for part in ("key", "value"):
+        element = limits.fields[f"{limit.path}{{{part}}}"]
+        inner: list[Violation] = []
+        for key, item in value.items():
+            entry = key if part == "key" else item
+            if entry is None:
+                inner.append(Violation(path, "missing", None))
+            else:
+                _check_value(limits, element, path, entry, inner)
+        if inner:
+            reasons = tuple(dict.fromkeys(v.reason for v in inner))
+            found.append(Violation(path, f"map_{part}s", dict(value), reasons))
 
 
 def _check_event_rules(path: str, event: Mapping[str, Any], found: list) -> None:

@@ -25,6 +25,8 @@ TINY = {
     "attribution.py": (["--events", "100000", "--repeat", "1"], "ratio naive / attribution_report"),
     "fit.py": (["--events", "50000", "--naive-events", "5000", "--repeat", "1"],
                "faster than the naive loop"),
+    "closed_loop.py": (["--users", "30", "--days", "1", "--repeat", "1", "--open-events", "3000"],
+                       "real-time over HTTP"),
 }  # fmt: skip
 
 

@@ -47,7 +47,10 @@ def attribution_report(
 
     ``items`` is the items dataset (``ITEM_ID`` + the columns ``SUM(Items.COL)`` adds);
     ``recommenders`` maps RECOMMENDATION_ID to the recommender's ARN (a dict, a Series,
-    or ``simulation.recommendation_sources(frame, config)``); ``now`` is when the report
+    ``simulation.recommendation_sources(frame, config)`` or ``tracker.recommendations()``);
+    without it, events read back from an emulator serving recommenders carry the issuer
+    of each id in ``RECOMMENDER_ARN``, and are credited to it as the service credits the
+    ids it issued (an id given in ``recommenders`` wins); ``now`` is when the report
     is made (default: the current time; the 14-day cut-off counts back from it).
     An id no recommender issued is credited to SOURCE_NAME_UNDEFINED and counted
     (``unmapped="error"`` raises instead).
@@ -87,7 +90,7 @@ def attribution_report(
     etype_codes, uniques = pd.factorize(events["EVENT_TYPE"], use_na_sentinel=True)
     etypes = [str(t) for t in uniques]
     _check_event_types(attribution.metrics, etypes, len(events))
-    sources = resolve_sources(events, recommendation_map(recommenders))
+    sources = resolve_sources(events, _issuers(events, recommendation_map(recommenders)))
     if unmapped == "error" and sources.unmapped.any():
         row = int(np.flatnonzero(sources.unmapped)[0])
         raise ConfigError(
@@ -124,6 +127,22 @@ def attribution_report(
     return AttributionReport(
         frame=tidy, counts=pd.DataFrame(counts), attribution=attribution, now=now
     )
+
+
+def _issuers(events: pd.DataFrame, given: pd.Series) -> pd.Series:
+    """``given``, completed by the issuers the events carry (``RECOMMENDER_ARN``)."""
+    if "RECOMMENDER_ARN" not in events.columns or "RECOMMENDATION_ID" not in events.columns:
+        return given
+    known = events[["RECOMMENDATION_ID", "RECOMMENDER_ARN"]].dropna().drop_duplicates()
+    carried = recommendation_map(known)
+    carried = carried[~carried.index.isin(given.index)]
+    return given if carried.empty else carried if given.empty else _concat(given, carried)
+
+
+def _concat(first: pd.Series, second: pd.Series) -> pd.Series:
+    import pandas as pd
+
+    return pd.concat([first.astype(object), second.astype(object)])
 
 
 class TimeFilter:

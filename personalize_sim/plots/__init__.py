@@ -19,7 +19,8 @@ reaching each event type), :func:`popularity` (rank-frequency of items, log-log)
 Metric attribution (from :mod:`personalize_sim.attribution`'s frames):
 :func:`attribution_windows`, :func:`attribution_totals`, :func:`attribution_counts`,
 :func:`attributed_vs_incremental`. Realism (a real log against synthetic traffic):
-:func:`realism`, :func:`realism_row`.
+:func:`realism`, :func:`realism_row`. Closed loop (``simulation.loop_metrics``):
+:func:`closed_loop` (Gini of impressions, coverage, click-through, new items, per arm).
 
 >>> from personalize_sim import stream
 >>> from personalize_sim.streaming import MemoryTarget
@@ -38,6 +39,7 @@ from ._attribution_report import (
     attribution_totals,
     attribution_windows,
 )
+from ._closed_loop import closed_loop
 from ._delivery import (
     Series,
     bin_width,
@@ -63,6 +65,7 @@ __all__ = [
     "attribution_windows",
     "bin_width",
     "click_through",
+    "closed_loop",
     "delivery",
     "draw_errors",
     "draw_latency",

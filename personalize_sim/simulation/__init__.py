@@ -20,6 +20,10 @@ How it is laid out (private modules; the names a user needs are exported here)::
       _exposure      ExposureConfig, ArmConfig: slates in front of picks, clicks
       _recommenders  SlateContext: what fills a slate
       _lift          an arm's true effect: events that exist only because of a click
+    the closed loop (users ask a recommender that learns from their events):
+      _loop          LoopConfig, closed_loop, LoopResult: sessions in event-time order
+      _loop_sources  OnlineArms (models in-process), RuntimeArms (a personalize-runtime client)
+      _loop_metrics  loop_metrics: Gini of impressions, coverage, CTR, new items shown
     _identity      who issued each RECOMMENDATION_ID (name, ARN); the items dataset
     _batch         per-event arrays of a block or a chunk
     _columns       Arrow and pandas columns of a batch (the frame contract)
@@ -43,6 +47,9 @@ from ._exposure import ArmConfig, ExposureConfig
 from ._fit import fit
 from ._funnel import EXIT, EventTypeConfig, FunnelConfig
 from ._identity import catalog_items, recommendation_sources, recommender_table
+from ._loop import LoopConfig, LoopEvent, LoopResult, SlateFailedError, closed_loop
+from ._loop_metrics import gini, loop_metrics
+from ._loop_sources import OnlineArms, RuntimeArms, loop_requests
 from ._population import PersonaConfig, PopulationConfig
 from ._realism import RealismReport, realism_report
 from ._recommenders import SlateContext
@@ -59,17 +66,27 @@ __all__ = [
     "ExposureConfig",
     "FunnelConfig",
     "GapConfig",
+    "LoopConfig",
+    "LoopEvent",
+    "LoopResult",
+    "OnlineArms",
     "PersonaConfig",
     "PopulationConfig",
     "PropertyConfig",
     "RealismReport",
+    "RuntimeArms",
     "SimulationConfig",
     "SlateContext",
+    "SlateFailedError",
     "TimeConfig",
     "TrafficConfig",
     "catalog_items",
+    "closed_loop",
     "fit",
+    "gini",
     "iter_simulate",
+    "loop_metrics",
+    "loop_requests",
     "preset_names",
     "realism_report",
     "recommendation_sources",

@@ -3,7 +3,9 @@
 ``_config`` (:class:`TrackerConfig`, every option once), ``_emulator`` (pure
 request → response), ``_validator`` (request bodies against botocore's model),
 ``_messages`` (validation errors in AWS's words, for any operation of a model),
-``_faults`` (token bucket, fault plan), ``_store`` (SQLite), ``_sigv4`` (signature
+``_runtime`` (the runtime API: GetRecommendations, GetPersonalizedRanking from the online
+models of :mod:`personalize_sim.online`, issued ids remembered), ``_faults`` (token bucket,
+fault plan), ``_store`` (SQLite), ``_sigv4`` (signature
 check), ``_server`` (uvicorn; the only module opening sockets), ``_process`` (the
 emulator in a process of its own, ``python -m personalize_sim.tracker``), ``_local``
 (:class:`LocalTracker`). ``personalize-sim serve`` runs :func:`serve`.

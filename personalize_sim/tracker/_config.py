@@ -77,6 +77,9 @@ class TrackerConfig:
     ``max_tps=None`` (or 0) turns the quota off; ``latency_ms`` is a
     :class:`~personalize_sim.tracker._faults.Latency` or its spec (``5``, ``"2..8"``,
     ``"exp:5"``, ``"lognormal:5,50"``); ``seed`` drives the fault plan and request ids.
+    ``recommenders`` declares what the runtime API serves (``NAME=KIND`` strings or a
+    ``{name: kind}`` dict; :attr:`recommender_arns` gives their ARNs), ``runtime_max_tps``
+    its quota per campaign or recommender, ``trending_half_life_s`` the trending kind's decay.
     ``allow_unsigned_remote`` lets a non-loopback host serve without ``verify_signature``;
     ``header_timeout_s`` bounds the time to send a request's headers, ``idle_timeout_s``
     an idle keep-alive connection. A bad value raises
@@ -177,6 +180,35 @@ class TrackerConfig:
     seed: int | None = field(
         default=None, metadata=_cli("seed of the fault plan", flag="--seed", parse=int)
     )
+    recommenders: tuple[str, ...] | None = field(
+        default=None,
+        metadata=_cli(
+            "a recommender the runtime API serves, NAME=KIND or campaign/NAME=KIND "
+            "(repeatable); KIND: popularity, trending, similar-items, user-personalization, "
+            "random. Its ARN is arn:aws:personalize:us-east-1:000000000000:recommender/NAME",
+            flag="--recommender",
+            metavar="NAME=KIND",
+            repeat=True,
+        ),
+    )
+    runtime_max_tps: float | None = field(
+        default=None,
+        metadata=_cli(
+            "GetRecommendations/GetPersonalizedRanking quota per campaign or recommender, "
+            "requests/s (default: none)",
+            flag="--runtime-max-tps",
+            parse=float,
+        ),
+    )
+    trending_half_life_s: float = field(
+        default=3600.0,
+        metadata=_cli(
+            "half-life of the trending recommenders' counts, seconds of event time (default 3600)",
+            flag="--trending-half-life",
+            metavar="S",
+            parse=float,
+        ),
+    )
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -199,6 +231,25 @@ class TrackerConfig:
                 raise ConfigTypeError(name, type(getattr(self, name)), "a string")
         if self.seed is not None:
             count(self.seed, "seed", low=0)
+        set_(self, "recommenders", _recommenders(self.recommenders))
+        if self.runtime_max_tps is not None:
+            set_(
+                self,
+                "runtime_max_tps",
+                number(self.runtime_max_tps, "runtime_max_tps", low=0.0) or None,
+            )
+        set_(
+            self,
+            "trending_half_life_s",
+            positive(self.trending_half_life_s, "trending_half_life_s"),
+        )
+
+    @property
+    def recommender_arns(self) -> dict[str, str]:
+        """The ARN of every declared recommender or campaign, by name."""
+        from personalize_sim.online import parse_recommender
+
+        return {spec.name: spec.arn for spec in map(parse_recommender, self.recommenders or ())}
 
     @property
     def tracking_id(self) -> str:
@@ -237,6 +288,31 @@ def _tracking_ids(ids: Any) -> tuple[str, ...] | None:
     if not ids or not all(ids):
         raise ConfigError("tracking_ids", ids, allowed)
     return ids
+
+
+def _recommenders(specs: Any) -> tuple[str, ...] | None:
+    """``NAME=KIND`` strings (or a {name: kind} mapping, or RecommenderSpecs), checked."""
+    from personalize_sim.online import parse_recommender
+
+    if specs is None:
+        return None
+    if isinstance(specs, str):
+        specs = (specs,)
+    if isinstance(specs, dict):
+        specs = [f"{name}={kind}" for name, kind in specs.items()]
+    if not isinstance(specs, tuple | list):
+        raise ConfigTypeError("recommenders", specs, "NAME=KIND strings or a {name: kind} dict")
+    parsed = [parse_recommender(spec) for spec in specs]
+    names = [spec.name for spec in parsed]
+    if len(set(names)) != len(names):
+        raise ConfigError("recommenders", names, "distinct names")
+    return (
+        tuple(
+            ("campaign/" if spec.resource == "campaign" else "") + f"{spec.name}={spec.kind}"
+            for spec in parsed
+        )
+        or None
+    )
 
 
 def _error_statuses(statuses: Any) -> tuple[int, ...]:

@@ -5,12 +5,14 @@
 to store and a 200. The server only reads sockets, sleeps the added latency,
 commits the rows and writes the reply. Checks run in this order:
 
-1. route (``POST /events``, ``/items``, ``/users``; else 404 ``UnknownOperationException``);
+1. route (``POST /events``, ``/items``, ``/users``, and the runtime API's ``/recommendations``,
+   ``/personalize-ranking`` (:mod:`._runtime`); else 404 ``UnknownOperationException``);
 2. body size (413 ``RequestEntityTooLargeException``: the server has not read such a body);
 3. SigV4 signature, when ``verify_signature`` is on (403/400, see :mod:`._sigv4`);
 4. JSON (400 ``InvalidInputException``);
 5. the request quota of the tracking id, a token bucket (``ThrottlingException``, 400 or 429);
-   buckets exist only for configured ids, or for the :data:`MAX_TRACKED_IDS` last used;
+   buckets exist only for configured ids, or for the :data:`MAX_TRACKED_IDS` last used; a
+   runtime request spends a token of its campaign or recommender (``runtime_max_tps``);
 6. the seeded fault plan (500 ``InternalFailure`` / 503 ``ServiceUnavailable``; added latency);
 7. every constraint of botocore's model, the documented rules and what the store must be able
    to read back (:mod:`._validator`; 400 ``InvalidInputException`` in AWS's words,
@@ -53,6 +55,7 @@ from personalize_sim.clock import Clock, SystemClock
 from ._config import TrackerConfig
 from ._faults import FaultPlan, TokenBucket
 from ._messages import aws_message
+from ._runtime import RUNTIME_OPERATIONS, RUNTIME_SERVICE, Runtime, RuntimeRefusedError
 from ._validator import Validator
 
 __all__ = [
@@ -75,6 +78,8 @@ MAX_TRACKED_IDS = 10_000
 #: sentAt accepted, epoch seconds: what botocore (a Python datetime) can represent, years 1-9999
 SENT_AT_RANGE = (-62_135_596_800.0, 253_402_300_800.0)
 OPERATIONS = ("PutEvents", "PutItems", "PutUsers")
+#: event ids remembered so that a stored event teaches the runtime's models once
+MAX_LEARNED_IDS = 100_000
 _INVALID = "InvalidInputException"
 _ERROR_NAMESPACE = ":http://internal.amazon.com/coral/com.amazon.personalize/"
 _FIVE_XX = {
@@ -98,10 +103,11 @@ class Outcome:
     table: str | None = None
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     received: float = 0.0  # perf_counter at arrival, for the latency counter
+    payload: bytes = b""  # the JSON answer of a runtime request (PutEvents answers nothing)
 
     @property
     def body(self) -> bytes:
-        return b"" if self.error_code is None else error_body(self.message or "")
+        return self.payload if self.error_code is None else error_body(self.message or "")
 
     @property
     def headers(self) -> list[tuple[bytes, bytes]]:
@@ -149,13 +155,24 @@ class Emulator:
         self._ids = random.Random(self.config.seed)
         self._validators = {op: Validator(op) for op in OPERATIONS}
         self._routes = {limits.operation_limits(op).http_path: op for op in OPERATIONS}
+        self._routes |= {
+            limits.operation_limits(op, RUNTIME_SERVICE).http_path: op for op in RUNTIME_OPERATIONS
+        }
+        self.runtime = runtime_of(self.config)
+        self._runtime_buckets = {
+            arn: TokenBucket(self.config.runtime_max_tps, clock=self.clock)
+            for arn in self.runtime.specs
+            if self.config.runtime_max_tps is not None
+        }
+        self._learned: OrderedDict[tuple[str, str], None] = OrderedDict()  # event ids, bounded
         self._keys = {self.config.access_key_id: self.config.secret_access_key}
         self.counters: dict[str, int] = {"throttled": 0, "accepted_events": 0, "duplicates": 0}
-        for op in OPERATIONS:
+        for op in OPERATIONS + RUNTIME_OPERATIONS:
             for suffix in ("Requests", "4xxErrors", "5xxErrors"):
                 self.counters[op + suffix] = 0
         self.counters["accepted_items"] = self.counters["accepted_users"] = 0
         self.counters["store_failures"] = 0  # requests answered 500 because the store failed
+        self.counters["issued_recommendations"] = 0
         self.latency = LatencyHistogram()  # of PutEvents answers, arrival to reply
 
     # -- the request path -----------------------------------------------------------------
@@ -190,6 +207,9 @@ class Emulator:
             if self.config.verify_signature:
                 self._check_signature(method, path, query, headers, body)
             request, strict = _parse(body)
+            if operation in RUNTIME_OPERATIONS:
+                self._runtime_request(outcome, operation, request, strict)
+                return outcome
             if operation == "PutEvents":
                 self._take_token(request)
             self._draw_fault(outcome)
@@ -203,12 +223,32 @@ class Emulator:
                 outcome.table, outcome.rows = "events", self._event_rows(outcome, request)
             else:
                 outcome.table, outcome.rows = self._record_rows(operation, request)
-        except _RefusedError as refused:
+        except (_RefusedError, RuntimeRefusedError) as refused:
             return self.fail(outcome, refused.status, refused.code, refused.message)
         except Exception as exc:  # a bug: answer it as AWS would, and keep serving
             message = f"We encountered an internal error ({type(exc).__name__}: {exc})"
             return self.fail(outcome, 500, "InternalFailure", message)
         return outcome
+
+    def _runtime_request(
+        self, outcome: Outcome, operation: str, request: Any, strict: bool
+    ) -> None:
+        """GetRecommendations / GetPersonalizedRanking: quota, faults, model limits, answer."""
+        import orjson
+
+        bucket = self._runtime_buckets.get(self.runtime.arn_of(request) or "")
+        if bucket is not None and not bucket.take():
+            self.counters["throttled"] += 1
+            raise _RefusedError(self.config.throttle_status, "ThrottlingException", "Rate exceeded")
+        self._draw_fault(outcome)
+        violations = [] if strict else _unicode_violations(request)
+        violations = violations or limits.check_request(operation, request, RUNTIME_SERVICE)
+        if violations:
+            ops = limits.operation_limits(operation, RUNTIME_SERVICE)
+            raise _RefusedError(400, _INVALID, aws_message(violations, ops, request))
+        answer, row = self.runtime.answer(operation, request, issued_at=self.clock.wall())
+        outcome.payload = orjson.dumps(answer)
+        outcome.table, outcome.rows = "recommendations", [row]
 
     def _check_signature(
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
@@ -314,9 +354,32 @@ class Emulator:
             if outcome.error_code is None:
                 self.counters["accepted_events"] += stored
                 self.counters["duplicates"] += len(outcome.rows) - stored
+                self._learn(outcome.rows)
             self.latency.record(time.perf_counter() - outcome.received)
+        elif outcome.operation in RUNTIME_OPERATIONS:
+            if outcome.error_code is None:
+                self.counters["issued_recommendations"] += 1
         elif outcome.operation is not None and outcome.error_code is None:
             self.counters["accepted_" + (outcome.table or "")] += len(outcome.rows)
+            if outcome.table == "items":
+                self.runtime.models.add_items(row[1] for row in outcome.rows)
+
+    def _learn(self, rows: list[tuple[Any, ...]]) -> None:
+        """Feed stored events to the runtime's models, each (tracking id, event id) once:
+        a retried request's copies, stored once, are learnt once."""
+        if not self.runtime.specs:
+            return
+        seen = self._learned
+        fresh = []
+        for row in rows:
+            key = (row[0], row[3])
+            if key in seen:
+                continue
+            seen[key] = None
+            if len(seen) > MAX_LEARNED_IDS:
+                seen.popitem(last=False)
+            fresh.append((row[1], row[6], row[8]))  # user_id, item_id, sent_at
+        self.runtime.learn(fresh)
 
     def stats(self) -> dict[str, Any]:
         """Counters named like the tracker's CloudWatch metrics, plus PutEvents latency.
@@ -328,6 +391,15 @@ class Emulator:
         max``, in ms, None while there is none) of PutEvents answers, arrival to reply.
         """
         return {**self.counters, "latency": self.latency.summary().to_dict()}
+
+
+def runtime_of(config: TrackerConfig) -> Runtime:
+    """The runtime API of the recommenders ``config`` declares, with fresh models."""
+    from personalize_sim.online import OnlineModels, parse_recommender
+
+    models = OnlineModels(half_life_s=config.trending_half_life_s, seed=config.seed)
+    specs = [parse_recommender(spec) for spec in config.recommenders or ()]
+    return Runtime(specs, models, seed=config.seed)
 
 
 def _parse(body: bytes) -> tuple[Any, bool]:

@@ -16,12 +16,19 @@ Attributes and methods others rely on:
 ``client(**kw)``  a boto3 ``personalize-events`` client bound to it (the configured key pair,
                   ``testing``/``testing`` by default; region ``us-east-1``); ``kw`` goes to
                   ``Config`` (e.g. ``parameter_validation=False``, ``retries={...}``)
-``events()``      accepted events as an events frame (see :func:`._store.read_events`)
+``events()``      accepted events as an events frame (see :func:`._store.read_events`); with
+                  recommenders declared, a last column ``RECOMMENDER_ARN`` names the issuer
+                  of each event's ``recommendationId``, which ``attribution_report`` credits
+``runtime_client(**kw)``  a boto3 ``personalize-runtime`` client bound to it
+``recommender_arns``  the ARN of each declared recommender, by name
+``recommendations()``  every runtime answer: id, issuer ARN, items shown (see
+                  :func:`._store.read_recommendations`)
 ``stats()``       the counters (``PutEventsRequests``, ``PutEvents4xxErrors``,
                   ``PutEvents5xxErrors``, ``throttled``, ``accepted_events``, ``duplicates``,
                   ``latency``, plus ``PutItems*``/``PutUsers*``, ``accepted_items``,
-                  ``accepted_users``, ``store_failures``, ``commits``); after exit, the
-                  last values seen
+                  ``accepted_users``, ``store_failures``, ``commits``, and for the runtime
+                  API ``GetRecommendations*``, ``GetPersonalizedRanking*``,
+                  ``issued_recommendations``); after exit, the last values seen
 ``db_path``       the SQLite file (a temporary one unless ``db_path=`` is given; it outlives
                   the ``with`` block so ``events()`` still works, and is removed with the object)
 ``process``       the ``subprocess.Popen`` of the emulator when ``process=True``, else None
@@ -263,13 +270,40 @@ class LocalTracker:
         keys = (self.config.access_key_id, self.config.secret_access_key)
         return boto3_client(region="us-east-1", endpoint_url=self.endpoint_url, keys=keys, **config)
 
+    def runtime_client(self, **config: Any) -> Any:
+        """A boto3 ``personalize-runtime`` client for this emulator; ``config`` goes to Config."""
+        if not self.endpoint_url:
+            raise RuntimeError("start the LocalTracker (use it in a with block) first")
+        from personalize_sim._aws import boto3_client
+
+        keys = (self.config.access_key_id, self.config.secret_access_key)
+        return boto3_client(
+            "personalize-runtime",
+            region="us-east-1",
+            endpoint_url=self.endpoint_url,
+            keys=keys,
+            **config,
+        )
+
+    @property
+    def recommender_arns(self) -> dict[str, str]:
+        return self.config.recommender_arns
+
+    def recommendations(self) -> pd.DataFrame:
+        """Every answer of the runtime API: RECOMMENDATION_ID, RECOMMENDER_ARN, ITEMS …"""
+        from ._store import read_recommendations
+
+        if not self.db_path.exists():
+            raise EmulatorError(f"no event store at {self.db_path}; was the tracker started?")
+        return read_recommendations(self.db_path)
+
     def events(self, tracking_id: str | None = None) -> pd.DataFrame:
         """Accepted events, in arrival order, as an events frame (read straight from SQLite)."""
         from ._store import read_events
 
         if not self.db_path.exists():
             raise EmulatorError(f"no event store at {self.db_path}; was the tracker started?")
-        return read_events(self.db_path, tracking_id)
+        return read_events(self.db_path, tracking_id, issuers=bool(self.config.recommenders))
 
     def stats(self) -> dict[str, Any]:
         """The emulator's counters (``GET /stats``); after close, the last values seen."""

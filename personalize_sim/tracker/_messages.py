@@ -88,6 +88,10 @@ def constraint(violation: limits.Violation, field: limits.FieldLimit | None) -> 
     if reason == "type":
         kind = field.type if field is not None else "structure"
         return f"Member must be of type {kind}"
+    if reason == "too_small":
+        return f"Member must have value greater than or equal to {low}"
+    if reason == "too_large":
+        return f"Member must have value less than or equal to {high}"
     if reason == "not_finite":
         return "Member must be a finite number"
     if reason == "unknown_member":
@@ -136,11 +140,24 @@ def aws_message(
         f"Value {aws_value(_value(v, request))} "
         + (f"at '{aws_path(v.path)}' " if v.path else "")  # no path: the body itself
         + "failed to satisfy constraint: "
-        + constraint(v, ops.fields.get(model_path(v.path)))
+        + _constraint(v, ops)
         for v in model
     ]
     n = len(parts)
     return f"{n} validation error{'s' if n != 1 else ''} detected: " + "; ".join(parts)
+
+
+def _constraint(violation: limits.Violation, ops: limits.OperationLimits) -> str:
+    """:func:`constraint`, or for a map's keys or values AWS's bracketed list of them."""
+    field = ops.fields.get(model_path(violation.path))
+    part = {"map_keys": "key", "map_values": "value"}.get(violation.reason)
+    if part is None or field is None:
+        return constraint(violation, field)
+    element = ops.fields.get(f"{field.path}{{{part}}}")
+    rules = [
+        constraint(limits.Violation(violation.path, r, None), element) for r in violation.limit
+    ]
+    return f"Map {part}s must satisfy constraint: [{', '.join(rules)}]"
 
 
 def _value(violation: limits.Violation, request: Any) -> Any:

@@ -23,7 +23,14 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-__all__ = ["EVENT_COLUMNS", "GroupCommit", "StorageError", "Store", "read_events"]
+__all__ = [
+    "EVENT_COLUMNS",
+    "GroupCommit",
+    "StorageError",
+    "Store",
+    "read_events",
+    "read_recommendations",
+]
 
 #: columns of the ``events`` table, in order
 EVENT_COLUMNS = (
@@ -63,6 +70,10 @@ CREATE TABLE IF NOT EXISTS items (
     dataset_arn TEXT NOT NULL, item_id TEXT NOT NULL, properties TEXT, received_at REAL NOT NULL,
     PRIMARY KEY (dataset_arn, item_id)
 );
+CREATE TABLE IF NOT EXISTS recommendations (
+    recommendation_id TEXT PRIMARY KEY, arn TEXT NOT NULL, operation TEXT NOT NULL,
+    user_id TEXT, item_id TEXT, items TEXT NOT NULL, context TEXT, issued_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS users (
     dataset_arn TEXT NOT NULL, user_id TEXT NOT NULL, properties TEXT, received_at REAL NOT NULL,
     PRIMARY KEY (dataset_arn, user_id)
@@ -75,6 +86,8 @@ _INSERT = {
     # PutItems/PutUsers are upserts in Personalize: the latest record wins
     "items": "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?)",
     "users": "INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?)",
+    # every runtime answer: the id it issued, its issuer and the items it showed
+    "recommendations": "INSERT INTO recommendations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 }
 
 
@@ -246,13 +259,17 @@ class StorageError(Exception):
         self.cause = cause
 
 
-def read_events(path: str | Path, tracking_id: str | None = None) -> pd.DataFrame:
+def read_events(
+    path: str | Path, tracking_id: str | None = None, *, issuers: bool = False
+) -> pd.DataFrame:
     """The accepted events of a store as an events frame (DESIGN.md), in arrival order.
 
     Columns: ``USER_ID, SESSION_ID, ITEM_ID, EVENT_TYPE, EVENT_VALUE, TIMESTAMP``
     (tz-aware UTC, microseconds), ``EVENT_ID, IMPRESSION`` (list or None),
     ``RECOMMENDATION_ID, EVENT_ATTRIBUTION_SOURCE``, then one column per property
-    key (``discount`` → ``DISCOUNT``), then ``TRACKING_ID`` and ``RECEIVED_AT``.
+    key (``discount`` → ``DISCOUNT``), then ``TRACKING_ID`` and ``RECEIVED_AT``; with
+    ``issuers``, last ``RECOMMENDER_ARN``: who issued the event's RECOMMENDATION_ID
+    (None for an id the runtime API never issued), as the service itself knows it.
     """
     import numpy as np
     import orjson
@@ -307,7 +324,47 @@ def read_events(path: str | Path, tracking_id: str | None = None) -> pd.DataFram
         frame[name] = pd.Series(values, dtype=object).infer_objects()
     frame["TRACKING_ID"] = pd.array(raw["tracking_id"], dtype="string")
     frame["RECEIVED_AT"] = utc_from_us(exact_micros(raw["received_at"]))
+    if issuers:
+        issued = read_recommendations(path)
+        by_id = dict(zip(issued["RECOMMENDATION_ID"], issued["RECOMMENDER_ARN"], strict=True))
+        frame["RECOMMENDER_ARN"] = pd.array(
+            [by_id.get(r) for r in raw["recommendation_id"]], dtype="string"
+        )
     return frame
+
+
+def read_recommendations(path: str | Path) -> pd.DataFrame:
+    """Every answer of the runtime API, in order: ``RECOMMENDATION_ID, RECOMMENDER_ARN``
+    (campaign or recommender), ``OPERATION, USER_ID, ITEM_ID, ITEMS`` (the list shown),
+    ``CONTEXT`` (dict or None), ``ISSUED_AT`` (UTC). ``attribution_report(recommenders=)``
+    takes it as it is."""
+    import orjson
+    import pandas as pd
+
+    from personalize_sim._timestamps import utc_from_us
+
+    db = sqlite3.connect(Path(path))
+    with contextlib.closing(db):
+        db.execute("PRAGMA query_only=ON")
+        rows = db.execute(
+            "SELECT recommendation_id, arn, operation, user_id, item_id, items, context, "
+            "issued_at FROM recommendations ORDER BY rowid"
+        ).fetchall()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 8
+    return pd.DataFrame(
+        {
+            "RECOMMENDATION_ID": pd.array(columns[0], dtype="string"),
+            "RECOMMENDER_ARN": pd.array(columns[1], dtype="string"),
+            "OPERATION": pd.array(columns[2], dtype="string"),
+            "USER_ID": pd.array(columns[3], dtype="string"),
+            "ITEM_ID": pd.array(columns[4], dtype="string"),
+            "ITEMS": pd.Series([orjson.loads(v) for v in columns[5]], dtype=object),
+            "CONTEXT": pd.Series(
+                [None if v is None else orjson.loads(v) for v in columns[6]], dtype=object
+            ),
+            "ISSUED_AT": utc_from_us(exact_micros(list(columns[7]))),
+        }
+    )
 
 
 def exact_micros(seconds: Any) -> np.ndarray:

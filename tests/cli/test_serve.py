@@ -177,6 +177,8 @@ def test_every_tracker_option_is_a_flag_or_an_environment_variable():
         *("--throttle-status", "429", "--latency-ms", "1..2", "--error-rate", "0.5"),
         *("--error-status", "503", "--verify-signature", "--seed", "3"),
         *("--allow-unsigned-remote", "--header-timeout", "2.5", "--idle-timeout", "7"),
+        *("--recommender", "top=popularity", "--recommender", "campaign/me=random"),
+        *("--runtime-max-tps", "50", "--trending-half-life", "60"),
     ]
     environ = {"PERSONALIZE_SIM_ACCESS_KEY_ID": "AK", "PERSONALIZE_SIM_SECRET_ACCESS_KEY": "SK"}
     config = config_from(build_parser().parse_args(["serve", *flags]), environ)
@@ -194,6 +196,9 @@ def test_every_tracker_option_is_a_flag_or_an_environment_variable():
         allow_unsigned_remote=True,
         header_timeout_s=2.5,
         idle_timeout_s=7,
+        recommenders=("top=popularity", "campaign/me=random"),
+        runtime_max_tps=50,
+        trending_half_life_s=60,
     )
     for field in dataclasses.fields(TrackerConfig):  # so no field was left out above
         assert getattr(config, field.name) != field.default, field.name
@@ -208,3 +213,20 @@ def test_serve_with_an_unusable_store_says_so_and_exits_1(tmp_path):
     assert result.returncode == 1
     assert result.stdout == b""
     assert f"cannot open the store {db}: unable to open database file".encode() in result.stderr
+
+
+def test_serve_answers_the_runtime_api_of_declared_recommenders(tmp_path):
+    with serve("--db", str(tmp_path / "e.db"), "--recommender", "top=popularity") as (_, line):
+        url = line.split()[-1]
+        events = client_for(url)
+        events.put_events(**request([event(0), event(1), event(2, itemId="item-1")]))
+        runtime = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+        ).client("personalize-runtime", endpoint_url=url)
+        arn = TrackerConfig(recommenders=["top=popularity"]).recommender_arns["top"]
+        answer = runtime.get_recommendations(recommenderArn=arn, userId="someone")
+        assert [entry["itemId"] for entry in answer["itemList"]] == ["item-1", "item-0"]
+        with pytest.raises(runtime.exceptions.ResourceNotFoundException):
+            runtime.get_recommendations(recommenderArn=arn + "-gone", userId="someone")
+    with sqlite3.connect(tmp_path / "e.db") as db:
+        assert db.execute("SELECT arn FROM recommendations").fetchall() == [(arn,)]

@@ -34,6 +34,17 @@ PUBLIC = {
     "catalog_items",
     "recommendation_sources",
     "recommender_table",
+    # the closed loop: users ask a recommender that learns from their events
+    "LoopConfig",
+    "LoopEvent",
+    "LoopResult",
+    "OnlineArms",
+    "RuntimeArms",
+    "SlateFailedError",
+    "closed_loop",
+    "gini",
+    "loop_metrics",
+    "loop_requests",
 }
 
 
