@@ -264,7 +264,7 @@ class DeliverySummary:
             ("latency p50 / p90 / p99 (ms), from intended time", self.latency_intended.describe()),
             ("latency p50 / p90 / p99 (ms), service", self.latency_service.describe()),
             ("queue time p50 / p90 / p99 (ms), in the client", self.latency_queue.describe()),
-            ("retry mode", self.retry_mode),
+            ("transport · retry mode", f"{self.settings.transport} · {self.retry_mode}"),
             ("balanced · complete", f"{self.balanced} · {self.complete}"),
         ]  # fmt: skip
         if self.limited_by is not Limit.NONE:

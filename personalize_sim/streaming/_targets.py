@@ -52,7 +52,10 @@ __all__ = [
     "MemoryTarget",
     "Response",
     "Target",
+    "fast_target",
     "make_target",
+    "resolve_signing",
+    "signing_credentials_and_url",
 ]
 
 logger = logging.getLogger("personalize_sim.streaming")
@@ -417,46 +420,23 @@ class FastTarget(Target):
 
     def prepare(self) -> None:
         """Resolve the region and find credentials (fake local ones for a loopback endpoint)."""
-        import botocore.session
-
         if self._prepared:
             return
-        session = botocore.session.Session(profile=self.profile)
-        self.region = self.region or session.get_config_variable("region")
-        if not self.region and is_loopback(self.endpoint_url):
-            self.region = "us-east-1"  # a local emulator signs for any region
-        if not self.region:
-            raise ConfigError(
-                "region", None, "a region to sign for: region= in Python, --region on the "
-                "command line, or AWS_DEFAULT_REGION",
-            )  # fmt: skip
-        if not all(self._keys):
-            keys = local_keys_if_needed(profile=self.profile, endpoint_url=self.endpoint_url)
-            if keys is not None:
-                self._keys = keys
+        self.region, self._keys = resolve_signing(
+            self.region, self.profile, self.endpoint_url, self._keys
+        )
         self._prepared = True
 
     async def open(self) -> None:
         import aiohttp
-        import botocore.session
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
 
         self.prepare()
         self._sigv4 = (SigV4Auth, AWSRequest)
-        session = botocore.session.Session(profile=self.profile)
-        region = self.region
-        if all(self._keys):
-            session.set_credentials(*self._keys)
-        self._credentials = session.get_credentials()
-        if self._credentials is None:
-            raise ConfigError("credentials", None, f"no AWS credentials found; {CREDENTIALS_FIX}")
-        endpoint = self.endpoint_url
-        if endpoint is None:  # the endpoint botocore itself would use
-            client = session.create_client(EVENTS_SERVICE, region_name=region)
-            endpoint = client.meta.endpoint_url
-            client.close()
-        self.url = endpoint.rstrip("/") + "/events"
+        self._credentials, self.url = signing_credentials_and_url(
+            self.profile, self.region or "", self.endpoint_url, self._keys
+        )
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self.connections),
             timeout=aiohttp.ClientTimeout(total=self.timeout),
@@ -523,18 +503,74 @@ class FastTarget(Target):
         return f"FastTarget({self.endpoint_url or self.region or 'default'!r})"
 
 
+def resolve_signing(
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+    keys: tuple[str | None, str | None],
+) -> tuple[str, tuple[str | None, str | None]]:
+    """The region to sign for and the explicit key pair (fake local keys for a loopback
+    endpoint when the provider chain has none): checked before the first send."""
+    import botocore.session
+
+    region = region or botocore.session.Session(profile=profile).get_config_variable("region")
+    if not region and is_loopback(endpoint_url):
+        region = "us-east-1"  # a local emulator signs for any region
+    if not region:
+        raise ConfigError(
+            "region", None, "a region to sign for: region= in Python, --region on the "
+            "command line, or AWS_DEFAULT_REGION",
+        )  # fmt: skip
+    if not all(keys):
+        local = local_keys_if_needed(profile=profile, endpoint_url=endpoint_url)
+        if local is not None:
+            keys = local
+    return region, keys
+
+
+def signing_credentials_and_url(
+    profile: str | None,
+    region: str,
+    endpoint_url: str | None,
+    keys: tuple[str | None, str | None],
+) -> tuple[Any, str]:
+    """botocore's credentials (explicit ``keys`` first, else the provider chain; refreshable
+    ones refresh themselves) and the ``…/events`` URL (the endpoint botocore would use)."""
+    import botocore.session
+
+    session = botocore.session.Session(profile=profile)
+    if all(keys):
+        session.set_credentials(*keys)
+    credentials = session.get_credentials()
+    if credentials is None:
+        raise ConfigError("credentials", None, f"no AWS credentials found; {CREDENTIALS_FIX}")
+    endpoint = endpoint_url
+    if endpoint is None:  # the endpoint botocore itself would use
+        client = session.create_client(EVENTS_SERVICE, region_name=region)
+        endpoint = client.meta.endpoint_url
+        client.close()
+    return credentials, endpoint.rstrip("/") + "/events"
+
+
 def make_target(target: Any) -> Target:
     """Turn the ``target=`` shorthand into a Target.
 
-    None or "boto3": a boto3 client from the default session (retries off); "fast":
-    :class:`FastTarget`; "memory": :class:`MemoryTarget`; a boto3 client: :class:`Boto3Target`
-    around it; a Target: itself.
+    None or "boto3": a boto3 client from the default session (retries off); "fast": the
+    fastest signed transport installed (:func:`fast_target`); "crt": the native transport
+    (needs ``awscrt``); "aiohttp": :class:`FastTarget`; "memory": :class:`MemoryTarget`; a
+    boto3 client: :class:`Boto3Target` around it; a Target: itself.
     """
     if isinstance(target, Target):
         return target
     if target is None or target == "boto3":
         return Boto3Target()
     if target == "fast":
+        return fast_target()
+    if target == "crt":
+        from ._crt import CrtTarget
+
+        return CrtTarget()
+    if target == "aiohttp":
         return FastTarget()
     if target == "memory":
         return MemoryTarget()
@@ -542,5 +578,19 @@ def make_target(target: Any) -> Target:
         return Boto3Target(target)
     raise ConfigTypeError(
         "target", target,
-        "a boto3 personalize-events client, a Target, or one of 'boto3', 'fast', 'memory'",
+        "a boto3 personalize-events client, a Target, or one of 'boto3', 'fast', 'crt', "
+        "'aiohttp', 'memory'",
     )  # fmt: skip
+
+
+def fast_target(**settings: Any) -> Target:
+    """The fast signed transport: :class:`~._crt.CrtTarget` when ``awscrt`` is installed
+    (``pip install personalize-sim[crt]``), else :class:`FastTarget` (aiohttp); ``settings``
+    (``endpoint_url``, ``region``, ``profile``, ``connections``, ``timeout``…) go to it.
+
+    >>> fast_target(endpoint_url="http://127.0.0.1:8000").name in ("crt", "fast")
+    True
+    """
+    from ._crt import CrtTarget, crt_available
+
+    return CrtTarget(**settings) if crt_available() else FastTarget(**settings)

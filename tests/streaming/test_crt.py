@@ -1,0 +1,167 @@
+"""The native transport (awscrt) against the real emulator over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from personalize_sim import stream
+from personalize_sim.errors import ConfigError
+from personalize_sim.streaming import Boto3Target, CrtTarget, FastTarget
+from personalize_sim.streaming._targets import fast_target, make_target
+from personalize_sim.streaming._wire import Prepared
+from personalize_sim.tracker import LocalTracker
+
+from .conftest import make_requests
+
+pytest.importorskip("awscrt")
+pytestmark = pytest.mark.timeout(120)
+
+
+def stored(tracker):
+    frame = tracker.events().drop(columns=["RECEIVED_AT"])
+    return frame.sort_values("EVENT_ID").reset_index(drop=True)
+
+
+def varied_requests():
+    requests = make_requests(30, events=4)
+    for r in requests[::3]:  # optional members too
+        r["eventList"][0].update(eventValue=1.5, properties='{"discount": "Yes"}',
+                                 impression=["i1", "i2"], recommendationId="RID-1")  # fmt: skip
+    return requests
+
+
+def transport(kind, tracker):
+    where = {"endpoint_url": tracker.endpoint_url, "region": "us-east-1"}
+    if kind == "crt":
+        return CrtTarget(**where)
+    if kind == "fast":
+        return FastTarget(**where)
+    return Boto3Target(tracker.client(retries={"total_max_attempts": 1}))
+
+
+def test_boto3_fast_and_crt_leave_identical_stores_and_pass_signature_checks():
+    requests = varied_requests()
+    frames = {}
+    for kind in ("boto3", "fast", "crt"):
+        with LocalTracker(max_tps=None, verify_signature=True, process=False) as tracker:
+            handle = stream(requests, rate=500, target=transport(kind, tracker),
+                            tracking_id=tracker.tracking_id, wait=True)  # fmt: skip
+            assert handle.summary.complete, handle.dead_letters
+            assert handle.summary.settings.transport == kind
+            stats = tracker.stats()
+            assert stats["PutEvents4xxErrors"] == 0 and stats["duplicates"] == 0
+            assert stats["PutEventsRequests"] == handle.summary.attempts == 30
+            frames[kind] = stored(tracker)
+    assert len(frames["crt"]) == 120 and frames["crt"]["EVENT_ID"].is_unique
+    assert frames["crt"].equals(frames["boto3"])
+    assert frames["crt"].equals(frames["fast"])
+
+
+def test_every_event_is_stored_exactly_once_with_signatures_checked():
+    requests = make_requests(300, events=2)
+    with LocalTracker(max_tps=None, verify_signature=True, process=False) as tracker:
+        handle = stream(requests, rate=2000, target=CrtTarget(endpoint_url=tracker.endpoint_url),
+                        tracking_id=tracker.tracking_id, wait=True)  # fmt: skip
+        ids = list(tracker.events()["EVENT_ID"])
+        stats = tracker.stats()
+    s = handle.summary
+    assert s.complete and s.balanced and s.delivered_events == 600
+    assert sorted(ids) == sorted(e["eventId"] for r in requests for e in r["eventList"])
+    assert stats["duplicates"] == 0 and stats["PutEvents4xxErrors"] == 0
+
+
+def test_a_wrong_secret_gets_403_and_nothing_is_stored(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+    with LocalTracker(max_tps=None, verify_signature=True, process=False) as tracker:
+        handle = stream(make_requests(3), rate=100, tracking_id=tracker.tracking_id,
+                        target=CrtTarget(endpoint_url=tracker.endpoint_url), wait=True)  # fmt: skip
+        assert tracker.events().empty
+        assert tracker.stats()["PutEvents4xxErrors"] == 3
+    s = handle.summary
+    assert s.dead_letter_requests == 3 and s.client_errors == 3 and s.delivered_events == 0
+    assert set(handle.dead_letters["error_code"]) == {"InvalidSignatureException"}
+    assert set(handle.log["status"]) == {403}
+
+
+def test_the_signed_headers_and_body_are_botocores():
+    """The same request signed by botocore (FastTarget) and by the CRT: same signed header
+    list, same body, and each signature verifies."""
+    request = make_requests(1, events=2)[0]
+    body = Prepared(request).body
+
+    async def both():
+        crt = CrtTarget(endpoint_url="http://127.0.0.1:9", access_key_id="AK",
+                        secret_access_key="SK")  # fmt: skip
+        fast = FastTarget(endpoint_url="http://127.0.0.1:9", region="us-east-1",
+                          access_key_id="AK", secret_access_key="SK")  # fmt: skip
+        await crt.open()
+        await fast.open()
+        try:
+            return dict(crt.signed_request(body).headers), fast.signed_headers(body)
+        finally:
+            await crt.close()
+            await fast.close()
+
+    crt_headers, fast_headers = asyncio.run(both())
+
+    def signed(authorization):
+        return authorization.split("SignedHeaders=")[1].split(",")[0]
+
+    assert signed(crt_headers["Authorization"]) == signed(fast_headers["Authorization"])
+    assert "Credential=AK/" in crt_headers["Authorization"]
+    assert "/us-east-1/personalize/aws4_request" in crt_headers["Authorization"]
+    assert crt_headers["content-type"] == fast_headers["Content-Type"] == "application/json"
+    assert crt_headers["content-length"] == str(len(body))
+
+
+def test_fast_picks_the_native_transport_when_awscrt_is_installed():
+    assert isinstance(make_target("crt"), CrtTarget)
+    assert isinstance(make_target("fast"), CrtTarget)
+    assert type(make_target("aiohttp")) is FastTarget
+    with LocalTracker(max_tps=None, process=False) as tracker:
+        target = fast_target(endpoint_url=tracker.endpoint_url, connections=8)
+        handle = stream(make_requests(2), rate=100, tracking_id=tracker.tracking_id,
+                        target=target, wait=True)  # fmt: skip
+    summary = handle.summary
+    assert summary.complete
+    assert summary.settings.transport == "crt" and summary.settings.pool == ("connections", 8)
+    assert "crt" in summary._repr_html_()
+
+
+def test_missing_credentials_fail_before_the_first_send(monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    target = CrtTarget(endpoint_url="https://personalize-events.example.com", region="us-east-1")
+    with pytest.raises(ConfigError, match="no AWS credentials found for https://personalize"):
+        stream(make_requests(1), rate=10, target=target, tracking_id="t")
+
+
+def test_verification_can_be_turned_off_only_for_a_loopback_endpoint():
+    with pytest.raises(ConfigError, match="only for a loopback endpoint"):
+        CrtTarget(endpoint_url="https://example.com", insecure_local_tls=True)
+    CrtTarget(endpoint_url="https://127.0.0.1:8443", insecure_local_tls=True)
+
+
+def test_it_runs_in_an_already_running_event_loop():
+    """As in a notebook: open, send and close from a coroutine on the caller's own loop."""
+    requests = make_requests(20)
+    with LocalTracker(max_tps=None, verify_signature=True, process=False) as tracker:
+
+        async def send_all():
+            target = CrtTarget(endpoint_url=tracker.endpoint_url)
+            await target.open()
+            try:
+                return await asyncio.gather(*(target.send(Prepared(r)) for r in requests))
+            finally:
+                await target.close()
+
+        answers = asyncio.run(send_all())
+        assert len(tracker.events()) == 20
+    assert {a.status for a in answers} == {200}
+    assert all(a.started <= a.ended for a in answers)
