@@ -124,7 +124,7 @@ class CrtTarget(Target):
         if self._crt.tls:  # a certificate that does not verify fails here, naming the endpoint
             connection, error = await self._connect()
             if error is not None and error[0] == TLS_ERROR:
-                raise ConfigError("endpoint_url", self.url, error[1])
+                raise ConfigError("endpoint_url", self.endpoint_url, error[1])
             if connection is not None:
                 self._idle.append(connection)
 
@@ -260,6 +260,7 @@ class _Connector:
         self.url = url
         self.tls = parts.scheme == "https"
         self.host = parts.hostname or ""
+        self.loopback = is_loopback(url)
         self.port = parts.port or (443 if self.tls else 80)
         default_port = self.port == (443 if self.tls else 80)
         self.host_header = parts.netloc.rsplit("@", 1)[-1]
@@ -295,8 +296,12 @@ class _Connector:
     def describe(self, error: Exception, doing: str) -> tuple[str, str]:
         """(error code, message naming the endpoint) for an exception from awscrt."""
         name = getattr(error, "name", type(error).__name__)
-        text = f"{name} {doing} {self.url}: {getattr(error, 'message', '') or error}"
+        why = f"{name}: {getattr(error, 'message', '') or error}"
         if "TLS" in name or "CERT" in name or "X509" in name:
-            fix = "ca_file= the CA that signed its certificate" if self.tls else ""
-            return TLS_ERROR, f"the TLS certificate was refused ({text}); {fix}".rstrip("; ")
-        return CONNECTION_ERROR, text
+            hint = "; for a loopback test server only, insecure_local_tls=True" * self.loopback
+            return TLS_ERROR, (
+                f"TLS with {self.url} failed ({why}): its certificate is not signed by a "
+                f"trusted CA or does not name {self.host}, or it does not speak TLS; give "
+                f"ca_file= the CA that signed it, or check the URL{hint}"
+            )
+        return CONNECTION_ERROR, f"{why}, {doing} {self.url}"

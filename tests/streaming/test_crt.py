@@ -165,3 +165,70 @@ def test_it_runs_in_an_already_running_event_loop():
         assert len(tracker.events()) == 20
     assert {a.status for a in answers} == {200}
     assert all(a.started <= a.ended for a in answers)
+
+
+# -- TLS, with a throwaway CA (the test_ca fixture) --------------------------------------------
+
+
+def test_over_tls_with_a_test_ca_every_event_is_stored_once_and_a_wrong_secret_gets_403(
+    test_ca, monkeypatch
+):
+    requests = make_requests(100, events=2)
+    tls = {"tls_cert": test_ca["cert"], "tls_key": test_ca["key"]}
+    with LocalTracker(max_tps=None, verify_signature=True, process=False, **tls) as tracker:
+        assert tracker.endpoint_url.startswith("https://127.0.0.1:")
+        target = CrtTarget(endpoint_url=tracker.endpoint_url, ca_file=test_ca["ca"])
+        handle = stream(requests, rate=1000, target=target, tracking_id=tracker.tracking_id,
+                        wait=True)  # fmt: skip
+        ids = list(tracker.events()["EVENT_ID"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+        wrong = stream(make_requests(3, tracking_id="other"), rate=100, wait=True,
+                       target=CrtTarget(endpoint_url=tracker.endpoint_url, ca_file=test_ca["ca"]),
+                       tracking_id=tracker.tracking_id)  # fmt: skip
+        stats = tracker.stats()
+    assert handle.summary.complete and handle.summary.delivered_events == 200
+    assert sorted(ids) == sorted(e["eventId"] for r in requests for e in r["eventList"])
+    assert stats["duplicates"] == 0 and stats["accepted_events"] == 200
+    assert wrong.summary.delivered_events == 0 and wrong.summary.client_errors == 3
+    assert set(wrong.dead_letters["error_code"]) == {"InvalidSignatureException"}
+    assert set(wrong.log["status"]) == {403}
+
+
+@pytest.mark.slow
+def test_a_certificate_that_does_not_verify_is_refused_naming_the_endpoint(test_ca):
+    """Unknown to the system's CAs, signed by another CA, or for another host name: each
+    stream fails naming the endpoint, nothing is sent. (awscrt's TLS, s2n, reports a failed
+    handshake only after a random 10-30 s "blinding" delay, so the three run at once.)"""
+    good = {"tls_cert": test_ca["cert"], "tls_key": test_ca["key"]}
+    wrong_host = {"tls_cert": test_ca["wrong_host_cert"], "tls_key": test_ca["wrong_host_key"]}
+    with (
+        LocalTracker(max_tps=None, process=False, **good) as tracker,
+        LocalTracker(max_tps=None, process=False, **wrong_host) as other,
+    ):
+        cases = {  # why it fails: (endpoint, the CA file given)
+            "the system's CAs do not know the test CA": (tracker.endpoint_url, None),
+            "a CA that did not sign it": (tracker.endpoint_url, test_ca["other_ca"]),
+            "a certificate for another host name": (other.endpoint_url, test_ca["ca"]),
+        }
+        handles = {}
+        for why, (url, ca_file) in cases.items():
+            target = CrtTarget(endpoint_url=url, ca_file=ca_file)
+            handles[why] = stream(make_requests(3), rate=100, target=target, wait=False,
+                                  tracking_id=tracker.tracking_id)  # fmt: skip
+        for why, handle in handles.items():
+            with pytest.raises(ConfigError, match="TLS with " + cases[why][0]) as caught:
+                handle.wait(timeout=90)
+            assert "ca_file=" in str(caught.value), why
+        for emulator in (tracker, other):
+            assert emulator.stats()["PutEventsRequests"] == 0
+            assert emulator.events().empty
+
+
+def test_only_the_explicit_local_testing_flag_skips_verification(test_ca):
+    tls = {"tls_cert": test_ca["wrong_host_cert"], "tls_key": test_ca["wrong_host_key"]}
+    with LocalTracker(max_tps=None, process=False, **tls) as tracker:
+        target = CrtTarget(endpoint_url=tracker.endpoint_url, insecure_local_tls=True)
+        handle = stream(make_requests(3), rate=100, target=target,
+                        tracking_id=tracker.tracking_id, wait=True)  # fmt: skip
+        assert len(tracker.events()) == 3
+    assert handle.summary.complete
