@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from urllib.parse import urlsplit
 
 import pytest
 
 from personalize_sim import stream
-from personalize_sim.errors import ConfigError
-from personalize_sim.streaming import Boto3Target, CrtTarget, FastTarget
+from personalize_sim.errors import ConfigError, DeliveryError
+from personalize_sim.streaming import Boto3Target, CrtTarget, FastTarget, RetryPolicy
 from personalize_sim.streaming._targets import fast_target, make_target
 from personalize_sim.streaming._wire import Prepared
 from personalize_sim.tracker import LocalTracker
@@ -232,3 +234,89 @@ def test_only_the_explicit_local_testing_flag_skips_verification(test_ca):
                         tracking_id=tracker.tracking_id, wait=True)  # fmt: skip
         assert len(tracker.events()) == 3
     assert handle.summary.complete
+
+
+# -- lost connections -------------------------------------------------------------------------
+
+
+def wait_for(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+@pytest.mark.slow
+def test_connections_dropped_mid_request_are_retried_counted_and_nothing_is_stored_twice(
+    tmp_path,
+):
+    """The emulator dies (SIGKILL) with requests on the wire (each held 300 ms), then comes
+    back on the same port: the dropped requests are retried on new connections."""
+    db = tmp_path / "events.db"
+    requests = make_requests(150)
+    options = {"max_tps": None, "db_path": db, "process": True, "latency_ms": 300}
+    tracker = LocalTracker(**options).start()
+    port = urlsplit(tracker.endpoint_url).port
+    target = CrtTarget(endpoint_url=tracker.endpoint_url, connections=16)
+    retry = RetryPolicy(base=0.05, cap=0.5)
+    handle = stream(requests, rate=50, target=target, tracking_id="tid", rng=5, retry=retry,
+                    wait=False)  # fmt: skip
+    try:
+        wait_for(lambda: handle.live_summary().delivered_requests >= 20)
+        tracker.kill()  # mid-request: about 15 requests are on the wire
+        tracker.close()  # its pipes (the process is gone already)
+        wait_for(lambda: handle.live_summary().connection_errors >= 5)
+        tracker = LocalTracker(**options, port=port).start()
+        s = handle.wait(timeout=90)
+        ids = list(tracker.events()["EVENT_ID"])
+    finally:
+        handle.stop()
+        tracker.close()
+    assert s.connection_errors >= 5 and s.retried >= s.connection_errors
+    assert s.dead_letter_requests == 0 and s.complete and s.balanced
+    assert sorted(ids) == sorted(r["eventList"][0]["eventId"] for r in requests)
+    log = handle.log
+    dropped = log[log["error_code"] == "ConnectionError"]
+    assert len(dropped) == s.connection_errors and set(dropped["status"]) == {0}
+
+
+def test_connections_the_server_closed_while_idle_are_replaced_without_errors():
+    """The emulator closes idle keep-alive connections after 0.2 s; later sends open new ones."""
+    with LocalTracker(max_tps=None, idle_timeout_s=0.2, process=False) as tracker:
+
+        async def two_bursts():
+            target = CrtTarget(endpoint_url=tracker.endpoint_url, connections=4)
+            await target.open()
+            try:
+                first = await asyncio.gather(*(target.send(Prepared(r)) for r in batch(0)))
+                await asyncio.sleep(1.0)  # idle well past the server's timeout
+                stale = len(target._idle)
+                second = await asyncio.gather(*(target.send(Prepared(r)) for r in batch(1)))
+                return first + second, stale
+            finally:
+                await target.close()
+
+        def batch(n):
+            return make_requests(16)[8 * n : 8 * n + 8]
+
+        answers, stale = asyncio.run(two_bursts())
+        assert len(tracker.events()) == 16
+    assert stale >= 1  # connections were pooled, and the server then closed them
+    assert [a.status for a in answers] == [200] * 16
+
+
+def test_an_endpoint_that_never_answered_ends_the_run_within_seconds_naming_it():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    handle = stream(make_requests(20), rate=100, target=CrtTarget(endpoint_url=url), rng=0,
+                    wait=False)  # fmt: skip
+    began = time.monotonic()
+    with pytest.raises(DeliveryError, match="never answered") as info:
+        handle.wait(timeout=30)
+    assert time.monotonic() - began < 8
+    assert url in str(info.value)
+    s = handle.summary
+    assert s.dead_letter_requests == 0 and s.pending_requests == s.input_requests
