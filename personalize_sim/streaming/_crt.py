@@ -6,18 +6,20 @@ it on a pool of CRT HTTP/1.1 connections, about a tenth of boto3's client CPU pe
 (``benchmarks/stream.py``). The body is the same pre-serialised JSON as the other
 transports', the signed headers the same as botocore's (``content-type;host;x-amz-date``).
 
-The CRT completes its futures on its own I/O thread; they are bridged to the calling event
-loop (:func:`asyncio.wrap_future`), so the target runs in the stream's loop and in a
-notebook's running one alike. Like every target it never retries: a dropped or refused
-connection is a ``ConnectionError`` answer, which the stream's retry policy retries and
-counts, and the next request opens a new connection. A certificate that does not verify is
-refused, naming the endpoint; only ``insecure_local_tls=True``, for a loopback endpoint,
-turns verification off.
+The CRT completes its futures on its own I/O thread; :class:`_Bridge` hands them to the event
+loop the target was opened on (one wake-up per batch of completions, not one per request), so
+the target runs in the stream's loop and in a notebook's running one alike. Like every target
+it never retries: a dropped or refused connection is a ``ConnectionError`` answer, which the
+stream's retry policy retries and counts, and the next request opens a new connection. A
+certificate that does not verify is refused, naming the endpoint; only
+``insecure_local_tls=True``, for a loopback endpoint, turns verification off.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import importlib.util
 import io
 import math
@@ -91,6 +93,7 @@ class CrtTarget(Target):
         self._config: tuple[tuple, Any] | None = None  # (frozen credentials, AwsSigningConfig)
         self._idle: list[Any] = []  # open connections, most recently used last
         self._slots: asyncio.Semaphore | None = None
+        self._bridge: _Bridge | None = None
         self._crt: Any = None  # the awscrt modules and per-target objects (see open)
         self.url = ""
 
@@ -121,6 +124,7 @@ class CrtTarget(Target):
         insecure = self.insecure_local_tls
         self._crt = _Connector(self.url, self.connect_timeout, self.ca_file, insecure)
         self._slots = asyncio.Semaphore(self.connections)
+        self._bridge = _Bridge(asyncio.get_running_loop())
         if self._crt.tls:  # a certificate that does not verify fails here, naming the endpoint
             connection, error = await self._connect()
             if error is not None and error[0] == TLS_ERROR:
@@ -184,7 +188,7 @@ class CrtTarget(Target):
 
     async def _connect(self) -> tuple[Any, tuple[str, str] | None]:
         try:
-            return await asyncio.wrap_future(self._crt.connect()), None
+            return await self._bridge.wrap(self._crt.connect()), None
         except Exception as e:  # awscrt raises AwsCrtError: refused, unreachable, TLS…
             return None, self._crt.describe(e, "connecting to")
 
@@ -209,7 +213,7 @@ class CrtTarget(Target):
         try:
             stream = connection.request(request, on_response, on_body)
             stream.activate()
-            status = await asyncio.wrap_future(stream.completion_future)
+            status = await self._bridge.wrap(stream.completion_future)
         except Exception as e:  # the connection dropped, was reset, or timed out
             connection.close()
             what = f"no answer within {self.timeout:g} s from" if late else "sending to"
@@ -248,6 +252,41 @@ class CrtTarget(Target):
 
     def __repr__(self) -> str:
         return f"CrtTarget({self.endpoint_url or self.region or 'default'!r})"
+
+
+class _Bridge:
+    """``concurrent.futures.Future``s completed on the CRT's thread, as asyncio futures of
+    ``loop``: completions queue up and one ``call_soon_threadsafe`` delivers each batch."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._done: collections.deque[tuple[asyncio.Future, Any]] = collections.deque()
+        self._scheduled = False
+
+    def wrap(self, future: Any) -> asyncio.Future:
+        waiter = self.loop.create_future()
+        future.add_done_callback(lambda f: self._complete(waiter, f))
+        return waiter
+
+    def _complete(self, waiter: asyncio.Future, future: Any) -> None:  # on the CRT's thread
+        self._done.append((waiter, future))
+        if not self._scheduled:
+            self._scheduled = True
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+                self.loop.call_soon_threadsafe(self._deliver)
+
+    def _deliver(self) -> None:
+        self._scheduled = False  # before draining: a completion from now on schedules again
+        done = self._done
+        while done:
+            waiter, future = done.popleft()
+            if waiter.cancelled():
+                continue
+            error = future.exception()
+            if error is None:
+                waiter.set_result(future.result())
+            else:
+                waiter.set_exception(error)
 
 
 class _Connector:
