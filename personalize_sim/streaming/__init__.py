@@ -38,7 +38,15 @@ from ._records import Attempt, DeadLetter, Outcome
 from ._retry import RetryPolicy
 from ._schedules import Schedule, constant, poisson, ramp, rate_function, replay, steps
 from ._summary import DeliverySummary, Limit, RunSettings, StreamState
-from ._targets import Boto3Target, FastTarget, JsonlTarget, MemoryTarget, Response, Target
+from ._targets import (
+    Boto3Target,
+    FastTarget,
+    JsonlTarget,
+    MemoryTarget,
+    Response,
+    Target,
+    fast_target,
+)
 
 __all__ = [
     "Attempt",
@@ -65,6 +73,7 @@ __all__ = [
     "StreamState",
     "Target",
     "constant",
+    "fast_target",
     "open_stream",
     "poisson",
     "ramp",

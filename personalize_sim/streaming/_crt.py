@@ -93,7 +93,7 @@ class CrtTarget(Target):
         self._config: tuple[tuple, Any] | None = None  # (frozen credentials, AwsSigningConfig)
         self._idle: list[Any] = []  # open connections, most recently used last
         self._slots: asyncio.Semaphore | None = None
-        self._bridge: _Bridge | None = None
+        self._bridge: Any = None  # a _Bridge to the loop it was opened on
         self._crt: Any = None  # the awscrt modules and per-target objects (see open)
         self.url = ""
 
