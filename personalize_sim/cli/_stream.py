@@ -131,8 +131,8 @@ def _signed(transport: str, **settings: Any) -> Any:
     """The signed transport --transport names: fast (crt when installed), crt or aiohttp."""
     from personalize_sim.streaming import CrtTarget, FastTarget, fast_target
 
-    make = {"fast": fast_target, "crt": CrtTarget, "aiohttp": FastTarget}[transport]
-    return make(**settings)
+    make: dict[str, Any] = {"fast": fast_target, "crt": CrtTarget, "aiohttp": FastTarget}
+    return make[transport](**settings)
 
 
 def _pool(args: argparse.Namespace, name: str) -> dict[str, Any]:
