@@ -23,15 +23,22 @@ import contextlib
 import importlib.util
 import io
 import math
+import os
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from .._aws import SIGNING_NAME, check_endpoint_url, is_loopback
+from .._aws import (
+    SIGNING_NAME,
+    check_endpoint_url,
+    is_loopback,
+    resolve_signing,
+    signing_credentials_and_url,
+)
 from .._checks import count, instance, positive
 from ..errors import ConfigError
 from ._retry import CONNECTION_ERROR
-from ._targets import Response, Target, resolve_signing, signing_credentials_and_url
+from ._targets import Response, Target
 from ._wire import Prepared, error_fields
 
 __all__ = ["TLS_ERROR", "CrtTarget", "crt_available"]
@@ -85,6 +92,8 @@ class CrtTarget(Target):
             )  # fmt: skip
         self.region, self.profile = region, profile
         self.connections, self.timeout, self.connect_timeout = connections, timeout, connect_timeout
+        if ca_file is not None and not os.path.isfile(ca_file):
+            raise ConfigError("ca_file", ca_file, "the path of an existing PEM file of CAs")
         self.ca_file, self.insecure_local_tls = ca_file, insecure_local_tls
         self.pool = ("connections", connections)
         self._keys: tuple[str | None, str | None] = (access_key_id, secret_access_key)
@@ -94,7 +103,7 @@ class CrtTarget(Target):
         self._idle: list[Any] = []  # open connections, most recently used last
         self._slots: asyncio.Semaphore | None = None
         self._bridge: Any = None  # a _Bridge to the loop it was opened on
-        self._crt: Any = None  # the awscrt modules and per-target objects (see open)
+        self._crt: Any = None  # a _Connector: how to open connections (made in open)
         self.url = ""
 
     @property
@@ -214,6 +223,9 @@ class CrtTarget(Target):
             stream = connection.request(request, on_response, on_body)
             stream.activate()
             status = await self._bridge.wrap(stream.completion_future)
+        except asyncio.CancelledError:  # the answer would come to nobody: drop the connection
+            connection.close()
+            raise
         except Exception as e:  # the connection dropped, was reset, or timed out
             connection.close()
             what = f"no answer within {self.timeout:g} s from" if late else "sending to"

@@ -144,10 +144,12 @@ def test_missing_credentials_fail_before_the_first_send(monkeypatch):
         stream(make_requests(1), rate=10, target=target, tracking_id="t")
 
 
-def test_verification_can_be_turned_off_only_for_a_loopback_endpoint():
+def test_verification_can_be_turned_off_only_for_a_loopback_endpoint(tmp_path):
     with pytest.raises(ConfigError, match="only for a loopback endpoint"):
         CrtTarget(endpoint_url="https://example.com", insecure_local_tls=True)
     CrtTarget(endpoint_url="https://127.0.0.1:8443", insecure_local_tls=True)
+    with pytest.raises(ConfigError, match=r"ca_file: got .*; the path of an existing PEM file"):
+        CrtTarget(endpoint_url="https://127.0.0.1:8443", ca_file=str(tmp_path / "missing.pem"))
 
 
 def test_it_runs_in_an_already_running_event_loop():
