@@ -322,3 +322,17 @@ def test_an_endpoint_that_never_answered_ends_the_run_within_seconds_naming_it()
     assert url in str(info.value)
     s = handle.summary
     assert s.dead_letter_requests == 0 and s.pending_requests == s.input_requests
+
+
+@pytest.mark.slow
+def test_worker_processes_each_get_their_own_native_transport():
+    requests = make_requests(200, events=2)
+    with LocalTracker(max_tps=None, verify_signature=True, process=True) as tracker:
+        target = CrtTarget(endpoint_url=tracker.endpoint_url, connections=8)
+        handle = stream(requests, rate=400, processes=2, target=target,
+                        tracking_id=tracker.tracking_id, wait=True)  # fmt: skip
+        ids = list(tracker.events()["EVENT_ID"])
+        assert tracker.stats()["PutEvents4xxErrors"] == 0
+    s = handle.summary
+    assert s.complete and s.settings.transport == "crt" and s.settings.processes == 2
+    assert sorted(ids) == sorted(e["eventId"] for r in requests for e in r["eventList"])
