@@ -14,6 +14,8 @@ stream's :class:`~personalize_sim.streaming.retry.RetryPolicy` does, so every at
 * :class:`FastTarget` — credentials from botocore's provider chain, SigV4 from botocore (signing
   name ``personalize``), body pre-serialised with orjson, sent with aiohttp: about 5× cheaper
   per call than boto3 (``docs/reference/load-generation.md``).
+* :class:`~._crt.CrtTarget` (in ``_crt``) — the same on ``awscrt``'s SigV4 and HTTP, cheaper
+  still; ``target="fast"`` picks it when ``awscrt`` is installed (:func:`fast_target`).
 * :class:`JsonlTarget` — dry run: one JSON body per line, as the service would receive it.
 * :class:`MemoryTarget` — keeps requests in a list; ``respond=`` scripts faults for tests.
 """
