@@ -336,3 +336,17 @@ def test_worker_processes_each_get_their_own_native_transport():
     s = handle.summary
     assert s.complete and s.settings.transport == "crt" and s.settings.processes == 2
     assert sorted(ids) == sorted(e["eventId"] for r in requests for e in r["eventList"])
+
+
+def test_an_answer_later_than_the_timeout_is_a_connection_error_saying_so():
+    """Every answer 1.5 s late, the timeout 0.2 s: no answer ever came, so the run ends as
+    for an endpoint that never answered, saying why, without waiting for the answers."""
+    with LocalTracker(max_tps=None, latency_ms=1500, process=False) as tracker:
+        target = CrtTarget(endpoint_url=tracker.endpoint_url, timeout=0.2)
+        handle = stream(make_requests(2), rate=100, target=target, wait=False,
+                        tracking_id=tracker.tracking_id)  # fmt: skip
+        with pytest.raises(DeliveryError, match=r"no answer within 0\.2 s from http://127"):
+            handle.wait(timeout=30)
+    s = handle.summary
+    assert s.connection_errors >= 2 and s.dead_letter_requests == 0
+    assert (handle.log["finished"] - handle.log["sent"]).max() < 1.0  # it did not wait 1.5 s
