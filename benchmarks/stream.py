@@ -13,6 +13,13 @@ Part 2, pacing accuracy of the fast transport at 200 and 1,000 requests/s over 1
 of first sends in the 10 s window after the first second, and the coefficient of variation of
 sends per 100 ms (Locust measured about 1.5; an even stream is near 0).
 
+Part 4, four senders in one run, interleaved over ``--sender-rounds`` rounds (each sender's
+turn rotates; each turn sends about ``--seconds`` worth of 10-event requests to the emulator):
+the naive boto3 loop, ``stream()`` with the boto3 target, the fast transport (aiohttp) and the
+native transport (awscrt); client CPU per request (process CPU of all threads, the CRT's I/O
+thread included), median and range over the rounds, and ratios of the medians. Then the
+pacing accuracy of the native transport at 1,000 and 3,000 requests/s, as in part 2.
+
 Part 3 (``--compare-with TREE``): the same stream modes (b) and (c), before and after a change,
 in one run: each round runs both in fresh processes, this tree's interpreter and
 ``TREE/.venv/bin/python`` (a checkout of the old code with its own venv) taking turns against
@@ -99,12 +106,20 @@ def through_stream(requests: list[dict], target, *, max_in_flight: int) -> tuple
     return s.delivered_requests, duration, cpu
 
 
-def pacing(endpoint_url: str, tracking_id: str, rate: float, seconds: float, tag: str) -> dict:
+def pacing(
+    endpoint_url: str, tracking_id: str, rate: float, seconds: float, tag: str, kind: str = "fast"
+) -> dict:
     from personalize_sim import stream
-    from personalize_sim.streaming import FastTarget
+    from personalize_sim.streaming import CrtTarget, FastTarget, Pacing
 
     requests = make_requests(int(rate * seconds), tracking_id, tag)
-    handle = stream(requests, rate=rate, target=FastTarget(endpoint_url=endpoint_url), wait=True)
+    if kind == "crt":  # room for 3,000/s at up to 80 ms each (Little's law: 240 in flight)
+        target: object = CrtTarget(endpoint_url=endpoint_url, connections=256)
+        handle = stream(requests, rate=rate, target=target, pacing=Pacing(max_in_flight=256),
+                        wait=True)  # fmt: skip
+    else:
+        handle = stream(requests, rate=rate, target=FastTarget(endpoint_url=endpoint_url),
+                        wait=True)  # fmt: skip
     s = handle.summary
     log = handle.log
     sent = np.sort(log.loc[log["attempt"] == 1, "sent"].to_numpy())
@@ -213,6 +228,104 @@ def compare_with(tree: str, url: str, tid: str, rounds: int, seconds: float) -> 
               f" {lo_b:9.0f}–{hi_b:<8.0f} {lo:5.0f}–{hi:<5.0f}")  # fmt: skip
 
 
+# -- part 4: four senders in one run, interleaved rounds --------------------------------------
+
+SENDERS = ("naive boto3 loop", "boto3 target", "fast transport", "crt transport")
+#: a first guess of each sender's requests/s, to size its first turn (later turns use the last)
+_GUESS = {"naive boto3 loop": 300.0, "boto3 target": 500.0, "fast transport": 2000.0,
+          "crt transport": 3000.0}  # fmt: skip
+
+
+def sender_turn(sender: str, tracker, requests: list[dict]) -> tuple[int, float, float]:
+    """One sender sends ``requests``: (requests, wall seconds, process CPU seconds)."""
+    from personalize_sim.streaming import Boto3Target, CrtTarget, FastTarget
+
+    url = tracker.endpoint_url
+    if sender == "naive boto3 loop":
+        client = tracker.client()  # a plain client, as the samples build it
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        for request in requests:
+            client.put_events(**request)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        client.close()
+        return len(requests), wall, cpu
+    if sender == "boto3 target":
+        own = tracker.client(retries={"total_max_attempts": 1}, max_pool_connections=16)
+        return through_stream(requests, Boto3Target(own, threads=16), max_in_flight=16)
+    target = FastTarget if sender == "fast transport" else CrtTarget
+    return through_stream(requests, target(endpoint_url=url), max_in_flight=64)
+
+
+def four_senders(tracker, rounds: int, seconds: float) -> dict[str, list[tuple[int, float, float]]]:
+    """Each round, each sender in turn (the order rotates), after one warm-up turn each."""
+    tid = tracker.tracking_id
+    rate = dict(_GUESS)
+    runs: dict[str, list[tuple[int, float, float]]] = {s: [] for s in SENDERS}
+    for sender in SENDERS:  # warm-up: imports, first connections
+        sender_turn(sender, tracker, make_requests(40, tid, f"w-{sender}"))
+    for r in range(rounds):
+        order = SENDERS[r % 4 :] + SENDERS[: r % 4]
+        for sender in order:
+            n = max(100, int(rate[sender] * seconds))
+            tag = f"r{r}-{sender.split()[0]}"
+            done, wall, cpu = sender_turn(sender, tracker, make_requests(n, tid, tag))
+            runs[sender].append((done, wall, cpu))
+            rate[sender] = done / wall
+    return runs
+
+
+def report_four_senders(runs: dict[str, list[tuple[int, float, float]]]) -> None:
+    cpu = {s: [1000 * c / n for n, _, c in rs] for s, rs in runs.items()}
+    rps = {s: [n / w for n, w, _ in rs] for s, rs in runs.items()}
+    median = {s: float(np.median(v)) for s, v in cpu.items()}
+    rounds = len(next(iter(runs.values())))
+    print()
+    print(f"four senders, {rounds} interleaved rounds, 10-event PutEvents to the emulator:")
+    print(f"{'sender':18} {'CPU ms/req median':>17} {'range':>15} {'req/s median':>12}"
+          f" {'x CPU vs naive':>14} {'x CPU vs fast':>13}")  # fmt: skip
+    for s in SENDERS:
+        lo, hi = min(cpu[s]), max(cpu[s])
+        print(f"{s:18} {median[s]:17.3f} {lo:7.3f}–{hi:<7.3f} {np.median(rps[s]):12.0f}"
+              f" {median['naive boto3 loop'] / median[s]:14.2f}"
+              f" {median['fast transport'] / median[s]:13.2f}")  # fmt: skip
+    crt = median["crt transport"]
+    checks = {
+        "crt ≤ 0.15 ms CPU per request": crt <= 0.15,
+        "crt ≥ 10× cheaper than the naive boto3 loop": median["naive boto3 loop"] / crt >= 10,
+        "crt ≥ 2× cheaper than the fast transport": median["fast transport"] / crt >= 2,
+    }
+    for text, met in checks.items():
+        print(f"  target {text}: {'met' if met else 'MISSED'}")
+
+
+def crt_pacing(url: str, tid: str, seconds: float) -> None:
+    """The crt transport paced at 1,000 and 3,000 requests/s (256 in flight), against the
+    emulator and against the bare ASGI app (the client's own accuracy when the server is not
+    the limit)."""
+    proc, bare = bare_server()
+    try:
+        for where, endpoint in (("emulator", url), ("bare server", bare)):
+            print()
+            print(f"pacing, crt transport, 10 events per request, {where}, "
+                  f"window 1–{seconds:g} s:")  # fmt: skip
+            print(f"{'target/s':>8} {'achieved':>9} {'error %':>8} {'CV 100ms':>9} {'missed':>6}"
+                  f" {'lag p99':>8} {'intended p50/p99 ms':>20}"
+                  f" {'service p50/p99 ms':>19}")  # fmt: skip
+            for rate in (1000.0, 3000.0):
+                tag = f"crt-p{int(rate)}-{where[0]}"
+                r = pacing(endpoint, tid, rate, seconds, tag, kind="crt")
+                print(
+                    f"{r['rate']:8.0f} {r['achieved_10s']:9.1f} {r['error_pct']:+8.3f}"
+                    f" {r['cv_100ms']:9.4f} {r['missed']:6d} {r['lag_p99_ms']:8.2f}"
+                    f" {r['intended_p50_ms']:9.2f}/{r['intended_p99_ms']:<9.2f}"
+                    f" {r['service_p50_ms']:8.2f}/{r['service_p99_ms']:<9.2f}"
+                    + ("" if r["complete"] else "  (incomplete)")
+                )
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="per throughput mode")
@@ -223,6 +336,8 @@ def main() -> int:
     parser.add_argument("--compare-with", metavar="TREE", help="a checkout of the old code")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of --compare-with")
     parser.add_argument("--only-compare", action="store_true", help="skip parts 1 and 2")
+    parser.add_argument("--sender-rounds", type=int, default=5, help="rounds of part 4")
+    parser.add_argument("--only-senders", action="store_true", help="run part 4 alone")
     for name in ("--child", "--url", "--tid", "--tag"):
         parser.add_argument(name, help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
@@ -247,6 +362,12 @@ def main() -> int:
         if args.compare_with:
             compare_with(args.compare_with, url, tid, args.rounds, args.seconds)
             if args.only_compare:
+                return 0
+
+        if args.only_senders or args.sender_rounds:
+            report_four_senders(four_senders(tracker, args.sender_rounds, args.seconds))
+            crt_pacing(url, tid, args.pace_seconds)
+            if args.only_senders:
                 return 0
 
         # warm up imports and connections so no mode pays for them

@@ -17,6 +17,8 @@ __all__ = [
     "check_endpoint_url",
     "is_loopback",
     "local_keys_if_needed",
+    "resolve_signing",
+    "signing_credentials_and_url",
 ]
 
 #: boto3's name of the PutEvents API
@@ -134,3 +136,56 @@ def local_keys_if_needed(
         "credentials", None,
         f"no AWS credentials found for {endpoint_url or 'AWS'}; {where}",
     )  # fmt: skip
+
+
+def resolve_signing(
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+    keys: tuple[str | None, str | None],
+) -> tuple[str, tuple[str | None, str | None]]:
+    """The region to sign for and the explicit key pair (fake local keys for a loopback
+    endpoint when the provider chain has none): checked before the first send."""
+    import botocore.session
+
+    from .errors import ConfigError
+
+    region = region or botocore.session.Session(profile=profile).get_config_variable("region")
+    if not region and is_loopback(endpoint_url):
+        region = "us-east-1"  # a local emulator signs for any region
+    if not region:
+        raise ConfigError(
+            "region", None, "a region to sign for: region= in Python, --region on the "
+            "command line, or AWS_DEFAULT_REGION",
+        )  # fmt: skip
+    if not all(keys):
+        local = local_keys_if_needed(profile=profile, endpoint_url=endpoint_url)
+        if local is not None:
+            keys = local
+    return region, keys
+
+
+def signing_credentials_and_url(
+    profile: str | None,
+    region: str,
+    endpoint_url: str | None,
+    keys: tuple[str | None, str | None],
+) -> tuple[Any, str]:
+    """botocore's credentials (explicit ``keys`` first, else the provider chain; refreshable
+    ones refresh themselves) and the ``…/events`` URL (the endpoint botocore would use)."""
+    import botocore.session
+
+    from .errors import ConfigError
+
+    session = botocore.session.Session(profile=profile)
+    if all(keys):
+        session.set_credentials(*keys)
+    credentials = session.get_credentials()
+    if credentials is None:
+        raise ConfigError("credentials", None, f"no AWS credentials found; {CREDENTIALS_FIX}")
+    endpoint = endpoint_url
+    if endpoint is None:  # the endpoint botocore itself would use
+        client = session.create_client(EVENTS_SERVICE, region_name=region)
+        endpoint = client.meta.endpoint_url
+        client.close()
+    return credentials, endpoint.rstrip("/") + "/events"

@@ -57,7 +57,8 @@ def describe(s: DeliverySummary) -> list[str]:
         f"attempts {s.attempts:,} (retried {s.retried:,}, throttled {s.throttled:,}, "
         f"5xx {s.server_errors:,}, connection {s.connection_errors:,}"
         + (f", inside boto3 {s.sdk_retries:,}" if s.sdk_retries else "")
-        + f"), missed sends {s.missed_sends:,}, retry mode {s.retry_mode}",
+        + f"), missed sends {s.missed_sends:,}, retry mode {s.retry_mode}, "
+        f"transport {s.settings.transport}",
         f"rate: achieved {achieved} {s.unit}/s over {s.duration_s:.1f} s (target: {target})",
         "latency from the intended send time (ms): "
         + s.latency_intended.describe(_SHOWN, named=True),

@@ -66,9 +66,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--transport",
-        choices=("boto3", "fast"),
+        choices=("boto3", "fast", "crt", "aiohttp"),
         default="boto3",
-        help="boto3 client (default) or the fast signed aiohttp transport",
+        help="boto3 client (default); fast: the fastest signed transport installed (crt if "
+        "awscrt is, else aiohttp); crt: native, on awscrt (personalize-sim[crt]); aiohttp",
     )
     parser.add_argument(
         "--max-in-flight", type=int, default=64, help="requests on the wire at once"
@@ -189,16 +190,24 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def _target(args: argparse.Namespace) -> Any:
     """Where to send, from --dry-run, --transport, --endpoint-url, --profile and --region."""
-    from personalize_sim.streaming import Boto3Target, FastTarget, JsonlTarget
+    from personalize_sim.streaming import Boto3Target, JsonlTarget
 
     if args.dry_run:
         return JsonlTarget(args.dry_run)
     # a custom endpoint (an emulator) still needs a region to sign for
     region = args.region or ("us-east-1" if args.endpoint_url else None)
     where = {"endpoint_url": args.endpoint_url, "region": region, "profile": args.profile}
-    if args.transport == "fast":
-        return FastTarget(**where, **_pool(args, "connections"))
+    if args.transport != "boto3":
+        return _signed(args.transport, **where, **_pool(args, "connections"))
     return Boto3Target(**where, **_pool(args, "threads"))
+
+
+def _signed(transport: str, **settings: Any) -> Any:
+    """The signed transport --transport names: fast (crt when installed), crt or aiohttp."""
+    from personalize_sim.streaming import CrtTarget, FastTarget, fast_target
+
+    make: dict[str, Any] = {"fast": fast_target, "crt": CrtTarget, "aiohttp": FastTarget}
+    return make[transport](**settings)
 
 
 def _pool(args: argparse.Namespace, name: str) -> dict[str, Any]:
@@ -212,14 +221,15 @@ def _stream_to_local_tracker(
     schedule: Any,
     settings: dict[str, Any],
 ) -> int:
-    from personalize_sim.streaming import Boto3Target, FastTarget
+    from personalize_sim.streaming import Boto3Target
     from personalize_sim.tracker import LocalTracker
 
     with LocalTracker(max_tps=args.local_max_tps or None, process=True) as tracker:
         print(f"local tracker at {tracker.endpoint_url}", file=sys.stderr)
-        if args.transport == "fast":
+        if args.transport != "boto3":
             config = tracker.config
-            target: Any = FastTarget(
+            target: Any = _signed(
+                args.transport,
                 endpoint_url=tracker.endpoint_url, region="us-east-1",
                 access_key_id=config.access_key_id, secret_access_key=config.secret_access_key,
                 **_pool(args, "connections"),

@@ -15,6 +15,7 @@ How it is laid out (private modules; the names a user needs are exported here)::
     _retry         RetryPolicy: classification, full-jitter backoff until a deadline (pure)
     _adaptive      AdaptiveRate: a client-side rate that backs off on throttling (pure)
     _targets       boto3, fast (SigV4 + aiohttp), JSONL, memory: the only socket users
+    _crt           crt: SigV4 and HTTP/1.1 on awscrt (optional), the only awscrt user
     _sender        the asyncio driver: performs the I/O the pacer and the policy ask for
     _engine        one sender on the handle's thread;  _workers: N processes share the rate
     _checkpoint    delivered request ids on disk (with the input's fingerprint), for a resume
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 from .._latency import LatencySummary
 from ._checkpoint import Checkpoint
+from ._crt import CrtTarget
 from ._handle import Listener, StreamHandle
 from ._log import DeliveryLog
 from ._open import open_stream
@@ -37,13 +39,22 @@ from ._records import Attempt, DeadLetter, Outcome
 from ._retry import RetryPolicy
 from ._schedules import Schedule, constant, poisson, ramp, rate_function, replay, steps
 from ._summary import DeliverySummary, Limit, RunSettings, StreamState
-from ._targets import Boto3Target, FastTarget, JsonlTarget, MemoryTarget, Response, Target
+from ._targets import (
+    Boto3Target,
+    FastTarget,
+    JsonlTarget,
+    MemoryTarget,
+    Response,
+    Target,
+    fast_target,
+)
 
 __all__ = [
     "Attempt",
     "Boto3Target",
     "Checkpoint",
     "Conversion",
+    "CrtTarget",
     "DeadLetter",
     "DeliveryLog",
     "DeliverySummary",
@@ -63,6 +74,7 @@ __all__ = [
     "StreamState",
     "Target",
     "constant",
+    "fast_target",
     "open_stream",
     "poisson",
     "ramp",

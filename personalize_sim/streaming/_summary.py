@@ -132,14 +132,15 @@ def advice(limit: Limit, settings: RunSettings, style: Literal["python", "cli"])
     """What to change for ``limit``, in Python arguments or CLI flags ("" when nothing)."""
     cli = style == "cli"
     size = settings.pool[1] if settings.pool else 0
-    fast = settings.transport == "fast"
+    fast = settings.transport in ("fast", "crt")
     more_processes = (
         f"--processes {settings.processes + 1}" if cli else f"processes={settings.processes + 1}"
     )
     if limit is Limit.CONNECTIONS:
         return (
             f"raise --connections above {size}" if cli
-            else f"raise FastTarget(connections=…) above {size}"
+            else f"raise {'CrtTarget' if settings.transport == 'crt' else 'FastTarget'}"
+            f"(connections=…) above {size}"
         )  # fmt: skip
     if limit is Limit.THREADS:
         return (
@@ -264,7 +265,7 @@ class DeliverySummary:
             ("latency p50 / p90 / p99 (ms), from intended time", self.latency_intended.describe()),
             ("latency p50 / p90 / p99 (ms), service", self.latency_service.describe()),
             ("queue time p50 / p90 / p99 (ms), in the client", self.latency_queue.describe()),
-            ("retry mode", self.retry_mode),
+            ("transport · retry mode", f"{self.settings.transport} · {self.retry_mode}"),
             ("balanced · complete", f"{self.balanced} · {self.complete}"),
         ]  # fmt: skip
         if self.limited_by is not Limit.NONE:

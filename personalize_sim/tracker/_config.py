@@ -82,8 +82,8 @@ class TrackerConfig:
     its quota per campaign or recommender, ``trending_half_life_s`` the trending kind's decay.
     ``allow_unsigned_remote`` lets a non-loopback host serve without ``verify_signature``;
     ``header_timeout_s`` bounds the time to send a request's headers, ``idle_timeout_s``
-    an idle keep-alive connection. A bad value raises
-    :class:`~personalize_sim.errors.ConfigError` naming it.
+    an idle keep-alive connection; ``tls_cert`` and ``tls_key`` (PEM files) serve HTTPS.
+    A bad value raises :class:`~personalize_sim.errors.ConfigError` naming it.
     """
 
     tracking_ids: tuple[str, ...] | None = field(
@@ -209,6 +209,18 @@ class TrackerConfig:
             parse=float,
         ),
     )
+    tls_cert: str | None = field(
+        default=None,
+        metadata=_cli(
+            "serve HTTPS with this PEM certificate (chain) file; needs --tls-key",
+            flag="--tls-cert",
+            metavar="PEM",
+        ),
+    )
+    tls_key: str | None = field(
+        default=None,
+        metadata=_cli("the PEM private key of --tls-cert", flag="--tls-key", metavar="PEM"),
+    )
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -243,6 +255,7 @@ class TrackerConfig:
             "trending_half_life_s",
             positive(self.trending_half_life_s, "trending_half_life_s"),
         )
+        _check_tls(self)
 
     @property
     def recommender_arns(self) -> dict[str, str]:
@@ -272,6 +285,25 @@ class TrackerConfig:
         if isinstance(latency, dict):
             values = {**values, "latency_ms": Latency(**latency)}
         return cls(**values)
+
+
+def _check_tls(config: TrackerConfig) -> None:
+    """``tls_cert`` and ``tls_key``: both or neither, readable files (kept as path strings)."""
+    import os
+
+    given = [name for name in ("tls_cert", "tls_key") if getattr(config, name) is not None]
+    if len(given) == 1:
+        missing = "tls_key" if given == ["tls_cert"] else "tls_cert"
+        raise ConfigError(
+            missing, None, "both tls_cert and tls_key (--tls-cert and --tls-key) to serve HTTPS"
+        )
+    for name in given:
+        path = getattr(config, name)
+        if not isinstance(path, str | os.PathLike):
+            raise ConfigTypeError(name, path, "the path of a PEM file")
+        if not os.path.isfile(path):
+            raise ConfigError(name, str(path), "the path of an existing PEM file")
+        object.__setattr__(config, name, os.fspath(path))
 
 
 def _tracking_ids(ids: Any) -> tuple[str, ...] | None:

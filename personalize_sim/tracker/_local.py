@@ -11,7 +11,7 @@
 
 Attributes and methods others rely on:
 
-``endpoint_url``  ``http://127.0.0.1:PORT``
+``endpoint_url``  ``http://127.0.0.1:PORT`` (``https://`` with ``tls_cert``/``tls_key``)
 ``tracking_id``   the first of ``tracking_ids``, or ``"local-tracker"`` when any id is accepted
 ``client(**kw)``  a boto3 ``personalize-events`` client bound to it (the configured key pair,
                   ``testing``/``testing`` by default; region ``us-east-1``); ``kw`` goes to
@@ -322,7 +322,7 @@ class LocalTracker:
     def _fetch_stats(self) -> dict[str, Any]:
         from ._server import fetch_stats
 
-        return fetch_stats(self.endpoint_url)
+        return fetch_stats(self.endpoint_url, pinned_cert=self.config.tls_cert)
 
 
 class _Leftovers:

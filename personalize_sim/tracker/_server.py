@@ -219,7 +219,8 @@ class TrackerServer:
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self.config.tls_cert else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     def run(
         self, on_ready: Callable[[str], None] | None = None, *, exit_with_fd: int | None = None
@@ -246,6 +247,8 @@ class TrackerServer:
             server_header=False,
             proxy_headers=False,  # a local emulator has no proxy in front; skip the middleware
             timeout_graceful_shutdown=5,
+            ssl_certfile=self.config.tls_cert,  # HTTPS when given (TrackerConfig checks the pair)
+            ssl_keyfile=self.config.tls_key,
         )
         self._server = _uvicorn_server(config, on_ready=lambda: on_ready and on_ready(self.url))
         if exit_with_fd is not None:
@@ -413,10 +416,21 @@ def _uvicorn_server(config: Any, on_ready: Callable[[], None]) -> Any:
     return Server(config)
 
 
-def fetch_stats(url: str, timeout: float = 10.0) -> dict[str, Any]:
-    """The counters of the emulator at ``url`` (its ``GET /stats``)."""
+def fetch_stats(
+    url: str, timeout: float = 10.0, *, pinned_cert: str | None = None
+) -> dict[str, Any]:
+    """The counters of the emulator at ``url`` (its ``GET /stats``); over HTTPS, the server
+    must present ``pinned_cert`` (the certificate it was started with), whatever host it
+    names, or else a certificate the system trusts."""
     import json
+    import ssl
     import urllib.request
 
-    with urllib.request.urlopen(url + "/stats", timeout=timeout) as response:
+    context = None
+    if url.startswith("https:"):
+        context = ssl.create_default_context(cafile=pinned_cert)
+        if pinned_cert is not None:  # trusted as it is: no chain to a CA, no host name needed
+            context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+            context.check_hostname = False
+    with urllib.request.urlopen(url + "/stats", timeout=timeout, context=context) as response:
         return json.loads(response.read())

@@ -171,8 +171,10 @@ def test_serve_help_lists_every_option():
     assert "--access-key" not in result.stdout and "--secret" not in result.stdout
 
 
-def test_every_tracker_option_is_a_flag_or_an_environment_variable():
+def test_every_tracker_option_is_a_flag_or_an_environment_variable(test_ca):
+    tls = {"tls_cert": test_ca["cert"], "tls_key": test_ca["key"]}
     flags = [
+        *("--tls-cert", tls["tls_cert"], "--tls-key", tls["tls_key"]),
         *("--tracking-id", "a", "--tracking-id", "b", "--max-tps", "5"),
         *("--throttle-status", "429", "--latency-ms", "1..2", "--error-rate", "0.5"),
         *("--error-status", "503", "--verify-signature", "--seed", "3"),
@@ -199,6 +201,7 @@ def test_every_tracker_option_is_a_flag_or_an_environment_variable():
         recommenders=("top=popularity", "campaign/me=random"),
         runtime_max_tps=50,
         trending_half_life_s=60,
+        **tls,
     )
     for field in dataclasses.fields(TrackerConfig):  # so no field was left out above
         assert getattr(config, field.name) != field.default, field.name

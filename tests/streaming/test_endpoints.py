@@ -140,7 +140,7 @@ def run_cli(tmp_path: Path, *args: str, env: dict[str, str] | None = None):
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("kind", ["boto3", "fast"])
+@pytest.mark.parametrize("kind", ["boto3", "fast", "crt", "aiohttp"])
 def test_cli_local_first_run_without_credentials_just_works(tmp_path, kind):
     with LocalTracker(max_tps=None, process=False) as tracker:
         result = run_cli(tmp_path, "--endpoint-url", tracker.endpoint_url, "--transport", kind,
@@ -149,9 +149,12 @@ def test_cli_local_first_run_without_credentials_just_works(tmp_path, kind):
     assert result.returncode == 0, result.stderr
     assert stored == 20
     assert result.stderr.count("fake local credentials") == 1
+    # "fast" is the native transport when awscrt is installed (the test extra installs it)
+    shown = {"fast": "crt", "aiohttp": "fast"}.get(kind, kind)
+    assert f"transport {shown}" in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("kind", ["boto3", "fast"])
+@pytest.mark.parametrize("kind", ["boto3", "fast", "crt"])
 def test_cli_missing_credentials_for_a_remote_endpoint_exit_2_in_one_message(tmp_path, kind):
     result = run_cli(tmp_path, "--endpoint-url", REMOTE, "--transport", kind)
     assert result.returncode == 2

@@ -1,0 +1,358 @@
+"""The native transport: SigV4 and HTTP/1.1 on the AWS Common Runtime (``awscrt``).
+
+:class:`CrtTarget` signs each ``POST /events`` with the CRT's SigV4 (signing name
+``personalize``, the same credentials and region as :class:`~._targets.FastTarget`) and sends
+it on a pool of CRT HTTP/1.1 connections, about a tenth of boto3's client CPU per request
+(``benchmarks/stream.py``). The body is the same pre-serialised JSON as the other
+transports', the signed headers the same as botocore's (``content-type;host;x-amz-date``).
+
+The CRT completes its futures on its own I/O thread; :class:`_Bridge` hands them to the event
+loop the target was opened on (one wake-up per batch of completions, not one per request), so
+the target runs in the stream's loop and in a notebook's running one alike. Like every target
+it never retries: a dropped or refused connection is a ``ConnectionError`` answer, which the
+stream's retry policy retries and counts, and the next request opens a new connection. A
+certificate that does not verify is refused, naming the endpoint; only
+``insecure_local_tls=True``, for a loopback endpoint, turns verification off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import importlib.util
+import io
+import math
+import os
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from .._aws import (
+    SIGNING_NAME,
+    check_endpoint_url,
+    is_loopback,
+    resolve_signing,
+    signing_credentials_and_url,
+)
+from .._checks import count, instance, positive
+from ..errors import ConfigError
+from ._retry import CONNECTION_ERROR
+from ._targets import Response, Target
+from ._wire import Prepared, error_fields
+
+__all__ = ["TLS_ERROR", "CrtTarget", "crt_available"]
+
+#: error code of an answer lost to a certificate or hostname that did not verify (not retried)
+TLS_ERROR = "TlsError"
+_monotonic = time.monotonic  # the clock of SystemClock: wire stamps compare with its times
+
+
+def crt_available() -> bool:
+    """True when ``awscrt`` can be imported (``pip install personalize-sim[crt]``)."""
+    return importlib.util.find_spec("awscrt") is not None
+
+
+class CrtTarget(Target):
+    """Signed PutEvents on ``awscrt``: CRT SigV4, a pool of CRT HTTP/1.1 connections.
+
+    Settings as :class:`~._targets.FastTarget`'s: credentials and region from botocore's
+    provider chain (``profile``, environment, config files, roles; refreshable ones are
+    re-read per request), explicit keys first; at most ``connections`` requests on the wire.
+    ``connect_timeout`` bounds opening a connection (TCP and TLS), ``timeout`` an answer.
+    ``ca_file`` is a PEM bundle to trust instead of the system's (a local test CA).
+    """
+
+    name = "crt"
+
+    def __init__(
+        self,
+        *,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        profile: str | None = None,
+        connections: int = 64,
+        timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
+        ca_file: str | None = None,
+        insecure_local_tls: bool = False,
+    ) -> None:
+        count(connections, "connections", low=1)
+        positive(timeout, "timeout")
+        positive(connect_timeout, "connect_timeout")
+        instance(insecure_local_tls, "insecure_local_tls", bool, "True or False")
+        self.endpoint_url = check_endpoint_url(endpoint_url)
+        if insecure_local_tls and not is_loopback(endpoint_url):
+            raise ConfigError(
+                "insecure_local_tls", insecure_local_tls,
+                "False: certificate checks can be turned off only for a loopback endpoint "
+                "(local testing); give ca_file= to trust a private CA instead",
+            )  # fmt: skip
+        self.region, self.profile = region, profile
+        self.connections, self.timeout, self.connect_timeout = connections, timeout, connect_timeout
+        if ca_file is not None and not os.path.isfile(ca_file):
+            raise ConfigError("ca_file", ca_file, "the path of an existing PEM file of CAs")
+        self.ca_file, self.insecure_local_tls = ca_file, insecure_local_tls
+        self.pool = ("connections", connections)
+        self._keys: tuple[str | None, str | None] = (access_key_id, secret_access_key)
+        self._prepared = False
+        self._credentials: Any = None
+        self._config: tuple[tuple, Any] | None = None  # (frozen credentials, AwsSigningConfig)
+        self._idle: list[Any] = []  # open connections, most recently used last
+        self._slots: asyncio.Semaphore | None = None
+        self._bridge: Any = None  # a _Bridge to the loop it was opened on
+        self._crt: Any = None  # a _Connector: how to open connections (made in open)
+        self.url = ""
+
+    @property
+    def endpoint(self) -> str:
+        return self.url or self.endpoint_url or f"AWS ({self.region or 'default region'})"
+
+    def prepare(self) -> None:
+        """Check that awscrt is installed, resolve the region and find credentials."""
+        if self._prepared:
+            return
+        if not crt_available():
+            raise ConfigError(
+                "target", "crt",
+                "awscrt installed for the native transport (pip install 'personalize-sim[crt]'), "
+                "or target='fast', which uses aiohttp without it",
+            )  # fmt: skip
+        self.region, self._keys = resolve_signing(
+            self.region, self.profile, self.endpoint_url, self._keys
+        )
+        self._prepared = True
+
+    async def open(self) -> None:
+        self.prepare()
+        self._credentials, self.url = signing_credentials_and_url(
+            self.profile, self.region or "", self.endpoint_url, self._keys
+        )
+        insecure = self.insecure_local_tls
+        self._crt = _Connector(self.url, self.connect_timeout, self.ca_file, insecure)
+        self._slots = asyncio.Semaphore(self.connections)
+        self._bridge = _Bridge(asyncio.get_running_loop())
+        if self._crt.tls:  # a certificate that does not verify fails here, naming the endpoint
+            connection, error = await self._connect()
+            if error is not None and error[0] == TLS_ERROR:
+                raise ConfigError("endpoint_url", self.endpoint_url, error[1])
+            if connection is not None:
+                self._idle.append(connection)
+
+    def signing_config(self) -> Any:
+        """The CRT signing config for the current credentials (reused while they last)."""
+        from awscrt.auth import AwsCredentialsProvider, AwsSigningConfig
+
+        frozen = self._credentials.get_frozen_credentials()
+        key = (frozen.access_key, frozen.secret_key, frozen.token)
+        if self._config is None or self._config[0] != key:
+            provider = AwsCredentialsProvider.new_static(*key)
+            config = AwsSigningConfig(
+                credentials_provider=provider, region=self.region, service=SIGNING_NAME
+            )
+            self._config = (key, config)
+        return self._config[1]
+
+    def signed_request(self, body: bytes) -> Any:
+        """A SigV4-signed ``POST /events`` carrying ``body``, as an awscrt ``HttpRequest``
+        (``Content-Length`` is added after signing, as botocore leaves it unsigned)."""
+        from awscrt.auth import aws_sign_request
+        from awscrt.http import HttpHeaders, HttpRequest
+
+        crt = self._crt
+        headers = HttpHeaders([("host", crt.host_header), ("content-type", "application/json")])
+        request = HttpRequest("POST", crt.path, headers, io.BytesIO(body))
+        aws_sign_request(request, self.signing_config()).result()  # static keys: done at once
+        headers.add("content-length", str(len(body)))
+        return request
+
+    async def send(self, prepared: Prepared) -> Response:
+        request = self.signed_request(prepared.body)
+        assert self._slots is not None, "CrtTarget is not open"
+        async with self._slots:  # one per connection: waiting here is queueing, not service
+            started = _monotonic()
+            connection, error = await self._connection()
+            if connection is None:
+                assert error is not None
+                return Response(0, error[0], error[1], 0, started, _monotonic(), started)
+            status, error_type, raw, error = await self._exchange(connection, request)
+            ended = _monotonic()
+        if error is not None:
+            return Response(0, error[0], error[1], 0, started, ended, started)
+        if status < 300:
+            return Response(status, "", "", 0, started, ended, started)
+        code, message = error_fields(status, error_type, raw)
+        return Response(status, code, message, 0, started, ended, started)
+
+    async def _connection(self) -> tuple[Any, tuple[str, str] | None]:
+        """An open idle connection, or a new one (a dropped one is simply not reused)."""
+        idle = self._idle
+        while idle:
+            connection = idle.pop()
+            if connection.is_open():
+                return connection, None
+        return await self._connect()
+
+    async def _connect(self) -> tuple[Any, tuple[str, str] | None]:
+        try:
+            return await self._bridge.wrap(self._crt.connect()), None
+        except Exception as e:  # awscrt raises AwsCrtError: refused, unreachable, TLS…
+            return None, self._crt.describe(e, "connecting to")
+
+    async def _exchange(self, connection: Any, request: Any) -> tuple[int, str, bytes, Any]:
+        """Send on ``connection``; (status, x-amzn-ErrorType, body, error or None)."""
+        answer: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        def on_response(http_stream: Any, status_code: int, headers: Any, **_: Any) -> None:
+            answer["headers"] = headers
+
+        def on_body(http_stream: Any, chunk: bytes, **_: Any) -> None:
+            chunks.append(chunk)
+
+        late: list[bool] = []
+
+        def give_up() -> None:  # a late answer is abandoned with its connection
+            late.append(True)
+            connection.close()
+
+        timer = asyncio.get_running_loop().call_later(self.timeout, give_up)
+        try:
+            stream = connection.request(request, on_response, on_body)
+            stream.activate()
+            status = await self._bridge.wrap(stream.completion_future)
+        except asyncio.CancelledError:  # the answer would come to nobody: drop the connection
+            connection.close()
+            raise
+        except Exception as e:  # the connection dropped, was reset, or timed out
+            connection.close()
+            what = f"no answer within {self.timeout:g} s from" if late else "sending to"
+            return 0, "", b"", self._crt.describe(e, what)
+        finally:
+            timer.cancel()
+        if connection.is_open():
+            self._idle.append(connection)
+        error_type = ""
+        if status >= 300:
+            error_type = next(
+                (v for k, v in answer.get("headers", ()) if k.lower() == "x-amzn-errortype"), ""
+            )
+        return status, error_type, b"".join(chunks), None
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        closing = [connection.close() for connection in idle]  # each returns a Future
+        if closing:
+            await asyncio.gather(*(asyncio.wrap_future(f) for f in closing))
+
+    def for_worker(self, index: int) -> Target:
+        # explicit keys are the caller's own or the fake local pair; the chain's are not passed
+        return CrtTarget(
+            endpoint_url=self.endpoint_url,
+            region=self.region,
+            profile=self.profile,
+            connections=self.connections,
+            timeout=self.timeout,
+            connect_timeout=self.connect_timeout,
+            access_key_id=self._keys[0],
+            secret_access_key=self._keys[1],
+            ca_file=self.ca_file,
+            insecure_local_tls=self.insecure_local_tls,
+        )
+
+    def __repr__(self) -> str:
+        return f"CrtTarget({self.endpoint_url or self.region or 'default'!r})"
+
+
+class _Bridge:
+    """``concurrent.futures.Future``s completed on the CRT's thread, as asyncio futures of
+    ``loop``: completions queue up and one ``call_soon_threadsafe`` delivers each batch."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._done: collections.deque[tuple[asyncio.Future, Any]] = collections.deque()
+        self._scheduled = False
+
+    def wrap(self, future: Any) -> asyncio.Future:
+        waiter = self.loop.create_future()
+        future.add_done_callback(lambda f: self._complete(waiter, f))
+        return waiter
+
+    def _complete(self, waiter: asyncio.Future, future: Any) -> None:  # on the CRT's thread
+        self._done.append((waiter, future))
+        if not self._scheduled:
+            self._scheduled = True
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+                self.loop.call_soon_threadsafe(self._deliver)
+
+    def _deliver(self) -> None:
+        self._scheduled = False  # before draining: a completion from now on schedules again
+        done = self._done
+        while done:
+            waiter, future = done.popleft()
+            if waiter.cancelled():
+                continue
+            error = future.exception()
+            if error is None:
+                waiter.set_result(future.result())
+            else:
+                waiter.set_exception(error)
+
+
+class _Connector:
+    """How to open a CRT connection to ``url``: its event loop, socket and TLS options."""
+
+    def __init__(self, url: str, connect_timeout: float, ca_file: str | None, insecure: bool):
+        from awscrt import io as crt_io
+
+        parts = urlsplit(url)
+        self.url = url
+        self.tls = parts.scheme == "https"
+        self.host = parts.hostname or ""
+        self.loopback = is_loopback(url)
+        self.port = parts.port or (443 if self.tls else 80)
+        default_port = self.port == (443 if self.tls else 80)
+        self.host_header = parts.netloc.rsplit("@", 1)[-1]
+        if default_port and parts.port is not None:  # what botocore sends: no default port
+            self.host_header = self.host_header.rsplit(":", 1)[0]
+        self.path = parts.path or "/"
+        # one I/O thread: enough for thousands of requests/s, and predictable CPU
+        group = crt_io.EventLoopGroup(1)
+        self.bootstrap = crt_io.ClientBootstrap(group, crt_io.DefaultHostResolver(group))
+        self.socket = crt_io.SocketOptions()
+        self.socket.connect_timeout_ms = max(1, math.ceil(connect_timeout * 1000))
+        self.tls_context: Any = None
+        if self.tls:
+            options = crt_io.TlsContextOptions()
+            if ca_file is not None:
+                options.override_default_trust_store_from_path(None, str(ca_file))
+            options.verify_peer = not insecure
+            self.tls_context = crt_io.ClientTlsContext(options)
+
+    def connect(self) -> Any:
+        """A ``concurrent.futures.Future`` of a new HttpClientConnection."""
+        from awscrt.http import HttpClientConnection
+
+        tls = None
+        if self.tls_context is not None:
+            tls = self.tls_context.new_connection_options()
+            tls.set_server_name(self.host)
+        return HttpClientConnection.new(
+            self.host, self.port, bootstrap=self.bootstrap, socket_options=self.socket,
+            tls_connection_options=tls,
+        )  # fmt: skip
+
+    def describe(self, error: Exception, doing: str) -> tuple[str, str]:
+        """(error code, message naming the endpoint) for an exception from awscrt."""
+        name = getattr(error, "name", type(error).__name__)
+        why = f"{name}: {getattr(error, 'message', '') or error}"
+        if "TLS" in name or "CERT" in name or "X509" in name:
+            hint = "; for a loopback test server only, insecure_local_tls=True" * self.loopback
+            return TLS_ERROR, (
+                f"TLS with {self.url} failed ({why}): its certificate is not signed by a "
+                f"trusted CA or does not name {self.host}, or it does not speak TLS; give "
+                f"ca_file= the CA that signed it, or check the URL{hint}"
+            )
+        return CONNECTION_ERROR, f"{why}, {doing} {self.url}"
