@@ -11,6 +11,7 @@ How it is laid out (private modules; the names a user needs are exported here)::
     _config        SimulationConfig: the sections joined, YAML and dict, replace, presets
     _engine        Run: random streams, window, block layout; Run.block runs the stages
     _scheduler     blocks generated ahead in threads, spill-over carried, chunks cut
+    _partitions    the same run cut into partitions of blocks, for parallel engines (Dask)
     the stages of a block, each beside its section's config:
       _arrivals      TimeConfig, GapConfig: when sessions start
       _population    PopulationConfig, PersonaConfig: who, anonymous or not, logins
@@ -42,6 +43,14 @@ from ._config import SimulationConfig, preset_names
 from ._exposure import ArmConfig, ExposureConfig
 from ._fit import fit
 from ._funnel import EXIT, EventTypeConfig, FunnelConfig
+from ._partitions import (
+    PartOutput,
+    PartPlan,
+    assemble_part,
+    empty_part,
+    generate_part,
+    plan_parts,
+)
 from ._identity import catalog_items, recommendation_sources, recommender_table
 from ._population import PersonaConfig, PopulationConfig
 from ._realism import RealismReport, realism_report
@@ -59,6 +68,8 @@ __all__ = [
     "ExposureConfig",
     "FunnelConfig",
     "GapConfig",
+    "PartOutput",
+    "PartPlan",
     "PersonaConfig",
     "PopulationConfig",
     "PropertyConfig",
@@ -67,9 +78,13 @@ __all__ = [
     "SlateContext",
     "TimeConfig",
     "TrafficConfig",
+    "assemble_part",
     "catalog_items",
+    "empty_part",
     "fit",
+    "generate_part",
     "iter_simulate",
+    "plan_parts",
     "preset_names",
     "realism_report",
     "recommendation_sources",

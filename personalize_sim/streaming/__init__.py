@@ -37,6 +37,7 @@ from ._retry import RetryPolicy
 from ._schedules import Schedule, constant, poisson, ramp, rate_function, replay, steps
 from ._summary import DeliverySummary, Limit, RunSettings, StreamState
 from ._targets import Boto3Target, FastTarget, JsonlTarget, MemoryTarget, Response, Target
+from ._wire import Prepared, error_fields
 
 __all__ = [
     "Attempt",
@@ -54,6 +55,7 @@ __all__ = [
     "MemoryTarget",
     "Outcome",
     "Pacing",
+    "Prepared",
     "Response",
     "RetryPolicy",
     "RunSettings",
@@ -62,6 +64,7 @@ __all__ = [
     "StreamState",
     "Target",
     "constant",
+    "error_fields",
     "open_stream",
     "poisson",
     "ramp",

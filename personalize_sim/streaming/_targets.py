@@ -438,6 +438,18 @@ class FastTarget(Target):
 
     async def open(self) -> None:
         import aiohttp
+
+        self.prepare_signing()
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self.connections),
+            timeout=aiohttp.ClientTimeout(total=self.timeout),
+            skip_auto_headers=("User-Agent",),
+        )
+        self._slots = asyncio.Semaphore(self.connections)
+
+    def prepare_signing(self) -> None:
+        """Find credentials and the endpoint, so :meth:`signed_headers` works without
+        :meth:`open` (for callers with their own HTTP client, such as Locust's)."""
         import botocore.session
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
@@ -457,12 +469,6 @@ class FastTarget(Target):
             endpoint = client.meta.endpoint_url
             client.close()
         self.url = endpoint.rstrip("/") + "/events"
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=self.connections),
-            timeout=aiohttp.ClientTimeout(total=self.timeout),
-            skip_auto_headers=("User-Agent",),
-        )
-        self._slots = asyncio.Semaphore(self.connections)
 
     def signed_headers(self, body: bytes) -> dict[str, str]:
         """Headers of a SigV4-signed ``POST /events`` carrying ``body``."""
