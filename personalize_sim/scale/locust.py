@@ -1,0 +1,465 @@
+"""Locust for distributed load: users that send our PutEvents requests, shares, shapes.
+
+``pip install 'personalize-sim[locust]'``, then in a locustfile (``examples/locustfile.py``)::
+
+    from personalize_sim.scale.locust import PutEventsUser
+    class Shopper(PutEventsUser):
+        pass
+
+and run ``locust -f locustfile.py --headless --processes 2 --host <endpoint>
+--tracking-id <id> --events <parquet> --ledger ledger.json -u 20 -r 20 -t 1m``.
+
+* **Requests** are built by the payload layer (``to_put_events``), serialised as the wire
+  format (:class:`~personalize_sim.streaming.Prepared`) and signed by
+  :class:`~personalize_sim.streaming.FastTarget` (SigV4 from botocore, signing name
+  ``personalize``), then sent by Locust's own ``FastHttpUser`` client (geventhttpclient:
+  gevent, not asyncio), which reports every attempt through ``events.request`` (name,
+  response time, length, exception), so Locust's UI, CSV and percentiles count them all.
+* **Sources** (:class:`FrameSource`, :class:`ParquetSource`, :class:`SimulationSource`): each
+  worker process takes its own contiguous share (by ``worker_index`` of the worker count
+  the master fixes at the test's start), so no event is sent by two workers.
+* **Ledger**: workers report their counts to the master a few times a second; at the end the
+  master writes one :class:`~personalize_sim.scale.Ledger` (``--ledger``): delivered,
+  dead-lettered (bad input, or retries exhausted) and unsent, per worker. A worker that
+  dies is named in ``failures`` and its unsent events (with those in flight) are counted.
+* **Shapes**: :class:`ScheduleShape` runs our schedules (ramp, steps, replay…) as a
+  ``LoadTestShape``: users = target rate / each user's ``constant_throughput``.
+
+Importing this module imports Locust, which lets gevent patch the process (sockets,
+threads): import it only in a locustfile, never in a notebook or a test process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+try:
+    import gevent
+    import gevent.lock
+    from locust import FastHttpUser, LoadTestShape, constant_throughput, events, task
+    from locust.exception import StopUser
+    from locust.runners import MasterRunner, WorkerRunner
+except ImportError as e:  # pragma: no cover - the extra is part of the test install
+    raise ImportError(
+        "personalize_sim.scale.locust needs Locust: pip install 'personalize-sim[locust]'"
+    ) from e
+
+from ..streaming import FastTarget, Prepared, error_fields
+from ._shares import Ledger, share_bounds
+
+__all__ = [
+    "FrameSource",
+    "ParquetSource",
+    "PutEventsUser",
+    "ScheduleShape",
+    "SimulationSource",
+    "Source",
+]
+
+logger = logging.getLogger("personalize_sim.scale")
+
+#: how often a worker tells the master its counts (seconds)
+REPORT_EVERY_S = 0.25
+_LEDGER_MESSAGE = "personalize_sim_ledger"
+_WORKERS_OPTION = "personalize_sim_workers"
+#: answers worth another attempt (as the stream's RetryPolicy classifies them)
+_RETRYABLE = ("ThrottlingException", "ServiceUnavailable", "InternalServerError")
+
+
+# -- sources ------------------------------------------------------------------------------
+
+
+class Source:
+    """Where a worker's requests come from: ``share(index, workers, tracking_id)`` gives its
+    requests (an iterator) and how many events they hold."""
+
+    def share(self, index: int, workers: int, tracking_id: str) -> tuple[Iterator[dict], int]:
+        raise NotImplementedError
+
+
+class FrameSource(Source):
+    """An events frame: converted once per worker, which sends a contiguous run of requests."""
+
+    def __init__(self, frame: Any) -> None:
+        self.frame = frame
+
+    def share(self, index: int, workers: int, tracking_id: str) -> tuple[Iterator[dict], int]:
+        from ..payloads import to_put_events
+
+        requests = to_put_events(self.frame, tracking_id)
+        bounds = share_bounds(len(requests), index, workers)
+        mine = requests[bounds.start : bounds.stop]
+        return iter(mine), sum(len(r["eventList"]) for r in mine)
+
+
+class ParquetSource(Source):
+    """A Parquet file or directory of files (``write_parquet``'s layout); each worker reads
+    only its share of the row groups, one at a time."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def pieces(self) -> list[tuple[Path, int, int]]:
+        """Every row group: (file, index in file, rows), files in name order."""
+        import pyarrow.parquet as pq
+
+        files = sorted(self.path.glob("*.parquet")) if self.path.is_dir() else [self.path]
+        out = []
+        for file in files:
+            meta = pq.ParquetFile(file).metadata
+            out += [(file, g, meta.row_group(g).num_rows) for g in range(meta.num_row_groups)]
+        return out
+
+    def share(self, index: int, workers: int, tracking_id: str) -> tuple[Iterator[dict], int]:
+        pieces = self.pieces()
+        bounds = share_bounds(len(pieces), index, workers, what="Parquet row groups")
+        mine = pieces[bounds.start : bounds.stop]
+        return self._requests(mine, tracking_id), sum(rows for _, _, rows in mine)
+
+    @staticmethod
+    def _requests(pieces: list[tuple[Path, int, int]], tracking_id: str) -> Iterator[dict]:
+        import pyarrow.parquet as pq
+
+        from ..payloads import to_put_events
+
+        for file, group, _ in pieces:
+            frame = pq.ParquetFile(file).read_row_group(group).to_pandas()
+            yield from to_put_events(frame, tracking_id)
+
+
+class SimulationSource(Source):
+    """A simulation made live: each worker simulates its share of the blocks of time (the
+    same events as ``simulate(config, rng=rng, ...)``, none sent by two workers)."""
+
+    def __init__(self, config: Any = None, *, rng: Any = None, **overrides: Any) -> None:
+        from ..simulation import plan_parts
+
+        self.plan = plan_parts(config, rng=rng, **overrides)
+
+    def share(self, index: int, workers: int, tracking_id: str) -> tuple[Iterator[dict], int]:
+        bounds = share_bounds(self.plan.partitions, index, workers, what="blocks of time")
+        return self._requests(bounds, tracking_id), -1  # -1: known once simulated
+
+    def _requests(self, bounds: range, tracking_id: str) -> Iterator[dict]:
+        from ..payloads import to_put_events
+        from ..simulation import assemble_part, generate_part
+
+        run = self.plan.run()
+        spills = []
+        for p in range(bounds.stop):  # earlier blocks are generated for their spill-over
+            out = generate_part(self.plan, p, run)
+            if p in bounds:
+                yield from to_put_events(assemble_part(self.plan, spills, out), tracking_id)
+            spills.append(out.spill_only())
+
+
+# -- the per-process feed and its counts ----------------------------------------------------
+
+
+class _Feed:
+    """This process's share of the requests, shared by its users, and what became of them."""
+
+    def __init__(self, requests: Iterator[dict], input_events: int, index: int) -> None:
+        self.requests, self.index = requests, index
+        self.counts = dict(
+            input_events=input_events, delivered_events=0, dead_letter_events=0,
+            pending_events=0, attempts=0, exhausted=False,
+        )  # fmt: skip
+        self.last_report = 0.0
+
+    def next(self) -> dict | None:
+        try:
+            return next(self.requests)
+        except StopIteration:
+            self.counts["exhausted"] = True
+            return None
+
+
+_feed: _Feed | None = None
+_setup_lock = gevent.lock.Semaphore()
+
+
+def _start_feed(user: PutEventsUser) -> None:
+    global _feed
+    if _feed is not None:
+        return
+    options = user.environment.parsed_options
+    tracking_id = user.tracking_id or getattr(options, "tracking_id", None)
+    if not tracking_id:
+        raise StopUser("no tracking id: pass --tracking-id or set tracking_id")
+    source = user.source or _source_from(options)
+    index, workers = _worker_share(user.environment)
+    requests, input_events = source.share(index, workers, tracking_id)
+    _feed = _Feed(requests, input_events, index)
+
+
+def _worker_share(environment: Any) -> tuple[int, int]:
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        workers = getattr(environment.parsed_options, _WORKERS_OPTION, None)
+        if not workers:
+            raise RuntimeError("the master did not say how many workers share the source")
+        return runner.worker_index, int(workers)
+    return 0, 1
+
+
+# -- the user -----------------------------------------------------------------------------
+
+
+class PutEventsUser(FastHttpUser):
+    """Sends the worker's share of ``source`` one request per task, signed as AWS expects.
+
+    ``source`` (class attribute) or ``--events PATH`` (Parquet) says what to send;
+    ``--tracking-id`` (or ``tracking_id``) names the tracker; ``--host`` is the endpoint
+    (``https://personalize-events.<region>.amazonaws.com`` for AWS). Each user sends
+    ``rate_per_user`` requests/s (``constant_throughput``). Throttling, 5xx and connection
+    errors are tried again up to ``max_attempts`` (full-jitter backoff); bad input is not.
+    """
+
+    abstract = True
+    source: ClassVar[Source | None] = None
+    tracking_id: ClassVar[str | None] = None
+    rate_per_user: ClassVar[float] = 1.0
+    max_attempts: ClassVar[int] = 3
+    backoff_s: ClassVar[float] = 0.05
+    wait_time = constant_throughput(1.0)
+
+    def __init__(self, environment: Any) -> None:
+        super().__init__(environment)
+        pacing = constant_throughput(self.rate_per_user)
+        self.wait_time = lambda: pacing(self)  # type: ignore[method-assign]
+
+    def on_start(self) -> None:
+        # users start concurrently and reading a share can yield to another greenlet:
+        # one lock, so the process builds one feed (two would send the share twice)
+        with _setup_lock:
+            _start_feed(self)
+            self.signer = _signer(self.host)
+
+    @task
+    def put_events(self) -> None:
+        assert _feed is not None
+        request = _feed.next()
+        if request is None:
+            _report(self.environment, force=True)
+            raise StopUser()
+        prepared = Prepared(request)
+        _feed.counts["pending_events"] += prepared.events
+        outcome = self._deliver(prepared)
+        _feed.counts["pending_events"] -= prepared.events
+        _feed.counts[outcome] += prepared.events
+        _report(self.environment)
+
+    def _deliver(self, prepared: Prepared) -> str:
+        """Attempts until delivered or given up: "delivered_events" or "dead_letter_events"."""
+        assert _feed is not None
+        for attempt in range(1, self.max_attempts + 1):
+            _feed.counts["attempts"] += 1
+            code = self._attempt(prepared)
+            if not code:
+                return "delivered_events"
+            if code not in _RETRYABLE and code != "ConnectionError":
+                return "dead_letter_events"
+            if attempt < self.max_attempts:
+                gevent.sleep(random.uniform(0, self.backoff_s * 2**attempt))
+        return "dead_letter_events"
+
+    def _attempt(self, prepared: Prepared) -> str:
+        """One signed POST, reported to Locust; the AWS error code ("" on success)."""
+        body = prepared.body
+        headers = self.signer.signed_headers(body)
+        with self.client.post(
+            "/events", data=body, headers=headers, name="PutEvents", catch_response=True
+        ) as resp:
+            status = resp.status_code or 0
+            if 200 <= status < 300:
+                resp.success()
+                return ""
+            if status == 0:
+                resp.failure(f"ConnectionError: {resp.error}")
+                return "ConnectionError"
+            error_type = resp.headers.get("x-amzn-ErrorType", "") if resp.headers else ""
+            code, message = error_fields(status, error_type, resp.content or b"")
+            resp.failure(f"{code}: {message}")
+            return code
+
+
+_signers: dict[str, FastTarget] = {}
+
+
+def _signer(host: str | None) -> FastTarget:
+    """One FastTarget per endpoint and process, used only to sign (credentials resolved once)."""
+    key = host or ""
+    if key not in _signers:
+        target = FastTarget(endpoint_url=host or None)
+        target.prepare_signing()
+        _signers[key] = target
+    return _signers[key]
+
+
+def _source_from(options: Any) -> Source:
+    path = getattr(options, "events", None)
+    if not path:
+        raise StopUser("no source: set source= on the user class or pass --events PATH")
+    return ParquetSource(path)
+
+
+# -- shapes -------------------------------------------------------------------------------
+
+
+class ScheduleShape(LoadTestShape):
+    """Our schedules as a Locust shape: ``schedule`` (requests/s) for ``duration`` seconds,
+    with each user sending ``rate_per_user`` requests/s (as :class:`PutEventsUser`).
+
+    ``replay`` has no rate of its own: build it with :meth:`replay_rates` from the source.
+    """
+
+    abstract = True
+    schedule: ClassVar[Any] = None
+    duration: ClassVar[float] = 60.0
+    rate_per_user: ClassVar[float] = 1.0
+    rates: ClassVar[list[float] | None] = None  # per second, from replay_rates
+
+    def tick(self) -> tuple[int, float] | None:
+        t = self.get_run_time()
+        if t >= self.duration:
+            return None
+        rate = self.rate_at(t)
+        users = max(1, math.ceil(rate / self.rate_per_user))
+        return users, float(users)
+
+    def rate_at(self, t: float) -> float:
+        if self.rates is not None:
+            return self.rates[min(int(t), len(self.rates) - 1)]
+        if self.schedule is None or getattr(self.schedule, "per", "requests") != "requests":
+            raise ValueError("ScheduleShape needs schedule= in requests per second (or rates=)")
+        cursor = self.__dict__.get("_cursor") or self.schedule.cursor()
+        self.__dict__["_cursor"] = cursor
+        rate = cursor.rate_at(t)
+        if rate is None:
+            raise ValueError("a replay schedule has no rate: use ScheduleShape.replay_rates")
+        return float(rate)
+
+    @staticmethod
+    def replay_rates(frame: Any, tracking_id: str, speedup: float = 1.0) -> list[float]:
+        """Requests per second of wall time when ``frame`` is replayed ``speedup``× faster."""
+        import numpy as np
+
+        from ..payloads import to_put_events
+
+        sent = [Prepared(r).sent_at or 0.0 for r in to_put_events(frame, tracking_id)]
+        offsets = (np.asarray(sent) - min(sent)) / speedup
+        return np.bincount(offsets.astype(int)).astype(float).tolist()
+
+
+# -- reporting: workers to the master, the master to a ledger ---------------------------------
+
+
+def _report(environment: Any, *, force: bool = False, final: bool = False) -> None:
+    """Send this worker's counts to the master (at most every REPORT_EVERY_S unless forced);
+    ``final``: the test stopped and nothing more will be sent."""
+    runner = environment.runner
+    if _feed is None or not isinstance(runner, WorkerRunner):
+        return
+    now = time.monotonic()
+    if force or final or now - _feed.last_report >= REPORT_EVERY_S:
+        _feed.last_report = now
+        data = {"index": _feed.index, "final": final, **_feed.counts}
+        runner.send_message(_LEDGER_MESSAGE, data)
+
+
+_shares: dict[int, dict[str, Any]] = {}
+
+
+@events.init_command_line_parser.add_listener
+def _arguments(parser: Any) -> None:
+    group = parser.add_argument_group("personalize-sim")
+    group.add_argument("--tracking-id", default="", help="the event tracker's tracking id")
+    group.add_argument("--events", default="", help="a Parquet file or directory of events")
+    group.add_argument("--ledger", default="", help="write the merged ledger (JSON) here")
+
+
+@events.init.add_listener
+def _on_init(environment: Any, **_: Any) -> None:
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        runner.register_message(_LEDGER_MESSAGE, _on_ledger)
+
+
+def _on_ledger(msg: Any, **_: Any) -> None:
+    _shares[int(msg.data["index"])] = {**msg.data, "client_id": msg.node_id}
+
+
+@events.test_start.add_listener
+def _on_test_start(environment: Any, **_: Any) -> None:
+    """The master fixes the worker count once: shares never move between workers."""
+    runner = environment.runner
+    options = environment.parsed_options
+    if isinstance(runner, MasterRunner) and options is not None:
+        if not getattr(options, _WORKERS_OPTION, None):
+            setattr(options, _WORKERS_OPTION, runner.worker_count)
+
+
+@events.test_stop.add_listener
+def _on_test_stop(environment: Any, **_: Any) -> None:
+    _report(environment, final=True)
+
+
+@events.quitting.add_listener
+def _on_quitting(environment: Any, **_: Any) -> None:
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        return
+    if isinstance(runner, MasterRunner):
+        ledger = master_ledger(runner)
+    elif _feed is not None:
+        ledger = Ledger.merge([_share_counts({"index": 0, **_feed.counts}, lost=False)])
+    else:
+        return
+    logger.info("personalize-sim ledger: %s", ledger)
+    for failure in ledger.failures:
+        logger.error("personalize-sim: %s", failure)
+    path = getattr(environment.parsed_options, "ledger", "")
+    if path:
+        Path(path).write_text(json.dumps(ledger.to_dict(), indent=1, default=str))
+
+
+def master_ledger(runner: Any) -> Ledger:
+    """The workers' last reports merged; a worker that died before its final report (Locust
+    marks it missing, or it is gone) is a failure."""
+    shares, failures = [], []
+    for index in sorted(_shares):
+        data = _shares[index]
+        client = runner.clients.get(data["client_id"])
+        state = getattr(client, "state", "gone")
+        lost = not data.get("final") or state == "missing"
+        share = _share_counts(data, lost=lost)
+        if lost:
+            failures.append(
+                f"worker {index} ({data['client_id']}) was lost ({state}); of its share "
+                f"{share['unsent_events']:,} events are unsent (those in flight included)"
+            )
+        shares.append(share)
+    return Ledger.merge(shares, failures)
+
+
+def _share_counts(data: Mapping[str, Any], *, lost: bool) -> dict[str, Any]:
+    """One worker's report as ledger counts: what it did not finish is unsent."""
+    delivered, dead = int(data["delivered_events"]), int(data["dead_letter_events"])
+    pending = 0 if lost else int(data["pending_events"])
+    total = int(data["input_events"])
+    if total < 0:  # a simulated share: its size is what was read
+        total = delivered + dead + int(data["pending_events"])
+    unsent = total - delivered - dead - pending
+    return {
+        "index": int(data["index"]), "input_events": total, "delivered_events": delivered,
+        "dead_letter_events": dead, "pending_events": pending, "unsent_events": unsent,
+        "attempts": int(data["attempts"]), "lost": lost,
+    }  # fmt: skip

@@ -1,0 +1,82 @@
+"""Locust with worker processes against the local tracker: what Locust counts is what the
+tracker stored, once; a worker killed mid-run is reported and its share accounted for.
+
+Locust runs in its own processes (importing it lets gevent patch a process), exactly as a
+user runs ``examples/locustfile.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from personalize_sim import LocalTracker, iter_simulate, to_put_events
+from personalize_sim.simulation import write_parquet
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCUSTFILE = ROOT / "examples" / "locustfile.py"
+
+
+@pytest.fixture(scope="module")
+def events_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Parquet directory of several files (row groups to share between workers)."""
+    folder = tmp_path_factory.mktemp("events")
+    chunks = iter_simulate(
+        "retail", users=2000, days=2, rng=5, start="2026-01-05", chunk_events=400, arrow=True
+    )
+    write_parquet(chunks, folder)
+    return folder
+
+
+def locust_command(tracker: LocalTracker, events: Path, out: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+        "--host", tracker.endpoint_url, "--tracking-id", tracker.tracking_id,
+        "--events", str(events), "--ledger", str(out / "ledger.json"),
+        "--csv", str(out / "stats"), "--only-summary", "--stop-timeout", "5", *extra,
+    ]  # fmt: skip
+
+
+def locust_counts(out: Path) -> tuple[int, int]:
+    stats = pd.read_csv(out / "stats_stats.csv").set_index("Name")
+    return int(stats.loc["PutEvents", "Request Count"]), int(
+        stats.loc["PutEvents", "Failure Count"]
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_two_worker_processes_store_each_successful_request_once(events_dir, tmp_path):
+    source = pd.read_parquet(events_dir)
+    with LocalTracker() as tracker:
+        command = locust_command(
+            tracker, events_dir, tmp_path, "--processes", "2", "-u", "20", "-r", "20", "-t", "4s"
+        )
+        done = subprocess.run(command, capture_output=True, text=True, timeout=90)
+        assert done.returncode == 0, done.stderr[-3000:]
+        stored = tracker.events()
+        stats = tracker.stats()
+    requests, failures = locust_counts(tmp_path)
+    ledger = json.loads((tmp_path / "ledger.json").read_text())
+    assert requests > 20 and failures == 0
+    # Locust's request count is the tracker's, and what it delivered is stored exactly once
+    assert stats["PutEventsRequests"] == requests
+    assert stats["duplicates"] == 0 and stored["EVENT_ID"].is_unique
+    assert len(stored) == ledger["delivered_events"] > 0
+    sent_ids = {e["eventId"] for r in to_put_events(source, tracker.tracking_id) for e in r["eventList"]}
+    assert set(stored["EVENT_ID"]) <= sent_ids
+    # both workers sent, from disjoint shares that together are the whole source
+    shares = ledger["shares"]
+    assert [s["index"] for s in shares] == [0, 1]
+    assert all(s["delivered_events"] > 0 for s in shares)
+    assert sum(s["input_events"] for s in shares) == len(source)
+    assert ledger["balanced"] and not ledger["failures"]
+    assert ledger["unsent_events"] == len(source) - len(stored)
