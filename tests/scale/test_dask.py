@@ -1,0 +1,95 @@
+"""Dask: the same frame as ``simulate`` from partitions of blocks of time, on a cluster; a
+partitioned stream whose merged ledger balances against the tracker's store; lost workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from personalize_sim import ConfigError, LocalTracker, simulate
+from personalize_sim.scale.dask import simulate_frame, stream, write_parquet
+from personalize_sim.simulation import write_parquet as write_single
+from personalize_sim.streaming import FastTarget
+
+distributed = pytest.importorskip("distributed")
+
+SIM = dict(users=400, days=4, rng=3, start="2026-01-05")
+
+
+@pytest.fixture(scope="module")
+def client():
+    """Two workers in this process (threads): quick to start, real Dask scheduling."""
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster, distributed.Client(cluster) as client:  # fmt: skip
+        yield client
+
+
+def same_frame(got: pd.DataFrame, expected: pd.DataFrame) -> None:
+    got = got.reset_index(drop=True)
+    got.attrs = expected.attrs
+    pd.testing.assert_frame_equal(got, expected)
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 4])
+def test_the_dask_frame_is_simulates_frame(client, partitions):
+    expected = simulate("retail", **SIM)
+    frame = simulate_frame("retail", partitions=partitions, **SIM)
+    assert frame.npartitions == partitions
+    same_frame(frame.compute(), expected)
+
+
+def test_sessions_spilling_across_partitions_keep_their_order(client, monkeypatch):
+    """Small blocks (1 h) make sessions run across partitions: the frame is still the same."""
+    import personalize_sim.simulation._engine as engine
+
+    monkeypatch.setattr(engine, "BLOCK_EVENTS", 20)
+    expected = simulate("retail", users=300, days=2, rng=4, start="2026-01-05")
+    frame = simulate_frame("retail", partitions=48, users=300, days=2, rng=4, start="2026-01-05")
+    same_frame(frame.compute(), expected)
+
+
+def test_parquet_written_by_the_workers_reads_back_as_simulate(client, tmp_path):
+    files = write_parquet(tmp_path / "dask", "retail", partitions=3, **SIM)
+    assert [f.name for f in files] == [f"part-{i:05d}.parquet" for i in range(4)][:3]
+    write_single(simulate("retail", **SIM), tmp_path / "single.parquet")
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "dask"), pd.read_parquet(tmp_path / "single.parquet")
+    )
+
+
+def test_more_partitions_than_blocks_is_a_clear_error():
+    with pytest.raises(ConfigError, match="at most 4: this simulation has 4 blocks"):
+        simulate_frame("retail", partitions=5, **SIM)
+
+
+def test_a_partitioned_stream_balances_its_merged_ledger_against_the_store(client):
+    frame = simulate_frame("retail", partitions=3, **SIM)
+    with LocalTracker(process=False) as tracker:
+        target = FastTarget(endpoint_url=tracker.endpoint_url)
+        result = stream(frame, rate=600, tracking_id=tracker.tracking_id, target=target)
+        stored = tracker.events()
+        stats = tracker.stats()
+    ledger = result.ledger
+    assert result.workers == 2 and not ledger.failures
+    assert ledger.balanced and ledger.complete
+    assert ledger.input_events == len(frame) == len(stored) == ledger.delivered_events
+    assert stored["EVENT_ID"].is_unique and stats["duplicates"] == 0
+    # each partition streamed once, partitions dealt round-robin to the two shares
+    per_partition = result.log.groupby("partition")["share"].unique()
+    assert {p: list(s) for p, s in per_partition.items()} == {0: [0], 1: [1], 2: [0]}
+    delivered = result.log[result.log["outcome"] == "delivered"]
+    assert delivered["events"].sum() == len(stored)
+    assert stats["PutEventsRequests"] == len(result.log)
+
+
+def test_more_workers_than_partitions_is_a_clear_error(client):
+    frame = simulate_frame("retail", partitions=2, **SIM)
+    with pytest.raises(ConfigError, match="at most 2: there are 2 partitions to share"):
+        stream(frame, rate=100, tracking_id="t", target="memory", workers=3)
