@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -93,3 +94,84 @@ def test_more_workers_than_partitions_is_a_clear_error(client):
     frame = simulate_frame("retail", partitions=2, **SIM)
     with pytest.raises(ConfigError, match="at most 2: there are 2 partitions to share"):
         stream(frame, rate=100, tracking_id="t", target="memory", workers=3)
+
+
+class DieOnce(distributed.WorkerPlugin):
+    """Kills its worker process the first time a task named ``prefix`` starts executing
+    (a marker file remembers it across the restarted worker)."""
+
+    def __init__(self, prefix: str, marker: str) -> None:
+        self.prefix, self.marker = prefix, marker
+
+    def transition(self, key, start, finish, **kwargs):
+        name = key[0] if isinstance(key, tuple) else key
+        if finish == "executing" and str(name).startswith(self.prefix):
+            if not os.path.exists(self.marker):
+                Path(self.marker).touch()
+                os._exit(1)
+
+
+@pytest.fixture
+def process_client():
+    """Two worker processes (each restarted by its nanny when it dies)."""
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the plugin, by value
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster, distributed.Client(cluster) as client:  # fmt: skip
+        yield client
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_a_worker_lost_during_simulation_is_recomputed_and_the_frame_is_the_same(
+    process_client, tmp_path
+):
+    marker = tmp_path / "died"
+    process_client.register_plugin(DieOnce("personalize-sim-", str(marker)))
+    frame = simulate_frame("retail", partitions=4, **SIM).compute()
+    assert marker.exists()  # a worker did die mid-simulation
+    same_frame(frame, simulate("retail", **SIM))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_a_worker_killed_mid_stream_is_resumed_from_its_checkpoint(process_client, tmp_path):
+    """The share is rerun by Dask, skipping what its checkpoint says was delivered; the
+    ledger accounts for every event; the store holds each event once."""
+    frame = simulate_frame("retail", partitions=4, **SIM)
+    with LocalTracker() as tracker:
+        target = FastTarget(endpoint_url=tracker.endpoint_url)
+        with ThreadPoolExecutor(1) as pool:
+            future = pool.submit(
+                stream, frame, rate=150, tracking_id=tracker.tracking_id, target=target,
+                client=process_client, checkpoint_dir=tmp_path,
+            )  # fmt: skip
+            victim = kill_a_streaming_worker(process_client, tracker)
+            result = future.result(timeout=90)
+        stored = tracker.events()
+    ledger = result.ledger
+    assert victim is not None
+    assert ledger.balanced and ledger.complete, ledger
+    assert ledger.resumed_events > 0  # delivered before the kill, not sent again
+    assert ledger.input_events == len(frame) == len(stored)
+    assert stored["EVENT_ID"].is_unique
+    assert ledger.delivered_events + ledger.resumed_events == len(stored)
+
+
+def kill_a_streaming_worker(client, tracker) -> str | None:
+    """SIGKILL the worker running a stream share once some of its events are stored."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        busy = {
+            addr: keys for addr, keys in client.processing().items()
+            if any(str(k).startswith("personalize-sim-stream-") for k in keys)
+        }  # fmt: skip
+        if busy and tracker.stats()["accepted_events"] > 300:
+            addr = sorted(busy)[0]
+            pid = client.run(os.getpid, workers=[addr])[addr]
+            os.kill(pid, signal.SIGKILL)
+            return addr
+        time.sleep(0.05)
+    return None
