@@ -80,3 +80,42 @@ def test_two_worker_processes_store_each_successful_request_once(events_dir, tmp
     assert sum(s["input_events"] for s in shares) == len(source)
     assert ledger["balanced"] and not ledger["failures"]
     assert ledger["unsent_events"] == len(source) - len(stored)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_a_worker_killed_mid_run_is_reported_and_its_share_accounted_for(events_dir, tmp_path):
+    import psutil
+
+    with LocalTracker() as tracker:
+        command = locust_command(
+            tracker, events_dir, tmp_path, "--processes", "2", "-u", "20", "-r", "20", "-t", "6s"
+        )
+        master = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 30
+            while tracker.stats()["accepted_events"] < 100 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            workers = psutil.Process(master.pid).children()
+            assert len(workers) == 2
+            os.kill(workers[0].pid, signal.SIGKILL)
+            _, err = master.communicate(timeout=90)
+        finally:
+            master.kill()
+        stored = tracker.events()
+        stats = tracker.stats()
+    assert "failed to send heartbeat, setting state to missing" in err  # Locust reports it
+    ledger = json.loads((tmp_path / "ledger.json").read_text())
+    lost = [s for s in ledger["shares"] if s["lost"]]
+    kept = [s for s in ledger["shares"] if not s["lost"]]
+    assert len(lost) == 1 and len(kept) == 1, ledger
+    assert f"worker {lost[0]['index']} " in ledger["failures"][0]
+    assert f"{lost[0]['unsent_events']:,} events are unsent" in err
+    # every event of both shares is delivered, dead-lettered or explicitly unsent
+    assert ledger["balanced"] and lost[0]["unsent_events"] > 0 and kept[0]["delivered_events"] > 0
+    assert ledger["input_events"] == sum(s["input_events"] for s in ledger["shares"])
+    # what the dead worker did after its last report is stored but counted unsent, never lost:
+    # stored events lie between the ledger's delivered and delivered + the dead share's unsent
+    assert stats["duplicates"] == 0 and stored["EVENT_ID"].is_unique
+    delivered = ledger["delivered_events"]
+    assert delivered <= len(stored) <= delivered + lost[0]["unsent_events"]
