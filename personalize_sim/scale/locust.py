@@ -152,7 +152,7 @@ class SimulationSource(Source):
         from ..simulation import assemble_part, generate_part
 
         run = self.plan.run()
-        spills = []
+        spills: list[Any] = []
         for p in range(bounds.stop):  # earlier blocks are generated for their spill-over
             out = generate_part(self.plan, p, run)
             if p in bounds:
@@ -168,10 +168,10 @@ class _Feed:
 
     def __init__(self, requests: Iterator[dict], input_events: int, index: int) -> None:
         self.requests, self.index = requests, index
-        self.counts = dict(
-            input_events=input_events, delivered_events=0, dead_letter_events=0,
-            pending_events=0, attempts=0, exhausted=False,
-        )  # fmt: skip
+        self.counts: dict[str, Any] = {
+            "input_events": input_events, "delivered_events": 0, "dead_letter_events": 0,
+            "pending_events": 0, "attempts": 0, "exhausted": False,
+        }  # fmt: skip
         self.last_report = 0.0
 
     def next(self) -> dict | None:
@@ -275,8 +275,10 @@ class PutEventsUser(FastHttpUser):
         """One signed POST, reported to Locust; the AWS error code ("" on success)."""
         body = prepared.body
         headers = self.signer.signed_headers(body)
+        # geventhttpclient sends bytes as they are (its stub says str or dict)
+        data: Any = body
         with self.client.post(
-            "/events", data=body, headers=headers, name="PutEvents", catch_response=True
+            "/events", data=data, headers=headers, name="PutEvents", catch_response=True
         ) as resp:
             status = resp.status_code or 0
             if 200 <= status < 300:
@@ -402,9 +404,9 @@ def _on_test_start(environment: Any, **_: Any) -> None:
     """The master fixes the worker count once: shares never move between workers."""
     runner = environment.runner
     options = environment.parsed_options
-    if isinstance(runner, MasterRunner) and options is not None:
-        if not getattr(options, _WORKERS_OPTION, None):
-            setattr(options, _WORKERS_OPTION, runner.worker_count)
+    ready = isinstance(runner, MasterRunner) and options is not None
+    if ready and not getattr(options, _WORKERS_OPTION, None):
+        setattr(options, _WORKERS_OPTION, runner.worker_count)
 
 
 @events.test_stop.add_listener

@@ -43,6 +43,7 @@ from ._config import SimulationConfig, preset_names
 from ._exposure import ArmConfig, ExposureConfig
 from ._fit import fit
 from ._funnel import EXIT, EventTypeConfig, FunnelConfig
+from ._identity import catalog_items, recommendation_sources, recommender_table
 from ._partitions import (
     PartOutput,
     PartPlan,
@@ -51,7 +52,6 @@ from ._partitions import (
     generate_part,
     plan_parts,
 )
-from ._identity import catalog_items, recommendation_sources, recommender_table
 from ._population import PersonaConfig, PopulationConfig
 from ._realism import RealismReport, realism_report
 from ._recommenders import SlateContext

@@ -20,7 +20,7 @@ from personalize_sim.streaming import FastTarget
 
 distributed = pytest.importorskip("distributed")
 
-SIM = dict(users=400, days=4, rng=3, start="2026-01-05")
+SIM = {"users": 400, "days": 4, "rng": 3, "start": "2026-01-05"}
 
 
 @pytest.fixture(scope="module")
@@ -105,10 +105,10 @@ class DieOnce(distributed.WorkerPlugin):
 
     def transition(self, key, start, finish, **kwargs):
         name = key[0] if isinstance(key, tuple) else key
-        if finish == "executing" and str(name).startswith(self.prefix):
-            if not os.path.exists(self.marker):
-                Path(self.marker).touch()
-                os._exit(1)
+        first = not os.path.exists(self.marker)
+        if finish == "executing" and str(name).startswith(self.prefix) and first:
+            Path(self.marker).touch()
+            os._exit(1)
 
 
 @pytest.fixture

@@ -71,7 +71,9 @@ def test_two_worker_processes_store_each_successful_request_once(events_dir, tmp
     assert stats["PutEventsRequests"] == requests
     assert stats["duplicates"] == 0 and stored["EVENT_ID"].is_unique
     assert len(stored) == ledger["delivered_events"] > 0
-    sent_ids = {e["eventId"] for r in to_put_events(source, tracker.tracking_id) for e in r["eventList"]}
+    sent_ids = {
+        e["eventId"] for r in to_put_events(source, tracker.tracking_id) for e in r["eventList"]
+    }
     assert set(stored["EVENT_ID"]) <= sent_ids
     # both workers sent, from disjoint shares that together are the whole source
     shares = ledger["shares"]
@@ -91,7 +93,9 @@ def test_a_worker_killed_mid_run_is_reported_and_its_share_accounted_for(events_
         command = locust_command(
             tracker, events_dir, tmp_path, "--processes", "2", "-u", "20", "-r", "20", "-t", "6s"
         )
-        master = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        master = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         try:
             deadline = time.monotonic() + 30
             while tracker.stats()["accepted_events"] < 100 and time.monotonic() < deadline:
