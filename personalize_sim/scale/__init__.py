@@ -16,6 +16,6 @@ Importing this package imports neither Locust nor Dask.
 
 from __future__ import annotations
 
-from ._shares import Ledger, share_bounds, split_rate
+from ._shares import Ledger, replay_rates, share_bounds, split_rate, users_for_rate
 
-__all__ = ["Ledger", "share_bounds", "split_rate"]
+__all__ = ["Ledger", "replay_rates", "share_bounds", "split_rate", "users_for_rate"]

@@ -5,14 +5,15 @@ Pure functions and frozen records, no engine imported, so they are tested direct
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .._checks import count
+from .._checks import check, count
 from ..errors import ConfigError
 
-__all__ = ["Ledger", "share_bounds", "split_rate"]
+__all__ = ["Ledger", "replay_rates", "share_bounds", "split_rate", "users_for_rate"]
 
 #: the ledger counts summed over shares (each a key of ``DeliverySummary.to_dict()``)
 SUMMED = (
@@ -67,6 +68,32 @@ def split_rate(rate: Any, workers: int) -> Any:
     if hasattr(rate, "scaled"):
         return rate.scaled(1 / workers)
     return float(rate) / workers
+
+
+def users_for_rate(rate: float, rate_per_user: float) -> int:
+    """Closed-model users (each sending ``rate_per_user`` requests/s) for ``rate`` requests/s:
+    at least one, rounded up so the target is reached.
+
+    >>> users_for_rate(25, 1.0), users_for_rate(25, 2.0), users_for_rate(0, 1.0)
+    (25, 13, 1)
+    """
+    return max(1, math.ceil(rate / rate_per_user - 1e-9))
+
+
+def replay_rates(sent_at: Sequence[float], speedup: float = 1.0) -> list[float]:
+    """Requests per second of wall time when requests first due at ``sent_at`` (epoch
+    seconds) are replayed ``speedup`` times faster: second i is ``rates[i]``.
+
+    >>> replay_rates([100.0, 100.5, 101.0, 104.0], speedup=2.0)
+    [3.0, 0.0, 1.0]
+    """
+    check(len(sent_at) > 0, "sent_at", sent_at, "at least one request to replay")
+    first = min(sent_at)
+    seconds = [int((t - first) / speedup) for t in sent_at]
+    rates = [0.0] * (max(seconds) + 1)
+    for second in seconds:
+        rates[second] += 1
+    return rates
 
 
 @dataclass(frozen=True)

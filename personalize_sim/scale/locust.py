@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import random
 import time
 from collections.abc import Iterator, Mapping
@@ -52,7 +51,7 @@ except ImportError as e:  # pragma: no cover - the extra is part of the test ins
     ) from e
 
 from ..streaming import FastTarget, Prepared, error_fields
-from ._shares import Ledger, share_bounds
+from ._shares import Ledger, replay_rates, share_bounds, users_for_rate
 
 __all__ = [
     "FrameSource",
@@ -328,37 +327,36 @@ class ScheduleShape(LoadTestShape):
     duration: ClassVar[float] = 60.0
     rate_per_user: ClassVar[float] = 1.0
     rates: ClassVar[list[float] | None] = None  # per second, from replay_rates
+    _cursor: Any = None
 
     def tick(self) -> tuple[int, float] | None:
         t = self.get_run_time()
         if t >= self.duration:
             return None
-        rate = self.rate_at(t)
-        users = max(1, math.ceil(rate / self.rate_per_user))
+        users = users_for_rate(self.rate_at(t), self.rate_per_user)
         return users, float(users)
 
     def rate_at(self, t: float) -> float:
+        """The target in requests/s ``t`` seconds into the test."""
         if self.rates is not None:
             return self.rates[min(int(t), len(self.rates) - 1)]
-        if self.schedule is None or getattr(self.schedule, "per", "requests") != "requests":
-            raise ValueError("ScheduleShape needs schedule= in requests per second (or rates=)")
-        cursor = self.__dict__.get("_cursor") or self.schedule.cursor()
-        self.__dict__["_cursor"] = cursor
-        rate = cursor.rate_at(t)
-        if rate is None:
-            raise ValueError("a replay schedule has no rate: use ScheduleShape.replay_rates")
-        return float(rate)
+        schedule = self.schedule
+        if schedule is None or schedule.per != "requests" or schedule.kind == "replay":
+            raise ValueError(
+                "ScheduleShape needs schedule= in requests per second (constant, ramp, steps…); "
+                "for a replay, rates = ScheduleShape.replay_rates(frame, tracking_id, speedup)"
+            )
+        if self._cursor is None:
+            self._cursor = schedule.cursor()
+        return float(self._cursor.rate_at(t))
 
     @staticmethod
     def replay_rates(frame: Any, tracking_id: str, speedup: float = 1.0) -> list[float]:
         """Requests per second of wall time when ``frame`` is replayed ``speedup``× faster."""
-        import numpy as np
-
         from ..payloads import to_put_events
 
-        sent = [Prepared(r).sent_at or 0.0 for r in to_put_events(frame, tracking_id)]
-        offsets = (np.asarray(sent) - min(sent)) / speedup
-        return np.bincount(offsets.astype(int)).astype(float).tolist()
+        requests = to_put_events(frame, tracking_id)
+        return replay_rates([Prepared(r).sent_at or 0.0 for r in requests], speedup)
 
 
 # -- reporting: workers to the master, the master to a ledger ---------------------------------

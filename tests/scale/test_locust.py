@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from personalize_sim import LocalTracker, iter_simulate, to_put_events
+from personalize_sim import LocalTracker, iter_simulate, simulate, to_put_events
 from personalize_sim.simulation import write_parquet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,3 +123,47 @@ def test_a_worker_killed_mid_run_is_reported_and_its_share_accounted_for(events_
     assert stats["duplicates"] == 0 and stored["EVENT_ID"].is_unique
     delivered = ledger["delivered_events"]
     assert delivered <= len(stored) <= delivered + lost[0]["unsent_events"]
+
+
+SHAPED = """
+from personalize_sim.scale.locust import PutEventsUser, ScheduleShape, SimulationSource
+from personalize_sim.streaming import steps
+
+
+class Live(PutEventsUser):
+    source = SimulationSource("retail", users=300, days=1, rng=9, start="2026-01-05")
+    rate_per_user = 2.0
+
+
+class Steps(ScheduleShape):
+    schedule = steps([(4, 1.5), (12, 1.5)])
+    rate_per_user = 2.0
+    duration = 3.5
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_a_schedule_as_shape_drives_users_sending_a_live_simulation(tmp_path):
+    """One process (no workers): a steps schedule sets the user count; the simulated
+    events are sent in the simulation's order, the ledger counts them."""
+    locustfile = tmp_path / "shaped.py"
+    locustfile.write_text(SHAPED)
+    with LocalTracker() as tracker:
+        command = [
+            sys.executable, "-m", "locust", "-f", str(locustfile), "--headless",
+            "--host", tracker.endpoint_url, "--tracking-id", tracker.tracking_id,
+            "--ledger", str(tmp_path / "ledger.json"), "--csv", str(tmp_path / "stats"),
+            "--csv-full-history", "--only-summary", "--stop-timeout", "5",
+        ]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, timeout=90)
+        assert done.returncode == 0, done.stderr[-3000:]
+        stored = tracker.events()
+    history = pd.read_csv(tmp_path / "stats_stats_history.csv")
+    assert set(history["User Count"]) <= {0, 2, 6} and 6 in set(history["User Count"])
+    ledger = json.loads((tmp_path / "ledger.json").read_text())
+    assert ledger["delivered_events"] == len(stored) > 0 and ledger["balanced"]
+    expected = simulate("retail", users=300, days=1, rng=9, start="2026-01-05")
+    requests = to_put_events(expected, tracker.tracking_id)
+    first = [e["eventId"] for r in requests for e in r["eventList"]][: len(stored)]
+    assert set(stored["EVENT_ID"]) == set(first)  # the simulation's events, from its start
