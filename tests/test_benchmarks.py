@@ -24,6 +24,8 @@ TINY = {
     "attribution.py": (["--events", "100000", "--repeat", "1"], "ratio naive / attribution_report"),
     "fit.py": (["--events", "50000", "--naive-events", "5000", "--repeat", "1"],
                "faster than the naive loop"),
+    "scale.py": (["--users", "500", "--days", "2", "--seconds", "1", "--rounds", "1"],
+                 "scaling 1 -> 2"),
 }  # fmt: skip
 
 
