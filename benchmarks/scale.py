@@ -9,8 +9,9 @@ events over wall time; CPU seconds are the workers' own (user + system).
 **Locust.** ``examples/locustfile.py``'s user with no wait (``rate_per_user`` huge), 1
 then 2 worker processes (``--processes N``), against one local tracker in its own
 process (no throttling); rounds alternate. Events/s counts events the tracker accepted
-(stored, or counted as duplicates: every round sends the same source) per second, from its counters polled while the load runs (start-up and shut-down left
-out); CPU seconds are Locust's (master and workers).
+(stored, or counted as duplicates: every round sends the same source) per second, from
+its counters polled while the load runs (start-up and shut-down left out); CPU seconds
+are Locust's (master and workers).
 
 The figure is the ratio 2 / 1 (target >= 1.7x on 2 cores). Printed: each round, the
 medians, CPU beside wall, and the ratios.
@@ -58,9 +59,12 @@ def dask_rounds(args: argparse.Namespace, folder: Path) -> dict[int, list[tuple[
     sim = {"users": args.users, "days": args.days, "rng": 1, "start": "2026-01-05"}
     clusters = {
         n: distributed.LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
             silence_logs=logging.ERROR,
-        )  # fmt: skip
+        )
         for n in (1, 2)
     }
     out: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
