@@ -83,8 +83,9 @@ def dask_rounds(args: argparse.Namespace, folder: Path) -> dict[int, list[tuple[
                 events = sum(pd.read_parquet(f, columns=["EVENT_TYPE"]).shape[0] for f in files)
                 if r:
                     out[n].append((events / wall, used))
-                    print(f"  dask round {r}: {n} worker(s) {events / wall:,.0f} events/s "
-                          f"({wall:.2f} s wall, {used:.2f} s worker CPU, {events:,} events)")  # fmt: skip
+                    rate = events / wall
+                    print(f"  dask round {r}: {n} worker(s) {rate:,.0f} events/s ({wall:.2f} s "
+                          f"wall, {used:.2f} s worker CPU, {events:,} events)")  # fmt: skip
     finally:
         for n in (1, 2):
             clients[n].close()
@@ -123,7 +124,7 @@ def one_locust_run(
     users = str(args.locust_users)
     command = [
         sys.executable, "-m", "locust", "-f", str(locustfile), "--headless",
-        "--processes", str(processes), "-u", users, "-r", users, "-t", f"{max(1, round(args.seconds))}s",
+        "--processes", str(processes), "-u", users, "-r", users, "-t", f"{args.seconds}s",
         "--host", tracker.endpoint_url, "--tracking-id", tracker.tracking_id,  # type: ignore[attr-defined]
         "--events", str(source), "--only-summary", "--stop-timeout", "5", "--loglevel", "WARNING",
     ]  # fmt: skip
