@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import resource
 import statistics
 import subprocess
@@ -43,7 +44,9 @@ class Flat(PutEventsUser):
 """
 
 
-def dask_rounds(args: argparse.Namespace, folder: Path) -> dict[int, list[tuple[float, float]]]:
+def dask_rounds(
+    args: argparse.Namespace, folder: Path
+) -> dict[int, list[tuple[float, float, float]]]:
     """(events/s, worker CPU s) per run, for 1 and 2 workers."""
     import distributed
     import pandas as pd
@@ -67,7 +70,7 @@ def dask_rounds(args: argparse.Namespace, folder: Path) -> dict[int, list[tuple[
         )
         for n in (1, 2)
     }
-    out: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+    out: dict[int, list[tuple[float, float, float]]] = {1: [], 2: []}
     try:
         clients = {n: distributed.Client(c, set_as_default=False) for n, c in clusters.items()}
         events = 0
@@ -82,7 +85,7 @@ def dask_rounds(args: argparse.Namespace, folder: Path) -> dict[int, list[tuple[
                     used = sum(client.run(cpu).values()) - before
                 events = sum(pd.read_parquet(f, columns=["EVENT_TYPE"]).shape[0] for f in files)
                 if r:
-                    out[n].append((events / wall, used))
+                    out[n].append((events / wall, used, wall))
                     rate = events / wall
                     print(f"  dask round {r}: {n} worker(s) {rate:,.0f} events/s ({wall:.2f} s "
                           f"wall, {used:.2f} s worker CPU, {events:,} events)")  # fmt: skip
@@ -93,7 +96,9 @@ def dask_rounds(args: argparse.Namespace, folder: Path) -> dict[int, list[tuple[
     return out
 
 
-def locust_rounds(args: argparse.Namespace, folder: Path) -> dict[int, list[tuple[float, float]]]:
+def locust_rounds(
+    args: argparse.Namespace, folder: Path
+) -> dict[int, list[tuple[float, float, float]]]:
     """(events/s, Locust CPU s) per run, for 1 and 2 worker processes."""
     from personalize_sim import LocalTracker, iter_simulate
     from personalize_sim.simulation import write_parquet
@@ -106,13 +111,13 @@ def locust_rounds(args: argparse.Namespace, folder: Path) -> dict[int, list[tupl
     write_parquet(chunks, source)
     locustfile = folder / "flat.py"
     locustfile.write_text(LOCUSTFILE)
-    out: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+    out: dict[int, list[tuple[float, float, float]]] = {1: [], 2: []}
     with LocalTracker(max_tps=0) as tracker:
         for r in range(args.rounds + 1):
             for n in (1, 2) if r % 2 else (2, 1):
                 rate, used = one_locust_run(args, tracker, source, locustfile, n)
                 if r:
-                    out[n].append((rate, used))
+                    out[n].append((rate, used, float(args.seconds)))
                     print(f"  locust round {r}: {n} process(es) {rate:,.0f} events/s "
                           f"({used:.2f} s Locust CPU)")  # fmt: skip
     return out
@@ -156,14 +161,16 @@ def steady_rate(samples: list[tuple[float, int]]) -> float:
     return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
 
 
-def report(name: str, unit: str, rows: dict[int, list[tuple[float, float]]]) -> float:
-    medians = {n: statistics.median(r for r, _ in rows[n]) for n in rows}
-    cpus = {n: statistics.median(c for _, c in rows[n]) for n in rows}
-    ranges = {n: (min(r for r, _ in rows[n]), max(r for r, _ in rows[n])) for n in rows}
+def report(name: str, unit: str, rows: dict[int, list[tuple[float, float, float]]]) -> float:
+    """The medians and the ratio; cores = CPU s / wall s says whether 2 workers got 2 cores."""
+    medians = {n: statistics.median(r for r, _, _ in rows[n]) for n in rows}
+    cpus = {n: statistics.median(c for _, c, _ in rows[n]) for n in rows}
+    cores = {n: statistics.median(c / w for _, c, w in rows[n]) for n in rows}
+    ranges = {n: (min(r for r, _, _ in rows[n]), max(r for r, _, _ in rows[n])) for n in rows}
     for n in (1, 2):
         lo, hi = ranges[n]
         print(f"{name}, {n} {unit}: {medians[n]:,.0f} events/s (median; runs {lo:,.0f}-{hi:,.0f})"
-              f", {cpus[n]:.2f} s CPU")  # fmt: skip
+              f", {cpus[n]:.2f} s CPU, {cores[n]:.2f} cores busy")  # fmt: skip
     ratio = medians[2] / medians[1] if medians[1] else float("nan")
     print(f"{name}: ratio 2 / 1 {unit} = {ratio:.2f}x (target >= 1.7x)")
     return ratio
@@ -177,12 +184,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--locust-users", type=int, default=32)
     args = parser.parse_args()
+    print(
+        "load average before: {:.2f} {:.2f} {:.2f} on {} cores".format(
+            *os.getloadavg(), os.cpu_count()
+        )
+    )
     with tempfile.TemporaryDirectory(prefix="personalize-sim-scale-") as tmp:
         folder = Path(tmp)
         print(f"Dask: write_parquet of retail, {args.users:,} users over {args.days:g} days")
         dask_ratio = report("dask simulation", "workers", dask_rounds(args, folder))
         print(f"Locust: {args.locust_users} users with no wait, {args.seconds:g} s per run")
         locust_ratio = report("locust load", "processes", locust_rounds(args, folder))
+    print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(f"scaling 1 -> 2: Dask {dask_ratio:.2f}x, Locust {locust_ratio:.2f}x")
 
 
