@@ -65,7 +65,7 @@ def dask_rounds(
             n_workers=n,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
             silence_logs=logging.ERROR,
         )
         for n in (1, 2)

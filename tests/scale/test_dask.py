@@ -27,7 +27,7 @@ SIM = {"users": 400, "days": 4, "rng": 3, "start": "2026-01-05"}
 def client():
     """Two workers in this process (threads): quick to start, real Dask scheduling."""
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster, distributed.Client(cluster) as client:  # fmt: skip
         yield client
 
@@ -111,14 +111,14 @@ class DieOnce(distributed.WorkerPlugin):
             os._exit(1)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def process_client():
     """Two worker processes (each restarted by its nanny when it dies)."""
     import cloudpickle
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the plugin, by value
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster, distributed.Client(cluster) as client:  # fmt: skip
         yield client
 
@@ -129,8 +129,11 @@ def test_a_worker_lost_during_simulation_is_recomputed_and_the_frame_is_the_same
     process_client, tmp_path
 ):
     marker = tmp_path / "died"
-    process_client.register_plugin(DieOnce("personalize-sim-", str(marker)))
-    frame = simulate_frame("retail", partitions=4, **SIM).compute()
+    process_client.register_plugin(DieOnce("personalize-sim-", str(marker)), name="die-once")
+    try:
+        frame = simulate_frame("retail", partitions=4, **SIM).compute()
+    finally:
+        process_client.unregister_worker_plugin("die-once")
     assert marker.exists()  # a worker did die mid-simulation
     same_frame(frame, simulate("retail", **SIM))
 
