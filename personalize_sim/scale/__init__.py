@@ -10,6 +10,7 @@ Optional extras, never imported by the core (an import-linter contract says so):
                    same events as ``simulate``), and a Dask DataFrame streamed by many
                    workers with one merged ledger (``pip install 'personalize-sim[dask]'``)
     _shares        the pure arithmetic both share: who sends what, merged ledgers
+    _sources       the Locust sources (frame, Parquet, live simulation), split by worker
 
 Importing this package imports neither Locust nor Dask.
 """

@@ -36,7 +36,6 @@ except ImportError as e:  # pragma: no cover - the extra is part of the test ins
     ) from e
 
 from .._checks import instance
-from ..errors import ConfigError
 from ..simulation import (
     PartOutput,
     PartPlan,
@@ -268,8 +267,6 @@ def _lost_share(
                 delivered += events
             else:
                 unsent += events
-    if not indices:
-        raise ConfigError("share", share, "a share with at least one partition")
     return {
         "share": share, "input_events": delivered + unsent, "resumed_events": delivered,
         "unsent_events": unsent, "balanced": True,
