@@ -69,6 +69,8 @@ def test_two_worker_processes_store_each_successful_request_once(events_dir, tmp
     assert requests > 20 and failures == 0
     # Locust's request count is the tracker's, and what it delivered is stored exactly once
     assert stats["PutEventsRequests"] == requests
+    refused = stats["PutEvents4xxErrors"] + stats["PutEvents5xxErrors"]
+    assert stats["PutEventsRequests"] - refused == requests - failures
     assert stats["duplicates"] == 0 and stored["EVENT_ID"].is_unique
     assert len(stored) == ledger["delivered_events"] > 0
     sent_ids = {
