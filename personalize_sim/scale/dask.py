@@ -179,7 +179,7 @@ def stream(
     futures = []
     for share in range(workers):
         indices = list(range(share, frame.npartitions, workers))
-        file = str(folder / f"share-{share:04d}.ids")
+        file = str(folder / f"share-{share:04d}")
         futures.append(
             client.submit(
                 _stream_share, frame, indices, share, share_rate, settings, file,
@@ -211,7 +211,10 @@ def _stream_share(
             part = upcoming.result()
             if n + 1 < len(indices):
                 upcoming = c.compute(frame.partitions[indices[n + 1]])
-            handle = open_stream(part, rate=rate, checkpoint=checkpoint, **settings)
+            # one checkpoint per partition: a checkpoint belongs to one input
+            handle = open_stream(
+                part, rate=rate, checkpoint=_part_file(checkpoint, index), **settings
+            )
             summary = handle.run(wait=True).summary
             summaries.append({**summary.to_dict(), "share": share, "partition": index})
             log = handle.log
@@ -240,8 +243,8 @@ def _merge(
             failures.append(f"share {share}: {type(e).__name__}: {e}")
             logger.error("share %d of the stream failed: %s", share, e)
             indices = list(range(share, frame.npartitions, workers))
-            file = folder / f"share-{share:04d}.ids"
-            shares.append(_lost_share(frame, indices, file, tracking_id, share))
+            prefix = str(folder / f"share-{share:04d}")
+            shares.append(_lost_share(frame, indices, prefix, tracking_id, share))
             continue
         shares.extend(summaries)
         logs.append(log)
@@ -249,16 +252,21 @@ def _merge(
     return ScaleStream(Ledger.merge(shares, failures), merged, workers)
 
 
+def _part_file(prefix: str, index: int) -> str:
+    return f"{prefix}-partition-{index:05d}.ids"
+
+
 def _lost_share(
-    frame: dd.DataFrame, indices: list[int], file: Path, tracking_id: str, share: int
+    frame: dd.DataFrame, indices: list[int], prefix: str, tracking_id: str, share: int
 ) -> dict[str, Any]:
-    """A share whose task failed for good: its events delivered (per its checkpoint) or unsent."""
+    """A share whose task failed for good: its events delivered (per its checkpoints) or unsent."""
     from ..payloads import to_put_events
     from ..streaming import Checkpoint, Prepared
 
-    done = Checkpoint(file).done
     delivered = unsent = 0
     for index in indices:
+        file = Path(_part_file(prefix, index))
+        done = Checkpoint(file).done if file.exists() else set()
         part = frame.partitions[index].compute()
         requests, _ = to_put_events(part, tracking_id, errors="collect")
         for request in requests:

@@ -178,3 +178,27 @@ def kill_a_streaming_worker(client, tracker) -> str | None:
             return addr
         time.sleep(0.05)
     return None
+
+
+def test_a_share_that_fails_for_good_is_accounted_from_its_checkpoints(client, tmp_path):
+    """The last partition has a bad row: its stream refuses it, after the first partitions
+    were delivered. The ledger names the failure, counts the delivered events (from the
+    checkpoints) and the rest as unsent, and still balances."""
+    import dask.dataframe as dd
+
+    events = simulate("retail", **SIM)
+    events.loc[len(events) - 1, "EVENT_TYPE"] = ""  # not a valid event type
+    frame = dd.from_pandas(events, npartitions=3, sort=False)
+    with LocalTracker(process=False) as tracker:
+        target = FastTarget(endpoint_url=tracker.endpoint_url)
+        result = stream(
+            frame, rate=2000, tracking_id=tracker.tracking_id, target=target, workers=1,
+            checkpoint_dir=tmp_path,
+        )  # fmt: skip
+        stored = len(tracker.events())
+    ledger = result.ledger
+    assert len(ledger.failures) == 1 and "share 0: PayloadError" in ledger.failures[0]
+    last = frame.partitions[2].compute()
+    assert ledger.resumed_events == stored == len(events) - len(last)
+    assert ledger.unsent_events == len(last) - 1  # the bad row is not an event to send
+    assert ledger.balanced and not ledger.complete
