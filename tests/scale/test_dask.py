@@ -151,7 +151,7 @@ def test_a_worker_killed_mid_stream_is_resumed_from_its_checkpoint(process_clien
                 stream, frame, rate=150, tracking_id=tracker.tracking_id, target=target,
                 client=process_client, checkpoint_dir=tmp_path,
             )  # fmt: skip
-            victim = kill_a_streaming_worker(process_client, tracker)
+            victim = kill_a_streaming_worker(process_client, tmp_path)
             result = future.result(timeout=90)
         stored = tracker.events()
     ledger = result.ledger
@@ -163,20 +163,22 @@ def test_a_worker_killed_mid_stream_is_resumed_from_its_checkpoint(process_clien
     assert ledger.delivered_events + ledger.resumed_events == len(stored)
 
 
-def kill_a_streaming_worker(client, tracker) -> str | None:
-    """SIGKILL the worker running a stream share once some of its events are stored."""
+def kill_a_streaming_worker(client, folder: Path) -> str | None:
+    """SIGKILL the worker streaming share 0 once its checkpoints hold 20 delivered requests."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        busy = {
-            addr: keys for addr, keys in client.processing().items()
-            if any(str(k).startswith("personalize-sim-stream-") for k in keys)
-        }  # fmt: skip
-        if busy and tracker.stats()["accepted_events"] > 300:
-            addr = sorted(busy)[0]
-            pid = client.run(os.getpid, workers=[addr])[addr]
+        delivered = sum(
+            len(f.read_bytes().splitlines()) for f in folder.glob("share-0000-partition-*.ids")
+        )
+        running = [
+            addr for addr, keys in client.processing().items()
+            if any(str(k).startswith("personalize-sim-stream-0-") for k in keys)
+        ]  # fmt: skip
+        if running and delivered >= 20:
+            pid = client.run(os.getpid, workers=running)[running[0]]
             os.kill(pid, signal.SIGKILL)
-            return addr
-        time.sleep(0.05)
+            return running[0]
+        time.sleep(0.02)
     return None
 
 

@@ -58,7 +58,7 @@ def test_two_worker_processes_store_each_successful_request_once(events_dir, tmp
     source = pd.read_parquet(events_dir)
     with LocalTracker() as tracker:
         command = locust_command(
-            tracker, events_dir, tmp_path, "--processes", "2", "-u", "20", "-r", "20", "-t", "4s"
+            tracker, events_dir, tmp_path, "--processes", "2", "-u", "20", "-r", "20", "-t", "6s"
         )
         done = subprocess.run(command, capture_output=True, text=True, timeout=90)
         assert done.returncode == 0, done.stderr[-3000:]
@@ -93,7 +93,7 @@ def test_a_worker_killed_mid_run_is_reported_and_its_share_accounted_for(events_
 
     with LocalTracker() as tracker:
         command = locust_command(
-            tracker, events_dir, tmp_path, "--processes", "2", "-u", "20", "-r", "20", "-t", "6s"
+            tracker, events_dir, tmp_path, "--processes", "2", "-u", "20", "-r", "20", "-t", "8s"
         )
         master = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

@@ -34,6 +34,13 @@ PUBLIC = {
     "catalog_items",
     "recommendation_sources",
     "recommender_table",
+    # a run cut into partitions of blocks of time, for parallel engines (scale.dask, scale.locust)
+    "PartOutput",
+    "PartPlan",
+    "assemble_part",
+    "empty_part",
+    "generate_part",
+    "plan_parts",
 }
 
 
