@@ -219,8 +219,13 @@ def _signer(host: str | None) -> FastTarget:
     return _signers[key]
 
 
+#: this process's own --events: a master forwards its options to the workers when the test
+#: starts, and its --events (often none) must not replace a worker's own path
+_own_events: str = ""
+
+
 def _source_from(options: Any) -> Source:
-    path = getattr(options, "events", None)
+    path = _own_events or getattr(options, "events", None)
     if not path:
         raise StopUser("no source: set source= on the user class or pass --events PATH")
     return ParquetSource(path)
@@ -302,7 +307,9 @@ def _arguments(parser: Any) -> None:
 
 @events.init.add_listener
 def _on_init(environment: Any, **_: Any) -> None:
+    global _own_events
     runner = environment.runner
+    _own_events = getattr(environment.parsed_options, "events", "") or ""
     if isinstance(runner, MasterRunner):
         runner.register_message(_LEDGER_MESSAGE, _on_ledger)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -169,3 +170,43 @@ def test_a_schedule_as_shape_drives_users_sending_a_live_simulation(tmp_path):
     requests = to_put_events(expected, tracker.tracking_id)
     first = [e["eventId"] for r in requests for e in r["eventList"]][: len(stored)]
     assert set(stored["EVENT_ID"]) == set(first)  # the simulation's events, from its start
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_master_and_workers_as_separate_commands_each_read_their_own_events(events_dir, tmp_path):
+    """As across machines: the master has no --events, each worker its own path (the
+    master's forwarded options must not blank it)."""
+    base = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
+    port = free_port()
+    with LocalTracker() as tracker:
+        master = subprocess.Popen(
+            [*base, "--master", "--headless", "--expect-workers", "2", "-u", "10", "-r", "10",
+             "-t", "5s", "--stop-timeout", "5", "--master-bind-port", str(port), "--host",
+             tracker.endpoint_url, "--tracking-id", tracker.tracking_id,
+             "--ledger", str(tmp_path / "ledger.json"), "--only-summary"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        worker = [*base, "--worker", "--master-port", str(port), "--events", str(events_dir)]
+        workers = [
+            subprocess.Popen(worker, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for _ in range(2)
+        ]
+        try:
+            master.communicate(timeout=90)
+            for worker in workers:
+                worker.wait(timeout=30)
+        finally:
+            for process in [master, *workers]:
+                process.kill()
+        stored = tracker.events()
+    ledger = json.loads((tmp_path / "ledger.json").read_text())
+    assert [s["index"] for s in ledger["shares"]] == [0, 1]
+    assert all(s["delivered_events"] > 0 for s in ledger["shares"])
+    assert len(stored) == ledger["delivered_events"] and stored["EVENT_ID"].is_unique
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
