@@ -17,7 +17,7 @@ The figure is the ratio 2 / 1 (target >= 1.7x on 2 cores). Printed: each round, 
 medians, CPU beside wall, and the ratios.
 
     .venv/bin/python benchmarks/scale.py [--users 20000] [--days 8] [--seconds 6]
-                                         [--rounds 3] [--locust-users 32]
+                                         [--rounds 3] [--locust-users 32] [--only dask]
 """
 
 from __future__ import annotations
@@ -188,6 +188,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=6, help="per Locust run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--locust-users", type=int, default=32)
+    parser.add_argument("--only", choices=["dask", "locust"], help="run one of the two")
     args = parser.parse_args()
     print(
         "load average before: {:.2f} {:.2f} {:.2f} on {} cores".format(
@@ -196,10 +197,13 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="personalize-sim-scale-") as tmp:
         folder = Path(tmp)
-        print(f"Dask: write_parquet of retail, {args.users:,} users over {args.days:g} days")
-        dask_ratio = report("dask simulation", "workers", dask_rounds(args, folder))
-        print(f"Locust: {args.locust_users} users with no wait, {args.seconds:g} s per run")
-        locust_ratio = report("locust load", "processes", locust_rounds(args, folder))
+        dask_ratio = locust_ratio = float("nan")
+        if args.only != "locust":
+            print(f"Dask: write_parquet of retail, {args.users:,} users over {args.days:g} days")
+            dask_ratio = report("dask simulation", "workers", dask_rounds(args, folder))
+        if args.only != "dask":
+            print(f"Locust: {args.locust_users} users with no wait, {args.seconds:g} s per run")
+            locust_ratio = report("locust load", "processes", locust_rounds(args, folder))
     print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(f"scaling 1 -> 2: Dask {dask_ratio:.2f}x, Locust {locust_ratio:.2f}x")
 
