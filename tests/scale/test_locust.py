@@ -237,7 +237,8 @@ def test_throttled_requests_are_retried_failed_in_locust_and_never_stored_twice(
     with LocalTracker(max_tps=15) as tracker:
         command = [
             sys.executable, "-m", "locust", "-f", str(locustfile), "--headless",
-            "--processes", "1", "-u", "6", "-r", "6", "-t", "3s", "--stop-timeout", "5", "--host", tracker.endpoint_url,
+            "--processes", "1", "-u", "6", "-r", "6", "-t", "3s", "--stop-timeout", "5",
+            "--host", tracker.endpoint_url,
             "--tracking-id", tracker.tracking_id, "--events", str(events_dir),
             "--ledger", str(tmp_path / "ledger.json"), "--csv", str(tmp_path / "stats"),
             "--only-summary",
