@@ -27,6 +27,8 @@ TINY = {
                "faster than the naive loop"),
     "closed_loop.py": (["--users", "30", "--days", "1", "--repeat", "1", "--open-events", "3000"],
                        "real-time over HTTP"),
+    "scale.py": (["--users", "500", "--days", "2", "--seconds", "1", "--rounds", "1"],
+                 "scaling 1 -> 2"),
 }  # fmt: skip
 
 

@@ -11,6 +11,7 @@ How it is laid out (private modules; the names a user needs are exported here)::
     _config        SimulationConfig: the sections joined, YAML and dict, replace, presets
     _engine        Run: random streams, window, block layout; Run.block runs the stages
     _scheduler     blocks generated ahead in threads, spill-over carried, chunks cut
+    _partitions    the same run cut into partitions of blocks, for parallel engines (Dask)
     the stages of a block, each beside its section's config:
       _arrivals      TimeConfig, GapConfig: when sessions start
       _population    PopulationConfig, PersonaConfig: who, anonymous or not, logins
@@ -50,6 +51,14 @@ from ._identity import catalog_items, recommendation_sources, recommender_table
 from ._loop import LoopConfig, LoopEvent, LoopResult, SlateFailedError, closed_loop
 from ._loop_metrics import gini, loop_metrics
 from ._loop_sources import OnlineArms, RuntimeArms, loop_requests
+from ._partitions import (
+    PartOutput,
+    PartPlan,
+    assemble_part,
+    empty_part,
+    generate_part,
+    plan_parts,
+)
 from ._population import PersonaConfig, PopulationConfig
 from ._realism import RealismReport, realism_report
 from ._recommenders import SlateContext
@@ -70,6 +79,8 @@ __all__ = [
     "LoopEvent",
     "LoopResult",
     "OnlineArms",
+    "PartOutput",
+    "PartPlan",
     "PersonaConfig",
     "PopulationConfig",
     "PropertyConfig",
@@ -80,13 +91,17 @@ __all__ = [
     "SlateFailedError",
     "TimeConfig",
     "TrafficConfig",
+    "assemble_part",
     "catalog_items",
     "closed_loop",
+    "empty_part",
     "fit",
+    "generate_part",
     "gini",
     "iter_simulate",
     "loop_metrics",
     "loop_requests",
+    "plan_parts",
     "preset_names",
     "realism_report",
     "recommendation_sources",

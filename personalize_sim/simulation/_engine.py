@@ -71,9 +71,17 @@ def block_hours(config: SimulationConfig) -> int:
 class Run:
     """One simulation: fixed population, catalog and block layout; blocks on demand."""
 
-    def __init__(self, config: SimulationConfig, rng: Any, now: dt.datetime | None) -> None:
+    def __init__(
+        self,
+        config: SimulationConfig,
+        rng: Any,
+        now: dt.datetime | None,
+        *,
+        entropy: int | None = None,
+    ) -> None:
         self.config = config
-        self.entropy = _entropy(config.seed if rng is None else rng)
+        # ``entropy``: a root already drawn (partitions rebuild the same run elsewhere)
+        self.entropy = _entropy(config.seed if rng is None else rng) if entropy is None else entropy
         self.start_us, self.end_us = window_us(config.time, now)
         self.k = config.exposure.slate_size
         self.n_props = len(config.properties)

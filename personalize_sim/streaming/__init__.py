@@ -48,6 +48,7 @@ from ._targets import (
     Target,
     fast_target,
 )
+from ._wire import Prepared, error_fields
 
 __all__ = [
     "Attempt",
@@ -66,6 +67,7 @@ __all__ = [
     "MemoryTarget",
     "Outcome",
     "Pacing",
+    "Prepared",
     "Response",
     "RetryPolicy",
     "RunSettings",
@@ -74,6 +76,7 @@ __all__ = [
     "StreamState",
     "Target",
     "constant",
+    "error_fields",
     "fast_target",
     "open_stream",
     "poisson",

@@ -433,6 +433,18 @@ class FastTarget(Target):
 
     async def open(self) -> None:
         import aiohttp
+
+        self.prepare_signing()
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self.connections),
+            timeout=aiohttp.ClientTimeout(total=self.timeout),
+            skip_auto_headers=("User-Agent",),
+        )
+        self._slots = asyncio.Semaphore(self.connections)
+
+    def prepare_signing(self) -> None:
+        """Find credentials and the endpoint, so :meth:`signed_headers` works without
+        :meth:`open` (for callers with their own HTTP client, such as Locust's)."""
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
 
@@ -441,12 +453,6 @@ class FastTarget(Target):
         self._credentials, self.url = signing_credentials_and_url(
             self.profile, self.region or "", self.endpoint_url, self._keys
         )
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=self.connections),
-            timeout=aiohttp.ClientTimeout(total=self.timeout),
-            skip_auto_headers=("User-Agent",),
-        )
-        self._slots = asyncio.Semaphore(self.connections)
 
     def signed_headers(self, body: bytes) -> dict[str, str]:
         """Headers of a SigV4-signed ``POST /events`` carrying ``body``."""

@@ -45,6 +45,13 @@ PUBLIC = {
     "gini",
     "loop_metrics",
     "loop_requests",
+    # a run cut into partitions of blocks of time, for parallel engines (scale.dask, scale.locust)
+    "PartOutput",
+    "PartPlan",
+    "assemble_part",
+    "empty_part",
+    "generate_part",
+    "plan_parts",
 }
 
 
