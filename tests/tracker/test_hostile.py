@@ -241,9 +241,11 @@ def test_malformed_signatures_answer_aws_codes_never_500(signed_tracker, headers
 def test_a_huge_header_is_refused_before_it_is_read_whole(tracker):
     with connect(tracker.endpoint_url) as sock:
         sock.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nX-Big: ")
-        sent = _send_until_refused(sock, 50 * MAX_HEADER_BYTES)
+        sent = _send_until_refused(sock, 800 * MAX_HEADER_BYTES)
         answer = closed_by_server(sock)
-    assert sent < 50 * MAX_HEADER_BYTES  # the server stopped reading long before 3.2 MB
+    # the server stopped reading long before 50 MB; what the client got off its hands by then
+    # depends on how fast the server reacted, and loopback buffers hold several MB
+    assert sent < 800 * MAX_HEADER_BYTES
     assert answer.startswith(b"HTTP/1.1 431 ") or answer == b""  # a reset may eat the answer
     assert tracker.stats()["PutEventsRequests"] == 0
 
