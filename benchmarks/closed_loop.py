@@ -49,15 +49,15 @@ def open_loop(events: int) -> Callable[[], Timed]:
 
 
 def in_process(config: Any) -> Callable[[], Timed]:
-    from personalize_sim.simulation import OnlineArms, closed_loop
+    from personalize_sim.closed_loop import OnlineArms, run_loop
 
-    return lambda: timed(lambda: len(closed_loop(config, OnlineArms(KINDS, seed=0), rng=0).events))
+    return lambda: timed(lambda: len(run_loop(config, OnlineArms(KINDS, seed=0), rng=0).events))
 
 
 def http(config: Any) -> Callable[[], Timed]:
     """A fresh emulator (its own process) per run, so every run starts cold; the start is
     not timed."""
-    from personalize_sim.simulation import RuntimeArms, closed_loop
+    from personalize_sim.closed_loop import RuntimeArms, run_loop
     from personalize_sim.tracker import LocalTracker
 
     def run() -> Timed:
@@ -68,7 +68,7 @@ def http(config: Any) -> Callable[[], Timed]:
                 events_client=tracker.client(),
                 tracking_id=tracker.tracking_id,
             )
-            return timed(lambda: len(closed_loop(config, arms, rng=0).events))
+            return timed(lambda: len(run_loop(config, arms, rng=0).events))
 
     return run
 
@@ -109,7 +109,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    from personalize_sim.simulation import LoopConfig
+    from personalize_sim.closed_loop import LoopConfig
 
     config = LoopConfig(users=args.users, items=200, days=args.days, sessions_per_day=2)
     modes = {

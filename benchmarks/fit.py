@@ -66,7 +66,7 @@ def make_log(events: int) -> Any:
 
 
 def fast(log: Any) -> Any:
-    from personalize_sim.simulation import fit
+    from personalize_sim.calibration import fit
 
     return fit(log, timezone=TIMEZONE)
 

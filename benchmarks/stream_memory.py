@@ -64,7 +64,7 @@ def child(n: int, segment_events: int, window: bool) -> dict:
     """One run in this process: stream ``n`` requests, sampling RSS; the numbers as a dict."""
     from personalize_sim import stream
     from personalize_sim.streaming import MemoryTarget, Pacing
-    from personalize_sim.streaming._targets import OK
+    from personalize_sim.streaming._transports import OK
 
     class CountingTarget(MemoryTarget):
         """A MemoryTarget that counts requests instead of keeping them (else it grows)."""

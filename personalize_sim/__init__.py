@@ -32,8 +32,8 @@ _EXPORTS = {
     "simulate": ".simulation",
     "iter_simulate": ".simulation",
     "SimulationConfig": ".simulation",
-    "fit": ".simulation",
-    "realism_report": ".simulation",
+    "fit": ".calibration",
+    "realism_report": ".calibration",
     # ② payloads and bulk export
     "to_put_events": ".payloads",
     "from_put_events": ".payloads",
@@ -85,7 +85,8 @@ if TYPE_CHECKING:
         to_put_events,
         validate_events,
     )
-    from .simulation import SimulationConfig, fit, iter_simulate, realism_report, simulate
+    from .calibration import fit, realism_report
+    from .simulation import SimulationConfig, iter_simulate, simulate
     from .streaming import StreamHandle
     from .tracker import LocalTracker
     from .widgets import Dashboard

@@ -7,6 +7,7 @@
     │   └── ConfigTypeError(TypeError)    … because it has the wrong type
     ├── PayloadError(ValueError)      events cannot become valid PutEvents requests (.problems)
     ├── DeliveryError                 a stream could not deliver every event (.summary)
+    ├── SlateFailedError              a recommendation request failed for good (.code, .attempts)
     └── EmulatorError                 the local tracker could not start or answer
 
 Every bad argument raises :class:`ConfigError` (or :class:`ConfigTypeError`), naming the
@@ -30,6 +31,7 @@ __all__ = [
     "EmulatorError",
     "PayloadError",
     "PersonalizeSimError",
+    "SlateFailedError",
 ]
 
 _SHOWN_PROBLEMS = 10
@@ -88,6 +90,20 @@ class DeliveryError(PersonalizeSimError):
     def __init__(self, message: str, summary: Any = None) -> None:
         self.summary = summary
         super().__init__(message)
+
+
+class SlateFailedError(PersonalizeSimError):
+    """A slate (recommendation) request failed for good, after the retries its source allows.
+
+    The closed loop catches it: the session goes on without a recommendation, counted.
+    """
+
+    def __init__(self, code: str, attempts: int) -> None:
+        super().__init__(f"{code} after {attempts} attempt(s)")
+        self.code, self.attempts = code, attempts
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.code, self.attempts)
 
 
 class EmulatorError(PersonalizeSimError):

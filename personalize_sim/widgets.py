@@ -322,7 +322,7 @@ class Dashboard:
         self._charted = self.records_seen
         from matplotlib.figure import Figure
 
-        from . import plots
+        from .plots import internal as plots
 
         frame = self._frame()
         self._estimates = _estimates(frame, summary.unit)

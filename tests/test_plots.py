@@ -11,6 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from personalize_sim import plots, simulate, stream
+from personalize_sim.plots import internal as plot_internal
 from personalize_sim.clock import VirtualClock
 from personalize_sim.streaming import Attempt, DeliveryLog, MemoryTarget
 
@@ -48,7 +49,7 @@ def attempt(*, sent: float, latency: float, outcome="delivered", code="", attemp
 
 
 def test_series_of_a_virtual_stream_is_exact(throttled_handle):
-    s = plots.series(throttled_handle.log, bin_s=1.0)
+    s = plot_internal.series(throttled_handle.log, bin_width=1.0)
     # sends at 0.0, 0.1 … 3.9: ten first attempts in each of four seconds, the edges half a
     # send interval before each whole second, so no send sits on an edge
     assert s.edges[:5] == pytest.approx([-0.05, 0.95, 1.95, 2.95, 3.95])
@@ -60,14 +61,14 @@ def test_series_of_a_virtual_stream_is_exact(throttled_handle):
 
 
 def test_series_counts_events_when_the_unit_is_events(throttled_handle):
-    s = plots.series(throttled_handle.log, unit="events", bin_s=1.0)
+    s = plot_internal.series(throttled_handle.log, unit="events", bin_width=1.0)
     assert list(s.achieved[:4]) == [20.0, 20.0, 20.0, 20.0]  # two events per request
 
 
 def test_series_reads_a_handle_and_a_delivery_log(throttled_handle):
-    from_frame = plots.series(throttled_handle.log, bin_s=0.5)
-    from_handle = plots.series(throttled_handle, bin_s=0.5)
-    from_log = plots.series(throttled_handle.delivery_log, bin_s=0.5)
+    from_frame = plot_internal.series(throttled_handle.log, bin_width=0.5)
+    from_handle = plot_internal.series(throttled_handle, bin_width=0.5)
+    from_log = plot_internal.series(throttled_handle.delivery_log, bin_width=0.5)
     for other in (from_handle, from_log):
         np.testing.assert_array_equal(other.achieved, from_frame.achieved)
         np.testing.assert_array_equal(other.edges, from_frame.edges)
@@ -78,7 +79,7 @@ def test_latency_percentiles_per_bin():
     for i in range(100):  # second 0: latencies 1..100 ms; second 1: all 500 ms
         log.add(attempt(sent=i / 200, latency=(i + 1) / 1000))
     log.add(attempt(sent=1.2, latency=0.5))
-    s = plots.series(log.frame(), bin_s=1.0)
+    s = plot_internal.series(log.frame(), bin_width=1.0)
     assert s.intended["p50"][0] == pytest.approx(np.percentile(np.arange(1, 101), 50))
     assert s.intended["p99"][0] == pytest.approx(np.percentile(np.arange(1, 101), 99))
     assert s.intended["p50"][1] == pytest.approx(500.0)
@@ -89,22 +90,22 @@ def test_failed_attempts_do_not_count_as_delivered_latency():
     log = DeliveryLog()
     log.add(attempt(sent=0.0, latency=0.9, outcome="retry", code="ThrottlingException"))
     log.add(attempt(sent=0.5, latency=0.01, attempt_no=2))
-    s = plots.series(log.frame(), bin_s=1.0)
+    s = plot_internal.series(log.frame(), bin_width=1.0)
     assert s.intended["p50"][0] == pytest.approx(10.0)  # finished 0.51 − intended 0.5
     assert s.achieved[0] == 1.0  # the retry is not a new send
     assert s.errors["ThrottlingException"][0] == 1.0
 
 
 def test_bin_width_keeps_at_most_sixty_bins():
-    assert plots.bin_width(4.0) == 0.1
-    assert plots.bin_width(20.0) == 0.5
-    assert plots.bin_width(60.0) == 1.0
-    assert plots.bin_width(3600.0) == 60.0
+    assert plot_internal.default_bin_width(4.0) == 0.1
+    assert plot_internal.default_bin_width(20.0) == 0.5
+    assert plot_internal.default_bin_width(60.0) == 1.0
+    assert plot_internal.default_bin_width(3600.0) == 60.0
     for duration in (0.5, 7.3, 100.0, 1e5):
-        assert duration / plots.bin_width(duration) <= 60
-    assert plots.bin_width(2.0, sends=80) == 0.25  # ten sends per bin at 40/s
-    assert plots.bin_width(2.0, sends=10_000) == 0.1
-    assert plots.bin_width(60.0, sends=60) == 10.0
+        assert duration / plot_internal.default_bin_width(duration) <= 60
+    assert plot_internal.default_bin_width(2.0, sends=80) == 0.25  # ten sends per bin at 40/s
+    assert plot_internal.default_bin_width(2.0, sends=10_000) == 0.1
+    assert plot_internal.default_bin_width(60.0, sends=60) == 10.0
 
 
 def test_delivery_figure_has_three_labelled_panels(throttled_handle):
@@ -124,7 +125,7 @@ def test_delivery_says_when_there_are_no_errors():
     assert any(t.get_text() == "no errors" for t in fig.axes[2].texts)
 
 
-@pytest.mark.parametrize("name", ["rate", "latency", "errors"])
+@pytest.mark.parametrize("name", ["rate", "latency", "error_codes"])
 def test_single_delivery_plots_use_the_given_ax_even_in_a_subfigure(throttled_handle, name):
     fig = Figure()
     ax = fig.subfigures(1, 2)[1].add_subplot()
@@ -149,7 +150,7 @@ def test_wrong_delivery_log_names_the_missing_columns():
     with pytest.raises(TypeError, match=r"^log: got \[1, 2, 3\]; handle.log"):
         plots.delivery([1, 2, 3])
     with pytest.raises(ValueError, match=r"^unit: got"):
-        plots.series(DeliveryLog().frame(), unit="bytes")
+        plot_internal.series(DeliveryLog().frame(), unit="bytes")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -205,7 +206,7 @@ def test_click_through_by_position_is_clicks_per_slate(frame):
 
 
 def test_attribution_counts_events_by_source(frame):
-    ax = plots.attribution(frame).axes[0]
+    ax = plots.attribution_sources(frame).axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
     widths = dict(zip(labels, (p.get_width() for p in ax.patches), strict=True))
     assert widths["(none)"] == frame["EVENT_ATTRIBUTION_SOURCE"].isna().sum()
@@ -216,7 +217,7 @@ def test_attribution_counts_events_by_source(frame):
 
 
 def test_simulation_overview_has_six_panels(frame):
-    fig = plots.simulation(frame)
+    fig = plots.traffic(frame)
     assert len(fig.axes) == 6
     assert all(ax.has_data() for ax in fig.axes)
 
@@ -232,13 +233,13 @@ def test_simulation_plots_name_missing_columns(frame):
     with pytest.raises(ValueError, match="an events frame with rows to plot"):
         plots.funnel(frame.iloc[:0])
     with pytest.raises(TypeError, match="pandas DataFrame"):
-        plots.attribution({"EVENT_ATTRIBUTION_SOURCE": ["a"]})
+        plots.attribution_sources({"EVENT_ATTRIBUTION_SOURCE": ["a"]})
 
 
 def test_plots_never_touch_pyplot():
     code = (
         "import sys; from personalize_sim import plots, simulate;"
-        "f = simulate('retail', users=50, days=1, rng=1); plots.simulation(f);"
+        "f = simulate('retail', users=50, days=1, rng=1); plots.traffic(f);"
         "print('matplotlib.pyplot' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -249,7 +250,7 @@ def test_quiet_seconds_have_zero_achieved_and_the_held_target():
     log = DeliveryLog()
     log.add(attempt(sent=0.0, latency=0.001))
     log.add(attempt(sent=3.0, latency=0.001))
-    s = plots.series(log.frame(), bin_s=1.0)
+    s = plot_internal.series(log.frame(), bin_width=1.0)
     assert list(s.achieved) == [1.0, 0.0, 0.0, 1.0]  # quiet seconds are zero, not missing
     assert list(s.target) == [5.0, 5.0, 5.0, 5.0]  # the target holds while nothing is sent
 
@@ -260,7 +261,7 @@ def test_sends_near_bin_edges_keep_an_even_rate():
     rng = np.random.default_rng(0)
     for i in range(100):  # 25/s from t=0.3, each send 0–2 ms late, edges near whole seconds
         log.add(attempt(sent=0.3 + i / 25 + rng.uniform(0, 0.002), latency=0.003))
-    s = plots.series(log.frame(), bin_s=1.0)
+    s = plot_internal.series(log.frame(), bin_width=1.0)
     assert list(s.achieved) == [25.0, 25.0, 25.0, 25.0]
 
 
@@ -268,7 +269,7 @@ def test_the_last_bin_counts_only_the_time_spent_sending():
     log = DeliveryLog()
     for i in range(25):  # 10/s for 2.5 s: the third bin is half a bin of sending
         log.add(attempt(sent=i / 10, latency=0.001))
-    s = plots.series(log.frame(), bin_s=1.0)
+    s = plot_internal.series(log.frame(), bin_width=1.0)
     assert s.achieved == pytest.approx([10.0, 10.0, 10.0])
 
 
@@ -293,13 +294,13 @@ def _shown(fig) -> dict:
         lambda log, frame: plots.delivery(log),
         lambda log, frame: plots.rate(log),
         lambda log, frame: plots.latency(log),
-        lambda log, frame: plots.errors(log),
-        lambda log, frame: plots.simulation(frame),
+        lambda log, frame: plots.error_codes(log),
+        lambda log, frame: plots.traffic(frame),
         lambda log, frame: plots.sessions(frame),
         lambda log, frame: plots.funnel(frame),
         lambda log, frame: plots.popularity(frame),
         lambda log, frame: plots.click_through(frame),
-        lambda log, frame: plots.attribution(frame),
+        lambda log, frame: plots.attribution_sources(frame),
     ],
 )
 def test_every_figure_shows_as_one_picture_without_pyplot(throttled_handle, frame, draw):
@@ -353,7 +354,7 @@ def test_multi_panel_plots_draw_on_a_given_figure_or_subfigure(throttled_handle,
     fig = plots.figure(figsize=(12, 6))
     left, right = fig.subfigures(1, 2)
     assert plots.delivery(throttled_handle.log, fig=left) is fig
-    assert plots.simulation(frame, fig=right) is fig
+    assert plots.traffic(frame, fig=right) is fig
     assert len(left.axes) == 3 and len(right.axes) == 6
 
 

@@ -46,7 +46,7 @@ def _shared(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from personalize_sim.simulation import fit
+    from personalize_sim.calibration import fit
 
     log = read_frame(args.log, "LOG")
     config = fit(
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_realism(args: argparse.Namespace) -> int:
-    from personalize_sim.simulation import realism_report
+    from personalize_sim.calibration import realism_report
 
     report = realism_report(
         read_frame(args.real, "REAL"),

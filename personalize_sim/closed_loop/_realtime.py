@@ -10,15 +10,9 @@ from typing import Any
 
 from .._checks import positive
 from ..clock import Clock, SystemClock
-from ..simulation import (
-    LoopConfig,
-    LoopEvent,
-    LoopResult,
-    RuntimeArms,
-    closed_loop,
-    loop_requests,
-)
 from ..streaming import DeliverySummary, Pacing, RetryPolicy, open_stream, replay
+from ._arms import RuntimeArms, loop_requests
+from ._driver import LoopConfig, LoopEvent, LoopResult, run_loop
 
 __all__ = ["RealtimeResult", "realtime_loop"]
 
@@ -84,15 +78,15 @@ def realtime_loop(
 
     outcome: dict[str, Any] = {}
 
-    def run_loop() -> None:
+    def play() -> None:
         try:
-            outcome["loop"] = closed_loop(config, streamed, rng=rng, on_session=wait_for)
+            outcome["loop"] = run_loop(config, streamed, rng=rng, on_session=wait_for)
         except BaseException as exc:  # handed to the caller below
             outcome["error"] = exc
         finally:
             pending.put(_END)
 
-    loop_thread = threading.Thread(target=run_loop, name="closed-loop", daemon=True)
+    loop_thread = threading.Thread(target=play, name="closed-loop", daemon=True)
     loop_thread.start()
     handle = open_stream(
         iter(pending.get, _END),

@@ -9,18 +9,18 @@ from any thread.
 Delivery (from ``handle.log``, a :class:`~personalize_sim.streaming.DeliveryLog`, or a handle):
 :func:`delivery` (the three below, stacked), :func:`rate` (target vs achieved per second),
 :func:`latency` (percentiles per second, from the intended time and from the send),
-:func:`errors` (attempts per second by error code).
+:func:`error_codes` (attempts per second by error code).
 
-Simulation (from an events frame with its ground-truth columns): :func:`simulation`
+Simulated traffic (from an events frame with its ground-truth columns): :func:`traffic`
 (all six), :func:`sessions` (by hour of day or weekday), :func:`funnel` (share of sessions
 reaching each event type), :func:`popularity` (rank-frequency of items, log-log),
-:func:`click_through` (by slate position), :func:`attribution` (events by source).
+:func:`click_through` (by slate position), :func:`attribution_sources` (events by source).
 
 Metric attribution (from :mod:`personalize_sim.attribution`'s frames):
 :func:`attribution_windows`, :func:`attribution_totals`, :func:`attribution_counts`,
 :func:`attributed_vs_incremental`. Realism (a real log against synthetic traffic):
-:func:`realism`, :func:`realism_row`. Closed loop (``simulation.loop_metrics``):
-:func:`closed_loop` (Gini of impressions, coverage, click-through, new items, per arm).
+:func:`realism`, :func:`realism_row`. Closed loop (``closed_loop.loop_metrics``):
+:func:`loop` (Gini of impressions, coverage, click-through, new items, per arm).
 
 >>> from personalize_sim import stream
 >>> from personalize_sim.streaming import MemoryTarget
@@ -39,46 +39,36 @@ from ._attribution_report import (
     attribution_totals,
     attribution_windows,
 )
-from ._closed_loop import closed_loop
-from ._delivery import (
-    Series,
-    bin_width,
-    delivery,
-    draw_errors,
-    draw_latency,
-    draw_rate,
-    errors,
-    latency,
-    rate,
-    series,
-)
+from ._delivery import delivery, error_codes, latency, rate
 from ._figures import figure
+from ._loop import loop
 from ._realism import realism, realism_row
-from ._simulation import attribution, click_through, funnel, popularity, sessions, simulation
+from ._simulation import (
+    attribution_sources,
+    click_through,
+    funnel,
+    popularity,
+    sessions,
+    traffic,
+)
 
 __all__ = [
-    "Series",
     "attributed_vs_incremental",
-    "attribution",
     "attribution_counts",
+    "attribution_sources",
     "attribution_totals",
     "attribution_windows",
-    "bin_width",
     "click_through",
-    "closed_loop",
     "delivery",
-    "draw_errors",
-    "draw_latency",
-    "draw_rate",
-    "errors",
+    "error_codes",
     "figure",
     "funnel",
     "latency",
+    "loop",
     "popularity",
     "rate",
     "realism",
     "realism_row",
-    "series",
     "sessions",
-    "simulation",
+    "traffic",
 ]

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure, SubFigure
 
 __all__ = [
-    "Series", "bin_width", "delivery", "draw_errors", "draw_latency", "draw_rate", "errors",
+    "Series", "default_bin_width", "delivery", "draw_errors", "draw_latency", "draw_rate", "error_codes",
     "latency", "rate", "series",
 ]  # fmt: skip
 
@@ -55,7 +55,7 @@ _MAX_BINS = 60
 _SENDS_PER_BIN = 10
 
 
-def bin_width(duration: float, sends: int | None = None) -> float:
+def default_bin_width(duration: float, sends: int | None = None) -> float:
     """A round bin width giving at most 60 bins over ``duration`` seconds.
 
     With ``sends`` (first attempts over that time), bins are also wide enough to hold about
@@ -68,10 +68,10 @@ def bin_width(duration: float, sends: int | None = None) -> float:
     return max(duration / _MAX_BINS, _BIN_WIDTHS[-1])
 
 
-def series(log: Any, *, unit: str | None = None, bin_s: float | None = None) -> Series:
+def series(log: Any, *, unit: str | None = None, bin_width: float | None = None) -> Series:
     """The binned :class:`Series` of a delivery log (frame, ``DeliveryLog`` or handle).
 
-    ``bin_s`` is the bin width in seconds (default: a round width giving at most 60 bins).
+    ``bin_width`` is the bin width in seconds (default: a round width giving at most 60 bins).
     """
     import numpy as np
 
@@ -82,23 +82,23 @@ def series(log: Any, *, unit: str | None = None, bin_s: float | None = None) -> 
     sends = np.sort(sent[first])
     gap = float(np.median(np.diff(sends))) if len(sends) > 1 else 0.0
     end = float(max(sent.max(), finished.max()))
-    if bin_s is None:
-        bin_s = bin_width(end - float(sent.min()), int(first.sum()))
+    if bin_width is None:
+        bin_width = default_bin_width(end - float(sent.min()), int(first.sum()))
     else:
-        bin_s = positive(bin_s, "bin_s")
+        bin_width = positive(bin_width, "bin_width")
     # Edges sit half a send interval before the first send: a paced stream's sends then
     # fall mid-bin, not on an edge where a few microseconds of lag would flip their bin.
-    half = min(gap, bin_s) / 2
+    half = min(gap, bin_width) / 2
     start = float(min(sent.min(), finished.min())) - half
-    n = int((end - start) // bin_s) + 1
-    edges = start + bin_s * np.arange(n + 1)
-    b_sent = np.minimum(((sent - start) // bin_s).astype("int64"), n - 1)
-    b_done = np.minimum(((finished - start) // bin_s).astype("int64"), n - 1)
+    n = int((end - start) // bin_width) + 1
+    edges = start + bin_width * np.arange(n + 1)
+    b_sent = np.minimum(((sent - start) // bin_width).astype("int64"), n - 1)
+    b_done = np.minimum(((finished - start) // bin_width).astype("int64"), n - 1)
     # the bin holding the last send is only as wide as the time the stream was sending
-    width = np.full(n, bin_s)
-    last = min(int((sends[-1] - start) // bin_s), n - 1) if len(sends) else n - 1
+    width = np.full(n, bin_width)
+    last = min(int((sends[-1] - start) // bin_width), n - 1) if len(sends) else n - 1
     if len(sends) and sends[-1] + half > edges[last]:
-        width[last] = min(bin_s, sends[-1] + half - edges[last])
+        width[last] = min(bin_width, sends[-1] + half - edges[last])
 
     units = frame["events"].to_numpy(dtype="float64") if unit == "events" else np.ones(len(frame))
     achieved = np.bincount(b_sent[first], weights=units[first], minlength=n) / width
@@ -153,11 +153,11 @@ def delivery(
     *,
     fig: Figure | SubFigure | None = None,
     unit: str | None = None,
-    bin_s: float | None = None,
+    bin_width: float | None = None,
 ) -> Figure:
     """Rate, latency and errors of a stream: three panels stacked on ``fig`` (a figure or a
     subfigure; default a new one)."""
-    s = series(log, unit=unit, bin_s=bin_s)
+    s = series(log, unit=unit, bin_width=bin_width)
     fig = fig if fig is not None else figure((9, 8))
     axes = fig.subplots(3, 1, sharex=True)
     draw_rate(axes[0], s)
@@ -169,25 +169,25 @@ def delivery(
 
 
 def rate(
-    log: Any, *, ax: Axes | None = None, unit: str | None = None, bin_s: float | None = None
+    log: Any, *, ax: Axes | None = None, unit: str | None = None, bin_width: float | None = None
 ) -> Figure:
     """Target vs achieved send rate per second (first attempts, in the stream's unit)."""
     ax = _axes(ax)
-    draw_rate(ax, series(log, unit=unit, bin_s=bin_s))
+    draw_rate(ax, series(log, unit=unit, bin_width=bin_width))
     return _figure_of(ax)
 
 
-def latency(log: Any, *, ax: Axes | None = None, bin_s: float | None = None) -> Figure:
+def latency(log: Any, *, ax: Axes | None = None, bin_width: float | None = None) -> Figure:
     """Latency percentiles over time: from the intended send time, and from the actual send."""
     ax = _axes(ax)
-    draw_latency(ax, series(log, bin_s=bin_s))
+    draw_latency(ax, series(log, bin_width=bin_width))
     return _figure_of(ax)
 
 
-def errors(log: Any, *, ax: Axes | None = None, bin_s: float | None = None) -> Figure:
+def error_codes(log: Any, *, ax: Axes | None = None, bin_width: float | None = None) -> Figure:
     """Failed attempts per second, stacked by error code."""
     ax = _axes(ax)
-    draw_errors(ax, series(log, bin_s=bin_s))
+    draw_errors(ax, series(log, bin_width=bin_width))
     return _figure_of(ax)
 
 

@@ -15,13 +15,13 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure, SubFigure
 
-__all__ = ["attribution", "click_through", "funnel", "popularity", "sessions", "simulation"]
+__all__ = ["attribution_sources", "click_through", "funnel", "popularity", "sessions", "traffic"]
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _NONE_LABEL = "(none)"
 
 
-def simulation(
+def traffic(
     frame: pd.DataFrame, *, fig: Figure | SubFigure | None = None, timezone: str | None = None
 ) -> Figure:
     """All six simulation plots on ``fig`` (a 3×2 grid; default a new figure), e.g. for a
@@ -33,7 +33,7 @@ def simulation(
     funnel(frame, ax=grid[1, 0])
     popularity(frame, ax=grid[1, 1])
     click_through(frame, ax=grid[2, 0])
-    attribution(frame, ax=grid[2, 1])
+    attribution_sources(frame, ax=grid[2, 1])
     return _figure_of(grid[0, 0])
 
 
@@ -132,7 +132,7 @@ def click_through(frame: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
     return _figure_of(ax)
 
 
-def attribution(frame: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
+def attribution_sources(frame: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
     """Events by ``EVENT_ATTRIBUTION_SOURCE`` (events with none are shown as ``(none)``)."""
     _require(frame, ("EVENT_ATTRIBUTION_SOURCE",), "an events frame")
     counts = frame["EVENT_ATTRIBUTION_SOURCE"].astype("string").fillna(_NONE_LABEL).value_counts()

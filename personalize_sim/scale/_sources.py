@@ -75,7 +75,7 @@ class SimulationSource(Source):
     same events as ``simulate(config, rng=rng, ...)``, none sent by two workers)."""
 
     def __init__(self, config: Any = None, *, rng: Any = None, **overrides: Any) -> None:
-        from ..simulation import plan_parts
+        from ..simulation.internal import plan_parts
 
         self.plan = plan_parts(config, rng=rng, **overrides)
 
@@ -85,7 +85,7 @@ class SimulationSource(Source):
 
     def _requests(self, bounds: range, tracking_id: str) -> Iterator[dict]:
         from ..payloads import to_put_events
-        from ..simulation import assemble_part, generate_part
+        from ..simulation.internal import assemble_part, generate_part
 
         run = self.plan.run()
         spills: list[Any] = []

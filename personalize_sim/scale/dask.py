@@ -36,7 +36,7 @@ except ImportError as e:  # pragma: no cover - the extra is part of the test ins
     ) from e
 
 from .._checks import instance
-from ..simulation import (
+from ..simulation.internal import (
     PartOutput,
     PartPlan,
     assemble_part,
@@ -261,7 +261,7 @@ def _lost_share(
 ) -> dict[str, Any]:
     """A share whose task failed for good: its events delivered (per its checkpoints) or unsent."""
     from ..payloads import to_put_events
-    from ..streaming import Checkpoint, Prepared
+    from ..streaming.internal import Checkpoint, Prepared
 
     delivered = unsent = 0
     for index in indices:

@@ -50,7 +50,8 @@ except ImportError as e:  # pragma: no cover - the extra is part of the test ins
         "personalize_sim.scale.locust needs Locust: pip install 'personalize-sim[locust]'"
     ) from e
 
-from ..streaming import FastTarget, Prepared, error_fields
+from ..streaming import FastTarget
+from ..streaming.internal import Prepared, error_fields
 from ._shares import Ledger, replay_rates, users_for_rate
 from ._sources import FrameSource, ParquetSource, SimulationSource, Source
 

@@ -14,8 +14,8 @@ How it is laid out (private modules; the names a user needs are exported here)::
     _pacer         the open-model arithmetic: due times, slips, missed sends (pure)
     _retry         RetryPolicy: classification, full-jitter backoff until a deadline (pure)
     _adaptive      AdaptiveRate: a client-side rate that backs off on throttling (pure)
-    _targets       boto3, fast (SigV4 + aiohttp), JSONL, memory: the only socket users
-    _crt           crt: SigV4 and HTTP/1.1 on awscrt (optional), the only awscrt user
+    _transports/   one module per transport: boto3, fast (SigV4 + aiohttp), crt (awscrt),
+                   JSONL, memory; the only socket users
     _sender        the asyncio driver: performs the I/O the pacer and the policy ask for
     _engine        one sender on the handle's thread;  _workers: N processes share the rate
     _checkpoint    delivered request ids on disk (with the input's fingerprint), for a resume
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 from .._latency import LatencySummary
 from ._checkpoint import Checkpoint
-from ._crt import CrtTarget
 from ._handle import Listener, StreamHandle
 from ._log import DeliveryLog
 from ._open import open_stream
@@ -39,8 +38,9 @@ from ._records import Attempt, DeadLetter, Outcome
 from ._retry import RetryPolicy
 from ._schedules import Schedule, constant, poisson, ramp, rate_function, replay, steps
 from ._summary import DeliverySummary, Limit, RunSettings, StreamState
-from ._targets import (
+from ._transports import (
     Boto3Target,
+    CrtTarget,
     FastTarget,
     JsonlTarget,
     MemoryTarget,

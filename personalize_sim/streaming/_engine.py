@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ._options import Pacing
     from ._retry import RetryPolicy
     from ._schedules import Schedule
-    from ._targets import Target
+    from ._transports import Target
     from ._wire import Prepared
 
 __all__ = ["Engine", "LocalEngine", "new_event_loop"]

@@ -16,7 +16,7 @@ from ._retry import RetryPolicy
 from ._schedules import Schedule, from_rate
 from ._sources import RequestSource, prepared
 from ._summary import RunSettings
-from ._targets import Target, make_target
+from ._transports import Target, make_target
 
 if TYPE_CHECKING:
     import os

@@ -39,7 +39,7 @@ from ._records import Attempt, DeadLetter, Outcome
 from ._retry import CONNECTION_ERROR, THROTTLING_CODES, Decision, RetryPolicy
 from ._schedules import Schedule
 from ._summary import StreamState
-from ._targets import Response, Target
+from ._transports import Response, Target
 from ._wire import Prepared
 
 __all__ = ["NEVER_ANSWERED_S", "Sender"]

@@ -16,7 +16,7 @@ from .._timestamps import wire_seconds
 from ._records import DeadLetter
 
 if TYPE_CHECKING:
-    from ._targets import Response
+    from ._transports import Response
 
 __all__ = ["Prepared", "error_fields", "request_id"]
 

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from ._options import Pacing
     from ._retry import RetryPolicy
     from ._schedules import Schedule
-    from ._targets import Target
+    from ._transports import Target
 
 __all__ = ["ProcessEngine"]
 

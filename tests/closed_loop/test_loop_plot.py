@@ -8,14 +8,14 @@ import pytest
 
 from personalize_sim import plots
 from personalize_sim.errors import ConfigError
-from personalize_sim.simulation import LoopConfig, OnlineArms, closed_loop, loop_metrics
+from personalize_sim.closed_loop import LoopConfig, OnlineArms, run_loop, loop_metrics
 
 
 def test_each_panel_draws_each_arms_metric_by_day() -> None:
     config = LoopConfig(users=60, items=30, days=3, new_items_per_day=2)
-    result = closed_loop(config, OnlineArms({"pop": "popularity", "dice": "random"}, seed=0), rng=0)
+    result = run_loop(config, OnlineArms({"pop": "popularity", "dice": "random"}, seed=0), rng=0)
     metrics = loop_metrics(result)
-    fig = plots.closed_loop(metrics)
+    fig = plots.loop(metrics)
     assert fig._repr_png_()[:4] == b"\x89PNG"  # shows as a picture in a notebook
     gini_panel = fig.axes[0]
     lines = {line.get_label(): line for line in gini_panel.get_lines()}
@@ -26,4 +26,4 @@ def test_each_panel_draws_each_arms_metric_by_day() -> None:
 
 def test_a_frame_without_the_metrics_is_a_clear_error() -> None:
     with pytest.raises(ConfigError, match="GINI"):
-        plots.closed_loop(pd.DataFrame({"DAY": [0], "ARM": ["a"]}))
+        plots.loop(pd.DataFrame({"DAY": [0], "ARM": ["a"]}))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from personalize_sim.closed_loop import realtime_loop
-from personalize_sim.simulation import LoopConfig
+from personalize_sim.closed_loop import LoopConfig
 from personalize_sim.streaming import RetryPolicy
 from personalize_sim.tracker import LocalTracker
 

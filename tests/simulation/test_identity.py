@@ -12,8 +12,8 @@ from personalize_sim.simulation import (
     SimulationConfig,
     catalog_items,
     recommendation_sources,
-    recommender_table,
 )
+from personalize_sim.simulation.internal import recommender_table
 
 START = "2026-01-05T00:00:00Z"
 

@@ -11,7 +11,7 @@ import pytest
 from personalize_sim import stream
 from personalize_sim.errors import ConfigError, DeliveryError
 from personalize_sim.streaming import Boto3Target, CrtTarget, FastTarget, RetryPolicy
-from personalize_sim.streaming._targets import fast_target, make_target
+from personalize_sim.streaming._transports import fast_target, make_target
 from personalize_sim.streaming._wire import Prepared
 from personalize_sim.tracker import LocalTracker
 

@@ -14,7 +14,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ._loop import LoopResult
+    from ._driver import LoopResult
 
 __all__ = ["gini", "loop_metrics"]
 

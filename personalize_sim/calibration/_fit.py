@@ -40,10 +40,19 @@ import numpy as np
 
 from .._checks import instance
 from ..errors import ConfigError
-from ._arrivals import TimeConfig
-from ._catalog import CatalogConfig, CategoryConfig
-from ._config import SimulationConfig
-from ._exposure import ArmConfig, ExposureConfig
+from ..simulation import (
+    EXIT,
+    ArmConfig,
+    CatalogConfig,
+    CategoryConfig,
+    EventTypeConfig,
+    ExposureConfig,
+    FunnelConfig,
+    PopulationConfig,
+    SimulationConfig,
+    TimeConfig,
+)
+from ..simulation.internal import quantile_table
 from ._fit_catalog import fit_drift, fit_new_items, fit_popularity
 from ._fit_time import (
     fit_gap,
@@ -52,10 +61,7 @@ from ._fit_time import (
     fit_window,
     sessions_per_user_per_day,
 )
-from ._funnel import EXIT, EventTypeConfig, FunnelConfig
 from ._logs import DEFAULT_SESSION_GAP, EventLog, read_log
-from ._population import PopulationConfig
-from ._quantiles import quantile_table
 
 __all__ = ["fit"]
 

@@ -22,9 +22,9 @@ from personalize_sim.simulation import (
     SimulationConfig,
     TimeConfig,
     TrafficConfig,
-    fit,
     simulate,
 )
+from personalize_sim.calibration import fit
 from personalize_sim.simulation._quantiles import cdf_at
 
 HOURLY = (0.2, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.2, 1.4, 1.2, 1.0, 1.1,

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from personalize_sim.errors import ConfigError
-from personalize_sim.simulation import fit, realism_report, simulate
+from personalize_sim.calibration import fit, realism_report
+from personalize_sim.simulation import simulate
 
 
 def _log(n=50, users=5, items=7, start=1_700_000_000):

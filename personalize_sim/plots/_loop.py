@@ -1,4 +1,4 @@
-"""The closed loop's metrics per day, one line per arm (``simulation.loop_metrics``)."""
+"""The closed loop's metrics per day, one line per arm (``closed_loop.loop_metrics``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure, SubFigure
 
-__all__ = ["closed_loop"]
+__all__ = ["loop"]
 
 _PANELS = (
     ("GINI", "Gini of impressions", "concentration (0 = even)"),
@@ -20,7 +20,7 @@ _PANELS = (
 )
 
 
-def closed_loop(metrics: pd.DataFrame, *, fig: Figure | SubFigure | None = None) -> Figure:
+def loop(metrics: pd.DataFrame, *, fig: Figure | SubFigure | None = None) -> Figure:
     """Four panels over simulated days, one line per arm: popularity concentration,
     coverage, click-through and the share of new items ever shown.
 
@@ -28,14 +28,14 @@ def closed_loop(metrics: pd.DataFrame, *, fig: Figure | SubFigure | None = None)
     >>> metrics = pd.DataFrame({"DAY": [0, 1, 0, 1], "ARM": ["A", "A", "B", "B"],
     ...     "GINI": [.5, .6, .2, .2], "COVERAGE": [.3, .2, .9, .9], "CTR": [.4, .5, .1, .1],
     ...     "NEW_ITEMS_SHOWN": [float("nan"), 0.0, float("nan"), 1.0]})
-    >>> [ax.get_title().split()[0] for ax in closed_loop(metrics).axes]
+    >>> [ax.get_title().split()[0] for ax in loop(metrics).axes]
     ['Gini', 'catalog', 'click-through', 'new']
     """
     _require(
         metrics,
         ("DAY", "ARM", *(column for column, _, _ in _PANELS)),
         "a loop_metrics frame",
-        hint="make it with personalize_sim.simulation.loop_metrics(result)",
+        hint="make it with personalize_sim.closed_loop.loop_metrics(result)",
     )
     fig = figure(figsize=(10, 6)) if fig is None else fig
     axes: Any = fig.subplots(2, 2, sharex=True)

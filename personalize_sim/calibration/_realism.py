@@ -101,7 +101,7 @@ def realism_report(
 ) -> RealismReport:
     """Compare two events frames (see the module docstring); ``timezone`` is where the
     hourly and weekday profiles are read; ``tolerances`` overrides DEFAULT_TOLERANCES."""
-    from ._arrivals import TimeConfig
+    from ..simulation import TimeConfig
 
     TimeConfig(timezone=timezone)
     limits = dict(DEFAULT_TOLERANCES)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arrivals import DAY_US
+from ..simulation.internal import DAY_US
 from ._fit_time import Window
 from ._logs import EventLog
 

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._arrivals import DAY_US, GapConfig, TimeConfig
+from ..simulation import GapConfig, TimeConfig, TrafficConfig
+from ..simulation.internal import DAY_US, ProfileClock, quantile_table
 from ._logs import EventLog
-from ._quantiles import quantile_table
-from ._traffic import ProfileClock, TrafficConfig
 
 __all__ = ["Window", "fit_gap", "fit_profiles", "fit_traffic", "fit_window", "local_hour_weekday"]
 

@@ -28,9 +28,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import limits
-from ..errors import ConfigError
+from ..errors import ConfigError, SlateFailedError
 from ..online import OnlineModels, parse_recommender
-from ._loop import LoopEvent, SlateFailedError
+from ._driver import LoopEvent
 
 if TYPE_CHECKING:
     import pandas as pd

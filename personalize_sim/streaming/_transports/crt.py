@@ -1,7 +1,7 @@
 """The native transport: SigV4 and HTTP/1.1 on the AWS Common Runtime (``awscrt``).
 
 :class:`CrtTarget` signs each ``POST /events`` with the CRT's SigV4 (signing name
-``personalize``, the same credentials and region as :class:`~._targets.FastTarget`) and sends
+``personalize``, the same credentials and region as :class:`~.fast.FastTarget`) and sends
 it on a pool of CRT HTTP/1.1 connections, about a tenth of boto3's client CPU per request
 (``benchmarks/stream.py``). The body is the same pre-serialised JSON as the other
 transports', the signed headers the same as botocore's (``content-type;host;x-amz-date``).
@@ -24,28 +24,26 @@ import importlib.util
 import io
 import math
 import os
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from .._aws import (
+from ..._aws import (
     SIGNING_NAME,
     check_endpoint_url,
     is_loopback,
     resolve_signing,
     signing_credentials_and_url,
 )
-from .._checks import count, instance, positive
-from ..errors import ConfigError
-from ._retry import CONNECTION_ERROR
-from ._targets import Response, Target
-from ._wire import Prepared, error_fields
+from ..._checks import count, instance, positive
+from ...errors import ConfigError
+from .._retry import CONNECTION_ERROR
+from .._wire import Prepared, error_fields
+from .base import Response, Target, monotonic
 
 __all__ = ["TLS_ERROR", "CrtTarget", "crt_available"]
 
 #: error code of an answer lost to a certificate or hostname that did not verify (not retried)
 TLS_ERROR = "TlsError"
-_monotonic = time.monotonic  # the clock of SystemClock: wire stamps compare with its times
 
 
 def crt_available() -> bool:
@@ -56,7 +54,7 @@ def crt_available() -> bool:
 class CrtTarget(Target):
     """Signed PutEvents on ``awscrt``: CRT SigV4, a pool of CRT HTTP/1.1 connections.
 
-    Settings as :class:`~._targets.FastTarget`'s: credentials and region from botocore's
+    Settings as :class:`~.fast.FastTarget`'s: credentials and region from botocore's
     provider chain (``profile``, environment, config files, roles; refreshable ones are
     re-read per request), explicit keys first; at most ``connections`` requests on the wire.
     ``connect_timeout`` bounds opening a connection (TCP and TLS), ``timeout`` an answer.
@@ -172,13 +170,13 @@ class CrtTarget(Target):
         request = self.signed_request(prepared.body)
         assert self._slots is not None, "CrtTarget is not open"
         async with self._slots:  # one per connection: waiting here is queueing, not service
-            started = _monotonic()
+            started = monotonic()
             connection, error = await self._connection()
             if connection is None:
                 assert error is not None
-                return Response(0, error[0], error[1], 0, started, _monotonic(), started)
+                return Response(0, error[0], error[1], 0, started, monotonic(), started)
             status, error_type, raw, error = await self._exchange(connection, request)
-            ended = _monotonic()
+            ended = monotonic()
         if error is not None:
             return Response(0, error[0], error[1], 0, started, ended, started)
         if status < 300:

@@ -2,8 +2,8 @@
 
 Sessions unfold in event-time order. In each, the user's arm (A/B split by user)
 asks its recommender for a slate (``GetRecommendations`` through a
-:class:`~._loop_sources.RuntimeArms` client, or the online models in-process through
-:class:`~._loop_sources.OnlineArms`); the user scans it and clicks at most one item;
+:class:`~personalize_sim.closed_loop.RuntimeArms` client, or the online models in-process through
+:class:`~personalize_sim.closed_loop.OnlineArms`); the user scans it and clicks at most one item;
 a user who clicks nothing sometimes finds an item on their own (organic, no
 recommendation): so some clicks on a recommendation would have happened anyway.
 The session's events then go back to the recommender (``feedback``: PutEvents, or the
@@ -19,9 +19,9 @@ with ``1 - exp(-ctr · appeal · taste)``. At ``shift_day`` every appeal is draw
 what users click shifts, and a recommender that learns must follow. Items arrive too
 (``new_items_per_day``), to see whether new items are ever recommended.
 
->>> from personalize_sim.simulation import LoopConfig, OnlineArms, closed_loop
+>>> from personalize_sim.closed_loop import LoopConfig, OnlineArms, run_loop
 >>> arms = OnlineArms({"top": "popularity"}, seed=0)
->>> result = closed_loop(LoopConfig(users=30, items=40, days=1), arms, rng=0)
+>>> result = run_loop(LoopConfig(users=30, items=40, days=1), arms, rng=0)
 >>> int(result.slates["CLICKED"].sum()) == int(result.events["RECOMMENDATION_ID"].notna().sum())
 True
 """
@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from .._checks import count, instance, number, positive, probability
-from ..errors import ConfigError
+from ..errors import ConfigError, SlateFailedError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,9 +46,8 @@ __all__ = [
     "LoopConfig",
     "LoopEvent",
     "LoopResult",
-    "SlateFailedError",
     "SlateSource",
-    "closed_loop",
+    "run_loop",
 ]
 
 _DAY = 86_400.0
@@ -117,16 +116,8 @@ class LoopEvent:
     issuer: str | None = None  # the ARN that issued recommendation_id (ground truth, not sent)
 
 
-class SlateFailedError(Exception):
-    """A slate request failed for good (after the retries its source allows)."""
-
-    def __init__(self, code: str, attempts: int) -> None:
-        super().__init__(f"{code} after {attempts} attempt(s)")
-        self.code, self.attempts = code, attempts
-
-
 class SlateSource(Protocol):
-    """What the loop needs of a set of recommenders (see ``_loop_sources``)."""
+    """What the loop needs of a set of recommenders (see ``_arms``)."""
 
     @property
     def arns(self) -> Mapping[str, str]: ...  # arm name -> issuing ARN
@@ -182,7 +173,7 @@ class _Users:
         return np.where(self.arrived_day <= day, self.appeal_at(day) * boost, 0.0)
 
 
-def closed_loop(
+def run_loop(
     config: LoopConfig,
     source: SlateSource,
     *,

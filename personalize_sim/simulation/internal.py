@@ -1,0 +1,37 @@
+"""Simulation plumbing that the project's other layers share; not public API.
+
+``calibration`` estimates the engine's own tables (arrival slots, percentile tables,
+profiles in a time zone); ``attribution`` maps arms to ARNs; ``scale.dask`` runs a
+simulation partition by partition. None of this is in a public ``__all__``, none of it
+is promised stable, and the import contracts in ``pyproject.toml`` name who may import
+it (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from ._arrivals import DAY_US, SLOT_US
+from ._identity import recommender_table
+from ._partitions import (
+    PartOutput,
+    PartPlan,
+    assemble_part,
+    empty_part,
+    generate_part,
+    plan_parts,
+)
+from ._quantiles import quantile_table
+from ._traffic import ProfileClock
+
+__all__ = [  # for the layers named above, never for users
+    "DAY_US",
+    "SLOT_US",
+    "PartOutput",
+    "PartPlan",
+    "ProfileClock",
+    "assemble_part",
+    "empty_part",
+    "generate_part",
+    "plan_parts",
+    "quantile_table",
+    "recommender_table",
+]
