@@ -71,7 +71,7 @@ def build(events: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Any]:
         ArmConfig(name="popular", recommender="popular", attribution_source="most-popular"),
         ArmConfig(name="personalized", recommender="personalized"),
     )
-    config = SimulationConfig.preset("retail").replace(exposure__arms=arms, seed=1)
+    config = SimulationConfig.preset("retail").replace(exposure__arms=arms, rng=1)
     per_user = config.expected_events_per_day() / config.population.users * config.time.days
     per_user *= 1 - config.population.new_user_share / 2
     config = config.replace(users=max(200, math.ceil(events / per_user)))
@@ -91,7 +91,7 @@ def ours(frame, items, recs, attribution) -> pd.DataFrame:
     from personalize_sim.attribution import attribution_report
 
     report = attribution_report(frame, attribution, items=items, recommenders=recs, now=NOW)
-    return report.frame
+    return report.table
 
 
 def naive(frame, items, recs, attribution) -> pd.DataFrame:

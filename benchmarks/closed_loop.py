@@ -51,7 +51,7 @@ def open_loop(events: int) -> Callable[[], Timed]:
 def in_process(config: Any) -> Callable[[], Timed]:
     from personalize_sim.closed_loop import OnlineArms, run_loop
 
-    return lambda: timed(lambda: len(run_loop(config, OnlineArms(KINDS, seed=0), rng=0).events))
+    return lambda: timed(lambda: len(run_loop(config, OnlineArms(KINDS, rng=0), rng=0).events))
 
 
 def http(config: Any) -> Callable[[], Timed]:
@@ -61,7 +61,7 @@ def http(config: Any) -> Callable[[], Timed]:
     from personalize_sim.tracker import LocalTracker
 
     def run() -> Timed:
-        with LocalTracker(max_tps=0, seed=0, recommenders=KINDS) as tracker:
+        with LocalTracker(max_tps=0, rng=0, recommenders=KINDS) as tracker:
             arms = RuntimeArms(
                 tracker.runtime_client(),
                 tracker.recommender_arns,
@@ -81,7 +81,7 @@ def realtime(config: Any) -> Callable[[], Timed]:
     from personalize_sim.tracker import LocalTracker
 
     def run() -> Timed:
-        with LocalTracker(max_tps=0, seed=0, recommenders=KINDS) as tracker:
+        with LocalTracker(max_tps=0, rng=0, recommenders=KINDS) as tracker:
 
             def loop() -> int:
                 result = realtime_loop(

@@ -52,7 +52,7 @@ def dask_rounds(
     import pandas as pd
     import psutil
 
-    from personalize_sim.scale.dask import write_parquet
+    from personalize_sim.scale.dask import simulate_frame, write_parquet
 
     def cpu() -> float:
         t = psutil.Process().cpu_times()
@@ -80,7 +80,7 @@ def dask_rounds(
                 with client.as_current():
                     before = sum(client.run(cpu).values())
                     t0 = time.perf_counter()
-                    files = write_parquet(folder / f"dask-{n}-{r}", "retail", **sim)
+                    files = write_parquet(simulate_frame("retail", **sim), folder / f"dask-{n}-{r}")
                     wall = time.perf_counter() - t0
                     used = sum(client.run(cpu).values()) - before
                 events = sum(pd.read_parquet(f, columns=["EVENT_TYPE"]).shape[0] for f in files)

@@ -70,6 +70,7 @@ if TYPE_CHECKING:
         scenario,
         true_effects,
     )
+    from .calibration import fit, realism_report
     from .clock import SystemClock, VirtualClock
     from .errors import (
         ConfigError,
@@ -85,7 +86,6 @@ if TYPE_CHECKING:
         to_put_events,
         validate_events,
     )
-    from .calibration import fit, realism_report
     from .simulation import SimulationConfig, iter_simulate, simulate
     from .streaming import StreamHandle
     from .tracker import LocalTracker

@@ -7,7 +7,7 @@ base of the layers so both can (``simulation`` may not import ``tracker``).
 Kinds (:data:`KINDS`), each honest and simple:
 
 ``popularity``            all-time count of events per item
-``trending``              counts decayed with a half-life (``half_life_s``), in event time
+``trending``              counts decayed with a half-life (``half_life``), in event time
 ``similar-items``         item-to-item co-occurrence in users' recent histories (needs ``itemId``)
 ``user-personalization``  the co-occurrence neighbours of the user's recent items, recency
                           weighted, the user's own recent items left out; trending fills up
@@ -24,7 +24,7 @@ without an item or a user changes only what it can. Memory is bounded: at most
 and no link: ``popularity``, ``trending``, ``similar-items`` and ``user-personalization``
 never recommend it; only ``random`` explores it.
 
->>> models = OnlineModels(seed=0)
+>>> models = OnlineModels(rng=0)
 >>> for user, item in [("u1", "a"), ("u1", "b"), ("u2", "a"), ("u2", "c"), ("u3", "a")]:
 ...     models.observe(user, item, 0.0)
 >>> [item for item, _ in models.recommend("popularity", n=2)]
@@ -107,26 +107,26 @@ class OnlineModels:
     def __init__(
         self,
         *,
-        half_life_s: float = 3600.0,
+        half_life: float = 3600.0,
         recent_items: int = 20,
         max_items: int = 100_000,
         max_users: int = 100_000,
         max_neighbours: int = 100,
-        seed: int | None = None,
+        rng: int | None = None,
     ) -> None:
-        self.half_life_s = positive(half_life_s, "half_life_s")
+        self.half_life = positive(half_life, "half_life")
         self.recent_items = count(recent_items, "recent_items", low=1)
         self.max_items = count(max_items, "max_items", low=1)
         self.max_users = count(max_users, "max_users", low=1)
         self.max_neighbours = count(max_neighbours, "max_neighbours", low=1)
-        self._rate = math.log(2) / self.half_life_s
+        self._rate = math.log(2) / self.half_life
         self.counts: OrderedDict[str, int] = OrderedDict()  # item -> events; LRU order
         self._decayed: dict[str, tuple[float, float]] = {}  # item -> (value, at time)
         self.links: dict[str, dict[str, int]] = {}  # item -> neighbour -> co-occurrences
         self.recent: OrderedDict[str, deque[str]] = OrderedDict()  # user -> recent items
         self.catalog: OrderedDict[str, None] = OrderedDict()  # items known, cold ones too
         self.now = -math.inf  # latest event time seen (trending decays to it)
-        self._rng = random.Random(seed)
+        self._rng = random.Random(rng)
 
     # -- learning ------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ def items(pairs: list[tuple[str, float]]) -> list[str]:
 
 
 def test_trending_decays_with_its_half_life_in_event_time() -> None:
-    models = OnlineModels(half_life_s=100.0)
+    models = OnlineModels(half_life=100.0)
     for _ in range(4):
         models.observe("u", "old", 0.0)
     models.observe("v", "new", 200.0)  # two half-lives later: old is worth 4 / 4 = 1
@@ -48,7 +48,7 @@ def test_memory_is_bounded_and_the_least_recent_goes_first() -> None:
 
 
 def test_an_item_nobody_interacted_with_is_recommended_only_by_random() -> None:
-    models = OnlineModels(seed=1)
+    models = OnlineModels(rng=1)
     models.add_items(["cold"])
     for n, item in enumerate("abcabd"):
         models.observe(f"u{n % 2}", item, float(n))

@@ -54,7 +54,7 @@ class CounterfactualRuns:
     counterfactual_config: SimulationConfig
     arm: str
     #: the seed both runs used (a Generator given as ``rng`` is drawn from once)
-    seed: int | None
+    rng: int | None
 
 
 def counterfactual_runs(
@@ -93,7 +93,7 @@ def counterfactual_runs(
     )
     arms = tuple(changed if i == index else a for i, a in enumerate(config.exposure.arms))
     other = config.replace(exposure__arms=arms)
-    seed = config.seed if rng is None else rng
+    seed = config.rng if rng is None else rng
     if isinstance(seed, np.random.Generator):  # both runs need the same root entropy
         seed = int(seed.integers(0, 2**63))
     return CounterfactualRuns(
@@ -102,7 +102,7 @@ def counterfactual_runs(
         config=config,
         counterfactual_config=other,
         arm=arm,
-        seed=seed,
+        rng=seed,
     )
 
 
@@ -110,7 +110,7 @@ def counterfactual_runs(
 class EffectReport:
     """Per metric, for one arm: what attribution credits it with and what it really did.
 
-    ``frame`` columns: ``METRIC_NAME``, ``SOURCE`` (the arm's source in the report),
+    ``table`` columns: ``METRIC_NAME``, ``SOURCE`` (the arm's source in the report),
     ``ATTRIBUTED``, ``INCREMENTAL`` (factual − counterfactual total), ``RATIO``
     (attributed / incremental), ``INCREMENTAL_SE`` (from the per-session paired
     differences), ``NOT_INCREMENTAL`` (ground truth: the attributed value of events
@@ -120,16 +120,16 @@ class EffectReport:
     for a SAMPLECOUNT of the lift's event type; NaN otherwise).
     """
 
-    frame: pd.DataFrame
+    table: pd.DataFrame
     factual: AttributionReport
     counterfactual: AttributionReport
     runs: CounterfactualRuns
 
     def row(self, metric: str) -> pd.Series:
         """The row of one metric."""
-        rows = self.frame[self.frame["METRIC_NAME"] == metric]
+        rows = self.table[self.table["METRIC_NAME"] == metric]
         if rows.empty:
-            raise ConfigError("metric", metric, f"one of {list(self.frame['METRIC_NAME'])}")
+            raise ConfigError("metric", metric, f"one of {list(self.table['METRIC_NAME'])}")
         return rows.iloc[0]
 
 
@@ -164,7 +164,7 @@ def true_effects(
         last = max(runs.factual["TIMESTAMP"].max(), runs.counterfactual["TIMESTAMP"].max())
         now = (last + dt.timedelta(seconds=1)).to_pydatetime()
     if items is None and any(m.dataset == "Items" for m in attribution.metrics):
-        items = catalog_items(cfg, rng=runs.seed)
+        items = catalog_items(cfg, rng=runs.rng)
     recs = recommendation_sources(runs.factual, cfg)
     recs_cf = recommendation_sources(runs.counterfactual, runs.counterfactual_config)
     factual = attribution_report(runs.factual, attribution, items=items, recommenders=recs, now=now)
@@ -180,7 +180,7 @@ def true_effects(
     import pandas as pd
 
     return EffectReport(
-        frame=pd.DataFrame(rows), factual=factual, counterfactual=counter, runs=runs
+        table=pd.DataFrame(rows), factual=factual, counterfactual=counter, runs=runs
     )
 
 
@@ -311,7 +311,7 @@ def effects_by_source(
     if isinstance(rng, np.random.Generator):  # every run needs the same root entropy
         rng = int(rng.integers(0, 2**63))
     frames = [
-        true_effects(config, attribution, arm=arm.name, rng=rng, now=now, **overrides).frame.assign(
+        true_effects(config, attribution, arm=arm.name, rng=rng, now=now, **overrides).table.assign(
             ARM=arm.name
         )
         for arm in config.exposure.arms

@@ -1,4 +1,4 @@
-"""The report and its views: tidy frame, the S3 CSV layout, the CloudWatch metrics.
+"""The report and its views: a tidy table, the S3 CSV layout, the CloudWatch metrics.
 
 S3 (Developer Guide ``metric-attribution-results.md``): columns
 ``METRIC_NAME,EVENT_TYPE,VALUE,MATH_FUNCTION,EVENT_ATTRIBUTION_SOURCE,TIMESTAMP``, metric
@@ -39,7 +39,7 @@ NAMESPACE = "AWS/Personalize"
 class AttributionReport:
     """What metric attribution reports for a set of events, with what it left out.
 
-    ``frame`` is tidy, for plotting: ``WINDOW`` (UTC start of the 15-minute window),
+    ``table`` is tidy, for plotting: ``WINDOW`` (UTC start of the 15-minute window),
     ``METRIC_NAME``, ``EVENT_TYPE``, ``SOURCE``, ``VALUE``, ``MATH_FUNCTION``, ``EVENTS``.
     ``counts`` has one row per metric: events of its type, how many were ``counted``,
     and how many were not and why (``before_creation``, ``older_than_14_days``,
@@ -48,7 +48,7 @@ class AttributionReport:
     carried an id no recommender issued.
     """
 
-    frame: pd.DataFrame
+    table: pd.DataFrame
     counts: pd.DataFrame
     attribution: MetricAttribution
     now: dt.datetime
@@ -56,12 +56,12 @@ class AttributionReport:
     def totals(self) -> pd.DataFrame:
         """Per metric and source over all windows: ``VALUE`` and ``EVENTS``."""
         keys = ["METRIC_NAME", "SOURCE"]
-        out = self.frame.groupby(keys, sort=True)[["VALUE", "EVENTS"]].sum()
+        out = self.table.groupby(keys, sort=True)[["VALUE", "EVENTS"]].sum()
         return out.reset_index()
 
     def total(self, metric: str, source: str | None = None) -> float:
         """One metric's value over all windows, for one source or all of them."""
-        rows = self.frame[self.frame["METRIC_NAME"] == metric]
+        rows = self.table[self.table["METRIC_NAME"] == metric]
         if source is not None:
             rows = rows[rows["SOURCE"] == source]
         return float(rows["VALUE"].sum())
@@ -70,7 +70,7 @@ class AttributionReport:
         """The rows of the S3 report, in its column layout."""
         import pandas as pd
 
-        f = self.frame
+        f = self.table
         return pd.DataFrame(
             {
                 "METRIC_NAME": f["METRIC_NAME"].str.upper(),
@@ -98,9 +98,9 @@ class AttributionReport:
     def cloudwatch(self) -> pd.DataFrame:
         """The CloudWatch datapoints: ``Namespace, MetricName, EventAttributionSource,
         DatasetGroupArn, Timestamp, Period, Sum`` (sources merged by upper case)."""
-        f = self.frame.assign(
-            MetricName=self.frame["METRIC_NAME"].str.upper(),
-            EventAttributionSource=self.frame["SOURCE"].str.upper(),
+        f = self.table.assign(
+            MetricName=self.table["METRIC_NAME"].str.upper(),
+            EventAttributionSource=self.table["SOURCE"].str.upper(),
         )
         out = f.groupby(["MetricName", "EventAttributionSource", "WINDOW"], sort=True)
         points = out["VALUE"].sum().reset_index().rename(columns={"VALUE": "Sum"})
@@ -122,6 +122,6 @@ class AttributionReport:
     def __repr__(self) -> str:
         metrics = ", ".join(m.metric_name for m in self.attribution.metrics)
         return (
-            f"<AttributionReport {metrics}: {len(self.frame)} rows, "
-            f"{self.frame['SOURCE'].nunique()} sources, now={self.now.isoformat()}>"
+            f"<AttributionReport {metrics}: {len(self.table)} rows, "
+            f"{self.table['SOURCE'].nunique()} sources, now={self.now.isoformat()}>"
         )

@@ -34,7 +34,7 @@ _US = 1_000_000
 
 
 def attribution_report(
-    events: pd.DataFrame,
+    frame: pd.DataFrame,
     attribution: MetricAttribution,
     *,
     items: pd.DataFrame | None = None,
@@ -42,7 +42,7 @@ def attribution_report(
     now: dt.datetime | None = None,
     unmapped: str = "undefined",
 ) -> AttributionReport:
-    """The metric-attribution report of ``events`` (an events frame, simulated or read
+    """The metric-attribution report of ``frame`` (an events frame, simulated or read
     back with ``tracker.events()``).
 
     ``items`` is the items dataset (``ITEM_ID`` + the columns ``SUM(Items.COL)`` adds);
@@ -56,14 +56,14 @@ def attribution_report(
     (``unmapped="error"`` raises instead).
 
     >>> import pandas as pd
-    >>> events = pd.DataFrame({
+    >>> frame = pd.DataFrame({
     ...     "EVENT_TYPE": ["Purchase", "Purchase", "View"],
     ...     "TIMESTAMP": pd.to_datetime(["2026-01-05 10:01", "2026-01-05 10:16",
     ...                                  "2026-01-05 10:02"], utc=True),
     ...     "RECOMMENDATION_ID": ["r1", "r1", None]})
     >>> ma = MetricAttribution.from_json({"metrics": [{"eventType": "Purchase",
     ...     "metricName": "buys", "expression": "SAMPLECOUNT()"}]})
-    >>> report = attribution_report(events, ma, recommenders={"r1": "arn:rec/top"},
+    >>> report = attribution_report(frame, ma, recommenders={"r1": "arn:rec/top"},
     ...                             now=dt.datetime(2026, 1, 6, tzinfo=dt.UTC))
     >>> report.s3()[["METRIC_NAME", "VALUE", "EVENT_ATTRIBUTION_SOURCE", "TIMESTAMP"]]
       METRIC_NAME  VALUE EVENT_ATTRIBUTION_SOURCE   TIMESTAMP
@@ -72,7 +72,7 @@ def attribution_report(
     """
     import pandas as pd
 
-    instance(events, "events", pd.DataFrame, "an events DataFrame")
+    instance(frame, "frame", pd.DataFrame, "an events DataFrame")
     instance(attribution, "attribution", MetricAttribution, "a MetricAttribution")
     one_of(unmapped, "unmapped", ("undefined", "error"))
     now = _now(now)
@@ -84,18 +84,18 @@ def attribution_report(
             f"a time at or before now ({now.isoformat()}): nothing is reported before it",
         )
     for column in ("EVENT_TYPE", "TIMESTAMP"):
-        if column not in events.columns:
-            raise ConfigError("events", events, f"an events frame with a {column} column")
-    ts = _epoch_us(events["TIMESTAMP"])
-    etype_codes, uniques = pd.factorize(events["EVENT_TYPE"], use_na_sentinel=True)
+        if column not in frame.columns:
+            raise ConfigError("frame", frame, f"an events frame with a {column} column")
+    ts = _epoch_us(frame["TIMESTAMP"])
+    etype_codes, uniques = pd.factorize(frame["EVENT_TYPE"], use_na_sentinel=True)
     etypes = [str(t) for t in uniques]
-    _check_event_types(attribution.metrics, etypes, len(events))
-    sources = resolve_sources(events, _issuers(events, recommendation_map(recommenders)))
+    _check_event_types(attribution.metrics, etypes, len(frame))
+    sources = resolve_sources(frame, _issuers(frame, recommendation_map(recommenders)))
     if unmapped == "error" and sources.unmapped.any():
         row = int(np.flatnonzero(sources.unmapped)[0])
         raise ConfigError(
-            f"events row {events.index[row]!r} RECOMMENDATION_ID",
-            events["RECOMMENDATION_ID"].iloc[row],
+            f"row {frame.index[row]!r} RECOMMENDATION_ID",
+            frame["RECOMMENDATION_ID"].iloc[row],
             f"an id in recommenders ({int(sources.unmapped.sum())} events carry unknown ids)",
         )
     time = TimeFilter(ts, created=created, now=now)
@@ -104,7 +104,7 @@ def attribution_report(
     for metric in attribution.metrics:
         code = etypes.index(metric.event_type) if metric.event_type in etypes else -1
         of_type = np.asarray(etype_codes) == code
-        values = _values(metric, events, of_type, items)
+        values = _values(metric, frame, of_type, items)
         missing = of_type & time.kept & np.isnan(values)
         counted = of_type & time.kept & ~missing
         tables.append((metric, *windows.add(counted, sources.codes, values)))
@@ -125,7 +125,7 @@ def attribution_report(
     tidy = _tidy(tables, sources.names, windows.first)
     _check_source_count(tidy)
     return AttributionReport(
-        frame=tidy, counts=pd.DataFrame(counts), attribution=attribution, now=now
+        table=tidy, counts=pd.DataFrame(counts), attribution=attribution, now=now
     )
 
 

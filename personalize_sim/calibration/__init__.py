@@ -7,7 +7,7 @@ interactions log in the dataset layout (``USER_ID``, ``ITEM_ID``, ``TIMESTAMP``â
 
 How it is laid out::
 
-    _logs          a log read into arrays and split into sessions
+    _interactions          a log read into arrays and split into sessions
     _fit           fit: the config estimated from a log (with _fit_time, _fit_catalog)
     _fit_time      arrivals: sessions per user, idle times, gaps, hourly and weekly profiles
     _fit_catalog   popularity curve, its drift, new items

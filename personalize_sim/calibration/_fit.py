@@ -61,7 +61,7 @@ from ._fit_time import (
     fit_window,
     sessions_per_user_per_day,
 )
-from ._logs import DEFAULT_SESSION_GAP, EventLog, read_log
+from ._interactions import DEFAULT_SESSION_GAP, Interactions, read_interactions
 
 __all__ = ["fit"]
 
@@ -70,7 +70,7 @@ VALUE_SHARE = 0.5
 
 
 def fit(
-    log: Any,
+    frame: Any,
     *,
     timezone: str | None = None,
     session_gap: float | None = None,
@@ -78,20 +78,21 @@ def fit(
     name: str = "fitted",
     items: Any = None,
 ) -> SimulationConfig:
-    """A :class:`SimulationConfig` whose traffic looks like ``log``'s (see the module).
+    """A :class:`SimulationConfig` whose traffic looks like ``frame``'s (see the module).
 
-    ``log`` is an events frame (``USER_ID``, ``ITEM_ID``, ``TIMESTAMP``; optionally
-    ``EVENT_TYPE``, ``EVENT_VALUE``, ``SESSION_ID``). ``timezone`` (IANA name, default
-    UTC) is where the daily and weekly profiles are read. Without ``SESSION_ID`` (or with
-    ``session_gap`` given) sessions end after ``session_gap`` seconds (default 1800) with
-    no event. ``event_type`` names the single event type of a log without EVENT_TYPE.
-    ``items`` (an items frame with ``ITEM_ID``, optionally ``CREATION_TIMESTAMP``) adds
-    the items no event touched to the catalog, and gives the new items' share directly.
+    ``frame`` is an events frame of a real interactions log (``USER_ID``, ``ITEM_ID``,
+    ``TIMESTAMP``; optionally ``EVENT_TYPE``, ``EVENT_VALUE``, ``SESSION_ID``).
+    ``timezone`` (IANA name, default UTC) is where the daily and weekly profiles are read.
+    Without ``SESSION_ID`` (or with ``session_gap`` given) sessions end after
+    ``session_gap`` seconds (default 1800) with no event. ``event_type`` names the single
+    event type of a log without EVENT_TYPE. ``items`` (an items frame with ``ITEM_ID``,
+    optionally ``CREATION_TIMESTAMP``) adds the items no event touched to the catalog, and
+    gives the new items' share directly.
     """
     instance(event_type, "event_type", str, "an event type name")
     zone = "UTC" if timezone is None else timezone
     TimeConfig(timezone=zone)  # checks the name before any work
-    events = read_log(log, session_gap=session_gap, event_type=event_type)
+    events = read_interactions(frame, session_gap=session_gap, event_type=event_type)
     gap = DEFAULT_SESSION_GAP if session_gap is None else float(session_gap)
     notes: list[str] = [f"sessions: {events.source}"]
     window = fit_window(events, zone)
@@ -110,7 +111,7 @@ def fit(
     ranks, shares = fit_popularity(events, window, first, new)
     n_items, new_share = events.n_items, _new_share(new)
     if items is not None:
-        n_items, new_share = _catalog_items(items, log, window, new_share, notes)
+        n_items, new_share = _catalog_items(items, frame, window, new_share, notes)
     catalog = CatalogConfig(
         items=n_items,
         categories=(CategoryConfig(name="all"),),
@@ -144,7 +145,7 @@ def _catalog_items(
     """Catalog size and new items' share from an items frame (the log's items included)."""
     import pandas as pd
 
-    from ._logs import epoch_us_of
+    from ._interactions import epoch_us_of
 
     if not isinstance(items, pd.DataFrame) or "ITEM_ID" not in items.columns:
         raise ConfigError("items", type(items).__name__, "an items frame with an ITEM_ID column")
@@ -168,7 +169,7 @@ def _new_share(new: np.ndarray) -> float:
     return round(min(share, (len(new) - 1) / len(new)) if len(new) > 1 else 0.0, 6)
 
 
-def _fit_funnel(log: EventLog) -> FunnelConfig:
+def _fit_funnel(log: Interactions) -> FunnelConfig:
     """Event types, start and transition frequencies, and each type's values."""
     n_types = len(log.type_names)
     first = log.session_first
@@ -204,7 +205,7 @@ def _fit_funnel(log: EventLog) -> FunnelConfig:
     )
 
 
-def _event_type(log: EventLog, code: int, name: str, new_item: bool) -> EventTypeConfig:
+def _event_type(log: Interactions, code: int, name: str, new_item: bool) -> EventTypeConfig:
     values = log.value[log.etype == code]
     present = values[~np.isnan(values)]
     if len(values) == 0 or len(present) < VALUE_SHARE * len(values) or len(present) < 2:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..simulation.internal import DAY_US
 from ._fit_time import Window
-from ._logs import EventLog
+from ._interactions import Interactions
 
 __all__ = ["fit_drift", "fit_new_items", "fit_popularity"]
 
@@ -28,7 +28,7 @@ CURVE_POINTS = 48
 DRIFT_MIN_COUNT = 20
 
 
-def fit_new_items(log: EventLog, window: Window) -> tuple[np.ndarray, np.ndarray]:
+def fit_new_items(log: Interactions, window: Window) -> tuple[np.ndarray, np.ndarray]:
     """(first event µs, is new) per item."""
     first = np.full(log.n_items, np.iinfo(np.int64).max)
     np.minimum.at(first, log.item, log.ts)
@@ -43,7 +43,7 @@ def fit_new_items(log: EventLog, window: Window) -> tuple[np.ndarray, np.ndarray
 
 
 def fit_popularity(
-    log: EventLog, window: Window, first: np.ndarray, new: np.ndarray
+    log: Interactions, window: Window, first: np.ndarray, new: np.ndarray
 ) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Rank-frequency curve of rates while on sale: (ranks, shares)."""
     counts = np.bincount(log.item, minlength=log.n_items).astype(np.float64)
@@ -65,7 +65,7 @@ def fit_popularity(
     )
 
 
-def fit_drift(log: EventLog, window: Window, first: np.ndarray, notes: list[str]) -> float:
+def fit_drift(log: Interactions, window: Window, first: np.ndarray, notes: list[str]) -> float:
     """Daily standard deviation of the random walk of items' log popularity."""
     days = window.days
     period = 7 if days >= 21 else 1

@@ -1,6 +1,6 @@
 """Fitting time: the window, daily and weekly profiles, sessions, idle and in-session gaps.
 
-Each function takes an :class:`~._logs.EventLog` and returns plain values for a config
+Each function takes an :class:`~._interactions.Interactions` and returns plain values for a config
 section, plus notes on what it could not estimate (a short reason each).
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 
 from ..simulation import GapConfig, TimeConfig, TrafficConfig
 from ..simulation.internal import DAY_US, ProfileClock, quantile_table
-from ._logs import EventLog
+from ._interactions import Interactions
 
 __all__ = ["Window", "fit_gap", "fit_profiles", "fit_traffic", "fit_window", "local_hour_weekday"]
 
@@ -31,7 +31,7 @@ class Window:
         return (self.end_us - self.start_us) / DAY_US
 
 
-def fit_window(log: EventLog, timezone: str) -> Window:
+def fit_window(log: Interactions, timezone: str) -> Window:
     """From the first event to one second after the last (whole seconds)."""
     first = int(log.ts.min()) // 1_000_000 * 1_000_000
     last = int(log.ts.max())
@@ -48,7 +48,7 @@ def local_hour_weekday(ts_us: np.ndarray, timezone: str) -> tuple[np.ndarray, np
 
 
 def fit_profiles(
-    log: EventLog, window: Window, notes: list[str]
+    log: Interactions, window: Window, notes: list[str]
 ) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Hourly and weekly profiles of session starts, per hour the window spends in each."""
     starts = log.ts[log.session_first]
@@ -83,7 +83,7 @@ def _rates(counts: np.ndarray, exposure: np.ndarray) -> tuple[float, ...]:
     return tuple(float(round(v, 4)) for v in rate / mean)
 
 
-def fit_gap(log: EventLog, notes: list[str]) -> GapConfig:
+def fit_gap(log: Interactions, notes: list[str]) -> GapConfig:
     """Seconds between consecutive events of a session, as percentiles."""
     same = np.diff(log.session) == 0
     gaps = np.diff(log.ts)[same] / 1e6
@@ -94,7 +94,7 @@ def fit_gap(log: EventLog, notes: list[str]) -> GapConfig:
 
 
 def fit_traffic(
-    log: EventLog, window: Window, time: TimeConfig, session_gap: float, notes: list[str]
+    log: Interactions, window: Window, time: TimeConfig, session_gap: float, notes: list[str]
 ) -> TrafficConfig:
     """Sessions per user, events per session, and idle times in profile time."""
     first, last = log.session_first, log.session_last
@@ -153,7 +153,7 @@ def _idle_by_sessions(
     return tuple(bounds), tuple(tables)
 
 
-def sessions_per_user_per_day(log: EventLog, window: Window) -> float:
+def sessions_per_user_per_day(log: Interactions, window: Window) -> float:
     """Mean sessions per user and day (for Poisson arrivals, when traffic is removed)."""
     sessions = len(log.session_first)
     return float(round(sessions / log.n_users / max(window.days, 1e-9), 6)) if sessions else 0.0

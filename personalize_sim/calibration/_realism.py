@@ -5,7 +5,7 @@ Kolmogorov–Smirnov (KS) for the continuous and count ones, total variation (TV
 profiles and categories, the relative difference for the popularity curve's top-1%
 share (the events on the most popular 1% of the items the real log shows, on both
 sides: the same number of items). Both logs are read the same way
-(:func:`~._logs.read_log`): split into sessions
+(:func:`~._interactions.read_interactions`): split into sessions
 by the same rule (SESSION_ID when both have it, else the inactivity gap), synthetic
 times floored to the real log's resolution (whole seconds for epoch seconds, so that
 events logged in the same second compare as gaps of 0 on both sides).
@@ -30,7 +30,7 @@ from .._checks import instance, number
 from ..errors import ConfigError
 from ._distances import ks_distance, total_variation
 from ._fit_time import local_hour_weekday
-from ._logs import DEFAULT_SESSION_GAP, EventLog, read_log
+from ._interactions import DEFAULT_SESSION_GAP, Interactions, read_interactions
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -113,8 +113,8 @@ def realism_report(
     gap = session_gap
     if gap is None and not (_has_sessions(real) and _has_sessions(synthetic)):
         gap = DEFAULT_SESSION_GAP
-    a = read_log(_frame(real, "real"), session_gap=gap, event_type=event_type)
-    b = read_log(_frame(synthetic, "synthetic"), session_gap=gap, event_type=event_type)
+    a = read_interactions(_frame(real, "real"), session_gap=gap, event_type=event_type)
+    b = read_interactions(_frame(synthetic, "synthetic"), session_gap=gap, event_type=event_type)
     b = _floored(b, _resolution_us(a.ts))
     samples = _samples(a, b, timezone)
     rows = []
@@ -159,7 +159,7 @@ def _resolution_us(ts: np.ndarray) -> int:
     return 1
 
 
-def _floored(log: EventLog, step: int) -> EventLog:
+def _floored(log: Interactions, step: int) -> Interactions:
     if step == 1 or not np.any(log.ts % step):
         return log
     import dataclasses
@@ -167,7 +167,7 @@ def _floored(log: EventLog, step: int) -> EventLog:
     return dataclasses.replace(log, ts=log.ts - log.ts % step)
 
 
-def _samples(a: EventLog, b: EventLog, timezone: str) -> dict[str, Sample]:
+def _samples(a: Interactions, b: Interactions, timezone: str) -> dict[str, Sample]:
     out: dict[str, Sample] = {
         "sessions_per_user": Sample("ks", _per_user(a), _per_user(b)),
         "events_per_session": Sample("ks", _lengths(a), _lengths(b)),
@@ -221,37 +221,37 @@ def top_share(shares: np.ndarray, top: int) -> float:
     return float(shares[:top].sum())
 
 
-def _per_user(log: EventLog) -> np.ndarray:
+def _per_user(log: Interactions) -> np.ndarray:
     counts = np.bincount(log.session_user, minlength=log.n_users)
     return counts[counts > 0]
 
 
-def _lengths(log: EventLog) -> np.ndarray:
+def _lengths(log: Interactions) -> np.ndarray:
     return log.session_last - log.session_first + 1
 
 
-def _gaps(log: EventLog) -> np.ndarray:
+def _gaps(log: Interactions) -> np.ndarray:
     same = np.diff(log.session) == 0
     return np.diff(log.ts)[same] / 1e6
 
 
-def _idle(log: EventLog) -> np.ndarray:
+def _idle(log: Interactions) -> np.ndarray:
     first, last = log.session_first, log.session_last
     same_user = np.diff(log.session_user) == 0
     return ((log.ts[first[1:]] - log.ts[last[:-1]]) / 1e6)[same_user]
 
 
-def _rank_shares(log: EventLog) -> np.ndarray:
+def _rank_shares(log: Interactions) -> np.ndarray:
     counts = np.sort(np.bincount(log.item, minlength=log.n_items))[::-1].astype(np.float64)
     return counts / counts.sum()
 
 
-def _type_counts(log: EventLog, names: tuple[str, ...]) -> np.ndarray:
+def _type_counts(log: Interactions, names: tuple[str, ...]) -> np.ndarray:
     counts = np.bincount(log.etype, minlength=len(log.type_names))
     return np.array([counts[log.type_names.index(n)] if n in log.type_names else 0 for n in names])
 
 
-def _transitions(log: EventLog, names: tuple[str, ...]) -> np.ndarray:
+def _transitions(log: Interactions, names: tuple[str, ...]) -> np.ndarray:
     """(from, to or exit) counts in ``names`` order; exit is the last column."""
     k = len(names)
     code = np.array([names.index(n) for n in log.type_names])[log.etype]
@@ -273,7 +273,7 @@ def _transition_tv(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sum(weights * np.asarray(tv)))
 
 
-def _values(log: EventLog, name: str) -> np.ndarray:
+def _values(log: Interactions, name: str) -> np.ndarray:
     if name not in log.type_names:
         return np.empty(0)
     values = log.value[log.etype == log.type_names.index(name)]

@@ -33,7 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ._failures import option_strings
+    from ._failures import flags_by_name, option_strings
 
     parser = argparse.ArgumentParser(
         prog="personalize-sim",
@@ -46,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--debug", action="store_true", help="show the traceback when something fails"
         )
-        command.set_defaults(_module=module, _options=option_strings(command))
+        command.set_defaults(
+            _module=module, _options=option_strings(command), _flags=flags_by_name(command)
+        )
     return parser
 
 
@@ -65,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (PersonalizeSimError, OSError) as error:
         if args.debug:
             raise
-        lines = explain(error, args._options, getattr(module, "FLAGS", None))
+        lines = explain(error, args._options, {**args._flags, **getattr(module, "FLAGS", {})})
         lines[0] = f"personalize-sim {args.command}: {lines[0]}"
         print("\n".join(lines), file=sys.stderr)
         return exit_code(error)

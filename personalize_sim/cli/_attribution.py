@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     out = Path(args.out)
     path = report.write_s3(out)
-    report.frame.to_csv(out / "report.csv", index=False)
+    report.table.to_csv(out / "report.csv", index=False)
     report.cloudwatch().to_csv(out / "cloudwatch.csv", index=False)
     print(_summary(report))
     print(f"wrote {path}, report.csv and cloudwatch.csv to {out}/")

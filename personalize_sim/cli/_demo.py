@@ -69,7 +69,7 @@ def _demo(seconds: float, rate: float | None, out: Path, seed: int, *, progress:
     from ._report import progress as show_progress
 
     print("personalize-sim demo: simulate a small shop, stream it to a local tracker, check it")
-    with LocalTracker(process=True, seed=seed) as tracker:
+    with LocalTracker(process=True, rng=seed) as tracker:
         print(f"1. local tracker emulator running in its own process at {tracker.endpoint_url}")
 
         started = time.perf_counter()

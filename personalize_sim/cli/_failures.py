@@ -71,3 +71,12 @@ def _payload_lines(error: PayloadError) -> list[str]:
 def option_strings(parser: argparse.ArgumentParser) -> frozenset[str]:
     """Every option string a (sub)command accepts."""
     return frozenset(s for action in parser._actions for s in action.option_strings)
+
+
+def flags_by_name(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """The flag that sets each parsed name (``rng`` -> ``--seed``), for naming it in errors."""
+    return {
+        action.dest: max(action.option_strings, key=len)
+        for action in parser._actions
+        if action.option_strings and action.dest != "help"
+    }

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         if value is not None
     }  # fmt: skip
     if args.seed is not None:
-        overrides["seed"] = args.seed
+        overrides["rng"] = args.seed
     config = config.replace(**overrides)
     out = Path(args.out)
     suffix = out.suffix.lower()

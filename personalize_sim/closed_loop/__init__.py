@@ -21,7 +21,7 @@ How it is laid out::
     _metrics    loop_metrics: Gini of impressions, coverage, click-through, new items shown
     _realtime   realtime_loop: sessions on the schedule, events through a stream
 
->>> arms = OnlineArms({"top": "popularity"}, seed=0)
+>>> arms = OnlineArms({"top": "popularity"}, rng=0)
 >>> result = run_loop(LoopConfig(users=20, items=10, days=1), arms, rng=0)
 >>> sorted(loop_metrics(result)["ARM"].unique())
 ['top']

@@ -9,7 +9,7 @@ client; a throttled or failing call is retried as ``retry`` (duck-typed as
 ``streaming.RetryPolicy``: ``decide(attempt=, status=, error_code=, elapsed=, rng=)``)
 decides, and counted.
 
->>> arms = OnlineArms({"A": "popularity", "B": "random"}, seed=0)
+>>> arms = OnlineArms({"A": "popularity", "B": "random"}, rng=0)
 >>> sorted(arms.arns)
 ['A', 'B']
 >>> items, rec_id = arms.slate("A", "u1", 3, 0.0)
@@ -47,16 +47,16 @@ class OnlineArms:
         kinds: Mapping[str, str],
         *,
         models: OnlineModels | None = None,
-        seed: int | None = None,
-        half_life_s: float = 3600.0,
+        rng: int | None = None,
+        half_life: float = 3600.0,
     ) -> None:
         self.specs = {
             arm: parse_recommender(kind if "=" in kind else f"{arm}={kind}")
             for arm, kind in kinds.items()
         }
         self.arns = {arm: spec.arn for arm, spec in self.specs.items()}
-        self.models = models or OnlineModels(seed=seed, half_life_s=half_life_s)
-        self._ids = random.Random(None if seed is None else f"recommendation-ids-{seed}")
+        self.models = models or OnlineModels(rng=rng, half_life=half_life)
+        self._ids = random.Random(None if rng is None else f"recommendation-ids-{rng}")
         self._issued: list[tuple[str, str, list[str]]] = []
 
     def slate(self, arm: str, user_id: str, n: int, at: float) -> tuple[list[str], str]:
@@ -100,12 +100,12 @@ class RuntimeArms:
         tracking_id: str | None = None,
         retry: Any = None,
         sleep: Callable[[float], None] = time.sleep,
-        seed: int | None = None,
+        rng: int | None = None,
     ) -> None:
         self.client, self.arns = runtime_client, dict(arns)
         self.events_client, self.tracking_id = events_client, tracking_id
         self.retry, self.sleep = retry, sleep
-        self._rng = random.Random(seed)
+        self._rng = random.Random(rng)
         self.counts = {"attempts": 0, "retries": 0, "failed_slates": 0, "failed_puts": 0}
 
     def slate(self, arm: str, user_id: str, n: int, at: float) -> tuple[list[str], str]:

@@ -20,7 +20,7 @@ what users click shifts, and a recommender that learns must follow. Items arrive
 (``new_items_per_day``), to see whether new items are ever recommended.
 
 >>> from personalize_sim.closed_loop import LoopConfig, OnlineArms, run_loop
->>> arms = OnlineArms({"top": "popularity"}, seed=0)
+>>> arms = OnlineArms({"top": "popularity"}, rng=0)
 >>> result = run_loop(LoopConfig(users=30, items=40, days=1), arms, rng=0)
 >>> int(result.slates["CLICKED"].sum()) == int(result.events["RECOMMENDATION_ID"].notna().sum())
 True

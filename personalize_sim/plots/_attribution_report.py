@@ -1,5 +1,5 @@
 """Metric-attribution plots, from the frames of :mod:`personalize_sim.attribution`
-(``report.frame``, ``report.counts``, ``report.cloudwatch()``, ``effects.frame``)."""
+(``report.table``, ``report.counts``, ``report.cloudwatch()``, ``effects.table``)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ _EXCLUSIONS = ("counted", "before_creation", "older_than_14_days", "after_now", 
 def attribution_windows(
     report_frame: pd.DataFrame, *, metric: str | None = None, ax: Axes | None = None
 ) -> Figure:
-    """One metric's value per 15-minute window, one line per source (``report.frame``).
+    """One metric's value per 15-minute window, one line per source (``report.table``).
 
     ``metric`` defaults to the frame's first metric.
     """
@@ -46,7 +46,7 @@ def attribution_windows(
 
 
 def attribution_totals(report_frame: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
-    """Each metric's total by source: ``report.frame`` (as the S3 report keeps sources) or
+    """Each metric's total by source: ``report.table`` (as the S3 report keeps sources) or
     ``report.cloudwatch()`` (sources upper-cased, so those differing in case merge)."""
     import numpy as np
 
@@ -97,7 +97,7 @@ def attribution_counts(counts: pd.DataFrame, *, ax: Axes | None = None) -> Figur
 
 def attributed_vs_incremental(effects: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
     """Per metric, what attribution credits a recommender with beside its true incremental
-    value (``effects.frame``); the configured expectation as an error bar where known."""
+    value (``effects.table``); the configured expectation as an error bar where known."""
     import numpy as np
 
     _require(effects, ("METRIC_NAME", "ATTRIBUTED", "INCREMENTAL"), "an effects frame")

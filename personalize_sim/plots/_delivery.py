@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure, SubFigure
 
 __all__ = [
-    "Series", "default_bin_width", "delivery", "draw_errors", "draw_latency", "draw_rate", "error_codes",
-    "latency", "rate", "series",
+    "Series", "default_bin_width", "delivery", "draw_errors", "draw_latency", "draw_rate",
+    "error_codes", "latency", "rate", "series",
 ]  # fmt: skip
 
 #: the delivery-log columns each delivery plot reads (see personalize_sim.streaming.log)

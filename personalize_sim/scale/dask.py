@@ -81,26 +81,22 @@ def simulate_frame(
         return dd.from_delayed(_parts(plan), meta=empty_part(plan), verify_meta=False)
 
 
-def write_parquet(
-    path: str | Path,
-    config: Any = None,
-    *,
-    partitions: int | None = None,
-    rng: Any = None,
-    now: Any = None,
-    **overrides: Any,
-) -> list[Path]:
-    """Simulate on the current Dask scheduler, each partition written by its worker to
-    ``path/part-NNNNN.parquet``; returns the files. A shared filesystem (or one machine)
-    is needed for the workers to write where the caller reads."""
+def write_parquet(frame: dd.DataFrame, path: str | Path) -> list[Path]:
+    """Write a Dask frame (such as :func:`simulate_frame` gives) to ``path/part-NNNNN.parquet``,
+    each partition by the worker that computes it; returns the files in order.
+
+    The arguments are in the order of :func:`personalize_sim.simulation.write_parquet`
+    (what to write, then where). A shared filesystem (or one machine) is needed for the
+    workers to write where the caller reads.
+    """
+    instance(frame, "frame", dd.DataFrame, "a Dask DataFrame (simulate_frame(...))")
     instance(path, "path", (str, Path), "a directory path (str or Path)")
-    plan = plan_parts(config, partitions=partitions, rng=rng, now=now, **overrides)
     target = Path(path)
     target.mkdir(parents=True, exist_ok=True)
-    files = [target / f"part-{i:05d}.parquet" for i in range(plan.partitions)]
+    parts = frame.to_delayed()
+    files = [target / f"part-{i:05d}.parquet" for i in range(len(parts))]
     writes = [
-        delayed(_write, pure=True)(part, str(file))
-        for part, file in zip(_parts(plan), files, strict=True)
+        delayed(_write, pure=True)(part, str(file)) for part, file in zip(parts, files, strict=True)
     ]
     return [Path(p) for p in dask.compute(*writes)]
 

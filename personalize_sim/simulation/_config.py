@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import math
+import types
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,12 +26,12 @@ from typing import Any
 
 from .._checks import check, instance
 from ..errors import ConfigError
-from ._arrivals import GapConfig, TimeConfig
-from ._catalog import CatalogConfig, CategoryConfig
+from ._arrivals import TimeConfig
+from ._catalog import CatalogConfig
 from ._config_checks import unique_names, valid_name
-from ._exposure import ArmConfig, ExposureConfig
-from ._funnel import EventTypeConfig, FunnelConfig
-from ._population import PersonaConfig, PopulationConfig
+from ._exposure import ExposureConfig
+from ._funnel import FunnelConfig
+from ._population import PopulationConfig
 from ._traffic import TrafficConfig
 from ._values import PropertyConfig
 
@@ -52,12 +55,12 @@ class SimulationConfig:
 
     Build one from keywords, :meth:`preset`, :meth:`from_yaml` or :meth:`from_dict`;
     :meth:`replace` accepts shorthands (``users``, ``days``, ``start``, ``end``, ``timezone``,
-    ``items``, ``slate_size``, ``seed``) and ``section__field`` paths.
+    ``items``, ``slate_size``, ``rng``) and ``section__field`` paths.
     """
 
     name: str = "custom"
-    #: default seed when ``simulate`` gets no ``rng``; None draws fresh entropy
-    seed: int | None = None
+    #: the seed used when a call passes no ``rng`` (an int; None draws fresh entropy)
+    rng: int | None = None
     catalog: CatalogConfig = field(default_factory=CatalogConfig)
     population: PopulationConfig = field(default_factory=PopulationConfig)
     time: TimeConfig = field(default_factory=TimeConfig)
@@ -70,10 +73,10 @@ class SimulationConfig:
     def __post_init__(self) -> None:
         valid_name(self.name, "name")
         check(
-            self.seed is None
-            or (isinstance(self.seed, int) and not isinstance(self.seed, bool) and self.seed >= 0),
-            "seed",
-            self.seed,
+            self.rng is None
+            or (isinstance(self.rng, int) and not isinstance(self.rng, bool) and self.rng >= 0),
+            "rng",
+            self.rng,
             "a non-negative integer or null",
         )
         categories = {c.name for c in self.catalog.categories}
@@ -179,58 +182,57 @@ def _prefixed(prefix: str, build: Callable[[], Any]) -> Any:
         raise type(error)(f"{prefix}.{error.field}", error.value, error.allowed) from None
 
 
+#: fields renamed since a saved config may have been written, with what to write instead
+_RENAMED = {"seed": "rng: the seed is named rng everywhere (a non-negative integer or null)"}
+
+
 def _build(cls: type, data: Mapping[str, Any], prefix: str) -> Any:
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = [k for k in data if k not in fields]
+    hints = _hints(cls)
+    fields = [f.name for f in dataclasses.fields(cls)]
+    unknown = [k for k in data if k not in hints]
     if unknown:
-        raise ConfigError(
-            f"{prefix}{unknown[0]}", data[unknown[0]], f"a known field: {', '.join(fields)}"
-        )
-    kwargs: dict[str, Any] = {}
-    for name, value in data.items():
-        kwargs[name] = _convert(fields[name].type, value, f"{prefix}{name}")
+        key = unknown[0]
+        allowed = _RENAMED.get(key) or f"a known field: {', '.join(fields)}"
+        raise ConfigError(f"{prefix}{key}", data[key], allowed)
+    kwargs = {name: _convert(hints[name], value, f"{prefix}{name}") for name, value in data.items()}
     where = prefix.rstrip(".")
     if where:
         return _prefixed(where, lambda: cls(**kwargs))
     return cls(**kwargs)
 
 
-_NESTED = {
-    "CatalogConfig": CatalogConfig,
-    "PopulationConfig": PopulationConfig,
-    "TimeConfig": TimeConfig,
-    "FunnelConfig": FunnelConfig,
-    "ExposureConfig": ExposureConfig,
-    "GapConfig": GapConfig,
-    "TrafficConfig | None": TrafficConfig,
-}
-_ITEMS = {
-    "tuple[CategoryConfig, ...]": CategoryConfig,
-    "tuple[PersonaConfig, ...]": PersonaConfig,
-    "tuple[EventTypeConfig, ...]": EventTypeConfig,
-    "tuple[ArmConfig, ...]": ArmConfig,
-    "tuple[PropertyConfig, ...]": PropertyConfig,
-}
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """The resolved types of a config's fields (annotations are strings under PEP 563)."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in typing.get_type_hints(cls).items() if k in names}
 
 
 def _convert(annotation: Any, value: Any, path: str) -> Any:
-    kind = str(annotation)
-    if value is None and kind.endswith("| None"):
-        return None
-    if kind in _NESTED:
+    """``value`` as read from YAML or JSON, made into what the field's type needs: nested
+    configs built, lists made tuples. Dispatches on the resolved type, so ``X | None`` and
+    ``Optional[X]`` read alike."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in args if a is not type(None)]
+        if value is None and len(options) < len(args):
+            return None
+        return _convert(options[0], value, path) if len(options) == 1 else value
+    if dataclasses.is_dataclass(annotation):
         instance(value, path, Mapping, "a mapping")
-        return _build(_NESTED[kind], value, path + ".")
-    if kind in _ITEMS:
-        instance(value, path, (list, tuple), "a list")
-        out = []
-        for i, item in enumerate(value):
-            instance(item, f"{path}[{i}]", Mapping, "a mapping")
-            out.append(_build(_ITEMS[kind], item, f"{path}[{i}]."))
-        return tuple(out)
-    if kind.startswith("tuple[tuple") and isinstance(value, list | tuple):
-        return tuple(tuple(v) if isinstance(v, list) else v for v in value)
-    if kind.startswith("tuple") and isinstance(value, list):
-        return tuple(value)
+        return _build(annotation, value, path + ".")  # type: ignore[arg-type]
+    if origin is tuple:
+        item = args[0] if len(args) == 2 and args[1] is Ellipsis else None
+        if dataclasses.is_dataclass(item):
+            instance(value, path, (list, tuple), "a list")
+            out = []
+            for i, entry in enumerate(value):
+                instance(entry, f"{path}[{i}]", Mapping, "a mapping")
+                out.append(_build(item, entry, f"{path}[{i}]."))  # type: ignore[arg-type]
+            return tuple(out)
+        if isinstance(value, list | tuple):
+            nested = typing.get_origin(item) is tuple
+            return tuple(tuple(v) if nested and isinstance(v, list) else v for v in value)
     return value
 
 

@@ -1,6 +1,6 @@
 """The engine: what a simulation fixes once, and the events of one block of time.
 
-**How randomness is laid out.** One root entropy (from ``rng`` or ``config.seed``)
+**How randomness is laid out.** One root entropy (from ``rng``, else ``config.rng``)
 feeds independent streams through ``SeedSequence(entropy, spawn_key=(stream, index))``:
 the population, the catalog, one stream per day for popularity drift, and one per
 *block* of time for everything that happens in it (arrivals, funnels, slates, clicks,
@@ -81,7 +81,7 @@ class Run:
     ) -> None:
         self.config = config
         # ``entropy``: a root already drawn (partitions rebuild the same run elsewhere)
-        self.entropy = _entropy(config.seed if rng is None else rng) if entropy is None else entropy
+        self.entropy = _entropy(config.rng if rng is None else rng) if entropy is None else entropy
         self.start_us, self.end_us = window_us(config.time, now)
         self.k = config.exposure.slate_size
         self.n_props = len(config.properties)

@@ -99,7 +99,7 @@ def catalog_items(
         config = SimulationConfig.preset(config)
     instance(config, "config", SimulationConfig, "a SimulationConfig or a preset name")
     config = config.replace(**overrides) if overrides else config
-    entropy = _entropy(config.seed if rng is None else rng)
+    entropy = _entropy(config.rng if rng is None else rng)
     catalog = build_catalog(
         config.catalog, config.population, math.ceil(config.time.days), stream(entropy, CATALOG)
     )

@@ -39,7 +39,7 @@ def simulate(
 
     ``config`` is a :class:`SimulationConfig`, a preset name, or None for the defaults;
     ``overrides`` go through :meth:`SimulationConfig.replace` (``users=``, ``days=`` …).
-    ``rng`` (a seed or Generator) wins over ``config.seed``. The window is fixed by
+    ``rng`` (a seed or Generator) replaces ``config.rng``. The window is fixed by
     ``time.start`` or ``time.end`` (default: it starts at ``DEFAULT_START``, so the same
     config and seed give the same frame); ``end="now"`` ends it at ``now`` (default: the
     current time). ``progress(blocks_done, total)`` is called as blocks of time are

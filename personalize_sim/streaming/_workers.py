@@ -58,7 +58,7 @@ class WorkerPlan:
     target: Target
     retry: RetryPolicy
     pacing: Pacing
-    seed: int
+    rng: int
     checkpoint_path: str | None
 
 
@@ -93,7 +93,7 @@ class ProcessEngine(Engine):
                 target=targets[i],
                 retry=retry,
                 pacing=pacing,
-                seed=seeds[i],
+                rng=seeds[i],
                 checkpoint_path=path,
             )
             for i in range(n)
@@ -237,7 +237,7 @@ class _Worker:
         self.checkpoint = None if path is None else Checkpoint(path)
         self.sender = Sender(
             (Prepared(r) for r in plan.requests), plan.target, plan.schedule,
-            emit=self.records.append, clock=SystemClock(), retry=plan.retry, rng=plan.seed,
+            emit=self.records.append, clock=SystemClock(), retry=plan.retry, rng=plan.rng,
             pacing=plan.pacing, checkpoint=self.checkpoint, worker=plan.index,
             rate_scale=plan.workers,
         )  # fmt: skip

@@ -8,7 +8,7 @@ them as JSON on its stdin (:meth:`TrackerConfig.to_dict`). The rule for binding
 (:func:`check_binding`: a non-loopback host needs ``verify_signature`` or the explicit
 ``allow_unsigned_remote``) lives here too, beside the fields it reads.
 
->>> config = TrackerConfig(max_tps=100, latency_ms="2..8", seed=0)
+>>> config = TrackerConfig(max_tps=100, latency_ms="2..8", rng=0)
 >>> config.latency_ms, config.tracking_id
 (Latency(kind='uniform', a=2.0, b=8.0), 'local-tracker')
 >>> TrackerConfig.from_dict(config.to_dict()) == config
@@ -71,17 +71,17 @@ def _cli(
 @dataclass(frozen=True, kw_only=True)
 class TrackerConfig:
     """Options of one emulator: quota, faults, known tracking ids, signature check,
-    binding, connection timeouts, seed.
+    binding, connection timeouts, rng.
 
     ``tracking_ids=None`` accepts any tracking id (a single string is one id);
     ``max_tps=None`` (or 0) turns the quota off; ``latency_ms`` is a
     :class:`~personalize_sim.tracker._faults.Latency` or its spec (``5``, ``"2..8"``,
-    ``"exp:5"``, ``"lognormal:5,50"``); ``seed`` drives the fault plan and request ids.
+    ``"exp:5"``, ``"lognormal:5,50"``); ``rng`` (a seed) drives the fault plan and request ids.
     ``recommenders`` declares what the runtime API serves (``NAME=KIND`` strings or a
     ``{name: kind}`` dict; :attr:`recommender_arns` gives their ARNs), ``runtime_max_tps``
-    its quota per campaign or recommender, ``trending_half_life_s`` the trending kind's decay.
+    its quota per campaign or recommender, ``trending_half_life`` the trending kind's decay.
     ``allow_unsigned_remote`` lets a non-loopback host serve without ``verify_signature``;
-    ``header_timeout_s`` bounds the time to send a request's headers, ``idle_timeout_s``
+    ``header_timeout`` bounds the time to send a request's headers, ``idle_timeout``
     an idle keep-alive connection; ``tls_cert`` and ``tls_key`` (PEM files) serve HTTPS.
     A bad value raises :class:`~personalize_sim.errors.ConfigError` naming it.
     """
@@ -157,7 +157,7 @@ class TrackerConfig:
             flag="--allow-unsigned-remote",
         ),
     )
-    header_timeout_s: float = field(
+    header_timeout: float = field(
         default=DEFAULT_HEADER_TIMEOUT_S,
         metadata=_cli(
             "seconds a connection has to send a request's headers before it is closed "
@@ -167,7 +167,7 @@ class TrackerConfig:
             parse=float,
         ),
     )
-    idle_timeout_s: float = field(
+    idle_timeout: float = field(
         default=DEFAULT_IDLE_TIMEOUT_S,
         metadata=_cli(
             "seconds an idle keep-alive connection stays open "
@@ -177,7 +177,7 @@ class TrackerConfig:
             parse=float,
         ),
     )
-    seed: int | None = field(
+    rng: int | None = field(
         default=None, metadata=_cli("seed of the fault plan", flag="--seed", parse=int)
     )
     recommenders: tuple[str, ...] | None = field(
@@ -200,7 +200,7 @@ class TrackerConfig:
             parse=float,
         ),
     )
-    trending_half_life_s: float = field(
+    trending_half_life: float = field(
         default=3600.0,
         metadata=_cli(
             "half-life of the trending recommenders' counts, seconds of event time (default 3600)",
@@ -236,13 +236,13 @@ class TrackerConfig:
         set_(self, "error_statuses", _error_statuses(self.error_statuses))
         instance(self.verify_signature, "verify_signature", bool, "True or False")
         instance(self.allow_unsigned_remote, "allow_unsigned_remote", bool, "True or False")
-        for name in ("header_timeout_s", "idle_timeout_s"):
+        for name in ("header_timeout", "idle_timeout"):
             set_(self, name, positive(getattr(self, name), name))
         for name in ("access_key_id", "secret_access_key"):
             if not isinstance(getattr(self, name), str):  # the type only: never echo a secret
                 raise ConfigTypeError(name, type(getattr(self, name)), "a string")
-        if self.seed is not None:
-            count(self.seed, "seed", low=0)
+        if self.rng is not None:
+            count(self.rng, "rng", low=0)
         set_(self, "recommenders", _recommenders(self.recommenders))
         if self.runtime_max_tps is not None:
             set_(
@@ -252,8 +252,8 @@ class TrackerConfig:
             )
         set_(
             self,
-            "trending_half_life_s",
-            positive(self.trending_half_life_s, "trending_half_life_s"),
+            "trending_half_life",
+            positive(self.trending_half_life, "trending_half_life"),
         )
         _check_tls(self)
 

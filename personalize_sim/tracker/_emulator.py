@@ -27,7 +27,7 @@ never an escaped exception. Every parsed PutEvents request spends a token (the s
 counts calls, not valid calls); every request that is not throttled spends one fault draw.
 
 >>> import orjson
->>> emulator = Emulator(TrackerConfig(seed=0))
+>>> emulator = Emulator(TrackerConfig(rng=0))
 >>> body = {"trackingId": "t", "sessionId": "s",
 ...         "eventList": [{"eventId": "e1", "eventType": "click", "sentAt": 1.5}]}
 >>> outcome = emulator.handle("POST", "/events", {}, orjson.dumps(body))
@@ -149,10 +149,10 @@ class Emulator:
             error_rate=self.config.error_rate,
             latency=self.config.latency_ms,
             error_statuses=self.config.error_statuses,
-            rng=self.config.seed,
+            rng=self.config.rng,
         )
         # request ids are seeded too, so a run's ids (and generated event ids) replay
-        self._ids = random.Random(self.config.seed)
+        self._ids = random.Random(self.config.rng)
         self._validators = {op: Validator(op) for op in OPERATIONS}
         self._routes = {limits.operation_limits(op).http_path: op for op in OPERATIONS}
         self._routes |= {
@@ -397,9 +397,9 @@ def runtime_of(config: TrackerConfig) -> Runtime:
     """The runtime API of the recommenders ``config`` declares, with fresh models."""
     from personalize_sim.online import OnlineModels, parse_recommender
 
-    models = OnlineModels(half_life_s=config.trending_half_life_s, seed=config.seed)
+    models = OnlineModels(half_life=config.trending_half_life, rng=config.rng)
     specs = [parse_recommender(spec) for spec in config.recommenders or ()]
-    return Runtime(specs, models, seed=config.seed)
+    return Runtime(specs, models, rng=config.rng)
 
 
 def _parse(body: bytes) -> tuple[Any, bool]:

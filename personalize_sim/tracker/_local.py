@@ -1,6 +1,6 @@
 """``LocalTracker``: the emulator as a context manager, in a thread or in its own process.
 
->>> with LocalTracker(process=False, max_tps=100, seed=0) as tracker:
+>>> with LocalTracker(process=False, max_tps=100, rng=0) as tracker:
 ...     client = tracker.client()
 ...     _ = client.put_events(trackingId=tracker.tracking_id, sessionId="s1",
 ...                           eventList=[{"eventType": "click", "sentAt": 1_700_000_000}])
@@ -88,7 +88,7 @@ class LocalTracker:
     """A running local tracker emulator, bound to 127.0.0.1 on a free port.
 
     ``config`` is a :class:`~._config.TrackerConfig`; ``options`` are its fields as
-    keyword arguments (``LocalTracker(max_tps=100, seed=0)``), which override those of
+    keyword arguments (``LocalTracker(max_tps=100, rng=0)``), which override those of
     ``config`` when both are given. ``process=True`` (the default) runs the emulator in
     its own Python process, so a load test in this process does not share its GIL;
     ``process=False`` runs it in a thread, which starts faster.

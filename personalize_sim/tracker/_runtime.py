@@ -19,7 +19,7 @@ Rules the model cannot carry, each answered as the service does:
   ``filterValues`` need a ``filterArn``. ``context`` is validated and recorded, not used.
 
 >>> from personalize_sim.online import OnlineModels, parse_recommender
->>> runtime = Runtime([parse_recommender("top=popularity")], OnlineModels(seed=0), seed=0)
+>>> runtime = Runtime([parse_recommender("top=popularity")], OnlineModels(rng=0), rng=0)
 >>> runtime.learn([("u1", "a", 1.0), ("u2", "a", 2.0), ("u2", "b", 3.0)])
 >>> answer, row = runtime.answer("GetRecommendations",
 ...     {"recommenderArn": runtime.arns["top"], "userId": "u9", "numResults": 2})
@@ -92,13 +92,13 @@ class Runtime:
     """The declared campaigns and recommenders, answering from shared online models."""
 
     def __init__(
-        self, specs: Sequence[RecommenderSpec], models: OnlineModels, *, seed: int | None = None
+        self, specs: Sequence[RecommenderSpec], models: OnlineModels, *, rng: int | None = None
     ) -> None:
         self.specs = {spec.arn: spec for spec in specs}
         self.arns = {spec.name: spec.arn for spec in specs}
         self.models = models
         # seeded apart from the emulator's request ids, so the two never coincide
-        self._ids = random.Random(None if seed is None else f"recommendation-ids-{seed}")
+        self._ids = random.Random(None if rng is None else f"recommendation-ids-{rng}")
 
     def learn(self, events: Iterable[tuple[str | None, str | None, float]]) -> None:
         """Feed (userId, itemId, sentAt) of stored events to the models, in order."""

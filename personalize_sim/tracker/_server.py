@@ -6,9 +6,9 @@ latency, commits accepted rows through :class:`~._store.GroupCommit` and only
 then writes the 200. ``GET /stats`` answers the counters as JSON.
 
 What a connection may hold is bounded before it is read: headers to
-:data:`MAX_HEADER_BYTES` (431) and ``header_timeout_s`` (408), a body to
+:data:`MAX_HEADER_BYTES` (431) and ``header_timeout`` (408), a body to
 ``MAX_BODY_BYTES`` (413, judged from ``Content-Length``), an idle keep-alive
-connection to ``idle_timeout_s``; each refusal closes the connection. A store that
+connection to ``idle_timeout``; each refusal closes the connection. A store that
 fails (disk full, read-only) answers 500 ``InternalFailure`` naming the cause.
 A non-loopback host needs ``verify_signature`` or ``allow_unsigned_remote``.
 
@@ -237,8 +237,8 @@ class TrackerServer:
         config = uvicorn.Config(
             self.app,
             loop="none",  # our own loop (below): uvicorn would set a process-wide loop policy
-            http=guarded_protocol(self.http, self.config.header_timeout_s),
-            timeout_keep_alive=self.config.idle_timeout_s,  # type: ignore[arg-type]
+            http=guarded_protocol(self.http, self.config.header_timeout),
+            timeout_keep_alive=self.config.idle_timeout,  # type: ignore[arg-type]
             h11_max_incomplete_event_size=MAX_HEADER_BYTES,
             lifespan="on",
             log_config=None,  # never reconfigure the host program's logging
@@ -290,12 +290,12 @@ _PROTOCOLS = {
 }
 
 
-def guarded_protocol(http: str, header_timeout_s: float) -> type:
+def guarded_protocol(http: str, header_timeout: float) -> type:
     """uvicorn's HTTP protocol class for ``http``, bounding what a connection may hold.
 
     While a connection waits for a request's headers (just opened, or after a response
     when the next request has begun to arrive), it must send them within
-    ``header_timeout_s`` and in at most :data:`MAX_HEADER_BYTES`; otherwise it is answered
+    ``header_timeout`` and in at most :data:`MAX_HEADER_BYTES`; otherwise it is answered
     408 or 431 and closed before more is read. An idle keep-alive connection is closed
     by uvicorn's own ``timeout_keep_alive``.
     """
@@ -332,7 +332,7 @@ def guarded_protocol(http: str, header_timeout_s: float) -> type:
         def _arm(self) -> None:
             self._disarm()
             loop = asyncio.get_running_loop()
-            self._deadline = loop.call_later(header_timeout_s, self._too_slow)
+            self._deadline = loop.call_later(header_timeout, self._too_slow)
 
         def _disarm(self) -> None:
             if self._deadline is not None:
@@ -344,7 +344,7 @@ def guarded_protocol(http: str, header_timeout_s: float) -> type:
             self._deadline = None
             if self._waiting() and not self.transport.is_closing():
                 if self._header_bytes:
-                    message = f"Request headers not received within {header_timeout_s:g} s"
+                    message = f"Request headers not received within {header_timeout:g} s"
                     self._refuse(408, "Request Timeout", message)
                 else:
                     self.transport.close()

@@ -15,19 +15,19 @@ def result():
 
 
 def test_windows_draws_one_line_per_source(result):
-    fig = plots.attribution_windows(result.report.frame, metric="views")
+    fig = plots.attribution_windows(result.report.table, metric="views")
     assert isinstance(fig, Figure)
     (ax,) = fig.axes
-    sources = result.report.frame.query("METRIC_NAME == 'views'")["SOURCE"].nunique()
+    sources = result.report.table.query("METRIC_NAME == 'views'")["SOURCE"].nunique()
     assert len(ax.get_lines()) == sources
     with pytest.raises(ConfigError, match="metric"):
-        plots.attribution_windows(result.report.frame, metric="nope")
+        plots.attribution_windows(result.report.table, metric="nope")
 
 
 def test_totals_and_cloudwatch_on_a_given_ax(result):
     fig = Figure()
     ax = fig.add_subplot()
-    assert plots.attribution_totals(result.report.frame, ax=ax) is fig
+    assert plots.attribution_totals(result.report.table, ax=ax) is fig
     bars = [p.get_width() for p in ax.patches]
     assert sorted(bars) == sorted(result.report.totals()["VALUE"].tolist())
     cw = plots.attribution_totals(result.report.cloudwatch())
@@ -42,7 +42,7 @@ def test_counts_stack_to_the_events_of_each_type(result):
 
 
 def test_attributed_vs_incremental_bars(result):
-    effects = result.effects.frame
+    effects = result.effects.table
     fig = plots.attributed_vs_incremental(effects)
     heights = [p.get_height() for p in fig.axes[0].patches]
     assert heights == [*effects["ATTRIBUTED"], *effects["INCREMENTAL"]]
@@ -50,10 +50,10 @@ def test_attributed_vs_incremental_bars(result):
 
 def test_each_attribution_figure_shows_as_a_picture(result):
     figures = [
-        plots.attribution_windows(result.report.frame, metric="views"),
-        plots.attribution_totals(result.report.frame),
+        plots.attribution_windows(result.report.table, metric="views"),
+        plots.attribution_totals(result.report.table),
         plots.attribution_counts(result.report.counts),
-        plots.attributed_vs_incremental(result.effects.frame),
+        plots.attributed_vs_incremental(result.effects.table),
     ]
     for fig in figures:
         assert fig._repr_png_().startswith(b"\x89PNG")  # what IPython shows in a notebook

@@ -55,5 +55,5 @@ def test_the_report_from_the_trackers_store_equals_the_report_from_the_frame():
     pd.testing.assert_frame_equal(from_store.s3(), from_frame.s3())
     pd.testing.assert_frame_equal(from_store.counts, from_frame.counts)
     assert from_frame.counts.loc[0, "before_creation"] > 0
-    sources = set(from_frame.frame["SOURCE"])
+    sources = set(from_frame.table["SOURCE"])
     assert {"most-popular", config.exposure.arms[1].arn, "SOURCE_NAME_UNDEFINED"} == sources

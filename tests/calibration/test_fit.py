@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from personalize_sim.calibration import fit
 from personalize_sim.simulation import (
     ArmConfig,
     CatalogConfig,
@@ -24,7 +25,6 @@ from personalize_sim.simulation import (
     TrafficConfig,
     simulate,
 )
-from personalize_sim.calibration import fit
 from personalize_sim.simulation._quantiles import cdf_at
 
 HOURLY = (0.2, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.2, 1.4, 1.2, 1.0, 1.1,

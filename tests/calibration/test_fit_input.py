@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from personalize_sim.errors import ConfigError
 from personalize_sim.calibration import fit, realism_report
+from personalize_sim.errors import ConfigError
 from personalize_sim.simulation import simulate
 
 

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from personalize_sim.calibration import fit, realism_report
-from personalize_sim.simulation import simulate
 from personalize_sim.calibration._distances import js_divergence, ks_distance, total_variation
+from personalize_sim.simulation import simulate
 
 from .movielens import movielens
 

@@ -136,7 +136,7 @@ def test_serve_error_rate_and_signature_check(tmp_path):
         (["--throttle-status", "500"], b"invalid choice: 500"),
         (["--error-status", "502"], b"invalid choice: 502"),
         (["--max-tps", "lots"], b"invalid float value: 'lots'"),
-        (["--seed", "-3"], b"seed: got -3; an integer >= 0"),
+        (["--seed", "-3"], b"--seed: got -3; an integer >= 0"),
     ],
 )
 def test_serve_refuses_bad_options_with_exit_2(tmp_path, args, message):
@@ -194,13 +194,13 @@ def test_every_tracker_option_is_a_flag_or_an_environment_variable(test_ca):
         verify_signature=True,
         access_key_id="AK",
         secret_access_key="SK",
-        seed=3,
+        rng=3,
         allow_unsigned_remote=True,
-        header_timeout_s=2.5,
-        idle_timeout_s=7,
+        header_timeout=2.5,
+        idle_timeout=7,
         recommenders=("top=popularity", "campaign/me=random"),
         runtime_max_tps=50,
-        trending_half_life_s=60,
+        trending_half_life=60,
         **tls,
     )
     for field in dataclasses.fields(TrackerConfig):  # so no field was left out above

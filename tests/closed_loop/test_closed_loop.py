@@ -9,16 +9,16 @@ import pandas as pd
 import pytest
 
 from personalize_sim.attribution import MetricAttribution, attribution_report
-from personalize_sim.errors import ConfigError
 from personalize_sim.closed_loop import (
     LoopConfig,
     OnlineArms,
     RuntimeArms,
-    run_loop,
     loop_metrics,
+    run_loop,
 )
-from personalize_sim.closed_loop._metrics import gini
 from personalize_sim.closed_loop._driver import _Users
+from personalize_sim.closed_loop._metrics import gini
+from personalize_sim.errors import ConfigError
 from personalize_sim.streaming import RetryPolicy
 from personalize_sim.tracker import LocalTracker
 
@@ -37,14 +37,14 @@ def top_hits(config: LoopConfig, slates: pd.DataFrame, *, after_shift: bool, rng
 def test_a_trending_recommender_follows_a_shift_in_what_users_click() -> None:
     """Trending counts with a 2-hour half-life: within two days of the shift the slates
     hold the new favourites, and the old ones have all but gone."""
-    arms = OnlineArms({"hot": "trending"}, seed=0, half_life_s=2 * 3600)
+    arms = OnlineArms({"hot": "trending"}, rng=0, half_life=2 * 3600)
     result = run_loop(SHIFT, arms, rng=1)
     new = top_hits(SHIFT, result.slates, after_shift=True, rng=1)["hot"]
     old = top_hits(SHIFT, result.slates, after_shift=False, rng=1)["hot"]
     assert new[2] < 0.3 and new[5] > 0.45 and new[5] > 2 * new[2]
     assert old[2] > 0.4 and old[5] < old[2] / 4
     # all-time popularity follows too, but the old counts keep the old favourites longer
-    slow = run_loop(SHIFT, OnlineArms({"all": "popularity"}, seed=0), rng=1)
+    slow = run_loop(SHIFT, OnlineArms({"all": "popularity"}, rng=0), rng=1)
     slow_new = top_hits(SHIFT, slow.slates, after_shift=True, rng=1)["all"]
     assert slow_new[5] > 2 * slow_new[2]
     assert top_hits(SHIFT, slow.slates, after_shift=False, rng=1)["all"][5] > old[5]
@@ -57,13 +57,13 @@ def test_without_learning_nothing_follows() -> None:
         def feedback(self, events: object) -> None:
             pass
 
-    result = run_loop(SHIFT, Deaf({"hot": "trending"}, seed=0), rng=1)
+    result = run_loop(SHIFT, Deaf({"hot": "trending"}, rng=0), rng=1)
     assert (result.slates["ITEMS"].map(len) == 0).all()  # it never learnt a single item
 
 
 def test_new_items_are_shown_by_exploration_only() -> None:
     config = LoopConfig(users=100, items=30, days=4, new_items_per_day=3)
-    arms = OnlineArms({"pop": "popularity", "dice": "random"}, seed=0)
+    arms = OnlineArms({"pop": "popularity", "dice": "random"}, rng=0)
     arms.models.add_items(f"item-{i}" for i in range(30 + 3 * 4))  # the catalogue, via PutItems
     metrics = loop_metrics(run_loop(config, arms, rng=2)).set_index(["ARM", "DAY"])
     assert metrics.loc[("dice", 3), "NEW_ITEMS_SHOWN"] > metrics.loc[("pop", 3), "NEW_ITEMS_SHOWN"]
@@ -83,7 +83,7 @@ KINDS = {"top": "popularity", "mine": "user-personalization"}
 
 def test_over_http_the_emulator_learns_exactly_as_in_process() -> None:
     """RuntimeArms against the emulator and OnlineArms in-process: same slates, same ids."""
-    with LocalTracker(process=False, max_tps=0, seed=3, recommenders=KINDS) as tracker:
+    with LocalTracker(process=False, max_tps=0, rng=3, recommenders=KINDS) as tracker:
         arms = RuntimeArms(
             tracker.runtime_client(), tracker.recommender_arns,
             events_client=tracker.client(), tracking_id=tracker.tracking_id,
@@ -91,7 +91,7 @@ def test_over_http_the_emulator_learns_exactly_as_in_process() -> None:
         http = run_loop(SMALL, arms, rng=4)
         issued = tracker.recommendations()
         stored = tracker.events()
-    local = run_loop(SMALL, OnlineArms(KINDS, seed=3), rng=4)
+    local = run_loop(SMALL, OnlineArms(KINDS, rng=3), rng=4)
     assert http.slates["ITEMS"].tolist() == local.slates["ITEMS"].tolist()
     assert http.slates["RECOMMENDATION_ID"].tolist() == local.slates["RECOMMENDATION_ID"].tolist()
     assert http.slates["ITEMS"].map(len).iloc[-1] > 0  # it did learn something
@@ -117,7 +117,7 @@ def test_over_http_the_emulator_learns_exactly_as_in_process() -> None:
 def test_failed_slates_are_counted_never_invented() -> None:
     """A runtime quota of one request per 1000 s: after the first, every slate is throttled."""
     with LocalTracker(
-        process=False, max_tps=0, seed=0, recommenders=KINDS, runtime_max_tps=0.001
+        process=False, max_tps=0, rng=0, recommenders=KINDS, runtime_max_tps=0.001
     ) as tracker:
         waits: list[float] = []
         arms = RuntimeArms(

@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 
 from personalize_sim import plots
+from personalize_sim.closed_loop import LoopConfig, OnlineArms, loop_metrics, run_loop
 from personalize_sim.errors import ConfigError
-from personalize_sim.closed_loop import LoopConfig, OnlineArms, run_loop, loop_metrics
 
 
 def test_each_panel_draws_each_arms_metric_by_day() -> None:
     config = LoopConfig(users=60, items=30, days=3, new_items_per_day=2)
-    result = run_loop(config, OnlineArms({"pop": "popularity", "dice": "random"}, seed=0), rng=0)
+    result = run_loop(config, OnlineArms({"pop": "popularity", "dice": "random"}, rng=0), rng=0)
     metrics = loop_metrics(result)
     fig = plots.loop(metrics)
     assert fig._repr_png_()[:4] == b"\x89PNG"  # shows as a picture in a notebook

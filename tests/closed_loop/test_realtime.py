@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from personalize_sim.closed_loop import realtime_loop
-from personalize_sim.closed_loop import LoopConfig
+from personalize_sim.closed_loop import LoopConfig, realtime_loop
 from personalize_sim.streaming import RetryPolicy
 from personalize_sim.tracker import LocalTracker
 
@@ -11,7 +10,7 @@ from personalize_sim.tracker import LocalTracker
 def test_sessions_stream_their_events_and_later_users_see_what_earlier_ones_did() -> None:
     config = LoopConfig(users=40, items=20, days=1, sessions_per_day=2)
     kinds = {"top": "popularity", "mine": "user-personalization"}
-    with LocalTracker(process=False, max_tps=0, seed=0, recommenders=kinds) as tracker:
+    with LocalTracker(process=False, max_tps=0, rng=0, recommenders=kinds) as tracker:
         result = realtime_loop(
             config,
             tracker.runtime_client(),

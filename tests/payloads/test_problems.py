@@ -12,7 +12,7 @@ from personalize_sim.payloads._problems import ProblemReport, one_row, scatter
 
 def test_an_empty_report_has_the_columns_and_no_rows():
     report = ProblemReport(labels=pd.Index([10, 11]))
-    frame = report.frame()
+    frame = report.table()
     assert tuple(frame.columns) == PROBLEM_COLUMNS
     assert frame.empty
     assert report.bad_positions().tolist() == []
@@ -24,7 +24,7 @@ def test_problems_are_ordered_by_row_then_by_check_and_carry_labels():
     report.add(np.array([False, True, True]), "ITEM_ID", "too_long", ["x", "yy", "zz"], "<= 1")
     report.add(np.array([True, True, False]), "EVENT_TYPE", "empty", pd.Series(["", "", "v"]))
     report.add(None, "SESSION_ID", "missing_column", None, "required")
-    rows = report.frame().values.tolist()
+    rows = report.table().values.tolist()
     assert rows == [
         [None, "SESSION_ID", "missing_column", None, "required"],
         ["a", "EVENT_TYPE", "empty", "", None],
@@ -40,7 +40,7 @@ def test_a_scalar_value_is_repeated_and_an_empty_mask_adds_nothing():
     report = ProblemReport()
     report.add(np.zeros(3, dtype=bool), "X", "never", "v")
     report.add(np.array([True, False, True]), "X", "bad_key", "KEY")
-    assert report.frame()[["row", "value"]].values.tolist() == [[0, "KEY"], [2, "KEY"]]
+    assert report.table()[["row", "value"]].values.tolist() == [[0, "KEY"], [2, "KEY"]]
 
 
 def test_mask_helpers():
@@ -52,7 +52,7 @@ def test_mask_helpers():
 def test_payload_error_carries_the_whole_report():
     report = ProblemReport()
     report.add(np.array([True]), "ITEM_ID", "empty", [""], "length >= 1")
-    error = PayloadError(report.frame())
+    error = PayloadError(report.table())
     assert isinstance(error, ValueError)
     assert "row 0, ITEM_ID: empty" in str(error)
-    assert error.problems.equals(report.frame())
+    assert error.problems.equals(report.table())

@@ -57,7 +57,7 @@ def test_sessions_spilling_across_partitions_keep_their_order(client, monkeypatc
 
 
 def test_parquet_written_by_the_workers_reads_back_as_simulate(client, tmp_path):
-    files = write_parquet(tmp_path / "dask", "retail", partitions=3, **SIM)
+    files = write_parquet(simulate_frame("retail", partitions=3, **SIM), tmp_path / "dask")
     assert [f.name for f in files] == [f"part-{i:05d}.parquet" for i in range(4)][:3]
     write_single(simulate("retail", **SIM), tmp_path / "single.parquet")
     pd.testing.assert_frame_equal(

@@ -28,12 +28,12 @@ def test_presets_ship_and_round_trip_through_yaml(tmp_path):
 def test_replace_understands_shorthands_and_paths():
     start = dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc)
     config = SimulationConfig.preset("retail").replace(
-        users=123, days=3, start=start.isoformat(), seed=9, catalog__zipf_exponent=1.3
+        users=123, days=3, start=start.isoformat(), rng=9, catalog__zipf_exponent=1.3
     )
     assert config.population.users == 123
     assert config.time.days == 3.0
     assert config.time.start == start
-    assert config.seed == 9
+    assert config.rng == 9
     assert config.catalog.zipf_exponent == 1.3
     with pytest.raises(ConfigError) as error:
         config.replace(userz=5)

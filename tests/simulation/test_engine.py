@@ -49,8 +49,8 @@ def test_blocks_shrink_as_traffic_grows():
 
 
 def test_the_rng_wins_over_the_config_seed():
-    config = SimulationConfig.preset("retail").replace(seed=3)
-    assert Run(config, None, None).entropy == Run(config.replace(seed=None), 3, None).entropy
+    config = SimulationConfig.preset("retail").replace(rng=3)
+    assert Run(config, None, None).entropy == Run(config.replace(rng=None), 3, None).entropy
     assert Run(config, 4, None).entropy != Run(config, None, None).entropy
     generator = np.random.default_rng(3)
     assert Run(config, generator, None).entropy == Run(config, 3, None).entropy

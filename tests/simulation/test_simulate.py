@@ -75,7 +75,7 @@ def test_same_seed_same_bytes_other_seed_other_frame():
     pd.testing.assert_frame_equal(first, again)
     assert parquet_bytes(first) == parquet_bytes(again)
     # the config's own seed is used when no rng is given
-    pd.testing.assert_frame_equal(simulate(config.replace(seed=123)), first)
+    pd.testing.assert_frame_equal(simulate(config.replace(rng=123)), first)
     other = simulate(config, rng=124)
     assert len(other) != len(first) or not other["ITEM_ID"].equals(first["ITEM_ID"])
 

@@ -284,7 +284,7 @@ def test_connections_dropped_mid_request_are_retried_counted_and_nothing_is_stor
 
 def test_connections_the_server_closed_while_idle_are_replaced_without_errors():
     """The emulator closes idle keep-alive connections after 0.2 s; later sends open new ones."""
-    with LocalTracker(max_tps=None, idle_timeout_s=0.2, process=False) as tracker:
+    with LocalTracker(max_tps=None, idle_timeout=0.2, process=False) as tracker:
 
         async def two_bursts():
             target = CrtTarget(endpoint_url=tracker.endpoint_url, connections=4)

@@ -120,7 +120,7 @@ def test_advice_is_never_what_is_already_in_effect():
 def test_retries_inside_a_client_of_your_own_are_counted_and_noted(caplog):
     import logging
 
-    with LocalTracker(max_tps=20, seed=0, process=False) as tracker:
+    with LocalTracker(max_tps=20, rng=0, process=False) as tracker:
         client = tracker.client()  # boto3's own (legacy) retries left on, as many users do
         with caplog.at_level(logging.WARNING, logger="personalize_sim"):
             handle = stream(make_requests(60), rate=200, target=client, rng=0,

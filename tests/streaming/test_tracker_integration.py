@@ -24,7 +24,7 @@ def all_ids(requests):
 
 def test_over_quota_every_event_is_delivered_or_dead_lettered_and_none_is_stored_twice():
     requests = make_requests(240, events=2)
-    with LocalTracker(max_tps=100, seed=0, process=False) as tracker:
+    with LocalTracker(max_tps=100, rng=0, process=False) as tracker:
         client = tracker.client(retries={"total_max_attempts": 1})
         handle = stream(
             requests,
@@ -53,7 +53,7 @@ def test_over_quota_every_event_is_delivered_or_dead_lettered_and_none_is_stored
 
 def test_server_errors_are_retried_to_success():
     requests = make_requests(60, events=3)
-    with LocalTracker(max_tps=None, error_rate=0.3, seed=1, process=False) as tracker:
+    with LocalTracker(max_tps=None, error_rate=0.3, rng=1, process=False) as tracker:
         handle = stream(
             requests,
             rate=200,
@@ -140,7 +140,7 @@ def test_fast_body_equals_what_boto3_puts_on_the_wire():
 
 
 def test_user_client_with_boto3_retries_on_has_them_counted():
-    with LocalTracker(max_tps=None, error_rate=0.5, seed=3, process=False) as tracker:
+    with LocalTracker(max_tps=None, error_rate=0.5, rng=3, process=False) as tracker:
         client = tracker.client(retries={"total_max_attempts": 4, "mode": "standard"})
         handle = stream(make_requests(20), rate=200, target=client, rng=0,
                         tracking_id=tracker.tracking_id, wait=True)  # fmt: skip

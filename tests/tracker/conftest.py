@@ -45,7 +45,7 @@ def request(events: list[dict[str, Any]] | None = None, **changes: Any) -> dict[
 @pytest.fixture
 def tracker() -> Iterator[LocalTracker]:
     """An in-thread emulator that knows TRACKING_ID, with no quota."""
-    with LocalTracker(process=False, tracking_ids=[TRACKING_ID], max_tps=0, seed=0) as t:
+    with LocalTracker(process=False, tracking_ids=[TRACKING_ID], max_tps=0, rng=0) as t:
         yield t
 
 
@@ -58,5 +58,5 @@ def client(tracker: LocalTracker) -> Any:
 @pytest.fixture(scope="module")
 def shared_client() -> Iterator[Any]:
     """Like ``client``, on one emulator per module: for tests that assert no counters."""
-    with LocalTracker(process=False, tracking_ids=[TRACKING_ID], max_tps=0, seed=0) as t:
+    with LocalTracker(process=False, tracking_ids=[TRACKING_ID], max_tps=0, rng=0) as t:
         yield t.client(parameter_validation=False, retries={"total_max_attempts": 1})

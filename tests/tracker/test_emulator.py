@@ -86,7 +86,7 @@ def test_sent_at_strings_that_are_no_time_are_invalid_input(sent_at):
 
 def test_missing_event_ids_are_made_up_from_the_seeded_request_id():
     def ids(seed):
-        emulator = Emulator(TrackerConfig(seed=seed))
+        emulator = Emulator(TrackerConfig(rng=seed))
         outcome = post(emulator, request([event(0, eventId=None), event(1, eventId=None)]))
         return outcome.request_id, [row[3] for row in outcome.rows]
 
@@ -130,7 +130,7 @@ def test_no_quota_when_max_tps_is_zero_or_none():
 
 
 def test_faults_follow_the_seeded_plan_request_by_request():
-    config = TrackerConfig(error_rate=0.4, latency_ms="1..3", seed=11)
+    config = TrackerConfig(error_rate=0.4, latency_ms="1..3", rng=11)
     emulator = Emulator(config)
     outcomes = [post(emulator, request()) for _ in range(60)]
     plan = FaultPlan(error_rate=0.4, latency="1..3", rng=11)

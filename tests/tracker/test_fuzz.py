@@ -291,7 +291,7 @@ def expected_timestamp(sent_at: Any) -> pd.Timestamp:
 def test_fuzzed_requests_never_get_a_500_and_accepted_ones_read_back_unchanged():
     generator = Generator(np.random.default_rng(SEED))
     start = time.monotonic()
-    with LocalTracker(max_tps=0, tracking_ids=[TRACKING_ID], seed=SEED) as tracker:
+    with LocalTracker(max_tps=0, tracking_ids=[TRACKING_ID], rng=SEED) as tracker:
         sent = send_all(tracker.endpoint_url, generator, REQUESTS, start + SECONDS)
         stats = tracker.stats()
     check_run(tracker, sent, stats, REQUESTS, time.monotonic() - start)
@@ -305,7 +305,7 @@ def test_fuzzed_signatures_never_get_a_500_and_accepted_ones_read_back_unchanged
     generator, count = Generator(rng), max(REQUESTS // 5, 100)
     start = time.monotonic()
     with LocalTracker(
-        max_tps=0, tracking_ids=[TRACKING_ID], seed=SEED, verify_signature=True
+        max_tps=0, tracking_ids=[TRACKING_ID], rng=SEED, verify_signature=True
     ) as tracker:
         signer = HostileSigner(rng, tracker.endpoint_url)
         sent = send_all(tracker.endpoint_url, generator, count, start + SECONDS, signer)

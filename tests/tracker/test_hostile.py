@@ -101,7 +101,7 @@ def test_one_bad_request_never_fails_its_batch_neighbours():
     The added latency lets them pile up into shared group commits; that a request failing
     inside a commit fails alone is shown deterministically in test_store.py.
     """
-    with LocalTracker(process=False, max_tps=0, latency_ms=100, seed=0) as tracker:
+    with LocalTracker(process=False, max_tps=0, latency_ms=100, rng=0) as tracker:
         client = tracker.client(retries=NO_RETRY, max_pool_connections=41)
         bad = {
             "trackingId": tracker.tracking_id,
@@ -293,9 +293,7 @@ def test_a_chunked_body_is_cut_off_at_the_limit(tracker):
 
 
 def test_silent_slow_and_idle_connections_are_closed():
-    with LocalTracker(
-        process=False, max_tps=0, header_timeout_s=0.3, idle_timeout_s=0.3
-    ) as tracker:
+    with LocalTracker(process=False, max_tps=0, header_timeout=0.3, idle_timeout=0.3) as tracker:
         crowd = [connect(tracker.endpoint_url) for _ in range(50)]  # connect, then say nothing
         silent = connect(tracker.endpoint_url)
         slow = connect(tracker.endpoint_url)

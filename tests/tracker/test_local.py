@@ -181,16 +181,16 @@ def test_an_unusable_store_path_fails_the_start_at_once(tmp_path, process):
 
 
 def test_options_are_tracker_config_fields_and_an_unknown_one_is_named():
-    assert LocalTracker(process=False, max_tps=100, seed=0).config == TrackerConfig(
-        max_tps=100, seed=0
+    assert LocalTracker(process=False, max_tps=100, rng=0).config == TrackerConfig(
+        max_tps=100, rng=0
     )
     with pytest.raises(ConfigTypeError) as info:
         LocalTracker(max_tsp=100)
     assert info.value.field == "max_tsp"
     assert "an option of TrackerConfig: tracking_ids, max_tps," in str(info.value)
-    base = TrackerConfig(tracking_ids=("a",), seed=1)
+    base = TrackerConfig(tracking_ids=("a",), rng=1)
     assert LocalTracker(base, process=False).config is base
-    assert LocalTracker(base, seed=2).config == dataclasses.replace(base, seed=2)
+    assert LocalTracker(base, rng=2).config == dataclasses.replace(base, rng=2)
     with pytest.raises(ConfigTypeError, match="config: got"):
         LocalTracker({"max_tps": 1})
 

@@ -42,7 +42,7 @@ def test_the_key_pair_reaches_the_process_through_its_stdin_only():
 
 def test_the_whole_config_reaches_the_process():
     config = TrackerConfig(
-        tracking_ids=("known",), error_rate=1.0, error_statuses=(503,), seed=4, max_tps=0
+        tracking_ids=("known",), error_rate=1.0, error_statuses=(503,), rng=4, max_tps=0
     )
     with LocalTracker(config) as tracker:
         client = tracker.client(retries={"total_max_attempts": 1})

@@ -28,7 +28,7 @@ NO_RETRY = {"total_max_attempts": 1}
 @pytest.fixture(scope="module")
 def served() -> Iterator[LocalTracker]:
     """One emulator per module, taught a little history: u1 a,b; u2 a,c; u3 a."""
-    with LocalTracker(process=False, max_tps=0, seed=0, recommenders=RECOMMENDERS) as t:
+    with LocalTracker(process=False, max_tps=0, rng=0, recommenders=RECOMMENDERS) as t:
         events = t.client()
         history = [("u1", "a"), ("u1", "b"), ("u2", "a"), ("u2", "c"), ("u3", "a")]
         for n, (user, item) in enumerate(history):
@@ -169,7 +169,7 @@ def test_a_kind_refuses_requests_it_cannot_answer(served: LocalTracker, runtime:
 
 def test_faults_of_the_plan_reach_the_runtime_api() -> None:
     with LocalTracker(
-        process=False, seed=0, error_rate=1.0, error_statuses=[503], recommenders=RECOMMENDERS
+        process=False, rng=0, error_rate=1.0, error_statuses=[503], recommenders=RECOMMENDERS
     ) as t:
         client = t.runtime_client(retries=NO_RETRY)
         code, status, _ = error(client.get_recommendations, recommenderArn=arn(t, "top"),
@@ -180,7 +180,7 @@ def test_faults_of_the_plan_reach_the_runtime_api() -> None:
 
 def test_quota_per_recommender_is_a_token_bucket() -> None:
     clock = VirtualClock()
-    config = TrackerConfig(recommenders=RECOMMENDERS, runtime_max_tps=2, seed=0)
+    config = TrackerConfig(recommenders=RECOMMENDERS, runtime_max_tps=2, rng=0)
     emulator = Emulator(config, clock=clock)
 
     def ask(name: str) -> str | None:
@@ -209,7 +209,7 @@ def test_signature_checked_when_enabled() -> None:
 
 
 def test_issued_ids_are_credited_to_their_issuer_without_a_mapping() -> None:
-    with LocalTracker(process=False, max_tps=0, seed=0, recommenders=RECOMMENDERS) as t:
+    with LocalTracker(process=False, max_tps=0, rng=0, recommenders=RECOMMENDERS) as t:
         runtime, events = t.runtime_client(), t.client()
         issued = {}
         for name in ("top", "dice"):
@@ -236,7 +236,7 @@ def test_issued_ids_are_credited_to_their_issuer_without_a_mapping() -> None:
 
 
 def test_a_cold_item_is_never_recommended_by_co_occurrence() -> None:
-    with LocalTracker(process=False, max_tps=0, seed=0, recommenders=RECOMMENDERS) as t:
+    with LocalTracker(process=False, max_tps=0, rng=0, recommenders=RECOMMENDERS) as t:
         dataset = "arn:aws:personalize:us-east-1:000000000000:dataset/g/ITEMS"
         t.client().put_items(datasetArn=dataset, items=[{"itemId": "cold"}, {"itemId": "a"}])
         events = t.client()
@@ -275,7 +275,7 @@ def test_recommenders_are_declared_once_and_checked() -> None:
 
 def test_a_resent_event_teaches_the_models_once() -> None:
     """A retried PutEvents (same event ids) is stored once, and learnt once."""
-    with LocalTracker(process=False, max_tps=0, seed=0, recommenders=RECOMMENDERS) as t:
+    with LocalTracker(process=False, max_tps=0, rng=0, recommenders=RECOMMENDERS) as t:
         events = t.client()
 
         def put(event_id: str, item: str) -> None:

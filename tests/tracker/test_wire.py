@@ -170,7 +170,7 @@ def test_botocore_retries_throttling_until_it_gives_up():
     ("status", "code"), [(500, "InternalFailure"), (503, "ServiceUnavailable")]
 )
 def test_injected_5xx_errors(status, code):
-    with LocalTracker(process=False, error_rate=1.0, seed=1) as tracker:
+    with LocalTracker(process=False, error_rate=1.0, rng=1) as tracker:
         client = tracker.client(retries=NO_RETRY)
         seen = {_error_of(client, request(trackingId=tracker.tracking_id)) for _ in range(30)}
         assert (status, code) in seen

@@ -11,7 +11,7 @@ it, a user's events are split wherever ``session_gap`` seconds (default 30 minut
 the usual web-analytics inactivity timeout) pass with no event.
 
 >>> import pandas as pd
->>> log = read_log(pd.DataFrame({"USER_ID": ["a", "a", "a"], "ITEM_ID": ["x", "y", "x"],
+>>> log = read_interactions(pd.DataFrame({"USER_ID": ["a", "a", "a"], "ITEM_ID": ["x", "y", "x"],
 ...                              "TIMESTAMP": [0, 60, 7200]}))
 >>> log.session.tolist(), log.source
 ([0, 0, 1], 'split by 1800 s of inactivity')
@@ -32,7 +32,7 @@ from ..schema import EVENT_TYPE, EVENT_VALUE, ITEM_ID, SESSION_ID, TIMESTAMP, US
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DEFAULT_SESSION_GAP", "EventLog", "epoch_us_of", "read_log"]
+__all__ = ["DEFAULT_SESSION_GAP", "Interactions", "epoch_us_of", "read_interactions"]
 
 #: seconds of inactivity that end a session when the log has no SESSION_ID
 DEFAULT_SESSION_GAP = 1800.0
@@ -41,7 +41,7 @@ _UNITS = ((1e11, "s", 1_000_000), (1e14, "ms", 1_000), (1e17, "us", 1), (np.inf,
 
 
 @dataclass(frozen=True, eq=False)
-class EventLog:
+class Interactions:
     """A log's events sorted by (user, time), as codes and numbers."""
 
     user: np.ndarray  # int64 user code
@@ -70,9 +70,9 @@ class EventLog:
         return self.user[self.session_first]
 
 
-def read_log(
+def read_interactions(
     frame: Any, *, session_gap: float | None = None, event_type: str = "Event"
-) -> EventLog:
+) -> Interactions:
     """Check and read an events frame (see the module docstring); ``event_type`` names
     the one event type of a log without ``EVENT_TYPE``."""
     import pandas as pd
@@ -128,7 +128,7 @@ def read_log(
     else:
         starts = new_user | (np.diff(ts, prepend=ts[0]) > gap * 1e6)
         source = f"split by {gap:g} s of inactivity"
-    return EventLog(
+    return Interactions(
         user=user,
         item=item_codes[order].astype(np.int64),
         ts=ts,
