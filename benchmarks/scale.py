@@ -100,8 +100,8 @@ def locust_rounds(
     args: argparse.Namespace, folder: Path
 ) -> dict[int, list[tuple[float, float, float]]]:
     """(events/s, Locust CPU s) per run, for 1 and 2 worker processes."""
-    from personalize_sim import LocalTracker, iter_simulate
-    from personalize_sim.simulation import write_parquet
+    from personalize_sim import LocalTracker
+    from personalize_sim.simulation import iter_simulate, write_parquet
 
     source = folder / "events"
     chunks = iter_simulate(

@@ -72,7 +72,7 @@ def child_arrow(events: int) -> dict:
     """The same events as Arrow tables, in memory: the engine without Python lists."""
     import datetime as dt
 
-    from personalize_sim import iter_simulate
+    from personalize_sim.simulation import iter_simulate
 
     config = retail(events)
     now = dt.datetime.fromisoformat(NOW)
@@ -90,8 +90,7 @@ def child_arrow(events: int) -> dict:
 def child_chunked(events: int, out: str) -> dict:
     import datetime as dt
 
-    from personalize_sim import iter_simulate
-    from personalize_sim.simulation import write_parquet
+    from personalize_sim.simulation import iter_simulate, write_parquet
 
     config = retail(events)
     now = dt.datetime.fromisoformat(NOW)

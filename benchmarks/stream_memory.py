@@ -40,8 +40,9 @@ def requests_from_simulation(n: int, segment_events: int) -> Iterator[dict]:
     import datetime as dt
     import math
 
-    from personalize_sim import SimulationConfig, iter_simulate
+    from personalize_sim import SimulationConfig
     from personalize_sim.payloads import to_put_events
+    from personalize_sim.simulation import iter_simulate
 
     config = SimulationConfig.preset("retail")
     per_user = config.expected_events_per_day() / config.population.users * config.time.days

@@ -103,7 +103,8 @@ def serve_variant(variant: str, db: str, verify_signature: bool) -> None:
     import gc
 
     from personalize_sim import limits
-    from personalize_sim.tracker import TrackerConfig, _emulator, _validator, serve
+    from personalize_sim.tracker import TrackerConfig, _emulator, _validator
+    from personalize_sim.tracker.internal import serve
 
     if variant == "plain-validator":
         plain = lambda op: functools.partial(_validator.check_plain, op)  # noqa: E731

@@ -5,7 +5,10 @@ The pipeline, one package per stage::
     simulation ──▶ payloads ──▶ streaming ──▶ tracker
      (events)      (requests)    (delivery)    (the local emulator)
 
-and the views of it: ``plots`` (matplotlib) and ``widgets`` (the live dashboard).
+the analyses built on it: ``calibration`` (fit to a real log, realism), ``attribution``
+(metric attribution beside the true effect), ``closed_loop`` (simulated users asking a
+recommender that learns); and the views: ``plots`` (matplotlib) and ``widgets`` (the
+live dashboard). The layers and what each may import: docs/architecture.md.
 Importing the package is cheap and has no side effects: each public name is loaded
 from its module on first use (PEP 562), so ``import personalize_sim`` pulls in neither
 pandas nor botocore.
@@ -18,41 +21,28 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it, grouped along the pipeline
+# public name -> module that defines it, grouped along the pipeline: the calls most work
+# starts with; everything else is one import away, in the package of its stage
 _EXPORTS = {
-    # errors and time
+    # errors
     "PersonalizeSimError": ".errors",
     "ConfigError": ".errors",
     "PayloadError": ".errors",
-    "DeliveryError": ".errors",
-    "EmulatorError": ".errors",
-    "SystemClock": ".clock",
-    "VirtualClock": ".clock",
-    # ① behavioural simulation
+    # ① behavioural simulation, and fitting it to a real log
     "simulate": ".simulation",
-    "iter_simulate": ".simulation",
     "SimulationConfig": ".simulation",
     "fit": ".calibration",
     "realism_report": ".calibration",
-    # ② payloads and bulk export
+    # ② payloads
     "to_put_events": ".payloads",
-    "from_put_events": ".payloads",
     "validate_events": ".payloads",
-    "to_bulk_csv": ".payloads",
-    "interactions_schema": ".payloads",
     # ③ rate-controlled streaming
     "stream": "._api",
-    "StreamHandle": ".streaming",
     # ④ local tracker emulator
     "LocalTracker": ".tracker",
-    # ⑤ metric attribution: the report, the true effects, the scenarios
+    # ⑤ metric attribution
     "MetricAttribution": ".attribution",
     "attribution_report": ".attribution",
-    "AttributionReport": ".attribution",
-    "true_effects": ".attribution",
-    "counterfactual_runs": ".attribution",
-    "EffectReport": ".attribution",
-    "scenario": ".attribution",
     # ⑥ watching: the live dashboard (plots: personalize_sim.plots)
     "Dashboard": ".widgets",
 }
@@ -61,33 +51,11 @@ __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from ._api import stream
-    from .attribution import (
-        AttributionReport,
-        EffectReport,
-        MetricAttribution,
-        attribution_report,
-        counterfactual_runs,
-        scenario,
-        true_effects,
-    )
+    from .attribution import MetricAttribution, attribution_report
     from .calibration import fit, realism_report
-    from .clock import SystemClock, VirtualClock
-    from .errors import (
-        ConfigError,
-        DeliveryError,
-        EmulatorError,
-        PayloadError,
-        PersonalizeSimError,
-    )
-    from .payloads import (
-        from_put_events,
-        interactions_schema,
-        to_bulk_csv,
-        to_put_events,
-        validate_events,
-    )
-    from .simulation import SimulationConfig, iter_simulate, simulate
-    from .streaming import StreamHandle
+    from .errors import ConfigError, PayloadError, PersonalizeSimError
+    from .payloads import to_put_events, validate_events
+    from .simulation import SimulationConfig, simulate
     from .tracker import LocalTracker
     from .widgets import Dashboard
 
@@ -98,6 +66,10 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value  # later lookups skip this function
+    if module.startswith("._"):  # stream, from _api: shown as personalize_sim.stream
+        from ._public import expose
+
+        expose(__name__, globals(), [name])
     return value
 
 

@@ -10,15 +10,8 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .streaming import (
-    Conversion,
-    Listener,
-    Pacing,
-    RetryPolicy,
-    Schedule,
-    StreamHandle,
-    open_stream,
-)
+from .streaming import Conversion, Pacing, RetryPolicy, StreamHandle, open_stream
+from .streaming.internal import Listener, Schedule
 
 if TYPE_CHECKING:
     import os

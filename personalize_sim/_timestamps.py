@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import ConfigTypeError
 
@@ -19,7 +19,10 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-__all__ = ["epoch_us", "utc_from_seconds", "utc_from_us", "wire_seconds"]
+__all__ = ["TimeUnit", "epoch_us", "utc_from_seconds", "utc_from_us", "wire_seconds"]
+
+#: the unit of numeric timestamps in a frame (seconds, milli-, micro- or nanoseconds)
+TimeUnit = Literal["s", "ms", "us", "ns"]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _SENT_AT = "a datetime, epoch seconds, or a string holding either"

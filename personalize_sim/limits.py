@@ -7,8 +7,13 @@ adds the documented rules the model cannot express, and checks whole
 requests against them: :func:`check_request` is what the payload layer
 and the local tracker both use, so the two can never disagree.
 
->>> put_events().field("eventList[].impression").max
+>>> operation_limits("PutEvents").field("eventList[].impression").max
 25
+
+The constants (:data:`EVENT_MAX_BYTES`, :data:`RESERVED_PROPERTY_KEYS`,
+:data:`BULK_VALUE_MAX_CHARS`) are the documented rules the model lacks; they and the
+helpers :func:`event_size` and :func:`member_documentation` serve the project's own
+layers and are not in ``__all__``.
 """
 
 from __future__ import annotations
@@ -23,20 +28,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = [
-    "BULK_VALUE_MAX_CHARS",
-    "EVENT_MAX_BYTES",
-    "RESERVED_PROPERTY_KEYS",
-    "FieldLimit",
-    "OperationLimits",
-    "Violation",
-    "check_request",
-    "member_documentation",
-    "operation_limits",
-    "put_events",
-    "put_items",
-    "put_users",
-]
+__all__ = ["FieldLimit", "OperationLimits", "Violation", "check_request", "operation_limits"]
 
 SERVICE_NAME = "personalize-events"
 
@@ -185,18 +177,6 @@ def member_documentation(operation: str, member: str, service: str = SERVICE_NAM
     return str(
         _service_model(service).operation_model(operation).input_shape.members[member].documentation
     )
-
-
-def put_events() -> OperationLimits:
-    return operation_limits("PutEvents")
-
-
-def put_items() -> OperationLimits:
-    return operation_limits("PutItems")
-
-
-def put_users() -> OperationLimits:
-    return operation_limits("PutUsers")
 
 
 def _join(path: str, member: str) -> str:

@@ -47,11 +47,11 @@ from dataclasses import dataclass
 from ._checks import count, one_of, positive
 from .errors import ConfigError
 
-__all__ = ["KINDS", "NEEDS", "OnlineModels", "RecommenderSpec", "parse_recommender"]
+__all__ = ["KINDS", "OnlineModels", "RecommenderSpec"]
 
 KINDS = ("popularity", "trending", "similar-items", "user-personalization", "random")
 #: what a request to each kind must carry: a user, an item, or either
-NEEDS = {
+_NEEDS = {
     "popularity": None,
     "trending": None,
     "similar-items": "itemId",
@@ -66,10 +66,10 @@ _REGION = "us-east-1"
 class RecommenderSpec:
     """One declared recommender (or campaign): a name, a kind and so a stable ARN.
 
-    >>> spec = parse_recommender("top=popularity")
+    >>> spec = RecommenderSpec.parse("top=popularity")
     >>> spec.arn
     'arn:aws:personalize:us-east-1:000000000000:recommender/top'
-    >>> parse_recommender("campaign/mine=user-personalization").arn
+    >>> RecommenderSpec.parse("campaign/mine=user-personalization").arn
     'arn:aws:personalize:us-east-1:000000000000:campaign/mine'
     """
 
@@ -87,18 +87,23 @@ class RecommenderSpec:
     def arn(self) -> str:
         return f"arn:aws:personalize:{_REGION}:{_ACCOUNT}:{self.resource}/{self.name}"
 
+    @property
+    def needs(self) -> str | None:
+        """What a request to this kind must carry: ``"userId"``, ``"itemId"`` or None."""
+        return _NEEDS[self.kind]
 
-def parse_recommender(spec: str | RecommenderSpec) -> RecommenderSpec:
-    """``NAME=KIND`` (a recommender) or ``campaign/NAME=KIND`` (a campaign)."""
-    if isinstance(spec, RecommenderSpec):
-        return spec
-    if not isinstance(spec, str) or spec.count("=") != 1:
-        raise ConfigError("recommender", spec, f"NAME=KIND with KIND one of {', '.join(KINDS)}")
-    name, kind = spec.split("=")
-    resource = "recommender"
-    if name.startswith("campaign/"):
-        resource, name = "campaign", name.removeprefix("campaign/")
-    return RecommenderSpec(name=name, kind=kind, resource=resource)
+    @classmethod
+    def parse(cls, spec: str | RecommenderSpec) -> RecommenderSpec:
+        """``NAME=KIND`` (a recommender) or ``campaign/NAME=KIND`` (a campaign)."""
+        if isinstance(spec, RecommenderSpec):
+            return spec
+        if not isinstance(spec, str) or spec.count("=") != 1:
+            raise ConfigError("recommender", spec, f"NAME=KIND with KIND one of {', '.join(KINDS)}")
+        name, kind = spec.split("=")
+        resource = "recommender"
+        if name.startswith("campaign/"):
+            resource, name = "campaign", name.removeprefix("campaign/")
+        return cls(name=name, kind=kind, resource=resource)
 
 
 class OnlineModels:

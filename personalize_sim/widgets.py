@@ -35,8 +35,9 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from ._checks import instance, number
+from ._latency import LatencySummary
 from .clock import Clock, SystemClock
-from .streaming import DeliverySummary, LatencySummary, StreamHandle, StreamState
+from .streaming import DeliverySummary, StreamHandle, StreamState
 
 if TYPE_CHECKING:
     from .streaming import Attempt
@@ -88,7 +89,7 @@ def counters(summary: DeliverySummary) -> dict[str, int]:
 class Dashboard:
     """Progress, counters, rate, latency and errors of one stream, with its controls.
 
-    ``handle`` is a :class:`~personalize_sim.StreamHandle` in any state: attached before
+    ``handle`` is a :class:`~personalize_sim.streaming.StreamHandle` in any state: attached before
     ``handle.start()`` it sees every attempt; attached to a finished, failed or stopped
     stream it shows that final state. ``interval`` (≥ 0.25 s) spaces the updates of the
     numbers, ``chart_interval`` the redraws of the chart. ``clock`` only paces updates

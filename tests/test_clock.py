@@ -4,7 +4,8 @@ import asyncio
 
 import pytest
 
-from personalize_sim import ConfigError, VirtualClock
+from personalize_sim import ConfigError
+from personalize_sim.clock import VirtualClock
 
 
 def test_virtual_time_moves_only_when_slept_on_or_advanced():

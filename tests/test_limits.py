@@ -16,7 +16,7 @@ def model_shape(operation: str):
 def test_put_events_limits_are_the_models():
     shape = model_shape("PutEvents")
     event = shape.members["eventList"].member
-    pe = limits.put_events()
+    pe = limits.operation_limits("PutEvents")
     assert pe.http_method == "POST" and pe.http_path == "/events"
     assert pe.field("eventList").max == shape.members["eventList"].metadata["max"]
     assert pe.field("eventList[].impression").max == event.members["impression"].metadata["max"]
@@ -46,7 +46,7 @@ def test_items_and_users_limits(operation, path, listing):
 
 def test_unknown_member_paths_name_the_alternatives():
     with pytest.raises(ConfigError, match=r"^path: got .*; a member of PutEvents: .*eventList"):
-        limits.put_events().field("events")
+        limits.operation_limits("PutEvents").field("events")
 
 
 def valid_request(**event):

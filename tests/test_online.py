@@ -7,7 +7,7 @@ import math
 import pytest
 
 from personalize_sim.errors import ConfigError
-from personalize_sim.online import OnlineModels, parse_recommender
+from personalize_sim.online import OnlineModels, RecommenderSpec
 
 
 def items(pairs: list[tuple[str, float]]) -> list[str]:
@@ -70,8 +70,8 @@ def test_scores_of_one_answer_sum_to_at_most_one() -> None:
 
 def test_specs_name_their_kind_and_arn() -> None:
     with pytest.raises(ConfigError, match="NAME=KIND"):
-        parse_recommender("top")
+        RecommenderSpec.parse("top")
     with pytest.raises(ConfigError, match="name"):
-        parse_recommender("top/x=popularity")
+        RecommenderSpec.parse("top/x=popularity")
     with pytest.raises(ConfigError, match="recent_items"):
         OnlineModels(recent_items=0)

@@ -13,7 +13,8 @@ from matplotlib.figure import Figure
 from personalize_sim import plots, simulate, stream
 from personalize_sim.clock import VirtualClock
 from personalize_sim.plots import internal as plot_internal
-from personalize_sim.streaming import Attempt, DeliveryLog, MemoryTarget
+from personalize_sim.streaming import Attempt, MemoryTarget
+from personalize_sim.streaming.internal import DeliveryLog
 
 from .streaming.conftest import make_requests
 

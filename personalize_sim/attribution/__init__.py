@@ -19,6 +19,7 @@ How it is laid out (private modules; the names a user needs are exported here)::
 
 from __future__ import annotations
 
+from .._public import expose
 from ._effects import (
     CounterfactualRuns,
     EffectReport,
@@ -26,13 +27,12 @@ from ._effects import (
     effects_by_source,
     true_effects,
 )
-from ._metrics import MAX_SOURCES, SOURCE_NAME_UNDEFINED, Metric, MetricAttribution
+from ._metrics import SOURCE_NAME_UNDEFINED, Metric, MetricAttribution
 from ._output import AttributionReport
 from ._report import attribution_report
 from ._scenarios import Scenario, ScenarioResult, scenario, scenario_names
 
 __all__ = [
-    "MAX_SOURCES",
     "SOURCE_NAME_UNDEFINED",
     "AttributionReport",
     "CounterfactualRuns",
@@ -48,3 +48,5 @@ __all__ = [
     "scenario_names",
     "true_effects",
 ]
+
+expose(__name__, globals(), __all__)

@@ -17,7 +17,10 @@ How it is laid out::
 
 from __future__ import annotations
 
+from .._public import expose
 from ._fit import fit
 from ._realism import RealismReport, realism_report
 
 __all__ = ["RealismReport", "fit", "realism_report"]
+
+expose(__name__, globals(), __all__)

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._checks import check, positive
+from .._schema import EVENT_TYPE, EVENT_VALUE, ITEM_ID, SESSION_ID, TIMESTAMP, USER_ID
 from ..errors import ConfigError
-from ..schema import EVENT_TYPE, EVENT_VALUE, ITEM_ID, SESSION_ID, TIMESTAMP, USER_ID
 
 if TYPE_CHECKING:
     import pandas as pd

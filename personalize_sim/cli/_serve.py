@@ -78,7 +78,7 @@ def config_from(args: argparse.Namespace, environ: Mapping[str, str] | None = No
 
 
 def run(args: argparse.Namespace) -> int:
-    from personalize_sim.tracker import serve
+    from personalize_sim.tracker.internal import serve
 
     config = config_from(args)
     exit_with_fd = sys.stdin.fileno() if args.exit_with_stdin else None

@@ -204,7 +204,8 @@ def _target(args: argparse.Namespace) -> Any:
 
 def _signed(transport: str, **settings: Any) -> Any:
     """The signed transport --transport names: fast (crt when installed), crt or aiohttp."""
-    from personalize_sim.streaming import CrtTarget, FastTarget, fast_target
+    from personalize_sim.streaming import CrtTarget, FastTarget
+    from personalize_sim.streaming.internal import fast_target
 
     make: dict[str, Any] = {"fast": fast_target, "crt": CrtTarget, "aiohttp": FastTarget}
     return make[transport](**settings)

@@ -29,14 +29,14 @@ How it is laid out::
 
 from __future__ import annotations
 
+from .._public import expose
 from ._arms import OnlineArms, RuntimeArms
-from ._driver import LoopConfig, LoopEvent, LoopResult, run_loop
+from ._driver import LoopConfig, LoopResult, run_loop
 from ._metrics import loop_metrics
 from ._realtime import RealtimeResult, realtime_loop
 
 __all__ = [
     "LoopConfig",
-    "LoopEvent",
     "LoopResult",
     "OnlineArms",
     "RealtimeResult",
@@ -45,3 +45,5 @@ __all__ = [
     "realtime_loop",
     "run_loop",
 ]
+
+expose(__name__, globals(), __all__)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import limits
 from ..errors import ConfigError, SlateFailedError
-from ..online import OnlineModels, parse_recommender
+from ..online import OnlineModels, RecommenderSpec
 from ._driver import LoopEvent
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ class OnlineArms:
         half_life: float = 3600.0,
     ) -> None:
         self.specs = {
-            arm: parse_recommender(kind if "=" in kind else f"{arm}={kind}")
+            arm: RecommenderSpec.parse(kind if "=" in kind else f"{arm}={kind}")
             for arm, kind in kinds.items()
         }
         self.arns = {arm: spec.arn for arm, spec in self.specs.items()}
@@ -175,7 +175,7 @@ def loop_requests(events: Sequence[LoopEvent], tracking_id: str | None) -> list[
 
 def _batches(events: Sequence[LoopEvent]) -> list[tuple[str, str, list[LoopEvent]]]:
     """Events grouped by (user, session) in order, at most 10 a group (PutEvents' limit)."""
-    most = limits.put_events().field("eventList").max or 1
+    most = limits.operation_limits("PutEvents").field("eventList").max or 1
     out: list[tuple[str, str, list[LoopEvent]]] = []
     for event in events:
         last = out[-1] if out else None
@@ -196,7 +196,7 @@ def _wire(event: LoopEvent) -> dict[str, Any]:
     if event.recommendation_id is not None:
         entry["recommendationId"] = event.recommendation_id
     if event.impression:
-        limit = limits.put_events().field("eventList[].impression").max or 0
+        limit = limits.operation_limits("PutEvents").field("eventList[].impression").max or 0
         if len(event.impression) > limit:
             raise ConfigError("slate_size", len(event.impression),
                               f"at most {limit} items: PutEvents' impression limit")  # fmt: skip

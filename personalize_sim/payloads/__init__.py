@@ -56,18 +56,17 @@ arrays), ``_normalise`` (the pass that runs every field's step), ``_event_ids``,
 
 from __future__ import annotations
 
+from .._public import expose
 from ._bulk import interactions_schema, to_bulk_csv
 from ._convert import to_put_events, validate_events
 from ._from_requests import from_put_events
-from ._problems import PROBLEM_COLUMNS
-from ._sent_at import TimeUnit
 
 __all__ = [
-    "PROBLEM_COLUMNS",
-    "TimeUnit",
     "from_put_events",
     "interactions_schema",
     "to_bulk_csv",
     "to_put_events",
     "validate_events",
 ]
+
+expose(__name__, globals(), __all__)

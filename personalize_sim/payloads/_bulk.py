@@ -23,7 +23,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .. import limits, schema
+from .. import _schema as schema
+from .. import limits
 from .._checks import check, one_of
 from ..errors import PayloadError
 from ._columns import resolve_columns

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import schema
+from .. import _schema as schema
 from ..errors import ConfigError
 
 __all__ = ["as_objects", "lengths", "present", "resolve_columns"]

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from ..schema import IMPRESSION_SEPARATOR
+from .._schema import IMPRESSION_SEPARATOR
 from ._events import Events
 
 __all__ = ["event_ids"]

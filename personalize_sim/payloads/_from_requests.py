@@ -10,9 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import schema
-from .._timestamps import epoch_us, utc_from_seconds, utc_from_us, wire_seconds
-from ..schema import (
+from .. import _schema as schema
+from .._schema import (
     ATTRIBUTION_SOURCE,
     EVENT_ID,
     EVENT_TYPE,
@@ -24,6 +23,7 @@ from ..schema import (
     TIMESTAMP,
     USER_ID,
 )
+from .._timestamps import epoch_us, utc_from_seconds, utc_from_us, wire_seconds
 
 __all__ = ["from_put_events"]
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import limits
-from ..schema import IMPRESSION_SEPARATOR
+from .._schema import IMPRESSION_SEPARATOR
 from ._columns import as_objects, lengths, present
 from ._problems import ProblemReport
 
@@ -30,7 +30,7 @@ def impressions(
 
     The items of all rows are checked as one flat array, not row by row.
     """
-    limit = limits.put_events().field("eventList[].impression")
+    limit = limits.operation_limits("PutEvents").field("eventList[].impression")
     values = as_objects(series)
     out = _as_lists(values, name, problems)
     listed = present(out)
@@ -75,7 +75,7 @@ def _check_items(
     lists: np.ndarray, counts: np.ndarray, values: np.ndarray, name: str, problems: ProblemReport
 ) -> np.ndarray:
     """Check every item id of the ``lists`` at once; return each row's characters."""
-    item = limits.put_events().field("eventList[].impression[]")
+    item = limits.operation_limits("PutEvents").field("eventList[].impression[]")
     n = len(counts)
     flat = np.empty(int(counts.sum()), dtype=object)
     flat[:] = list(itertools.chain.from_iterable(lists))

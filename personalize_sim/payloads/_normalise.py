@@ -19,9 +19,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .. import limits, schema
+from .. import _schema as schema
+from .. import limits
 from .._checks import instance
-from ..schema import (
+from .._schema import (
     ATTRIBUTION_SOURCE,
     EVENT_ID,
     EVENT_TYPE,
@@ -101,7 +102,10 @@ def normalise(
 
 
 def _required(column: str) -> bool:
-    return column in _REQUIRED and limits.put_events().field(_REQUIRED[column]).required
+    return (
+        column in _REQUIRED
+        and limits.operation_limits("PutEvents").field(_REQUIRED[column]).required
+    )
 
 
 def _report_missing_columns(resolved: Mapping[str, str], problems: ProblemReport) -> None:
@@ -119,7 +123,7 @@ def _report_missing_columns(resolved: Mapping[str, str], problems: ProblemReport
 def _read_text_fields(
     events: Events, frame: pd.DataFrame, resolved: Mapping[str, str], problems: ProblemReport
 ) -> None:
-    model = limits.put_events()
+    model = limits.operation_limits("PutEvents")
     for column, name, path in _TEXT_FIELDS:
         if column not in resolved:
             text = absent_text(events.n)
@@ -179,7 +183,7 @@ def _read_properties(
     problems: ProblemReport,
 ) -> None:
     events.set_field("properties", encode_properties(frame, named, blob, problems))
-    longest = limits.put_events().field("eventList[].properties").max
+    longest = limits.operation_limits("PutEvents").field("eventList[].properties").max
     if longest is not None:
         problems.add(
             events.lengths["properties"] > longest,

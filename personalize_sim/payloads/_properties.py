@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import limits, schema
+from .. import _schema as schema
+from .. import limits
 from .._checks import check
 from ..errors import ConfigTypeError
 from ._columns import as_objects, present

@@ -79,7 +79,7 @@ def _request_starts(session: np.ndarray, user: np.ndarray) -> np.ndarray:
     boundary = np.ones(n, dtype=bool)
     boundary[1:] = (session[1:] != session[:-1]) | (user[1:] != user[:-1])
     run_start = np.maximum.accumulate(np.where(boundary, np.arange(n), 0))
-    max_events = limits.put_events().field("eventList").max or 10
+    max_events = limits.operation_limits("PutEvents").field("eventList").max or 10
     return np.flatnonzero(boundary | ((np.arange(n) - run_start) % max_events == 0))
 
 

@@ -14,18 +14,18 @@ an explicit unit. Finer parts than a microsecond are reported, never rounded awa
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .._checks import check
+from .._timestamps import TimeUnit
 from ._columns import as_objects
 from ._problems import ProblemReport, scatter
 
 __all__ = ["TIME_UNITS", "TimeUnit", "check_time_unit", "epoch_microseconds"]
 
-TimeUnit = Literal["s", "ms", "us", "ns"]
 TIME_UNITS: tuple[TimeUnit, ...] = ("s", "ms", "us", "ns")
 _US_PER_UNIT = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 0.001}
 # Epochs outside this window are almost surely a wrong time_unit.

@@ -6,8 +6,8 @@ Each field is checked against its limits in botocore's model, column-wise:
 >>> from personalize_sim import limits
 >>> from ._problems import ProblemReport
 >>> report = ProblemReport()
->>> column = text_column(pd.Series(["s1", "", None]), "SESSION_ID",
-...                      limits.put_events().field("sessionId"), report, required=True)
+>>> limit = limits.operation_limits("PutEvents").field("sessionId")
+>>> column = text_column(pd.Series(["s1", "", None]), "SESSION_ID", limit, report, required=True)
 >>> column.present.tolist(), column.lengths.tolist()
 ([True, True, False], [2, 0, 0])
 >>> report.frame()[["row", "reason"]].values.tolist()

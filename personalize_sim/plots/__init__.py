@@ -33,6 +33,7 @@ Metric attribution (from :mod:`personalize_sim.attribution`'s frames):
 ['send rate: target vs achieved', 'latency percentiles', 'errors by code']
 """
 
+from .._public import expose
 from ._attribution_report import (
     attributed_vs_incremental,
     attribution_counts,
@@ -72,3 +73,5 @@ __all__ = [
     "sessions",
     "traffic",
 ]
+
+expose(__name__, globals(), __all__)

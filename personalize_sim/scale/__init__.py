@@ -17,6 +17,9 @@ Importing this package imports neither Locust nor Dask.
 
 from __future__ import annotations
 
-from ._shares import Ledger, replay_rates, share_bounds, split_rate, users_for_rate
+from .._public import expose
+from ._shares import Ledger
 
-__all__ = ["Ledger", "replay_rates", "share_bounds", "split_rate", "users_for_rate"]
+__all__ = ["Ledger"]
+
+expose(__name__, globals(), __all__)

@@ -36,6 +36,7 @@ against a recommender that learns, :mod:`personalize_sim.closed_loop`.
 
 from __future__ import annotations
 
+from .._public import expose
 from ._arrivals import GapConfig, TimeConfig
 from ._catalog import CatalogConfig, CategoryConfig
 from ._config import SimulationConfig, preset_names
@@ -71,3 +72,5 @@ __all__ = [
     "simulate",
     "write_parquet",
 ]
+
+expose(__name__, globals(), __all__)

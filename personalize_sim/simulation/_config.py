@@ -17,6 +17,7 @@ import dataclasses
 import datetime as dt
 import functools
 import math
+import sys
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -203,9 +204,13 @@ def _build(cls: type, data: Mapping[str, Any], prefix: str) -> Any:
 
 @functools.cache
 def _hints(cls: type) -> dict[str, Any]:
-    """The resolved types of a config's fields (annotations are strings under PEP 563)."""
+    """The resolved types of a config's fields (annotations are strings under PEP 563),
+    read in the namespace of the module that defines the class: its ``__module__`` is
+    the public package (``_public.expose``), which does not hold every name."""
+    defined_in = vars(sys.modules[vars(cls)["__init__"].__module__])  # made in its module
     names = {f.name for f in dataclasses.fields(cls)}
-    return {k: v for k, v in typing.get_type_hints(cls).items() if k in names}
+    hints = typing.get_type_hints(cls, globalns=defined_in)
+    return {k: v for k, v in hints.items() if k in names}
 
 
 def _convert(annotation: Any, value: Any, path: str) -> Any:

@@ -83,7 +83,9 @@ class ArmConfig:
         if self.attribution_source is not None:
             from .. import limits  # botocore's model: loaded on first use, never on import
 
-            rule = limits.put_events().field("eventList[].metricAttribution.eventAttributionSource")
+            rule = limits.operation_limits("PutEvents").field(
+                "eventList[].metricAttribution.eventAttributionSource"
+            )
             ok = isinstance(self.attribution_source, str) and bool(
                 rule.regex and rule.regex.match(self.attribution_source)
             )
@@ -196,7 +198,7 @@ class ExposureConfig:
     def _check_slates(self) -> None:
         from .. import limits
 
-        most = limits.put_events().field("eventList[].impression").max
+        most = limits.operation_limits("PutEvents").field("eventList[].impression").max
         count(self.slate_size, "slate_size", low=1)
         check(
             most is None or self.slate_size <= most,

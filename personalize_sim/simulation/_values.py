@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._checks import check, one_of
-from ..schema import EVENT_COLUMNS
+from .._schema import EVENT_COLUMNS
 from ._config_checks import distribution
 from ._quantiles import draw
 
@@ -83,7 +83,7 @@ class PropertyConfig:
             "a name that is not an events-frame column",
         )
         from .. import limits
-        from ..schema import camel_case
+        from .._schema import camel_case
 
         key = camel_case(self.name) or ""
         check(

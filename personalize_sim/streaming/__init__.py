@@ -4,7 +4,8 @@
 schedule and a target; :func:`personalize_sim.stream` starts it (and can show a dashboard).
 Every attempt becomes an :class:`Attempt` record; :class:`DeliverySummary` sums them up.
 
-How it is laid out (private modules; the names a user needs are exported here)::
+How it is laid out (private modules; the names a user needs are exported here, the
+plumbing other layers share in :mod:`personalize_sim.streaming.internal`)::
 
     _open          open_stream: check the arguments, wire the parts below together
     _options       Pacing, Conversion: the rarely tuned knobs
@@ -19,7 +20,7 @@ How it is laid out (private modules; the names a user needs are exported here)::
     _sender        the asyncio driver: performs the I/O the pacer and the policy ask for
     _engine        one sender on the handle's thread;  _workers: N processes share the rate
     _checkpoint    delivered request ids on disk (with the input's fingerprint), for a resume
-    _records       Attempt, DeadLetter, Outcome: what the sender emits
+    _records       Attempt, Outcome, DeadLetter: what the sender emits
     _log           DeliveryLog: the records, the running counts, HDR latencies
     _spill         attempt records in batches in a temporary Arrow file (bounded memory)
     _summary       DeliverySummary, StreamState, Limit (what limited the rate), advice
@@ -28,16 +29,14 @@ How it is laid out (private modules; the names a user needs are exported here)::
 
 from __future__ import annotations
 
-from .._latency import LatencySummary
-from ._checkpoint import Checkpoint
-from ._handle import Listener, StreamHandle
-from ._log import DeliveryLog
+from .._public import expose
+from ._handle import StreamHandle
 from ._open import open_stream
 from ._options import Conversion, Pacing
-from ._records import Attempt, DeadLetter, Outcome
+from ._records import Attempt, Outcome
 from ._retry import RetryPolicy
-from ._schedules import Schedule, constant, poisson, ramp, rate_function, replay, steps
-from ._summary import DeliverySummary, Limit, RunSettings, StreamState
+from ._schedules import constant, poisson, ramp, rate_function, replay, steps
+from ._summary import DeliverySummary, Limit, StreamState
 from ._transports import (
     Boto3Target,
     CrtTarget,
@@ -46,38 +45,26 @@ from ._transports import (
     MemoryTarget,
     Response,
     Target,
-    fast_target,
 )
-from ._wire import Prepared, error_fields
 
 __all__ = [
     "Attempt",
     "Boto3Target",
-    "Checkpoint",
     "Conversion",
     "CrtTarget",
-    "DeadLetter",
-    "DeliveryLog",
     "DeliverySummary",
     "FastTarget",
     "JsonlTarget",
-    "LatencySummary",
     "Limit",
-    "Listener",
     "MemoryTarget",
     "Outcome",
     "Pacing",
-    "Prepared",
     "Response",
     "RetryPolicy",
-    "RunSettings",
-    "Schedule",
     "StreamHandle",
     "StreamState",
     "Target",
     "constant",
-    "error_fields",
-    "fast_target",
     "open_stream",
     "poisson",
     "ramp",
@@ -85,3 +72,5 @@ __all__ = [
     "replay",
     "steps",
 ]
+
+expose(__name__, globals(), __all__)

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .._checks import check, count, one_of, positive
+from .._timestamps import TimeUnit
 
 __all__ = ["Conversion", "Pacing"]
-
-TimeUnit = Literal["s", "ms", "us", "ns"]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,14 +8,16 @@ models of :mod:`personalize_sim.online`, issued ids remembered), ``_faults`` (to
 fault plan), ``_store`` (SQLite), ``_sigv4`` (signature
 check), ``_server`` (uvicorn; the only module opening sockets), ``_process`` (the
 emulator in a process of its own, ``python -m personalize_sim.tracker``), ``_local``
-(:class:`LocalTracker`). ``personalize-sim serve`` runs :func:`serve`.
+(:class:`LocalTracker`). ``personalize-sim serve`` runs
+:func:`personalize_sim.tracker.internal.serve`.
 """
 
 from __future__ import annotations
 
+from .._public import expose
 from ._config import TrackerConfig
 from ._local import LocalTracker, TrackerState
-from ._process import serve
-from ._server import TrackerServer
 
-__all__ = ["LocalTracker", "TrackerConfig", "TrackerServer", "TrackerState", "serve"]
+__all__ = ["LocalTracker", "TrackerConfig", "TrackerState"]
+
+expose(__name__, globals(), __all__)

@@ -260,9 +260,9 @@ class TrackerConfig:
     @property
     def recommender_arns(self) -> dict[str, str]:
         """The ARN of every declared recommender or campaign, by name."""
-        from personalize_sim.online import parse_recommender
+        from personalize_sim.online import RecommenderSpec
 
-        return {spec.name: spec.arn for spec in map(parse_recommender, self.recommenders or ())}
+        return {spec.name: spec.arn for spec in map(RecommenderSpec.parse, self.recommenders or ())}
 
     @property
     def tracking_id(self) -> str:
@@ -324,7 +324,7 @@ def _tracking_ids(ids: Any) -> tuple[str, ...] | None:
 
 def _recommenders(specs: Any) -> tuple[str, ...] | None:
     """``NAME=KIND`` strings (or a {name: kind} mapping, or RecommenderSpecs), checked."""
-    from personalize_sim.online import parse_recommender
+    from personalize_sim.online import RecommenderSpec
 
     if specs is None:
         return None
@@ -334,7 +334,7 @@ def _recommenders(specs: Any) -> tuple[str, ...] | None:
         specs = [f"{name}={kind}" for name, kind in specs.items()]
     if not isinstance(specs, tuple | list):
         raise ConfigTypeError("recommenders", specs, "NAME=KIND strings or a {name: kind} dict")
-    parsed = [parse_recommender(spec) for spec in specs]
+    parsed = [RecommenderSpec.parse(spec) for spec in specs]
     names = [spec.name for spec in parsed]
     if len(set(names)) != len(names):
         raise ConfigError("recommenders", names, "distinct names")

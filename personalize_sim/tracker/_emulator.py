@@ -314,7 +314,9 @@ class Emulator:
                 violation = limits.Violation(
                     f"eventList[{i}].sentAt", "timestamp_range", event["sentAt"]
                 )
-                raise _RefusedError(400, _INVALID, aws_message([violation], limits.put_events()))
+                raise _RefusedError(
+                    400, _INVALID, aws_message([violation], limits.operation_limits("PutEvents"))
+                )
             value = event.get("eventValue")
             impression = event.get("impression")
             attribution = event.get("metricAttribution")
@@ -395,10 +397,10 @@ class Emulator:
 
 def runtime_of(config: TrackerConfig) -> Runtime:
     """The runtime API of the recommenders ``config`` declares, with fresh models."""
-    from personalize_sim.online import OnlineModels, parse_recommender
+    from personalize_sim.online import OnlineModels, RecommenderSpec
 
     models = OnlineModels(half_life=config.trending_half_life, rng=config.rng)
-    specs = [parse_recommender(spec) for spec in config.recommenders or ()]
+    specs = [RecommenderSpec.parse(spec) for spec in config.recommenders or ()]
     return Runtime(specs, models, rng=config.rng)
 
 

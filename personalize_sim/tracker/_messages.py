@@ -8,7 +8,7 @@ constraint sentences are generated here from a :class:`~personalize_sim.limits.F
 (type, min, max, pattern), so any operation whose limits are read from a model gets them.
 
 >>> from personalize_sim import limits
->>> ops = limits.put_events()
+>>> ops = limits.operation_limits("PutEvents")
 >>> v = limits.Violation("eventList[0].eventType", "too_long", "x" * 3, "length <= 256")
 >>> head, rule = aws_message([v], ops).split(" failed to satisfy constraint: ")
 >>> head

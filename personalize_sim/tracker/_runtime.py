@@ -18,8 +18,8 @@ Rules the model cannot carry, each answered as the service does:
 - ``similar-items`` needs an ``itemId``, ``user-personalization`` a ``userId``;
   ``filterValues`` need a ``filterArn``. ``context`` is validated and recorded, not used.
 
->>> from personalize_sim.online import OnlineModels, parse_recommender
->>> runtime = Runtime([parse_recommender("top=popularity")], OnlineModels(rng=0), rng=0)
+>>> from personalize_sim.online import OnlineModels, RecommenderSpec
+>>> runtime = Runtime([RecommenderSpec.parse("top=popularity")], OnlineModels(rng=0), rng=0)
 >>> runtime.learn([("u1", "a", 1.0), ("u2", "a", 2.0), ("u2", "b", 3.0)])
 >>> answer, row = runtime.answer("GetRecommendations",
 ...     {"recommenderArn": runtime.arns["top"], "userId": "u9", "numResults": 2})
@@ -36,7 +36,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from personalize_sim.online import NEEDS, OnlineModels, RecommenderSpec
+from personalize_sim.online import OnlineModels, RecommenderSpec
 
 __all__ = [
     "RUNTIME_OPERATIONS",
@@ -122,7 +122,7 @@ class Runtime:
         metadata = bool(request.get("metadataColumns"))
         if operation == "GetRecommendations":
             n = self._num_results(request, metadata)
-            need = NEEDS[spec.kind]
+            need = spec.needs
             if need is not None and request.get(need) is None:
                 raise _invalid(f"{need} is required for a {spec.kind} {spec.resource}")
             if user_id is None and item_id is None:

@@ -275,7 +275,7 @@ def read_events(
     import orjson
     import pandas as pd
 
-    from personalize_sim import schema
+    from personalize_sim import _schema as schema
     from personalize_sim._timestamps import utc_from_us
 
     # a read-write connection (query_only), because opening a WAL database read-only fails

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from personalize_sim import PayloadError, interactions_schema, to_bulk_csv
+from personalize_sim import PayloadError
+from personalize_sim.payloads import interactions_schema, to_bulk_csv
 
 T0 = pd.Timestamp("2026-11-01 12:00:00.75", tz="UTC")
 

@@ -77,7 +77,7 @@ def test_a_bad_tracking_id_is_a_usage_error():
     assert (caught.value.field, caught.value.value) == ("tracking_id", "")
     # the service's own wording of the broken rule, from botocore's model
     assert "at 'trackingId' failed to satisfy constraint" in caught.value.allowed
-    longest = limits.put_events().field("trackingId").max
+    longest = limits.operation_limits("PutEvents").field("trackingId").max
     with pytest.raises(ConfigError, match="less than or equal to the maximum"):
         to_put_events(frame_of(), "x" * (longest + 1))
     with pytest.raises(ConfigTypeError, match="tracking_id: got 7"):

@@ -17,7 +17,7 @@ def test_numbers_of_any_dtype_become_floats():
     assert event_values(pd.Series([1, 2]), "V", report).tolist() == [1.0, 2.0]
     got = event_values(pd.Series([1, None, np.float32(2.5)], dtype=object), "V", report)
     assert got[0] == 1.0 and np.isnan(got[1]) and got[2] == 2.5
-    assert report.table().empty
+    assert report.frame().empty
 
 
 def test_bools_strings_and_infinities_are_reported():

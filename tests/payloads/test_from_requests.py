@@ -8,7 +8,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from personalize_sim import from_put_events, to_put_events
+from personalize_sim import to_put_events
+from personalize_sim.payloads import from_put_events
 
 from .conftest import T0
 

@@ -11,7 +11,7 @@ from .conftest import frame_of
 
 
 def test_impressions_over_the_model_limit():
-    most = limits.put_events().field("eventList[].impression").max
+    most = limits.operation_limits("PutEvents").field("eventList[].impression").max
     frame = frame_of(
         IMPRESSION=[
             [f"i{i}" for i in range(most + 1)],

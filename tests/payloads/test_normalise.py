@@ -33,7 +33,7 @@ def test_wrong_types():
 
 
 def test_events_over_ten_kilobytes():
-    per_item = limits.put_events().field("eventList[].impression[]").max
+    per_item = limits.operation_limits("PutEvents").field("eventList[].impression[]").max
     big = ["\u00e9" * per_item] * 25  # 2 bytes a character in UTF-8
     report = validate_events(frame_of(IMPRESSION=[big, None, None]))
     assert list(zip(report["row"], report["field"], report["reason"], strict=True)) == [

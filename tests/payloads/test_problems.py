@@ -6,13 +6,12 @@ import numpy as np
 import pandas as pd
 
 from personalize_sim import PayloadError
-from personalize_sim.payloads import PROBLEM_COLUMNS
-from personalize_sim.payloads._problems import ProblemReport, one_row, scatter
+from personalize_sim.payloads._problems import PROBLEM_COLUMNS, ProblemReport, one_row, scatter
 
 
 def test_an_empty_report_has_the_columns_and_no_rows():
     report = ProblemReport(labels=pd.Index([10, 11]))
-    frame = report.table()
+    frame = report.frame()
     assert tuple(frame.columns) == PROBLEM_COLUMNS
     assert frame.empty
     assert report.bad_positions().tolist() == []
@@ -24,7 +23,7 @@ def test_problems_are_ordered_by_row_then_by_check_and_carry_labels():
     report.add(np.array([False, True, True]), "ITEM_ID", "too_long", ["x", "yy", "zz"], "<= 1")
     report.add(np.array([True, True, False]), "EVENT_TYPE", "empty", pd.Series(["", "", "v"]))
     report.add(None, "SESSION_ID", "missing_column", None, "required")
-    rows = report.table().values.tolist()
+    rows = report.frame().values.tolist()
     assert rows == [
         [None, "SESSION_ID", "missing_column", None, "required"],
         ["a", "EVENT_TYPE", "empty", "", None],
@@ -40,7 +39,7 @@ def test_a_scalar_value_is_repeated_and_an_empty_mask_adds_nothing():
     report = ProblemReport()
     report.add(np.zeros(3, dtype=bool), "X", "never", "v")
     report.add(np.array([True, False, True]), "X", "bad_key", "KEY")
-    assert report.table()[["row", "value"]].values.tolist() == [[0, "KEY"], [2, "KEY"]]
+    assert report.frame()[["row", "value"]].values.tolist() == [[0, "KEY"], [2, "KEY"]]
 
 
 def test_mask_helpers():
@@ -52,7 +51,7 @@ def test_mask_helpers():
 def test_payload_error_carries_the_whole_report():
     report = ProblemReport()
     report.add(np.array([True]), "ITEM_ID", "empty", [""], "length >= 1")
-    error = PayloadError(report.table())
+    error = PayloadError(report.frame())
     assert isinstance(error, ValueError)
     assert "row 0, ITEM_ID: empty" in str(error)
-    assert error.problems.equals(report.table())
+    assert error.problems.equals(report.frame())

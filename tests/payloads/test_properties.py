@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from personalize_sim import ConfigError, limits, to_bulk_csv, to_put_events
+from personalize_sim import ConfigError, limits, to_put_events
 from personalize_sim.errors import ConfigTypeError
+from personalize_sim.payloads import to_bulk_csv
 
 from .conftest import T0, frame_of, problems_of
 
@@ -73,7 +74,7 @@ def test_properties_that_are_not_json_objects():
 
 
 def test_properties_longer_than_the_model_allows():
-    longest = limits.put_events().field("eventList[].properties").max
+    longest = limits.operation_limits("PutEvents").field("eventList[].properties").max
     frame = frame_of(NOTE=["x" * longest, "short", "y"])
     assert problems_of(frame) == [(0, "properties", "too_long")]
 

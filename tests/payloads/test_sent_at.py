@@ -78,7 +78,7 @@ def test_a_wrong_time_unit_shows_as_out_of_range():
 def test_epoch_numbers_in_each_unit(values, unit, expected):
     report = ProblemReport()
     assert epoch_microseconds(pd.Series(values), "T", unit, report).tolist() == expected
-    assert report.table().empty
+    assert report.frame().empty
 
 
 def test_datetime_columns_in_any_pandas_unit():
@@ -95,7 +95,7 @@ def test_objects_mixing_numbers_and_datetimes():
     report = ProblemReport()
     got = epoch_microseconds(values, "T", "s", report)
     assert got.tolist() == [T0.value // 1000, 1_700_000_000_000_000, 0, 0]
-    assert report.table()[["row", "reason"]].values.tolist() == [[2, "wrong_type"], [3, "missing"]]
+    assert report.frame()[["row", "reason"]].values.tolist() == [[2, "wrong_type"], [3, "missing"]]
     unitless = ProblemReport()
     epoch_microseconds(values, "T", None, unitless)
     assert (1, "unit_required") in [tuple(r) for r in unitless.frame()[["row", "reason"]].values]

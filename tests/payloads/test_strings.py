@@ -33,7 +33,7 @@ def test_nan_and_empty_strings_in_required_fields():
 
 
 def test_strings_over_their_limits():
-    model = limits.put_events()
+    model = limits.operation_limits("PutEvents")
     too_long_rec = "r" * (model.field("eventList[].recommendationId").max + 1)
     too_long_user = "u" * (model.field("userId").max + 1)
     frame = frame_of(
@@ -57,5 +57,7 @@ def test_attribution_sources_outside_printable_ascii():
     ]
     assert (
         report["limit"][0]
-        == limits.put_events().field("eventList[].metricAttribution.eventAttributionSource").pattern
+        == limits.operation_limits("PutEvents")
+        .field("eventList[].metricAttribution.eventAttributionSource")
+        .pattern
     )

@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from personalize_sim import LocalTracker, iter_simulate, simulate, to_put_events
-from personalize_sim.simulation import write_parquet
+from personalize_sim import LocalTracker, simulate, to_put_events
+from personalize_sim.simulation import iter_simulate, write_parquet
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = ROOT / "examples" / "locustfile.py"

@@ -7,7 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from personalize_sim import ConfigError
-from personalize_sim.scale import Ledger, replay_rates, share_bounds, split_rate, users_for_rate
+from personalize_sim.scale import Ledger
+from personalize_sim.scale._shares import (
+    replay_rates,
+    share_bounds,
+    split_rate,
+    users_for_rate,
+)
 from personalize_sim.streaming import ramp
 
 

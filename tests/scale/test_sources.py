@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from personalize_sim import ConfigError, iter_simulate, simulate, to_put_events
+from personalize_sim import ConfigError, simulate, to_put_events
 from personalize_sim.scale._sources import FrameSource, ParquetSource, SimulationSource
-from personalize_sim.simulation import write_parquet
+from personalize_sim.simulation import iter_simulate, write_parquet
 
 SIM = {"users": 300, "days": 3, "rng": 2, "start": "2026-01-05"}
 

@@ -6,8 +6,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from personalize_sim import SimulationConfig, iter_simulate, simulate
-from personalize_sim.schema import EVENT_COLUMNS
+from personalize_sim import SimulationConfig, simulate
+from personalize_sim._schema import EVENT_COLUMNS
+from personalize_sim.simulation import iter_simulate
 from personalize_sim.simulation._columns import GROUND_TRUTH
 
 from .conftest import START

@@ -114,7 +114,7 @@ def test_slates_rows_carry_impressions_ids_and_sources(plain):
 
 
 def test_slates_are_capped_by_the_impression_limit_and_the_catalog():
-    most = limits.put_events().field("eventList[].impression").max
+    most = limits.operation_limits("PutEvents").field("eventList[].impression").max
     assert ExposureConfig(slate_size=most, click_scale=0.01).slate_size == most
     with pytest.raises(ConfigError) as error:
         ExposureConfig(slate_size=most + 1, click_scale=0.01)

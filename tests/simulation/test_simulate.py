@@ -13,10 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 
 import personalize_sim
-from personalize_sim import ConfigError, SimulationConfig, iter_simulate, simulate, validate_events
+from personalize_sim import ConfigError, SimulationConfig, simulate, validate_events
+from personalize_sim._schema import EVENT_COLUMNS
 from personalize_sim.errors import ConfigTypeError
-from personalize_sim.schema import EVENT_COLUMNS
-from personalize_sim.simulation import write_parquet
+from personalize_sim.simulation import iter_simulate, write_parquet
 
 from .conftest import NOW, START
 

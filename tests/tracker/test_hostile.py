@@ -20,9 +20,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from personalize_sim.errors import ConfigError
-from personalize_sim.tracker import LocalTracker, TrackerConfig, TrackerServer
+from personalize_sim.tracker import LocalTracker, TrackerConfig
 from personalize_sim.tracker._emulator import MAX_TRACKED_IDS, Emulator
 from personalize_sim.tracker._server import MAX_HEADER_BYTES
+from personalize_sim.tracker.internal import TrackerServer
 
 from .conftest import TRACKING_ID, event, request
 

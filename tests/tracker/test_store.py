@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from personalize_sim.schema import EVENT_COLUMNS as FRAME_COLUMNS
+from personalize_sim._schema import EVENT_COLUMNS as FRAME_COLUMNS
 from personalize_sim.tracker._store import (
     EVENT_COLUMNS,
     GroupCommit,

@@ -15,7 +15,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from personalize_sim.schema import EVENT_COLUMNS as FRAME_COLUMNS
+from personalize_sim._schema import EVENT_COLUMNS as FRAME_COLUMNS
 from personalize_sim.tracker import LocalTracker
 from personalize_sim.tracker._store import EVENT_COLUMNS
 
@@ -317,7 +317,8 @@ def test_every_accepted_event_reads_back_equal(tracker, client):
 
 
 def test_read_back_round_trips_through_the_payload_layer(tracker, client):
-    from personalize_sim import from_put_events, to_put_events
+    from personalize_sim import to_put_events
+    from personalize_sim.payloads import from_put_events
 
     frame = pd.DataFrame(
         {
