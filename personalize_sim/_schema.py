@@ -38,7 +38,7 @@ IMPRESSION = "IMPRESSION"
 RECOMMENDATION_ID = "RECOMMENDATION_ID"
 ATTRIBUTION_SOURCE = "EVENT_ATTRIBUTION_SOURCE"
 
-#: The events-frame contract of DESIGN.md, in its canonical order.
+#: The events-frame contract of docs/architecture.md, in its canonical order.
 EVENT_COLUMNS = (
     USER_ID,
     SESSION_ID,

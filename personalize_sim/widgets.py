@@ -2,7 +2,8 @@
 
 In a notebook, ``stream(..., dashboard=True)`` shows one (it is ``handle.dashboard``)::
 
-    handle = stream(frame, rate=50, tracking_id=tid, endpoint_url=url, dashboard=True)
+    fast = FastTarget(endpoint_url=tracker.endpoint_url)
+    handle = stream(frame, rate=50, tracking_id=tracker.tracking_id, target=fast, dashboard=True)
     summary = handle.dashboard.wait()     # in a later cell: the stream ended, the view shows it
 
 or attach one to any handle (running, finished or not yet started)::

@@ -1,4 +1,4 @@
-"""Events frames and Arrow tables from batches: the frame contract of DESIGN.md.
+"""Events frames and Arrow tables from batches: the frame contract of docs/architecture.md.
 
 Every column is first an Arrow array (strings as ``large_string``, the buffers pandas'
 string dtype holds, so it never casts); :meth:`Frames.table` joins them as a
@@ -77,7 +77,7 @@ class Frames:
         return data
 
     def _contract(self, batch: Batch, true_users: Any, *, impression: bool) -> dict[str, Any]:
-        """The events-frame columns of DESIGN.md (the payload layer derives EVENT_ID)."""
+        """The events-frame columns of docs/architecture.md (the payload layer derives EVENT_ID)."""
         import pyarrow as pa
 
         cfg, c = self.config, batch.cols

@@ -35,7 +35,7 @@ def simulate(
     progress: Progress | None = None,
     **overrides: Any,
 ) -> pd.DataFrame:
-    """Simulate a site's traffic as an events frame (DESIGN.md) plus ground truth.
+    """Simulate a site's traffic as an events frame (docs/architecture.md) plus ground truth.
 
     ``config`` is a :class:`SimulationConfig`, a preset name, or None for the defaults;
     ``overrides`` go through :meth:`SimulationConfig.replace` (``users=``, ``days=`` …).

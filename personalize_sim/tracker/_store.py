@@ -1,6 +1,6 @@
 """The emulator's SQLite store: accepted events, items and users, written by group commit.
 
-The ``events`` table is the contract of DESIGN.md ("Emulator store"): one row
+The ``events`` table is the contract of docs/architecture.md ("Emulator store"): one row
 per accepted event; the first copy of a (tracking_id, event_id) is stored,
 later copies are only counted. The database runs in WAL mode with
 ``synchronous=NORMAL``: a committed transaction survives the emulator being
@@ -262,7 +262,7 @@ class StorageError(Exception):
 def read_events(
     path: str | Path, tracking_id: str | None = None, *, issuers: bool = False
 ) -> pd.DataFrame:
-    """The accepted events of a store as an events frame (DESIGN.md), in arrival order.
+    """The accepted events of a store as an events frame (docs/architecture.md), in arrival order.
 
     Columns: ``USER_ID, SESSION_ID, ITEM_ID, EVENT_TYPE, EVENT_VALUE, TIMESTAMP``
     (tz-aware UTC, microseconds), ``EVENT_ID, IMPRESSION`` (list or None),

@@ -1,4 +1,4 @@
-"""The SQLite store: the events table of DESIGN.md, first copy wins, one commit per loop turn."""
+"""The SQLite store: the events table of docs/architecture.md; first copy wins."""
 
 from __future__ import annotations
 
