@@ -66,10 +66,6 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value  # later lookups skip this function
-    if module.startswith("._"):  # stream, from _api: shown as personalize_sim.stream
-        from ._public import expose
-
-        expose(__name__, globals(), [name])
     return value
 
 

@@ -17,7 +17,6 @@ import dataclasses
 import datetime as dt
 import functools
 import math
-import sys
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -206,10 +205,10 @@ def _build(cls: type, data: Mapping[str, Any], prefix: str) -> Any:
 def _hints(cls: type) -> dict[str, Any]:
     """The resolved types of a config's fields (annotations are strings under PEP 563),
     read in the namespace of the module that defines the class: its ``__module__`` is
-    the public package (``_public.expose``), which does not hold every name."""
-    defined_in = vars(sys.modules[vars(cls)["__init__"].__module__])  # made in its module
+    the public package (``_public.expose``), which does not hold every name; the
+    ``__init__`` that ``dataclass`` made there has that module's globals."""
     names = {f.name for f in dataclasses.fields(cls)}
-    hints = typing.get_type_hints(cls, globalns=defined_in)
+    hints = typing.get_type_hints(cls, globalns=vars(cls)["__init__"].__globals__)
     return {k: v for k, v in hints.items() if k in names}
 
 
