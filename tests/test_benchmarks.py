@@ -13,7 +13,12 @@ import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
+ROOT = BENCHMARKS.parent
+
 TINY = {
+    # this checkout as its own baseline: the comparison runs, whatever its numbers
+    "before_after.py": (["--baseline", str(ROOT), "--rounds", "1", "--users", "300"],
+                        "new/old: events/s"),
     "payloads.py": (["--events", "20000", "--repeat", "1", "--naive-events", "2000",
                      "--compare-runs", "1"], "validate_events"),
     "simulate.py": (["--events", "60000", "--chunked-events", "120000",
