@@ -270,7 +270,7 @@ class OnlineModels:
         if kind == "popularity":
             return self._popular(n, ())
         if kind == "trending":
-            return list(islice(self._trending(()), n))
+            return list(islice(self._trending(set()), n))
         if kind == "similar-items":
             links = self._neighbours(item_id)
             if not links:  # an unknown item, or one never seen with another: what is popular
