@@ -20,7 +20,7 @@ co-occurrence between the item and each of the user's earlier recent items. An e
 without an item or a user changes only what it can. Memory is bounded: at most
 ``max_items`` items (the least recently active goes first, taking its links), at most
 ``max_users`` users (least recently active first), ``max_neighbours`` links per item
-(the weakest is dropped for a new one). An item nobody interacted with has no count
+(for a new one, the weakest quarter is dropped, the oldest first among equals). An item nobody interacted with has no count
 and no link: ``popularity``, ``trending``, ``similar-items`` and ``user-personalization``
 never recommend it; only ``random`` explores it.
 
@@ -228,10 +228,16 @@ class OnlineModels:
             self._forget_item(next(iter(self.catalog)))
 
     def _link(self, item: str, other: str) -> None:
-        neighbours = self.links.setdefault(item, {})
-        if other not in neighbours and len(neighbours) >= self.max_neighbours:
-            weakest = min(neighbours, key=neighbours.__getitem__)
-            del neighbours[weakest]
+        neighbours = self.links.get(item)
+        if neighbours is None:
+            neighbours = self.links[item] = {}
+        elif other not in neighbours and len(neighbours) >= self.max_neighbours:
+            # drop the weakest quarter at once (ties: the oldest link), so a popular item
+            # pays one sort per max_neighbours / 4 new links, not a scan per link
+            drop = max(1, self.max_neighbours // 4)
+            order = sorted(enumerate(neighbours.items()), key=lambda e: (e[1][1], e[0]))
+            for _, (weak, _count) in order[:drop]:
+                del neighbours[weak]
         neighbours[other] = neighbours.get(other, 0) + 1
 
     def _forget_item(self, item: str) -> None:
