@@ -31,6 +31,7 @@ import json
 import math
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -91,9 +92,11 @@ def in_process(args: argparse.Namespace, events: list) -> None:
     grown = rss() - before
     print(f"part 1: OnlineModels at {len(models.counts):,} items, {len(models.recent):,} users "
           f"({len(events):,} events)")  # fmt: skip
-    print(f"  learning: {wall:.1f} s wall, {cpu:.1f} s CPU, {1e6 * wall / len(events):.1f} "
-          f"µs/event; memory: +{grown / 2**20:,.0f} MiB RSS, "
-          f"{grown / (len(models.counts) + len(models.recent)):,.0f} bytes per item + user")  # fmt: skip
+    per = grown / (len(models.counts) + len(models.recent))
+    print(
+        f"  learning: {wall:.1f} s wall, {cpu:.1f} s CPU ({1e6 * cpu / len(events):.1f} µs CPU "
+        f"per event); memory: +{grown / 2**20:,.0f} MiB RSS, {per:,.0f} bytes per item + user"
+    )
     rng = random.Random(1)
     users, items = [e[0] for e in events], [e[1] for e in events]
     print("  answer at numResults 25, µs: median [range] of rounds, wall | CPU")
@@ -257,9 +260,18 @@ def over_http(args: argparse.Namespace, events: list) -> None:
                 clients = 0 if name == "alone" else args.clients
                 results[name].append(asyncio.run(phase(port, args, clients, r)))
         report(args, results)
+        from personalize_sim.tracker._server import fetch_stats
+
+        stats = fetch_stats(url)
+        put, runtime = stats["latency"], stats["runtime_latency"]
+        print(f"  server side, arrival to reply, all phases: PutEvents p50 {put['p50']:.2f} "
+              f"p99 {put['p99']:.2f} ms; runtime answers p50 {runtime['p50']:.2f} "
+              f"p99 {runtime['p99']:.2f} ms")  # fmt: skip
+        print(f"  load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     finally:
         server.terminate()
         server.communicate(timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def rss_of(pid: int) -> int:

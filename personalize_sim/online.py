@@ -20,9 +20,9 @@ co-occurrence between the item and each of the user's earlier recent items. An e
 without an item or a user changes only what it can. Memory is bounded: at most
 ``max_items`` items (the least recently active goes first, taking its links), at most
 ``max_users`` users (least recently active first), ``max_neighbours`` links per item
-(for a new one, the weakest quarter is dropped, the oldest first among equals). An item nobody interacted with has no count
-and no link: ``popularity``, ``trending``, ``similar-items`` and ``user-personalization``
-never recommend it; only ``random`` explores it.
+(for a new one, the weakest quarter is dropped, the oldest first among equals). An item
+nobody interacted with has no count and no link: ``popularity``, ``trending``,
+``similar-items`` and ``user-personalization`` never recommend it; only ``random`` explores it.
 
 Answers cost what they return, not what the models hold: popularity and trending keep
 their items in sorted order as events arrive (a sorted list each, updated in

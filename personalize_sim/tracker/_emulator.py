@@ -135,6 +135,7 @@ class Emulator:
         # request ids are seeded too, so a run's ids (and generated event ids) replay
         self._ids = random.Random(self.config.rng)
         self._validators = {op: Validator(op) for op in OPERATIONS}
+        self._validators |= {op: Validator(op, RUNTIME_SERVICE) for op in RUNTIME_OPERATIONS}
         self._routes = {limits.operation_limits(op).http_path: op for op in OPERATIONS}
         self._routes |= {
             limits.operation_limits(op, RUNTIME_SERVICE).http_path: op for op in RUNTIME_OPERATIONS
@@ -155,6 +156,7 @@ class Emulator:
         self.counters["store_failures"] = 0  # requests answered 500 because the store failed
         self.counters["issued_recommendations"] = 0
         self.latency = LatencyHistogram()  # of PutEvents answers, arrival to reply
+        self.runtime_latency = LatencyHistogram()  # of runtime answers, arrival to reply
 
     # -- the request path -----------------------------------------------------------------
 
@@ -227,7 +229,7 @@ class Emulator:
             raise RefusedError(self.config.throttle_status, "ThrottlingException", "Rate exceeded")
         self._draw_fault(outcome)
         violations = [] if strict else unicode_violations(request)
-        violations = violations or limits.check_request(operation, request, RUNTIME_SERVICE)
+        violations = violations or self._validators[operation](request)
         if violations:
             ops = limits.operation_limits(operation, RUNTIME_SERVICE)
             raise RefusedError(400, INVALID, aws_message(violations, ops, request))
@@ -298,6 +300,7 @@ class Emulator:
         elif outcome.operation in RUNTIME_OPERATIONS:
             if outcome.error_code is None:
                 self.counters["issued_recommendations"] += 1
+            self.runtime_latency.record(time.perf_counter() - outcome.received)
         elif outcome.operation is not None and outcome.error_code is None:
             self.counters["accepted_" + (outcome.table or "")] += len(outcome.rows)
             if outcome.table == "items":
@@ -357,9 +360,11 @@ class Emulator:
         ``PutEvents4xxErrors`` and in ``throttled``; injected 500/503 in ``PutEvents5xxErrors``;
         ``accepted_events`` are events newly stored, ``duplicates`` accepted but not stored;
         ``latency`` is :meth:`LatencySummary.to_dict` (``count, mean, p50, p90, p99, p99.9,
-        max``, in ms, None while there is none) of PutEvents answers, arrival to reply.
+        max``, in ms, None while there is none) of PutEvents answers, arrival to reply;
+        ``runtime_latency`` the same of GetRecommendations / GetPersonalizedRanking answers.
         """
-        return {**self.counters, "latency": self.latency.summary().to_dict()}
+        latency, runtime = self.latency.summary(), self.runtime_latency.summary()
+        return {**self.counters, "latency": latency.to_dict(), "runtime_latency": runtime.to_dict()}
 
 
 def runtime_of(config: TrackerConfig) -> Runtime:

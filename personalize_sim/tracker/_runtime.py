@@ -144,7 +144,8 @@ class Runtime:
         rec_id = "RID-" + str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
         items = [item for item, _ in found]
         answer = {
-            key: [{"itemId": item, "score": round(score, 7)} for item, score in found],
+            # 7 decimals as the service gives them (scores are >= 0: half up, without round())
+            key: [{"itemId": item, "score": int(score * 1e7 + 0.5) / 1e7} for item, score in found],
             "recommendationId": rec_id,
         }
         import orjson

@@ -41,24 +41,32 @@ _RESERVED = limits.RESERVED_PROPERTY_KEYS
 
 
 def check_plain(
-    operation: str, request: Any, body_size: int = limits.EVENT_MAX_BYTES
+    operation: str,
+    request: Any,
+    body_size: int = limits.EVENT_MAX_BYTES,
+    service: str = limits.SERVICE_NAME,
 ) -> list[limits.Violation]:
     """Every violation of ``request`` (a decoded JSON body), by :func:`limits.check_request`."""
     if not isinstance(request, dict):
         return [limits.Violation("", "type", request, "JSON object")]
-    return limits.check_request(operation, request)
+    return limits.check_request(operation, request, service)
 
 
 class Validator:
-    """:func:`check_plain` of one operation, skipped when the generated test passes."""
+    """:func:`check_plain` of one operation, skipped when the generated test passes;
+    ``service`` reads another model (``"personalize-runtime"``: no rules past the model)."""
 
-    def __init__(self, operation: str) -> None:
-        self.operation = operation
-        self._fast = compile_fast_check(limits.operation_limits(operation))
+    def __init__(self, operation: str, service: str = limits.SERVICE_NAME) -> None:
+        self.operation, self.service = operation, service
+        self._fast = compile_fast_check(limits.operation_limits(operation, service))
 
     def __call__(
         self, request: Any, body_size: int = limits.EVENT_MAX_BYTES
     ) -> list[limits.Violation]:
+        if self.service != limits.SERVICE_NAME:
+            if isinstance(request, dict) and _passes(self._fast, request):
+                return []
+            return _plain_or_refused(self.operation, request, self.service)
         if isinstance(request, dict) and _passes(self._fast, request):
             if self.operation != "PutEvents":
                 return storable(self.operation, request)
@@ -80,10 +88,12 @@ def _passes(fast: Callable[[Any], bool], request: Any) -> bool:
         return False
 
 
-def _plain_or_refused(operation: str, request: Any) -> list[limits.Violation]:
+def _plain_or_refused(
+    operation: str, request: Any, service: str = limits.SERVICE_NAME
+) -> list[limits.Violation]:
     """:func:`check_plain`, made total: a value it cannot even look at is a type violation."""
     try:
-        return check_plain(operation, request)
+        return check_plain(operation, request, service=service)
     except (OverflowError, ValueError, TypeError) as exc:
         return [limits.Violation("", "type", f"{type(exc).__name__}: {exc}", "request")]
 
