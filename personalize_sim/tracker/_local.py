@@ -28,7 +28,9 @@ Attributes and methods others rely on:
                   ``latency``, plus ``PutItems*``/``PutUsers*``, ``accepted_items``,
                   ``accepted_users``, ``store_failures``, ``commits``, and for the runtime
                   API ``GetRecommendations*``, ``GetPersonalizedRanking*``,
-                  ``issued_recommendations``); after exit, the last values seen
+                  ``issued_recommendations``, ``runtime_latency``; and what a client calls:
+                  ``tracking_id``, ``tracking_ids``, ``recommender_arns``); after exit, the
+                  last values seen
 ``db_path``       the SQLite file (a temporary one unless ``db_path=`` is given; it outlives
                   the ``with`` block so ``events()`` still works, and is removed with the object)
 ``process``       the ``subprocess.Popen`` of the emulator when ``process=True``, else None
