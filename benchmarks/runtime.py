@@ -19,7 +19,7 @@ Printed: PutEvents p50/p99 alone and under load (median and range of the rounds)
 ratio; GetRecommendations p99 per kind and recommendations/s; the server's CPU per request.
 
     .venv/bin/python benchmarks/runtime.py [--items 1000000] [--users 1000000]
-        [--events 2000000] [--seconds 5] [--rounds 3] [--clients 8] [--rate 100]
+        [--events 2000000] [--seconds 5] [--rounds 3] [--clients 8] [--rate 100] [--part 1|2]
 """
 
 from __future__ import annotations
@@ -121,7 +121,11 @@ def in_process(args: argparse.Namespace, events: list) -> None:
         print(f"  {kind:21} incremental {inc[0] * 1e6:9,.0f} [{inc[1] * 1e6:,.0f}–"
               f"{inc[2] * 1e6:,.0f}] | {cpu_inc * 1e6:,.0f}   scan {full[0] * 1e6:11,.0f} "
               f"[{full[1] * 1e6:,.0f}–{full[2] * 1e6:,.0f}] | {cpu_full * 1e6:,.0f}   "
-              f"ratio scan/incremental {full[0] / inc[0]:,.0f}x")  # fmt: skip
+              f"ratio scan/incremental {_ratio(full[0] / inc[0])}")  # fmt: skip
+
+
+def _ratio(value: float) -> str:
+    return f"{value:,.0f}x" if value >= 10 else f"{value:.2f}x"
 
 
 def _median_range(values: list[float]) -> tuple[float, float, float]:
@@ -312,10 +316,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--part", choices=("1", "2", "both"), default="both")
     args = parser.parse_args()
     events = make_events(args.items, args.users, args.events)
-    in_process(args, events)
-    over_http(args, events)
+    if args.part in ("1", "both"):
+        in_process(args, events)
+    if args.part in ("2", "both"):
+        over_http(args, events)
 
 
 if __name__ == "__main__":
