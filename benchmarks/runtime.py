@@ -122,6 +122,29 @@ def in_process(args: argparse.Namespace, events: list) -> None:
               f"{inc[2] * 1e6:,.0f}] | {cpu_inc * 1e6:,.0f}   scan {full[0] * 1e6:11,.0f} "
               f"[{full[1] * 1e6:,.0f}–{full[2] * 1e6:,.0f}] | {cpu_full * 1e6:,.0f}   "
               f"ratio scan/incremental {_ratio(full[0] / inc[0])}")  # fmt: skip
+    largest(args, models, users, items, rng)
+
+
+def largest(args: argparse.Namespace, models: OnlineModels, users: list, items: list,
+            rng: random.Random) -> None:  # fmt: skip
+    """The largest answers the API allows: numResults 500, a ranking of 500 items."""
+    cpu: dict[str, list[float]] = {}
+    for _ in range(args.rounds):
+        user, item = rng.choice(users), rng.choice(items)
+        ranked = rng.sample(items, 500)
+        for kind in KINDS:
+            start = time.process_time()
+            models.recommend(kind, user_id=user, item_id=item, n=500)
+            cpu.setdefault(f"{kind} numResults 500", []).append(time.process_time() - start)
+            start = time.process_time()
+            models.rank(kind, user, ranked)
+            cpu.setdefault(f"{kind} ranking 500", []).append(time.process_time() - start)
+    slowest = max(cpu, key=lambda k: statistics.median(cpu[k]))
+    worst = statistics.median(cpu[slowest])
+    print(
+        f"  the largest answers (numResults 500, a ranking of 500 items), every kind: at most "
+        f"{worst * 1e3:.2f} ms CPU (median of rounds; the slowest: {slowest})"
+    )
 
 
 def _ratio(value: float) -> str:
