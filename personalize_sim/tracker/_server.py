@@ -94,7 +94,7 @@ class TrackerApp:
 
     def _resume(self, store: Store) -> None:
         """Continue an earlier run's store: fresh id streams, and the models relearnt, before
-        the server listens (about 4 s per million stored events, ``benchmarks/runtime.py``)."""
+        the server listens (about 30 µs of CPU per stored event, ``benchmarks/runtime.py``)."""
         started = time.perf_counter()
         generation = store.generation()
         learnt = self.emulator.resume(
