@@ -34,6 +34,8 @@ TINY = {
                        "real-time over HTTP"),
     "scale.py": (["--users", "500", "--days", "2", "--seconds", "1", "--rounds", "1"],
                  "scaling 1 -> 2"),
+    "runtime.py": (["--items", "2000", "--users", "2000", "--events", "6000", "--seconds", "0.3",
+                    "--rounds", "1"], "ratio PutEvents p99 loaded / alone"),
 }  # fmt: skip
 
 
