@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._wire import Prepared
@@ -12,34 +14,43 @@ from .base import OK, Response, Target
 __all__ = ["JsonlTarget"]
 
 
+@dataclass
+class _Live:
+    fd: int | None = None
+
+
+@dataclass(frozen=True, eq=False, repr=False)
 class JsonlTarget(Target):
     """Dry run: append each request's JSON body (as on the wire) to ``path``, one per line."""
 
     name = "jsonl"
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self._fd: int | None = None
+    path: str | os.PathLike[str]
+    _live: _Live = field(init=False, repr=False, default_factory=_Live)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))
 
     async def open(self) -> None:
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self._live.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 
     async def send(self, prepared: Prepared) -> Response:
-        if self._fd is None:
+        fd = self._live.fd
+        if fd is None:
             raise RuntimeError("JsonlTarget is not open")
         # one write per line with O_APPEND, so several processes can share the file
-        os.write(self._fd, prepared.body + b"\n")
+        os.write(fd, prepared.body + b"\n")
         return OK
 
     async def close(self) -> None:
-        if self._fd is not None:
-            if stat.S_ISREG(os.fstat(self._fd).st_mode):  # a pipe or a tty cannot fsync
-                os.fsync(self._fd)
-            os.close(self._fd)
-            self._fd = None
+        fd, self._live.fd = self._live.fd, None
+        if fd is not None:
+            if stat.S_ISREG(os.fstat(fd).st_mode):  # a pipe or a tty cannot fsync
+                os.fsync(fd)
+            os.close(fd)
 
     def for_worker(self, index: int) -> Target:
-        return JsonlTarget(self.path)
+        return dataclasses.replace(self)
 
     def __repr__(self) -> str:
         return f"JsonlTarget({str(self.path)!r})"

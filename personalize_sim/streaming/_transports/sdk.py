@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 import threading
 from collections.abc import Mapping
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from ..._aws import (
@@ -30,42 +32,51 @@ _BEFORE_SEND = f"before-send.{EVENTS_SERVICE}.PutEvents"
 _BEFORE_PARSE = f"before-parse.{EVENTS_SERVICE}.PutEvents"
 
 
+@dataclass
+class _Live:
+    """What a Boto3Target acquires: the client in use, its thread pool, the wire stamps."""
+
+    client: Any = None  # the caller's, or one built at open
+    keys: tuple[str, str] | None = None  # fake local keys, when prepare() chose them
+    executor: Any = None
+    local: threading.local = field(default_factory=threading.local, compare=False)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
 class Boto3Target(Target):
     """Send with a boto3 ``personalize-events`` client.
 
     Pass your own ``client`` (any profile, region, ``endpoint_url``); build it with
     ``Config(retries={"total_max_attempts": 1})`` so boto3 does not retry unseen (if it
     does, its retries are counted). Without a client, one is built at open time from
-    ``profile``/``region``/``endpoint_url`` with retries off. ``threads`` calls run at once.
+    ``profile``/``region``/``endpoint_url`` (explicit keys first, as the other transports)
+    with retries off. ``threads`` calls run at once.
     """
 
     name = "boto3"
 
-    def __init__(
-        self,
-        client: Any = None,
-        *,
-        profile: str | None = None,
-        region: str | None = None,
-        endpoint_url: str | None = None,
-        threads: int = 16,
-        parameter_validation: bool = True,
-    ) -> None:
-        if client is not None and not hasattr(client, "put_events"):
-            raise ConfigTypeError("client", client, "a boto3 'personalize-events' client")
-        count(threads, "threads", low=1)
-        self.client = client
-        self._own_client = client is None
-        self.profile, self.region = profile, region
-        self.endpoint_url = check_endpoint_url(endpoint_url)
-        self.threads = threads
-        self.parameter_validation = parameter_validation
-        self._pool: Any = None
-        self._keys: tuple[str, str] | None = None  # fake local keys, when prepare() chose them
-        self._local = threading.local()  # per worker thread: when its call went on the wire
-        self._hook_id = f"personalize-sim-wire-stamp-{id(self)}"
-        self.sdk_retries_enabled = False
-        self.pool = ("threads", self._threads())
+    client: Any = None
+    _: KW_ONLY
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    threads: int = 16
+    parameter_validation: bool = True
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    _live: _Live = field(init=False, repr=False, default_factory=_Live)
+
+    def __post_init__(self) -> None:
+        if self.client is not None and not hasattr(self.client, "put_events"):
+            raise ConfigTypeError("client", self.client, "a boto3 'personalize-events' client")
+        count(self.threads, "threads", low=1)
+        check_endpoint_url(self.endpoint_url)
+        self._live.client = self.client
+        object.__setattr__(self, "pool", ("threads", self._threads()))
+
+    @property
+    def _hook_id(self) -> str:
+        return f"personalize-sim-wire-stamp-{id(self)}"
 
     def _threads(self) -> int:
         """Calls at once: ``threads``, or fewer if the client's connection pool is smaller."""
@@ -82,8 +93,11 @@ class Boto3Target(Target):
 
     def prepare(self) -> None:
         """Find credentials now (fake local ones for a loopback endpoint), not per request."""
-        if self._own_client:
-            self._keys = self._keys or local_keys_if_needed(
+        if self.client is None:
+            live = self._live
+            if self.access_key_id and self.secret_access_key:
+                live.keys = (self.access_key_id, self.secret_access_key)
+            live.keys = live.keys or local_keys_if_needed(
                 profile=self.profile, endpoint_url=self.endpoint_url
             )
             return
@@ -112,31 +126,30 @@ class Boto3Target(Target):
     async def open(self) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        if self.client is None:
-            self.client = boto3_client(
+        live = self._live
+        if live.client is None:
+            live.client = boto3_client(
                 profile=self.profile, region=self.region, endpoint_url=self.endpoint_url,
                 retries={"total_max_attempts": 1},  # the stream retries, and logs each attempt
-                max_pool_connections=self.threads, keys=self._keys,
+                max_pool_connections=self.threads, keys=live.keys,
                 parameter_validation=self.parameter_validation,
             )  # fmt: skip
-        retries = getattr(self.client.meta.config, "retries", None) or {}
-        attempts = retries.get("total_max_attempts", retries.get("max_attempts", 5))
-        self.sdk_retries_enabled = attempts is None or attempts > 1
-        self.pool = ("threads", self._threads())
-        self._pool = ThreadPoolExecutor(max_workers=self.pool[1], thread_name_prefix="ps-boto3")
-        self._local = threading.local()
-        events = self.client.meta.events
+        live.executor = ThreadPoolExecutor(
+            max_workers=self._threads(), thread_name_prefix="ps-boto3"
+        )
+        live.local = threading.local()
+        events = live.client.meta.events
         events.register(_BEFORE_SEND, self._on_send, unique_id=self._hook_id)
         events.register(_BEFORE_PARSE, self._on_answer, unique_id=self._hook_id + "-answer")
 
     async def send(self, prepared: Prepared) -> Response:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._call, prepared.request)
+        return await loop.run_in_executor(self._live.executor, self._call, prepared.request)
 
     def _call(self, request: Mapping[str, Any]) -> Response:
         """One call on a worker thread: the wait for the thread is queueing, and the wire
         starts when botocore sends (after serialising and signing, see :meth:`_on_send`)."""
-        local = self._local
+        local = self._live.local
         local.sent = acquired = monotonic()
         local.first, local.received = True, math.nan
         status, code, message, sdk_retries = self._put(request)
@@ -146,13 +159,13 @@ class Boto3Target(Target):
     def _on_send(self, **kwargs: Any) -> None:
         """botocore's ``before-send``: the request goes on the wire now (first try only, so
         retries inside a client of yours count as the service's time)."""
-        local = self._local
+        local = self._live.local
         if getattr(local, "first", False):
             local.sent, local.first = monotonic(), False
 
     def _on_answer(self, **kwargs: Any) -> None:
         """botocore's ``before-parse``: the answer is in (parsing it is the client's time)."""
-        self._local.received = monotonic()
+        self._live.local.received = monotonic()
 
     def _put(self, request: Mapping[str, Any]) -> tuple[int, str, str, int]:
         from botocore.exceptions import (
@@ -164,7 +177,7 @@ class Boto3Target(Target):
         from botocore.exceptions import ConnectionError as BotoConnectionError
 
         try:
-            response = self.client.put_events(**request)
+            response = self._live.client.put_events(**request)
         except ClientError as e:
             meta = e.response.get("ResponseMetadata", {})
             error = e.response.get("Error", {})
@@ -184,28 +197,26 @@ class Boto3Target(Target):
         return int(meta.get("HTTPStatusCode", 200)), "", "", int(meta.get("RetryAttempts") or 0)
 
     async def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
-            events = self.client.meta.events
+        live = self._live
+        if live.executor is not None:
+            live.executor.shutdown(wait=True)
+            live.executor = None
+            events = live.client.meta.events
             events.unregister(_BEFORE_SEND, unique_id=self._hook_id)
             events.unregister(_BEFORE_PARSE, unique_id=self._hook_id + "-answer")
-        if self._own_client and self.client is not None:
-            self.client.close()
-            self.client = None
+        if self.client is None and live.client is not None:  # the one built at open
+            live.client.close()
+            live.client = None
 
     def for_worker(self, index: int) -> Target:
-        if not self._own_client:
-            super().for_worker(index)
-        copy = Boto3Target(
-            profile=self.profile,
-            region=self.region,
-            endpoint_url=self.endpoint_url,
-            threads=self.threads,
-            parameter_validation=self.parameter_validation,
+        if self.client is not None:
+            super().for_worker(index)  # a live client cannot cross a process boundary
+        self.prepare()
+        # explicit keys are the caller's own or the fake local pair; the chain's are not passed
+        access_key_id, secret_access_key = self._live.keys or (None, None)
+        return dataclasses.replace(
+            self, access_key_id=access_key_id, secret_access_key=secret_access_key
         )
-        copy._keys = self._keys  # only ever the fake local pair: real keys are never passed on
-        return copy
 
     def __repr__(self) -> str:
         where = self.endpoint_url or (self.client.meta.endpoint_url if self.client else "default")
