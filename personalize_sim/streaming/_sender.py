@@ -12,9 +12,11 @@ before it moves time forward, so with an instant target every time is exact.
 An attempt's ``sent`` time is when the transport put it on the wire (its own stamp, on the
 system clock), and the wait before that is its ``queued`` time. In ``adaptive`` retry mode an
 :class:`~._adaptive.AdaptiveRate` gates every send once the tracker throttles. An endpoint that
-has never answered and keeps refusing connections for ``NEVER_ANSWERED_S`` ends the run with
-:class:`~personalize_sim.errors.DeliveryError` (a wrong URL, or no tracker running), leaving
-its requests pending; one that answered before and then goes away is an outage, retried.
+has never answered and whose attempts keep failing ``NEVER_ANSWERED_S`` after the first of
+them was sent (refused at once, or an answer timeout passed with no answer) ends the run with
+:class:`~personalize_sim.errors.DeliveryError` (a wrong URL, no tracker running, a hung
+server), leaving its requests pending: the attempts still on the wire are abandoned, as no
+answer is coming. One that answered before and then goes away is an outage, retried.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ __all__ = ["NEVER_ANSWERED_S", "Sender"]
 
 logger = logging.getLogger("personalize_sim.streaming")
 
-#: seconds of refused connections, with no answer ever, before a run gives up on an endpoint
+#: seconds from the first failed attempt's send, with no answer ever, before a run gives up
 NEVER_ANSWERED_S = 2.0
 
 
@@ -313,7 +315,7 @@ class Sender:
             elapsed=finished - intended,
             rng=self.rng,
         )
-        if self._observe(response, finished, decision.action is Outcome.DEAD_LETTER):
+        if self._observe(response, handed, finished, decision.action is Outcome.DEAD_LETTER):
             decision = _HELD  # the run ends: this request stays pending, never dead-lettered
         if decision.action is Outcome.DELIVERED and self.checkpoint is not None:
             self.checkpoint.add(prepared.id)
@@ -348,9 +350,10 @@ class Sender:
             )
         )
 
-    def _observe(self, response: Response, now: float, giving_up: bool) -> bool:
+    def _observe(self, response: Response, handed: float, now: float, giving_up: bool) -> bool:
         """Feed the adaptive rate; True when the run ends as the endpoint never answered
-        (refused for ``NEVER_ANSWERED_S``, or a request would be given up on it)."""
+        (attempts failing ``NEVER_ANSWERED_S`` after the first failed one was handed to the
+        transport, or a request would be given up on it)."""
         if response.status:  # any HTTP answer, even an error: the endpoint is there
             self._answered = True
             if self.limiter is not None:
@@ -361,8 +364,8 @@ class Sender:
             return False
         if self.failure is not None:
             return True
-        if math.isnan(self._refused_since):
-            self._refused_since = now
+        if not self._refused_since <= handed:  # NaN, or an earlier attempt failed later
+            self._refused_since = handed
         if giving_up or now - self._refused_since >= NEVER_ANSWERED_S:
             self.failure = DeliveryError(
                 f"the endpoint {self.target.endpoint} never answered ({response.message}); "
@@ -370,6 +373,12 @@ class Sender:
                 "is a tracker running there, and is the URL right?"
             )
             self.stop()
+            # no answer is coming: the other attempts are abandoned now (they stay pending),
+            # before one waiting for a connection or a thread is handed to the transport
+            current = asyncio.current_task()
+            for task in self._inflight:
+                if task is not current:
+                    task.cancel()
             return True
         return False
 

@@ -115,6 +115,8 @@ class FastTarget(Target):
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
                 ended = monotonic()
                 message = f"{type(e).__name__}: {e}"
+                if isinstance(e, asyncio.TimeoutError):  # it has no message of its own
+                    message = f"no answer within {self.timeout:g} s from {live.signing.url}"
                 return Response(0, CONNECTION_ERROR, message, 0, started, ended, started)
             ended = monotonic()
         if status < 300:

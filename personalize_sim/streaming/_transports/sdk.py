@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import math
 import threading
@@ -17,13 +16,13 @@ from ..._aws import (
     boto3_client,
     check_endpoint_url,
     is_loopback,
-    local_keys_if_needed,
 )
-from ..._checks import count
+from ..._checks import count, positive
 from ...errors import ConfigError, ConfigTypeError
 from .._retry import CONNECTION_ERROR
 from .._wire import Prepared
 from .base import Response, Target, monotonic
+from .signing import Signing
 
 __all__ = ["Boto3Target"]
 
@@ -37,8 +36,9 @@ class _Live:
     """What a Boto3Target acquires: the client in use, its thread pool, the wire stamps."""
 
     client: Any = None  # the caller's, or one built at open
-    keys: tuple[str, str] | None = None  # fake local keys, when prepare() chose them
+    signing: Signing = field(default_factory=Signing)  # region and explicit keys, resolved
     executor: Any = None
+    slots: asyncio.Semaphore | None = None  # one per thread
     local: threading.local = field(default_factory=threading.local, compare=False)
 
 
@@ -50,7 +50,8 @@ class Boto3Target(Target):
     ``Config(retries={"total_max_attempts": 1})`` so boto3 does not retry unseen (if it
     does, its retries are counted). Without a client, one is built at open time from
     ``profile``/``region``/``endpoint_url`` (explicit keys first, as the other transports)
-    with retries off. ``threads`` calls run at once.
+    with retries off, ``connect_timeout`` to open a connection and ``timeout`` for an answer
+    (a client of yours keeps its own). ``threads`` calls run at once.
     """
 
     name = "boto3"
@@ -62,6 +63,8 @@ class Boto3Target(Target):
     endpoint_url: str | None = None
     threads: int = 16
     parameter_validation: bool = True
+    timeout: float = 30.0
+    connect_timeout: float = 10.0
     access_key_id: str | None = None
     secret_access_key: str | None = None
     _live: _Live = field(init=False, repr=False, default_factory=_Live)
@@ -70,6 +73,8 @@ class Boto3Target(Target):
         if self.client is not None and not hasattr(self.client, "put_events"):
             raise ConfigTypeError("client", self.client, "a boto3 'personalize-events' client")
         count(self.threads, "threads", low=1)
+        positive(self.timeout, "timeout")
+        positive(self.connect_timeout, "connect_timeout")
         check_endpoint_url(self.endpoint_url)
         self._live.client = self.client
         object.__setattr__(self, "pool", ("threads", self._threads()))
@@ -92,14 +97,10 @@ class Boto3Target(Target):
         return self.endpoint_url or f"AWS ({self.region or 'default region'})"
 
     def prepare(self) -> None:
-        """Find credentials now (fake local ones for a loopback endpoint), not per request."""
+        """Find the region and credentials now (fake local ones for a loopback endpoint),
+        not per request."""
         if self.client is None:
-            live = self._live
-            if self.access_key_id and self.secret_access_key:
-                live.keys = (self.access_key_id, self.secret_access_key)
-            live.keys = live.keys or local_keys_if_needed(
-                profile=self.profile, endpoint_url=self.endpoint_url
-            )
+            self._live.signing.prepare(self)
             return
         self._note_sdk_retries()
         signer = getattr(self.client, "_request_signer", None)
@@ -128,23 +129,35 @@ class Boto3Target(Target):
 
         live = self._live
         if live.client is None:
+            self.prepare()
+            signing = live.signing
+            access_key_id, secret_access_key = signing.keys
+            keys = (
+                (access_key_id, secret_access_key) if access_key_id and secret_access_key else None
+            )
             live.client = boto3_client(
-                profile=self.profile, region=self.region, endpoint_url=self.endpoint_url,
+                profile=self.profile, region=signing.region, endpoint_url=self.endpoint_url,
                 retries={"total_max_attempts": 1},  # the stream retries, and logs each attempt
-                max_pool_connections=self.threads, keys=live.keys,
+                max_pool_connections=self.threads, keys=keys,
                 parameter_validation=self.parameter_validation,
+                connect_timeout=self.connect_timeout, read_timeout=self.timeout,
             )  # fmt: skip
-        live.executor = ThreadPoolExecutor(
-            max_workers=self._threads(), thread_name_prefix="ps-boto3"
-        )
+        threads = self._threads()
+        live.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ps-boto3")
+        live.slots = asyncio.Semaphore(threads)
         live.local = threading.local()
         events = live.client.meta.events
         events.register(_BEFORE_SEND, self._on_send, unique_id=self._hook_id)
         events.register(_BEFORE_PARSE, self._on_answer, unique_id=self._hook_id + "-answer")
 
     async def send(self, prepared: Prepared) -> Response:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._live.executor, self._call, prepared.request)
+        live = self._live
+        assert live.slots is not None, "Boto3Target is not open"
+        # a call is handed to a thread only when one is free, so one that is never made
+        # (the stream stopped or gave up meanwhile) never waits in the pool's queue
+        async with live.slots:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(live.executor, self._call, prepared.request)
 
     def _call(self, request: Mapping[str, Any]) -> Response:
         """One call on a worker thread: the wait for the thread is queueing, and the wire
@@ -211,12 +224,7 @@ class Boto3Target(Target):
     def for_worker(self, index: int) -> Target:
         if self.client is not None:
             super().for_worker(index)  # a live client cannot cross a process boundary
-        self.prepare()
-        # explicit keys are the caller's own or the fake local pair; the chain's are not passed
-        access_key_id, secret_access_key = self._live.keys or (None, None)
-        return dataclasses.replace(
-            self, access_key_id=access_key_id, secret_access_key=secret_access_key
-        )
+        return self._live.signing.worker_copy(self)
 
     def __repr__(self) -> str:
         where = self.endpoint_url or (self.client.meta.endpoint_url if self.client else "default")
