@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import DeliveryError, PersonalizeSimError
 from ._checkpoint import Checkpoint
-from ._engine import Engine, new_event_loop
+from ._engine import Engine, close_target, new_event_loop
 from ._records import Attempt, DeadLetter
 from ._sender import Sender
 from ._wire import Prepared
@@ -295,4 +295,4 @@ class _Worker:
                     await flusher
                 self._flush()
                 loop.remove_reader(self.conn.fileno())
-                await self.plan.target.close()
+                await close_target(self.plan.target)

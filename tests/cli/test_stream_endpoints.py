@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from ..streaming.conftest import make_requests, silent_endpoint  # noqa: F401 (a fixture)
+from .test_serve import serve
 from .test_stream import last_json, write_requests
 
 CLI = [sys.executable, "-m", "personalize_sim.cli", "stream"]
@@ -41,3 +42,30 @@ def test_every_transport_gives_up_on_an_endpoint_that_accepts_and_never_answers(
         assert run.returncode == 1, (transport, err)
         assert len(lines) == 1 and "never answered" in lines[0], (transport, err)
         assert silent_endpoint in lines[0] and "Traceback" not in err, (transport, err)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("transport", ["fast", "aiohttp", "boto3"])
+def test_a_run_ends_cleanly_when_the_server_closed_idle_connections(tmp_path, transport):
+    """A burst opens several pooled connections; the slower tail reuses one of them, and the
+    emulator closes the others once idle for 1 s. Closing those at the end used to crash the
+    native transport (AWS_IO_SOCKET_CLOSED from CrtTarget.close): exit 1, a traceback, no
+    summary, though the tracker had stored every event."""
+    requests = make_requests(240)
+    src = tmp_path / "requests.jsonl"
+    write_requests(src, requests)
+    db = tmp_path / "events.db"
+    with serve("--port", "0", "--db", str(db), "--max-tps", "0", "--idle-timeout", "1",
+               "--latency-ms", "20") as (_, line):  # fmt: skip
+        url = line.split()[-1]
+        run = subprocess.run(
+            [*CLI, str(src), "--endpoint-url", url, "--transport", transport,
+             "--steps", "500:0.4,20:2", "--no-progress"],
+            capture_output=True, text=True, timeout=100, check=False,
+        )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    shown = {"fast": "crt", "aiohttp": "fast"}.get(transport, transport)  # fast: crt installed
+    assert "Traceback" not in run.stderr and f"transport {shown}" in run.stderr
+    summary = last_json(run.stdout)
+    assert summary["delivered_requests"] == 240 and summary["balanced"]
+    assert summary["connection_errors"] == 0  # an idle connection the server closed is not reused

@@ -236,9 +236,10 @@ class CrtTarget(Target):
     async def close(self) -> None:
         live = self._live
         idle, live.idle = live.idle, []
-        closing = [connection.close() for connection in idle]  # each returns a Future
-        if closing:
-            await asyncio.gather(*(asyncio.wrap_future(f) for f in closing))
+        closing = [asyncio.wrap_future(connection.close()) for connection in idle]
+        # a connection the server closed while it was idle (its keep-alive timeout) completes
+        # its shutdown with the reason, AWS_IO_SOCKET_CLOSED: expected, nothing was lost
+        await asyncio.gather(*closing, return_exceptions=True)
 
     def for_worker(self, index: int) -> Target:
         return self._live.signing.worker_copy(self)
