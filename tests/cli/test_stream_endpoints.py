@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from ..streaming.conftest import make_requests, silent_endpoint  # noqa: F401 (a fixture)
+from ..streaming.conftest import make_requests
 from .test_serve import serve
 from .test_stream import last_json, write_requests
 
@@ -25,17 +25,16 @@ def test_every_transport_gives_up_on_an_endpoint_that_accepts_and_never_answers(
     keeps a regression from hanging the suite."""
     src = tmp_path / "requests.jsonl"
     write_requests(src, make_requests(300))
-    runs = {
-        transport: subprocess.Popen(
-            [*CLI, str(src), "--endpoint-url", silent_endpoint, "--transport", transport,
-             "--rate", "100", "--no-progress"],
+    runs = {}
+    for transport in ("boto3", "aiohttp", "crt"):
+        args = ["--endpoint-url", silent_endpoint, "--transport", transport, "--rate", "100"]
+        runs[transport] = subprocess.Popen(
+            [*CLI, str(src), *args, "--no-progress"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        for transport in ("boto3", "aiohttp", "crt")
-    }
     for transport, run in runs.items():
         try:
-            out, err = run.communicate(timeout=200)
+            _, err = run.communicate(timeout=200)
         finally:
             run.kill()
         lines = [line for line in err.splitlines() if line.startswith("personalize-sim stream:")]

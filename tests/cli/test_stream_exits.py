@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -223,3 +224,68 @@ def test_the_summary_comes_first_and_a_failed_log_write_says_where(tmp_path, cap
     assert last_json(captured.out)["delivered_events"] == 20  # the summary was not lost
     assert "the delivery log could not be written to /dev/full" in captured.err
     assert captured.err.index("done: ") < captured.err.index("could not be written")
+
+
+# -- worker processes -------------------------------------------------------------------------
+
+MAX_PROCESSES = 2 * len(os.sched_getaffinity(0))  # two per CPU, as open_stream allows
+
+
+def test_more_processes_than_the_limit_are_refused_naming_the_flag(tmp_path, capsys):
+    """--processes 1000 once spawned 847 workers and 20 GB before it was killed."""
+    src = tmp_path / "requests.jsonl"
+    write_requests(src, make_requests(20))
+    out = tmp_path / "dry.jsonl"
+    code = main(["stream", str(src), "--dry-run", str(out), "--processes",
+                 str(MAX_PROCESSES + 1), "--no-progress"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith(f"personalize-sim stream: --processes: got {MAX_PROCESSES + 1}; ")
+    assert f"at most {MAX_PROCESSES}" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()  # refused before anything was written
+
+
+def spawned_workers(pid: int) -> list[int]:
+    """The multiprocessing workers ``pid`` has spawned (not its resource tracker)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid and b"spawn_main" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize("how", ["SIGTERM", "Ctrl-C"])
+def test_a_stop_while_workers_start_sends_nothing_and_prints_the_summary(tmp_path, how):
+    """SIGTERM to the command, or Ctrl-C in a terminal (SIGINT to its whole process group,
+    the workers too): the workers that started are stopped before they send anything."""
+    requests = make_requests(400)
+    src = tmp_path / "requests.jsonl"
+    write_requests(src, requests)
+    checkpoint = tmp_path / "stream.checkpoint"
+    with LocalTracker(max_tps=None, process=False) as tracker:
+        proc = subprocess.Popen(
+            [*CLI, str(src), "--endpoint-url", tracker.endpoint_url, "--rate", "400",
+             "--processes", str(MAX_PROCESSES), "--checkpoint", str(checkpoint), "--no-progress"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        )  # fmt: skip
+        wait_for(lambda: spawned_workers(proc.pid), "the first worker process")
+        if how == "SIGTERM":
+            proc.send_signal(signal.SIGTERM)
+        else:
+            os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=90)
+        sent = tracker.stats()["PutEventsRequests"]
+    assert proc.returncode == 1, err
+    why = "terminated" if how == "SIGTERM" else "interrupted"
+    assert f"{why}: stopping" in err and "stopped: " in err and "Traceback" not in err
+    summary = last_json(out)
+    assert summary["state"] == "stopped" and summary["balanced"]
+    assert summary["pending_requests"] == 400 and summary["attempts"] == 0
+    assert sent == 0  # stopped before any worker started sending
+    assert len(checkpoint.read_bytes().splitlines()) == 1  # the header: nothing was delivered

@@ -29,15 +29,3 @@ def make_requests(n: int, *, events: int = 1, tracking_id: str = "tid", sessions
 @pytest.fixture
 def requests10():
     return make_requests(10)
-
-
-@pytest.fixture
-def silent_endpoint():
-    """The URL of a socket that accepts connections (the kernel completes the handshake
-    for the listen backlog) and never answers: a hung server."""
-    import socket
-
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(1024)
-        yield f"http://127.0.0.1:{server.getsockname()[1]}"

@@ -21,7 +21,7 @@ from personalize_sim.errors import ConfigError, DeliveryError
 from personalize_sim.streaming import Boto3Target, CrtTarget, FastTarget, RetryPolicy
 from personalize_sim.tracker import LocalTracker
 
-from .conftest import make_requests, silent_endpoint  # noqa: F401 (a fixture)
+from .conftest import make_requests
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -128,7 +128,8 @@ def test_boto3_against_a_loopback_endpoint_needs_no_region(monkeypatch):
     fail at open with "You must specify a region")."""
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     with LocalTracker(max_tps=None, process=False) as tracker:
-        handle = stream(make_requests(3), rate=500, target=Boto3Target(endpoint_url=tracker.endpoint_url),
+        target = Boto3Target(endpoint_url=tracker.endpoint_url)
+        handle = stream(make_requests(3), rate=500, target=target,
                         tracking_id=tracker.tracking_id, wait=True)  # fmt: skip
         assert len(tracker.events()) == 3
     assert handle.summary.complete
