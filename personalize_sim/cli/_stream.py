@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from personalize_sim.errors import ConfigError
+from personalize_sim.errors import ConfigError, PersonalizeSimError
 
 from ._failures import UsageError
 from ._inputs import events_path, json_line, parquet_parts, read_frame
@@ -291,12 +291,15 @@ def _stream(
     except KeyboardInterrupt:  # a second signal: stop waiting for the wire, keep the record
         print("stopped waiting for requests on the wire; they count as pending", file=sys.stderr)
         summary = handle.summary
+    except PersonalizeSimError:  # the run ended early: its record, then main's one line
+        print(json.dumps(handle.summary.to_dict()), flush=True)
+        raise
     print("\n".join(describe(summary)), file=sys.stderr)
     print(json.dumps(summary.to_dict()), flush=True)
     code = 0 if summary.complete else 1
     if args.log:
-        try:
-            _write_log(handle, args.log)
+        try:  # a batch at a time (bounded memory)
+            handle.delivery_log.write(args.log)
         except (OSError, ValueError) as e:
             print(f"personalize-sim stream: the delivery log could not be written to "
                   f"{args.log}: {e}", file=sys.stderr)  # fmt: skip
@@ -390,8 +393,3 @@ def _sessions(users: Any, stamps: Any) -> Any:
     ids = np.empty(len(u), dtype=object)
     ids[order] = [f"{user}-{n}" for user, n in zip(u, number, strict=True)]
     return ids
-
-
-def _write_log(handle: Any, path: str) -> None:
-    """The delivery log as Parquet (``.parquet``) or CSV, a batch at a time (bounded memory)."""
-    handle.delivery_log.write(path)

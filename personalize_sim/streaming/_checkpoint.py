@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, DeliveryError
 from ._wire import request_id
 
 __all__ = ["Checkpoint", "InputIdentity", "fingerprint"]
@@ -255,7 +255,14 @@ class Checkpoint:
         if self._fd is None:
             raise RuntimeError("Checkpoint is not open")
         # ids of this run are not kept in memory: only an earlier run's ids are ever skipped
-        os.write(self._fd, request_id.encode() + b"\n")
+        try:
+            os.write(self._fd, request_id.encode() + b"\n")
+        except OSError as e:  # a torn id is cut off when the file is next opened
+            raise DeliveryError(
+                f"writing the checkpoint {self.path} failed: {e.strerror or e}; the stream "
+                "stopped there (a resume sends its last request again, which the same event "
+                "ids make harmless)"
+            ) from None
         self._dirty = True
         now = time.monotonic()
         if now - self._last_sync >= self.sync_every:

@@ -289,3 +289,68 @@ def test_a_stop_while_workers_start_sends_nothing_and_prints_the_summary(tmp_pat
     assert summary["pending_requests"] == 400 and summary["attempts"] == 0
     assert sent == 0  # stopped before any worker started sending
     assert len(checkpoint.read_bytes().splitlines()) == 1  # the header: nothing was delivered
+
+
+# -- a full disk --------------------------------------------------------------------------------
+
+
+def test_a_dry_run_that_fills_the_disk_stops_in_one_line_with_whole_lines_only(tmp_path):
+    """The file may grow to 20,000 bytes (RLIMIT_FSIZE in the child: the write that crosses
+    it is cut short, the next fails with EFBIG, as on a full disk). It used to print a
+    traceback per request, count the cut-off line as delivered and the rest as dead letters."""
+    import resource
+
+    limit = 20_000
+    requests = make_requests(300, events=2)
+    src = tmp_path / "requests.jsonl"
+    write_requests(src, requests)
+    out = tmp_path / "dry.jsonl"
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+    run = subprocess.run(
+        [*CLI, str(src), "--dry-run", str(out), "--rate", "2000", "--no-progress"],
+        capture_output=True, text=True, timeout=60, preexec_fn=small_files, check=False,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    [line] = [x for x in run.stderr.splitlines() if x.startswith("personalize-sim stream:")]
+    assert str(out) in line and "File too large" in line, line
+    written = out.read_bytes()
+    assert 0 < len(written) <= limit and written.endswith(b"\n")
+    bodies = [json.loads(x) for x in written.splitlines()]  # every line whole
+    summary = last_json(run.stdout)
+    assert summary["delivered_requests"] == len(bodies) < 300  # the ledger is the file
+    assert summary["dead_letter_requests"] == 0 and summary["balanced"]
+    assert summary["pending_requests"] == 300 - len(bodies)
+    assert bodies == requests[: len(bodies)]  # in order, none skipped
+
+
+def test_a_checkpoint_that_fills_the_disk_stops_the_run_and_a_resume_completes_it(tmp_path):
+    import resource
+
+    requests = make_requests(300)
+    src = tmp_path / "requests.jsonl"
+    write_requests(src, requests)
+    checkpoint = tmp_path / "stream.checkpoint"
+
+    def small_files() -> None:  # the header and about 80 ids
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2_000, resource.RLIM_INFINITY))
+
+    with LocalTracker(max_tps=None, process=False) as tracker:
+        cmd = [*CLI, str(src), "--endpoint-url", tracker.endpoint_url, "--checkpoint",
+               str(checkpoint), "--rate", "1000", "--no-progress"]  # fmt: skip
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
+                             preexec_fn=small_files, check=False)  # fmt: skip
+        stored = len(tracker.events())
+        assert run.returncode == 1, run.stderr
+        assert "Traceback" not in run.stderr
+        [line] = [x for x in run.stderr.splitlines() if x.startswith("personalize-sim stream:")]
+        assert f"writing the checkpoint {checkpoint} failed: File too large" in line
+        first = last_json(run.stdout)
+        assert first["delivered_requests"] == stored < 300 and first["balanced"]
+        resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+        assert resumed.returncode == 0, resumed.stderr
+        ids = sorted(tracker.events()["EVENT_ID"])
+    assert ids == sorted(r["eventList"][0]["eventId"] for r in requests)  # each once

@@ -8,6 +8,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ...errors import DeliveryError
 from .._wire import Prepared
 from .base import OK, Response, Target
 
@@ -38,8 +39,17 @@ class JsonlTarget(Target):
         fd = self._live.fd
         if fd is None:
             raise RuntimeError("JsonlTarget is not open")
-        # one write per line with O_APPEND, so several processes can share the file
-        os.write(fd, prepared.body + b"\n")
+        line = memoryview(prepared.body + b"\n")
+        done = 0
+        try:  # one write per line with O_APPEND, so several processes can share the file
+            while done < len(line):  # a pipe, or a file system near its end, may take a part
+                done += os.write(fd, line[done:])
+        except OSError as e:  # the disk is full, the file too large for its file system…
+            raise DeliveryError(
+                f"writing {self.path} failed: {e.strerror or e}; the stream stopped there, and "
+                f"{self.path} holds exactly the requests counted as delivered, each a whole "
+                "line" + _cut_off(fd, done)
+            ) from None
         return OK
 
     async def close(self) -> None:
@@ -54,3 +64,15 @@ class JsonlTarget(Target):
 
     def __repr__(self) -> str:
         return f"JsonlTarget({str(self.path)!r})"
+
+
+def _cut_off(fd: int, torn: int) -> str:
+    """Remove the ``torn`` bytes of a line that did not fit (a file's last ones); what to add
+    to the message when they cannot be (a pipe: its reader has them already)."""
+    if not torn:
+        return ""
+    try:
+        os.ftruncate(fd, os.lseek(fd, 0, os.SEEK_END) - torn)
+    except OSError:
+        return f" (but for the first {torn} bytes of the next one, which it could not take back)"
+    return ""
