@@ -236,7 +236,7 @@ def _stream_to_local_tracker(
                 **_pool(args, "connections"),
             )  # fmt: skip
         else:  # the stream retries, and logs each attempt
-            threads = args.connections or 16
+            threads = 16 if args.connections is None else args.connections
             client = tracker.client(retries={"total_max_attempts": 1}, max_pool_connections=threads)
             target = Boto3Target(client, threads=threads)
         code = _stream(args, source, tracking_id or tracker.tracking_id, schedule, target, settings)
@@ -253,6 +253,8 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     """The stream's retry, pacing and conversion settings from the flags."""
     from personalize_sim.streaming import Conversion, Pacing, RetryPolicy
 
+    if args.connections is not None and args.connections < 1:  # as every transport says
+        raise ConfigError("connections", args.connections, "an integer >= 1")
     return {
         "retry": RetryPolicy(
             max_attempts=args.max_attempts, deadline=args.retry_deadline, mode=args.retry_mode

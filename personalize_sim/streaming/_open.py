@@ -109,7 +109,7 @@ def open_stream(
     log.target_rate = schedule.initial_rate
     log.settings = RunSettings(
         transport=target.name, pool=target.pool, max_in_flight=pacing.max_in_flight,
-        processes=processes, retry_mode=retry.mode,
+        processes=processes, retry_mode=retry.mode, schedule=schedule.describe(),
     )  # fmt: skip
     requests = RequestSource(source, tracking_id=tracking_id, conversion=conversion, log=log)
     cp = None

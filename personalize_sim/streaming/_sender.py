@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..clock import Clock, SystemClock, VirtualClock
-from ..errors import DeliveryError, PersonalizeSimError
+from ..errors import PersonalizeSimError
 from ._adaptive import AdaptiveRate
 from ._checkpoint import Checkpoint
 from ._options import Pacing
@@ -107,7 +107,7 @@ class Sender:
         # transports stamp the wire on the system clock: trusted only when that is our clock
         self._wire_stamps = isinstance(clock, SystemClock)
         self.limiter: AdaptiveRate | None = None  # set at the start in adaptive mode
-        self.silence = Silence()  # has the endpoint ever answered?
+        self.silence: Silence | None = None  # has the endpoint ever answered? (from the first)
         #: why the run ended early (the endpoint never answered, the output is full), raised
         self.failure: PersonalizeSimError | None = None
 
@@ -360,17 +360,12 @@ class Sender:
         if response.status and self.limiter is not None:
             throttled = response.error_code in THROTTLING_CODES or response.status == 429
             self.limiter.on_response(now, throttled=throttled)
-        status, code = response.status, response.error_code
-        if not self.silence.observe(
-            status=status, error_code=code, handed=handed, now=now, giving_up=giving_up
-        ):
-            return False
-        self._fail(DeliveryError(
-            f"the endpoint {self.target.endpoint} never answered ({response.message}); "
-            "nothing was delivered or dead-lettered, every request is still pending: "
-            "is a tracker running there, and is the URL right?"
-        ), abandon=True)  # fmt: skip
-        return True
+        if self.silence is None:
+            self.silence = Silence(self.target.endpoint)
+        error = self.silence.observe(response, handed=handed, now=now, giving_up=giving_up)
+        if error is not None:
+            self._fail(error, abandon=True)
+        return error is not None
 
     def _fail(self, error: PersonalizeSimError, *, abandon: bool = False) -> None:
         """End the run with ``error`` (raised by :meth:`run`); with ``abandon`` (no answer is

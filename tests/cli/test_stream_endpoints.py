@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from personalize_sim.tracker._server import fetch_stats
+
 from ..streaming.conftest import make_requests
 from .test_serve import serve
 from .test_stream import last_json, write_requests
@@ -68,3 +70,34 @@ def test_a_run_ends_cleanly_when_the_server_closed_idle_connections(tmp_path, tr
     summary = last_json(run.stdout)
     assert summary["delivered_requests"] == 240 and summary["balanced"]
     assert summary["connection_errors"] == 0  # an idle connection the server closed is not reused
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    "transport", ["boto3", "aiohttp", pytest.param("crt", marks=pytest.mark.slow)]
+)
+def test_a_certificate_that_does_not_verify_is_a_settings_error_on_every_transport(
+    tmp_path, test_ca, transport
+):
+    """Exit 2 in one line naming --endpoint-url, nothing sent: a certificate problem is a
+    setting to fix, as the native transport reported it; boto3 and aiohttp retried it as a
+    connection error, then exited 1 as for an endpoint that never answered. (The CRT's TLS
+    reports a failed handshake after a 10-30 s delay: that case is marked slow.)"""
+    src = tmp_path / "requests.jsonl"
+    write_requests(src, make_requests(20))
+    tls = ("--tls-cert", test_ca["cert"], "--tls-key", test_ca["key"])
+    with serve("--port", "0", "--db", str(tmp_path / "events.db"), *tls) as (_, line):
+        url = line.split()[-1]
+        assert url.startswith("https://")
+        run = subprocess.run(
+            [*CLI, str(src), "--endpoint-url", url, "--transport", transport, "--no-progress"],
+            capture_output=True, text=True, timeout=100, check=False,
+        )  # fmt: skip
+        sent = fetch_stats(url, pinned_cert=test_ca["cert"])["PutEventsRequests"]
+    assert run.returncode == 2, run.stderr
+    lines = [x for x in run.stderr.splitlines() if "fake local credentials" not in x]
+    assert len(lines) == 1 and lines[0].startswith("personalize-sim stream: --endpoint-url: "), (
+        lines
+    )
+    assert "TLS with " in lines[0] and url in lines[0] and "trust the CA" in lines[0], lines[0]
+    assert sent == 0

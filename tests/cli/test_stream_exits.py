@@ -66,7 +66,22 @@ def _the_input(tmp_path, src, url):
     return src, "is the input file"
 
 
-@pytest.mark.parametrize("case", [_the_input, _crlf, _garbage, _another_input])
+def _edited_count(count):
+    def edit(tmp_path, src, url):
+        checkpoint, _ = _crlf(tmp_path, src, url)  # a real one, then its header edited
+        header, rest = checkpoint.read_bytes().replace(b"\r\n", b"\n").split(b"\n", 1)
+        fields = json.loads(header)
+        fields["requests"] = count
+        checkpoint.write_bytes(json.dumps(fields).encode() + b"\n" + rest)
+        return checkpoint, "the file was edited"
+
+    edit.__name__ = f"_requests_{count}"
+    return edit
+
+
+@pytest.mark.parametrize(
+    "case", [_the_input, _crlf, _garbage, _another_input, _edited_count(-5), _edited_count(7)]
+)
 def test_a_bad_checkpoint_is_refused_before_anything_is_sent_or_written(tmp_path, capsys, case):
     src = tmp_path / "requests.jsonl"
     write_requests(src, make_requests(12, events=2))

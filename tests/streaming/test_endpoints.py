@@ -219,6 +219,9 @@ def test_cli_an_endpoint_that_never_answered_fails_fast_naming_it(tmp_path, kind
         (["--endpoint-url", "http://127.0.0.1:9", "--max-attempts", "0"], "--max-attempts: got 0"),
         (["--endpoint-url", "http://127.0.0.1:9", "--retry-deadline", "-1"], "--retry-deadline"),
         (["--endpoint-url", "http://127.0.0.1:9", "--connections", "0"], "--connections: got 0"),
+        # with --local, boto3 took 0 for "the default" (and fast refused it)
+        (["--local", "--connections", "0"], "--connections: got 0"),
+        (["--local", "--connections", "0", "--transport", "fast"], "--connections: got 0"),
     ],
 )
 def test_cli_bad_retry_and_endpoint_flags_exit_2_naming_the_flag(tmp_path, args, flag):

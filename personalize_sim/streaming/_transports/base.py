@@ -19,7 +19,7 @@ from typing import Any
 from ...errors import ConfigTypeError
 from .._wire import Prepared
 
-__all__ = ["OK", "Response", "Target", "monotonic", "settings_of"]
+__all__ = ["OK", "Response", "Target", "monotonic", "settings_of", "tls_failure"]
 
 monotonic = time.monotonic  # the clock of SystemClock: wire stamps compare with its times
 
@@ -94,3 +94,15 @@ def settings_of(target: Any) -> dict[str, Any]:
 
 def _rebuild(cls: type, settings: dict[str, Any]) -> Any:
     return cls(**settings)
+
+
+def tls_failure(url: str, why: str, fix: str) -> str:
+    """What a transport says when the TLS handshake with ``url`` fails (``fix``: how to trust
+    a private CA with it): one message, whichever transport, so the CLI reads alike."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname
+    return (
+        f"TLS with {url} failed ({why}): its certificate is not signed by a trusted CA or does "
+        f"not name {host}, or it does not speak TLS; {fix}, or check the URL"
+    )

@@ -31,15 +31,12 @@ from urllib.parse import urlsplit
 from ..._aws import SIGNING_NAME, check_endpoint_url, is_loopback
 from ..._checks import count, instance, positive
 from ...errors import ConfigError
-from .._retry import CONNECTION_ERROR
+from .._retry import CONNECTION_ERROR, TLS_ERROR
 from .._wire import Prepared, error_fields
-from .base import Response, Target, monotonic
+from .base import Response, Target, monotonic, tls_failure
 from .signing import Signing
 
 __all__ = ["TLS_ERROR", "CrtTarget", "crt_available"]
-
-#: error code of an answer lost to a certificate or hostname that did not verify (not retried)
-TLS_ERROR = "TlsError"
 
 
 def crt_available() -> bool:
@@ -332,9 +329,6 @@ class _Connector:
         why = f"{name}: {getattr(error, 'message', '') or error}"
         if "TLS" in name or "CERT" in name or "X509" in name:
             hint = "; for a loopback test server only, insecure_local_tls=True" * self.loopback
-            return TLS_ERROR, (
-                f"TLS with {self.url} failed ({why}): its certificate is not signed by a "
-                f"trusted CA or does not name {self.host}, or it does not speak TLS; give "
-                f"ca_file= the CA that signed it, or check the URL{hint}"
-            )
+            fix = f"trust the CA that signed it (ca_file={hint})"
+            return TLS_ERROR, tls_failure(self.url, why, fix)
         return CONNECTION_ERROR, f"{why}, {doing} {self.url}"

@@ -8,9 +8,9 @@ from typing import Any
 
 from ..._aws import SIGNING_NAME, check_endpoint_url
 from ..._checks import count, positive
-from .._retry import CONNECTION_ERROR
+from .._retry import CONNECTION_ERROR, TLS_ERROR
 from .._wire import Prepared, error_fields
-from .base import Response, Target, monotonic
+from .base import Response, Target, monotonic, tls_failure
 from .signing import Signing
 
 __all__ = ["FastTarget"]
@@ -112,6 +112,10 @@ class FastTarget(Target):
                     raw = await resp.read()
                     status = resp.status
                     error_type = resp.headers.get("x-amzn-ErrorType", "")
+            except aiohttp.ClientSSLError as e:  # not retried: a setting to fix
+                fix = "trust the CA that signed it (SSL_CERT_FILE, or target='crt' with ca_file=)"
+                message = tls_failure(live.signing.url, str(e), fix)
+                return Response(0, TLS_ERROR, message, 0, started, monotonic(), started)
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
                 ended = monotonic()
                 message = f"{type(e).__name__}: {e}"

@@ -19,9 +19,9 @@ from ..._aws import (
 )
 from ..._checks import count, positive
 from ...errors import ConfigError, ConfigTypeError
-from .._retry import CONNECTION_ERROR
+from .._retry import CONNECTION_ERROR, TLS_ERROR
 from .._wire import Prepared
-from .base import Response, Target, monotonic
+from .base import Response, Target, monotonic, tls_failure
 from .signing import Signing
 
 __all__ = ["Boto3Target"]
@@ -186,6 +186,7 @@ class Boto3Target(Target):
             ClientError,
             HTTPClientError,
             ParamValidationError,
+            SSLError,
         )
         from botocore.exceptions import ConnectionError as BotoConnectionError
 
@@ -200,6 +201,9 @@ class Boto3Target(Target):
                 str(error.get("Message") or e),
                 int(meta.get("RetryAttempts") or 0),
             )
+        except SSLError as e:  # not retried: a setting to fix
+            fix = "trust the CA that signed it (AWS_CA_BUNDLE, or your client's verify=)"
+            return 0, TLS_ERROR, tls_failure(self.endpoint, str(e.kwargs.get("error", e)), fix), 0
         except (BotoConnectionError, HTTPClientError) as e:  # refused, reset, timed out
             return 0, CONNECTION_ERROR, str(e), 0
         except ParamValidationError as e:
