@@ -20,7 +20,8 @@ native transport (awscrt); client CPU per request (process CPU of all threads, t
 thread included), median and range over the rounds, and ratios of the medians. Then the
 pacing accuracy of the native transport at 1,000 and 3,000 requests/s, as in part 2.
 
-Part 3 (``--compare-with TREE``): the same stream modes (b) and (c), before and after a change,
+Part 3 (``--compare-with TREE``): the stream modes (b), (c) and (d), the native transport,
+before and after a change,
 in one run: each round runs both in fresh processes, this tree's interpreter and
 ``TREE/.venv/bin/python`` (a checkout of the old code with its own venv) taking turns against
 one emulator; reported: median requests/s and CPU ms per request of each, and their ratios.
@@ -175,9 +176,10 @@ def bare_server() -> tuple[subprocess.Popen, str]:
 
 
 def one_mode(mode: str, url: str, tid: str, n: int, tag: str) -> dict[str, float]:
-    """One throughput run of mode ``b`` (boto3 target) or ``c`` (fast transport), in this process
-    (run as ``--child``, by whichever tree's interpreter is being measured)."""
-    from personalize_sim.streaming import Boto3Target, FastTarget
+    """One throughput run of mode ``b`` (boto3 target), ``c`` (fast transport) or ``d`` (native
+    transport), in this process (run as ``--child``, by whichever tree's interpreter is being
+    measured)."""
+    from personalize_sim.streaming import Boto3Target, CrtTarget, FastTarget
 
     requests = make_requests(n, tid, tag)
     if mode == "b":
@@ -190,9 +192,10 @@ def one_mode(mode: str, url: str, tid: str, n: int, tag: str) -> dict[str, float
                        max_in_flight=16)  # warm-up  # fmt: skip
         done, dur, cpu = through_stream(requests, Boto3Target(client, threads=16), max_in_flight=16)
     else:
-        through_stream(make_requests(50, tid, tag + "w"), FastTarget(endpoint_url=url),
+        make = FastTarget if mode == "c" else CrtTarget
+        through_stream(make_requests(50, tid, tag + "w"), make(endpoint_url=url),
                        max_in_flight=64)  # fmt: skip
-        done, dur, cpu = through_stream(requests, FastTarget(endpoint_url=url), max_in_flight=64)
+        done, dur, cpu = through_stream(requests, make(endpoint_url=url), max_in_flight=64)
     return {"requests": done, "seconds": dur, "cpu": cpu}
 
 
@@ -200,10 +203,11 @@ def compare_with(tree: str, url: str, tid: str, rounds: int, seconds: float) -> 
     """Before (``tree``) vs after (this tree), interleaved, each run in a fresh process."""
     before_python = os.path.join(tree, ".venv", "bin", "python")
     pythons = {"after": sys.executable, "before": before_python}
-    sizes = {"b": max(200, int(400 * seconds)), "c": max(500, int(2000 * seconds))}
+    sizes = {"b": max(200, int(400 * seconds)), "c": max(500, int(2000 * seconds)),
+             "d": max(500, int(2000 * seconds))}  # fmt: skip
     runs: dict[tuple[str, str], list[dict[str, float]]] = {}
     for r in range(rounds):
-        for mode in ("b", "c"):
+        for mode in ("b", "c", "d"):
             order = ("before", "after") if r % 2 == 0 else ("after", "before")
             for which in order:
                 out = subprocess.run(
@@ -216,7 +220,9 @@ def compare_with(tree: str, url: str, tid: str, rounds: int, seconds: float) -> 
     print(f"before ({tree}) vs after (this tree), {rounds} interleaved rounds, median:")
     print(f"{'mode':24} {'req/s before':>12} {'after':>8} {'x':>6} {'CPU ms/req before':>17}"
           f" {'after':>7} {'x':>6} {'req/s range before':>18} {'after':>11}")  # fmt: skip
-    for mode, name in (("b", "b stream, boto3 target"), ("c", "c stream, fast transport")):
+    names = {"b": "b stream, boto3 target", "c": "c stream, fast transport",
+             "d": "d stream, crt transport"}  # fmt: skip
+    for mode, name in names.items():
         stats = {}
         for which in ("before", "after"):
             rs = runs[(mode, which)]

@@ -1,22 +1,18 @@
 """The one-call entry point that composes the parts: ``stream(..., dashboard=True)``.
 
 The streaming package knows nothing of widgets; this module opens the stream, attaches
-the dashboard as one more listener of its handle, then starts it.
+the dashboard as one more listener of its handle, then starts it. The stream's own
+arguments are declared once, by :func:`~personalize_sim.streaming.open_stream`: ``stream``
+passes them through and shows them in its signature, so the two cannot drift apart.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .streaming import Conversion, Pacing, RetryPolicy, StreamHandle, open_stream
-from .streaming.internal import Listener, Schedule
-
-if TYPE_CHECKING:
-    import os
-
-    from .clock import Clock
+from .streaming import StreamHandle, open_stream
 
 __all__ = ["stream"]
 
@@ -24,22 +20,7 @@ logger = logging.getLogger("personalize_sim")
 
 
 def stream(
-    source: Any,
-    *,
-    rate: float | Schedule,
-    tracking_id: str | None = None,
-    target: Any = None,
-    retry: RetryPolicy | None = None,
-    pacing: Pacing | None = None,
-    conversion: Conversion | None = None,
-    checkpoint: str | os.PathLike[str] | None = None,
-    processes: int = 1,
-    listeners: Sequence[Listener] = (),
-    max_records: int | None = None,
-    clock: Clock | None = None,
-    rng: Any = None,
-    dashboard: bool = False,
-    wait: bool | None = None,
+    source: Any, *, dashboard: bool = False, wait: bool | None = None, **options: Any
 ) -> StreamHandle:
     """Stream ``source`` to a tracker at ``rate``; returns the :class:`StreamHandle`.
 
@@ -55,14 +36,26 @@ def stream(
     >>> stream(requests, rate=100, target=MemoryTarget()).summary.delivered_events
     1
     """
-    handle = open_stream(
-        source, rate=rate, tracking_id=tracking_id, target=target, retry=retry, pacing=pacing,
-        conversion=conversion, checkpoint=checkpoint, processes=processes, listeners=listeners,
-        max_records=max_records, clock=clock, rng=rng,
-    )  # fmt: skip
+    try:
+        _SIGNATURE.bind(source, dashboard=dashboard, wait=wait, **options)
+    except TypeError as e:  # named as the caller wrote it, not as open_stream
+        raise TypeError(f"stream(): {e}") from None
+    handle = open_stream(source, **options)
     if dashboard:
         handle.dashboard = _show_dashboard(handle)
     return handle.run(wait=wait)
+
+
+def _signature() -> inspect.Signature:
+    """open_stream's parameters, then stream's own (what help() and IDEs show)."""
+    own = inspect.signature(stream).parameters
+    shared = inspect.signature(open_stream)
+    mine = [own["dashboard"], own["wait"]]
+    return shared.replace(parameters=[*shared.parameters.values(), *mine])
+
+
+_SIGNATURE = _signature()
+stream.__signature__ = _SIGNATURE  # type: ignore[attr-defined]
 
 
 def _show_dashboard(handle: StreamHandle) -> Any:

@@ -66,3 +66,15 @@ def test_ca(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "cert": path["server.pem"], "key": path["server.key"],
         "wrong_host_cert": path["wrong_host.pem"], "wrong_host_key": path["wrong_host.key"],
     }  # fmt: skip
+
+
+@pytest.fixture
+def silent_endpoint():
+    """The URL of a socket that accepts connections (the kernel completes the handshake
+    for the listen backlog) and never answers: a hung server."""
+    import socket
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1024)
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"

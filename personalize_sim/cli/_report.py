@@ -45,7 +45,7 @@ def progress(handle: StreamHandle, *, enabled: bool, desc: str | None = None) ->
 def describe(s: DeliverySummary) -> list[str]:
     """The summary in a few lines, for people."""
     achieved = f"{s.achieved_rate:.4g}" if math.isfinite(s.achieved_rate) else "-"
-    target = (
+    target = s.settings.schedule or (
         "the input's own timing" if s.target_rate is None else f"{s.target_rate:.4g} {s.unit}/s"
     )
     resumed = f" ({s.resumed_events:,} earlier, per the checkpoint)" if s.resumed_events else ""

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from personalize_sim.errors import ConfigError
+from personalize_sim.errors import ConfigError, PersonalizeSimError
 
 from ._failures import UsageError
 from ._inputs import events_path, json_line, parquet_parts, read_frame
@@ -236,7 +236,7 @@ def _stream_to_local_tracker(
                 **_pool(args, "connections"),
             )  # fmt: skip
         else:  # the stream retries, and logs each attempt
-            threads = args.connections or 16
+            threads = 16 if args.connections is None else args.connections
             client = tracker.client(retries={"total_max_attempts": 1}, max_pool_connections=threads)
             target = Boto3Target(client, threads=threads)
         code = _stream(args, source, tracking_id or tracker.tracking_id, schedule, target, settings)
@@ -253,6 +253,8 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     """The stream's retry, pacing and conversion settings from the flags."""
     from personalize_sim.streaming import Conversion, Pacing, RetryPolicy
 
+    if args.connections is not None and args.connections < 1:  # as every transport says
+        raise ConfigError("connections", args.connections, "an integer >= 1")
     return {
         "retry": RetryPolicy(
             max_attempts=args.max_attempts, deadline=args.retry_deadline, mode=args.retry_mode
@@ -291,12 +293,15 @@ def _stream(
     except KeyboardInterrupt:  # a second signal: stop waiting for the wire, keep the record
         print("stopped waiting for requests on the wire; they count as pending", file=sys.stderr)
         summary = handle.summary
+    except PersonalizeSimError:  # the run ended early: its record, then main's one line
+        print(json.dumps(handle.summary.to_dict()), flush=True)
+        raise
     print("\n".join(describe(summary)), file=sys.stderr)
     print(json.dumps(summary.to_dict()), flush=True)
     code = 0 if summary.complete else 1
     if args.log:
-        try:
-            _write_log(handle, args.log)
+        try:  # a batch at a time (bounded memory)
+            handle.delivery_log.write(args.log)
         except (OSError, ValueError) as e:
             print(f"personalize-sim stream: the delivery log could not be written to "
                   f"{args.log}: {e}", file=sys.stderr)  # fmt: skip
@@ -390,8 +395,3 @@ def _sessions(users: Any, stamps: Any) -> Any:
     ids = np.empty(len(u), dtype=object)
     ids[order] = [f"{user}-{n}" for user, n in zip(u, number, strict=True)]
     return ids
-
-
-def _write_log(handle: Any, path: str) -> None:
-    """The delivery log as Parquet (``.parquet``) or CSV, a batch at a time (bounded memory)."""
-    handle.delivery_log.write(path)

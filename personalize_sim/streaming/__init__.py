@@ -14,6 +14,7 @@ plumbing other layers share in :mod:`personalize_sim.streaming.internal`)::
     _schedules     constant, ramp, steps, poisson, replay, rate_function: when each is due
     _pacer         the open-model arithmetic: due times, slips, missed sends (pure)
     _retry         RetryPolicy: classification, full-jitter backoff until a deadline (pure)
+    _silence       when to give up on an endpoint that has never answered (pure)
     _adaptive      AdaptiveRate: a client-side rate that backs off on throttling (pure)
     _transports/   one module per transport: boto3, fast (SigV4 + aiohttp), crt (awscrt),
                    JSONL, memory; the only socket users

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, DeliveryError
 from ._wire import request_id
 
 __all__ = ["Checkpoint", "InputIdentity", "fingerprint"]
@@ -178,6 +178,10 @@ class Checkpoint:
             version = header[FORMAT_KEY]
             why = f"checkpoint format {VERSION}; this file has format {version!r}"
             raise self._refuse(why + " (another personalize-sim version)")
+        size = header.get("requests")
+        if size is not None and (type(size) is not int or size < 0):
+            raise self._refuse(f"a header whose \"requests\" is a count (or null); it is "
+                               f"{size!r}: the file was edited or is not a checkpoint")  # fmt: skip
         mine = self.identity
         if mine is None:
             return
@@ -188,7 +192,6 @@ class Checkpoint:
                 f"{theirs!r}: pass another checkpoint path (or the tracking id it was made for)"
             )
         if header.get("input") != mine.fingerprint:
-            size = header.get("requests")
             was = f"{size:,} requests" if isinstance(size, int) else "an iterator"
             now = f"{mine.requests:,} requests" if mine.requests is not None else "an iterator"
             raise self._refuse(
@@ -196,6 +199,9 @@ class Checkpoint:
                 f"one has {now}, fingerprint {mine.fingerprint} vs {header.get('input')}): "
                 "pass a new checkpoint path"
             )
+        if size != mine.requests:  # the fingerprint counts them: the header was edited
+            raise self._refuse(f"a header naming this input's {mine.requests} requests; it "
+                               f"says {size!r}: the file was edited")  # fmt: skip
 
     def _not_a_checkpoint(self, data: bytes) -> str:
         first = data.split(b"\n", 1)[0]
@@ -255,7 +261,14 @@ class Checkpoint:
         if self._fd is None:
             raise RuntimeError("Checkpoint is not open")
         # ids of this run are not kept in memory: only an earlier run's ids are ever skipped
-        os.write(self._fd, request_id.encode() + b"\n")
+        try:
+            os.write(self._fd, request_id.encode() + b"\n")
+        except OSError as e:  # a torn id is cut off when the file is next opened
+            raise DeliveryError(
+                f"writing the checkpoint {self.path} failed: {e.strerror or e}; the stream "
+                "stopped there (a resume sends its last request again, which the same event "
+                "ids make harmless)"
+            ) from None
         self._dirty = True
         now = time.monotonic()
         if now - self._last_sync >= self.sync_every:

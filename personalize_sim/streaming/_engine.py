@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,9 @@ if TYPE_CHECKING:
     from ._transports import Target
     from ._wire import Prepared
 
-__all__ = ["Engine", "LocalEngine", "new_event_loop"]
+__all__ = ["Engine", "LocalEngine", "close_target", "new_event_loop"]
+
+logger = logging.getLogger("personalize_sim.streaming")
 
 
 class Engine:
@@ -40,6 +43,16 @@ class Engine:
 
     def dead_letters(self) -> list[DeadLetter]:
         return []
+
+
+async def close_target(target: Target) -> None:
+    """Release the transport: a failure to is a warning, never the run's failure (every
+    answer is counted by then, and the summary must still be given)."""
+    try:
+        await target.close()
+    except Exception as e:
+        logger.warning("closing %r failed (%s: %s); the run's record is complete",
+                       target, type(e).__name__, e)  # fmt: skip
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
@@ -96,7 +109,7 @@ class LocalEngine(Engine):
             try:
                 await self.sender.run()
             finally:
-                await self.target.close()
+                await close_target(self.target)
 
     def control(self, name: str, *args: Any) -> None:
         action = getattr(self.sender, name)

@@ -9,6 +9,7 @@ such as the dashboard attach this way, so the stream never depends on them.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import threading
@@ -130,7 +131,11 @@ class StreamHandle:
         """Continue at ``rate`` (the schedule's unit per second) from the next send on."""
         rate = positive(rate, "rate")
         self._engine.control("set_rate", rate)
-        self._log.target_rate = rate
+        log = self._log
+        log.target_rate = rate
+        planned = log.settings.schedule.split("; set to ")[0]
+        schedule = f"{planned}; set to {rate:g} {log.unit}/s while running"
+        log.settings = dataclasses.replace(log.settings, schedule=schedule)
 
     def _set_state(self, state: StreamState) -> None:
         if not self._finished.is_set():

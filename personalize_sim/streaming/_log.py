@@ -126,6 +126,8 @@ class DeliveryLog:
         if record.attempt > 1:
             c["retried"] += 1
         else:
+            if record.target_rate == record.target_rate:  # not NaN (replay): a ramp moves on
+                self.target_rate = record.target_rate
             if record.status:  # a real send, answered: a refused connection never went out
                 units = record.events if self.unit == "events" else 1
                 if record.sent < self._first_sent:

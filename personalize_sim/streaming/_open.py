@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._checks import check, count, instance
 from ..clock import Clock, SystemClock, VirtualClock
@@ -18,10 +19,7 @@ from ._sources import RequestSource, prepared
 from ._summary import RunSettings
 from ._transports import Target, make_target
 
-if TYPE_CHECKING:
-    import os
-
-__all__ = ["open_stream"]
+__all__ = ["max_processes", "open_stream"]
 
 
 def open_stream(
@@ -69,7 +67,8 @@ def open_stream(
     names its input (a fingerprint of it) and tracking id, and a file that is not a
     checkpoint of this input and tracking id is refused with a ConfigError before anything
     is sent or written (see :mod:`personalize_sim.streaming._checkpoint`).
-    ``processes=N`` shares the rate across N processes (each with its own transport).
+    ``processes=N`` shares the rate across N processes (each with its own transport), at most
+    two per CPU (:func:`max_processes`).
     Attempt records beyond the newest 50,000 wait in a temporary Arrow file, so memory stays
     flat however long the stream runs and ``handle.log`` still has every attempt;
     ``max_records=N`` keeps only the newest N instead (counts and histograms stay exact).
@@ -93,6 +92,13 @@ def open_stream(
     conversion = Conversion() if conversion is None else conversion
     instance(conversion, "conversion", Conversion, "a Conversion")
     count(processes, "processes", low=1)
+    limit = max_processes()
+    check(
+        processes <= limit, "processes", processes,
+        f"at most {limit}, two per CPU this process may use: a sender process keeps about one "
+        "CPU busy, so more only share them, each with an interpreter's memory; for more load "
+        "raise the rate or max_in_flight, or spread it over machines (personalize_sim.scale)",
+    )  # fmt: skip
     if max_records is not None:
         count(max_records, "max_records", low=1)
     clock = SystemClock() if clock is None else clock
@@ -103,7 +109,7 @@ def open_stream(
     log.target_rate = schedule.initial_rate
     log.settings = RunSettings(
         transport=target.name, pool=target.pool, max_in_flight=pacing.max_in_flight,
-        processes=processes, retry_mode=retry.mode,
+        processes=processes, retry_mode=retry.mode, schedule=schedule.describe(),
     )  # fmt: skip
     requests = RequestSource(source, tracking_id=tracking_id, conversion=conversion, log=log)
     cp = None
@@ -115,6 +121,15 @@ def open_stream(
     handle = StreamHandle(engine, log, listeners=tuple(listeners), problems=requests.problems)
     log.started_at = clock.wall()
     return handle
+
+
+def max_processes() -> int:
+    """The most sender processes ``processes=N`` starts: two per CPU this process may use."""
+    try:
+        cpus = len(os.sched_getaffinity(0))  # what a container or taskset allows
+    except AttributeError:  # not on every platform
+        cpus = os.cpu_count() or 1
+    return 2 * cpus
 
 
 def _engine(

@@ -36,6 +36,7 @@ __all__ = [
     "CONNECTION_ERROR",
     "RETRY_MODES",
     "THROTTLING_CODES",
+    "TLS_ERROR",
     "Decision",
     "RetryPolicy",
     "classify",
@@ -57,6 +58,8 @@ THROTTLING_CODES = frozenset(
 )
 #: error code the targets report when no HTTP response came back (refused, reset, timeout)
 CONNECTION_ERROR = "ConnectionError"
+#: error code of an answer lost to a certificate or host name that did not verify (not retried)
+TLS_ERROR = "TlsError"
 
 #: ``standard``: backoff and full jitter; ``adaptive``: the same, under a client-side rate limit
 RETRY_MODES = ("standard", "adaptive")

@@ -279,6 +279,32 @@ class Schedule:
             return float(self.params[0][0][1])
         return None
 
+    def describe(self) -> str:
+        """The schedule in words, for reports.
+
+        >>> ramp(20, 200, over=5).describe()
+        '20 → 200 over 5 s, then 200 requests/s'
+        >>> steps([(100, 10), (500, 30)], per="events").describe()
+        '100 for 10 s, then 500 events/s'
+        """
+        p, unit = self.params, f"{self.per}/s"
+        if self.kind == "constant":
+            return f"{p[0]:g} {unit}"
+        if self.kind == "poisson":
+            return f"Poisson arrivals at {p[0]:g} {unit}"
+        if self.kind == "replay":
+            return "the input's own timing" + (f", {p[0]:g}× faster" if p[0] != 1 else "")
+        if self.kind == "function":
+            return f"a function of time, in {unit}"
+        *segments, (_, last, _) = p[0]  # the last one holds forever
+        parts = [
+            f"{a:g} for {d:g} s" if a == b else f"{a:g} → {b:g} over {d:g} s"
+            for d, a, b in segments
+        ]
+        if segments[-1][1] == segments[-1][2] == last:  # a last step: it holds, "then"
+            parts.pop()
+        return ", ".join([*parts, f"then {last:g} {unit}"]) if parts else f"{last:g} {unit}"
+
     def __repr__(self) -> str:
         return f"Schedule({self.kind}, per={self.per!r}, params={self.params!r})"
 

@@ -12,9 +12,9 @@ before it moves time forward, so with an instant target every time is exact.
 An attempt's ``sent`` time is when the transport put it on the wire (its own stamp, on the
 system clock), and the wait before that is its ``queued`` time. In ``adaptive`` retry mode an
 :class:`~._adaptive.AdaptiveRate` gates every send once the tracker throttles. An endpoint that
-has never answered and keeps refusing connections for ``NEVER_ANSWERED_S`` ends the run with
-:class:`~personalize_sim.errors.DeliveryError` (a wrong URL, or no tracker running), leaving
-its requests pending; one that answered before and then goes away is an outage, retried.
+has never answered (:mod:`._silence`), or a transport that cannot go on (its file is full:
+it raises a :class:`~personalize_sim.errors.PersonalizeSimError`) ends the run with that
+error, leaving the requests pending: the attempts still on the wire are abandoned.
 """
 
 from __future__ import annotations
@@ -30,24 +30,22 @@ from typing import Any
 import numpy as np
 
 from ..clock import Clock, SystemClock, VirtualClock
-from ..errors import DeliveryError
+from ..errors import PersonalizeSimError
 from ._adaptive import AdaptiveRate
 from ._checkpoint import Checkpoint
 from ._options import Pacing
 from ._pacer import Pacer
 from ._records import Attempt, DeadLetter, Outcome
-from ._retry import CONNECTION_ERROR, THROTTLING_CODES, Decision, RetryPolicy
+from ._retry import THROTTLING_CODES, Decision, RetryPolicy
 from ._schedules import Schedule
+from ._silence import Silence
 from ._summary import StreamState
 from ._transports import Response, Target
 from ._wire import Prepared
 
-__all__ = ["NEVER_ANSWERED_S", "Sender"]
+__all__ = ["Sender"]
 
 logger = logging.getLogger("personalize_sim.streaming")
-
-#: seconds of refused connections, with no answer ever, before a run gives up on an endpoint
-NEVER_ANSWERED_S = 2.0
 
 
 class Sender:
@@ -109,10 +107,9 @@ class Sender:
         # transports stamp the wire on the system clock: trusted only when that is our clock
         self._wire_stamps = isinstance(clock, SystemClock)
         self.limiter: AdaptiveRate | None = None  # set at the start in adaptive mode
-        self._answered = False  # has the endpoint ever answered (any HTTP status)?
-        self._refused_since = math.nan
-        #: why the run ended early (the endpoint never answered), raised by the engine
-        self.failure: DeliveryError | None = None
+        self.silence: Silence | None = None  # has the endpoint ever answered? (from the first)
+        #: why the run ended early (the endpoint never answered, the output is full), raised
+        self.failure: PersonalizeSimError | None = None
 
     # -- control (call on the loop's thread) ----------------------------------------------------
     def pause(self) -> None:
@@ -298,6 +295,9 @@ class Sender:
         handed = clock.now()
         try:
             response = await self.target.send(prepared)
+        except PersonalizeSimError as e:  # the transport cannot go on (its file is full…)
+            self._fail(e)
+            response = Response(0, type(e).__name__, str(e))
         except Exception as e:  # a target bug must not lose the request: dead-letter it, loudly
             logger.exception("target %r raised while sending", self.target)
             response = Response(0, "TargetError", f"{type(e).__name__}: {e}")
@@ -313,10 +313,16 @@ class Sender:
             elapsed=finished - intended,
             rng=self.rng,
         )
-        if self._observe(response, finished, decision.action is Outcome.DEAD_LETTER):
+        held = self.failure is not None and not response.status  # the run is ending on it
+        if held or self._observe(
+            response, handed, finished, decision.action is Outcome.DEAD_LETTER
+        ):
             decision = _HELD  # the run ends: this request stays pending, never dead-lettered
         if decision.action is Outcome.DELIVERED and self.checkpoint is not None:
-            self.checkpoint.add(prepared.id)
+            try:
+                self.checkpoint.add(prepared.id)
+            except PersonalizeSimError as e:  # its disk is full: the run cannot go on
+                self._fail(e)
         elif decision is _HELD:
             pass
         elif decision.action is Outcome.RETRY:
@@ -348,30 +354,31 @@ class Sender:
             )
         )
 
-    def _observe(self, response: Response, now: float, giving_up: bool) -> bool:
+    def _observe(self, response: Response, handed: float, now: float, giving_up: bool) -> bool:
         """Feed the adaptive rate; True when the run ends as the endpoint never answered
-        (refused for ``NEVER_ANSWERED_S``, or a request would be given up on it)."""
-        if response.status:  # any HTTP answer, even an error: the endpoint is there
-            self._answered = True
-            if self.limiter is not None:
-                throttled = response.error_code in THROTTLING_CODES or response.status == 429
-                self.limiter.on_response(now, throttled=throttled)
-            return False
-        if self._answered or response.error_code != CONNECTION_ERROR:
-            return False
+        (:mod:`._silence`)."""
+        if response.status and self.limiter is not None:
+            throttled = response.error_code in THROTTLING_CODES or response.status == 429
+            self.limiter.on_response(now, throttled=throttled)
+        if self.silence is None:
+            self.silence = Silence(self.target.endpoint)
+        error = self.silence.observe(response, handed=handed, now=now, giving_up=giving_up)
+        if error is not None:
+            self._fail(error, abandon=True)
+        return error is not None
+
+    def _fail(self, error: PersonalizeSimError, *, abandon: bool = False) -> None:
+        """End the run with ``error`` (raised by :meth:`run`); with ``abandon`` (no answer is
+        coming) the attempts on the wire are given up now, and stay pending, before one
+        waiting for a connection or a thread is handed to the transport."""
         if self.failure is not None:
-            return True
-        if math.isnan(self._refused_since):
-            self._refused_since = now
-        if giving_up or now - self._refused_since >= NEVER_ANSWERED_S:
-            self.failure = DeliveryError(
-                f"the endpoint {self.target.endpoint} never answered ({response.message}); "
-                "nothing was delivered or dead-lettered, every request is still pending: "
-                "is a tracker running there, and is the URL right?"
-            )
-            self.stop()
-            return True
-        return False
+            return
+        self.failure = error
+        self.stop()
+        current = asyncio.current_task()
+        for task in self._inflight if abandon else ():
+            if task is not current:
+                task.cancel()
 
     def pending_retries(self) -> int:
         return len(self._retries)

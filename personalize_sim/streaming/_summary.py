@@ -66,6 +66,8 @@ class RunSettings:
     max_in_flight: int = 64
     processes: int = 1
     retry_mode: str = "standard"
+    #: the rate schedule in words ("20 → 200 over 5 s, then 200 requests/s")
+    schedule: str = ""
 
 
 #: a client limit counts when requests waited for it this share of their time in the client
@@ -210,7 +212,8 @@ class DeliverySummary:
     #: retries a boto3 client made inside our attempts (0 when its retries are off)
     sdk_retries: int
     # -- pacing -----------------------------------------------------------------------------
-    #: the current target (None for replay)
+    #: the current target: the schedule's rate at the latest send (None for replay);
+    #: ``settings.schedule`` says the whole schedule
     target_rate: float | None
     #: first sends that reached the tracker, per second over the sending span (NaN before two)
     achieved_rate: float

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import dataclasses
 import queue
+import signal
 import threading
 import time
 import traceback
@@ -29,7 +30,7 @@ import numpy as np
 
 from ..errors import DeliveryError, PersonalizeSimError
 from ._checkpoint import Checkpoint
-from ._engine import Engine, new_event_loop
+from ._engine import Engine, close_target, new_event_loop
 from ._records import Attempt, DeadLetter
 from ._sender import Sender
 from ._wire import Prepared
@@ -103,6 +104,7 @@ class ProcessEngine(Engine):
         self._lock = threading.Lock()
         self._early: list[tuple[Any, ...]] = []
         self._start_sent = False
+        self._stopping = False
         self._dead: list[DeadLetter] = []
 
     def run(self, emit: Callable[[Attempt], None]) -> None:
@@ -111,17 +113,26 @@ class ProcessEngine(Engine):
         ctx = multiprocessing.get_context("spawn")  # fork is unsafe with threads and event loops
         out = ctx.Queue()
         procs = []
-        for plan in self.plans:
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(
-                target=_worker_main, args=(plan, child, out),
-                name=f"personalize-sim-stream-{plan.index}", daemon=True,
-            )  # fmt: skip
-            proc.start()
-            child.close()
-            procs.append(proc)
-            with self._lock:
-                self._conns.append(parent)
+        # the workers inherit this thread's blocked signals: Ctrl-C (sent to the whole process
+        # group) and SIGTERM reach only the parent, which stops them through their pipes, so
+        # none dies mid-request or loses its unsent records
+        masked = _block(_STOP_SIGNALS)
+        try:
+            for plan in self.plans:
+                if self._stopping:  # stopped while starting: the rest never start (pending)
+                    break
+                parent, child = ctx.Pipe()
+                proc = ctx.Process(
+                    target=_worker_main, args=(plan, child, out),
+                    name=f"personalize-sim-stream-{plan.index}", daemon=True,
+                )  # fmt: skip
+                proc.start()
+                child.close()
+                procs.append(proc)
+                with self._lock:
+                    self._conns.append(parent)
+        finally:
+            _unblock(masked)
         try:
             self._pump(emit, out, procs)
         finally:
@@ -134,7 +145,7 @@ class ProcessEngine(Engine):
                 conn.close()
 
     def _pump(self, emit: Callable[[Attempt], None], out: Any, procs: list[Any]) -> None:
-        ready, running = 0, self.n
+        ready, running = 0, len(procs)
         deadline = time.monotonic() + _READY_TIMEOUT_S
         while running:
             try:
@@ -145,7 +156,7 @@ class ProcessEngine(Engine):
             kind, index = msg[0], msg[1]
             if kind == "ready":
                 ready += 1
-                if ready == self.n:
+                if ready == len(procs):
                     self._start_all()
             elif kind == "records":
                 for record in msg[2]:
@@ -174,18 +185,20 @@ class ProcessEngine(Engine):
         t0 = time.monotonic() + 0.05  # a shared start, a moment ahead
         self.log.started_at = time.time() + (t0 - time.monotonic())
         with self._lock:
-            for i, conn in enumerate(self._conns):
-                conn.send(("start", t0, t0 + self.phases[i]))
-            self._start_sent = True
-            for control in self._early:
+            for control in self._early:  # first: a stop during start-up sends nothing
                 for conn in self._conns:
                     conn.send(control)
             self._early.clear()
+            for i, conn in enumerate(self._conns):
+                conn.send(("start", t0, t0 + self.phases[i]))
+            self._start_sent = True
 
     def control(self, name: str, *args: Any) -> None:
         if name == "set_rate":
             args = (args[0] / self.n,)
         message = (name, *args)
+        if name == "stop":
+            self._stopping = True
         with self._lock:
             if not self._start_sent:  # workers apply these before their start
                 self._early.append(message)
@@ -213,8 +226,24 @@ def _seeds(rng: Any, n: int) -> list[int]:
     return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(root).spawn(n)]
 
 
+_STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+
+
+def _block(signals: frozenset[signal.Signals]) -> set[Any] | None:
+    """Block ``signals`` in this thread (where POSIX allows); the mask it had before."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+
+
+def _unblock(previous: set[Any] | None) -> None:
+    if previous is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _worker_main(plan: WorkerPlan, conn: Any, out: Any) -> None:
     """Entry point of one worker process: failures are reported home, never lost."""
+    _block(_STOP_SIGNALS)  # the parent stops it (inherited too, where spawning keeps the mask)
     try:
         _Worker(plan, conn, out).run()
     except PersonalizeSimError as e:  # a failure we explain (e.g. the endpoint never answered)
@@ -295,4 +324,4 @@ class _Worker:
                     await flusher
                 self._flush()
                 loop.remove_reader(self.conn.fileno())
-                await self.plan.target.close()
+                await close_target(self.plan.target)

@@ -125,7 +125,7 @@ def test_replay_says_the_target_is_the_inputs_own_timing(capsys, tmp_path):
                  "--no-progress"])  # fmt: skip
     assert code == 0
     err = capsys.readouterr().err
-    assert "(target: the input's own timing)" in err and "None" not in err
+    assert "(target: the input's own timing, 1e+09× faster)" in err and "None" not in err
 
 
 def test_the_progress_bar_ends_on_the_final_count(capsys, tmp_path):

@@ -146,3 +146,25 @@ def test_the_readme_streams_the_sample_in_data_to_a_local_tracker(capsys):
     assert f"{len(rows)} events stored, 0 duplicates" in captured.err
     summary = last_json(captured.out)
     assert summary["delivered_events"] == len(rows) and summary["balanced"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "target"),
+    [
+        (["--rate", "20", "--ramp", "200", "5"], "20 → 200 over 5 s, then 200 requests/s"),
+        (["--steps", "100:10,500:30,1000:60"], "100 for 10 s, 500 for 30 s, then 1000 requests/s"),
+        (["--rate", "50", "--poisson"], "Poisson arrivals at 50 requests/s"),
+        (["--replay", "144"], "the input's own timing, 144× faster"),
+        (["--rate", "300", "--per", "events"], "300 events/s"),
+    ],
+)
+def test_the_report_states_the_schedule_that_ran(tmp_path, capsys, flags, target):
+    """``--ramp 200 5`` from --rate 20 used to report "target: 20 requests/s"."""
+    src = tmp_path / "events.parquet"
+    events_frame().to_parquet(src)
+    code = main(["stream", str(src), "--dry-run", str(tmp_path / "dry.jsonl"), *flags,
+                 "--no-progress"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert f"(target: {target})" in captured.err
+    assert last_json(captured.out)["settings"]["schedule"] == target

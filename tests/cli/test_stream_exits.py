@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -65,7 +66,22 @@ def _the_input(tmp_path, src, url):
     return src, "is the input file"
 
 
-@pytest.mark.parametrize("case", [_the_input, _crlf, _garbage, _another_input])
+def _edited_count(count):
+    def edit(tmp_path, src, url):
+        checkpoint, _ = _crlf(tmp_path, src, url)  # a real one, then its header edited
+        header, rest = checkpoint.read_bytes().replace(b"\r\n", b"\n").split(b"\n", 1)
+        fields = json.loads(header)
+        fields["requests"] = count
+        checkpoint.write_bytes(json.dumps(fields).encode() + b"\n" + rest)
+        return checkpoint, "the file was edited"
+
+    edit.__name__ = f"_requests_{count}"
+    return edit
+
+
+@pytest.mark.parametrize(
+    "case", [_the_input, _crlf, _garbage, _another_input, _edited_count(-5), _edited_count(7)]
+)
 def test_a_bad_checkpoint_is_refused_before_anything_is_sent_or_written(tmp_path, capsys, case):
     src = tmp_path / "requests.jsonl"
     write_requests(src, make_requests(12, events=2))
@@ -223,3 +239,133 @@ def test_the_summary_comes_first_and_a_failed_log_write_says_where(tmp_path, cap
     assert last_json(captured.out)["delivered_events"] == 20  # the summary was not lost
     assert "the delivery log could not be written to /dev/full" in captured.err
     assert captured.err.index("done: ") < captured.err.index("could not be written")
+
+
+# -- worker processes -------------------------------------------------------------------------
+
+MAX_PROCESSES = 2 * len(os.sched_getaffinity(0))  # two per CPU, as open_stream allows
+
+
+def test_more_processes_than_the_limit_are_refused_naming_the_flag(tmp_path, capsys):
+    """--processes 1000 once spawned 847 workers and 20 GB before it was killed."""
+    src = tmp_path / "requests.jsonl"
+    write_requests(src, make_requests(20))
+    out = tmp_path / "dry.jsonl"
+    code = main(["stream", str(src), "--dry-run", str(out), "--processes",
+                 str(MAX_PROCESSES + 1), "--no-progress"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith(f"personalize-sim stream: --processes: got {MAX_PROCESSES + 1}; ")
+    assert f"at most {MAX_PROCESSES}" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()  # refused before anything was written
+
+
+def spawned_workers(pid: int) -> list[int]:
+    """The multiprocessing workers ``pid`` has spawned (not its resource tracker)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid and b"spawn_main" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize("how", ["SIGTERM", "Ctrl-C"])
+def test_a_stop_while_workers_start_sends_nothing_and_prints_the_summary(tmp_path, how):
+    """SIGTERM to the command, or Ctrl-C in a terminal (SIGINT to its whole process group,
+    the workers too): the workers that started are stopped before they send anything."""
+    requests = make_requests(400)
+    src = tmp_path / "requests.jsonl"
+    write_requests(src, requests)
+    checkpoint = tmp_path / "stream.checkpoint"
+    with LocalTracker(max_tps=None, process=False) as tracker:
+        proc = subprocess.Popen(
+            [*CLI, str(src), "--endpoint-url", tracker.endpoint_url, "--rate", "400",
+             "--processes", str(MAX_PROCESSES), "--checkpoint", str(checkpoint), "--no-progress"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        )  # fmt: skip
+        wait_for(lambda: spawned_workers(proc.pid), "the first worker process")
+        if how == "SIGTERM":
+            proc.send_signal(signal.SIGTERM)
+        else:
+            os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=90)
+        sent = tracker.stats()["PutEventsRequests"]
+    assert proc.returncode == 1, err
+    why = "terminated" if how == "SIGTERM" else "interrupted"
+    assert f"{why}: stopping" in err and "stopped: " in err and "Traceback" not in err
+    summary = last_json(out)
+    assert summary["state"] == "stopped" and summary["balanced"]
+    assert summary["pending_requests"] == 400 and summary["attempts"] == 0
+    assert sent == 0  # stopped before any worker started sending
+    assert len(checkpoint.read_bytes().splitlines()) == 1  # the header: nothing was delivered
+
+
+# -- a full disk --------------------------------------------------------------------------------
+
+
+def test_a_dry_run_that_fills_the_disk_stops_in_one_line_with_whole_lines_only(tmp_path):
+    """The file may grow to 20,000 bytes (RLIMIT_FSIZE in the child: the write that crosses
+    it is cut short, the next fails with EFBIG, as on a full disk). It used to print a
+    traceback per request, count the cut-off line as delivered and the rest as dead letters."""
+    import resource
+
+    limit = 20_000
+    requests = make_requests(300, events=2)
+    src = tmp_path / "requests.jsonl"
+    write_requests(src, requests)
+    out = tmp_path / "dry.jsonl"
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+    run = subprocess.run(
+        [*CLI, str(src), "--dry-run", str(out), "--rate", "2000", "--no-progress"],
+        capture_output=True, text=True, timeout=60, preexec_fn=small_files, check=False,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    [line] = [x for x in run.stderr.splitlines() if x.startswith("personalize-sim stream:")]
+    assert str(out) in line and "File too large" in line, line
+    written = out.read_bytes()
+    assert 0 < len(written) <= limit and written.endswith(b"\n")
+    bodies = [json.loads(x) for x in written.splitlines()]  # every line whole
+    summary = last_json(run.stdout)
+    assert summary["delivered_requests"] == len(bodies) < 300  # the ledger is the file
+    assert summary["dead_letter_requests"] == 0 and summary["balanced"]
+    assert summary["pending_requests"] == 300 - len(bodies)
+    assert bodies == requests[: len(bodies)]  # in order, none skipped
+
+
+def test_a_checkpoint_that_fills_the_disk_stops_the_run_and_a_resume_completes_it(tmp_path):
+    import resource
+
+    requests = make_requests(300)
+    src = tmp_path / "requests.jsonl"
+    write_requests(src, requests)
+    checkpoint = tmp_path / "stream.checkpoint"
+
+    def small_files() -> None:  # the header and about 80 ids
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2_000, resource.RLIM_INFINITY))
+
+    with LocalTracker(max_tps=None, process=False) as tracker:
+        cmd = [*CLI, str(src), "--endpoint-url", tracker.endpoint_url, "--checkpoint",
+               str(checkpoint), "--rate", "1000", "--no-progress"]  # fmt: skip
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
+                             preexec_fn=small_files, check=False)  # fmt: skip
+        stored = len(tracker.events())
+        assert run.returncode == 1, run.stderr
+        assert "Traceback" not in run.stderr
+        [line] = [x for x in run.stderr.splitlines() if x.startswith("personalize-sim stream:")]
+        assert f"writing the checkpoint {checkpoint} failed: File too large" in line
+        first = last_json(run.stdout)
+        assert first["delivered_requests"] == stored < 300 and first["balanced"]
+        resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+        assert resumed.returncode == 0, resumed.stderr
+        ids = sorted(tracker.events()["EVENT_ID"])
+    assert ids == sorted(r["eventList"][0]["eventId"] for r in requests)  # each once

@@ -292,7 +292,7 @@ def test_connections_the_server_closed_while_idle_are_replaced_without_errors():
             try:
                 first = await asyncio.gather(*(target.send(Prepared(r)) for r in batch(0)))
                 await asyncio.sleep(1.0)  # idle well past the server's timeout
-                stale = len(target._idle)
+                stale = len(target._live.idle)
                 second = await asyncio.gather(*(target.send(Prepared(r)) for r in batch(1)))
                 return first + second, stale
             finally:

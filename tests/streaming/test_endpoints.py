@@ -18,7 +18,7 @@ import pytest
 
 from personalize_sim import stream
 from personalize_sim.errors import ConfigError, DeliveryError
-from personalize_sim.streaming import Boto3Target, FastTarget, RetryPolicy
+from personalize_sim.streaming import Boto3Target, CrtTarget, FastTarget, RetryPolicy
 from personalize_sim.tracker import LocalTracker
 
 from .conftest import make_requests
@@ -99,6 +99,40 @@ def test_an_endpoint_that_never_answered_ends_the_run_within_seconds_naming_it(k
     assert s.dead_letter_requests == 0 and s.delivered_requests == 0  # nothing given up silently
     assert s.pending_requests == s.input_requests and s.balanced
     assert s.connection_errors > 0 and s.achieved_rate != s.achieved_rate  # NaN: nothing went out
+
+
+@pytest.mark.parametrize("kind", ["boto3", "aiohttp", "crt"])
+def test_an_endpoint_that_accepts_and_never_answers_ends_the_run_at_the_answer_timeout(
+    kind, silent_endpoint
+):
+    """No answer within ``timeout`` and none ever: the run ends with every request pending,
+    without waiting for the other attempts on the wire (boto3 had no timeout of its own, and
+    waited 60 s per read for every queued call)."""
+    make = {"boto3": Boto3Target, "aiohttp": FastTarget, "crt": CrtTarget}[kind]
+    target = make(endpoint_url=silent_endpoint, timeout=2.5)  # past NEVER_ANSWERED_S
+    handle = stream(make_requests(200), rate=200, target=target, rng=0, wait=False)
+    with pytest.raises(DeliveryError, match="never answered") as info:
+        handle.wait(timeout=60)
+    assert silent_endpoint in str(info.value)
+    s = handle.summary
+    assert s.delivered_requests == s.dead_letter_requests == 0
+    assert s.pending_requests == s.input_requests and s.balanced
+    log = handle.log
+    assert (log["error_code"] == "ConnectionError").all() and (log["attempt"] == 1).all()
+    # the first timeout ended it: nothing was sent after it, nothing waited a second timeout
+    assert log["sent"].max() < log["finished"].min() and len(log) <= target.pool[1]
+
+
+def test_boto3_against_a_loopback_endpoint_needs_no_region(monkeypatch):
+    """As the signed transports: a local emulator signs for any region (botocore used to
+    fail at open with "You must specify a region")."""
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    with LocalTracker(max_tps=None, process=False) as tracker:
+        target = Boto3Target(endpoint_url=tracker.endpoint_url)
+        handle = stream(make_requests(3), rate=500, target=target,
+                        tracking_id=tracker.tracking_id, wait=True)  # fmt: skip
+        assert len(tracker.events()) == 3
+    assert handle.summary.complete
 
 
 @pytest.mark.parametrize(
@@ -185,6 +219,9 @@ def test_cli_an_endpoint_that_never_answered_fails_fast_naming_it(tmp_path, kind
         (["--endpoint-url", "http://127.0.0.1:9", "--max-attempts", "0"], "--max-attempts: got 0"),
         (["--endpoint-url", "http://127.0.0.1:9", "--retry-deadline", "-1"], "--retry-deadline"),
         (["--endpoint-url", "http://127.0.0.1:9", "--connections", "0"], "--connections: got 0"),
+        # with --local, boto3 took 0 for "the default" (and fast refused it)
+        (["--local", "--connections", "0"], "--connections: got 0"),
+        (["--local", "--connections", "0", "--transport", "fast"], "--connections: got 0"),
     ],
 )
 def test_cli_bad_retry_and_endpoint_flags_exit_2_naming_the_flag(tmp_path, args, flag):

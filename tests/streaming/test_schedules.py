@@ -144,3 +144,19 @@ def test_from_rate_shorthand():
     assert from_rate(5) == constant(5)
     s = ramp(1, 2, over=1)
     assert from_rate(s) is s
+
+
+def test_a_summary_gives_the_ramps_current_target_and_the_whole_schedule():
+    from personalize_sim import stream
+    from personalize_sim.clock import VirtualClock
+    from personalize_sim.streaming import MemoryTarget, ramp
+
+    from .conftest import make_requests
+
+    handle = stream(make_requests(400), rate=ramp(50, 500, over=1), target=MemoryTarget(),
+                    clock=VirtualClock(), wait=True)  # fmt: skip
+    s = handle.summary
+    assert s.target_rate == 500  # where the ramp ended, not where it began (50)
+    assert s.settings.schedule == "50 → 500 over 1 s, then 500 requests/s"
+    handle.set_rate(200)
+    assert handle.summary.settings.schedule.endswith("; set to 200 requests/s while running")

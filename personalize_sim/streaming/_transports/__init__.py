@@ -19,9 +19,14 @@ stream's :class:`~personalize_sim.streaming.RetryPolicy` does, so every attempt 
 * :class:`JsonlTarget` — dry run: one JSON body per line, as the service would receive it.
 * :class:`MemoryTarget` — keeps requests in a list; ``respond=`` scripts faults for tests.
 
+Each is a frozen dataclass of its settings; what it acquires while it runs lives apart, so
+the copy a worker process gets (``for_worker``: ``dataclasses.replace``, then a pickle of the
+settings) has every setting and nothing live (:mod:`.base`).
+
 How it is laid out::
 
     base        Target (what a transport is), Response (what one attempt got back)
+    signing     Signing: the region, keys, credentials and URL the signed transports resolve
     sdk         Boto3Target: a boto3 client's put_events on a thread pool
     fast        FastTarget: botocore SigV4 + orjson + aiohttp
     crt         CrtTarget: SigV4 and HTTP/1.1 on awscrt (optional; the only awscrt user)

@@ -24,26 +24,19 @@ import importlib.util
 import io
 import math
 import os
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..._aws import (
-    SIGNING_NAME,
-    check_endpoint_url,
-    is_loopback,
-    resolve_signing,
-    signing_credentials_and_url,
-)
+from ..._aws import SIGNING_NAME, check_endpoint_url, is_loopback
 from ..._checks import count, instance, positive
 from ...errors import ConfigError
-from .._retry import CONNECTION_ERROR
+from .._retry import CONNECTION_ERROR, TLS_ERROR
 from .._wire import Prepared, error_fields
-from .base import Response, Target, monotonic
+from .base import Response, Target, monotonic, tls_failure
+from .signing import Signing
 
 __all__ = ["TLS_ERROR", "CrtTarget", "crt_available"]
-
-#: error code of an answer lost to a certificate or hostname that did not verify (not retried)
-TLS_ERROR = "TlsError"
 
 
 def crt_available() -> bool:
@@ -51,6 +44,19 @@ def crt_available() -> bool:
     return importlib.util.find_spec("awscrt") is not None
 
 
+@dataclass
+class _Live:
+    """What a CrtTarget acquires: resolved signing, the pool, the bridge to its loop."""
+
+    signing: Signing = field(default_factory=Signing)
+    config: tuple[tuple, Any] | None = None  # (frozen credentials, AwsSigningConfig)
+    idle: list[Any] = field(default_factory=list)  # open connections, most recently used last
+    slots: asyncio.Semaphore | None = None
+    bridge: Any = None  # a _Bridge to the loop it was opened on
+    connector: Any = None  # a _Connector: how to open connections (made in open)
+
+
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class CrtTarget(Target):
     """Signed PutEvents on ``awscrt``: CRT SigV4, a pool of CRT HTTP/1.1 connections.
 
@@ -63,95 +69,77 @@ class CrtTarget(Target):
 
     name = "crt"
 
-    def __init__(
-        self,
-        *,
-        endpoint_url: str | None = None,
-        region: str | None = None,
-        profile: str | None = None,
-        connections: int = 64,
-        timeout: float = 30.0,
-        connect_timeout: float = 10.0,
-        access_key_id: str | None = None,
-        secret_access_key: str | None = None,
-        ca_file: str | None = None,
-        insecure_local_tls: bool = False,
-    ) -> None:
-        count(connections, "connections", low=1)
-        positive(timeout, "timeout")
-        positive(connect_timeout, "connect_timeout")
-        instance(insecure_local_tls, "insecure_local_tls", bool, "True or False")
-        self.endpoint_url = check_endpoint_url(endpoint_url)
-        if insecure_local_tls and not is_loopback(endpoint_url):
+    endpoint_url: str | None = None
+    region: str | None = None
+    profile: str | None = None
+    connections: int = 64
+    timeout: float = 30.0
+    connect_timeout: float = 10.0
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    ca_file: str | None = None
+    insecure_local_tls: bool = False
+    _live: _Live = field(init=False, repr=False, default_factory=_Live)
+
+    def __post_init__(self) -> None:
+        count(self.connections, "connections", low=1)
+        positive(self.timeout, "timeout")
+        positive(self.connect_timeout, "connect_timeout")
+        instance(self.insecure_local_tls, "insecure_local_tls", bool, "True or False")
+        check_endpoint_url(self.endpoint_url)
+        if self.insecure_local_tls and not is_loopback(self.endpoint_url):
             raise ConfigError(
-                "insecure_local_tls", insecure_local_tls,
+                "insecure_local_tls", self.insecure_local_tls,
                 "False: certificate checks can be turned off only for a loopback endpoint "
                 "(local testing); give ca_file= to trust a private CA instead",
             )  # fmt: skip
-        self.region, self.profile = region, profile
-        self.connections, self.timeout, self.connect_timeout = connections, timeout, connect_timeout
-        if ca_file is not None and not os.path.isfile(ca_file):
-            raise ConfigError("ca_file", ca_file, "the path of an existing PEM file of CAs")
-        self.ca_file, self.insecure_local_tls = ca_file, insecure_local_tls
-        self.pool = ("connections", connections)
-        self._keys: tuple[str | None, str | None] = (access_key_id, secret_access_key)
-        self._prepared = False
-        self._credentials: Any = None
-        self._config: tuple[tuple, Any] | None = None  # (frozen credentials, AwsSigningConfig)
-        self._idle: list[Any] = []  # open connections, most recently used last
-        self._slots: asyncio.Semaphore | None = None
-        self._bridge: Any = None  # a _Bridge to the loop it was opened on
-        self._crt: Any = None  # a _Connector: how to open connections (made in open)
-        self.url = ""
+        if self.ca_file is not None and not os.path.isfile(self.ca_file):
+            raise ConfigError("ca_file", self.ca_file, "the path of an existing PEM file of CAs")
+        object.__setattr__(self, "pool", ("connections", self.connections))
 
     @property
     def endpoint(self) -> str:
-        return self.url or self.endpoint_url or f"AWS ({self.region or 'default region'})"
+        return self._live.signing.endpoint(self)
 
     def prepare(self) -> None:
         """Check that awscrt is installed, resolve the region and find credentials."""
-        if self._prepared:
-            return
         if not crt_available():
             raise ConfigError(
                 "target", "crt",
                 "awscrt installed for the native transport (pip install 'personalize-sim[crt]'), "
                 "or target='fast', which uses aiohttp without it",
             )  # fmt: skip
-        self.region, self._keys = resolve_signing(
-            self.region, self.profile, self.endpoint_url, self._keys
-        )
-        self._prepared = True
+        self._live.signing.prepare(self)
 
     async def open(self) -> None:
         self.prepare()
-        self._credentials, self.url = signing_credentials_and_url(
-            self.profile, self.region or "", self.endpoint_url, self._keys
-        )
+        live = self._live
+        live.signing.open(self)
         insecure = self.insecure_local_tls
-        self._crt = _Connector(self.url, self.connect_timeout, self.ca_file, insecure)
-        self._slots = asyncio.Semaphore(self.connections)
-        self._bridge = _Bridge(asyncio.get_running_loop())
-        if self._crt.tls:  # a certificate that does not verify fails here, naming the endpoint
+        live.connector = _Connector(live.signing.url, self.connect_timeout, self.ca_file, insecure)
+        live.slots = asyncio.Semaphore(self.connections)
+        live.bridge = _Bridge(asyncio.get_running_loop())
+        if live.connector.tls:  # a certificate that does not verify fails here, naming the endpoint
             connection, error = await self._connect()
             if error is not None and error[0] == TLS_ERROR:
                 raise ConfigError("endpoint_url", self.endpoint_url, error[1])
             if connection is not None:
-                self._idle.append(connection)
+                live.idle.append(connection)
 
     def signing_config(self) -> Any:
         """The CRT signing config for the current credentials (reused while they last)."""
         from awscrt.auth import AwsCredentialsProvider, AwsSigningConfig
 
-        frozen = self._credentials.get_frozen_credentials()
+        live = self._live
+        frozen = live.signing.credentials.get_frozen_credentials()
         key = (frozen.access_key, frozen.secret_key, frozen.token)
-        if self._config is None or self._config[0] != key:
+        if live.config is None or live.config[0] != key:
             provider = AwsCredentialsProvider.new_static(*key)
             config = AwsSigningConfig(
-                credentials_provider=provider, region=self.region, service=SIGNING_NAME
+                credentials_provider=provider, region=live.signing.region, service=SIGNING_NAME
             )
-            self._config = (key, config)
-        return self._config[1]
+            live.config = (key, config)
+        return live.config[1]
 
     def signed_request(self, body: bytes) -> Any:
         """A SigV4-signed ``POST /events`` carrying ``body``, as an awscrt ``HttpRequest``
@@ -159,7 +147,7 @@ class CrtTarget(Target):
         from awscrt.auth import aws_sign_request
         from awscrt.http import HttpHeaders, HttpRequest
 
-        crt = self._crt
+        crt = self._live.connector
         headers = HttpHeaders([("host", crt.host_header), ("content-type", "application/json")])
         request = HttpRequest("POST", crt.path, headers, io.BytesIO(body))
         aws_sign_request(request, self.signing_config()).result()  # static keys: done at once
@@ -168,8 +156,9 @@ class CrtTarget(Target):
 
     async def send(self, prepared: Prepared) -> Response:
         request = self.signed_request(prepared.body)
-        assert self._slots is not None, "CrtTarget is not open"
-        async with self._slots:  # one per connection: waiting here is queueing, not service
+        slots = self._live.slots
+        assert slots is not None, "CrtTarget is not open"
+        async with slots:  # one per connection: waiting here is queueing, not service
             started = monotonic()
             connection, error = await self._connection()
             if connection is None:
@@ -186,7 +175,7 @@ class CrtTarget(Target):
 
     async def _connection(self) -> tuple[Any, tuple[str, str] | None]:
         """An open idle connection, or a new one (a dropped one is simply not reused)."""
-        idle = self._idle
+        idle = self._live.idle
         while idle:
             connection = idle.pop()
             if connection.is_open():
@@ -194,10 +183,11 @@ class CrtTarget(Target):
         return await self._connect()
 
     async def _connect(self) -> tuple[Any, tuple[str, str] | None]:
+        live = self._live
         try:
-            return await self._bridge.wrap(self._crt.connect()), None
+            return await live.bridge.wrap(live.connector.connect()), None
         except Exception as e:  # awscrt raises AwsCrtError: refused, unreachable, TLS…
-            return None, self._crt.describe(e, "connecting to")
+            return None, live.connector.describe(e, "connecting to")
 
     async def _exchange(self, connection: Any, request: Any) -> tuple[int, str, bytes, Any]:
         """Send on ``connection``; (status, x-amzn-ErrorType, body, error or None)."""
@@ -216,22 +206,23 @@ class CrtTarget(Target):
             late.append(True)
             connection.close()
 
+        live = self._live
         timer = asyncio.get_running_loop().call_later(self.timeout, give_up)
         try:
             stream = connection.request(request, on_response, on_body)
             stream.activate()
-            status = await self._bridge.wrap(stream.completion_future)
+            status = await live.bridge.wrap(stream.completion_future)
         except asyncio.CancelledError:  # the answer would come to nobody: drop the connection
             connection.close()
             raise
         except Exception as e:  # the connection dropped, was reset, or timed out
             connection.close()
             what = f"no answer within {self.timeout:g} s from" if late else "sending to"
-            return 0, "", b"", self._crt.describe(e, what)
+            return 0, "", b"", live.connector.describe(e, what)
         finally:
             timer.cancel()
         if connection.is_open():
-            self._idle.append(connection)
+            live.idle.append(connection)
         error_type = ""
         if status >= 300:
             error_type = next(
@@ -240,25 +231,15 @@ class CrtTarget(Target):
         return status, error_type, b"".join(chunks), None
 
     async def close(self) -> None:
-        idle, self._idle = self._idle, []
-        closing = [connection.close() for connection in idle]  # each returns a Future
-        if closing:
-            await asyncio.gather(*(asyncio.wrap_future(f) for f in closing))
+        live = self._live
+        idle, live.idle = live.idle, []
+        closing = [asyncio.wrap_future(connection.close()) for connection in idle]
+        # a connection the server closed while it was idle (its keep-alive timeout) completes
+        # its shutdown with the reason, AWS_IO_SOCKET_CLOSED: expected, nothing was lost
+        await asyncio.gather(*closing, return_exceptions=True)
 
     def for_worker(self, index: int) -> Target:
-        # explicit keys are the caller's own or the fake local pair; the chain's are not passed
-        return CrtTarget(
-            endpoint_url=self.endpoint_url,
-            region=self.region,
-            profile=self.profile,
-            connections=self.connections,
-            timeout=self.timeout,
-            connect_timeout=self.connect_timeout,
-            access_key_id=self._keys[0],
-            secret_access_key=self._keys[1],
-            ca_file=self.ca_file,
-            insecure_local_tls=self.insecure_local_tls,
-        )
+        return self._live.signing.worker_copy(self)
 
     def __repr__(self) -> str:
         return f"CrtTarget({self.endpoint_url or self.region or 'default'!r})"
@@ -348,9 +329,6 @@ class _Connector:
         why = f"{name}: {getattr(error, 'message', '') or error}"
         if "TLS" in name or "CERT" in name or "X509" in name:
             hint = "; for a loopback test server only, insecure_local_tls=True" * self.loopback
-            return TLS_ERROR, (
-                f"TLS with {self.url} failed ({why}): its certificate is not signed by a "
-                f"trusted CA or does not name {self.host}, or it does not speak TLS; give "
-                f"ca_file= the CA that signed it, or check the URL{hint}"
-            )
+            fix = f"trust the CA that signed it (ca_file={hint})"
+            return TLS_ERROR, tls_failure(self.url, why, fix)
         return CONNECTION_ERROR, f"{why}, {doing} {self.url}"

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
-from ..._aws import (
-    SIGNING_NAME,
-    check_endpoint_url,
-    resolve_signing,
-    signing_credentials_and_url,
-)
+from ..._aws import SIGNING_NAME, check_endpoint_url
 from ..._checks import count, positive
-from .._retry import CONNECTION_ERROR
+from .._retry import CONNECTION_ERROR, TLS_ERROR
 from .._wire import Prepared, error_fields
-from .base import Response, Target, monotonic
+from .base import Response, Target, monotonic, tls_failure
+from .signing import Signing
 
 __all__ = ["FastTarget"]
 
 
+@dataclass
+class _Live:
+    """What a FastTarget acquires: resolved signing, signers, the aiohttp session."""
+
+    signing: Signing = field(default_factory=Signing)
+    signers: dict[tuple, Any] = field(default_factory=dict)
+    sigv4: Any = None  # (SigV4Auth, AWSRequest), imported when signing is prepared
+    session: Any = None
+    slots: asyncio.Semaphore | None = None
+
+
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class FastTarget(Target):
     """Signed PutEvents over aiohttp with a pre-serialised body; for high rates.
 
@@ -26,60 +35,44 @@ class FastTarget(Target):
     config files, instance roles…); refreshable credentials are re-read per request. Without
     ``endpoint_url`` the endpoint is the one botocore resolves for the region. At most
     ``connections`` requests are on the wire at once; a send waiting for one is queueing.
+    Explicit keys (e.g. a local emulator's dummy pair) beat the provider chain.
     """
 
     name = "fast"
 
-    def __init__(
-        self,
-        *,
-        endpoint_url: str | None = None,
-        region: str | None = None,
-        profile: str | None = None,
-        connections: int = 64,
-        timeout: float = 30.0,
-        access_key_id: str | None = None,
-        secret_access_key: str | None = None,
-    ) -> None:
-        count(connections, "connections", low=1)
-        positive(timeout, "timeout")
-        self.endpoint_url = check_endpoint_url(endpoint_url)
-        self.region, self.profile = region, profile
-        self.connections, self.timeout = connections, timeout
-        self.pool = ("connections", connections)
-        # explicit keys (e.g. a local emulator's dummy pair) beat the provider chain
-        self._keys = (access_key_id, secret_access_key)
-        self._session: Any = None
-        self._credentials: Any = None
-        self._signers: dict[tuple, Any] = {}
-        self._sigv4: Any = None
-        self._slots: asyncio.Semaphore | None = None
-        self._prepared = False
-        self.url = ""
+    endpoint_url: str | None = None
+    region: str | None = None
+    profile: str | None = None
+    connections: int = 64
+    timeout: float = 30.0
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    _live: _Live = field(init=False, repr=False, default_factory=_Live)
+
+    def __post_init__(self) -> None:
+        count(self.connections, "connections", low=1)
+        positive(self.timeout, "timeout")
+        check_endpoint_url(self.endpoint_url)
+        object.__setattr__(self, "pool", ("connections", self.connections))
 
     @property
     def endpoint(self) -> str:
-        return self.url or self.endpoint_url or f"AWS ({self.region or 'default region'})"
+        return self._live.signing.endpoint(self)
 
     def prepare(self) -> None:
         """Resolve the region and find credentials (fake local ones for a loopback endpoint)."""
-        if self._prepared:
-            return
-        self.region, self._keys = resolve_signing(
-            self.region, self.profile, self.endpoint_url, self._keys
-        )
-        self._prepared = True
+        self._live.signing.prepare(self)
 
     async def open(self) -> None:
         import aiohttp
 
         self.prepare_signing()
-        self._session = aiohttp.ClientSession(
+        self._live.session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self.connections),
             timeout=aiohttp.ClientTimeout(total=self.timeout),
             skip_auto_headers=("User-Agent",),
         )
-        self._slots = asyncio.Semaphore(self.connections)
+        self._live.slots = asyncio.Semaphore(self.connections)
 
     def prepare_signing(self) -> None:
         """Find credentials and the endpoint, so :meth:`signed_headers` works without
@@ -87,24 +80,21 @@ class FastTarget(Target):
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
 
-        self.prepare()
-        self._sigv4 = (SigV4Auth, AWSRequest)
-        self._credentials, self.url = signing_credentials_and_url(
-            self.profile, self.region or "", self.endpoint_url, self._keys
-        )
+        self._live.sigv4 = (SigV4Auth, AWSRequest)
+        self._live.signing.open(self)
 
     def signed_headers(self, body: bytes) -> dict[str, str]:
         """Headers of a SigV4-signed ``POST /events`` carrying ``body``."""
-        SigV4Auth, AWSRequest = self._sigv4  # noqa: N806 (imported in open: classes)
-        creds = self._credentials.get_frozen_credentials()
+        live = self._live
+        SigV4Auth, AWSRequest = live.sigv4  # noqa: N806 (imported in open: classes)
+        creds = live.signing.credentials.get_frozen_credentials()
         key = (creds.access_key, creds.secret_key, creds.token)
-        signer = self._signers.get(key)
+        signer = live.signers.get(key)
         if signer is None:
-            self._signers = {key: SigV4Auth(creds, SIGNING_NAME, self.region)}
-            signer = self._signers[key]
-        request = AWSRequest(
-            method="POST", url=self.url, data=body, headers={"Content-Type": "application/json"}
-        )
+            live.signers = {key: SigV4Auth(creds, SIGNING_NAME, live.signing.region)}
+            signer = live.signers[key]
+        headers = {"Content-Type": "application/json"}
+        request = AWSRequest(method="POST", url=live.signing.url, data=body, headers=headers)
         signer.add_auth(request)
         return dict(request.headers.items())
 
@@ -113,17 +103,24 @@ class FastTarget(Target):
 
         body = prepared.body
         headers = self.signed_headers(body)
-        assert self._slots is not None, "FastTarget is not open"
-        async with self._slots:  # one per connection: waiting here is queueing, not service
+        live = self._live
+        assert live.slots is not None, "FastTarget is not open"
+        async with live.slots:  # one per connection: waiting here is queueing, not service
             started = monotonic()
             try:
-                async with self._session.post(self.url, data=body, headers=headers) as resp:
+                async with live.session.post(live.signing.url, data=body, headers=headers) as resp:
                     raw = await resp.read()
                     status = resp.status
                     error_type = resp.headers.get("x-amzn-ErrorType", "")
+            except aiohttp.ClientSSLError as e:  # not retried: a setting to fix
+                fix = "trust the CA that signed it (SSL_CERT_FILE, or target='crt' with ca_file=)"
+                message = tls_failure(live.signing.url, str(e), fix)
+                return Response(0, TLS_ERROR, message, 0, started, monotonic(), started)
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
                 ended = monotonic()
                 message = f"{type(e).__name__}: {e}"
+                if isinstance(e, asyncio.TimeoutError):  # it has no message of its own
+                    message = f"no answer within {self.timeout:g} s from {live.signing.url}"
                 return Response(0, CONNECTION_ERROR, message, 0, started, ended, started)
             ended = monotonic()
         if status < 300:
@@ -132,21 +129,12 @@ class FastTarget(Target):
         return Response(status, code, message, 0, started, ended, started)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._live.session is not None:
+            await self._live.session.close()
+            self._live.session = None
 
     def for_worker(self, index: int) -> Target:
-        # explicit keys are the caller's own or the fake local pair; the chain's are not passed
-        return FastTarget(
-            endpoint_url=self.endpoint_url,
-            region=self.region,
-            profile=self.profile,
-            connections=self.connections,
-            timeout=self.timeout,
-            access_key_id=self._keys[0],
-            secret_access_key=self._keys[1],
-        )
+        return self._live.signing.worker_copy(self)
 
     def __repr__(self) -> str:
         return f"FastTarget({self.endpoint_url or self.region or 'default'!r})"

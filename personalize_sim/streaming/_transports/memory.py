@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from .._retry import CONNECTION_ERROR
@@ -12,6 +13,7 @@ from .base import OK, Response, Target
 __all__ = ["MemoryTarget"]
 
 
+@dataclass(frozen=True, eq=False, repr=False)
 class MemoryTarget(Target):
     """Keeps every delivered request in ``requests``; ``respond`` injects faults.
 
@@ -22,10 +24,9 @@ class MemoryTarget(Target):
 
     name = "memory"
 
-    def __init__(self, respond: Callable[[dict, int], Any] | None = None) -> None:
-        self.respond = respond
-        self.requests: list[dict] = []
-        self.calls: dict[str, int] = {}
+    respond: Callable[[dict, int], Any] | None = None
+    requests: list[dict] = field(init=False, default_factory=list)
+    calls: dict[str, int] = field(init=False, default_factory=dict)
 
     async def send(self, prepared: Prepared) -> Response:
         n = self.calls[prepared.id] = self.calls.get(prepared.id, 0) + 1
