@@ -158,7 +158,7 @@ a datetime, an ISO 8601 string or epoch seconds (1 rows are not)
     if len(bad):
         row = int(bad[0])
         raise ConfigError(
-            f"{field}[{column.index[row]}]", _plain(column.iloc[row]),
+            f"{field}[{column.index[row]}]", column.iloc[row],
             f"{_A_TIME} ({len(bad)} rows are not)",
         )  # fmt: skip
     return ns
@@ -210,7 +210,7 @@ def _unit(floats: np.ndarray, finite: np.ndarray, column: pd.Series, field: str)
         first, other = (column.index[r] for r in rows)
         raise ConfigError(
             f"{field}[{other}]",
-            _plain(column.iloc[rows[1]]),
+            column.iloc[rows[1]],
             f"one epoch unit for the whole column (row {first} looks like {_UNITS[used[0]][1]}, "
             f"row {other} like {_UNITS[used[1]][1]}): convert them to one unit or to datetimes",
         )
@@ -239,8 +239,3 @@ def _objects_ns(
         dates = pd.to_datetime(column[is_date], utc=True, errors="coerce", format="ISO8601")
         ns[is_date], good[is_date] = _datetime_ns(dates)
     return ns, good
-
-
-def _plain(value: Any) -> Any:
-    """A numpy scalar as the Python value it holds (for messages)."""
-    return value.item() if hasattr(value, "item") and not isinstance(value, str) else value

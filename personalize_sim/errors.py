@@ -115,6 +115,9 @@ def _short(value: Any, width: int = 60) -> str:
         rows, n = value.shape
         text = f"<DataFrame of {rows} rows: {', '.join(map(str, value.columns[:8]))}"
         text += ", …>" if n > 8 else ">"
-    else:
-        text = repr(value)
+    else:  # a numpy scalar reads as the number it holds
+        plain = (
+            value.item() if type(value).__module__ == "numpy" and hasattr(value, "item") else value
+        )
+        text = repr(plain)
     return text if len(text) <= width else text[: width - 1] + "…"

@@ -207,6 +207,4 @@ def _load(source: Any) -> Any:
         return json.loads(source)
     except json.JSONDecodeError as error:
         shown = source if len(source) <= 80 else source[:77] + "..."
-        raise ConfigError(
-            what, shown, f"valid JSON ({error.msg} at line {error.lineno})"
-        ) from None
+        raise ConfigError(what, shown, f"valid JSON ({error.msg} at line {error.lineno})") from None

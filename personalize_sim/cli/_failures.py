@@ -1,4 +1,5 @@
-"""How a failed command reads: one line (or a short list of bad rows) and an exit code.
+"""How a failed command reads: one line (the first bad rows of an input among it) and an
+exit code.
 
 2 for usage, settings and input (nothing was done, or nothing was sent); 1 for delivery
 failures. ``--debug`` re-raises instead, for the traceback.
@@ -19,8 +20,8 @@ class UsageError(PersonalizeSimError):
     """A command line that cannot work as given (exit 2, nothing done); its message says why."""
 
 
-#: bad rows listed for an invalid input file
-SHOWN_PROBLEMS = 5
+#: bad rows named for an invalid input file
+SHOWN_PROBLEMS = 3
 
 
 def exit_code(error: BaseException) -> int:
@@ -57,15 +58,19 @@ def explain(
 
 
 def _payload_lines(error: PayloadError) -> list[str]:
+    """One line: how many rows are invalid, the first few with their limit, and the fix."""
     problems = error.problems
     n = len(problems)
-    lines = [f"{n} invalid row{'s' if n != 1 else ''} in the input; nothing was sent:"]
-    for p in problems.head(SHOWN_PROBLEMS).itertuples(index=False):
-        limit = "" if p.limit is None else f" (limit: {p.limit})"
-        lines.append(f"  row {p.row!r}, {p.field}: {p.reason}{limit}")
-    more = f"… and {n - SHOWN_PROBLEMS} more; " if n > SHOWN_PROBLEMS else ""
-    lines.append(f"  {more}fix them, or pass --skip-invalid to send the valid rows")
-    return lines
+    shown = "; ".join(
+        f"row {p.row!r}, {p.field}: {p.reason}"
+        + ("" if p.limit is None else f" (limit: {p.limit})")
+        for p in problems.head(SHOWN_PROBLEMS).itertuples(index=False)
+    )
+    more = f"; … and {n - SHOWN_PROBLEMS:,} more" if n > SHOWN_PROBLEMS else ""
+    return [
+        f"{n:,} invalid row{'s' if n != 1 else ''} in the input, nothing was sent: {shown}{more}; "
+        "fix them, or pass --skip-invalid to send the valid rows"
+    ]
 
 
 def option_strings(parser: argparse.ArgumentParser) -> frozenset[str]:

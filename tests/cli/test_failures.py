@@ -90,7 +90,7 @@ def test_stream_of_an_events_file_needs_a_tracking_id(capsys):
     assert "--tracking-id: got None; the event tracker's id" in err
 
 
-def test_invalid_rows_are_listed_in_command_line_terms(capsys, tmp_path):
+def test_invalid_rows_are_named_in_one_line_in_command_line_terms(capsys, tmp_path):
     bad = tmp_path / "events.jsonl"
     rows = [
         f'{{"USER_ID": "u", "SESSION_ID": "s", "ITEM_ID": "i", "EVENT_TYPE": "{"x" * 300}", '
@@ -98,11 +98,11 @@ def test_invalid_rows_are_listed_in_command_line_terms(capsys, tmp_path):
         for i in range(7)
     ]
     bad.write_text("\n".join(rows) + "\n")
-    assert main(["stream", str(bad), "--dry-run", str(tmp_path / "d.jsonl")]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("personalize-sim stream: 7 invalid rows in the input; nothing was sent")
-    assert err.count("\n  row ") == 5 and "EVENT_TYPE" in err
-    assert "… and 2 more; fix them, or pass --skip-invalid to send the valid rows" in err
+    err = fails(capsys, ["stream", str(bad), "--dry-run", str(tmp_path / "d.jsonl")])
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith("personalize-sim stream: 7 invalid rows in the input, nothing was sent: ")
+    assert err.count("row ") == 3 and err.count("EVENT_TYPE: too_long (limit: length <= 256)") == 3
+    assert "; … and 4 more; fix them, or pass --skip-invalid to send the valid rows" in err
     assert ".problems" not in err and "Traceback" not in err
 
 
