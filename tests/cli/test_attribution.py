@@ -14,6 +14,8 @@ import pytest
 from personalize_sim.cli import main
 from personalize_sim.simulation import ArmConfig
 
+from .conftest import cli
+
 pytestmark = pytest.mark.timeout(120)
 
 
@@ -79,12 +81,6 @@ def test_bad_metrics_file_is_a_clear_error_and_exit_code_2(tmp_path):
     )  # fmt: skip
     assert result.returncode == 2
     assert "SAMPLECOUNT() or SUM" in result.stderr
-
-
-def cli(*argv: str) -> subprocess.CompletedProcess:
-    """``personalize-sim ARGV`` in its own process, as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "personalize_sim.cli", *argv],
-                          capture_output=True, text=True, check=False)  # fmt: skip
 
 
 #: one arm credited by an explicit source, one through the ids its recommender issued
