@@ -47,7 +47,11 @@ def session_ids(
 
     if not len(ts_us):
         return np.empty(0, dtype=object)
-    codes, names = pd.factorize(pd.Series(users, dtype=object), use_na_sentinel=True)
+    users = pd.Series(users, dtype=object)
+    try:
+        codes, names = pd.factorize(users, use_na_sentinel=True)
+    except TypeError:  # unhashable ids (lists…), which the payload check reports: as text
+        codes, names = pd.factorize(users.map(lambda v: v if isinstance(v, str) else repr(v)))
     codes = np.asarray(codes, dtype=np.int64)
     order = np.lexsort((ts_us, codes))  # stable: equal times keep their frame order
     user, starts = codes[order], session_starts(codes[order], ts_us[order], session_gap)

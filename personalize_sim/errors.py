@@ -116,8 +116,6 @@ def _short(value: Any, width: int = 60) -> str:
         text = f"<DataFrame of {rows} rows: {', '.join(map(str, value.columns[:8]))}"
         text += ", …>" if n > 8 else ">"
     else:  # a numpy scalar reads as the number it holds
-        plain = (
-            value.item() if type(value).__module__ == "numpy" and hasattr(value, "item") else value
-        )
-        text = repr(plain)
+        numpy = type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0
+        text = repr(value.item() if numpy else value)
     return text if len(text) <= width else text[: width - 1] + "…"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._checks import instance, one_of
+from .._checks import factorized, instance, one_of
 from ..errors import ConfigError, ConfigTypeError
 from ._metrics import MAX_SOURCES, SOURCE_NAME_UNDEFINED, Metric, MetricAttribution
 from ._output import AttributionReport
@@ -88,7 +88,7 @@ def attribution_report(
         if column not in frame.columns:
             raise ConfigError("frame", frame, f"an events frame with a {column} column")
     ts = _epoch_us(frame["TIMESTAMP"])
-    etype_codes, uniques = pd.factorize(frame["EVENT_TYPE"], use_na_sentinel=True)
+    etype_codes, uniques = factorized(frame["EVENT_TYPE"], "events.EVENT_TYPE")
     etypes = [str(t) for t in uniques]
     _check_event_types(attribution.metrics, etypes, len(frame))
     sources = resolve_sources(frame, recommendation_map(recommenders))
@@ -215,7 +215,7 @@ def _check_event_types(metrics: tuple[Metric, ...], present: list[str], n: int) 
         raise ConfigError(
             f"metric {metric.metric_name!r} eventType",
             metric.event_type,
-            f"an event type of the events: {', '.join(sorted(present))}{hint}",
+            f"an event type of the events: {', '.join(sorted(present)) or '(none)'}{hint}",
         )
 
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._checks import factorized
 from .._schema import ATTRIBUTION_SOURCE, RECOMMENDATION_ID, RECOMMENDER_ARN
 from ..errors import ConfigError, ConfigTypeError
 from ._metrics import SOURCE_NAME_UNDEFINED
@@ -142,7 +143,7 @@ def _factorized(events: pd.DataFrame, column: str, n: int) -> tuple[np.ndarray, 
 
     if column not in events.columns:
         return np.full(n, -1, dtype=np.int64), pd.Index([], dtype=object)
-    codes, uniques = pd.factorize(events[column], use_na_sentinel=True)
+    codes, uniques = factorized(events[column], f"events.{column}")
     codes = np.asarray(codes, dtype=np.int64)
     uniques = pd.Index(uniques).astype(str)
     blank = np.flatnonzero(uniques.str.strip().str.len().to_numpy() == 0)

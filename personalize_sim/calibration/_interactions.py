@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check, positive
+from .._checks import check, factorized, positive
 from .._schema import EVENT_TYPE, EVENT_VALUE, ITEM_ID, SESSION_ID, TIMESTAMP, USER_ID
 from .._sessions import DEFAULT_SESSION_GAP, session_starts
 from .._timestamps import epoch_us_of
@@ -91,8 +91,8 @@ def read_interactions(
             "an id on every row (drop anonymous events first: they cannot be split by user)",
         )
     ts = epoch_us_of(frame[TIMESTAMP], f"log.{TIMESTAMP}")
-    user_codes, _ = pd.factorize(frame[USER_ID], sort=False)
-    item_codes, items = pd.factorize(frame[ITEM_ID], sort=False)
+    user_codes, _ = factorized(frame[USER_ID], f"log.{USER_ID}")
+    item_codes, items = factorized(frame[ITEM_ID], f"log.{ITEM_ID}")
     if EVENT_TYPE in frame.columns:
         types = frame[EVENT_TYPE].astype("string").fillna("(none)")
         type_codes, type_names = pd.factorize(types, sort=False)
@@ -109,7 +109,7 @@ def read_interactions(
     keys: list[np.ndarray] = [ts, user_codes]
     sid = None
     if SESSION_ID in frame.columns and session_gap is None and not frame[SESSION_ID].isna().any():
-        sid, _ = pd.factorize(frame[SESSION_ID], sort=False)
+        sid, _ = factorized(frame[SESSION_ID], f"log.{SESSION_ID}")
         keys = [ts, sid, user_codes]
     order = np.lexsort(keys)
     user, ts = user_codes[order].astype(np.int64), ts[order]

@@ -100,7 +100,7 @@ def test_invalid_rows_are_named_in_one_line_in_command_line_terms(capsys, tmp_pa
     bad.write_text("\n".join(rows) + "\n")
     err = fails(capsys, ["stream", str(bad), "--dry-run", str(tmp_path / "d.jsonl")])
     assert len(err.strip().splitlines()) == 1, err
-    assert err.startswith("personalize-sim stream: 7 invalid rows in the input, nothing was sent: ")
+    assert err.startswith(f"personalize-sim stream: 7 invalid rows in INPUT {bad}, nothing was ")
     assert err.count("row ") == 3 and err.count("EVENT_TYPE: too_long (limit: length <= 256)") == 3
     assert "; … and 4 more; fix them, or pass --skip-invalid to send the valid rows" in err
     assert ".problems" not in err and "Traceback" not in err
