@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -174,3 +176,21 @@ def test_attribution_of_a_plain_generate_run_never_crashes(tmp_path):
                "--now", "2026-01-06T00:00:00Z", "--out", str(tmp_path / "report"))  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "most-popular" in done.stdout and "recommended-for-you" in done.stdout
+
+
+def test_the_readmes_attribution_sequence_runs_as_pasted(tmp_path):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    (block,) = [b for b in re.findall(r"^```\n(.*?)^```$", readme, flags=re.S | re.M)
+                if "personalize-sim attribution" in b]  # fmt: skip
+    lines = block.strip().splitlines()
+    assert [line.split()[:2] for line in lines] == [
+        ["personalize-sim", "generate"], ["echo", "'{\"name\":"], ["personalize-sim", "attribution"]
+    ]  # fmt: skip
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    for line in lines:  # each as a newcomer's shell runs it
+        done = subprocess.run(["bash", "-c", line], cwd=tmp_path, capture_output=True, text=True,
+                              env={**os.environ, "PATH": path}, check=False)  # fmt: skip
+        assert done.returncode == 0, (line, done.stderr)
+    (csv,) = (tmp_path / "report").glob("AggregatedAttributionMetrics - INCREMENTAL - *.csv")
+    rows = pd.read_csv(csv)
+    assert {"VIEWS", "REVENUE"} == set(rows["METRIC_NAME"]) and (rows["VALUE"] > 0).all()
