@@ -14,7 +14,6 @@ catalog (``.csv`` or ``.parquet``), which ``attribution``'s ``SUM(Items.COL)`` m
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from personalize_sim.errors import ConfigError
 
 from ._inputs import MANIFEST, listed, write_manifest
-from ._outputs import output_file
+from ._outputs import output_file, output_folder
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -155,13 +154,11 @@ def _check_out(out: Path, suffix: str, *, overwrite: bool) -> None:
         raise ConfigError(
             "out", str(out), f"a path ending in {', '.join(OUTPUTS)}, or a folder (no suffix)"
         )
-    folder = out.parent if suffix else out
-    existing = next(p for p in (folder, *folder.parents) if p.exists())
-    if not existing.is_dir() or not os.access(existing, os.W_OK):
-        raise ConfigError("out", str(out), f"a path in a folder you can write ({existing} is not)")
-    if suffix and not folder.is_dir():
-        raise ConfigError("out", str(out), f"a path in an existing folder ({folder} is not one)")
-    if suffix or not out.is_dir():
+    if suffix:
+        output_file("--out", str(out))
+        return
+    output_folder("--out", str(out))
+    if not out.is_dir():
         return
     held = sorted(p.name for p in out.iterdir())
     if held and not overwrite:

@@ -44,12 +44,14 @@ def test_generate_with_a_missing_config(capsys):
 
 @pytest.mark.parametrize(
     ("out", "says"),
-    [("/proc/nope/x.csv", "an existing folder (/proc/nope is not one)"),
-     ("events.txt", "a path ending in .parquet, .jsonl, .json, .csv, or a folder")],
+    [("/proc/nope/x.csv", "--out /proc/nope/x.csv: no such folder /proc/nope/ (create it first)"),
+     ("/dev/null/parts", "--out /dev/null/parts: not writable (/dev/null is not a folder you can"),
+     ("events.txt", "--out: got 'events.txt'; a path ending in .parquet, .jsonl, .json, .csv, "
+                    "or a folder")],
 )  # fmt: skip
 def test_generate_refuses_an_output_it_cannot_write_before_simulating(capsys, out, says):
     err = fails(capsys, ["generate", *SIM, "--out", out])
-    assert err.startswith(f"personalize-sim generate: --out: got '{out}'; ") and says in err
+    assert err.startswith(f"personalize-sim generate: {says}"), err
 
 
 @pytest.mark.parametrize(
