@@ -102,7 +102,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--skip-invalid", action="store_true", help="report invalid rows and send the rest"
     )
     parser.add_argument(
-        "--time-unit", choices=("s", "ms", "us", "ns"), help="unit of numeric TIMESTAMP values"
+        "--time-unit",
+        choices=("s", "ms", "us", "ns"),
+        help="unit of numeric TIMESTAMP values (default: the one their size says, s for 1.7e9)",
     )
     parser.add_argument("--log", metavar="FILE", help="write the delivery log (.parquet or .csv)")
     parser.add_argument("--seed", type=int, default=None, help="seed of jitter and Poisson gaps")

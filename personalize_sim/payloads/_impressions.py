@@ -97,4 +97,6 @@ def _check_items(
         if bad.any():
             problems.add(np.isin(np.arange(n), owner[bad]), name, reason, values, rule)
     chars = np.bincount(owner, weights=item_chars + 3, minlength=n).astype(np.int64)
-    return chars, np.isin(np.arange(n), owner[~text])
+    not_text = np.zeros(n, dtype=bool)
+    not_text[owner[~text]] = True
+    return chars, not_text

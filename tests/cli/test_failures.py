@@ -42,6 +42,13 @@ def test_generate_with_a_missing_config(capsys):
     )
 
 
+def test_generate_with_a_binary_config(capsys, tmp_path):
+    config = tmp_path / "shop.yaml"
+    config.write_bytes(bytes(range(128, 256)))
+    err = fails(capsys, ["generate", "--config", str(config), "--out", str(tmp_path / "x.parquet")])
+    assert f"--config: got '{config}'; a YAML file in UTF-8 (not byte 0x80 at offset 0)" in err
+
+
 @pytest.mark.parametrize(
     ("out", "says"),
     [("/proc/nope/x.csv", "--out /proc/nope/x.csv: no such folder /proc/nope/ (create it first)"),
