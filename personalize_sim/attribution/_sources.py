@@ -71,13 +71,15 @@ def recommendation_map(recommenders: Any) -> pd.Series:
         found = [c for c in _ARN_COLUMNS if c in recommenders.columns]
         if "RECOMMENDATION_ID" not in recommenders.columns or not found:
             raise ConfigError("recommenders", recommenders, _RECOMMENDERS)
-        # an events frame (a simulated one says who issued each id) repeats its ids
-        pairs = recommenders[["RECOMMENDATION_ID", found[0]]].dropna()
-        pairs = pairs[~pairs.duplicated()]
+        pairs = recommenders[["RECOMMENDATION_ID", found[0]]]
+        known = pairs.notna().all(axis=1).to_numpy()
+        pairs = pairs if known.all() else pairs[known]
         series = pd.Series(
             pairs[found[0]].to_numpy(dtype=object),
             index=pairs["RECOMMENDATION_ID"].astype(str).to_numpy(),
         )
+        if series.index.has_duplicates:  # an events frame (simulated ones say who issued
+            series = series[~pairs.duplicated().to_numpy()]  # each id) repeats its ids
     elif isinstance(recommenders, pd.Series):
         series = recommenders
     elif isinstance(recommenders, Mapping):
