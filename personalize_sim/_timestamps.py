@@ -149,9 +149,11 @@ a datetime, an ISO 8601 string or epoch seconds (1 rows are not)
     dtype = column.dtype
     if pd.api.types.is_datetime64_any_dtype(dtype):
         ns, good = _datetime_ns(column)
-    elif pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+    elif pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_complex_dtype(dtype):
+        pass  # no value is a time
+    elif pd.api.types.is_numeric_dtype(dtype):
         ns, good = _numbers_ns(column, field, time_unit)
-    elif not pd.api.types.is_bool_dtype(dtype):
+    else:
         ns, good = _objects_ns(column, field, time_unit)
     good = good & (ns >= EARLIEST_US * 1000) & (ns < LATEST_US * 1000)
     bad = np.flatnonzero(~good)
