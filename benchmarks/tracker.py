@@ -47,6 +47,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ACCESS_KEY, SECRET_KEY, REGION, SERVICE = "testing", "testing", "us-east-1", "personalize"
 
@@ -107,7 +108,10 @@ def serve_variant(variant: str, db: str, verify_signature: bool) -> None:
     from personalize_sim.tracker.internal import serve
 
     if variant == "plain-validator":
-        plain = lambda op: functools.partial(_validator.check_plain, op)  # noqa: E731
+
+        def plain(op: str, service: str = limits.SERVICE_NAME) -> Any:
+            return functools.partial(_validator.check_plain, op, service=service)
+
         _emulator.Validator = plain  # type: ignore[assignment,misc]
     elif variant == "gc-freeze":
         import uvicorn  # noqa: F401  # what startup loads: uvicorn and botocore's model

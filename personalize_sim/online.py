@@ -20,9 +20,18 @@ co-occurrence between the item and each of the user's earlier recent items. An e
 without an item or a user changes only what it can. Memory is bounded: at most
 ``max_items`` items (the least recently active goes first, taking its links), at most
 ``max_users`` users (least recently active first), ``max_neighbours`` links per item
-(the weakest is dropped for a new one). An item nobody interacted with has no count
-and no link: ``popularity``, ``trending``, ``similar-items`` and ``user-personalization``
-never recommend it; only ``random`` explores it.
+(for a new one, the weakest quarter is dropped, the oldest first among equals). An item
+nobody interacted with has no count and no link: ``popularity``, ``trending``,
+``similar-items`` and ``user-personalization`` never recommend it; only ``random`` explores it.
+
+Answers cost what they return, not what the models hold: popularity and trending keep
+their items in sorted order as events arrive (a sorted list each, updated in
+O(log items) per event), so the best ``n`` are read off the front; a trending score is
+kept as the logarithm of its decayed mass referred to a fixed time, an order that time
+does not change. ``similar-items`` reads one item's links (at most ``max_neighbours``),
+``user-personalization`` those of the user's recent items, ``random`` samples slots.
+Ties rank by item id, so answers replay. ``benchmarks/runtime.py`` measures them at a
+million items and users.
 
 >>> models = OnlineModels(rng=0)
 >>> for user, item in [("u1", "a"), ("u1", "b"), ("u2", "a"), ("u2", "c"), ("u3", "a")]:
@@ -33,6 +42,8 @@ never recommend it; only ``random`` explores it.
 ['a']
 >>> [item for item, _ in models.recommend("user-personalization", user_id="u1")]
 ['c']
+>>> [item for item, _ in models.rank("user-personalization", "nobody", ["new", "c", "a"])]
+['a', 'c', 'new']
 """
 
 from __future__ import annotations
@@ -40,9 +51,11 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from collections import OrderedDict, deque
-from collections.abc import Iterable, Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
+from typing import Any
 
 from ._checks import count, one_of, positive
 from .errors import ConfigError
@@ -60,6 +73,9 @@ _NEEDS = {
 }
 _ACCOUNT = "000000000000"
 _REGION = "us-east-1"
+#: how far (in natural-log units) trending's running total may drift above its base
+#: before it is rebased; exp(600) is still far inside a double
+_REBASE = 600.0
 
 
 @dataclass(frozen=True)
@@ -114,11 +130,13 @@ class OnlineModels:
         *,
         half_life: float = 3600.0,
         recent_items: int = 20,
-        max_items: int = 100_000,
-        max_users: int = 100_000,
+        max_items: int = 1_000_000,
+        max_users: int = 1_000_000,
         max_neighbours: int = 100,
         rng: int | None = None,
     ) -> None:
+        from sortedcontainers import SortedList
+
         self.half_life = positive(half_life, "half_life")
         self.recent_items = count(recent_items, "recent_items", low=1)
         self.max_items = count(max_items, "max_items", low=1)
@@ -126,10 +144,20 @@ class OnlineModels:
         self.max_neighbours = count(max_neighbours, "max_neighbours", low=1)
         self._rate = math.log(2) / self.half_life
         self.counts: OrderedDict[str, int] = OrderedDict()  # item -> events; LRU order
-        self._decayed: dict[str, tuple[float, float]] = {}  # item -> (value, at time)
+        self._by_count: Any = SortedList()  # (-count, item): popularity, best first
+        self._total = 0  # events counted for the items held
+        # trending: heat = log of sum(exp(rate * (at - origin))) over the item's events;
+        # its score at `now` is exp(heat - rate * (now - origin)), so the order of heats is
+        # the order of scores at any time
+        self._heat: dict[str, float] = {}
+        self._by_heat: Any = SortedList()  # (-heat, item): trending, best first
+        self._origin: float | None = None  # event time heats are referred to
+        self._heat_base = 0.0  # the running total of exp(heat) is kept as exp(heat - base)
+        self._heat_total = 0.0
         self.links: dict[str, dict[str, int]] = {}  # item -> neighbour -> co-occurrences
-        self.recent: OrderedDict[str, deque[str]] = OrderedDict()  # user -> recent items
-        self.catalog: OrderedDict[str, None] = OrderedDict()  # items known, cold ones too
+        self.recent: OrderedDict[str, list[str]] = OrderedDict()  # user -> recent items
+        self.catalog: OrderedDict[str, int] = OrderedDict()  # item -> slot in _pool; LRU
+        self._pool: list[str] = []  # every known item, cold ones too, for uniform samples
         self.now = -math.inf  # latest event time seen (trending decays to it)
         self._rng = random.Random(rng)
 
@@ -146,43 +174,87 @@ class OnlineModels:
             return
         self.now = max(self.now, at)
         self._know(item_id)
-        self.counts[item_id] = self.counts.get(item_id, 0) + 1
-        self.counts.move_to_end(item_id)
-        value, then = self._decayed.get(item_id, (0.0, at))
-        self._decayed[item_id] = (value * math.exp(-self._rate * max(0.0, at - then)) + 1, at)
-        if len(self.counts) > self.max_items:
-            self._forget_item(next(iter(self.counts)))
+        before = self.counts.get(item_id, 0)
+        if before:
+            self._by_count.remove((-before, item_id))
+            self.counts.move_to_end(item_id)
+        self.counts[item_id] = before + 1
+        self._by_count.add((-before - 1, item_id))
+        self._total += 1
+        self._warm(item_id, at)
         if user_id is None:
             return
         history = self.recent.get(user_id)
         if history is None:
-            history = self.recent[user_id] = deque(maxlen=self.recent_items)
+            history = self.recent[user_id] = []
             if len(self.recent) > self.max_users:
                 self.recent.popitem(last=False)
-        self.recent.move_to_end(user_id)
-        for other in set(history):
+        else:
+            self.recent.move_to_end(user_id)
+        for other in dict.fromkeys(history):  # in order: a set's order changes per process
             if other != item_id and other in self.counts:
                 self._link(item_id, other)
                 self._link(other, item_id)
         history.append(item_id)
+        if len(history) > self.recent_items:
+            del history[0]
+
+    def _warm(self, item: str, at: float) -> None:
+        """Add one event at ``at`` to the item's heat and to the running total."""
+        if self._origin is None:
+            self._origin = at
+        x = self._rate * (at - self._origin)
+        heat = self._heat.get(item)
+        if heat is None:
+            new = x
+        else:
+            self._by_heat.remove((-heat, item))
+            new = max(heat, x) + math.log1p(math.exp(-abs(heat - x)))
+        self._heat[item] = new
+        self._by_heat.add((-new, item))
+        if x - self._heat_base > _REBASE:
+            self._heat_total *= math.exp(self._heat_base - x)
+            self._heat_base = x
+        self._heat_total += math.exp(x - self._heat_base)
 
     def _know(self, item: str) -> None:
-        self.catalog[item] = None
-        self.catalog.move_to_end(item)
+        slot = self.catalog.get(item)
+        if slot is not None:
+            self.catalog.move_to_end(item)
+            return
+        self.catalog[item] = len(self._pool)
+        self._pool.append(item)
         if len(self.catalog) > self.max_items:
             self._forget_item(next(iter(self.catalog)))
 
     def _link(self, item: str, other: str) -> None:
-        neighbours = self.links.setdefault(item, {})
-        if other not in neighbours and len(neighbours) >= self.max_neighbours:
-            weakest = min(neighbours, key=neighbours.__getitem__)
-            del neighbours[weakest]
+        neighbours = self.links.get(item)
+        if neighbours is None:
+            neighbours = self.links[item] = {}
+        elif other not in neighbours and len(neighbours) >= self.max_neighbours:
+            # drop the weakest quarter at once (ties: the oldest link), so a popular item
+            # pays one sort per max_neighbours / 4 new links, not a scan per link
+            drop = max(1, self.max_neighbours // 4)
+            order = sorted(enumerate(neighbours.items()), key=lambda e: (e[1][1], e[0]))
+            for _, (weak, _count) in order[:drop]:
+                del neighbours[weak]
         neighbours[other] = neighbours.get(other, 0) + 1
 
     def _forget_item(self, item: str) -> None:
-        self.counts.pop(item, None)
-        self.catalog.pop(item, None)
-        self._decayed.pop(item, None)
+        events = self.counts.pop(item, 0)
+        if events:
+            self._by_count.remove((-events, item))
+            self._total -= events
+        heat = self._heat.pop(item, None)
+        if heat is not None:
+            self._by_heat.remove((-heat, item))
+            self._heat_total = max(0.0, self._heat_total - math.exp(heat - self._heat_base))
+        slot = self.catalog.pop(item, None)
+        if slot is not None:  # the last item takes the freed slot
+            last = self._pool.pop()
+            if last != item:
+                self._pool[slot] = last
+                self.catalog[last] = slot
         for other in self.links.pop(item, {}):
             self.links.get(other, {}).pop(item, None)
 
@@ -198,63 +270,117 @@ class OnlineModels:
     ) -> list[tuple[str, float]]:
         """Up to ``n`` (item, score) pairs, best first; scores of one answer sum to at most 1."""
         if kind == "random":
-            items = list(self.catalog)
-            picked = self._rng.sample(items, min(n, len(items)))
-            return [(item, 1.0 / max(len(items), 1)) for item in picked]
-        scores = self.scores(kind, user_id=user_id, item_id=item_id)
-        exclude: set[str | None] = set()
+            size = len(self._pool)
+            slots = self._rng.sample(range(size), min(n, size))
+            return [(self._pool[slot], 1.0 / size) for slot in slots]
+        if kind == "popularity":
+            return self._popular(n, ())
+        if kind == "trending":
+            return list(islice(self._trending(set()), n))
+        if kind == "similar-items":
+            links = self._neighbours(item_id)
+            if not links:  # an unknown item, or one never seen with another: what is popular
+                return self._popular(n, (item_id,))
+            return _best(links, n, {item_id}, sum(links.values()))
         if kind == "user-personalization":
-            exclude.update(self.recent.get(user_id or "", ()))
-        elif kind == "similar-items":
-            exclude.add(item_id)
-        best = _top(scores, n + len(exclude))
-        chosen = [(item, s) for item, s in best if item not in exclude][:n]
-        if kind == "user-personalization" and len(chosen) < n:  # fill from what is trending
-            seen = exclude | {item for item, _ in chosen}
-            trending = self.scores("trending")
-            fill = _top(trending, n + len(seen))
-            chosen += [(i, 0.0) for i, _ in fill if i not in seen][: n - len(chosen)]
-        total = sum(scores.values()) or 1.0
-        return [(item, s / total) for item, s in chosen]
+            history = self.recent.get(user_id or "", ())
+            found = self._personal(history)
+            seen = set(history)
+            chosen = _best(found, n, seen, sum(found.values()))
+            if len(chosen) < n:  # fill from what is trending
+                seen.update(item for item, _ in chosen)
+                fill = islice(self._trending(seen), n - len(chosen))
+                chosen += [(item, 0.0) for item, _ in fill]
+            return chosen
+        raise ConfigError("kind", kind, f"one of {', '.join(KINDS)}")
+
+    def _popular(self, n: int, exclude: Iterable[str | None]) -> list[tuple[str, float]]:
+        skip, total = set(exclude), self._total or 1
+        best = ((item, -c / total) for c, item in self._by_count if item not in skip)
+        return list(islice(best, n))
+
+    def _trending(self, exclude: set[str]) -> Iterator[tuple[str, float]]:
+        base, total = self._heat_base, self._heat_total or 1.0
+        for key, item in self._by_heat:  # key: -heat
+            if item not in exclude:
+                yield item, math.exp(-key - base) / total
+
+    def _neighbours(self, item_id: str | None) -> dict[str, int]:
+        """The item's links to items still held (a forgotten item may linger one way)."""
+        links = self.links.get(item_id or "", {})
+        counts = self.counts
+        return {other: c for other, c in links.items() if other in counts}
+
+    def _personal(self, history: Sequence[str]) -> dict[str, float]:
+        found: dict[str, float] = {}
+        counts = self.counts
+        for age, seen in enumerate(reversed(history)):
+            weight = 0.5**age  # the latest item counts most
+            for other, c in self.links.get(seen, {}).items():
+                if other in counts:
+                    found[other] = found.get(other, 0.0) + weight * c
+        return found
 
     def scores(
         self, kind: str, *, user_id: str | None = None, item_id: str | None = None
     ) -> dict[str, float]:
-        """The raw score of every candidate item (only items someone interacted with)."""
+        """The raw score of every candidate item (only items someone interacted with).
+
+        For looking at a model: it visits every item held; answers never call it.
+        """
         if kind == "popularity":
             return {item: float(c) for item, c in self.counts.items()}
         if kind == "trending":
-            rate, now = self._rate, self.now
-            return {i: v * math.exp(-rate * (now - t)) for i, (v, t) in self._decayed.items()}
+            shift = self._rate * (self.now - (self._origin or 0.0))
+            return {item: math.exp(heat - shift) for item, heat in self._heat.items()}
         if kind == "similar-items":
-            if item_id is None or not self.links.get(item_id):
-                return self.scores("popularity")  # an unknown item: what is popular
-            return {other: float(c) for other, c in self.links[item_id].items()}
+            links = self._neighbours(item_id)
+            return {k: float(c) for k, c in links.items()} if links else self.scores("popularity")
         if kind == "user-personalization":
-            found: dict[str, float] = {}
-            history = self.recent.get(user_id or "", ())
-            for age, seen in enumerate(reversed(history)):
-                weight = 0.5**age  # the latest item counts most
-                for other, c in self.links.get(seen, {}).items():
-                    found[other] = found.get(other, 0.0) + weight * c
-            return found
+            return self._personal(self.recent.get(user_id or "", ()))
         if kind == "random":
             return dict.fromkeys(self.catalog, 1.0)
         raise ConfigError("kind", kind, f"one of {', '.join(KINDS)}")
 
     def rank(self, kind: str, user_id: str, items: Sequence[str]) -> list[tuple[str, float]]:
-        """``items`` in the model's order; items it does not know go last, in input order."""
-        scores = self.scores(kind, user_id=user_id)
+        """``items`` in the model's order; items it does not know go last, in input order.
+
+        ``user-personalization`` ranks the user's co-occurrence neighbours first, then
+        every other item someone interacted with by trending (a user with no history
+        gets trending alone); only items nobody interacted with go last. ``random``
+        knows every item in the catalog and shuffles them.
+        """
         if kind == "random":
-            known = [i for i in items if i in scores]
+            known = [i for i in items if i in self.catalog]
             self._rng.shuffle(known)
-        else:
-            known = sorted((i for i in items if i in scores), key=lambda i: -scores[i])
-        unknown = [i for i in items if i not in scores]
-        total = sum(scores.get(i, 0.0) for i in known) or 1.0
-        return [(i, scores[i] / total) for i in known] + [(i, 0.0) for i in unknown]
+            unknown = [i for i in items if i not in self.catalog]
+            return [(i, 1.0 / len(known)) for i in known] + [(i, 0.0) for i in unknown]
+        if kind == "user-personalization":
+            personal = self._personal(self.recent.get(user_id, ()))
+        elif kind == "trending":
+            personal = {i: self._heat[i] for i in items if i in self._heat}
+        else:  # popularity, and similar-items without an item: what is popular
+            personal = {i: float(self.counts[i]) for i in items if i in self.counts}
+        known = [i for i in items if i in self.counts]
+        if kind == "user-personalization":  # then trending, as GetRecommendations fills up
+            heat = self._heat
+            known.sort(key=lambda i: (-personal.get(i, -math.inf), -heat.get(i, -math.inf)))
+        else:  # a stable sort: ties keep their input order
+            known.sort(key=lambda i: -personal[i])
+        unknown = [i for i in items if i not in self.counts]
+        if kind == "trending":  # a share of the ranked items' decayed mass
+            top = max((personal[i] for i in known), default=0.0)
+            personal = {i: math.exp(h - top) for i, h in personal.items()}
+        total = sum(personal.get(i, 0.0) for i in known) or 1.0
+        ranked = [(i, personal.get(i, 0.0) / total) for i in known]
+        return ranked + [(i, 0.0) for i in unknown]
 
 
-def _top(scores: dict[str, float], n: int) -> list[tuple[str, float]]:
-    """The ``n`` best (item, score), ties broken by item id so answers replay."""
-    return heapq.nsmallest(n, scores.items(), key=lambda pair: (-pair[1], pair[0]))
+def _best(
+    scores: dict[str, Any], n: int, exclude: set[Any], total: float
+) -> list[tuple[str, float]]:
+    """The ``n`` best (item, score / total) not in ``exclude``, ties broken by item id so
+    answers replay."""
+    best = heapq.nsmallest(n + len(exclude), scores.items(), key=lambda pair: (-pair[1], pair[0]))
+    total = total or 1.0
+    return [(item, s / total) for item, s in best if item not in exclude][:n]

@@ -13,7 +13,12 @@ import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
+ROOT = BENCHMARKS.parent
+
 TINY = {
+    # this checkout as its own baseline: the comparison runs, whatever its numbers
+    "before_after.py": (["--baseline", str(ROOT), "--rounds", "1", "--users", "300"],
+                        "new/old: events/s"),
     "payloads.py": (["--events", "20000", "--repeat", "1", "--naive-events", "2000",
                      "--compare-runs", "1"], "validate_events"),
     "simulate.py": (["--events", "60000", "--chunked-events", "120000",
@@ -29,6 +34,8 @@ TINY = {
                        "real-time over HTTP"),
     "scale.py": (["--users", "500", "--days", "2", "--seconds", "1", "--rounds", "1"],
                  "scaling 1 -> 2"),
+    "runtime.py": (["--items", "2000", "--users", "2000", "--events", "6000", "--seconds", "0.3",
+                    "--rounds", "1"], "ratio PutEvents p99 loaded / alone"),
 }  # fmt: skip
 
 

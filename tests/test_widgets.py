@@ -9,7 +9,8 @@ import pytest
 from personalize_sim import stream
 from personalize_sim.clock import VirtualClock
 from personalize_sim.streaming import MemoryTarget, Target, open_stream
-from personalize_sim.widgets import Dashboard, counters
+from personalize_sim.widgets import Dashboard
+from personalize_sim.widgets._panels import counters
 
 from .streaming.conftest import make_requests
 
@@ -242,7 +243,7 @@ def test_the_rate_line_names_the_limit_and_the_advice_in_python_terms():
     import dataclasses
 
     from personalize_sim.streaming import Limit
-    from personalize_sim.widgets import _rates_html
+    from personalize_sim.widgets._panels import rates_html as _rates_html
 
     handle = stream(make_requests(10), rate=100, target=MemoryTarget(), clock=VirtualClock(),
                     wait=True)  # fmt: skip

@@ -1,7 +1,8 @@
 """``personalize-sim serve``: run the local tracker emulator until SIGINT or SIGTERM.
 
-The first line on stdout, flushed at once, is ``listening on http://HOST:PORT``;
-a summary of the counters goes to stderr at exit. The emulator's flags are built
+The first line on stdout, flushed at once, is ``listening on http://HOST:PORT``; the
+next name the tracking id and each recommender's ARN; a summary of the counters goes to
+stderr at exit. The emulator's flags are built
 from the fields of :class:`~personalize_sim.tracker.TrackerConfig` (their
 ``flag``, ``help``, ``metavar``, ``parse``, ``choices`` and ``repeat`` metadata);
 fields with an ``env`` instead, the key pair checked by ``--verify-signature``,
@@ -33,7 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one")
     parser.add_argument(
-        "--db", default="personalize-sim-events.db", help="SQLite file of accepted events"
+        "--db",
+        default="personalize-sim-events.db",
+        help="SQLite file of accepted events (default personalize-sim-events.db); restarting on "
+        "the same file relearns the recommenders' models from its events",
     )
     for field in dataclasses.fields(TrackerConfig):
         if field.metadata.get("flag"):

@@ -18,7 +18,7 @@ commits the rows and writes the reply. Checks run in this order:
    to read back (:mod:`._validator`; 400 ``InvalidInputException`` in AWS's words,
    :mod:`._messages`);
 8. known tracking ids, when configured (404 ``ResourceNotFoundException``);
-9. while building rows: ``sentAt`` a time botocore can hold (:data:`SENT_AT_RANGE`),
+9. while building rows (:mod:`._rows`): ``sentAt`` a time botocore can hold,
    ``eventValue`` as the API's float.
 
 A request is decided on its own, before it joins a group commit, so a bad request can
@@ -43,18 +43,27 @@ import random
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from personalize_sim import limits
 from personalize_sim._latency import LatencyHistogram
-from personalize_sim._timestamps import wire_seconds
 from personalize_sim.clock import Clock, SystemClock
 
+from ._bodies import (
+    INVALID,
+    MAX_BODY_BYTES,
+    RefusedError,
+    body_too_large,
+    error_body,
+    parse_body,
+    unicode_violations,
+)
 from ._config import TrackerConfig
 from ._faults import FaultPlan, TokenBucket
 from ._messages import aws_message
+from ._rows import event_rows, record_rows
 from ._runtime import RUNTIME_OPERATIONS, RUNTIME_SERVICE, Runtime, RuntimeRefusedError
 from ._validator import Validator
 
@@ -62,32 +71,22 @@ __all__ = [
     "MAX_BODY_BYTES",
     "MAX_TRACKED_IDS",
     "OPERATIONS",
-    "SENT_AT_RANGE",
     "Emulator",
     "Outcome",
     "error_body",
 ]
 
-#: The server stops keeping a body past this size. It bounds memory only: a valid
-#: PutEvents body is at most 10 events × 10 KB, about 600 KB even when every character
-#: is JSON-escaped as \\uXXXX, and PutItems properties (≤ 32000 chars × 10) fit too.
-MAX_BODY_BYTES = 2 * 1024 * 1024
 #: quota buckets kept when any tracking id is accepted; the least recently used one goes
 #: first (it comes back full), so a client inventing ids cannot grow the emulator's memory
 MAX_TRACKED_IDS = 10_000
-#: sentAt accepted, epoch seconds: what botocore (a Python datetime) can represent, years 1-9999
-SENT_AT_RANGE = (-62_135_596_800.0, 253_402_300_800.0)
 OPERATIONS = ("PutEvents", "PutItems", "PutUsers")
 #: event ids remembered so that a stored event teaches the runtime's models once
 MAX_LEARNED_IDS = 100_000
-_INVALID = "InvalidInputException"
 _ERROR_NAMESPACE = ":http://internal.amazon.com/coral/com.amazon.personalize/"
 _FIVE_XX = {
     500: ("InternalFailure", "We encountered an internal error. Please try again."),
     503: ("ServiceUnavailable", "Service is unavailable. Please try again."),
 }
-# PutItems / PutUsers: the request member holding the records, their key, the table
-_RECORDS = {"PutItems": ("items", "itemId", "items"), "PutUsers": ("users", "userId", "users")}
 
 
 @dataclass
@@ -118,24 +117,6 @@ class Outcome:
         return headers
 
 
-def error_body(message: str) -> bytes:
-    """The body of an AWS JSON error: ``{"message": "..."}``."""
-    import orjson
-
-    try:
-        return orjson.dumps({"message": message})
-    except orjson.JSONEncodeError:  # an unpaired surrogate echoed from the request
-        return orjson.dumps({"message": message.encode(errors="backslashreplace").decode()})
-
-
-class _RefusedError(Exception):
-    """A check failed: the request is answered with this status, error code and message."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(status, code, message)
-        self.status, self.code, self.message = status, code, message
-
-
 class Emulator:
     """The sans-I/O core of the local tracker: config, quota buckets, fault plan and counters."""
 
@@ -154,6 +135,7 @@ class Emulator:
         # request ids are seeded too, so a run's ids (and generated event ids) replay
         self._ids = random.Random(self.config.rng)
         self._validators = {op: Validator(op) for op in OPERATIONS}
+        self._validators |= {op: Validator(op, RUNTIME_SERVICE) for op in RUNTIME_OPERATIONS}
         self._routes = {limits.operation_limits(op).http_path: op for op in OPERATIONS}
         self._routes |= {
             limits.operation_limits(op, RUNTIME_SERVICE).http_path: op for op in RUNTIME_OPERATIONS
@@ -174,6 +156,7 @@ class Emulator:
         self.counters["store_failures"] = 0  # requests answered 500 because the store failed
         self.counters["issued_recommendations"] = 0
         self.latency = LatencyHistogram()  # of PutEvents answers, arrival to reply
+        self.runtime_latency = LatencyHistogram()  # of runtime answers, arrival to reply
 
     # -- the request path -----------------------------------------------------------------
 
@@ -203,27 +186,31 @@ class Emulator:
         size = len(body) if body_size is None else body_size
         try:
             if size > MAX_BODY_BYTES:  # first: the server has not read such a body
-                raise _RefusedError(413, "RequestEntityTooLargeException", body_too_large(size))
+                raise RefusedError(413, "RequestEntityTooLargeException", body_too_large(size))
             if self.config.verify_signature:
                 self._check_signature(method, path, query, headers, body)
-            request, strict = _parse(body)
+            request, strict = parse_body(body)
             if operation in RUNTIME_OPERATIONS:
                 self._runtime_request(outcome, operation, request, strict)
                 return outcome
             if operation == "PutEvents":
                 self._take_token(request)
             self._draw_fault(outcome)
-            violations = [] if strict else _unicode_violations(request)
+            violations = [] if strict else unicode_violations(request)
             violations = violations or self._validators[operation](request, size)
             if violations:
                 ops = limits.operation_limits(operation)
-                raise _RefusedError(400, _INVALID, aws_message(violations, ops, request))
+                raise RefusedError(400, INVALID, aws_message(violations, ops, request))
             if operation == "PutEvents":
                 self._check_tracking_id(request["trackingId"])
-                outcome.table, outcome.rows = "events", self._event_rows(outcome, request)
+                received = self.clock.wall()
+                outcome.table = "events"
+                outcome.rows = event_rows(request, outcome.request_id, received=received)
             else:
-                outcome.table, outcome.rows = self._record_rows(operation, request)
-        except (_RefusedError, RuntimeRefusedError) as refused:
+                outcome.table, outcome.rows = record_rows(
+                    operation, request, received=self.clock.wall()
+                )
+        except (RefusedError, RuntimeRefusedError) as refused:
             return self.fail(outcome, refused.status, refused.code, refused.message)
         except Exception as exc:  # a bug: answer it as AWS would, and keep serving
             message = f"We encountered an internal error ({type(exc).__name__}: {exc})"
@@ -239,13 +226,13 @@ class Emulator:
         bucket = self._runtime_buckets.get(self.runtime.arn_of(request) or "")
         if bucket is not None and not bucket.take():
             self.counters["throttled"] += 1
-            raise _RefusedError(self.config.throttle_status, "ThrottlingException", "Rate exceeded")
+            raise RefusedError(self.config.throttle_status, "ThrottlingException", "Rate exceeded")
         self._draw_fault(outcome)
-        violations = [] if strict else _unicode_violations(request)
-        violations = violations or limits.check_request(operation, request, RUNTIME_SERVICE)
+        violations = [] if strict else unicode_violations(request)
+        violations = violations or self._validators[operation](request)
         if violations:
             ops = limits.operation_limits(operation, RUNTIME_SERVICE)
-            raise _RefusedError(400, _INVALID, aws_message(violations, ops, request))
+            raise RefusedError(400, INVALID, aws_message(violations, ops, request))
         answer, row = self.runtime.answer(operation, request, issued_at=self.clock.wall())
         outcome.payload = orjson.dumps(answer)
         outcome.table, outcome.rows = "recommendations", [row]
@@ -257,7 +244,7 @@ class Emulator:
 
         problem = verify(method, path, query, headers, body, self._keys, self.clock.wall())
         if problem is not None:
-            raise _RefusedError(problem.status, problem.code, problem.message)
+            raise RefusedError(problem.status, problem.code, problem.message)
 
     def _take_token(self, request: Any) -> None:
         if self.config.max_tps is None:
@@ -276,17 +263,17 @@ class Emulator:
             buckets.move_to_end(key)
         if not bucket.take():
             self.counters["throttled"] += 1
-            raise _RefusedError(self.config.throttle_status, "ThrottlingException", "Rate exceeded")
+            raise RefusedError(self.config.throttle_status, "ThrottlingException", "Rate exceeded")
 
     def _draw_fault(self, outcome: Outcome) -> None:
         fault = self._faults.draw()
         outcome.latency_s = fault.latency_s
         if fault.status is not None:
-            raise _RefusedError(fault.status, *_FIVE_XX[fault.status])
+            raise RefusedError(fault.status, *_FIVE_XX[fault.status])
 
     def _check_tracking_id(self, tracking_id: str) -> None:
         if self._known is not None and tracking_id not in self._known:
-            raise _RefusedError(
+            raise RefusedError(
                 404,
                 "ResourceNotFoundException",
                 f"Could not find an event tracker with tracking id '{tracking_id}'",
@@ -299,54 +286,6 @@ class Emulator:
             kind = "5xxErrors" if status >= 500 else "4xxErrors"
             self.counters[outcome.operation + kind] += 1
         return outcome
-
-    def _event_rows(self, outcome: Outcome, request: dict[str, Any]) -> list[tuple[Any, ...]]:
-        """One row per event, in the layout of the store's ``events`` table."""
-        import orjson
-
-        received = self.clock.wall()
-        tracking_id, session_id = request["trackingId"], request["sessionId"]
-        user_id = request.get("userId")
-        rows = []
-        for i, event in enumerate(request["eventList"]):
-            sent_at = _sent_at(event["sentAt"])
-            if sent_at is None:
-                violation = limits.Violation(
-                    f"eventList[{i}].sentAt", "timestamp_range", event["sentAt"]
-                )
-                raise _RefusedError(
-                    400, _INVALID, aws_message([violation], limits.operation_limits("PutEvents"))
-                )
-            value = event.get("eventValue")
-            impression = event.get("impression")
-            attribution = event.get("metricAttribution")
-            rows.append(
-                (
-                    tracking_id,
-                    user_id,
-                    session_id,
-                    # Personalize makes up an id when none is given; ours derive from the request id
-                    event.get("eventId") or f"{outcome.request_id}-{i}",
-                    event["eventType"],
-                    None if value is None else float(value),  # the API's type: finite, checked
-                    event.get("itemId"),
-                    event.get("properties"),
-                    sent_at,
-                    event.get("recommendationId"),
-                    None if impression is None else orjson.dumps(impression).decode(),
-                    None if attribution is None else attribution.get("eventAttributionSource"),
-                    received,
-                )
-            )
-        return rows
-
-    def _record_rows(
-        self, operation: str, request: dict[str, Any]
-    ) -> tuple[str, list[tuple[Any, ...]]]:
-        received = self.clock.wall()
-        member, key, table = _RECORDS[operation]
-        arn = request["datasetArn"]
-        return table, [(arn, r[key], r.get("properties"), received) for r in request[member]]
 
     # -- after the answer -----------------------------------------------------------------
 
@@ -361,27 +300,58 @@ class Emulator:
         elif outcome.operation in RUNTIME_OPERATIONS:
             if outcome.error_code is None:
                 self.counters["issued_recommendations"] += 1
+            self.runtime_latency.record(time.perf_counter() - outcome.received)
         elif outcome.operation is not None and outcome.error_code is None:
             self.counters["accepted_" + (outcome.table or "")] += len(outcome.rows)
             if outcome.table == "items":
                 self.runtime.models.add_items(row[1] for row in outcome.rows)
 
     def _learn(self, rows: list[tuple[Any, ...]]) -> None:
-        """Feed stored events to the runtime's models, each (tracking id, event id) once:
-        a retried request's copies, stored once, are learnt once."""
-        if not self.runtime.specs:
-            return
-        seen = self._learned
-        fresh = []
-        for row in rows:
-            key = (row[0], row[3])
+        """Feed stored events to the runtime's models (see :meth:`_learn_events`)."""
+        if self.runtime.specs:  # tracking id, event id, user id, item id, sent at
+            self._learn_events((row[0], row[3], row[1], row[6], row[8]) for row in rows)
+
+    def _learn_events(self, events: Iterable[tuple[str, str, Any, Any, float]]) -> int:
+        """Teach the models each (tracking id, event id) once: a retried request's copies,
+        stored once, are learnt once. Returns how many were new."""
+        seen, observe, learnt = self._learned, self.runtime.models.observe, 0
+        for tracking_id, event_id, user_id, item_id, at in events:
+            key = (tracking_id, event_id)
             if key in seen:
                 continue
             seen[key] = None
             if len(seen) > MAX_LEARNED_IDS:
                 seen.popitem(last=False)
-            fresh.append((row[1], row[6], row[8]))  # user_id, item_id, sent_at
-        self.runtime.learn(fresh)
+            observe(user_id, item_id, at)
+            learnt += 1
+        return learnt
+
+    # -- a restart on a store that holds rows already ---------------------------------------
+
+    def resume(
+        self,
+        *,
+        generation: int,
+        items: Iterable[str] = (),
+        events: Iterable[tuple[str, str, Any, Any, float]] = (),
+    ) -> int:
+        """Carry on where an earlier run on the same store stopped; returns the events relearnt.
+
+        ``generation`` counts the rows the store holds (0 for a new one). It reseeds the
+        request and recommendation ids: on a new store a seeded emulator replays its ids
+        exactly, and on a used one it draws them from a stream of that generation, so
+        neither its recommendation ids nor the event ids it makes up from request ids can
+        repeat stored ones. ``items`` (PutItems item ids) and ``events`` (tracking id, event
+        id, user id, item id, sentAt), in arrival order, teach the runtime's models again.
+        """
+        if generation:
+            rng = self.config.rng
+            self._ids = random.Random(None if rng is None else f"{rng}/after-{generation}")
+            self.runtime.reseed(generation)
+        if not self.runtime.specs:
+            return 0
+        self.runtime.models.add_items(items)
+        return self._learn_events(events)
 
     def stats(self) -> dict[str, Any]:
         """Counters named like the tracker's CloudWatch metrics, plus PutEvents latency.
@@ -390,9 +360,11 @@ class Emulator:
         ``PutEvents4xxErrors`` and in ``throttled``; injected 500/503 in ``PutEvents5xxErrors``;
         ``accepted_events`` are events newly stored, ``duplicates`` accepted but not stored;
         ``latency`` is :meth:`LatencySummary.to_dict` (``count, mean, p50, p90, p99, p99.9,
-        max``, in ms, None while there is none) of PutEvents answers, arrival to reply.
+        max``, in ms, None while there is none) of PutEvents answers, arrival to reply;
+        ``runtime_latency`` the same of GetRecommendations / GetPersonalizedRanking answers.
         """
-        return {**self.counters, "latency": self.latency.summary().to_dict()}
+        latency, runtime = self.latency.summary(), self.runtime_latency.summary()
+        return {**self.counters, "latency": latency.to_dict(), "runtime_latency": runtime.to_dict()}
 
 
 def runtime_of(config: TrackerConfig) -> Runtime:
@@ -402,65 +374,3 @@ def runtime_of(config: TrackerConfig) -> Runtime:
     models = OnlineModels(half_life=config.trending_half_life, rng=config.rng)
     specs = [RecommenderSpec.parse(spec) for spec in config.recommenders or ()]
     return Runtime(specs, models, rng=config.rng)
-
-
-def _parse(body: bytes) -> tuple[Any, bool]:
-    """The decoded JSON body and whether it is strict JSON, or a refusal (too large, not JSON).
-
-    orjson reads strict JSON. What it refuses is read again with the standard library,
-    which also takes what JSON allows but orjson does not keep (unpaired surrogate escapes,
-    numbers beyond a double, which become infinite) and ``NaN``: such a body is not
-    strict, and its values are then checked like any other (a 400 naming the member).
-    """
-    import orjson
-
-    try:
-        return orjson.loads(body), True
-    except orjson.JSONDecodeError as strict_error:
-        import json
-
-        try:
-            return json.loads(body, parse_int=_json_int), False
-        except (ValueError, RecursionError):
-            pass
-        raise _RefusedError(
-            400, _INVALID, f"Request body is not valid JSON: {strict_error}"
-        ) from None
-
-
-def body_too_large(size: int) -> str:
-    return f"Request body of {size} bytes is larger than the maximum of {MAX_BODY_BYTES} bytes"
-
-
-def _json_int(text: str) -> int | float:
-    # Python refuses ints over 4300 digits; past 308 digits a double is (nearly) infinite anyway
-    return int(text) if len(text) <= 308 else float(text)
-
-
-def _unicode_violations(value: Any, path: str = "") -> list[limits.Violation]:
-    """Strings (keys too) holding unpaired surrogates, which no store or reader can keep."""
-    found = []
-    if isinstance(value, str):
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            found.append(limits.Violation(path, "not_unicode", value.encode(errors="replace")))
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            child = f"{path}.{key}" if path else str(key)
-            found += _unicode_violations(key, child) + _unicode_violations(item, child)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            found += _unicode_violations(item, f"{path}[{i}]")
-    return found
-
-
-def _sent_at(value: Any) -> float | None:
-    """Epoch seconds from a JSON number or a numeric / ISO-8601 string, rounded to the µs as
-    botocore reads it; None for anything else or outside what a datetime can hold."""
-    try:
-        seconds = float(wire_seconds(value))
-    except (TypeError, ValueError, OverflowError):  # ConfigError is a ValueError too
-        return None
-    low, high = SENT_AT_RANGE
-    return seconds if low <= seconds < high else None

@@ -16,19 +16,21 @@ Attributes and methods others rely on:
 ``client(**kw)``  a boto3 ``personalize-events`` client bound to it (the configured key pair,
                   ``testing``/``testing`` by default; region ``us-east-1``); ``kw`` goes to
                   ``Config`` (e.g. ``parameter_validation=False``, ``retries={...}``)
-``events()``      accepted events as an events frame (see :func:`._store.read_events`); with
+``events()``      accepted events as an events frame (see :func:`._readers.read_events`); with
                   recommenders declared, a last column ``RECOMMENDER_ARN`` names the issuer
                   of each event's ``recommendationId``, which ``attribution_report`` credits
 ``runtime_client(**kw)``  a boto3 ``personalize-runtime`` client bound to it
 ``recommender_arns``  the ARN of each declared recommender, by name
 ``recommendations()``  every runtime answer: id, issuer ARN, items shown (see
-                  :func:`._store.read_recommendations`)
+                  :func:`._readers.read_recommendations`)
 ``stats()``       the counters (``PutEventsRequests``, ``PutEvents4xxErrors``,
                   ``PutEvents5xxErrors``, ``throttled``, ``accepted_events``, ``duplicates``,
                   ``latency``, plus ``PutItems*``/``PutUsers*``, ``accepted_items``,
                   ``accepted_users``, ``store_failures``, ``commits``, and for the runtime
                   API ``GetRecommendations*``, ``GetPersonalizedRanking*``,
-                  ``issued_recommendations``); after exit, the last values seen
+                  ``issued_recommendations``, ``runtime_latency``; and what a client calls:
+                  ``tracking_id``, ``tracking_ids``, ``recommender_arns``); after exit, the
+                  last values seen
 ``db_path``       the SQLite file (a temporary one unless ``db_path=`` is given; it outlives
                   the ``with`` block so ``events()`` still works, and is removed with the object)
 ``process``       the ``subprocess.Popen`` of the emulator when ``process=True``, else None
@@ -291,7 +293,7 @@ class LocalTracker:
 
     def recommendations(self) -> pd.DataFrame:
         """Every answer of the runtime API: RECOMMENDATION_ID, RECOMMENDER_ARN, ITEMS …"""
-        from ._store import read_recommendations
+        from ._readers import read_recommendations
 
         if not self.db_path.exists():
             raise EmulatorError(f"no event store at {self.db_path}; was the tracker started?")
@@ -299,7 +301,7 @@ class LocalTracker:
 
     def events(self, tracking_id: str | None = None) -> pd.DataFrame:
         """Accepted events, in arrival order, as an events frame (read straight from SQLite)."""
-        from ._store import read_events
+        from ._readers import read_events
 
         if not self.db_path.exists():
             raise EmulatorError(f"no event store at {self.db_path}; was the tracker started?")

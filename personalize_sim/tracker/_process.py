@@ -27,7 +27,7 @@ from personalize_sim.errors import ConfigError, EmulatorError
 from ._config import TrackerConfig, binding_warning
 from ._server import TrackerServer
 
-__all__ = ["READY", "main", "read_line", "serve", "start_process"]
+__all__ = ["READY", "announcement", "main", "read_line", "serve", "start_process"]
 
 #: what the first stdout line of a serving emulator starts with, before its URL
 READY = "listening on "
@@ -41,12 +41,15 @@ def serve(
     port: int = 0,
     exit_with_fd: int | None = None,
     prog: str = "personalize-sim serve",
+    announce: bool = True,
 ) -> int:
     """Run one emulator in this process until SIGINT or SIGTERM (or EOF on ``exit_with_fd``).
 
-    Prints ``listening on URL`` first, a summary to stderr at the end; returns the
-    exit status (0, or 1 when the store cannot be opened). A port that cannot be
-    bound raises :class:`~personalize_sim.errors.EmulatorError`.
+    Prints ``listening on URL`` first, then (with ``announce``) what a client needs: the
+    tracking id, each recommender's ARN, how long relearning the store took (see
+    :func:`announcement`); a summary to stderr at the end. Returns the exit status (0, or
+    1 when the store cannot be opened). A port that cannot be bound raises
+    :class:`~personalize_sim.errors.EmulatorError`.
     """
     warning = binding_warning(host)
     if warning is not None:
@@ -59,10 +62,14 @@ def serve(
     except OSError as exc:
         raise EmulatorError(f"cannot listen on {host}:{port}: {exc}") from exc
 
+    def ready(url: str) -> None:
+        lines = [f"{READY}{url}"]
+        if announce:
+            lines += announcement(config, server.app.restored)
+        print("\n".join(lines), flush=True)
+
     try:
-        server.run(
-            on_ready=lambda url: print(f"{READY}{url}", flush=True), exit_with_fd=exit_with_fd
-        )
+        server.run(on_ready=ready, exit_with_fd=exit_with_fd)
     except SystemExit:  # recent uvicorn's answer to a failed startup (older ones just return)
         if server.app.startup_error is None:
             raise
@@ -86,6 +93,28 @@ def serve(
     return 0
 
 
+def announcement(config: TrackerConfig, restored: tuple[int, float] | None) -> list[str]:
+    """The lines ``serve`` prints after ``listening on``: the tracking id(s) to use, each
+    recommender's ARN (``GET /stats`` has both too), the models relearnt from the store.
+
+    >>> print("\\n".join(announcement(TrackerConfig(recommenders=["top=popularity"]), (9, 0.02))))
+    tracking id: local-tracker (any tracking id is accepted)
+    recommender top (popularity): arn:aws:personalize:us-east-1:000000000000:recommender/top
+    models relearnt from 9 stored events in 0.02 s
+    """
+    from personalize_sim.online import RecommenderSpec
+
+    if config.tracking_ids is None:
+        lines = [f"tracking id: {config.tracking_id} (any tracking id is accepted)"]
+    else:
+        lines = [f"tracking id: {', '.join(config.tracking_ids)}"]
+    for spec in map(RecommenderSpec.parse, config.recommenders or ()):
+        lines.append(f"{spec.resource} {spec.name} ({spec.kind}): {spec.arn}")
+    if restored is not None and config.recommenders:
+        lines.append(f"models relearnt from {restored[0]:,} stored events in {restored[1]:.2f} s")
+    return lines
+
+
 # -- the child --------------------------------------------------------------------------------
 
 
@@ -104,6 +133,7 @@ def main() -> int:
         port=launch["port"],
         exit_with_fd=0,
         prog="personalize_sim.tracker",
+        announce=False,  # the parent reads one line: it knows the rest from its config
     )
 
 

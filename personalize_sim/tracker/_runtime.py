@@ -97,8 +97,16 @@ class Runtime:
         self.specs = {spec.arn: spec for spec in specs}
         self.arns = {spec.name: spec.arn for spec in specs}
         self.models = models
+        self._rng = rng
         # seeded apart from the emulator's request ids, so the two never coincide
         self._ids = random.Random(None if rng is None else f"recommendation-ids-{rng}")
+
+    def reseed(self, generation: int) -> None:
+        """Draw ids from the stream of a store's ``generation`` (see ``Emulator.resume``)."""
+        rng = self._rng
+        self._ids = random.Random(
+            None if rng is None else f"recommendation-ids-{rng}/after-{generation}"
+        )
 
     def learn(self, events: Iterable[tuple[str | None, str | None, float]]) -> None:
         """Feed (userId, itemId, sentAt) of stored events to the models, in order."""
@@ -136,7 +144,8 @@ class Runtime:
         rec_id = "RID-" + str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
         items = [item for item, _ in found]
         answer = {
-            key: [{"itemId": item, "score": round(score, 7)} for item, score in found],
+            # 7 decimals as the service gives them (scores are >= 0: half up, without round())
+            key: [{"itemId": item, "score": int(score * 1e7 + 0.5) / 1e7} for item, score in found],
             "recommendationId": rec_id,
         }
         import orjson

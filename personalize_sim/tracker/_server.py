@@ -1,6 +1,7 @@
 """The emulator's HTTP server: a bare ASGI app on uvicorn, and the reader of its ``/stats``.
 
-This is the only module of the tracker that opens sockets. The app reads the
+With :mod:`._uvicorn` (every use of uvicorn's internals), the only module of the tracker
+that opens sockets. The app reads the
 body, asks :class:`~._emulator.Emulator` what to answer, sleeps the injected
 latency, commits accepted rows through :class:`~._store.GroupCommit` and only
 then writes the 200. ``GET /stats`` answers the counters as JSON.
@@ -13,7 +14,9 @@ fails (disk full, read-only) answers 500 ``InternalFailure`` naming the cause.
 A non-loopback host needs ``verify_signature`` or ``allow_unsigned_remote``.
 
 uvicorn runs on uvloop and httptools when they are installed, else on asyncio's
-own loop and h11 (its standard fallbacks, which also run on Windows).
+own loop and h11 (its standard fallbacks, which also run on Windows). On a store that
+holds an earlier run's rows, startup continues it (:meth:`Emulator.resume`): fresh id
+streams, and the runtime's models relearnt before the server listens.
 
 >>> server = TrackerServer(TrackerConfig(max_tps=0), db_path=":memory:", loop="asyncio")
 >>> server.url.startswith("http://127.0.0.1:"), server.loop, server.http in ("httptools", "h11")
@@ -25,31 +28,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
-import importlib.util
 import os
-import signal
 import socket
 import threading
-from collections.abc import Callable, Generator
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from personalize_sim._checks import one_of
-
+from ._bodies import MAX_BODY_BYTES
 from ._config import TrackerConfig, check_binding
-from ._emulator import MAX_BODY_BYTES, Emulator, Outcome, error_body
+from ._emulator import Emulator, Outcome
 from ._store import GroupCommit, StorageError, Store
+from ._uvicorn import (
+    HTTP_PARSERS,
+    LOOPS,
+    MAX_HEADER_BYTES,
+    installed,
+    new_event_loop,
+    uvicorn_config,
+    uvicorn_server,
+)
 
-__all__ = ["MAX_HEADER_BYTES", "TrackerApp", "TrackerServer", "fetch_stats"]
-
-#: request line and headers together; more is answered 431 and the connection closed before
-#: the rest is read (a signed botocore request has about 1 KB of them)
-MAX_HEADER_BYTES = 64 * 1024
-
-#: uvicorn's event loops and HTTP parsers: the fast one when installed, else the standard one
-LOOPS = ("uvloop", "asyncio")
-HTTP_PARSERS = ("httptools", "h11")
+__all__ = ["MAX_HEADER_BYTES", "TrackerApp", "TrackerServer", "bind", "fetch_stats"]
 
 _JSON = [(b"content-type", b"application/json")]
 
@@ -64,6 +65,8 @@ class TrackerApp:
         self.startup_error: Exception | None = None
         #: what went wrong closing the store (a full disk at shutdown), for the summary
         self.shutdown_problem: str | None = None
+        #: (events relearnt, seconds it took) when the store held events at start
+        self.restored: tuple[int, float] | None = None
         self._verify = emulator.config.verify_signature
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -78,6 +81,7 @@ class TrackerApp:
             if message["type"] == "lifespan.startup":
                 try:
                     self.committer = GroupCommit(Store(self.db_path))
+                    self._resume(self.committer.store)
                 except Exception as exc:
                     self.startup_error = exc
                     await send({"type": "lifespan.startup.failed", "message": repr(exc)})
@@ -87,6 +91,19 @@ class TrackerApp:
                 self.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    def _resume(self, store: Store) -> None:
+        """Continue an earlier run's store: fresh id streams, and the models relearnt, before
+        the server listens (about 30 µs of CPU per stored event, ``benchmarks/runtime.py``)."""
+        started = time.perf_counter()
+        generation = store.generation()
+        learnt = self.emulator.resume(
+            generation=generation,
+            items=store.known_items() if generation else (),
+            events=store.history() if generation else (),
+        )
+        if generation:
+            self.restored = (learnt, time.perf_counter() - started)
 
     def close(self) -> None:
         """Commit whatever is pending and close the database."""
@@ -170,6 +187,11 @@ class TrackerApp:
 
         stats = self.emulator.stats()
         stats["commits"] = 0 if self.committer is None else self.committer.commits
+        # what a client needs to call it, beside the counters (serve prints them too)
+        config = self.emulator.config
+        stats["tracking_id"] = config.tracking_id
+        stats["tracking_ids"] = None if config.tracking_ids is None else list(config.tracking_ids)
+        stats["recommender_arns"] = config.recommender_arns
         return orjson.dumps(stats)
 
 
@@ -207,8 +229,8 @@ class TrackerServer:
     ) -> None:
         check_binding(host, config)
         self.config = config
-        self.loop = _installed(loop, "loop", LOOPS)
-        self.http = _installed(http, "http", HTTP_PARSERS)
+        self.loop = installed(loop, "loop", LOOPS)
+        self.http = installed(http, "http", HTTP_PARSERS)
         self.app = TrackerApp(Emulator(config, clock=clock), db_path)
         self.socket = bind(host, port)
         self.host = host
@@ -232,25 +254,14 @@ class TrackerServer:
         a parent holding the other end of a pipe takes the emulator with it when it
         dies, so no orphan keeps the port.
         """
-        import uvicorn
-
-        config = uvicorn.Config(
+        config = uvicorn_config(
             self.app,
-            loop="none",  # our own loop (below): uvicorn would set a process-wide loop policy
-            http=guarded_protocol(self.http, self.config.header_timeout),
-            timeout_keep_alive=self.config.idle_timeout,  # type: ignore[arg-type]
-            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
-            lifespan="on",
-            log_config=None,  # never reconfigure the host program's logging
-            log_level="warning",
-            access_log=False,
-            server_header=False,
-            proxy_headers=False,  # a local emulator has no proxy in front; skip the middleware
-            timeout_graceful_shutdown=5,
-            ssl_certfile=self.config.tls_cert,  # HTTPS when given (TrackerConfig checks the pair)
-            ssl_keyfile=self.config.tls_key,
+            http=self.http,
+            header_timeout=self.config.header_timeout,
+            idle_timeout=self.config.idle_timeout,
+            tls=(self.config.tls_cert, self.config.tls_key),
         )
-        self._server = _uvicorn_server(config, on_ready=lambda: on_ready and on_ready(self.url))
+        self._server = uvicorn_server(config, on_ready=lambda: on_ready and on_ready(self.url))
         if exit_with_fd is not None:
             threading.Thread(
                 target=self._stop_at_eof, args=(exit_with_fd,), name="tracker-eof", daemon=True
@@ -258,7 +269,7 @@ class TrackerServer:
         if self._stop.is_set():
             self.close()
             return
-        loop = _new_event_loop(self.loop)
+        loop = new_event_loop(self.loop)
         try:
             loop.run_until_complete(self._server.serve(sockets=[self.socket]))
         finally:
@@ -282,138 +293,6 @@ class TrackerServer:
         """Flush the store and release the socket (after :meth:`run`, or instead of it)."""
         self.app.close()
         self.socket.close()
-
-
-_PROTOCOLS = {
-    "httptools": ("uvicorn.protocols.http.httptools_impl", "HttpToolsProtocol"),
-    "h11": ("uvicorn.protocols.http.h11_impl", "H11Protocol"),
-}
-
-
-def guarded_protocol(http: str, header_timeout: float) -> type:
-    """uvicorn's HTTP protocol class for ``http``, bounding what a connection may hold.
-
-    While a connection waits for a request's headers (just opened, or after a response
-    when the next request has begun to arrive), it must send them within
-    ``header_timeout`` and in at most :data:`MAX_HEADER_BYTES`; otherwise it is answered
-    408 or 431 and closed before more is read. An idle keep-alive connection is closed
-    by uvicorn's own ``timeout_keep_alive``.
-    """
-    module, name = _PROTOCOLS[http]
-    base = getattr(importlib.import_module(module), name)
-
-    class GuardedProtocol(base):  # type: ignore[misc,valid-type]
-        _deadline: asyncio.TimerHandle | None = None
-        _header_bytes = 0
-
-        def connection_made(self, transport: Any) -> None:
-            super().connection_made(transport)
-            self._arm()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
-            super().connection_lost(exc)
-
-        def data_received(self, data: bytes) -> None:
-            if self._waiting():
-                self._header_bytes += len(data)
-            super().data_received(data)
-            if not self._waiting():  # the usual case: whole headers in one read, no timer
-                self._disarm()
-            elif self._header_bytes > MAX_HEADER_BYTES:
-                message = f"Request headers are larger than the maximum of {MAX_HEADER_BYTES} bytes"
-                self._refuse(431, "Request Header Fields Too Large", message)
-            elif self._deadline is None:  # part of the headers came: the rest has a deadline
-                self._arm()
-
-        def _waiting(self) -> bool:
-            return self.cycle is None or self.cycle.response_complete
-
-        def _arm(self) -> None:
-            self._disarm()
-            loop = asyncio.get_running_loop()
-            self._deadline = loop.call_later(header_timeout, self._too_slow)
-
-        def _disarm(self) -> None:
-            if self._deadline is not None:
-                self._deadline.cancel()
-                self._deadline = None
-            self._header_bytes = 0
-
-        def _too_slow(self) -> None:
-            self._deadline = None
-            if self._waiting() and not self.transport.is_closing():
-                if self._header_bytes:
-                    message = f"Request headers not received within {header_timeout:g} s"
-                    self._refuse(408, "Request Timeout", message)
-                else:
-                    self.transport.close()
-
-        def _refuse(self, status: int, reason: str, message: str) -> None:
-            if self.transport.is_closing():
-                return
-            body = error_body(message)
-            head = (
-                f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
-                f"x-amzn-errortype: {reason.title().replace(' ', '')}\r\n"
-                f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
-            )
-            self.transport.write(head.encode() + body)
-            self.transport.close()
-            self._disarm()
-
-    return GuardedProtocol
-
-
-def _installed(choice: str, field: str, implementations: tuple[str, str]) -> str:
-    """``choice``, or for ``"auto"`` the first of ``implementations`` that can be imported."""
-    one_of(choice, field, ("auto", *implementations))
-    if choice != "auto":
-        return choice
-    fast, standard = implementations
-    return fast if importlib.util.find_spec(fast) is not None else standard
-
-
-def _new_event_loop(kind: str) -> asyncio.AbstractEventLoop:
-    """A fresh loop for this server only; the process's event loop policy stays as it was."""
-    if kind == "uvloop":
-        import uvloop
-
-        return uvloop.new_event_loop()
-    return asyncio.new_event_loop()
-
-
-def _uvicorn_server(config: Any, on_ready: Callable[[], None]) -> Any:
-    """uvicorn's Server, telling us when it listens and leaving signals to exit cleanly."""
-    import uvicorn
-
-    class Server(uvicorn.Server):
-        async def startup(self, sockets: Any = None) -> None:
-            await super().startup(sockets=sockets)
-            if not self.should_exit:
-                on_ready()
-
-        @contextlib.contextmanager
-        def capture_signals(self) -> Generator[None, None, None]:
-            # uvicorn re-raises the caught signal after shutdown (so SIGTERM would end
-            # the process with -15); the emulator instead exits 0 after flushing.
-            if threading.current_thread() is not threading.main_thread():
-                yield
-                return
-            signals = (signal.SIGINT, signal.SIGTERM)
-            previous = {s: signal.signal(s, self._exit) for s in signals}
-            try:
-                yield
-            finally:
-                for s, handler in previous.items():
-                    signal.signal(s, handler)
-
-        def _exit(self, sig: int, frame: Any) -> None:
-            if self.should_exit and sig == signal.SIGINT:
-                self.force_exit = True
-            self.should_exit = True
-
-    return Server(config)
 
 
 def fetch_stats(

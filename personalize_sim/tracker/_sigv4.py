@@ -11,6 +11,7 @@ no ``Authorization`` header     403     ``MissingAuthenticationToken``
 header not SigV4 / incomplete   400     ``IncompleteSignatureException``
 unknown access key id           403     ``InvalidClientTokenId``
 wrong service in the scope      403     ``InvalidSignatureException``
+another region in the scope     403     ``InvalidSignatureException`` (it serves :data:`REGION`)
 signature does not match        403     ``InvalidSignatureException``
 ``X-Amz-Date`` over 15 min off  403     ``InvalidSignatureException`` (expired / not yet current)
 ==============================  ======  ==========================================
@@ -27,9 +28,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
-__all__ = ["SIGNING_NAME", "SignatureError", "verify"]
+__all__ = ["REGION", "SIGNING_NAME", "SignatureError", "verify"]
 
 SIGNING_NAME = "personalize"
+#: the region the emulator serves, that of its ARNs (docs/reference/personalize-events.md, 2.5)
+REGION = "us-east-1"
 #: how far X-Amz-Date may be from the server's clock (AWS allows 15 minutes)
 MAX_SKEW_S = 15 * 60
 
@@ -87,6 +90,12 @@ def verify(
             403,
             "InvalidSignatureException",
             f"Credential should be scoped to correct service: '{SIGNING_NAME}'.",
+        )
+    if match["region"] != REGION:
+        return SignatureError(
+            403,
+            "InvalidSignatureException",
+            f"Credential should be scoped to a valid region, not '{match['region']}'.",
         )
     try:
         signed_at = dt.datetime(

@@ -9,7 +9,8 @@ valid?"; any doubt goes to ``check_request``, so it can cost a slow check, never
 a wrong verdict. ``benchmarks/tracker.py`` measures both in the same run: on a
 10-event PutEvents body the generated test takes about 1/6 of the validation time,
 and the emulator about half the server CPU per request end to end.
-``tests/tracker/test_validator.py`` checks the two agree on random input.
+``tests/tracker/test_validator.py`` proves the two agree (a property test over requests
+of every operation generated from the model).
 :func:`storable` adds what the store must be able to read back (strict JSON
 properties) and the dataset type of PutItems/PutUsers; messages are worded as AWS
 words them by :mod:`._messages`.
@@ -26,6 +27,8 @@ words them by :mod:`._messages`.
 
 from __future__ import annotations
 
+import itertools
+import linecache
 import math
 from collections.abc import Callable
 from typing import Any
@@ -38,24 +41,32 @@ _RESERVED = limits.RESERVED_PROPERTY_KEYS
 
 
 def check_plain(
-    operation: str, request: Any, body_size: int = limits.EVENT_MAX_BYTES
+    operation: str,
+    request: Any,
+    body_size: int = limits.EVENT_MAX_BYTES,
+    service: str = limits.SERVICE_NAME,
 ) -> list[limits.Violation]:
     """Every violation of ``request`` (a decoded JSON body), by :func:`limits.check_request`."""
     if not isinstance(request, dict):
         return [limits.Violation("", "type", request, "JSON object")]
-    return limits.check_request(operation, request)
+    return limits.check_request(operation, request, service)
 
 
 class Validator:
-    """:func:`check_plain` of one operation, skipped when the generated test passes."""
+    """:func:`check_plain` of one operation, skipped when the generated test passes;
+    ``service`` reads another model (``"personalize-runtime"``: no rules past the model)."""
 
-    def __init__(self, operation: str) -> None:
-        self.operation = operation
-        self._fast = compile_fast_check(limits.operation_limits(operation))
+    def __init__(self, operation: str, service: str = limits.SERVICE_NAME) -> None:
+        self.operation, self.service = operation, service
+        self._fast = compile_fast_check(limits.operation_limits(operation, service))
 
     def __call__(
         self, request: Any, body_size: int = limits.EVENT_MAX_BYTES
     ) -> list[limits.Violation]:
+        if self.service != limits.SERVICE_NAME:
+            if isinstance(request, dict) and _passes(self._fast, request):
+                return []
+            return _plain_or_refused(self.operation, request, self.service)
         if isinstance(request, dict) and _passes(self._fast, request):
             if self.operation != "PutEvents":
                 return storable(self.operation, request)
@@ -77,10 +88,12 @@ def _passes(fast: Callable[[Any], bool], request: Any) -> bool:
         return False
 
 
-def _plain_or_refused(operation: str, request: Any) -> list[limits.Violation]:
+def _plain_or_refused(
+    operation: str, request: Any, service: str = limits.SERVICE_NAME
+) -> list[limits.Violation]:
     """:func:`check_plain`, made total: a value it cannot even look at is a type violation."""
     try:
-        return check_plain(operation, request)
+        return check_plain(operation, request, service=service)
     except (OverflowError, ValueError, TypeError) as exc:
         return [limits.Violation("", "type", f"{type(exc).__name__}: {exc}", "request")]
 
@@ -132,8 +145,12 @@ def compile_fast_check(ops: limits.OperationLimits) -> Callable[[Any], bool]:
     """Generate straight-line Python that checks every FieldLimit of ``ops`` (no calls per field).
 
     The code is written from the model the same way :func:`limits.check_request`
-    walks it; it returns True only for a request that certainly passes every limit
-    of the model (the documented event rules are :func:`_event_rules_pass`).
+    walks it, rule for rule (``tests/tracker/test_validator.py`` proves the two agree
+    on generated requests of every operation, valid and invalid): it returns True
+    exactly when ``check_request`` finds no violation of the model (the documented
+    event rules are :func:`_event_rules_pass`); an exception means a value it cannot
+    judge, which :func:`_passes` counts as False. The source is registered with
+    :mod:`linecache` under a name of its own, so tracebacks and debuggers show it.
     """
     lines = ["def check(v0):"]
     namespace: dict[str, Any] = {"isfinite": math.isfinite}
@@ -142,30 +159,51 @@ def compile_fast_check(ops: limits.OperationLimits) -> Callable[[Any], bool]:
     def emit(indent: int, text: str) -> None:
         lines.append("    " * indent + text)
 
+    def size(var: str, spec: limits.FieldLimit, *, floor: bool = True) -> str:
+        low = spec.min if spec.min is not None and floor else None
+        parts = [str(low), f"len({var})"] if low is not None else [f"len({var})"]
+        parts += [str(spec.max)] if spec.max is not None else []
+        return " <= ".join(parts) if len(parts) > 1 else "True"
+
     def value(path: str, var: str, indent: int) -> None:
         spec = ops.fields[path]
         kind = spec.type
-        low = spec.min if spec.min is not None else 0
-        high = spec.max
-        size = f"{low} <= len({var})" + (f" <= {high}" if high is not None else "")
         if kind == "string":
-            emit(indent, f"if type({var}) is not str or not {size}: return False")
+            emit(indent, f"if type({var}) is not str or not {size(var, spec)}: return False")
             if spec.regex is not None:
-                name = f"search{next(counter)}"
-                namespace[name] = spec.regex.search
+                name = f"fullmatch{next(counter)}"
+                namespace[name] = spec.regex.fullmatch
                 emit(indent, f"if {name}({var}) is None: return False")
         elif kind == "list":
-            emit(indent, f"if type({var}) is not list or not {size}: return False")
+            emit(indent, f"if type({var}) is not list or not {size(var, spec)}: return False")
             item = f"v{next(counter)}"
             emit(indent, f"for {item} in {var}:")
             emit(indent + 1, f"if {item} is None: return False")
             value(path + "[]", item, indent + 1)
+        elif kind == "map":  # its size (no minimum, as AWS checks maps), keys, values
+            emit(indent, f"if type({var}) is not dict: return False")
+            emit(indent, f"if not {size(var, spec, floor=False)}: return False")
+            key, item = f"v{next(counter)}", f"v{next(counter)}"
+            emit(indent, f"for {key}, {item} in {var}.items():")
+            emit(indent + 1, f"if {key} is None or {item} is None: return False")
+            value(path + "{key}", key, indent + 1)
+            value(path + "{value}", item, indent + 1)
         elif kind == "structure":
             structure(path, var, indent)
-        elif kind in ("float", "double", "timestamp"):
+        elif kind in ("integer", "long"):
+            emit(indent, f"if type({var}) is not int: return False")
+            low = "" if spec.min is None else f"{spec.min} <= "
+            high = "" if spec.max is None else f" <= {spec.max}"
+            if low or high:
+                emit(indent, f"if not {low}{var}{high}: return False")
+        elif kind in ("float", "double"):
             emit(indent, f"if type({var}) is not float and type({var}) is not int: return False")
             emit(indent, f"if not isfinite({var}): return False")
-        else:  # a kind this fast path does not know: let check_request decide
+        elif kind == "timestamp":  # a number or a string (its range is the rows' to judge)
+            emit(indent, f"t = type({var})")
+            emit(indent, "if t is not float and t is not int and t is not str: return False")
+            emit(indent, f"if t is float and not isfinite({var}): return False")
+        else:  # a kind the models of these operations do not use: let check_request decide
             emit(indent, "return False")
 
     def structure(path: str, var: str, indent: int) -> None:
@@ -186,8 +224,16 @@ def compile_fast_check(ops: limits.OperationLimits) -> Callable[[Any], bool]:
 
     structure("", "v0", 1)
     emit(1, "return True")
-    exec(compile("\n".join(lines), f"<fast check of {ops.name}>", "exec"), namespace)
+    source = "\n".join(lines) + "\n"
+    filename = f"<fast check of {ops.name} #{next(_GENERATED)}>"
+    # as attrs and dataclasses do: the source where tracebacks, pdb and inspect look for it
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), namespace)
     return namespace["check"]
+
+
+#: numbers the generated sources, so each has a file name of its own in linecache
+_GENERATED = itertools.count(1)
 
 
 def _event_rules_pass(event: dict[str, Any], small: bool = False) -> bool:

@@ -65,9 +65,10 @@ def test_serve_prints_its_address_first_and_exits_0_after_flushing(tmp_path, sig
         assert int(match[2]) > 0
         client_for(match[1]).put_events(**request([event(i) for i in range(10)], trackingId="tid"))
         process.send_signal(sig)
+        rest = process.stdout.read()  # what read_line's buffer holds past the first line too
         out, err = process.communicate(timeout=30)
     assert process.returncode == 0
-    assert out == b""  # nothing after the first line
+    assert (rest + out).decode().splitlines() == ["tracking id: tid"]  # then the tracking id
     assert b"10 events stored" in err
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT count(*) FROM events").fetchone() == (10,)
@@ -169,6 +170,7 @@ def test_serve_help_lists_every_option():
     ]:
         assert option in result.stdout
     assert "--access-key" not in result.stdout and "--secret" not in result.stdout
+    assert "(defaultpersonalize-sim-events.db)" in "".join(result.stdout.split())  # wrapped
 
 
 def test_every_tracker_option_is_a_flag_or_an_environment_variable(test_ca):

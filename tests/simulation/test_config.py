@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import typing
 
 import pytest
 
@@ -10,8 +12,10 @@ from personalize_sim import ConfigError, SimulationConfig
 from personalize_sim.errors import ConfigTypeError
 from personalize_sim.simulation import (
     ArmConfig,
+    TrafficConfig,
     preset_names,
 )
+from personalize_sim.simulation._config import _build
 
 
 def test_presets_ship_and_round_trip_through_yaml(tmp_path):
@@ -139,3 +143,26 @@ def test_expected_events_per_day_follows_the_funnel_and_the_traffic():
     assert config.replace(users=2_000).expected_events_per_day() == pytest.approx(
         2 * config.expected_events_per_day()
     )
+
+
+def test_a_saved_seed_names_its_new_name():
+    with pytest.raises(ConfigError, match="seed: got 3; rng: the seed is named rng everywhere"):
+        SimulationConfig.from_dict({"seed": 3})
+    assert SimulationConfig.from_dict({"rng": 3}).rng == 3
+
+
+@dataclasses.dataclass(frozen=True)
+class _Spelled:
+    union: TrafficConfig | None = None
+    optional: typing.Optional[TrafficConfig] = None  # noqa: UP045 (the spelling under test)
+    many: typing.Tuple[float, ...] = ()  # noqa: UP006
+
+
+def test_conversion_reads_resolved_types_so_any_spelling_of_optional_converts():
+    """Nested configs are built from the resolved type, not the annotation's text: a field
+    spelled ``Optional[TrafficConfig]`` converts as ``TrafficConfig | None`` does."""
+    traffic = {"sessions_per_user": [1, 2, 9], "idle_gaps": [1800, 3600, 86400]}
+    built = _build(_Spelled, {"union": traffic, "optional": traffic, "many": [1, 2]}, "")
+    assert built.union == built.optional == TrafficConfig(**traffic)
+    assert built.many == (1, 2)
+    assert _build(_Spelled, {"optional": None}, "").optional is None

@@ -80,6 +80,17 @@ def test_personalized_ranking_puts_unknown_items_last(served: LocalTracker, runt
     assert answer["recommendationId"].startswith("RID-")
 
 
+def test_personalized_ranking_of_a_cold_user_falls_back_to_trending(
+    served: LocalTracker, runtime: Any
+) -> None:
+    """A user with no history: items someone interacted with first, by trending (as
+    GetRecommendations fills up), and an item nobody ever touched last, never first."""
+    answer = runtime.get_personalized_ranking(
+        campaignArn=arn(served, "mine"), userId="never-seen", inputList=["zz", "b", "c", "a"]
+    )
+    assert items(answer, "personalizedRanking") == ["a", "c", "b", "zz"]
+
+
 def test_every_answer_issues_a_fresh_id_recorded_with_issuer_and_items(
     served: LocalTracker, runtime: Any
 ) -> None:

@@ -12,8 +12,9 @@ import pytest
 from personalize_sim._aws import boto3_client
 from personalize_sim.errors import ConfigError
 from personalize_sim.tracker import TrackerConfig
-from personalize_sim.tracker._server import _installed, fetch_stats
-from personalize_sim.tracker._store import read_events
+from personalize_sim.tracker._readers import read_events
+from personalize_sim.tracker._server import fetch_stats
+from personalize_sim.tracker._uvicorn import installed as _installed
 from personalize_sim.tracker.internal import TrackerServer
 
 from .conftest import event, request

@@ -9,13 +9,8 @@ import time
 import pytest
 
 from personalize_sim._schema import EVENT_COLUMNS as FRAME_COLUMNS
-from personalize_sim.tracker._store import (
-    EVENT_COLUMNS,
-    GroupCommit,
-    StorageError,
-    Store,
-    read_events,
-)
+from personalize_sim.tracker._readers import read_events
+from personalize_sim.tracker._store import EVENT_COLUMNS, GroupCommit, StorageError, Store
 
 
 def row(event_id: str, tracking_id: str = "t", event_type: str = "click") -> tuple:

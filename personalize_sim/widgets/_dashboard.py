@@ -1,31 +1,10 @@
-"""⑥ A live ipywidgets dashboard for a stream.
-
-In a notebook, ``stream(..., dashboard=True)`` shows one (it is ``handle.dashboard``)::
-
-    fast = FastTarget(endpoint_url=tracker.endpoint_url)
-    handle = stream(frame, rate=50, tracking_id=tracker.tracking_id, target=fast, dashboard=True)
-    summary = handle.dashboard.wait()     # in a later cell: the stream ended, the view shows it
-
-or attach one to any handle (running, finished or not yet started)::
-
-    dash = Dashboard(handle).display()
-
-How it stays safe in a notebook (``docs/reference/jupyter-widgets.md``): the widget tree is
-displayed once, from the caller's thread; afterwards a throttled updater thread (at most
-4 updates per second, the chart at most once a second) only assigns trait values, and the
-chart's Output widget gets its ``outputs`` replaced in one assignment (never ``with out:``,
-which captures whatever any thread prints). The dashboard listens to the stream's attempt
-records through a listener that only appends to a queue; any error in the dashboard is
-logged once and never reaches the stream.
-"""
+"""The Dashboard: the widget tree, the throttled updater thread, the controls."""
 
 from __future__ import annotations
 
-import base64
 import collections
 import dataclasses
 import html
-import io
 import logging
 import math
 import operator
@@ -35,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from ._checks import instance, number
-from ._latency import LatencySummary
-from .clock import Clock, SystemClock
-from .streaming import DeliverySummary, StreamHandle, StreamState
+from .._checks import instance, number
+from ..clock import Clock, SystemClock
+from ..streaming import DeliverySummary, StreamHandle, StreamState
+from ._panels import COUNTERS, chart_output, counters, errors_html, estimates, number_of, rates_html
 
 if TYPE_CHECKING:
-    from .streaming import Attempt
+    from ..streaming import Attempt
 
 __all__ = ["Dashboard"]
 
@@ -56,35 +35,8 @@ _FIELDS = ("attempt", "events", "sent", "intended", "finished", "outcome", "erro
            "target_rate")  # fmt: skip
 #: share of the time chart redraws may take (they share the GIL with the stream's sender)
 CHART_BUDGET = 0.1
-#: counters shown, in order: (key, label)
-COUNTERS = (
-    ("input", "input events"),
-    ("sent", "sent requests"),
-    ("delivered", "delivered events"),
-    ("in_flight", "in flight requests"),
-    ("retried", "retried attempts"),
-    ("throttled", "throttled attempts"),
-    ("dead_lettered", "dead-lettered events"),
-    ("pending", "pending events"),
-)
 _BAR_STYLE = {StreamState.DONE: "success", StreamState.STOPPED: "warning",
               StreamState.FAILED: "danger"}  # fmt: skip
-
-
-def counters(summary: DeliverySummary) -> dict[str, int]:
-    """The dashboard's counters, computed from a stream's summary."""
-    sent = summary.sent_requests
-    finished = summary.delivered_requests + summary.dead_letter_requests
-    return {
-        "input": summary.input_events,
-        "sent": sent,
-        "delivered": summary.delivered_events + summary.resumed_events,
-        "in_flight": max(sent - finished, 0),
-        "retried": summary.retried,
-        "throttled": summary.throttled,
-        "dead_lettered": summary.dead_letter_events,
-        "pending": summary.pending_events,
-    }
 
 
 class Dashboard:
@@ -309,8 +261,8 @@ class Dashboard:
         self.title.value = (
             f"<b>personalize_sim stream</b> · <span class='ps-state'>{html.escape(state)}</span>"
         )
-        self.rates.value = _rates_html(summary)
-        self.errors.value = _errors_html(self._errors)
+        self.rates.value = rates_html(summary)
+        self.errors.value = errors_html(self._errors)
         rate = summary.target_rate
         if rate is not None and rate > 0 and not self.rate_slider.disabled:
             self._set_slider(float(rate))
@@ -322,30 +274,9 @@ class Dashboard:
         if not self._columns["sent"] or self.records_seen == self._charted:
             return
         self._charted = self.records_seen
-        from matplotlib.figure import Figure
-
-        from .plots import internal as plots
-
         frame = self._frame()
-        self._estimates = _estimates(frame, summary.unit)
-        series = plots.series(frame, unit=summary.unit)
-        fig = Figure(figsize=(10, 3.2))
-        # fixed margins: a constrained layout would cost more than the drawing itself
-        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.9, wspace=0.22)
-        left, right = fig.subplots(1, 2)
-        plots.draw_rate(left, series)
-        plots.draw_latency(right, series)
-        right.set_title("latency percentiles (ms)")
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=72)
-        output = {
-            "output_type": "display_data",
-            "data": {
-                "image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
-                "text/plain": "<dashboard chart: rate and latency>",
-            },
-            "metadata": {},
-        }
+        self._estimates = estimates(frame, summary.unit)
+        output = chart_output(frame, summary.unit)
         self.chart.outputs = (output,)  # one assignment: never append, never `with out:`
         self.charts += 1
 
@@ -426,84 +357,9 @@ class Dashboard:
     def state(self) -> dict[str, Any]:
         """What the dashboard shows now: counters, progress, stream state and error counts."""
         return {
-            "counters": {k: _number_of(cell.value) for k, (cell, _) in self.numbers.items()},
+            "counters": {k: number_of(cell.value) for k, (cell, _) in self.numbers.items()},
             "progress": (self.progress.value, self.progress.max),
             "state": self.handle.state,
             "final": self._final,
             "errors": dict(self._errors),
         }
-
-
-def _estimates(frame: Any, unit: str) -> dict[str, Any]:
-    """Achieved rate and latency percentiles from the records seen (while running).
-
-    The same definitions as :class:`~personalize_sim.streaming.DeliverySummary`'s, computed
-    with numpy from the records instead of its HDR histograms, so the live view never holds
-    the log's lock long.
-    """
-    import numpy as np
-
-    first = frame[frame["attempt"] == 1]
-    units = first["events"].to_numpy(float) if unit == "events" else np.ones(len(first))
-    sent = first["sent"].to_numpy(float)
-    achieved = math.nan
-    if len(sent) > 1 and sent.max() > sent.min():
-        last = units[np.argmax(sent)]
-        achieved = (units.sum() - last) / (sent.max() - sent.min())
-    delivered = frame[frame["outcome"] == "delivered"]
-    intended = (delivered["finished"] - delivered["intended"]).to_numpy(float) * 1000
-    service = (frame["finished"] - frame["sent"]).to_numpy(float) * 1000
-    return {
-        "achieved_rate": achieved,
-        "latency_intended": _percentiles_ms(intended),
-        "latency_service": _percentiles_ms(service),
-    }
-
-
-def _percentiles_ms(values: Any) -> LatencySummary:
-    import numpy as np
-
-    if len(values) == 0:
-        return LatencySummary(count=0)
-    p50, p90, p99 = np.percentile(values, (50, 90, 99))
-    return LatencySummary(count=len(values), p50=float(p50), p90=float(p90), p99=float(p99))
-
-
-def _number_of(cell_html: str) -> int:
-    """The number shown in a counter cell."""
-    start = cell_html.index(">") + 1
-    return int(cell_html[start : cell_html.index("<", start)].replace(",", ""))
-
-
-def _rates_html(s: DeliverySummary) -> str:
-    unit = "req" if s.unit == "requests" else "ev"
-    target, achieved = s.target_rate, s.achieved_rate
-
-    parts = [
-        f"<b>rate</b> target {'–' if target is None else f'{target:.4g}'} {unit}/s, "
-        f"achieved {f'{achieved:.4g}' if math.isfinite(achieved) else '–'}"
-        f" {unit}/s",
-        f"<b>latency</b> p50/p90/p99 from intended time {s.latency_intended.describe()} ms, "
-        f"service {s.latency_service.describe()} ms",
-    ]
-    if str(s.limited_by) != "none":
-        who = "the client is the bottleneck" if s.bottleneck else "the tracker is the limit"
-        advice = s.advice()
-        parts.append(
-            f"<b style='color:#b00'>{who}</b> ({html.escape(str(s.limited_by))}: "
-            f"{html.escape(s.diagnosis)})" + (f"; {html.escape(advice)}" if advice else "")
-        )
-    return " · ".join(parts)
-
-
-def _errors_html(errors: collections.Counter[str]) -> str:
-    if not errors:
-        return "<i>no errors</i>"
-    rows = "".join(
-        f"<tr><td>{html.escape(code)}</td><td style='text-align:right'>{n:,}</td></tr>"
-        for code, n in errors.most_common()
-    )
-    return (
-        "<table class='ps-errors-table'><tr><th>error code</th><th>attempts</th></tr>"
-        f"{rows}</table>"
-    )

@@ -1,0 +1,91 @@
+"""What a valid write request stores: its rows, in the layout of the store's tables.
+
+:func:`event_rows` turns a PutEvents request into ``events`` rows (docs/architecture.md,
+"Emulator store"), checking what the model cannot carry: ``sentAt`` a time botocore can
+hold (:data:`SENT_AT_RANGE`), ``eventValue`` as the API's float. :func:`record_rows`
+does the same for PutItems / PutUsers.
+
+>>> rows = event_rows({"trackingId": "t", "sessionId": "s",
+...     "eventList": [{"eventType": "click", "sentAt": "1.5"}]}, "req", received=9.0)
+>>> rows[0][3], rows[0][8], rows[0][12]
+('req-0', 1.5, 9.0)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from personalize_sim import limits
+from personalize_sim._timestamps import wire_seconds
+
+from ._bodies import INVALID, RefusedError
+from ._messages import aws_message
+
+__all__ = ["RECORDS", "SENT_AT_RANGE", "event_rows", "record_rows"]
+
+#: sentAt accepted, epoch seconds: what botocore (a Python datetime) can represent, years 1-9999
+SENT_AT_RANGE = (-62_135_596_800.0, 253_402_300_800.0)
+#: PutItems / PutUsers: the request member holding the records, their key, the table
+RECORDS = {"PutItems": ("items", "itemId", "items"), "PutUsers": ("users", "userId", "users")}
+
+
+def event_rows(
+    request: dict[str, Any], request_id: str, *, received: float
+) -> list[tuple[Any, ...]]:
+    """One row per event; an event without an id gets ``{request_id}-{index}``."""
+    import orjson
+
+    tracking_id, session_id = request["trackingId"], request["sessionId"]
+    user_id = request.get("userId")
+    rows = []
+    for i, event in enumerate(request["eventList"]):
+        sent_at = _sent_at(event["sentAt"])
+        if sent_at is None:
+            violation = limits.Violation(
+                f"eventList[{i}].sentAt", "timestamp_range", event["sentAt"]
+            )
+            raise RefusedError(
+                400, INVALID, aws_message([violation], limits.operation_limits("PutEvents"))
+            )
+        value = event.get("eventValue")
+        impression = event.get("impression")
+        attribution = event.get("metricAttribution")
+        rows.append(
+            (
+                tracking_id,
+                user_id,
+                session_id,
+                # Personalize makes up an id when none is given; ours derive from the request id
+                event.get("eventId") or f"{request_id}-{i}",
+                event["eventType"],
+                None if value is None else float(value),  # the API's type: finite, checked
+                event.get("itemId"),
+                event.get("properties"),
+                sent_at,
+                event.get("recommendationId"),
+                None if impression is None else orjson.dumps(impression).decode(),
+                None if attribution is None else attribution.get("eventAttributionSource"),
+                received,
+            )
+        )
+    return rows
+
+
+def record_rows(
+    operation: str, request: dict[str, Any], *, received: float
+) -> tuple[str, list[tuple[Any, ...]]]:
+    """The table and rows of a PutItems / PutUsers request (the latest record wins)."""
+    member, key, table = RECORDS[operation]
+    arn = request["datasetArn"]
+    return table, [(arn, r[key], r.get("properties"), received) for r in request[member]]
+
+
+def _sent_at(value: Any) -> float | None:
+    """Epoch seconds from a JSON number or a numeric / ISO-8601 string, rounded to the µs as
+    botocore reads it; None for anything else or outside what a datetime can hold."""
+    try:
+        seconds = float(wire_seconds(value))
+    except (TypeError, ValueError, OverflowError):  # ConfigError is a ValueError too
+        return None
+    low, high = SENT_AT_RANGE
+    return seconds if low <= seconds < high else None

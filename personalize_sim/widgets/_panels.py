@@ -1,0 +1,155 @@
+"""What the dashboard shows, computed from a stream's summary and its attempt records:
+the counters, live rate and latency estimates, the HTML of the rate line and the error
+table, and the chart (drawn with the plots' own series and drawing functions)."""
+
+from __future__ import annotations
+
+import base64
+import collections
+import html
+import io
+import math
+from typing import Any
+
+from .._latency import LatencySummary
+from ..streaming import DeliverySummary
+
+__all__ = [
+    "COUNTERS",
+    "chart_output",
+    "counters",
+    "errors_html",
+    "estimates",
+    "number_of",
+    "percentiles_ms",
+    "rates_html",
+]
+
+#: counters shown, in order: (key, label)
+COUNTERS = (
+    ("input", "input events"),
+    ("sent", "sent requests"),
+    ("delivered", "delivered events"),
+    ("in_flight", "in flight requests"),
+    ("retried", "retried attempts"),
+    ("throttled", "throttled attempts"),
+    ("dead_lettered", "dead-lettered events"),
+    ("pending", "pending events"),
+)
+
+
+def counters(summary: DeliverySummary) -> dict[str, int]:
+    """The dashboard's counters, computed from a stream's summary."""
+    sent = summary.sent_requests
+    finished = summary.delivered_requests + summary.dead_letter_requests
+    return {
+        "input": summary.input_events,
+        "sent": sent,
+        "delivered": summary.delivered_events + summary.resumed_events,
+        "in_flight": max(sent - finished, 0),
+        "retried": summary.retried,
+        "throttled": summary.throttled,
+        "dead_lettered": summary.dead_letter_events,
+        "pending": summary.pending_events,
+    }
+
+
+def chart_output(frame: Any, unit: str) -> dict[str, Any]:
+    """The rate and latency chart of the kept records, as one PNG display output."""
+    from matplotlib.figure import Figure
+
+    from ..plots import internal as plots
+
+    series = plots.series(frame, unit=unit)
+    fig = Figure(figsize=(10, 3.2))
+    # fixed margins: a constrained layout would cost more than the drawing itself
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.9, wspace=0.22)
+    left, right = fig.subplots(1, 2)
+    plots.draw_rate(left, series)
+    plots.draw_latency(right, series)
+    right.set_title("latency percentiles (ms)")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=72)
+    return {
+        "output_type": "display_data",
+        "data": {
+            "image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
+            "text/plain": "<dashboard chart: rate and latency>",
+        },
+        "metadata": {},
+    }
+
+
+def estimates(frame: Any, unit: str) -> dict[str, Any]:
+    """Achieved rate and latency percentiles from the records seen (while running).
+
+    The same definitions as :class:`~personalize_sim.streaming.DeliverySummary`'s, computed
+    with numpy from the records instead of its HDR histograms, so the live view never holds
+    the log's lock long.
+    """
+    import numpy as np
+
+    first = frame[frame["attempt"] == 1]
+    units = first["events"].to_numpy(float) if unit == "events" else np.ones(len(first))
+    sent = first["sent"].to_numpy(float)
+    achieved = math.nan
+    if len(sent) > 1 and sent.max() > sent.min():
+        last = units[np.argmax(sent)]
+        achieved = (units.sum() - last) / (sent.max() - sent.min())
+    delivered = frame[frame["outcome"] == "delivered"]
+    intended = (delivered["finished"] - delivered["intended"]).to_numpy(float) * 1000
+    service = (frame["finished"] - frame["sent"]).to_numpy(float) * 1000
+    return {
+        "achieved_rate": achieved,
+        "latency_intended": percentiles_ms(intended),
+        "latency_service": percentiles_ms(service),
+    }
+
+
+def percentiles_ms(values: Any) -> LatencySummary:
+    import numpy as np
+
+    if len(values) == 0:
+        return LatencySummary(count=0)
+    p50, p90, p99 = np.percentile(values, (50, 90, 99))
+    return LatencySummary(count=len(values), p50=float(p50), p90=float(p90), p99=float(p99))
+
+
+def number_of(cell_html: str) -> int:
+    """The number shown in a counter cell."""
+    start = cell_html.index(">") + 1
+    return int(cell_html[start : cell_html.index("<", start)].replace(",", ""))
+
+
+def rates_html(s: DeliverySummary) -> str:
+    unit = "req" if s.unit == "requests" else "ev"
+    target, achieved = s.target_rate, s.achieved_rate
+
+    parts = [
+        f"<b>rate</b> target {'–' if target is None else f'{target:.4g}'} {unit}/s, "
+        f"achieved {f'{achieved:.4g}' if math.isfinite(achieved) else '–'}"
+        f" {unit}/s",
+        f"<b>latency</b> p50/p90/p99 from intended time {s.latency_intended.describe()} ms, "
+        f"service {s.latency_service.describe()} ms",
+    ]
+    if str(s.limited_by) != "none":
+        who = "the client is the bottleneck" if s.bottleneck else "the tracker is the limit"
+        advice = s.advice()
+        parts.append(
+            f"<b style='color:#b00'>{who}</b> ({html.escape(str(s.limited_by))}: "
+            f"{html.escape(s.diagnosis)})" + (f"; {html.escape(advice)}" if advice else "")
+        )
+    return " · ".join(parts)
+
+
+def errors_html(errors: collections.Counter[str]) -> str:
+    if not errors:
+        return "<i>no errors</i>"
+    rows = "".join(
+        f"<tr><td>{html.escape(code)}</td><td style='text-align:right'>{n:,}</td></tr>"
+        for code, n in errors.most_common()
+    )
+    return (
+        "<table class='ps-errors-table'><tr><th>error code</th><th>attempts</th></tr>"
+        f"{rows}</table>"
+    )
