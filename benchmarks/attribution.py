@@ -52,7 +52,7 @@ COLUMNS = [
     "EVENT_VALUE",
     "RECOMMENDATION_ID",
     "EVENT_ATTRIBUTION_SOURCE",
-    "arm",
+    "RECOMMENDER_ARN",
 ]
 
 
@@ -64,7 +64,6 @@ def build(events: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Any]:
         SimulationConfig,
         catalog_items,
         iter_simulate,
-        recommendation_sources,
     )
 
     arms = (
@@ -80,11 +79,12 @@ def build(events: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Any]:
     frame = pd.concat(parts, ignore_index=True)
     frame["TIMESTAMP"] = frame["TIMESTAMP"].astype("datetime64[us, UTC]")
     frame["EVENT_VALUE"] = frame["EVENT_VALUE"].astype("float64")
-    recs = recommendation_sources(frame, config)
+    recs = frame[["RECOMMENDATION_ID", "RECOMMENDER_ARN"]].dropna().drop_duplicates()
     items = catalog_items(config)
     created = NOW - dt.timedelta(days=config.time.days / 2)
     attribution = MetricAttribution.from_json(METRICS, created_at=created)
-    return frame.drop(columns=["arm"]), items, recs, attribution
+    # the mapping is passed, as for a log that does not say who issued each id
+    return frame.drop(columns=["RECOMMENDER_ARN"]), items, recs, attribution
 
 
 def ours(frame, items, recs, attribution) -> pd.DataFrame:

@@ -15,7 +15,7 @@ personalize_sim.errors.ConfigTypeError: max_in_flight: got True; an integer >= 1
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Hashable
 from typing import Any, TypeVar
 
 from .errors import ConfigError, ConfigTypeError
@@ -23,6 +23,7 @@ from .errors import ConfigError, ConfigTypeError
 __all__ = [
     "check",
     "count",
+    "factorized",
     "instance",
     "number",
     "one_of",
@@ -102,3 +103,25 @@ def instance(value: T, field: str, types: type | tuple[type, ...], allowed: str)
     if not isinstance(value, types):
         raise ConfigTypeError(field, value, allowed)
     return value
+
+
+def factorized(column: Any, field: str) -> tuple[Any, Any]:
+    """``pd.factorize`` of a column of names or ids (codes, -1 for a null; the distinct
+    values); a value that cannot be one (a list, a dict) raises :class:`ConfigError`
+    naming ``field`` and its row.
+
+    >>> import pandas as pd
+    >>> factorized(pd.Series(["a", ["b"]]), "events.ITEM_ID")
+    Traceback (most recent call last):
+    ...
+    personalize_sim.errors.ConfigError: events.ITEM_ID row 1: got ['b']; a name or an id (text)
+    """
+    import pandas as pd
+
+    try:
+        return pd.factorize(column, use_na_sentinel=True)
+    except TypeError:  # unhashable: find the first such row
+        row = next(i for i, v in enumerate(column) if not isinstance(v, Hashable))
+        raise ConfigError(
+            f"{field} row {column.index[row]!r}", column.iloc[row], "a name or an id (text)"
+        ) from None

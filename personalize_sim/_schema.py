@@ -19,7 +19,9 @@ __all__ = [
     "IMPRESSION",
     "IMPRESSION_SEPARATOR",
     "ITEM_ID",
+    "NOT_SENT",
     "RECOMMENDATION_ID",
+    "RECOMMENDER_ARN",
     "SESSION_ID",
     "TIMESTAMP",
     "USER_ID",
@@ -37,6 +39,8 @@ EVENT_ID = "EVENT_ID"
 IMPRESSION = "IMPRESSION"
 RECOMMENDATION_ID = "RECOMMENDATION_ID"
 ATTRIBUTION_SOURCE = "EVENT_ATTRIBUTION_SOURCE"
+#: who issued the event's RECOMMENDATION_ID (simulated frames, a tracker's events, the loop)
+RECOMMENDER_ARN = "RECOMMENDER_ARN"
 
 #: The events-frame contract of docs/architecture.md, in its canonical order.
 EVENT_COLUMNS = (
@@ -51,6 +55,10 @@ EVENT_COLUMNS = (
     RECOMMENDATION_ID,
     ATTRIBUTION_SOURCE,
 )
+
+#: UPPER_CASE columns about an event that PutEvents does not carry, so never sent as
+#: properties: the issuer of its recommendation, and what a tracker's store adds
+NOT_SENT = (RECOMMENDER_ARN, "TRACKING_ID", "RECEIVED_AT")
 
 #: Where each frame column goes in a request: the top level or the event.
 API_NAMES = {

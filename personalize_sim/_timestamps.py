@@ -13,16 +13,35 @@ import datetime as dt
 import math
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import ConfigTypeError
+from .errors import ConfigError, ConfigTypeError
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-__all__ = ["TimeUnit", "epoch_us", "utc_from_seconds", "utc_from_us", "wire_seconds"]
+__all__ = [
+    "EARLIEST_US",
+    "LATEST_US",
+    "TimeUnit",
+    "epoch_ns_of",
+    "epoch_us",
+    "epoch_us_of",
+    "utc_from_seconds",
+    "utc_from_us",
+    "wire_seconds",
+]
 
 #: the unit of numeric timestamps in a frame (seconds, milli-, micro- or nanoseconds)
 TimeUnit = Literal["s", "ms", "us", "ns"]
+#: the times an events frame may hold, as epoch µs: outside, almost surely a wrong unit
+EARLIEST_US = 0  # 1970-01-01
+LATEST_US = 4_102_444_800_000_000  # 2100-01-01
+#: epoch-number units by size: the largest that keeps dates before the year 2286
+_UNITS: tuple[tuple[float, TimeUnit], ...] = (
+    (1e11, "s"), (1e14, "ms"), (1e17, "us"), (math.inf, "ns")
+)  # fmt: skip
+_NS_PER_UNIT = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+_A_TIME = "a time between 1970 and 2100: a datetime, an ISO 8601 string or epoch seconds"
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _SENT_AT = "a datetime, epoch seconds, or a string holding either"
@@ -94,3 +113,131 @@ def utc_from_seconds(seconds: Any) -> pd.DatetimeIndex:
 
     micros = np.round(np.asarray(seconds, dtype="float64") * 1e6).astype("int64")
     return utc_from_us(micros)
+
+
+def epoch_us_of(column: pd.Series, field: str, time_unit: TimeUnit | None = None) -> np.ndarray:
+    """Epoch µs (int64) of a column of times, as :func:`epoch_ns_of` reads them (floored).
+
+    >>> import pandas as pd
+    >>> epoch_us_of(pd.Series(["2023-11-14T22:13:20Z", 1_700_000_000_000]), "T").tolist()
+    [1700000000000000, 1700000000000000]
+    """
+    return epoch_ns_of(column, field, time_unit) // 1000
+
+
+def epoch_ns_of(column: pd.Series, field: str, time_unit: TimeUnit | None = None) -> np.ndarray:
+    """Epoch ns (int64) of a column of times: datetimes (naive means UTC), ISO 8601
+    strings, or epoch numbers in ``time_unit``; without one, the unit (s, ms, µs or ns) is
+    read from the numbers' size, one unit for the whole column (a mix is an error, not a
+    guess). Integers and datetimes are read exactly, other numbers to the µs. A value that
+    is no time between 1970 and 2100 raises :class:`~personalize_sim.errors.ConfigError`
+    naming ``field[row]``.
+
+    >>> import pandas as pd
+    >>> epoch_ns_of(pd.Series([1_700_000_000_000_000_001]), "TIMESTAMP").tolist()
+    [1700000000000000001]
+    >>> epoch_ns_of(pd.Series([1.5, 1e30]), "TIMESTAMP", "s")
+    Traceback (most recent call last):
+    personalize_sim.errors.ConfigError: TIMESTAMP[1]: got 1e+30; a time between 1970 and 2100: \
+a datetime, an ISO 8601 string or epoch seconds (1 rows are not)
+    """
+    import numpy as np
+    import pandas as pd
+
+    n = len(column)
+    ns, good = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
+    dtype = column.dtype
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        ns, good = _datetime_ns(column)
+    elif pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_complex_dtype(dtype):
+        pass  # no value is a time
+    elif pd.api.types.is_numeric_dtype(dtype):
+        ns, good = _numbers_ns(column, field, time_unit)
+    else:
+        ns, good = _objects_ns(column, field, time_unit)
+    good = good & (ns >= EARLIEST_US * 1000) & (ns < LATEST_US * 1000)
+    bad = np.flatnonzero(~good)
+    if len(bad):
+        row = int(bad[0])
+        raise ConfigError(
+            f"{field}[{column.index[row]}]", column.iloc[row],
+            f"{_A_TIME} ({len(bad)} rows are not)",
+        )  # fmt: skip
+    return ns
+
+
+def _datetime_ns(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(epoch ns, not null) of a datetime column, naive (UTC) or tz-aware, in any unit."""
+    values = column.dt.tz_convert("UTC").dt.tz_localize(None) if column.dt.tz else column
+    good = values.notna().to_numpy()
+    return values.to_numpy().astype("datetime64[ns]").view("int64") * good, good
+
+
+def _numbers_ns(
+    column: pd.Series, field: str, time_unit: TimeUnit | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(epoch ns, a time in the window) of a column of numbers (or numeric strings)."""
+    import numpy as np
+    import pandas as pd
+
+    numbers = pd.to_numeric(column, errors="coerce")
+    floats = numbers.to_numpy(dtype="float64", na_value=np.nan)
+    finite = np.isfinite(floats)
+    ns = np.zeros(len(column), dtype=np.int64)
+    if not finite.any():
+        return ns, finite
+    unit = time_unit or _unit(floats, finite, column, field)
+    per = _NS_PER_UNIT[unit]
+    with np.errstate(over="ignore", invalid="ignore"):
+        good = finite & (floats * per >= EARLIEST_US * 1000) & (floats * per < LATEST_US * 1000)
+    if pd.api.types.is_integer_dtype(numbers.dtype):  # exact: no float in between
+        ns[good] = numbers.to_numpy(dtype=np.int64, na_value=0)[good] * per
+    else:  # a float carries no more than µs here: round there, as the wire does
+        ns[good] = np.rint(floats[good] * (per / 1000)).astype(np.int64) * 1000
+    return ns, good
+
+
+def _unit(floats: np.ndarray, finite: np.ndarray, column: pd.Series, field: str) -> TimeUnit:
+    """The one epoch unit of a column's finite numbers, by their size."""
+    import numpy as np
+
+    bounds = np.array([bound for bound, _ in _UNITS])
+    unit_of = np.full(len(floats), -1)
+    unit_of[finite] = np.minimum(
+        np.searchsorted(bounds, np.abs(floats[finite]), side="right"), len(_UNITS) - 1
+    )
+    used = np.unique(unit_of[finite])
+    if len(used) > 1:
+        rows = [int(np.flatnonzero(unit_of == u)[0]) for u in used[:2]]
+        first, other = (column.index[r] for r in rows)
+        raise ConfigError(
+            f"{field}[{other}]",
+            column.iloc[rows[1]],
+            f"one epoch unit for the whole column (row {first} looks like {_UNITS[used[0]][1]}, "
+            f"row {other} like {_UNITS[used[1]][1]}): convert them to one unit or to datetimes",
+        )
+    return _UNITS[int(used[0])][1]
+
+
+def _objects_ns(
+    column: pd.Series, field: str, time_unit: TimeUnit | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(epoch ns, a time) of strings, numbers and datetimes held as objects."""
+    import numpy as np
+    import pandas as pd
+
+    values = column.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":
+        is_number = pd.to_numeric(column, errors="coerce").notna().to_numpy()
+        is_date = ~is_number & column.notna().to_numpy()
+    else:
+        is_number = np.array([isinstance(v, int | float) and not isinstance(v, bool)
+                              for v in values], dtype=bool)  # fmt: skip
+        is_date = np.array([isinstance(v, str | dt.datetime) for v in values], dtype=bool)
+    ns, good = np.zeros(len(values), dtype=np.int64), np.zeros(len(values), dtype=bool)
+    if is_number.any():
+        ns[is_number], good[is_number] = _numbers_ns(column[is_number], field, time_unit)
+    if is_date.any():
+        dates = pd.to_datetime(column[is_date], utc=True, errors="coerce", format="ISO8601")
+        ns[is_date], good[is_date] = _datetime_ns(dates)
+    return ns, good

@@ -115,6 +115,7 @@ def _short(value: Any, width: int = 60) -> str:
         rows, n = value.shape
         text = f"<DataFrame of {rows} rows: {', '.join(map(str, value.columns[:8]))}"
         text += ", …>" if n > 8 else ">"
-    else:
-        text = repr(value)
+    else:  # a numpy scalar reads as the number it holds
+        numpy = type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0
+        text = repr(value.item() if numpy else value)
     return text if len(text) <= width else text[: width - 1] + "…"

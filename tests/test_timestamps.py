@@ -80,3 +80,39 @@ def test_seconds_become_utc_datetimes_rounded_to_the_microsecond():
 def test_values_that_are_not_times_are_refused(value):
     with pytest.raises(TypeError, match="sentAt"):
         wire_seconds(value)
+
+
+S = 1_700_000_000  # 2023-11-14T22:13:20Z, in seconds
+
+
+@pytest.mark.parametrize(
+    ("values", "unit", "ns"),
+    [([S, S + 1], None, [S * 10**9, (S + 1) * 10**9]),  # epoch seconds, by their size
+     ([S * 1000], None, [S * 10**9]),  # ms
+     ([S * 10**6 + 7], None, [S * 10**9 + 7000]),  # µs, exactly
+     ([S * 10**9 + 1], None, [S * 10**9 + 1]),  # ns, exactly (no float in between)
+     ([S + 0.5], None, [S * 10**9 + 500_000_000]),  # a float: to the µs
+     ([S * 1000], "s", "error"),  # a unit given wins: this is the year 55,800
+     (["2023-11-14T23:13:20+01:00", "2023-11-14T22:13:20.000001Z"], None,
+      [S * 10**9, S * 10**9 + 1000]),
+     ([str(S), "2023-11-14T22:13:20Z"], None, [S * 10**9, S * 10**9]),  # numbers as text
+     ([S, S * 1000], None, "one epoch unit"),
+     ([0], None, [0]), ([-1], None, "error"), ([4_102_444_800], None, "error"),  # 1970…2100
+     ([1e30], None, "error"), ([float("inf")], None, "error"), ([float("nan")], None, "error"),
+     ([True], None, "error"), ([None], None, "error"), (["soon"], None, "error"),
+     ([[S]], None, "error"), ([b"2023-11-14"], None, "error")],
+)  # fmt: skip
+def test_epoch_ns_of_reads_every_kind_of_time_and_refuses_the_rest(values, unit, ns):
+    import pandas as pd
+
+    from personalize_sim._timestamps import epoch_ns_of
+    from personalize_sim.errors import ConfigError
+
+    column = pd.Series(values)
+    if isinstance(ns, str):
+        with pytest.raises(ConfigError, match=r"T\[\d\]: got .*; " + ("" if ns == "error" else ns)):
+            epoch_ns_of(column, "T", unit)
+    else:
+        assert epoch_ns_of(column, "T", unit).tolist() == ns
+    dates = pd.Series(pd.to_datetime([S], unit="s")).dt.tz_localize("Europe/Paris")
+    assert epoch_ns_of(dates, "T").tolist() == [S * 10**9 - 3600 * 10**9]  # local wall time

@@ -152,7 +152,7 @@ def true_effects(
     simulation's catalog (``simulation.catalog_items``). Pass ``runs`` to reuse a pair of
     :func:`counterfactual_runs`.
     """
-    from ..simulation import catalog_items, recommendation_sources
+    from ..simulation import catalog_items
 
     instance(attribution, "attribution", MetricAttribution, "a MetricAttribution")
     if runs is None:
@@ -165,12 +165,8 @@ def true_effects(
         now = (last + dt.timedelta(seconds=1)).to_pydatetime()
     if items is None and any(m.dataset == "Items" for m in attribution.metrics):
         items = catalog_items(cfg, rng=runs.rng)
-    recs = recommendation_sources(runs.factual, cfg)
-    recs_cf = recommendation_sources(runs.counterfactual, runs.counterfactual_config)
-    factual = attribution_report(runs.factual, attribution, items=items, recommenders=recs, now=now)
-    counter = attribution_report(
-        runs.counterfactual, attribution, items=items, recommenders=recs_cf, now=now
-    )
+    factual = attribution_report(runs.factual, attribution, items=items, now=now)
+    counter = attribution_report(runs.counterfactual, attribution, items=items, now=now)
     spec = next(a for a in cfg.exposure.arms if a.name == runs.arm)
     source = spec.attribution_source or spec.arn
     rows = [

@@ -188,18 +188,23 @@ class MetricAttribution:
 def _load(source: Any) -> Any:
     if isinstance(source, Mapping):
         return source
+    what = "metric attribution"
     if isinstance(source, Path) or (
         isinstance(source, str) and not source.lstrip().startswith("{")
     ):
         path = Path(source)
         if not path.is_file():
             raise ConfigError("metrics file", str(source), "an existing JSON file")
-        source = path.read_text(encoding="utf-8")
+        what = f"metrics file {path}"
+        try:
+            source = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            raise ConfigError(what, f"byte 0x{error.object[error.start]:02x} at offset "
+                              f"{error.start}", "a JSON file in UTF-8") from None  # fmt: skip
     if not isinstance(source, str):
         raise ConfigTypeError("metric attribution", source, "a dict, JSON text or a JSON file")
     try:
         return json.loads(source)
     except json.JSONDecodeError as error:
-        raise ConfigError(
-            "metric attribution", source, f"valid JSON ({error.msg} at line {error.lineno})"
-        ) from None
+        shown = source if len(source) <= 80 else source[:77] + "..."
+        raise ConfigError(what, shown, f"valid JSON ({error.msg} at line {error.lineno})") from None

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._checks import instance, one_of
+from .._checks import factorized, instance, one_of
 from ..errors import ConfigError, ConfigTypeError
 from ._metrics import MAX_SOURCES, SOURCE_NAME_UNDEFINED, Metric, MetricAttribution
 from ._output import AttributionReport
@@ -45,13 +45,14 @@ def attribution_report(
     """The metric-attribution report of ``frame`` (an events frame, simulated or read
     back with ``tracker.events()``).
 
-    ``items`` is the items dataset (``ITEM_ID`` + the columns ``SUM(Items.COL)`` adds);
-    ``recommenders`` maps RECOMMENDATION_ID to the recommender's ARN (a dict, a Series,
-    ``simulation.recommendation_sources(frame, config)`` or ``tracker.recommendations()``);
-    without it, events read back from an emulator serving recommenders carry the issuer
-    of each id in ``RECOMMENDER_ARN``, and are credited to it as the service credits the
-    ids it issued (an id given in ``recommenders`` wins); ``now`` is when the report
-    is made (default: the current time; the 14-day cut-off counts back from it).
+    ``items`` is the items dataset (``ITEM_ID`` + the columns ``SUM(Items.COL)`` adds,
+    ``simulation.catalog_items`` for a simulation); a simulated frame, a tracker's events
+    and the closed loop's carry the issuer of each id in ``RECOMMENDER_ARN``, and are
+    credited to it as the service credits the ids it issued; ``recommenders`` maps
+    RECOMMENDATION_ID to the recommender's ARN for other logs (a dict, a Series, or a
+    frame such as ``tracker.recommendations()``; an id it names wins); ``now`` is when
+    the report is made (default: the current time; the 14-day cut-off counts back from
+    it: pass the end of a simulated window, or nothing is reported).
     An id no recommender issued is credited to SOURCE_NAME_UNDEFINED and counted
     (``unmapped="error"`` raises instead).
 
@@ -87,10 +88,10 @@ def attribution_report(
         if column not in frame.columns:
             raise ConfigError("frame", frame, f"an events frame with a {column} column")
     ts = _epoch_us(frame["TIMESTAMP"])
-    etype_codes, uniques = pd.factorize(frame["EVENT_TYPE"], use_na_sentinel=True)
+    etype_codes, uniques = factorized(frame["EVENT_TYPE"], "events.EVENT_TYPE")
     etypes = [str(t) for t in uniques]
     _check_event_types(attribution.metrics, etypes, len(frame))
-    sources = resolve_sources(frame, _issuers(frame, recommendation_map(recommenders)))
+    sources = resolve_sources(frame, recommendation_map(recommenders))
     if unmapped == "error" and sources.unmapped.any():
         row = int(np.flatnonzero(sources.unmapped)[0])
         raise ConfigError(
@@ -107,7 +108,9 @@ def attribution_report(
         values = _values(metric, frame, of_type, items)
         missing = of_type & time.kept & np.isnan(values)
         counted = of_type & time.kept & ~missing
-        tables.append((metric, *windows.add(counted, sources.codes, values)))
+        cells = windows.add(counted, sources.codes, values)
+        _check_finite(metric, cells[1])
+        tables.append((metric, *cells))
         counts.append(
             {
                 "METRIC_NAME": metric.metric_name,
@@ -127,22 +130,6 @@ def attribution_report(
     return AttributionReport(
         table=tidy, counts=pd.DataFrame(counts), attribution=attribution, now=now
     )
-
-
-def _issuers(events: pd.DataFrame, given: pd.Series) -> pd.Series:
-    """``given``, completed by the issuers the events carry (``RECOMMENDER_ARN``)."""
-    if "RECOMMENDER_ARN" not in events.columns or "RECOMMENDATION_ID" not in events.columns:
-        return given
-    known = events[["RECOMMENDATION_ID", "RECOMMENDER_ARN"]].dropna().drop_duplicates()
-    carried = recommendation_map(known)
-    carried = carried[~carried.index.isin(given.index)]
-    return given if carried.empty else carried if given.empty else _concat(given, carried)
-
-
-def _concat(first: pd.Series, second: pd.Series) -> pd.Series:
-    import pandas as pd
-
-    return pd.concat([first.astype(object), second.astype(object)])
 
 
 class TimeFilter:
@@ -228,7 +215,7 @@ def _check_event_types(metrics: tuple[Metric, ...], present: list[str], n: int) 
         raise ConfigError(
             f"metric {metric.metric_name!r} eventType",
             metric.event_type,
-            f"an event type of the events: {', '.join(sorted(present))}{hint}",
+            f"an event type of the events: {', '.join(sorted(present)) or '(none)'}{hint}",
         )
 
 
@@ -266,6 +253,17 @@ def _values(
     return values
 
 
+def _check_finite(metric: Metric, sums: np.ndarray) -> None:
+    """A sum past the largest float would be written as inf: refuse it instead."""
+    if not np.isfinite(sums).all():
+        raise ConfigError(
+            f"metric {metric.metric_name!r}",
+            metric.expression,
+            "values whose sum per 15-minute window and source is a finite number "
+            f"(one passes {np.finfo(np.float64).max:.3g})",
+        )
+
+
 def _column(frame: pd.DataFrame, name: str, metric: Metric, what: str) -> str:
     if name in frame.columns:
         return name
@@ -290,15 +288,17 @@ def _numeric(column: pd.Series, metric: Metric, field: str) -> np.ndarray:
             f"a numeric column: SUM() of {metric.metric_name!r} adds numbers",
         )
     converted = pd.to_numeric(column, errors="coerce")
-    bad = converted.isna() & column.notna()
+    values = np.asarray(converted, dtype=np.float64)
+    # an infinite value cannot be sent (JSON has none) nor published: never write one
+    bad = (converted.isna() & column.notna()).to_numpy() | np.isinf(values)
     if bad.any():
-        row = bad.to_numpy().nonzero()[0][0]
+        row = bad.nonzero()[0][0]
         raise ConfigError(
             f"{field} row {column.index[row]!r}",
             column.iloc[row],
-            f"a number: SUM() of {metric.metric_name!r} adds numbers",
+            f"a finite number: SUM() of {metric.metric_name!r} adds numbers",
         )
-    return np.asarray(converted, dtype=np.float64)
+    return values
 
 
 def _tidy(tables: list[Any], names: list[str], w0: int) -> pd.DataFrame:

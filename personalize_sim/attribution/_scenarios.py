@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._checks import number, probability
+from .._schema import RECOMMENDATION_ID, RECOMMENDER_ARN
 from ..errors import ConfigError
 from ._effects import EffectReport, true_effects
 from ._metrics import MetricAttribution
@@ -92,7 +93,7 @@ class Scenario:
         ``switch_off`` run the counterfactual for the true effects."""
         import dataclasses
 
-        from ..simulation import recommendation_sources, simulate
+        from ..simulation import simulate
 
         config = self.config.replace(**overrides) if overrides else self.config
         now, created = self.times(config)
@@ -103,21 +104,20 @@ class Scenario:
             frame = effects.runs.factual
             report = effects.factual
         else:
-            frame = simulate(config, rng=rng)
-            recommenders = recommendation_sources(frame, config)
-            frame = self._dropped(frame, rng)
-            report = attribution_report(frame, attribution, recommenders=recommenders, now=now)
+            frame = self._dropped(simulate(config, rng=rng), rng)
+            report = attribution_report(frame, attribution, now=now)
         return ScenarioResult(scenario=self, frame=frame, report=report, effects=effects)
 
     def _dropped(self, frame: pd.DataFrame, rng: Any) -> pd.DataFrame:
         """The frame with a share of its recommendation ids (whole clicks) not sent."""
         if not self.drop_recommendation_ids:
             return frame
-        ids = frame["RECOMMENDATION_ID"].dropna().unique()
+        ids = frame[RECOMMENDATION_ID].dropna().unique()
         generator = np.random.default_rng(rng)
         lost = ids[generator.random(len(ids)) < self.drop_recommendation_ids]
         frame = frame.copy()
-        frame.loc[frame["RECOMMENDATION_ID"].isin(lost), "RECOMMENDATION_ID"] = None
+        # the id is not sent, so nothing says who issued it
+        frame.loc[frame[RECOMMENDATION_ID].isin(lost), [RECOMMENDATION_ID, RECOMMENDER_ARN]] = None
         return frame
 
 

@@ -1,18 +1,24 @@
 """Who gets the credit for each event: Personalize's documented precedence, vectorised.
 
 1. an explicit ``EVENT_ATTRIBUTION_SOURCE`` wins;
-2. otherwise the recommender (or campaign) that issued the ``RECOMMENDATION_ID``;
+2. otherwise the recommender (or campaign) that issued the ``RECOMMENDATION_ID``: the one
+   a mapping names, else the one the event carries in ``RECOMMENDER_ARN`` (a simulated
+   frame, a tracker's events and the closed loop's say who issued each id);
 3. otherwise ``SOURCE_NAME_UNDEFINED`` (an id no recommender issued lands here too,
    counted apart as *unmapped*).
 
 >>> import pandas as pd
->>> events = pd.DataFrame({"EVENT_ATTRIBUTION_SOURCE": ["mine", None, None, None],
-...                        "RECOMMENDATION_ID": ["r1", "r1", "r9", None]})
+>>> events = pd.DataFrame({"EVENT_ATTRIBUTION_SOURCE": ["mine", None, None, None, None],
+...                        "RECOMMENDATION_ID": ["r1", "r1", "r9", None, "r7"],
+...                        "RECOMMENDER_ARN": [None, None, None, None, "arn:rec/b"]})
 >>> found = resolve_sources(events, recommendation_map({"r1": "arn:rec/a"}))
 >>> [found.names[c] for c in found.codes]
-['mine', 'arn:rec/a', 'SOURCE_NAME_UNDEFINED', 'SOURCE_NAME_UNDEFINED']
+['mine', 'arn:rec/a', 'SOURCE_NAME_UNDEFINED', 'SOURCE_NAME_UNDEFINED', 'arn:rec/b']
 >>> found.unmapped.tolist()
-[False, False, True, False]
+[False, False, True, False, False]
+>>> alone = resolve_sources(events, recommendation_map(None))  # no mapping: ids carried
+>>> [alone.names[c] for c in alone.codes][1:]
+['SOURCE_NAME_UNDEFINED', 'SOURCE_NAME_UNDEFINED', 'SOURCE_NAME_UNDEFINED', 'arn:rec/b']
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._checks import factorized
+from .._schema import ATTRIBUTION_SOURCE, RECOMMENDATION_ID, RECOMMENDER_ARN
 from ..errors import ConfigError, ConfigTypeError
 from ._metrics import SOURCE_NAME_UNDEFINED
 
@@ -34,7 +42,8 @@ __all__ = ["Sources", "recommendation_map", "resolve_sources"]
 _ARN_COLUMNS = ("RECOMMENDER_ARN", "CAMPAIGN_ARN", "EVENT_ATTRIBUTION_SOURCE", "SOURCE")
 _RECOMMENDERS = (
     "a mapping RECOMMENDATION_ID -> recommender ARN, a Series indexed by RECOMMENDATION_ID, "
-    f"or a DataFrame with RECOMMENDATION_ID and one of {', '.join(_ARN_COLUMNS)}"
+    f"or a DataFrame (a table, or an events frame) with RECOMMENDATION_ID and one of "
+    f"{', '.join(_ARN_COLUMNS)}"
 )
 
 
@@ -50,7 +59,10 @@ class Sources:
 
 
 def recommendation_map(recommenders: Any) -> pd.Series:
-    """``recommenders`` as a Series: RECOMMENDATION_ID -> source (the recommender's ARN)."""
+    """``recommenders`` as a Series: RECOMMENDATION_ID -> source (the recommender's ARN).
+
+    A frame's rows without both an id and a source say nothing and are left out.
+    """
     import pandas as pd
 
     if recommenders is None:
@@ -59,10 +71,15 @@ def recommendation_map(recommenders: Any) -> pd.Series:
         found = [c for c in _ARN_COLUMNS if c in recommenders.columns]
         if "RECOMMENDATION_ID" not in recommenders.columns or not found:
             raise ConfigError("recommenders", recommenders, _RECOMMENDERS)
+        pairs = recommenders[["RECOMMENDATION_ID", found[0]]]
+        known = pairs.notna().all(axis=1).to_numpy()
+        pairs = pairs if known.all() else pairs[known]
         series = pd.Series(
-            recommenders[found[0]].to_numpy(dtype=object),
-            index=recommenders["RECOMMENDATION_ID"].astype(str).to_numpy(),
+            pairs[found[0]].to_numpy(dtype=object),
+            index=pairs["RECOMMENDATION_ID"].astype(str).to_numpy(),
         )
+        if series.index.has_duplicates:  # an events frame (simulated ones say who issued
+            series = series[~pairs.duplicated().to_numpy()]  # each id) repeats its ids
     elif isinstance(recommenders, pd.Series):
         series = recommenders
     elif isinstance(recommenders, Mapping):
@@ -85,40 +102,41 @@ def recommendation_map(recommenders: Any) -> pd.Series:
 
 
 def resolve_sources(events: pd.DataFrame, recommenders: pd.Series) -> Sources:
-    """The source of every row of ``events`` (see the module docstring)."""
+    """The source of every row of ``events`` (see the module docstring): an id is credited
+    to the recommender ``recommenders`` names for it, else to the issuer the row carries
+    in ``RECOMMENDER_ARN`` (a simulated frame, a tracker's events), else it is unmapped."""
     import pandas as pd
 
     n = len(events)
-    explicit_codes, explicit_names = _factorized(events, "EVENT_ATTRIBUTION_SOURCE", n)
-    rec_codes, rec_ids = _factorized(events, "RECOMMENDATION_ID", n)
+    explicit_codes, explicit_names = _factorized(events, ATTRIBUTION_SOURCE, n)
+    rec_codes, rec_ids = _factorized(events, RECOMMENDATION_ID, n)
+    carried_codes, carried_names = _factorized(events, RECOMMENDER_ARN, n)
     # each distinct id -> its source, as a code into the few distinct mapped sources
     mapped = recommenders.reindex(rec_ids) if len(rec_ids) else recommenders.iloc[:0]
     mapped_codes, mapped_names = pd.factorize(mapped, use_na_sentinel=True)
-    names: list[str] = []
-    index: dict[str, int] = {}
+    index: dict[str, int] = {}  # source name -> code, in order of first use
 
-    def code_of(name: str) -> int:
-        if name not in index:
-            index[name] = len(names)
-            names.append(name)
-        return index[name]
+    def codes_of(values: Any) -> np.ndarray:
+        return np.array([index.setdefault(str(v), len(index)) for v in values], dtype=np.int64)
 
-    explicit_to = np.array([code_of(str(v)) for v in explicit_names], dtype=np.int64)
-    mapped_to = np.array([code_of(str(v)) for v in mapped_names], dtype=np.int64)
-    rec_to = np.where(mapped_codes >= 0, mapped_to[np.maximum(mapped_codes, 0)], -1)
-    if not len(mapped_to):
-        rec_to = np.full(len(mapped_codes), -1, dtype=np.int64)
-    undefined = code_of(SOURCE_NAME_UNDEFINED)
+    explicit_to, mapped_to = codes_of(explicit_names), codes_of(mapped_names)
+    carried_to = codes_of(carried_names)
+    id_to = np.full(len(rec_ids), -1, dtype=np.int64)
+    named = mapped_codes >= 0
+    id_to[named] = mapped_to[mapped_codes[named]]
+    undefined = int(codes_of([SOURCE_NAME_UNDEFINED])[0])
     codes = np.full(n, undefined, dtype=np.int64)
     has_explicit = explicit_codes >= 0
     codes[has_explicit] = explicit_to[explicit_codes[has_explicit]]
     by_rec = ~has_explicit & (rec_codes >= 0)
     via = np.full(n, -1, dtype=np.int64)
-    if len(rec_to):
-        via[by_rec] = rec_to[rec_codes[by_rec]]
+    via[by_rec] = id_to[rec_codes[by_rec]]
+    carried = by_rec & (via < 0) & (carried_codes >= 0)
+    via[carried] = carried_to[carried_codes[carried]]
     known = by_rec & (via >= 0)
     codes[known] = via[known]
-    return Sources(codes=codes, names=names, undefined=undefined, unmapped=by_rec & (via < 0))
+    unmapped = by_rec & (via < 0)
+    return Sources(codes=codes, names=list(index), undefined=undefined, unmapped=unmapped)
 
 
 def _factorized(events: pd.DataFrame, column: str, n: int) -> tuple[np.ndarray, pd.Index]:
@@ -127,7 +145,7 @@ def _factorized(events: pd.DataFrame, column: str, n: int) -> tuple[np.ndarray, 
 
     if column not in events.columns:
         return np.full(n, -1, dtype=np.int64), pd.Index([], dtype=object)
-    codes, uniques = pd.factorize(events[column], use_na_sentinel=True)
+    codes, uniques = factorized(events[column], f"events.{column}")
     codes = np.asarray(codes, dtype=np.int64)
     uniques = pd.Index(uniques).astype(str)
     blank = np.flatnonzero(uniques.str.strip().str.len().to_numpy() == 0)

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import instance
+from .._sessions import DEFAULT_SESSION_GAP
 from ..errors import ConfigError
 from ..simulation import (
     EXIT,
@@ -61,7 +62,7 @@ from ._fit_time import (
     fit_window,
     sessions_per_user_per_day,
 )
-from ._interactions import DEFAULT_SESSION_GAP, Interactions, read_interactions
+from ._interactions import Interactions, read_interactions
 
 __all__ = ["fit"]
 
@@ -145,7 +146,7 @@ def _catalog_items(
     """Catalog size and new items' share from an items frame (the log's items included)."""
     import pandas as pd
 
-    from ._interactions import epoch_us_of
+    from .._timestamps import epoch_us_of
 
     if not isinstance(items, pd.DataFrame) or "ITEM_ID" not in items.columns:
         raise ConfigError("items", type(items).__name__, "an items frame with an ITEM_ID column")

@@ -21,23 +21,17 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from .._checks import check, positive
+from .._checks import check, factorized, positive
 from .._schema import EVENT_TYPE, EVENT_VALUE, ITEM_ID, SESSION_ID, TIMESTAMP, USER_ID
+from .._sessions import DEFAULT_SESSION_GAP, session_starts
+from .._timestamps import epoch_us_of
 from ..errors import ConfigError
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-__all__ = ["DEFAULT_SESSION_GAP", "Interactions", "epoch_us_of", "read_interactions"]
-
-#: seconds of inactivity that end a session when the log has no SESSION_ID
-DEFAULT_SESSION_GAP = 1800.0
-#: epoch-number units by size: the largest that keeps dates before the year 2286
-_UNITS = ((1e11, "s", 1_000_000), (1e14, "ms", 1_000), (1e17, "us", 1), (np.inf, "ns", 0.001))
+__all__ = ["Interactions", "read_interactions"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,8 +91,8 @@ def read_interactions(
             "an id on every row (drop anonymous events first: they cannot be split by user)",
         )
     ts = epoch_us_of(frame[TIMESTAMP], f"log.{TIMESTAMP}")
-    user_codes, _ = pd.factorize(frame[USER_ID], sort=False)
-    item_codes, items = pd.factorize(frame[ITEM_ID], sort=False)
+    user_codes, _ = factorized(frame[USER_ID], f"log.{USER_ID}")
+    item_codes, items = factorized(frame[ITEM_ID], f"log.{ITEM_ID}")
     if EVENT_TYPE in frame.columns:
         types = frame[EVENT_TYPE].astype("string").fillna("(none)")
         type_codes, type_names = pd.factorize(types, sort=False)
@@ -115,18 +109,17 @@ def read_interactions(
     keys: list[np.ndarray] = [ts, user_codes]
     sid = None
     if SESSION_ID in frame.columns and session_gap is None and not frame[SESSION_ID].isna().any():
-        sid, _ = pd.factorize(frame[SESSION_ID], sort=False)
+        sid, _ = factorized(frame[SESSION_ID], f"log.{SESSION_ID}")
         keys = [ts, sid, user_codes]
     order = np.lexsort(keys)
     user, ts = user_codes[order].astype(np.int64), ts[order]
     gap = DEFAULT_SESSION_GAP if session_gap is None else positive(session_gap, "session_gap")
-    new_user = np.diff(user, prepend=-1) != 0
     if sid is not None:
         sid = sid[order]
-        starts = new_user | (np.diff(sid, prepend=-1) != 0)
+        starts = (np.diff(user, prepend=-1) != 0) | (np.diff(sid, prepend=-1) != 0)
         source = "SESSION_ID"
     else:
-        starts = new_user | (np.diff(ts, prepend=ts[0]) > gap * 1e6)
+        starts = session_starts(user, ts, gap)
         source = f"split by {gap:g} s of inactivity"
     return Interactions(
         user=user,
@@ -140,50 +133,3 @@ def read_interactions(
         n_items=len(items),
         source=source,
     )
-
-
-def epoch_us_of(column: pd.Series, field: str) -> np.ndarray:
-    """Epoch µs of a column of times (datetimes, ISO strings or epoch numbers); ``field``
-    names it in errors."""
-    import pandas as pd
-
-    if pd.api.types.is_datetime64_any_dtype(column.dtype):
-        values = column.dt.tz_convert("UTC").dt.tz_localize(None) if column.dt.tz else column
-        bad = np.flatnonzero(values.isna().to_numpy())
-        _no_bad(bad, column, field)
-        return values.to_numpy().astype("datetime64[us]").astype(np.int64)
-    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column):
-        numbers = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        _no_bad(np.flatnonzero(~np.isfinite(numbers)), column, field)
-        return _from_numbers(numbers, field)
-    parsed = pd.to_datetime(column, utc=True, errors="coerce", format="mixed")
-    _no_bad(np.flatnonzero(parsed.isna().to_numpy()), column, field)
-    return parsed.to_numpy().astype("datetime64[us]").astype(np.int64)
-
-
-def _no_bad(bad: np.ndarray, column: pd.Series, field: str) -> None:
-    if len(bad):
-        row = int(bad[0])
-        raise ConfigError(
-            f"{field}[{row}]",
-            column.iloc[row],
-            f"a time: a datetime, an ISO 8601 string or epoch seconds ({len(bad)} rows are not)",
-        )
-
-
-def _from_numbers(numbers: np.ndarray, field: str) -> np.ndarray:
-    magnitude = np.abs(numbers)
-    unit_of = np.searchsorted(np.array([u[0] for u in _UNITS]), magnitude, side="right")
-    unit_of = np.minimum(unit_of, len(_UNITS) - 1)
-    used = np.unique(unit_of)
-    if len(used) > 1:
-        rows = [int(np.flatnonzero(unit_of == u)[0]) for u in used[:2]]
-        names = [_UNITS[u][1] for u in used[:2]]
-        raise ConfigError(
-            f"{field}[{rows[1]}]",
-            numbers[rows[1]],
-            f"one epoch unit for the whole column (row {rows[0]} looks like {names[0]}, "
-            f"row {rows[1]} like {names[1]}): convert them to one unit or to datetimes",
-        )
-    scale = _UNITS[int(used[0])][2]
-    return np.rint(numbers * scale).astype(np.int64)

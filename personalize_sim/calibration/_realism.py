@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._checks import instance, number
+from .._sessions import DEFAULT_SESSION_GAP
 from ..errors import ConfigError
 from ._distances import ks_distance, total_variation
 from ._fit_time import local_hour_weekday
-from ._interactions import DEFAULT_SESSION_GAP, Interactions, read_interactions
+from ._interactions import Interactions, read_interactions
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -56,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; a failure prints one short message (``--debug``: the traceback)."""
     from personalize_sim.errors import PersonalizeSimError
 
-    from ._failures import exit_code, explain
+    from ._failures import exit_code, explain, printable
 
     args = build_parser().parse_args(argv)
     module = importlib.import_module(args._module, __name__)
@@ -67,7 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (PersonalizeSimError, OSError) as error:
         if args.debug:
             raise
-        lines = explain(error, args._options, {**args._flags, **getattr(module, "FLAGS", {})})
+        flags = {**args._flags, **getattr(module, "FLAGS", {})}
+        lines = [printable(line) for line in explain(error, args._options, flags,
+                                                     getattr(args, "input", None))]  # fmt: skip
         lines[0] = f"personalize-sim {args.command}: {lines[0]}"
         print("\n".join(lines), file=sys.stderr)
         return exit_code(error)

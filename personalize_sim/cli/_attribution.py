@@ -12,6 +12,7 @@ from typing import Any
 
 from ._failures import UsageError
 from ._inputs import events_path, read_frame
+from ._outputs import output_folder
 
 __all__ = ["add_arguments", "run"]
 
@@ -46,22 +47,43 @@ def run(args: argparse.Namespace) -> int:
 
     from personalize_sim.attribution import MetricAttribution, attribution_report
 
-    created = _time(args.created_at, "--created-at")
+    created, now = _time(args.created_at, "--created-at"), _time(args.now, "--now")
+    out = output_folder("--out", args.out)
     attribution = MetricAttribution.from_json(Path(args.metrics), created_at=created)
-    events = _read(args.input, "INPUT")
-    items = None if args.items is None else _read(args.items, "--items")
+    events = read_frame(args.input, "INPUT", needs=("EVENT_TYPE", "TIMESTAMP"))
+    items = None if args.items is None else read_frame(args.items, "--items", needs=("ITEM_ID",))
     recommenders = None if args.recommenders is None else _recommenders(args.recommenders)
     report = attribution_report(
-        events, attribution, items=items, recommenders=recommenders,
-        now=_time(args.now, "--now"),
+        events, attribution, items=items, recommenders=recommenders, now=now
     )  # fmt: skip
-    out = Path(args.out)
+    if report.table.empty:
+        raise UsageError(_nothing_reported(report, events, now_given=now is not None))
     path = report.write_s3(out)
     report.table.to_csv(out / "report.csv", index=False)
     report.cloudwatch().to_csv(out / "cloudwatch.csv", index=False)
     print(_summary(report))
     print(f"wrote {path}, report.csv and cloudwatch.csv to {out}/")
     return 0
+
+
+def _nothing_reported(report: Any, events: Any, *, now_given: bool) -> str:
+    """Why no event was counted, in one line, with the flag that would change it."""
+    # per event type: the time filters count an event once, however many metrics it feeds
+    counts = report.counts.drop_duplicates("EVENT_TYPE").sum(numeric_only=True)
+    now = report.now.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    reasons = [
+        (counts["older_than_14_days"], f"are 14 days or older at --now {now}"
+         + ("" if now_given else " (the default: the current time)")),
+        (counts["before_creation"], "are before --created-at"),
+        (counts["after_now"], f"are after --now {now}"),
+        (counts["missing_value"], "have no value (an item not in --items?)"),
+    ]  # fmt: skip
+    why = "; ".join(f"{int(n):,} {reason}" for n, reason in reasons if n)
+    last = events["TIMESTAMP"].max().ceil("s").isoformat().replace("+00:00", "Z")
+    return (
+        f"nothing to report: of {int(counts['events']):,} events of the metrics' types, {why}; "
+        f"the events end at {last}: pass --now after that (and --created-at before the first)"
+    )
 
 
 def _time(text: str | None, option: str) -> Any:
@@ -76,28 +98,22 @@ def _time(text: str | None, option: str) -> Any:
     return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
-def _read(name: str, what: str) -> Any:
-    """A frame whose TIMESTAMPs are datetimes (bulk-import CSVs carry epoch seconds)."""
-    import pandas as pd
-
-    frame = read_frame(name, what)
-    if "TIMESTAMP" in frame.columns:
-        stamps = frame["TIMESTAMP"]
-        if stamps.dtype.kind in "iuf":
-            frame["TIMESTAMP"] = pd.to_datetime(stamps, unit="s", utc=True)
-        elif not isinstance(stamps.dtype, pd.DatetimeTZDtype):
-            frame["TIMESTAMP"] = pd.to_datetime(stamps, utc=True, format="ISO8601")
-    return frame
-
-
 def _recommenders(name: str) -> Any:
+    """A JSON object RECOMMENDATION_ID -> ARN, or a table (or events) with both columns."""
     import json
-    from pathlib import Path
 
-    path = Path(name)
-    if path.suffix.lower() == ".json":
-        return json.loads(events_path(name, "--recommenders").read_text(encoding="utf-8"))
-    return _read(name, "--recommenders")
+    path = events_path(name, "--recommenders")
+    if path.suffix.lower() != ".json":
+        return read_frame(path, "--recommenders", needs=("RECOMMENDATION_ID",))
+    try:
+        mapping = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as e:  # not JSON, or not UTF-8
+        reason = " ".join(str(e).split())
+        raise UsageError(f"--recommenders {path}: not a JSON object ({reason})") from None
+    if not isinstance(mapping, dict):
+        raise UsageError(f"--recommenders {path}: a JSON object RECOMMENDATION_ID -> recommender "
+                         f"ARN (got a JSON {type(mapping).__name__})")  # fmt: skip
+    return mapping
 
 
 def _summary(report: Any) -> str:

@@ -11,9 +11,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+from personalize_sim._sessions import DEFAULT_SESSION_GAP
+
 from ._inputs import read_frame
+from ._outputs import output_file
 
 __all__ = ["add_arguments", "add_realism_arguments", "run", "run_realism"]
+
+#: what a log needs (EVENT_TYPE, EVENT_VALUE and SESSION_ID are optional)
+LOG_COLUMNS = ("USER_ID", "ITEM_ID", "TIMESTAMP")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +44,7 @@ def _shared(parser: argparse.ArgumentParser) -> None:
         "--session-gap",
         type=float,
         metavar="SECONDS",
-        help="inactivity that ends a session (default: SESSION_ID, else 1800)",
+        help=f"inactivity that ends a session (default: SESSION_ID, else {DEFAULT_SESSION_GAP:g})",
     )
     parser.add_argument(
         "--event-type", default="Event", help="event type of a log without EVENT_TYPE"
@@ -48,7 +54,8 @@ def _shared(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from personalize_sim.calibration import fit
 
-    log = read_frame(args.log, "LOG")
+    output_file("--out", args.out, inputs=[args.log])
+    log = read_frame(args.log, "LOG", needs=LOG_COLUMNS)
     config = fit(
         log,
         timezone=args.timezone,
@@ -72,9 +79,12 @@ def run(args: argparse.Namespace) -> int:
 def run_realism(args: argparse.Namespace) -> int:
     from personalize_sim.calibration import realism_report
 
+    if args.figure:
+        output_file("--figure", args.figure, inputs=[args.real, args.synthetic],
+                    suffixes=_figure_formats())  # fmt: skip
     report = realism_report(
-        read_frame(args.real, "REAL"),
-        read_frame(args.synthetic, "SYNTHETIC"),
+        read_frame(args.real, "REAL", needs=LOG_COLUMNS),
+        read_frame(args.synthetic, "SYNTHETIC", needs=LOG_COLUMNS),
         timezone=args.timezone,
         session_gap=args.session_gap,
         event_type=args.event_type,
@@ -89,3 +99,10 @@ def run_realism(args: argparse.Namespace) -> int:
         print(f"outside tolerance: {', '.join(report.failures())}", file=sys.stderr)
         return 1
     return 0
+
+
+def _figure_formats() -> list[str]:
+    """The suffixes matplotlib can save a figure as (png, svg, pdf…)."""
+    from matplotlib.figure import Figure
+
+    return list(Figure().canvas.get_supported_filetypes())

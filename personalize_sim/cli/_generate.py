@@ -4,17 +4,25 @@
 ``events.json`` (JSON lines, or one array, of events-frame rows), a folder (no suffix:
 partitioned Parquet written chunk by chunk, for data larger than memory) or ``events.csv``
 (a bulk-import CSV and its Avro schema, through the payload layer). ``stream`` reads each.
+
+A folder gets a manifest naming its parts (``_manifest.json``), so ``stream DIR`` never mixes
+in another run's; a folder that already holds files is refused unless ``--overwrite`` says
+to replace the run in it. ``--items FILE`` also writes the items dataset of the simulated
+catalog (``.csv`` or ``.parquet``), which ``attribution``'s ``SUM(Items.COL)`` metrics need.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from personalize_sim.errors import ConfigError
+
+from ._inputs import MANIFEST, listed, write_manifest
+from ._outputs import output_file, output_folder
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,6 +59,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="events.parquet, events.jsonl, events.json, events.csv (bulk import) or a folder",
     )
     parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run in a non-empty --out folder (its parts and manifest)",
+    )
+    parser.add_argument(
+        "--items",
+        metavar="FILE",
+        help="also write the items dataset (ITEM_ID, CATEGORY, PRICE…): items.csv or .parquet",
+    )
+    parser.add_argument(
         "--anonymous",
         choices=("drop", "session"),
         default="drop",
@@ -79,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
     config = config.replace(**overrides)
     out = Path(args.out)
     suffix = out.suffix.lower()
-    _check_out(out, suffix)
+    _check_out(out, suffix, overwrite=args.overwrite)
+    if args.items:
+        output_file("--items", args.items, inputs=[args.out], suffixes=("csv", "parquet"))
     with tqdm(total=1, unit="block", desc=f"simulating {config.name}", file=sys.stderr) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -87,37 +107,84 @@ def run(args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
 
         if not suffix:
+            _clear(out)
             chunks = iter_simulate(
                 config, chunk_events=args.chunk_events, progress=progress, arrow=True
             )
-            written = write_parquet(chunks, out)
-            print(f"wrote {len(written)} Parquet parts to {out}/")
-            return 0
-        frame = simulate(config, progress=progress)
+            written = write_parquet(_counted(chunks, counts := [0]), out)
+            write_manifest(out, written, events=counts[0], config=config.name, seed=args.seed)
+            print(f"wrote {counts[0]:,} events in {len(written):,} Parquet parts to {out}/")
+        else:
+            frame = simulate(config, progress=progress)
     if suffix == ".parquet":
         write_parquet(frame, out)
-        print(f"wrote {len(frame)} events to {out}")
+        print(f"wrote {len(frame):,} events to {out}")
     elif suffix in (".json", ".jsonl"):
         frame.to_json(out, orient="records", lines=suffix == ".jsonl", date_format="iso",
                       date_unit="us")  # fmt: skip
-        print(f"wrote {len(frame)} events to {out}")
-    else:
+        print(f"wrote {len(frame):,} events to {out}")
+    elif suffix:
         _write_bulk_csv(frame, out, args.anonymous)
+    if args.items:
+        _write_items(config, Path(args.items))
     return 0
 
 
-def _check_out(out: Path, suffix: str) -> None:
+def _counted(chunks: Iterable[Any], counts: list[int]) -> Iterator[Any]:
+    for chunk in chunks:
+        counts[0] += chunk.num_rows
+        yield chunk
+
+
+def _write_items(config: Any, path: Path) -> None:
+    """The simulated catalog as an items dataset (the catalog simulate drew)."""
+    from personalize_sim.simulation import catalog_items
+
+    items = catalog_items(config)
+    if path.suffix.lower() == ".parquet":
+        items.to_parquet(path, index=False)
+    else:
+        items.to_csv(path, index=False, lineterminator="\n")
+    print(f"wrote {len(items):,} items to {path}")
+
+
+def _check_out(out: Path, suffix: str, *, overwrite: bool) -> None:
     """Refuse an output path that cannot be written, before minutes of simulating."""
     if suffix and suffix not in OUTPUTS:
         raise ConfigError(
             "out", str(out), f"a path ending in {', '.join(OUTPUTS)}, or a folder (no suffix)"
         )
-    folder = out.parent if suffix else out
-    existing = next(p for p in (folder, *folder.parents) if p.exists())
-    if not existing.is_dir() or not os.access(existing, os.W_OK):
-        raise ConfigError("out", str(out), f"a path in a folder you can write ({existing} is not)")
-    if suffix and not folder.is_dir():
-        raise ConfigError("out", str(out), f"a path in an existing folder ({folder} is not one)")
+    if suffix:
+        output_file("--out", str(out))
+        return
+    output_folder("--out", str(out))
+    if not out.is_dir():
+        return
+    held = sorted(p.name for p in out.iterdir())
+    if held and not overwrite:
+        raise ConfigError(
+            "out", str(out), f"an empty or new folder ({out} holds {listed(held, 3)}): "
+            "pass --overwrite to replace the run in it, or another folder",
+        )  # fmt: skip
+    foreign = [name for name in held if name not in _run_files(out)]
+    if foreign:
+        raise ConfigError(
+            "out", str(out), f"a folder holding one run ({listed(foreign, 3)} "
+            "are not generate's): move them out first",
+        )  # fmt: skip
+
+
+def _run_files(folder: Path) -> set[str]:
+    """What generate wrote in ``folder``: its manifest and parts (--overwrite replaces them)."""
+    names = {MANIFEST, *(p.name for p in folder.glob("part-*.parquet"))}
+    return names
+
+
+def _clear(folder: Path) -> None:
+    """Remove the previous run's files (checked by _check_out) before writing this one's."""
+    if folder.is_dir():
+        for name in sorted(_run_files(folder)):
+            (folder / name).unlink(missing_ok=True)
 
 
 def _write_bulk_csv(frame: pd.DataFrame, out: Path, anonymous: str) -> None:
@@ -126,8 +193,8 @@ def _write_bulk_csv(frame: pd.DataFrame, out: Path, anonymous: str) -> None:
     to_bulk_csv(frame, out, anonymous=anonymous)  # type: ignore[arg-type]
     n_anonymous = int(frame["USER_ID"].isna().sum())
     note = {
-        "drop": f"; left out {n_anonymous} anonymous events (--anonymous session keeps them)",
-        "session": f", {n_anonymous} anonymous ones under their session id",
+        "drop": f"; left out {n_anonymous:,} anonymous events (--anonymous session keeps them)",
+        "session": f", {n_anonymous:,} anonymous ones under their session id",
     }
     written = len(frame) - (n_anonymous if anonymous == "drop" else 0)
-    print(f"wrote {written} events to {out} (bulk-import CSV){note[anonymous]}")
+    print(f"wrote {written:,} events to {out} (bulk-import CSV){note[anonymous]}")

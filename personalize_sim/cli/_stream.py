@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import signal
 import sys
 import threading
@@ -31,7 +30,8 @@ from typing import Any
 from personalize_sim.errors import ConfigError, PersonalizeSimError
 
 from ._failures import UsageError
-from ._inputs import events_path, json_line, parquet_parts, read_frame
+from ._inputs import events_path, json_line, parquet_parts, read_file
+from ._outputs import output_file
 
 __all__ = ["add_arguments", "run"]
 
@@ -102,7 +102,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--skip-invalid", action="store_true", help="report invalid rows and send the rest"
     )
     parser.add_argument(
-        "--time-unit", choices=("s", "ms", "us", "ns"), help="unit of numeric TIMESTAMP values"
+        "--time-unit",
+        choices=("s", "ms", "us", "ns"),
+        help="unit of numeric TIMESTAMP values (default: the one their size says, s for 1.7e9)",
     )
     parser.add_argument("--log", metavar="FILE", help="write the delivery log (.parquet or .csv)")
     parser.add_argument("--seed", type=int, default=None, help="seed of jitter and Poisson gaps")
@@ -122,7 +124,8 @@ FLAGS = {
 
 def run(args: argparse.Namespace) -> int:
     _check_outputs(args)
-    source, tracking_id = _read_input(args)
+    args.input_notes = []  # what reading the input assumed, printed with the summary
+    source, tracking_id = _read_input(args, args.input_notes)
     schedule = _schedule(args)
     settings = _settings(args)  # checked before a local tracker starts or anything is sent
     with _sigterm_as_interrupt():
@@ -163,29 +166,11 @@ def _check_outputs(args: argparse.Namespace) -> None:
     for flag, name in outputs.items():
         if not name:
             continue
-        path = Path(name)
-        if path.exists() and _same_file(path, Path(args.input)):
-            raise UsageError(f"{flag} {name} is the input file, which it would write into: "
-                             "pass another path")  # fmt: skip
-        if path.is_dir():
-            raise UsageError(f"{flag} {name} is a folder: pass a file path")
-        parent = path.parent
-        if not parent.is_dir():
-            raise UsageError(f"{flag} {name}: no such folder {parent}{os.sep} (create it first)")
-        writable = os.access(path, os.W_OK) if path.exists() else os.access(parent, os.W_OK)
-        if not writable:
-            raise UsageError(f"{flag} {name}: not writable (permission denied)")
+        path = output_file(flag, name, inputs=[args.input])
         key = path.resolve()
         if key in seen and (path.is_file() or not path.exists()):  # two streams into a pipe: ok
             raise UsageError(f"{flag} and {seen[key]} name the same file {name}")
         seen[key] = flag
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 def _target(args: argparse.Namespace) -> Any:
@@ -297,6 +282,8 @@ def _stream(
         print(json.dumps(handle.summary.to_dict()), flush=True)
         raise
     print("\n".join(describe(summary)), file=sys.stderr)
+    for note in args.input_notes:
+        print(f"note: {note}", file=sys.stderr)
     print(json.dumps(summary.to_dict()), flush=True)
     code = 0 if summary.complete else 1
     if args.log:
@@ -328,8 +315,9 @@ def _schedule(args: argparse.Namespace) -> Any:
     return schedules.constant(args.rate, per=per)
 
 
-def _read_input(args: argparse.Namespace) -> tuple[Any, str | None]:
-    """A frame (or frames, one per Parquet part), or the requests of a ``--dry-run`` file."""
+def _read_input(args: argparse.Namespace, notes: list[str]) -> tuple[Any, str | None]:
+    """A frame (or frames, one per Parquet part), or the requests of a ``--dry-run`` file;
+    ``notes`` receives what the reading assumed, to print with the summary."""
     path = events_path(args.input, "INPUT")
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json") and path.is_file():
         requests = _requests(path)
@@ -338,60 +326,43 @@ def _read_input(args: argparse.Namespace) -> tuple[Any, str | None]:
     if args.tracking_id is None and not args.local and not args.dry_run:
         raise ConfigError("tracking_id", None, "the event tracker's id for an events file")
     tracking_id = args.tracking_id or ("dry-run" if args.dry_run else None)
+
+    def events(part: Path) -> Any:
+        return _with_sessions(read_file(part, "INPUT", time_unit=args.time_unit), notes)
+
     if path.is_dir():  # part by part: memory stays bounded by one part
-        parts = parquet_parts(path, "INPUT")
-        return (_events(args, read_frame(part, "INPUT")) for part in parts), tracking_id
-    return _events(args, read_frame(path, "INPUT")), tracking_id
+        return map(events, parquet_parts(path, "INPUT")), tracking_id
+    return events(path), tracking_id
 
 
 def _requests(path: Path) -> list[dict[str, Any]] | None:
-    """The PutEvents bodies of a ``--dry-run`` file, or None when it holds events rows."""
-    with open(path, encoding="utf-8") as f:
+    """The PutEvents bodies of a ``--dry-run`` file, or None when it holds something else
+    (events rows, or what the events reader will refuse with the reason)."""
+    with open(path, "rb") as f:
         first = f.readline()
     try:
         head = json.loads(first) if first.strip() else {}
-    except json.JSONDecodeError:
+    except ValueError:  # not JSON, or not UTF-8
         return None
     if not (isinstance(head, dict) and "eventList" in head):
         return None
-    with open(path, encoding="utf-8") as f:
-        return [json_line(path, n, line) for n, line in enumerate(f, 1) if line.strip()]
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [json_line(path, n, line) for n, line in enumerate(f, 1) if line.strip()]
+    except UnicodeDecodeError as e:
+        raise UsageError(f"INPUT {path}: not UTF-8 text (at offset {e.start})") from None
 
 
-#: inactivity that ends a session, for inputs without SESSION_ID (a bulk-import CSV)
-SESSION_GAP_S = 1800
+def _with_sessions(frame: Any, notes: list[str]) -> Any:
+    """An input frame with SESSION_ID, found by inactivity where there is none (a bulk CSV)."""
+    from personalize_sim._sessions import DEFAULT_SESSION_GAP, session_ids
+    from personalize_sim._timestamps import epoch_us_of
 
-
-def _events(args: argparse.Namespace, frame: Any) -> Any:
-    """An input frame ready to convert: times parsed, sessions found where there are none."""
-    import pandas as pd
-
-    if "TIMESTAMP" in frame.columns:
-        stamps = frame["TIMESTAMP"]
-        if stamps.dtype.kind in "OUT" or str(stamps.dtype) in ("string", "str"):
-            frame["TIMESTAMP"] = pd.to_datetime(stamps, utc=True, format="ISO8601")
-        elif stamps.dtype.kind in "iu" and args.time_unit is None:
-            args.time_unit = "s"  # bulk-import CSVs carry epoch seconds
     if "SESSION_ID" not in frame.columns and {"USER_ID", "TIMESTAMP"} <= set(frame.columns):
-        frame["SESSION_ID"] = _sessions(frame["USER_ID"], frame["TIMESTAMP"])
-        print(
-            f"no SESSION_ID in the input: a user's session ends after {SESSION_GAP_S // 60} "
-            "minutes without an event",
-            file=sys.stderr,
-        )
+        stamps = epoch_us_of(frame["TIMESTAMP"], "INPUT: TIMESTAMP")
+        frame["SESSION_ID"] = session_ids(frame["USER_ID"].to_numpy(dtype=object), stamps)
+        note = (f"no SESSION_ID in the input: a user's session ended after "
+                f"{DEFAULT_SESSION_GAP / 60:g} minutes without an event")  # fmt: skip
+        if note not in notes:
+            notes.append(note)
     return frame
-
-
-def _sessions(users: Any, stamps: Any) -> Any:
-    """Session ids ``<user>-<n>``: a user's n-th run of events with no long gap."""
-    import numpy as np
-    import pandas as pd
-
-    order = np.lexsort((np.arange(len(users)), stamps.to_numpy(), users.astype(str).to_numpy()))
-    u, t = users.astype(str).to_numpy()[order], stamps.to_numpy()[order]
-    gap = np.diff(t).astype("timedelta64[s]" if t.dtype.kind == "M" else "int64")
-    new = np.r_[True, (u[1:] != u[:-1]) | (gap.astype("int64") > SESSION_GAP_S)]
-    number = pd.Series(np.cumsum(new)).groupby(u).rank(method="dense").astype(int).to_numpy()
-    ids = np.empty(len(u), dtype=object)
-    ids[order] = [f"{user}-{n}" for user, n in zip(u, number, strict=True)]
-    return ids

@@ -22,7 +22,9 @@ Conversion rules, in one place:
 * Properties come from UPPER_SNAKE_CASE columns beyond the contract (``DISCOUNT`` →
   ``discount``) and from a ``PROPERTIES`` column of dicts or JSON object strings;
   pass ``properties=[...]`` to name the columns yourself, ``properties=[]`` for none.
-  Lower-case extra columns are ground truth and never sent. A null property
+  Lower-case extra columns are ground truth and never sent, nor are
+  ``RECOMMENDER_ARN`` (who issued the RECOMMENDATION_ID) and a tracker's
+  ``TRACKING_ID`` and ``RECEIVED_AT``, which PutEvents does not carry. A null property
   value leaves the key out of that event.
 * ``EVENT_ID`` is kept where given; elsewhere it is a hash of the row's content
   (plus an occurrence number for identical rows), so converting the same frame

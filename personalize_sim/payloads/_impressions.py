@@ -38,7 +38,9 @@ def impressions(
     chars = np.zeros(len(out), dtype=np.int64)
     if listed.any():
         counts[listed] = np.fromiter(map(len, out[listed]), dtype=np.int64, count=int(listed.sum()))
-        chars = _check_items(out[listed], counts, values, name, problems)
+        chars, not_text = _check_items(out[listed], counts, values, name, problems)
+        for i in np.flatnonzero(not_text).tolist():  # reported; as text, so ids can hash the row
+            out[i] = [x if type(x) is str else repr(x) for x in out[i]]
     if limit.min:
         problems.add(
             listed & (counts < limit.min), name, "too_few", counts, f"items >= {limit.min}"
@@ -73,8 +75,9 @@ def _as_lists(values: np.ndarray, name: str, problems: ProblemReport) -> np.ndar
 
 def _check_items(
     lists: np.ndarray, counts: np.ndarray, values: np.ndarray, name: str, problems: ProblemReport
-) -> np.ndarray:
-    """Check every item id of the ``lists`` at once; return each row's characters."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check every item id of the ``lists`` at once; return each row's characters, and
+    which rows hold an item that is not a string."""
     item = limits.operation_limits("PutEvents").field("eventList[].impression[]")
     n = len(counts)
     flat = np.empty(int(counts.sum()), dtype=object)
@@ -93,4 +96,7 @@ def _check_items(
     ):
         if bad.any():
             problems.add(np.isin(np.arange(n), owner[bad]), name, reason, values, rule)
-    return np.bincount(owner, weights=item_chars + 3, minlength=n).astype(np.int64)
+    chars = np.bincount(owner, weights=item_chars + 3, minlength=n).astype(np.int64)
+    not_text = np.zeros(n, dtype=bool)
+    not_text[owner[~text]] = True
+    return chars, not_text

@@ -1,13 +1,16 @@
 """Properties: which columns become the ``properties`` JSON of an event, and encoding it.
 
 Properties come from UPPER_SNAKE_CASE columns beyond the contract (``NUM_RATINGS`` →
-``numRatings``) and from a ``PROPERTIES`` column of dicts or JSON object strings;
+``numRatings``), except those PutEvents does not carry (``RECOMMENDER_ARN``, a tracker's
+``TRACKING_ID`` and ``RECEIVED_AT``: ``_schema.NOT_SENT``), and from a ``PROPERTIES``
+column of dicts or JSON object strings;
 ``properties=[...]`` names the columns instead. A null value leaves its key out.
 
 >>> import pandas as pd
 >>> from ._problems import ProblemReport
 >>> frame = pd.DataFrame({"ITEM_ID": ["i1", "i2"], "NUM_RATINGS": [3, None],
-...                       "DEVICE": ["ios", "web"], "persona": ["a", "b"]})
+...                       "DEVICE": ["ios", "web"], "persona": ["a", "b"],
+...                       "RECOMMENDER_ARN": ["arn:top", None]})
 >>> named, blob = property_columns(frame, {"ITEM_ID": "ITEM_ID"}, None)
 >>> named, blob
 (['NUM_RATINGS', 'DEVICE'], None)
@@ -56,6 +59,7 @@ def property_columns(
             for c in frame.columns
             if isinstance(c, str)
             and c not in contract
+            and c not in schema.NOT_SENT
             and c != blob
             and c.isupper()
             and c[0].isalpha()

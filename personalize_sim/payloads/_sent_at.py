@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import check
-from .._timestamps import TimeUnit
+from .._timestamps import EARLIEST_US, LATEST_US, TimeUnit
 from ._columns import as_objects
 from ._problems import ProblemReport, scatter
 
@@ -28,9 +28,6 @@ __all__ = ["TIME_UNITS", "TimeUnit", "check_time_unit", "epoch_microseconds"]
 
 TIME_UNITS: tuple[TimeUnit, ...] = ("s", "ms", "us", "ns")
 _US_PER_UNIT = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 0.001}
-# Epochs outside this window are almost surely a wrong time_unit.
-_EARLIEST_US = 0
-_LATEST_US = int(pd.Timestamp("2100-01-01", tz="UTC").value // 1000)
 _UNIT_RULE = "pass time_unit='s', 'ms', 'us' or 'ns' for epoch numbers"
 
 
@@ -56,7 +53,7 @@ def epoch_microseconds(
     else:
         out = _from_objects(series, name, time_unit, problems)
     given = out != 0
-    outside = given & ((out < _EARLIEST_US) | (out >= _LATEST_US))
+    outside = given & ((out < EARLIEST_US) | (out >= LATEST_US))
     problems.add(outside, name, "out_of_range", series, "between 1970 and 2100 (check time_unit)")
     return out
 
@@ -86,8 +83,12 @@ def _from_numbers(
     if time_unit is None:
         problems.add(None, name, "unit_required", str(series.dtype), _UNIT_RULE)
         return np.zeros(n, dtype=np.int64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        approx = np.where(missing, 0.0, values) * _US_PER_UNIT[time_unit]
+    # no int64 holds it: kept out of the arithmetic, reported as out of range below
+    beyond = ~np.isfinite(approx) | (np.abs(approx) >= 2.0**62)
     if pd.api.types.is_integer_dtype(series.dtype):
-        ints = series.to_numpy(dtype=np.int64, na_value=0)
+        ints = np.where(beyond, 0, series.to_numpy(dtype=np.int64, na_value=0))
         if time_unit == "ns":
             sub = ints % 1000 != 0
             scaled = ints // 1000
@@ -95,9 +96,10 @@ def _from_numbers(
             sub = np.zeros(n, dtype=bool)
             scaled = ints * int(_US_PER_UNIT[time_unit])
     else:
-        us = np.where(missing, 0.0, values) * _US_PER_UNIT[time_unit]
+        us = np.where(missing | beyond, 0.0, approx)
         scaled = np.round(us).astype(np.int64)
         sub = np.abs(us - scaled) > 1e-3 * np.maximum(1.0, np.abs(us)) * 1e-9 + 1e-6
+    scaled[beyond] = LATEST_US
     problems.add(sub & ~missing, name, "sub_microsecond", series, "microseconds")
     return np.where(missing, 0, scaled)
 

@@ -65,8 +65,12 @@ def text_column(
             ok = given
         else:
             is_str = np.fromiter((type(v) is str for v in values), dtype=bool, count=len(values))
-            problems.add(given & ~is_str, name, "wrong_type", values, "string")
+            wrong = given & ~is_str
+            problems.add(wrong, name, "wrong_type", values, "string")
             ok = given & is_str
+            if wrong.any():  # reported; kept as text, so the row can still be hashed (ids)
+                values = values.copy()
+                values[wrong] = [repr(v) for v in values[wrong]]
         chars = lengths(values, ok)
     if required:
         problems.add(~given, name, "missing", values, "required")

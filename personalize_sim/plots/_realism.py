@@ -45,8 +45,9 @@ def realism_row(report: Any, name: str, *, ax: Axes | None = None) -> Figure:
         for values, label in ((sample.real, "real"), (sample.synthetic, "synthetic")):
             x = np.sort(np.asarray(values, dtype=float))
             ax.step(x, np.arange(1, len(x) + 1) / len(x), where="post", label=label)
-        low = min(np.min(sample.real), np.min(sample.synthetic))
-        if low > 0 and max(np.max(sample.real), np.max(sample.synthetic)) / low > 100:
+        drawn = [np.asarray(v, dtype=float) for v in (sample.real, sample.synthetic) if len(v)]
+        low = min((v.min() for v in drawn), default=0.0)  # a log too short has no sample
+        if low > 0 and max(v.max() for v in drawn) / low > 100:
             ax.set_xscale("log")
         ax.set_ylabel("share ≤ x")
     elif sample.kind == "rel":

@@ -42,7 +42,7 @@ from ._catalog import CatalogConfig, CategoryConfig
 from ._config import SimulationConfig, preset_names
 from ._exposure import ArmConfig, ExposureConfig
 from ._funnel import EXIT, EventTypeConfig, FunnelConfig
-from ._identity import catalog_items, recommendation_sources
+from ._identity import catalog_items
 from ._population import PersonaConfig, PopulationConfig
 from ._recommenders import SlateContext
 from ._simulate import iter_simulate, simulate, write_parquet
@@ -68,7 +68,6 @@ __all__ = [
     "catalog_items",
     "iter_simulate",
     "preset_names",
-    "recommendation_sources",
     "simulate",
     "write_parquet",
 ]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._gc import paused_gc
+from .._schema import RECOMMENDER_ARN
 from ._batch import Batch
 from ._ids import numbered, recommendation_ids, session_bytes, session_ids, with_nulls
 
@@ -60,6 +61,14 @@ class Frames:
         """The item ids as Python strings, for IMPRESSION lists."""
         return np.array(self.items.to_pylist(), dtype=object)
 
+    @functools.cached_property
+    def issuers(self) -> tuple[np.ndarray, list[str]]:
+        """(each arm's code into the distinct recommender ARNs, those ARNs)."""
+        import pandas as pd
+
+        codes, arns = pd.factorize(pd.Series([a.arn for a in self.config.exposure.arms]))
+        return np.asarray(codes, dtype=np.int32), [str(a) for a in arns]
+
     def columns(self, batch: Batch, *, impression: bool = True) -> dict[str, Any]:
         """Every column of a batch as an Arrow array (IMPRESSION as a list array).
 
@@ -70,6 +79,11 @@ class Frames:
         c = batch.cols
         true_users = self.users.take(pa.array(c["user"]))
         data = self._contract(batch, true_users, impression=impression)
+        codes, arns = self.issuers
+        data[RECOMMENDER_ARN] = pa.DictionaryArray.from_arrays(
+            pa.array(codes[self.population.arm[c["user"]]], mask=c["rec_step"] < 0),
+            pa.array(arns, type=pa.large_string()),
+        )
         for j, spec in enumerate(self.config.properties):
             values = pa.array(list(spec.values), type=pa.large_string())
             data[spec.name] = values.take(pa.array(c["props"][:, j]))
@@ -166,6 +180,7 @@ class Frames:
         pop = self.population
         user = c["user"]
         parts.update(
+            RECOMMENDER_ARN=np.where(c["rec_step"] >= 0, self.issuers[0][pop.arm[user]], -1),
             EVENT_VALUE=c["value"],
             TIMESTAMP=c["ts"],
             IMPRESSION=impression,
@@ -207,6 +222,8 @@ class Frames:
         if name == "arm":
             names = [a.name for a in self.config.exposure.arms]
             return pd.Categorical.from_codes(values, categories=names)
+        if name == RECOMMENDER_ARN:
+            return pd.Categorical.from_codes(values, categories=self.issuers[1])
         if name == "position":
             return pd.arrays.IntegerArray(values, values < 0)
         if isinstance(values, np.ndarray):

@@ -128,12 +128,12 @@ class SimulationConfig:
         """Load from a YAML file path or YAML text."""
         import yaml
 
-        text = source.read_text(encoding="utf-8") if isinstance(source, Path) else source
+        text = _read_text(source) if isinstance(source, Path) else source
         if isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml")):
             path = Path(source)
             if not path.is_file():
                 raise ConfigError("config", source, "an existing YAML file")
-            text = path.read_text(encoding="utf-8")
+            text = _read_text(path)
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as error:
@@ -302,3 +302,11 @@ def preset_names() -> list[str]:
     ['retail', 'video-on-demand']
     """
     return sorted(_preset_files())
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        where = f"byte 0x{error.object[error.start]:02x} at offset {error.start}"
+        raise ConfigError("config", str(path), f"a YAML file in UTF-8 (not {where})") from None

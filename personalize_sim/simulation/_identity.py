@@ -2,8 +2,9 @@
 
 Every RECOMMENDATION_ID the simulator emits comes from one arm's recommender, which
 has a name (the arm's) and an ARN-like id (``ArmConfig.arn``); Personalize credits
-events that carry the id to that ARN. :func:`recommendation_sources` gives the mapping
-for a simulated frame, :func:`catalog_items` the items dataset (for ``SUM(Items.PRICE)``).
+events that carry the id to that ARN, and the simulated frame says which in its
+``RECOMMENDER_ARN`` column. :func:`catalog_items` is the items dataset (for
+``SUM(Items.PRICE)``).
 
 >>> config = SimulationConfig.preset("retail")
 >>> recommender_table(config)[["RECOMMENDER", "RECOMMENDER_ARN"]].iloc[0].tolist()
@@ -25,7 +26,7 @@ from ._engine import CATALOG, _entropy, stream
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["catalog_items", "recommendation_sources", "recommender_table"]
+__all__ = ["catalog_items", "recommender_table"]
 
 
 def recommender_table(config: SimulationConfig) -> pd.DataFrame:
@@ -41,40 +42,6 @@ def recommender_table(config: SimulationConfig) -> pd.DataFrame:
             "RECOMMENDER_ARN": [a.arn for a in config.exposure.arms],
             "EVENT_ATTRIBUTION_SOURCE": [a.attribution_source for a in config.exposure.arms],
         }
-    )
-
-
-def recommendation_sources(frame: pd.DataFrame, config: SimulationConfig) -> pd.DataFrame:
-    """Each distinct RECOMMENDATION_ID of a simulated ``frame`` with the recommender that
-    issued it: columns ``RECOMMENDATION_ID, RECOMMENDER, RECOMMENDER_ARN``.
-
-    ``frame`` needs its ground-truth ``arm`` column (simulate's frame has it); the result
-    is what ``attribution_report(..., recommenders=)`` takes, and it stays valid for the
-    same events read back from a tracker (which keeps the ids but not the ground truth).
-    """
-    import pandas as pd
-
-    for column in ("RECOMMENDATION_ID", "arm"):
-        if column not in frame.columns:
-            _raise_missing(frame, column)
-    issued = frame.loc[frame["RECOMMENDATION_ID"].notna(), ["RECOMMENDATION_ID", "arm"]]
-    issued = issued.drop_duplicates("RECOMMENDATION_ID")
-    table = recommender_table(config).set_index("arm")
-    arms = issued["arm"].astype(str)
-    return pd.DataFrame(
-        {
-            "RECOMMENDATION_ID": issued["RECOMMENDATION_ID"].astype(str).to_numpy(),
-            "RECOMMENDER": arms.to_numpy(),
-            "RECOMMENDER_ARN": table["RECOMMENDER_ARN"].reindex(arms).to_numpy(),
-        }
-    )
-
-
-def _raise_missing(frame: Any, column: str) -> None:
-    from ..errors import ConfigError
-
-    raise ConfigError(
-        "frame", frame, f"a simulated events frame with a {column} column (simulate's output)"
     )
 
 

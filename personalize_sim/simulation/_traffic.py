@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._checks import check, instance, number, positive
+from .._sessions import DEFAULT_SESSION_GAP
 from ._arrivals import SLOT_US, slot_intensity
 from ._quantiles import check_table, draw
 
@@ -65,7 +66,7 @@ class TrafficConfig:
     idle_buckets: tuple[float, ...] = ()
     idle_gaps_by_sessions: tuple[tuple[float, ...], ...] = ()
     #: inactivity (seconds) that splits sessions: an idle time is never shorter
-    session_gap: float = 1_800.0
+    session_gap: float = DEFAULT_SESSION_GAP
     #: what a fit could not estimate and fell back on (free text, one line each)
     notes: tuple[str, ...] = ()
 

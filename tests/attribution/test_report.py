@@ -219,3 +219,56 @@ def test_recommenders_as_the_simulators_table():
     )
     report = attribution_report(frame, metrics(COUNT_BUYS), recommenders=table, now=NOW)
     assert report.totals()["SOURCE"].tolist() == ["arn:x"]
+
+
+def test_ids_no_recommender_issued_go_to_undefined_when_nothing_maps_any_id():
+    # no mapping at all (generate's own output on the command line crashed here)
+    frame = events(
+        [
+            row("2026-01-19 10:01", RECOMMENDATION_ID="stray-1"),
+            row("2026-01-19 10:02", RECOMMENDATION_ID="stray-2"),
+            row("2026-01-19 10:03", EVENT_ATTRIBUTION_SOURCE="banner"),
+        ]
+    )  # fmt: skip
+    report = attribution_report(frame, metrics(COUNT_BUYS), now=NOW)
+    assert report.total("buys", SOURCE_NAME_UNDEFINED) == 2.0
+    assert report.total("buys", "banner") == 1.0
+    assert report.counts.loc[0, "unmapped_recommendation_id"] == 2
+
+
+def test_the_issuer_a_frame_carries_is_credited_and_a_given_mapping_wins():
+    frame = events(
+        [
+            row("2026-01-19 10:01", RECOMMENDATION_ID="r1", RECOMMENDER_ARN="arn:carried"),
+            row("2026-01-19 10:02", RECOMMENDATION_ID="r2", RECOMMENDER_ARN="arn:carried"),
+            row("2026-01-19 10:03", RECOMMENDATION_ID="r3", RECOMMENDER_ARN=None),
+        ]
+    )  # fmt: skip
+    report = attribution_report(frame, metrics(COUNT_BUYS), recommenders={"r2": "arn:given"},
+                                now=NOW)  # fmt: skip
+    totals = dict(zip(report.totals()["SOURCE"], report.totals()["VALUE"], strict=True))
+    assert totals == {"arn:carried": 1.0, "arn:given": 1.0, SOURCE_NAME_UNDEFINED: 1.0}
+    assert report.counts.loc[0, "unmapped_recommendation_id"] == 1  # r3: nobody issued it
+    # an events frame is a mapping too: the one a tracker's store lacks
+    stored = frame.drop(columns="RECOMMENDER_ARN")
+    again = attribution_report(stored, metrics(COUNT_BUYS), recommenders=frame, now=NOW)
+    assert again.total("buys", "arn:carried") == 2.0
+
+
+@pytest.mark.parametrize(
+    ("values", "items"),
+    [([float("inf"), 1.0], None), ([1.0, 1.0], [float("inf")]), ([1e308, 1e308], None)],
+)
+def test_an_infinite_value_or_sum_is_refused_never_reported(values, items):
+    from personalize_sim import ConfigError
+
+    frame = events([row("2026-01-19 10:01", ITEM_ID="a", EVENT_VALUE=v) for v in values])
+    if items is None:
+        spec = ("Purchase", "value", "SUM(Interactions.EVENT_VALUE)")
+        match = r"EVENT_VALUE row 0.*a finite number" if values[0] == float("inf") else "finite"
+        table = None
+    else:
+        spec, match = ("Purchase", "value", "SUM(Items.PRICE)"), r"items.PRICE row 0.*finite"
+        table = pd.DataFrame({"ITEM_ID": ["a"], "PRICE": items})
+    with pytest.raises(ConfigError, match=match):
+        attribution_report(frame, metrics(spec), items=table, now=NOW)

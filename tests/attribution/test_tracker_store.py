@@ -7,9 +7,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from personalize_sim import simulate, stream
+from personalize_sim import simulate, stream, to_put_events
 from personalize_sim.attribution import MetricAttribution, attribution_report
-from personalize_sim.simulation import ArmConfig, SimulationConfig, recommendation_sources
+from personalize_sim.simulation import ArmConfig, SimulationConfig
 from personalize_sim.tracker import LocalTracker
 
 pytestmark = pytest.mark.timeout(120)
@@ -41,7 +41,6 @@ def test_the_report_from_the_trackers_store_equals_the_report_from_the_frame():
         },
         created_at=START + dt.timedelta(hours=6),  # whole seconds: the wire keeps them
     )  # fmt: skip
-    recs = recommendation_sources(frame, config)
     now = START + dt.timedelta(days=2)
     with LocalTracker(max_tps=None, process=False) as tracker:
         handle = stream(
@@ -50,10 +49,34 @@ def test_the_report_from_the_trackers_store_equals_the_report_from_the_frame():
         assert handle.summary.balanced and handle.summary.dead_letter_events == 0
         stored = tracker.events()
     assert len(stored) == len(frame)
-    from_frame = attribution_report(frame, ma, recommenders=recs, now=now)
-    from_store = attribution_report(stored, ma, recommenders=recs, now=now)
+    # the simulated frame says who issued each id; the store does not (its runtime did not)
+    assert "RECOMMENDER_ARN" not in stored.columns
+    from_frame = attribution_report(frame, ma, now=now)
+    from_store = attribution_report(stored, ma, recommenders=frame, now=now)
     pd.testing.assert_frame_equal(from_store.s3(), from_frame.s3())
     pd.testing.assert_frame_equal(from_store.counts, from_frame.counts)
     assert from_frame.counts.loc[0, "before_creation"] > 0
     sources = set(from_frame.table["SOURCE"])
     assert {"most-popular", config.exposure.arms[1].arn, "SOURCE_NAME_UNDEFINED"} == sources
+
+
+def test_what_a_tracker_stored_converts_back_to_the_same_events():
+    # a simulated frame carries RECOMMENDER_ARN, a store's frame TRACKING_ID, RECEIVED_AT and
+    # (with recommenders) RECOMMENDER_ARN: none is an event property, so each round trip
+    # gives the same ids and properties, and a resend of what was stored is idempotent
+    frame = simulate("retail", users=60, days=1, start=START, rng=2)
+    requests = to_put_events(frame, "t")
+    with LocalTracker(max_tps=None, process=False, recommenders={"top": "popularity"}) as tracker:
+        for request in requests:
+            tracker.client().put_events(**{**request, "trackingId": tracker.tracking_id})
+        stored = tracker.events()
+        assert {"TRACKING_ID", "RECEIVED_AT", "RECOMMENDER_ARN"} <= set(stored.columns)
+        again = to_put_events(stored, tracker.tracking_id)
+        for request in again:
+            tracker.client().put_events(**request)
+        assert tracker.stats()["duplicates"] == len(frame)
+
+    def events(rs):
+        return sorted((e["eventId"], e.get("properties")) for r in rs for e in r["eventList"])
+
+    assert events(again) == events(requests)

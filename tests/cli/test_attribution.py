@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from personalize_sim.cli import main
+from personalize_sim.simulation import ArmConfig
+
+from .conftest import cli
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -77,3 +83,114 @@ def test_bad_metrics_file_is_a_clear_error_and_exit_code_2(tmp_path):
     )  # fmt: skip
     assert result.returncode == 2
     assert "SAMPLECOUNT() or SUM" in result.stderr
+
+
+#: one arm credited by an explicit source, one through the ids its recommender issued
+ARMS = [
+    {"name": "popular", "recommender": "popular", "attribution_source": "most-popular"},
+    {"name": "mine", "recommender": "personalized"},
+]
+METRICS = {
+    "name": "shop",
+    "metrics": [
+        {"eventType": "View", "metricName": "views", "expression": "SAMPLECOUNT()"},
+        {"eventType": "Purchase", "metricName": "revenue", "expression": "SUM(Items.PRICE)"},
+    ],
+}
+MINE = "arn:aws:personalize:us-east-1:000000000000:recommender/mine"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    """What a newcomer has after ``generate --items``: events, items, a metrics file."""
+    from personalize_sim import SimulationConfig
+
+    folder = tmp_path_factory.mktemp("generated")
+    config = SimulationConfig.preset("retail").replace(users=300, days=2, start="2026-01-05")
+    config.replace(exposure__arms=tuple(ArmConfig(**arm) for arm in ARMS)).to_yaml(
+        folder / "shop.yaml"
+    )
+    (folder / "metrics.json").write_text(json.dumps(METRICS))
+    done = cli("generate", "--config", str(folder / "shop.yaml"), "--seed", "3", "--out",
+               str(folder / "events.parquet"), "--items", str(folder / "items.csv"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return folder
+
+
+def test_attribution_of_generates_own_output_credits_each_recommender_with_no_mapping(
+    generated, tmp_path
+):
+    out = tmp_path / "report"
+    done = cli("attribution", str(generated / "events.parquet"), "--metrics",
+               str(generated / "metrics.json"), "--items", str(generated / "items.csv"),
+               "--now", "2026-01-07T00:00:00Z", "--out", str(out))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (csv,) = out.glob("AggregatedAttributionMetrics - INCREMENTAL - *.csv")
+    rows = pd.read_csv(csv)
+    assert {"most-popular", MINE} <= set(rows["EVENT_ATTRIBUTION_SOURCE"])
+    frame = pd.read_parquet(generated / "events.parquet")
+    views = frame[(frame["EVENT_TYPE"] == "View") & (frame["arm"] == "mine")]
+    credited = rows[(rows["METRIC_NAME"] == "VIEWS") & (rows["EVENT_ATTRIBUTION_SOURCE"] == MINE)]
+    assert credited["VALUE"].sum() == views["RECOMMENDATION_ID"].notna().sum() > 0
+    revenue = rows[rows["METRIC_NAME"] == "REVENUE"]["VALUE"]
+    assert len(revenue) and np.isfinite(revenue).all()
+
+
+def test_a_report_with_nothing_in_its_windows_says_why_in_one_line_and_exits_2(generated, tmp_path):
+    out = tmp_path / "report"
+    base = [str(generated / "events.parquet"), "--metrics", str(generated / "metrics.json"),
+            "--items", str(generated / "items.csv"), "--out", str(out)]  # fmt: skip
+    done = cli("attribution", *base)  # --now: the current time, long after the window
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("personalize-sim attribution: nothing to report: ")
+    assert "are 14 days or older at --now" in line and "(the default: the current time)" in line
+    last = pd.read_parquet(generated / "events.parquet")["TIMESTAMP"].max().ceil("s")
+    assert f"the events end at {last:%Y-%m-%dT%H:%M:%S}Z: pass --now after that" in line
+    assert "--created-at" in line and not out.exists()
+    late = cli("attribution", *base, "--now", "2026-01-07T00:00:00Z",
+               "--created-at", "2026-01-07T00:00:00Z")  # fmt: skip
+    assert late.returncode == 2 and "are before --created-at" in late.stderr
+
+
+def test_an_infinite_price_is_refused_never_written(generated, tmp_path):
+    items = pd.read_csv(generated / "items.csv")
+    items.loc[:, "PRICE"] = float("inf")
+    items.to_csv(tmp_path / "items.csv", index=False)
+    out = tmp_path / "report"
+    done = cli("attribution", str(generated / "events.parquet"), "--metrics",
+               str(generated / "metrics.json"), "--items", str(tmp_path / "items.csv"),
+               "--now", "2026-01-07T00:00:00Z", "--out", str(out))  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert "items.PRICE row 0: got inf; a finite number" in line and not out.exists()
+
+
+def test_attribution_of_a_plain_generate_run_never_crashes(tmp_path):
+    # the most natural first try: generate, then attribution on what it wrote
+    events, metrics = tmp_path / "events.parquet", tmp_path / "metrics.json"
+    assert cli("generate", "--preset", "retail", "--users", "200", "--days", "1",
+               "--seed", "1", "--out", str(events)).returncode == 0  # fmt: skip
+    metrics.write_text(json.dumps({"metrics": [METRICS["metrics"][0]]}))
+    done = cli("attribution", str(events), "--metrics", str(metrics),
+               "--now", "2026-01-06T00:00:00Z", "--out", str(tmp_path / "report"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "most-popular" in done.stdout and "recommended-for-you" in done.stdout
+
+
+def test_the_readmes_attribution_sequence_runs_as_pasted(tmp_path):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    (block,) = [b for b in re.findall(r"^```\n(.*?)^```$", readme, flags=re.S | re.M)
+                if "personalize-sim attribution" in b]  # fmt: skip
+    lines = block.strip().splitlines()
+    assert [line.split()[:2] for line in lines] == [
+        ["personalize-sim", "generate"], ["echo", "'{\"name\":"], ["personalize-sim", "attribution"]
+    ]  # fmt: skip
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    for line in lines:  # each as a newcomer's shell runs it
+        done = subprocess.run(["bash", "-c", line], cwd=tmp_path, capture_output=True, text=True,
+                              env={**os.environ, "PATH": path}, check=False)  # fmt: skip
+        assert done.returncode == 0, (line, done.stderr)
+    (csv,) = (tmp_path / "report").glob("AggregatedAttributionMetrics - INCREMENTAL - *.csv")
+    rows = pd.read_csv(csv)
+    assert {"VIEWS", "REVENUE"} == set(rows["METRIC_NAME"]) and (rows["VALUE"] > 0).all()

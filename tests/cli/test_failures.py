@@ -42,14 +42,23 @@ def test_generate_with_a_missing_config(capsys):
     )
 
 
+def test_generate_with_a_binary_config(capsys, tmp_path):
+    config = tmp_path / "shop.yaml"
+    config.write_bytes(bytes(range(128, 256)))
+    err = fails(capsys, ["generate", "--config", str(config), "--out", str(tmp_path / "x.parquet")])
+    assert f"--config: got '{config}'; a YAML file in UTF-8 (not byte 0x80 at offset 0)" in err
+
+
 @pytest.mark.parametrize(
     ("out", "says"),
-    [("/proc/nope/x.csv", "an existing folder (/proc/nope is not one)"),
-     ("events.txt", "a path ending in .parquet, .jsonl, .json, .csv, or a folder")],
+    [("/proc/nope/x.csv", "--out /proc/nope/x.csv: no such folder /proc/nope/ (create it first)"),
+     ("/dev/null/parts", "--out /dev/null/parts: not writable (/dev/null is not a folder you can"),
+     ("events.txt", "--out: got 'events.txt'; a path ending in .parquet, .jsonl, .json, .csv, "
+                    "or a folder")],
 )  # fmt: skip
 def test_generate_refuses_an_output_it_cannot_write_before_simulating(capsys, out, says):
     err = fails(capsys, ["generate", *SIM, "--out", out])
-    assert err.startswith(f"personalize-sim generate: --out: got '{out}'; ") and says in err
+    assert err.startswith(f"personalize-sim generate: {says}"), err
 
 
 @pytest.mark.parametrize(
@@ -90,7 +99,7 @@ def test_stream_of_an_events_file_needs_a_tracking_id(capsys):
     assert "--tracking-id: got None; the event tracker's id" in err
 
 
-def test_invalid_rows_are_listed_in_command_line_terms(capsys, tmp_path):
+def test_invalid_rows_are_named_in_one_line_in_command_line_terms(capsys, tmp_path):
     bad = tmp_path / "events.jsonl"
     rows = [
         f'{{"USER_ID": "u", "SESSION_ID": "s", "ITEM_ID": "i", "EVENT_TYPE": "{"x" * 300}", '
@@ -98,11 +107,11 @@ def test_invalid_rows_are_listed_in_command_line_terms(capsys, tmp_path):
         for i in range(7)
     ]
     bad.write_text("\n".join(rows) + "\n")
-    assert main(["stream", str(bad), "--dry-run", str(tmp_path / "d.jsonl")]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("personalize-sim stream: 7 invalid rows in the input; nothing was sent")
-    assert err.count("\n  row ") == 5 and "EVENT_TYPE" in err
-    assert "… and 2 more; fix them, or pass --skip-invalid to send the valid rows" in err
+    err = fails(capsys, ["stream", str(bad), "--dry-run", str(tmp_path / "d.jsonl")])
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"personalize-sim stream: 7 invalid rows in INPUT {bad}, nothing was ")
+    assert err.count("row ") == 3 and err.count("EVENT_TYPE: too_long (limit: length <= 256)") == 3
+    assert "; … and 4 more; fix them, or pass --skip-invalid to send the valid rows" in err
     assert ".problems" not in err and "Traceback" not in err
 
 

@@ -52,4 +52,4 @@ def test_bad_logs_exit_2_with_the_reason(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     pd.DataFrame({"USER_ID": ["a"], "TIMESTAMP": [1]}).to_csv(bad, index=False)
     assert main(["fit", str(bad), "--out", str(tmp_path / "x.yaml")]) == 2
-    assert "ITEM_ID (missing" in capsys.readouterr().err
+    assert f"LOG {bad}: no ITEM_ID column (it has USER_ID, TIMESTAMP)" in capsys.readouterr().err

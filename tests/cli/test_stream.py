@@ -168,3 +168,21 @@ def test_the_report_states_the_schedule_that_ran(tmp_path, capsys, flags, target
     assert code == 0, captured.err
     assert f"(target: {target})" in captured.err
     assert last_json(captured.out)["settings"]["schedule"] == target
+
+
+def test_the_json_summary_on_stdout_has_every_key_the_readme_names(tmp_path, capsys):
+    src = tmp_path / "events.parquet"
+    events_frame().to_parquet(src)
+    code = main(["stream", str(src), "--dry-run", str(tmp_path / "d.jsonl"), "--no-progress"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) == 1  # stdout is the JSON line alone, for scripts
+    summary = json.loads(out)
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    paragraph = readme.split("On stdout `stream` prints one line of JSON")[1].split("\n\n")[0]
+    named = set(re.findall(r"`([\w.]+)`", paragraph.split("goes to stderr")[0]))
+    named -= {"DeliverySummary.to_dict"}
+    nested = {"count", "mean", "p50", "p90", "p99", "p99.9", "max"}
+    assert named - nested <= set(summary), named - nested - set(summary)
+    assert nested == set(summary["latency_intended_ms"])
+    assert summary["delivered_events"] == 20 and summary["complete"] is True

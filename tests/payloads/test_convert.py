@@ -156,3 +156,22 @@ def test_client_parameter_validation_would_miss_what_we_catch():
         stub.add_response("put_events", {}, expected_params=too_many)
         pe.put_events(**too_many)
     assert [v.reason for v in limits.check_request("PutEvents", too_many)] == ["too_many"]
+
+
+def test_unhashable_values_are_reported_rows_never_a_type_error():
+    # what a JSON file of a user's can hold: lists and objects where ids belong
+    frame = frame_of(USER_ID=[["u"], "u1", {"a": 1}], IMPRESSION=[[1, 2], None, ["i1"]])
+    requests, problems = to_put_events(frame, "t", errors="collect")
+    assert [r["userId"] for r in requests] == ["u1"]  # the one valid row is sent
+    found = set(zip(problems["row"], problems["field"], problems["reason"], strict=True))
+    assert found == {(0, "USER_ID", "wrong_type"), (2, "USER_ID", "wrong_type"),
+                     (0, "IMPRESSION", "bad_item")}  # fmt: skip
+    with pytest.raises(PayloadError, match="3 problems"):
+        to_put_events(frame, "t")
+
+
+@pytest.mark.parametrize("stamp", [1e30, float("inf"), 10**15])
+def test_an_epoch_number_no_int64_holds_is_out_of_range_never_wrapped(stamp):
+    frame = frame_of(TIMESTAMP=[1_700_000_000, 1_700_000_001, stamp])
+    assert list(validate_events(frame, time_unit="s")[["row", "field", "reason"]].itertuples(
+        index=False, name=None)) == [(2, "TIMESTAMP", "out_of_range")]  # fmt: skip

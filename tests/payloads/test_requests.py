@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+import traceback
+
 import pandas as pd
+import pytest
 
 from personalize_sim import to_put_events
 from personalize_sim._timestamps import wire_seconds
@@ -83,3 +87,31 @@ def test_rows_with_different_optional_fields_keep_their_own_keys():
         ["eventId", "eventType", "sentAt"],
         ["eventId", "eventType", "itemId", "sentAt"],
     ]
+
+
+class _StoppedInGeneratedCodeError(Exception):
+    pass
+
+
+def test_a_traceback_through_generated_code_shows_its_source_line():
+    """The request builders' generated functions register their source (as attrs does),
+    so a traceback or a debugger stepping into them shows the line, not nothing."""
+
+    def local(frame, event, arg):
+        if event == "line":  # as a debugger would stop here: fail inside the generated frame
+            raise _StoppedInGeneratedCodeError
+        return local
+
+    def calls(frame, event, arg):
+        generated = frame.f_code.co_filename.startswith("<personalize_sim.payloads generated")
+        return local if generated else None
+
+    sys.settrace(calls)
+    try:
+        with pytest.raises(_StoppedInGeneratedCodeError) as caught:
+            to_put_events(frame_of(), "t")
+    finally:
+        sys.settrace(None)
+    shown = "".join(traceback.format_exception(caught.value))
+    assert 'File "<personalize_sim.payloads generated record ' in shown, shown
+    assert "line 2, in record\n    return {'eventId': a0, 'eventType': a1, " in shown, shown

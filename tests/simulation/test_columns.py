@@ -23,7 +23,8 @@ def test_arrow_chunks_hold_the_same_events():
     assert table.column_names == list(frame.columns)
     assert table.schema.field("TIMESTAMP").type == pa.timestamp("us", tz="UTC")
     assert table.column("IMPRESSION").to_pylist() == list(frame["IMPRESSION"])
-    for name in ("USER_ID", "SESSION_ID", "RECOMMENDATION_ID", "EVENT_ATTRIBUTION_SOURCE"):
+    for name in ("USER_ID", "SESSION_ID", "RECOMMENDATION_ID", "EVENT_ATTRIBUTION_SOURCE",
+                 "RECOMMENDER_ARN"):  # fmt: skip
         assert (
             table.column(name).to_pylist()
             == frame[name].astype(object).where(frame[name].notna(), None).tolist()
@@ -36,12 +37,13 @@ def test_arrow_chunks_hold_the_same_events():
     np.testing.assert_array_equal(table.column("EVENT_VALUE").to_numpy(), frame["EVENT_VALUE"])
 
 
-def test_columns_are_the_contract_then_properties_then_the_ground_truth(frames):
+def test_columns_are_the_contract_then_the_issuer_properties_and_the_ground_truth(frames):
     frame = frames["retail"]
     properties = [p.name for p in SimulationConfig.preset("retail").properties]
     contract = [c for c in EVENT_COLUMNS if c != "EVENT_ID"]
-    assert list(frame.columns) == [*contract, *properties, *GROUND_TRUTH]
+    assert list(frame.columns) == [*contract, "RECOMMENDER_ARN", *properties, *GROUND_TRUTH]
     assert str(frame["persona"].dtype) == "category" and str(frame["arm"].dtype) == "category"
+    assert str(frame["RECOMMENDER_ARN"].dtype) == "category"
     assert str(frame["position"].dtype) == "Int8"
     # ground truth agrees with itself: organic events have no position, and sent user
     # ids are the true ones

@@ -34,9 +34,10 @@ def test_frames_follow_the_contract(frames, name):
     frame = frames[name]
     config = SimulationConfig.preset(name)
     properties = [p.name for p in config.properties]
-    assert list(frame.columns[: len(CONTRACT)]) == CONTRACT
-    assert list(frame.columns[len(CONTRACT) : len(CONTRACT) + len(properties)]) == properties
-    assert all(c.islower() for c in frame.columns[len(CONTRACT) + len(properties) :])
+    assert list(frame.columns[: len(CONTRACT) + 1]) == [*CONTRACT, "RECOMMENDER_ARN"]
+    after = len(CONTRACT) + 1  # then who issued each recommendation id, then properties
+    assert list(frame.columns[after : after + len(properties)]) == properties
+    assert all(c.islower() for c in frame.columns[after + len(properties) :])
     assert str(frame["TIMESTAMP"].dtype) == "datetime64[us, UTC]"
     assert frame["EVENT_VALUE"].dtype == np.float64
     for column in ("USER_ID", "SESSION_ID", "ITEM_ID", "EVENT_TYPE", "RECOMMENDATION_ID"):
