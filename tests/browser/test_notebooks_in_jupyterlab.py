@@ -1,26 +1,27 @@
 """The notebooks in a real JupyterLab, in headless Chromium: the quickstart's dashboard works end
 to end, and every notebook's figures reach the page as pictures.
 
-A JupyterLab server runs in a subprocess on 127.0.0.1 (random port and token, its own config,
-settings and runtime folders under tmp_path, a copy of the notebook so autosave never touches
-the repository). Debian's Chromium (``/usr/bin/chromium``, installed with apt; never
-``playwright install``) opens the notebook and runs every cell. The test asserts that the
-dashboard's progress bar reaches 100% and that its delivered counter equals the number of
-events in the tracker's SQLite store, and saves a screenshot under tmp_path. Then it runs every
-notebook and checks that each figure is an image (never ``<Figure size …>`` text), with a
-screenshot of each.
+A JupyterLab server runs in a subprocess on 127.0.0.1 (a port it picks, a random token, its own
+config, settings and runtime folders under a temporary folder, copies of the notebooks so
+autosave never touches the repository). Debian's Chromium (``/usr/bin/chromium``, installed with
+apt; never ``playwright install``) loads JupyterLab once; each test opens its notebook in it,
+runs every cell, and closes it. Server and page are shared by the tests of one process (under
+``pytest -n``, each worker that runs one of these tests starts its own). The quickstart's test
+asserts that the dashboard's progress bar reaches 100% and that its delivered counter equals the
+number of events in the tracker's SQLite store, and saves a screenshot under tmp_path; every
+notebook's figures must be images (never ``<Figure size …>`` text), with a screenshot of each.
 
-Without Chromium or Playwright the test is skipped, except under ``CI=true``, where it fails.
+Without Chromium or Playwright the tests are skipped, except under ``CI=true``, where they fail.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -29,6 +30,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,15 +100,15 @@ def _browser_api():
     return sync_playwright
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@pytest.fixture(scope="session")
+def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A JupyterLab server on 127.0.0.1 serving copies of the notebooks; yields (url, token).
 
-
-@contextlib.contextmanager
-def _jupyterlab(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """A JupyterLab server on 127.0.0.1 serving a copy of 01-quickstart; yields (url, token)."""
+    One per test process, shared by the tests of this module: it starts in seconds of CPU,
+    which every test would otherwise pay again (under ``-n``, one per worker that needs it).
+    Port 0: the server picks a free port and writes it to its runtime folder."""
+    _browser_api()  # before anything starts: fail (CI) or skip at once
+    tmp_path = tmp_path_factory.mktemp("jupyterlab")
     home = tmp_path / "jupyter"
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
@@ -124,16 +126,15 @@ def _jupyterlab(tmp_path: Path) -> Iterator[tuple[str, str]]:
         path = home / "settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
-    port, token = _free_port(), os.urandom(16).hex()
+    token = os.urandom(16).hex()
     log = tmp_path / "jupyterlab.log"
     with open(log, "wb") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1",
-             f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
+             "--ServerApp.port=0", f"--IdentityProvider.token={token}",
              f"--ServerApp.root_dir={notebooks}"],
             cwd=notebooks, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + SERVER_START_S
         while True:
@@ -141,10 +142,12 @@ def _jupyterlab(tmp_path: Path) -> Iterator[tuple[str, str]]:
                 pytest.fail(
                     f"JupyterLab exited with {server.returncode}:\n{log.read_text()[-3000:]}"
                 )
+            url = _server_url(home / "runtime", server.pid)
             try:
-                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as r:
-                    if r.status == 200:
-                        break
+                if url:
+                    with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as r:
+                        if r.status == 200:
+                            break
             except (urllib.error.URLError, OSError):
                 pass
             if time.monotonic() > deadline:
@@ -153,7 +156,7 @@ def _jupyterlab(tmp_path: Path) -> Iterator[tuple[str, str]]:
             time.sleep(0.25)
         yield url, token
     finally:
-        server.terminate()  # it shuts its kernels down (and so the notebook's tracker)
+        server.terminate()  # it shuts its kernels down (and so the notebooks' trackers)
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -161,16 +164,33 @@ def _jupyterlab(tmp_path: Path) -> Iterator[tuple[str, str]]:
             server.wait()
 
 
-def _error_outputs(page) -> str:  # a page, or a locator inside it
-    return "\n".join(
-        page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
-        .all_inner_texts()
-    )  # fmt: skip
+def _server_url(runtime: Path, pid: int) -> str | None:
+    """The server's own URL, from the file it writes once it listens (None until then)."""
+    try:
+        info = json.loads((runtime / f"jpserver-{pid}.json").read_text())
+    except (OSError, ValueError):  # not written yet, or half written
+        return None
+    return f"http://127.0.0.1:{int(info['port'])}"
 
 
-def _run_quickstart(sync_playwright, url: str, token: str, tmp_path: Path):
-    """Open the notebook, run all cells, sample the bar; return what the page showed."""
-    shot = tmp_path / "quickstart-jupyterlab.png"
+@dataclasses.dataclass
+class Lab:
+    """A page with JupyterLab loaded, and every request it tried to send elsewhere."""
+
+    page: Any
+    url: str
+    token: str
+    elsewhere: list[str]
+    folder: Path
+
+
+@pytest.fixture(scope="session")
+def lab(jupyterlab: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """Headless Chromium with JupyterLab loaded once (each load costs seconds of CPU); the
+    tests open their notebook in it and close it when done."""
+    sync_playwright = _browser_api()
+    url, token = jupyterlab
+    folder = tmp_path_factory.mktemp("chromium")
     elsewhere: list[str] = []
 
     def local_only(route):  # the page may talk to the server only
@@ -182,158 +202,178 @@ def _run_quickstart(sync_playwright, url: str, token: str, tmp_path: Path):
 
     with sync_playwright() as p:
         browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),  # a fresh --user-data-dir
+            str(folder / "profile"),  # a fresh --user-data-dir
             executable_path=str(CHROMIUM), headless=True, args=FLAGS,
             viewport={"width": 1400, "height": 1800},
         )  # fmt: skip
         try:
             page = browser.pages[0] if browser.pages else browser.new_page()
             page.route("**/*", local_only)
-            page.goto(f"{url}/lab/tree/{NOTEBOOK.name}?token={token}", timeout=60_000)
-            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-            page.wait_for_function(
-                "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
-                "?.status === 'idle'",
-                timeout=60_000,
-            )
-            # fire and forget: the command's promise resolves only when every cell has run
-            page.evaluate(
-                "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return 1; }"
-            )
-            bar = page.locator(".ps-dashboard .ps-progress .progress-bar")
-            bar.wait_for(timeout=RUN_ALL_S * 1000)
-            widths, deadline = [], time.monotonic() + RUN_ALL_S
-            while time.monotonic() < deadline:  # sample the live bar until it is full
-                width = bar.evaluate("e => e.style.width")
-                if not widths or widths[-1] != width:
-                    widths.append(width)
-                if width == "100%" or _error_outputs(page):
-                    break
-                page.wait_for_timeout(250)
-            stored_line = page.locator(".jp-OutputArea-output", has_text="tracker store:")
-            try:
-                stored_line.wait_for(timeout=RUN_ALL_S * 1000)
-            except Exception:
-                pytest.fail(f"the notebook did not finish; errors shown:\n{_error_outputs(page)}")
-            page.wait_for_function(  # the last cell ran: no prompt is still [*]
-                "() => ![...document.querySelectorAll('.jp-InputPrompt')]"
-                ".some(p => p.textContent.includes('*'))",
-                timeout=60_000,
-            )
-            errors = _error_outputs(page)
-            delivered_text = page.locator(
-                ".ps-dashboard .ps-counter-delivered .ps-num"
-            ).inner_text()
-            store_text = stored_line.inner_text()
-            page.locator(".ps-dashboard").scroll_into_view_if_needed()
-            page.screenshot(path=str(shot))
+            page.goto(f"{url}/lab?token={token}", timeout=60_000)
+            page.wait_for_function("() => window.jupyterapp?.shell !== undefined",
+                                   timeout=60_000)  # fmt: skip
+            page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
+            yield Lab(page, url, token, elsewhere, folder)
         finally:
             browser.close()
 
-    return widths, errors, delivered_text, store_text, elsewhere, shot
+
+def _error_outputs(page) -> str:  # a page, or a locator inside it
+    return "\n".join(
+        page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        .all_inner_texts()
+    )  # fmt: skip
 
 
-def test_quickstart_runs_in_jupyterlab_and_the_dashboard_matches_the_store(tmp_path, capsys):
-    sync_playwright = _browser_api()  # before anything starts: fail (CI) or skip at once
-    with _jupyterlab(tmp_path) as (url, token):
-        widths, errors, delivered_text, store_text, elsewhere, shot = _run_quickstart(
-            sync_playwright, url, token, tmp_path
+@contextlib.contextmanager
+def _notebook(lab: Lab, name: str) -> Iterator[Any]:
+    """Open ``name`` in the loaded JupyterLab and yield its panel once its kernel is ready;
+    then shut its kernel down and close it (unsaved: the copy on disk stays as it was)."""
+    page = lab.page
+    page.evaluate(
+        "path => { window.jupyterapp.commands.execute('docmanager:open', {path}); return 1; }",
+        name,
+    )
+    try:
+        page.wait_for_function(  # this notebook is the current one, and its kernel is ready
+            "name => window.jupyterapp.shell.currentWidget?.context?.path === name"
+            " && window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel"
+            "?.status === 'idle'",
+            arg=name,
+            timeout=90_000,
         )
+    except Exception:
+        shot = lab.folder / f"{name}-not-ready.png"
+        page.screenshot(path=str(shot))
+        pytest.fail(f"{name}: no ready kernel within 90 s (screenshot: {shot})")
+    widget = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
+    try:
+        yield page.locator(f"#{widget}")
+    finally:
+        page.evaluate(
+            "async id => { for (const w of window.jupyterapp.shell.widgets('main')) {"
+            " if (w.id === id) { await w.sessionContext.shutdown(); w.dispose(); } } return 1; }",
+            widget,
+        )
+
+
+def _run_all(page) -> None:
+    """Run every cell of the current notebook; fire and forget: the command's promise
+    resolves only when every cell has run."""
+    page.evaluate(
+        "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return 1; }"
+    )
+
+
+def _figures(panel, stem: str, folder: Path) -> tuple[list[str], list[Path]]:
+    """What is wrong with a notebook's outputs as the page shows them, and a screenshot of
+    each figure: every one must be a picture (never ``<Figure size …>`` text)."""
+    problems = []
+    errors = _error_outputs(panel)
+    if errors:
+        problems.append(f"{stem}: error output: {errors[:500]}")
+    texts = panel.locator(".jp-OutputArea-output", has_text="<Figure size")
+    if texts.count():
+        problems.append(f"{stem}: {texts.count()} figures shown as text")
+    images = panel.locator(".jp-OutputArea-output.jp-RenderedImage img")
+    shots = []
+    for i in range(images.count()):
+        shot = folder / f"{stem}-figure-{i + 1}.png"
+        images.nth(i).scroll_into_view_if_needed()
+        images.nth(i).screenshot(path=str(shot))
+        shots.append(shot)
+    expected = FIGURES.get(stem, 0)
+    if len(shots) < expected:
+        problems.append(f"{stem}: {len(shots)} pictures, expected {expected}")
+    return problems, shots
+
+
+def _is_png(shot: Path) -> bool:
+    return shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 2000
+
+
+def test_quickstart_runs_in_jupyterlab_and_the_dashboard_matches_the_store(lab, tmp_path, capsys):
+    """Run every cell, sample the live bar until it is full; the delivered counter equals the
+    store's count; and the quickstart's figures are pictures (the check every other notebook
+    gets in the test below, made here so the quickstart runs once)."""
+    page = lab.page
+    shot = tmp_path / "quickstart-jupyterlab.png"
+    with _notebook(lab, NOTEBOOK.name) as panel:
+        _run_all(page)
+        bar = panel.locator(".ps-dashboard .ps-progress .progress-bar")
+        bar.wait_for(timeout=RUN_ALL_S * 1000)
+        widths, deadline = [], time.monotonic() + RUN_ALL_S
+        while time.monotonic() < deadline:  # sample the live bar until it is full
+            width = bar.evaluate("e => e.style.width")
+            if not widths or widths[-1] != width:
+                widths.append(width)
+            if width == "100%" or _error_outputs(panel):
+                break
+            page.wait_for_timeout(250)
+        stored_line = panel.locator(".jp-OutputArea-output", has_text="tracker store:")
+        try:
+            stored_line.wait_for(timeout=RUN_ALL_S * 1000)
+        except Exception:
+            pytest.fail(f"the notebook did not finish; errors shown:\n{_error_outputs(panel)}")
+        page.wait_for_function(  # the last cell ran: no prompt is still [*]
+            "id => ![...document.querySelectorAll(`#${id} .jp-InputPrompt`)]"
+            ".some(p => p.textContent.includes('*'))",
+            arg=panel.get_attribute("id"),
+            timeout=60_000,
+        )
+        errors = _error_outputs(panel)
+        delivered_text = panel.locator(".ps-dashboard .ps-counter-delivered .ps-num").inner_text()
+        store_text = stored_line.inner_text()
+        panel.locator(".ps-dashboard").scroll_into_view_if_needed()
+        page.screenshot(path=str(shot))
         match = re.search(r"tracker store: (\d+) events in (\S+)", store_text)
         assert match, store_text
         printed, db_path = int(match.group(1)), match.group(2)
         # count the store ourselves, while the kernel (which owns the store's folder) lives
         with contextlib.closing(sqlite3.connect(db_path)) as db:
             (in_store,) = db.execute("SELECT count(*) FROM events").fetchone()
+        problems, figures = _figures(panel, NOTEBOOK.stem, tmp_path)
     with capsys.disabled():
         print(f"\nscreenshot of 01-quickstart in JupyterLab: {shot}\nprogress bar widths: {widths}")
     assert errors == "", f"the notebook wrote to stderr:\n{errors}"
     assert widths[-1] == "100%", widths
     delivered = int(delivered_text.replace(",", ""))
     assert delivered == in_store == printed > 0
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert elsewhere == [], f"the page tried to reach other hosts: {elsewhere[:5]}"
-
-
-def _run_all_and_wait(page, url: str, token: str, name: str):
-    """Open ``name``, run every cell, and return its panel when each code cell has run (or one
-    failed). JupyterLab reopens earlier notebooks from its workspace: look inside the panel."""
-    page.goto(f"{url}/lab/tree/{name}?token={token}", timeout=60_000)
-    try:
-        page.wait_for_function(  # this notebook is the current one, and its kernel is ready
-            f"() => window.jupyterapp?.shell.currentWidget?.context?.path === {name!r}"
-            " && window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel"
-            "?.status === 'idle'",
-            timeout=90_000,
-        )
-    except Exception:
-        shot = f"{name}-not-ready.png"
-        page.screenshot(path=shot)
-        pytest.fail(f"{name}: no ready kernel within 90 s (screenshot: {Path(shot).resolve()})")
-    panel = page.locator("#" + page.evaluate("() => window.jupyterapp.shell.currentWidget.id"))
-    page.evaluate(
-        "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return 1; }"
-    )
-    try:
-        page.wait_for_function(  # every code cell shows an execution count, or an error shows
-            "() => { const n = window.jupyterapp.shell.currentWidget.node;"
-            " return [...n.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
-            ".every(p => /\\[\\d+\\]/.test(p.textContent))"
-            " || n.querySelector('.jp-OutputArea-output[data-mime-type="
-            '"application/vnd.jupyter.stderr"]\') !== null; }',
-            timeout=RUN_ALL_S * 1000,
-        )
-    except Exception:
-        prompts = panel.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
-        pytest.fail(f"{name} did not finish within {RUN_ALL_S} s; prompts: {prompts}")
-    return panel
-
-
-def test_every_notebook_shows_its_figures_as_pictures(tmp_path, capsys):
-    sync_playwright = _browser_api()
-    shots: dict[str, list[Path]] = {}
-    problems: list[str] = []
-    with _jupyterlab(tmp_path) as (url, token), sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True,
-            args=FLAGS, viewport={"width": 1400, "height": 1800},
-        )  # fmt: skip
-        try:
-            page = browser.pages[0] if browser.pages else browser.new_page()
-            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url)
-                       else r.abort())  # fmt: skip
-            for notebook in NOTEBOOKS:
-                panel = _run_all_and_wait(page, url, token, notebook.name)
-                errors = _error_outputs(panel)
-                if errors:
-                    problems.append(f"{notebook.stem}: error output: {errors[:500]}")
-                texts = panel.locator(".jp-OutputArea-output", has_text="<Figure size")
-                if texts.count():
-                    problems.append(f"{notebook.stem}: {texts.count()} figures shown as text")
-                images = panel.locator(".jp-OutputArea-output.jp-RenderedImage img")
-                shots[notebook.stem] = []
-                for i in range(images.count()):
-                    shot = tmp_path / f"{notebook.stem}-figure-{i + 1}.png"
-                    images.nth(i).scroll_into_view_if_needed()
-                    images.nth(i).screenshot(path=str(shot))
-                    shots[notebook.stem].append(shot)
-                expected = FIGURES.get(notebook.stem, 0)
-                if len(shots[notebook.stem]) < expected:
-                    problems.append(
-                        f"{notebook.stem}: {len(shots[notebook.stem])} pictures, "
-                        f"expected {expected}"
-                    )
-                page.evaluate(  # shut its kernel down, and close it: one notebook on the page
-                    "async () => { const w = window.jupyterapp.shell.currentWidget;"
-                    " await w.sessionContext.shutdown(); w.dispose(); return 1; }"
-                )
-        finally:
-            browser.close()
-    with capsys.disabled():
-        print(f"\nfigure screenshots: {tmp_path}/*-figure-*.png "
-              f"({sum(len(v) for v in shots.values())} pictures)")  # fmt: skip
+    assert _is_png(shot)
     assert not problems, "\n".join(problems)
-    assert sum(len(v) for v in shots.values()) >= sum(FIGURES.values())
-    for files in shots.values():
-        for shot in files:
-            assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 2000
+    assert all(_is_png(figure) for figure in figures)
+    assert lab.elsewhere == [], f"the page tried to reach other hosts: {lab.elsewhere[:5]}"
+
+
+@pytest.mark.parametrize(
+    "notebook", [n for n in NOTEBOOKS if n != NOTEBOOK], ids=lambda notebook: notebook.stem
+)
+def test_every_notebook_shows_its_figures_as_pictures(lab, notebook, tmp_path, capsys):
+    """Every other notebook, one test each (under ``-n`` they run side by side)."""
+    page, name = lab.page, notebook.name
+    with _notebook(lab, name) as panel:
+        _run_all(page)
+        try:
+            page.wait_for_function(  # every code cell shows an execution count, or an error shows
+                "id => { const n = document.getElementById(id);"
+                " return [...n.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
+                ".every(p => /\\[\\d+\\]/.test(p.textContent))"
+                " || n.querySelector('.jp-OutputArea-output[data-mime-type="
+                '"application/vnd.jupyter.stderr"]\') !== null; }',
+                arg=panel.get_attribute("id"),
+                timeout=RUN_ALL_S * 1000,
+            )
+        except Exception:
+            prompts = panel.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+            pytest.fail(f"{name} did not finish within {RUN_ALL_S} s; prompts: {prompts}")
+        problems, shots = _figures(panel, notebook.stem, tmp_path)
+    with capsys.disabled():
+        print(f"\nfigure screenshots: {tmp_path}/*-figure-*.png ({len(shots)} pictures)")
+    assert not problems, "\n".join(problems)
+    assert len(shots) >= FIGURES.get(notebook.stem, 0)
+    assert all(_is_png(shot) for shot in shots)
+    assert lab.elsewhere == [], f"the page tried to reach other hosts: {lab.elsewhere[:5]}"
+
+
+def test_every_expected_figure_count_names_a_notebook():
+    assert set(FIGURES) <= {notebook.stem for notebook in NOTEBOOKS}
