@@ -16,10 +16,11 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 TINY = {
     "payloads.py": (["--events", "20000", "--repeat", "1", "--naive-events", "2000",
                      "--compare-runs", "1"], "validate_events"),
-    "simulate.py": (["--events", "60000", "--chunked-events", "120000",
-                     "--baseline-events", "3000"], "faster (CPU) than"),
+    "simulate.py": (["--events", "20000", "--chunked-events", "40000",
+                     "--baseline-events", "2000", "--clever-events", "20000"], "faster (CPU) than"),
     "tracker.py": (["--seconds", "0.3", "--rounds", "1"], "ratio tracker / bare"),
-    "stream.py": (["--seconds", "0.3", "--pace-seconds", "2"], "c stream, fast transport"),
+    "stream.py": (["--quick", "--seconds", "0.3", "--pace-seconds", "2"],
+                  "c stream, fast transport"),
     "stream_memory.py": (["--quick"], "RSS slope over the second half"),
     "dashboard.py": (["--requests", "300", "--repeat", "1"], "ratio_with_over_bare"),
     "attribution.py": (["--events", "100000", "--repeat", "1"], "ratio naive / attribution_report"),
@@ -27,8 +28,7 @@ TINY = {
                "faster than the naive loop"),
     "closed_loop.py": (["--users", "30", "--days", "1", "--repeat", "1", "--open-events", "3000"],
                        "real-time over HTTP"),
-    "scale.py": (["--users", "500", "--days", "2", "--seconds", "1", "--rounds", "1"],
-                 "scaling 1 -> 2"),
+    "scale.py": (["--quick"], "scaling 1 -> 2"),
 }  # fmt: skip
 
 
