@@ -31,7 +31,7 @@ STATEMENTS = (
     "import personalize_sim.simulation",
     "import personalize_sim.streaming",
     "from personalize_sim import SimulationConfig, simulate",
-    "from personalize_sim import StreamHandle, stream",
+    "from personalize_sim import stream",
 )
 for order in itertools.permutations(STATEMENTS):
     for name in [m for m in sys.modules if m.startswith("personalize_sim")]:
