@@ -17,7 +17,6 @@ Without Chromium or Playwright the tests are skipped, except under ``CI=true``, 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import re
@@ -28,9 +27,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -47,6 +47,7 @@ FIGURES = {
     "04-metric-attribution": 6,
     "06-realistic-traffic": 1,
 }
+T = TypeVar("T")
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
     "--headless",
@@ -173,49 +174,73 @@ def _server_url(runtime: Path, pid: int) -> str | None:
     return f"http://127.0.0.1:{int(info['port'])}"
 
 
-@dataclasses.dataclass
 class Lab:
-    """A page with JupyterLab loaded, and every request it tried to send elsewhere."""
+    """JupyterLab loaded once in headless Chromium (each load costs seconds of CPU), and every
+    request the page tried to send elsewhere.
 
-    page: Any
-    url: str
-    token: str
-    elsewhere: list[str]
-    folder: Path
+    Playwright's sync API marks an event loop as running in the thread that uses it, for as
+    long as it is started; the tests that run after these in the same process (``stream()``
+    in a script, ``asyncio.run``) must not see one. So one thread of its own drives the
+    browser: ``lab.run(drive)`` calls ``drive(page)`` there and returns what it returns (or
+    raises what it raises)."""
+
+    def __init__(self, url: str, token: str, folder: Path) -> None:
+        self.url, self.token, self.folder = url, token, folder
+        self.elsewhere: list[str] = []
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chromium")
+        self._playwright: Any = None
+        self._browser: Any = None
+        self._page: Any = None
+        self.run(self._start)
+
+    def run(self, drive: Callable[[Any], T]) -> T:
+        return self._thread.submit(lambda: drive(self._page)).result(timeout=RUN_ALL_S * 2)
+
+    def _start(self, _: Any) -> None:
+        self._playwright = _browser_api()().start()
+        self._browser = self._playwright.chromium.launch_persistent_context(
+            str(self.folder / "profile"),  # a fresh --user-data-dir
+            executable_path=str(CHROMIUM), headless=True, args=FLAGS,
+            viewport={"width": 1400, "height": 1800},
+        )  # fmt: skip
+        page = self._browser.pages[0] if self._browser.pages else self._browser.new_page()
+        page.route("**/*", self._local_only)
+        page.goto(f"{self.url}/lab?token={self.token}", timeout=60_000)
+        page.wait_for_function("() => window.jupyterapp?.shell !== undefined", timeout=60_000)
+        page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
+        self._page = page
+
+    def _local_only(self, route: Any) -> None:  # the page may talk to the server only
+        if route.request.url.startswith(self.url):
+            route.continue_()
+        else:
+            self.elsewhere.append(route.request.url)
+            route.abort()
+
+    def close(self) -> None:
+        def stop(_: Any) -> None:
+            try:
+                if self._browser is not None:
+                    self._browser.close()
+            finally:
+                if self._playwright is not None:
+                    self._playwright.stop()
+
+        try:
+            self._thread.submit(stop, None).result(timeout=60)
+        finally:
+            self._thread.shutdown(wait=False)
 
 
 @pytest.fixture(scope="session")
 def lab(jupyterlab: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """Headless Chromium with JupyterLab loaded once (each load costs seconds of CPU); the
-    tests open their notebook in it and close it when done."""
-    sync_playwright = _browser_api()
+    """Chromium with JupyterLab loaded; the tests open their notebook in it and close it."""
     url, token = jupyterlab
-    folder = tmp_path_factory.mktemp("chromium")
-    elsewhere: list[str] = []
-
-    def local_only(route):  # the page may talk to the server only
-        if route.request.url.startswith(url):
-            route.continue_()
-        else:
-            elsewhere.append(route.request.url)
-            route.abort()
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
-            str(folder / "profile"),  # a fresh --user-data-dir
-            executable_path=str(CHROMIUM), headless=True, args=FLAGS,
-            viewport={"width": 1400, "height": 1800},
-        )  # fmt: skip
-        try:
-            page = browser.pages[0] if browser.pages else browser.new_page()
-            page.route("**/*", local_only)
-            page.goto(f"{url}/lab?token={token}", timeout=60_000)
-            page.wait_for_function("() => window.jupyterapp?.shell !== undefined",
-                                   timeout=60_000)  # fmt: skip
-            page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
-            yield Lab(page, url, token, elsewhere, folder)
-        finally:
-            browser.close()
+    lab = Lab(url, token, tmp_path_factory.mktemp("chromium"))
+    try:
+        yield lab
+    finally:
+        lab.close()
 
 
 def _error_outputs(page) -> str:  # a page, or a locator inside it
@@ -226,10 +251,9 @@ def _error_outputs(page) -> str:  # a page, or a locator inside it
 
 
 @contextlib.contextmanager
-def _notebook(lab: Lab, name: str) -> Iterator[Any]:
+def _notebook(page: Any, name: str, folder: Path) -> Iterator[Any]:
     """Open ``name`` in the loaded JupyterLab and yield its panel once its kernel is ready;
     then shut its kernel down and close it (unsaved: the copy on disk stays as it was)."""
-    page = lab.page
     page.evaluate(
         "path => { window.jupyterapp.commands.execute('docmanager:open', {path}); return 1; }",
         name,
@@ -243,7 +267,7 @@ def _notebook(lab: Lab, name: str) -> Iterator[Any]:
             timeout=90_000,
         )
     except Exception:
-        shot = lab.folder / f"{name}-not-ready.png"
+        shot = folder / f"{name}-not-ready.png"
         page.screenshot(path=str(shot))
         pytest.fail(f"{name}: no ready kernel within 90 s (screenshot: {shot})")
     widget = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
@@ -296,43 +320,47 @@ def test_quickstart_runs_in_jupyterlab_and_the_dashboard_matches_the_store(lab, 
     """Run every cell, sample the live bar until it is full; the delivered counter equals the
     store's count; and the quickstart's figures are pictures (the check every other notebook
     gets in the test below, made here so the quickstart runs once)."""
-    page = lab.page
     shot = tmp_path / "quickstart-jupyterlab.png"
-    with _notebook(lab, NOTEBOOK.name) as panel:
-        _run_all(page)
-        bar = panel.locator(".ps-dashboard .ps-progress .progress-bar")
-        bar.wait_for(timeout=RUN_ALL_S * 1000)
-        widths, deadline = [], time.monotonic() + RUN_ALL_S
-        while time.monotonic() < deadline:  # sample the live bar until it is full
-            width = bar.evaluate("e => e.style.width")
-            if not widths or widths[-1] != width:
-                widths.append(width)
-            if width == "100%" or _error_outputs(panel):
-                break
-            page.wait_for_timeout(250)
-        stored_line = panel.locator(".jp-OutputArea-output", has_text="tracker store:")
-        try:
-            stored_line.wait_for(timeout=RUN_ALL_S * 1000)
-        except Exception:
-            pytest.fail(f"the notebook did not finish; errors shown:\n{_error_outputs(panel)}")
-        page.wait_for_function(  # the last cell ran: no prompt is still [*]
-            "id => ![...document.querySelectorAll(`#${id} .jp-InputPrompt`)]"
-            ".some(p => p.textContent.includes('*'))",
-            arg=panel.get_attribute("id"),
-            timeout=60_000,
-        )
-        errors = _error_outputs(panel)
-        delivered_text = panel.locator(".ps-dashboard .ps-counter-delivered .ps-num").inner_text()
-        store_text = stored_line.inner_text()
-        panel.locator(".ps-dashboard").scroll_into_view_if_needed()
-        page.screenshot(path=str(shot))
-        match = re.search(r"tracker store: (\d+) events in (\S+)", store_text)
-        assert match, store_text
-        printed, db_path = int(match.group(1)), match.group(2)
-        # count the store ourselves, while the kernel (which owns the store's folder) lives
-        with contextlib.closing(sqlite3.connect(db_path)) as db:
-            (in_store,) = db.execute("SELECT count(*) FROM events").fetchone()
-        problems, figures = _figures(panel, NOTEBOOK.stem, tmp_path)
+
+    def drive(page):
+        with _notebook(page, NOTEBOOK.name, tmp_path) as panel:
+            _run_all(page)
+            bar = panel.locator(".ps-dashboard .ps-progress .progress-bar")
+            bar.wait_for(timeout=RUN_ALL_S * 1000)
+            widths, deadline = [], time.monotonic() + RUN_ALL_S
+            while time.monotonic() < deadline:  # sample the live bar until it is full
+                width = bar.evaluate("e => e.style.width")
+                if not widths or widths[-1] != width:
+                    widths.append(width)
+                if width == "100%" or _error_outputs(panel):
+                    break
+                page.wait_for_timeout(250)
+            stored_line = panel.locator(".jp-OutputArea-output", has_text="tracker store:")
+            try:
+                stored_line.wait_for(timeout=RUN_ALL_S * 1000)
+            except Exception:
+                pytest.fail(f"the notebook did not finish; errors shown:\n{_error_outputs(panel)}")
+            page.wait_for_function(  # the last cell ran: no prompt is still [*]
+                "id => ![...document.querySelectorAll(`#${id} .jp-InputPrompt`)]"
+                ".some(p => p.textContent.includes('*'))",
+                arg=panel.get_attribute("id"),
+                timeout=60_000,
+            )
+            errors = _error_outputs(panel)
+            delivered = panel.locator(".ps-dashboard .ps-counter-delivered .ps-num").inner_text()
+            store_text = stored_line.inner_text()
+            panel.locator(".ps-dashboard").scroll_into_view_if_needed()
+            page.screenshot(path=str(shot))
+            match = re.search(r"tracker store: (\d+) events in (\S+)", store_text)
+            assert match, store_text
+            printed, db_path = int(match.group(1)), match.group(2)
+            # count the store ourselves, while the kernel (which owns the store's folder) lives
+            with contextlib.closing(sqlite3.connect(db_path)) as db:
+                (in_store,) = db.execute("SELECT count(*) FROM events").fetchone()
+            problems, figures = _figures(panel, NOTEBOOK.stem, tmp_path)
+        return widths, errors, delivered, printed, in_store, problems, figures
+
+    widths, errors, delivered_text, printed, in_store, problems, figures = lab.run(drive)
     with capsys.disabled():
         print(f"\nscreenshot of 01-quickstart in JupyterLab: {shot}\nprogress bar widths: {widths}")
     assert errors == "", f"the notebook wrote to stderr:\n{errors}"
@@ -350,23 +378,27 @@ def test_quickstart_runs_in_jupyterlab_and_the_dashboard_matches_the_store(lab, 
 )
 def test_every_notebook_shows_its_figures_as_pictures(lab, notebook, tmp_path, capsys):
     """Every other notebook, one test each (under ``-n`` they run side by side)."""
-    page, name = lab.page, notebook.name
-    with _notebook(lab, name) as panel:
-        _run_all(page)
-        try:
-            page.wait_for_function(  # every code cell shows an execution count, or an error shows
-                "id => { const n = document.getElementById(id);"
-                " return [...n.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
-                ".every(p => /\\[\\d+\\]/.test(p.textContent))"
-                " || n.querySelector('.jp-OutputArea-output[data-mime-type="
-                '"application/vnd.jupyter.stderr"]\') !== null; }',
-                arg=panel.get_attribute("id"),
-                timeout=RUN_ALL_S * 1000,
-            )
-        except Exception:
-            prompts = panel.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
-            pytest.fail(f"{name} did not finish within {RUN_ALL_S} s; prompts: {prompts}")
-        problems, shots = _figures(panel, notebook.stem, tmp_path)
+    name = notebook.name
+
+    def drive(page):
+        with _notebook(page, name, tmp_path) as panel:
+            _run_all(page)
+            try:
+                page.wait_for_function(  # every code cell shows a count, or an error shows
+                    "id => { const n = document.getElementById(id);"
+                    " return [...n.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
+                    ".every(p => /\\[\\d+\\]/.test(p.textContent))"
+                    " || n.querySelector('.jp-OutputArea-output[data-mime-type="
+                    '"application/vnd.jupyter.stderr"]\') !== null; }',
+                    arg=panel.get_attribute("id"),
+                    timeout=RUN_ALL_S * 1000,
+                )
+            except Exception:
+                prompts = panel.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+                pytest.fail(f"{name} did not finish within {RUN_ALL_S} s; prompts: {prompts}")
+            return _figures(panel, notebook.stem, tmp_path)
+
+    problems, shots = lab.run(drive)
     with capsys.disabled():
         print(f"\nfigure screenshots: {tmp_path}/*-figure-*.png ({len(shots)} pictures)")
     assert not problems, "\n".join(problems)
