@@ -18,6 +18,7 @@ medians, CPU beside wall, and the ratios.
 
     .venv/bin/python benchmarks/scale.py [--users 20000] [--days 8] [--seconds 6]
                                          [--rounds 3] [--locust-users 32] [--only dask]
+    .venv/bin/python benchmarks/scale.py --quick   # a smoke run: tiny sizes, no warm-up
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def dask_rounds(
     try:
         clients = {n: distributed.Client(c, set_as_default=False) for n, c in clusters.items()}
         events = 0
-        for r in range(args.rounds + 1):  # round 0 warms up
+        for r in range(args.first_round, args.rounds + 1):  # round 0 warms up
             for n in (1, 2) if r % 2 else (2, 1):
                 client = clients[n]
                 with client.as_current():
@@ -113,7 +114,7 @@ def locust_rounds(
     locustfile.write_text(LOCUSTFILE)
     out: dict[int, list[tuple[float, float, float]]] = {1: [], 2: []}
     with LocalTracker(max_tps=0) as tracker:
-        for r in range(args.rounds + 1):
+        for r in range(args.first_round, args.rounds + 1):  # round 0 warms up
             for n in (1, 2) if r % 2 else (2, 1):
                 rate, used, wall = one_locust_run(args, tracker, source, locustfile, n)
                 if r:
@@ -189,7 +190,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--locust-users", type=int, default=32)
     parser.add_argument("--only", choices=["dask", "locust"], help="run one of the two")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: tiny, no warm-up")
     args = parser.parse_args()
+    args.first_round = 0  # round 0 warms up, unmeasured
+    if args.quick:
+        args.users, args.days, args.seconds, args.rounds, args.first_round = 500, 2, 1, 1, 1
     print(
         "load average before: {:.2f} {:.2f} {:.2f} on {} cores".format(
             *os.getloadavg(), os.cpu_count()

@@ -30,6 +30,7 @@ one emulator; reported: median requests/s and CPU ms per request of each, and th
 unpinned run is fairer: a pinned core may be the one another tenant is using).
 
     .venv/bin/python benchmarks/stream.py            # about a minute
+    .venv/bin/python benchmarks/stream.py --quick --seconds 0.3 --pace-seconds 2   # a smoke run
     .venv/bin/python benchmarks/stream.py --compare-with /work/before --rounds 5
 
 Memory over a long run (peak RSS and its slope over 10M requests, before vs after on the
@@ -304,10 +305,10 @@ def report_four_senders(runs: dict[str, list[tuple[int, float, float]]]) -> None
         print(f"  target {text}: {'met' if met else 'MISSED'}")
 
 
-def crt_pacing(url: str, tid: str, seconds: float) -> None:
+def crt_pacing(url: str, tid: str, seconds: float, scale: float = 1.0) -> None:
     """The crt transport paced at 1,000 and 3,000 requests/s (256 in flight), against the
     emulator and against the bare ASGI app (the client's own accuracy when the server is not
-    the limit)."""
+    the limit); ``scale`` multiplies the rates."""
     proc, bare = bare_server()
     try:
         for where, endpoint in (("emulator", url), ("bare server", bare)):
@@ -317,7 +318,7 @@ def crt_pacing(url: str, tid: str, seconds: float) -> None:
             print(f"{'target/s':>8} {'achieved':>9} {'error %':>8} {'CV 100ms':>9} {'missed':>6}"
                   f" {'lag p99':>8} {'intended p50/p99 ms':>20}"
                   f" {'service p50/p99 ms':>19}")  # fmt: skip
-            for rate in (1000.0, 3000.0):
+            for rate in (1000.0 * scale, 3000.0 * scale):
                 tag = f"crt-p{int(rate)}-{where[0]}"
                 r = pacing(endpoint, tid, rate, seconds, tag, kind="crt")
                 print(
@@ -344,10 +345,17 @@ def main() -> int:
     parser.add_argument("--only-compare", action="store_true", help="skip parts 1 and 2")
     parser.add_argument("--sender-rounds", type=int, default=5, help="rounds of part 4")
     parser.add_argument("--only-senders", action="store_true", help="run part 4 alone")
+    parser.add_argument(
+        "--quick", action="store_true",
+        help="a smoke run: one round of part 4, pacing at a tenth of the rates",
+    )  # fmt: skip
     for name in ("--child", "--url", "--tid", "--tag"):
         parser.add_argument(name, help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    pace_scale = 0.1 if args.quick else 1.0
+    if args.quick:
+        args.sender_rounds = 1
     if args.child:  # one measured run, for --compare-with (any tree's interpreter)
         print(json.dumps(one_mode(args.child, args.url, args.tid, args.n, args.tag)))
         return 0
@@ -372,7 +380,7 @@ def main() -> int:
 
         if args.only_senders or args.sender_rounds:
             report_four_senders(four_senders(tracker, args.sender_rounds, args.seconds))
-            crt_pacing(url, tid, args.pace_seconds)
+            crt_pacing(url, tid, args.pace_seconds, pace_scale)
             if args.only_senders:
                 return 0
 
@@ -430,7 +438,7 @@ def main() -> int:
         print(f"{'target/s':>8} {'achieved':>9} {'error %':>8} {'CV 100ms':>9} {'missed':>6}"
               f" {'lag p99':>8} {'intended p50/p99 ms':>20}"
               f" {'service p50/p99 ms':>19}")  # fmt: skip
-        for rate in (200.0, 1000.0):
+        for rate in (200.0 * pace_scale, 1000.0 * pace_scale):
             r = pacing(url, tid, rate, args.pace_seconds, f"p{int(rate)}")
             print(
                 f"{r['rate']:8.0f} {r['achieved_10s']:9.1f} {r['error_pct']:+8.3f}"

@@ -1,16 +1,17 @@
 """The notebooks in a real JupyterLab, in headless Chromium: the quickstart's dashboard works end
 to end, and every notebook's figures reach the page as pictures.
 
-A JupyterLab server runs in a subprocess on 127.0.0.1 (random port and token, its own config,
-settings and runtime folders under tmp_path, a copy of the notebook so autosave never touches
-the repository). Debian's Chromium (``/usr/bin/chromium``, installed with apt; never
-``playwright install``) opens the notebook and runs every cell. The test asserts that the
-dashboard's progress bar reaches 100% and that its delivered counter equals the number of
-events in the tracker's SQLite store, and saves a screenshot under tmp_path. Then it runs every
-notebook and checks that each figure is an image (never ``<Figure size …>`` text), with a
-screenshot of each.
+A JupyterLab server runs in a subprocess on 127.0.0.1 (a port it picks, a random token, its own
+config, settings and runtime folders under a temporary folder, copies of the notebooks so
+autosave never touches the repository). Debian's Chromium (``/usr/bin/chromium``, installed with
+apt; never ``playwright install``) loads JupyterLab once; each test opens its notebook in it,
+runs every cell, and closes it. Server and page are shared by the tests of one process (under
+``pytest -n``, each worker that runs one of these tests starts its own). The quickstart's test
+asserts that the dashboard's progress bar reaches 100% and that its delivered counter equals the
+number of events in the tracker's SQLite store, and saves a screenshot under tmp_path; every
+notebook's figures must be images (never ``<Figure size …>`` text), with a screenshot of each.
 
-Without Chromium or Playwright the test is skipped, except under ``CI=true``, where it fails.
+Without Chromium or Playwright the tests are skipped, except under ``CI=true``, where they fail.
 """
 
 from __future__ import annotations
@@ -20,15 +21,16 @@ import json
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
@@ -45,6 +47,7 @@ FIGURES = {
     "04-metric-attribution": 6,
     "06-realistic-traffic": 1,
 }
+T = TypeVar("T")
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
     "--headless",
@@ -98,15 +101,15 @@ def _browser_api():
     return sync_playwright
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@pytest.fixture(scope="session")
+def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A JupyterLab server on 127.0.0.1 serving copies of the notebooks; yields (url, token).
 
-
-@contextlib.contextmanager
-def _jupyterlab(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """A JupyterLab server on 127.0.0.1 serving a copy of 01-quickstart; yields (url, token)."""
+    One per test process, shared by the tests of this module: it starts in seconds of CPU,
+    which every test would otherwise pay again (under ``-n``, one per worker that needs it).
+    Port 0: the server picks a free port and writes it to its runtime folder."""
+    _browser_api()  # before anything starts: fail (CI) or skip at once
+    tmp_path = tmp_path_factory.mktemp("jupyterlab")
     home = tmp_path / "jupyter"
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
@@ -124,16 +127,15 @@ def _jupyterlab(tmp_path: Path) -> Iterator[tuple[str, str]]:
         path = home / "settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
-    port, token = _free_port(), os.urandom(16).hex()
+    token = os.urandom(16).hex()
     log = tmp_path / "jupyterlab.log"
     with open(log, "wb") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1",
-             f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
+             "--ServerApp.port=0", f"--IdentityProvider.token={token}",
              f"--ServerApp.root_dir={notebooks}"],
             cwd=notebooks, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + SERVER_START_S
         while True:
@@ -141,10 +143,12 @@ def _jupyterlab(tmp_path: Path) -> Iterator[tuple[str, str]]:
                 pytest.fail(
                     f"JupyterLab exited with {server.returncode}:\n{log.read_text()[-3000:]}"
                 )
+            url = _server_url(home / "runtime", server.pid)
             try:
-                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as r:
-                    if r.status == 200:
-                        break
+                if url:
+                    with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as r:
+                        if r.status == 200:
+                            break
             except (urllib.error.URLError, OSError):
                 pass
             if time.monotonic() > deadline:
@@ -153,12 +157,90 @@ def _jupyterlab(tmp_path: Path) -> Iterator[tuple[str, str]]:
             time.sleep(0.25)
         yield url, token
     finally:
-        server.terminate()  # it shuts its kernels down (and so the notebook's tracker)
+        server.terminate()  # it shuts its kernels down (and so the notebooks' trackers)
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def _server_url(runtime: Path, pid: int) -> str | None:
+    """The server's own URL, from the file it writes once it listens (None until then)."""
+    try:
+        info = json.loads((runtime / f"jpserver-{pid}.json").read_text())
+    except (OSError, ValueError):  # not written yet, or half written
+        return None
+    return f"http://127.0.0.1:{int(info['port'])}"
+
+
+class Lab:
+    """JupyterLab loaded once in headless Chromium (each load costs seconds of CPU), and every
+    request the page tried to send elsewhere.
+
+    Playwright's sync API marks an event loop as running in the thread that uses it, for as
+    long as it is started; the tests that run after these in the same process (``stream()``
+    in a script, ``asyncio.run``) must not see one. So one thread of its own drives the
+    browser: ``lab.run(drive)`` calls ``drive(page)`` there and returns what it returns (or
+    raises what it raises)."""
+
+    def __init__(self, url: str, token: str, folder: Path) -> None:
+        self.url, self.token, self.folder = url, token, folder
+        self.elsewhere: list[str] = []
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chromium")
+        self._playwright: Any = None
+        self._browser: Any = None
+        self._page: Any = None
+        self.run(self._start)
+
+    def run(self, drive: Callable[[Any], T]) -> T:
+        return self._thread.submit(lambda: drive(self._page)).result(timeout=RUN_ALL_S * 2)
+
+    def _start(self, _: Any) -> None:
+        self._playwright = _browser_api()().start()
+        self._browser = self._playwright.chromium.launch_persistent_context(
+            str(self.folder / "profile"),  # a fresh --user-data-dir
+            executable_path=str(CHROMIUM), headless=True, args=FLAGS,
+            viewport={"width": 1400, "height": 1800},
+        )  # fmt: skip
+        page = self._browser.pages[0] if self._browser.pages else self._browser.new_page()
+        page.route("**/*", self._local_only)
+        page.goto(f"{self.url}/lab?token={self.token}", timeout=60_000)
+        page.wait_for_function("() => window.jupyterapp?.shell !== undefined", timeout=60_000)
+        page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
+        self._page = page
+
+    def _local_only(self, route: Any) -> None:  # the page may talk to the server only
+        if route.request.url.startswith(self.url):
+            route.continue_()
+        else:
+            self.elsewhere.append(route.request.url)
+            route.abort()
+
+    def close(self) -> None:
+        def stop(_: Any) -> None:
+            try:
+                if self._browser is not None:
+                    self._browser.close()
+            finally:
+                if self._playwright is not None:
+                    self._playwright.stop()
+
+        try:
+            self._thread.submit(stop, None).result(timeout=60)
+        finally:
+            self._thread.shutdown(wait=False)
+
+
+@pytest.fixture(scope="session")
+def lab(jupyterlab: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """Chromium with JupyterLab loaded; the tests open their notebook in it and close it."""
+    url, token = jupyterlab
+    lab = Lab(url, token, tmp_path_factory.mktemp("chromium"))
+    try:
+        yield lab
+    finally:
+        lab.close()
 
 
 def _error_outputs(page) -> str:  # a page, or a locator inside it
@@ -168,172 +250,162 @@ def _error_outputs(page) -> str:  # a page, or a locator inside it
     )  # fmt: skip
 
 
-def _run_quickstart(sync_playwright, url: str, token: str, tmp_path: Path):
-    """Open the notebook, run all cells, sample the bar; return what the page showed."""
+@contextlib.contextmanager
+def _notebook(page: Any, name: str, folder: Path) -> Iterator[Any]:
+    """Open ``name`` in the loaded JupyterLab and yield its panel once its kernel is ready;
+    then shut its kernel down and close it (unsaved: the copy on disk stays as it was)."""
+    page.evaluate(
+        "path => { window.jupyterapp.commands.execute('docmanager:open', {path}); return 1; }",
+        name,
+    )
+    try:
+        page.wait_for_function(  # this notebook is the current one, and its kernel is ready
+            "name => window.jupyterapp.shell.currentWidget?.context?.path === name"
+            " && window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel"
+            "?.status === 'idle'",
+            arg=name,
+            timeout=90_000,
+        )
+    except Exception:
+        shot = folder / f"{name}-not-ready.png"
+        page.screenshot(path=str(shot))
+        pytest.fail(f"{name}: no ready kernel within 90 s (screenshot: {shot})")
+    widget = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
+    try:
+        yield page.locator(f"#{widget}")
+    finally:
+        page.evaluate(
+            "async id => { for (const w of window.jupyterapp.shell.widgets('main')) {"
+            " if (w.id === id) { await w.sessionContext.shutdown(); w.dispose(); } } return 1; }",
+            widget,
+        )
+
+
+def _run_all(page) -> None:
+    """Run every cell of the current notebook; fire and forget: the command's promise
+    resolves only when every cell has run."""
+    page.evaluate(
+        "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return 1; }"
+    )
+
+
+def _figures(panel, stem: str, folder: Path) -> tuple[list[str], list[Path]]:
+    """What is wrong with a notebook's outputs as the page shows them, and a screenshot of
+    each figure: every one must be a picture (never ``<Figure size …>`` text)."""
+    problems = []
+    errors = _error_outputs(panel)
+    if errors:
+        problems.append(f"{stem}: error output: {errors[:500]}")
+    texts = panel.locator(".jp-OutputArea-output", has_text="<Figure size")
+    if texts.count():
+        problems.append(f"{stem}: {texts.count()} figures shown as text")
+    images = panel.locator(".jp-OutputArea-output.jp-RenderedImage img")
+    shots = []
+    for i in range(images.count()):
+        shot = folder / f"{stem}-figure-{i + 1}.png"
+        images.nth(i).scroll_into_view_if_needed()
+        images.nth(i).screenshot(path=str(shot))
+        shots.append(shot)
+    expected = FIGURES.get(stem, 0)
+    if len(shots) < expected:
+        problems.append(f"{stem}: {len(shots)} pictures, expected {expected}")
+    return problems, shots
+
+
+def _is_png(shot: Path) -> bool:
+    return shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 2000
+
+
+def test_quickstart_runs_in_jupyterlab_and_the_dashboard_matches_the_store(lab, tmp_path, capsys):
+    """Run every cell, sample the live bar until it is full; the delivered counter equals the
+    store's count; and the quickstart's figures are pictures (the check every other notebook
+    gets in the test below, made here so the quickstart runs once)."""
     shot = tmp_path / "quickstart-jupyterlab.png"
-    elsewhere: list[str] = []
 
-    def local_only(route):  # the page may talk to the server only
-        if route.request.url.startswith(url):
-            route.continue_()
-        else:
-            elsewhere.append(route.request.url)
-            route.abort()
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),  # a fresh --user-data-dir
-            executable_path=str(CHROMIUM), headless=True, args=FLAGS,
-            viewport={"width": 1400, "height": 1800},
-        )  # fmt: skip
-        try:
-            page = browser.pages[0] if browser.pages else browser.new_page()
-            page.route("**/*", local_only)
-            page.goto(f"{url}/lab/tree/{NOTEBOOK.name}?token={token}", timeout=60_000)
-            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-            page.wait_for_function(
-                "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
-                "?.status === 'idle'",
-                timeout=60_000,
-            )
-            # fire and forget: the command's promise resolves only when every cell has run
-            page.evaluate(
-                "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return 1; }"
-            )
-            bar = page.locator(".ps-dashboard .ps-progress .progress-bar")
+    def drive(page):
+        with _notebook(page, NOTEBOOK.name, tmp_path) as panel:
+            _run_all(page)
+            bar = panel.locator(".ps-dashboard .ps-progress .progress-bar")
             bar.wait_for(timeout=RUN_ALL_S * 1000)
             widths, deadline = [], time.monotonic() + RUN_ALL_S
             while time.monotonic() < deadline:  # sample the live bar until it is full
                 width = bar.evaluate("e => e.style.width")
                 if not widths or widths[-1] != width:
                     widths.append(width)
-                if width == "100%" or _error_outputs(page):
+                if width == "100%" or _error_outputs(panel):
                     break
                 page.wait_for_timeout(250)
-            stored_line = page.locator(".jp-OutputArea-output", has_text="tracker store:")
+            stored_line = panel.locator(".jp-OutputArea-output", has_text="tracker store:")
             try:
                 stored_line.wait_for(timeout=RUN_ALL_S * 1000)
             except Exception:
-                pytest.fail(f"the notebook did not finish; errors shown:\n{_error_outputs(page)}")
+                pytest.fail(f"the notebook did not finish; errors shown:\n{_error_outputs(panel)}")
             page.wait_for_function(  # the last cell ran: no prompt is still [*]
-                "() => ![...document.querySelectorAll('.jp-InputPrompt')]"
+                "id => ![...document.querySelectorAll(`#${id} .jp-InputPrompt`)]"
                 ".some(p => p.textContent.includes('*'))",
+                arg=panel.get_attribute("id"),
                 timeout=60_000,
             )
-            errors = _error_outputs(page)
-            delivered_text = page.locator(
-                ".ps-dashboard .ps-counter-delivered .ps-num"
-            ).inner_text()
+            errors = _error_outputs(panel)
+            delivered = panel.locator(".ps-dashboard .ps-counter-delivered .ps-num").inner_text()
             store_text = stored_line.inner_text()
-            page.locator(".ps-dashboard").scroll_into_view_if_needed()
+            panel.locator(".ps-dashboard").scroll_into_view_if_needed()
             page.screenshot(path=str(shot))
-        finally:
-            browser.close()
+            match = re.search(r"tracker store: (\d+) events in (\S+)", store_text)
+            assert match, store_text
+            printed, db_path = int(match.group(1)), match.group(2)
+            # count the store ourselves, while the kernel (which owns the store's folder) lives
+            with contextlib.closing(sqlite3.connect(db_path)) as db:
+                (in_store,) = db.execute("SELECT count(*) FROM events").fetchone()
+            problems, figures = _figures(panel, NOTEBOOK.stem, tmp_path)
+        return widths, errors, delivered, printed, in_store, problems, figures
 
-    return widths, errors, delivered_text, store_text, elsewhere, shot
-
-
-def test_quickstart_runs_in_jupyterlab_and_the_dashboard_matches_the_store(tmp_path, capsys):
-    sync_playwright = _browser_api()  # before anything starts: fail (CI) or skip at once
-    with _jupyterlab(tmp_path) as (url, token):
-        widths, errors, delivered_text, store_text, elsewhere, shot = _run_quickstart(
-            sync_playwright, url, token, tmp_path
-        )
-        match = re.search(r"tracker store: (\d+) events in (\S+)", store_text)
-        assert match, store_text
-        printed, db_path = int(match.group(1)), match.group(2)
-        # count the store ourselves, while the kernel (which owns the store's folder) lives
-        with contextlib.closing(sqlite3.connect(db_path)) as db:
-            (in_store,) = db.execute("SELECT count(*) FROM events").fetchone()
+    widths, errors, delivered_text, printed, in_store, problems, figures = lab.run(drive)
     with capsys.disabled():
         print(f"\nscreenshot of 01-quickstart in JupyterLab: {shot}\nprogress bar widths: {widths}")
     assert errors == "", f"the notebook wrote to stderr:\n{errors}"
     assert widths[-1] == "100%", widths
     delivered = int(delivered_text.replace(",", ""))
     assert delivered == in_store == printed > 0
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert elsewhere == [], f"the page tried to reach other hosts: {elsewhere[:5]}"
-
-
-def _run_all_and_wait(page, url: str, token: str, name: str):
-    """Open ``name``, run every cell, and return its panel when each code cell has run (or one
-    failed). JupyterLab reopens earlier notebooks from its workspace: look inside the panel."""
-    page.goto(f"{url}/lab/tree/{name}?token={token}", timeout=60_000)
-    try:
-        page.wait_for_function(  # this notebook is the current one, and its kernel is ready
-            f"() => window.jupyterapp?.shell.currentWidget?.context?.path === {name!r}"
-            " && window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel"
-            "?.status === 'idle'",
-            timeout=90_000,
-        )
-    except Exception:
-        shot = f"{name}-not-ready.png"
-        page.screenshot(path=shot)
-        pytest.fail(f"{name}: no ready kernel within 90 s (screenshot: {Path(shot).resolve()})")
-    panel = page.locator("#" + page.evaluate("() => window.jupyterapp.shell.currentWidget.id"))
-    page.evaluate(
-        "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return 1; }"
-    )
-    try:
-        page.wait_for_function(  # every code cell shows an execution count, or an error shows
-            "() => { const n = window.jupyterapp.shell.currentWidget.node;"
-            " return [...n.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
-            ".every(p => /\\[\\d+\\]/.test(p.textContent))"
-            " || n.querySelector('.jp-OutputArea-output[data-mime-type="
-            '"application/vnd.jupyter.stderr"]\') !== null; }',
-            timeout=RUN_ALL_S * 1000,
-        )
-    except Exception:
-        prompts = panel.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
-        pytest.fail(f"{name} did not finish within {RUN_ALL_S} s; prompts: {prompts}")
-    return panel
-
-
-def test_every_notebook_shows_its_figures_as_pictures(tmp_path, capsys):
-    sync_playwright = _browser_api()
-    shots: dict[str, list[Path]] = {}
-    problems: list[str] = []
-    with _jupyterlab(tmp_path) as (url, token), sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True,
-            args=FLAGS, viewport={"width": 1400, "height": 1800},
-        )  # fmt: skip
-        try:
-            page = browser.pages[0] if browser.pages else browser.new_page()
-            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url)
-                       else r.abort())  # fmt: skip
-            for notebook in NOTEBOOKS:
-                panel = _run_all_and_wait(page, url, token, notebook.name)
-                errors = _error_outputs(panel)
-                if errors:
-                    problems.append(f"{notebook.stem}: error output: {errors[:500]}")
-                texts = panel.locator(".jp-OutputArea-output", has_text="<Figure size")
-                if texts.count():
-                    problems.append(f"{notebook.stem}: {texts.count()} figures shown as text")
-                images = panel.locator(".jp-OutputArea-output.jp-RenderedImage img")
-                shots[notebook.stem] = []
-                for i in range(images.count()):
-                    shot = tmp_path / f"{notebook.stem}-figure-{i + 1}.png"
-                    images.nth(i).scroll_into_view_if_needed()
-                    images.nth(i).screenshot(path=str(shot))
-                    shots[notebook.stem].append(shot)
-                expected = FIGURES.get(notebook.stem, 0)
-                if len(shots[notebook.stem]) < expected:
-                    problems.append(
-                        f"{notebook.stem}: {len(shots[notebook.stem])} pictures, "
-                        f"expected {expected}"
-                    )
-                page.evaluate(  # shut its kernel down, and close it: one notebook on the page
-                    "async () => { const w = window.jupyterapp.shell.currentWidget;"
-                    " await w.sessionContext.shutdown(); w.dispose(); return 1; }"
-                )
-        finally:
-            browser.close()
-    with capsys.disabled():
-        print(f"\nfigure screenshots: {tmp_path}/*-figure-*.png "
-              f"({sum(len(v) for v in shots.values())} pictures)")  # fmt: skip
+    assert _is_png(shot)
     assert not problems, "\n".join(problems)
-    assert sum(len(v) for v in shots.values()) >= sum(FIGURES.values())
-    for files in shots.values():
-        for shot in files:
-            assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 2000
+    assert all(_is_png(figure) for figure in figures)
+    assert lab.elsewhere == [], f"the page tried to reach other hosts: {lab.elsewhere[:5]}"
+
+
+@pytest.mark.parametrize(
+    "notebook", [n for n in NOTEBOOKS if n != NOTEBOOK], ids=lambda notebook: notebook.stem
+)
+def test_every_notebook_shows_its_figures_as_pictures(lab, notebook, tmp_path, capsys):
+    """Every other notebook, one test each (under ``-n`` they run side by side)."""
+    name = notebook.name
+
+    def drive(page):
+        with _notebook(page, name, tmp_path) as panel:
+            _run_all(page)
+            try:
+                page.wait_for_function(  # every code cell shows a count, or an error shows
+                    "id => { const n = document.getElementById(id);"
+                    " return [...n.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
+                    ".every(p => /\\[\\d+\\]/.test(p.textContent))"
+                    " || n.querySelector('.jp-OutputArea-output[data-mime-type="
+                    '"application/vnd.jupyter.stderr"]\') !== null; }',
+                    arg=panel.get_attribute("id"),
+                    timeout=RUN_ALL_S * 1000,
+                )
+            except Exception:
+                prompts = panel.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+                pytest.fail(f"{name} did not finish within {RUN_ALL_S} s; prompts: {prompts}")
+            return _figures(panel, notebook.stem, tmp_path)
+
+    problems, shots = lab.run(drive)
+    with capsys.disabled():
+        print(f"\nfigure screenshots: {tmp_path}/*-figure-*.png ({len(shots)} pictures)")
+    assert not problems, "\n".join(problems)
+    assert len(shots) >= FIGURES.get(notebook.stem, 0)
+    assert all(_is_png(shot) for shot in shots)
+    assert lab.elsewhere == [], f"the page tried to reach other hosts: {lab.elsewhere[:5]}"
+
+
+def test_every_expected_figure_count_names_a_notebook():
+    assert set(FIGURES) <= {notebook.stem for notebook in NOTEBOOKS}

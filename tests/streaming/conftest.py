@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
+
 import pytest
 
 
@@ -29,3 +32,12 @@ def make_requests(n: int, *, events: int = 1, tracking_id: str = "tid", sessions
 @pytest.fixture
 def requests10():
     return make_requests(10)
+
+
+@pytest.fixture
+def refused_url() -> Iterator[str]:
+    """A URL on 127.0.0.1 whose port refuses connections: bound for the whole test (so no other
+    test, in this process or another, can take the port meanwhile) and never listening."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{s.getsockname()[1]}"

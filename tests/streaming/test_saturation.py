@@ -38,12 +38,15 @@ def test_service_latency_is_the_trackers_when_max_in_flight_exceeds_the_pool(kin
         server = tracker.stats()["latency"]
     s = handle.summary
     assert s.complete and s.attempts == 100
-    # the client's service time is the tracker's (plus loopback HTTP and, on a busy 2-core host,
-    # a few ms of thread scheduling), not the queue's (hundreds of ms before wire-time stamps);
-    # boto3's tail also waits for the GIL in its worker threads (5 ms switch interval each)
-    assert abs(s.latency_service.p50 - server["p50"]) < 6, (s.latency_service, server)
-    tail = 10 if kind == "fast" else 40
-    assert abs(s.latency_service.p90 - server["p90"]) < tail, (s.latency_service, server)
+    # the client's service time is the tracker's (plus loopback HTTP, thread scheduling and, for
+    # boto3, waits for the GIL), not the queue's: stamped at launch instead of on the wire, it
+    # would hold the whole wait for a connection (hundreds of ms). Its excess over the tracker's
+    # is compared with that wait, not with milliseconds: a busy host stretches both (each send
+    # queues behind the sends ahead of it, each as slow as the host makes it)
+    queued = s.latency_queue.p50
+    for q in ("p50", "p90"):
+        excess = getattr(s.latency_service, q) - server[q]
+        assert excess < queued / 4, (q, s.latency_service, s.latency_queue, server)
     # 4 on the wire at once, 40 ms each: at most 100 sends/s really left, however many launched
     assert s.achieved_rate < 1.1 * POOL * 1000 / LATENCY_MS
     assert s.latency_queue.p50 > 5 * LATENCY_MS  # the wait for a connection is queue time
