@@ -16,8 +16,8 @@ and run ``locust -f locustfile.py --headless --processes 2 --host <endpoint>
   gevent, not asyncio), which reports every attempt through ``events.request`` (name,
   response time, length, exception), so Locust's UI, CSV and percentiles count them all.
 * **Sources** (:class:`FrameSource`, :class:`ParquetSource`, :class:`SimulationSource`): each
-  worker process takes its own contiguous share (by ``worker_index`` of the worker count
-  the master fixes at the test's start), so no event is sent by two workers.
+  worker process takes its own contiguous share (by its place among the workers the master
+  lists at the test's start), so no event is sent by two workers.
 * **Ledger**: workers report their counts to the master a few times a second; at the end the
   master writes one :class:`~personalize_sim.scale.Ledger` (``--ledger``): delivered,
   dead-lettered (bad input, or retries exhausted) and unsent, per worker. A worker that
@@ -31,6 +31,7 @@ threads): import it only in a locustfile, never in a notebook or a test process.
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import random
@@ -80,7 +81,7 @@ _RETRYABLE = ("ThrottlingException", "ServiceUnavailable", "InternalServerError"
 class _Feed:
     """This process's share of the requests, shared by its users, and what became of them."""
 
-    def __init__(self, requests: Iterator[dict], input_events: int, index: int) -> None:
+    def __init__(self, requests: Iterator[dict], input_events: int, index: int | None) -> None:
         self.requests, self.index = requests, index
         self.counts: dict[str, Any] = {
             "input_events": input_events, "delivered_events": 0, "dead_letter_events": 0,
@@ -105,22 +106,38 @@ def _start_feed(user: PutEventsUser) -> None:
     if _feed is not None:
         return
     options = user.environment.parsed_options
+    share = _worker_share(user.environment)
+    if share is None:  # a late worker: its users stop at their first task, quietly
+        _feed = _Feed(iter(()), 0, None)
+        return
+    index, workers = share
     tracking_id = user.tracking_id or getattr(options, "tracking_id", None)
     if not tracking_id:
         raise StopUser("no tracking id: pass --tracking-id or set tracking_id")
     source = user.source or _source_from(options)
-    index, workers = _worker_share(user.environment)
     requests, input_events = source.share(index, workers, tracking_id)
     _feed = _Feed(requests, input_events, index)
 
 
-def _worker_share(environment: Any) -> tuple[int, int]:
+def _worker_share(environment: Any) -> tuple[int, int] | None:
+    """This worker's share: its place among the workers the master listed at the test's start.
+
+    Not Locust's ``worker_index``: the master numbers every worker it ever hears from, so a
+    worker seen late (or twice, under load) gets an index past the count of shares.
+    """
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
-        workers = getattr(environment.parsed_options, _WORKERS_OPTION, None)
-        if not workers:
-            raise RuntimeError("the master did not say how many workers share the source")
-        return runner.worker_index, int(workers)
+        listed = getattr(environment.parsed_options, _WORKERS_OPTION, None)
+        if not listed:
+            raise RuntimeError("the master did not say which workers share the source")
+        workers = str(listed).split(",")
+        if runner.client_id not in workers:
+            logger.warning(
+                "worker %s joined after the test started: the source was shared between the "
+                "%d workers there then, so it sends nothing", runner.client_id, len(workers),
+            )  # fmt: skip
+            return None
+        return workers.index(runner.client_id), len(workers)
     return 0, 1
 
 
@@ -225,6 +242,16 @@ def _signer(host: str | None) -> FastTarget:
 _own_events: str = ""
 
 
+class _OwnEvents(argparse.Action):
+    """Keeps ``--events`` as this process's command line gave it, when it is parsed: a worker
+    that joins a running test gets the master's options before ``events.init`` fires."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        global _own_events
+        _own_events = str(values or "")
+        setattr(namespace, self.dest, values)
+
+
 def _source_from(options: Any) -> Source:
     path = _own_events or getattr(options, "events", None)
     if not path:
@@ -286,8 +313,8 @@ def _report(environment: Any, *, force: bool = False, final: bool = False) -> No
     """Send this worker's counts to the master (at most every REPORT_EVERY_S unless forced);
     ``final``: the test stopped and nothing more will be sent."""
     runner = environment.runner
-    if _feed is None or not isinstance(runner, WorkerRunner):
-        return
+    if _feed is None or _feed.index is None or not isinstance(runner, WorkerRunner):
+        return  # nothing to report: not a worker, or one that holds no share
     now = time.monotonic()
     if force or final or now - _feed.last_report >= REPORT_EVERY_S:
         _feed.last_report = now
@@ -302,15 +329,15 @@ _shares: dict[int, dict[str, Any]] = {}
 def _arguments(parser: Any) -> None:
     group = parser.add_argument_group("personalize-sim")
     group.add_argument("--tracking-id", default="", help="the event tracker's tracking id")
-    group.add_argument("--events", default="", help="a Parquet file or directory of events")
+    group.add_argument(
+        "--events", default="", action=_OwnEvents, help="a Parquet file or directory of events"
+    )
     group.add_argument("--ledger", default="", help="write the merged ledger (JSON) here")
 
 
 @events.init.add_listener
 def _on_init(environment: Any, **_: Any) -> None:
-    global _own_events
     runner = environment.runner
-    _own_events = getattr(environment.parsed_options, "events", "") or ""
     if isinstance(runner, MasterRunner):
         runner.register_message(_LEDGER_MESSAGE, _on_ledger)
 
@@ -321,12 +348,14 @@ def _on_ledger(msg: Any, **_: Any) -> None:
 
 @events.test_start.add_listener
 def _on_test_start(environment: Any, **_: Any) -> None:
-    """The master fixes the worker count once: shares never move between workers."""
+    """The master lists the workers once, in Locust's order: shares never move between them."""
     runner = environment.runner
     options = environment.parsed_options
     ready = isinstance(runner, MasterRunner) and options is not None
     if ready and not getattr(options, _WORKERS_OPTION, None):
-        setattr(options, _WORKERS_OPTION, runner.worker_count)
+        nodes = runner.clients.ready + runner.clients.spawning + runner.clients.running
+        ids = sorted((node.id for node in nodes), key=runner.get_worker_index)
+        setattr(options, _WORKERS_OPTION, ",".join(ids))
 
 
 @events.test_stop.add_listener

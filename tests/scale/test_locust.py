@@ -206,6 +206,72 @@ def test_master_and_workers_as_separate_commands_each_read_their_own_events(even
     assert len(stored) == ledger["delivered_events"] and stored["EVENT_ID"].is_unique
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(150)
+def test_a_worker_that_joins_after_the_start_takes_no_share_and_crashes_nothing(
+    events_dir, tmp_path
+):
+    """Locust numbers every worker it hears from (0, 1, 2…) and gives a late one users too.
+    Shares follow the workers the master listed at the start, so a third worker joining a
+    test shared by two sends nothing and says why (its share "2 of 2" used to crash every one
+    of its users with a ConfigError)."""
+    base = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
+    port = free_port()
+    master_log = tmp_path / "master.log"
+    logs = [tmp_path / f"worker-{i}.log" for i in range(3)]
+    processes: list[subprocess.Popen] = []
+    files: list = []
+
+    def to(path: Path):  # a log file, closed at the end
+        files.append(path.open("w"))
+        return files[-1]
+
+    with LocalTracker() as tracker:
+        processes.append(subprocess.Popen(
+            [*base, "--master", "--headless", "--expect-workers", "2", "-u", "10", "-r", "10",
+             "-t", "8s", "--stop-timeout", "5", "--master-bind-port", str(port), "--host",
+             tracker.endpoint_url, "--tracking-id", tracker.tracking_id,
+             "--ledger", str(tmp_path / "ledger.json"), "--only-summary", "--loglevel", "DEBUG"],
+            stdout=subprocess.DEVNULL, stderr=to(master_log),
+        ))  # fmt: skip
+        worker = [*base, "--worker", "--master-port", str(port), "--events", str(events_dir)]
+
+        def start_worker(log: Path) -> None:
+            processes.append(subprocess.Popen(worker, stdout=subprocess.DEVNULL, stderr=to(log)))
+
+        try:
+            start_worker(logs[0])
+            start_worker(logs[1])
+            wait_for(lambda: "Sending spawn" in master_log.read_text())  # the test started
+            start_worker(logs[2])
+            wait_for(lambda: "2) reported as ready" in master_log.read_text())
+            for process in processes:
+                process.wait(timeout=100)
+        finally:
+            for process in processes:
+                process.kill()
+                process.wait()
+            for file in files:
+                file.close()
+        stored = tracker.events()
+    text = [log.read_text() for log in logs]
+    for log in text:
+        assert "ConfigError" not in log and "Traceback" not in log, log[-3000:]
+    assert "joined after the test started" in text[2], text[2][-2000:]
+    assert "no source" not in "".join(text)  # the late worker kept its own --events
+    ledger = json.loads((tmp_path / "ledger.json").read_text())
+    assert [s["index"] for s in ledger["shares"]] == [0, 1], master_log.read_text()[-2000:]
+    assert sum(s["input_events"] for s in ledger["shares"]) == len(pd.read_parquet(events_dir))
+    assert len(stored) == ledger["delivered_events"] > 0 and stored["EVENT_ID"].is_unique
+
+
+def wait_for(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.1)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
