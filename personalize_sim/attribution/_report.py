@@ -322,7 +322,13 @@ def _tidy(tables: list[Any], names: list[str], w0: int) -> pd.DataFrame:
                 }
             )
         )
-    return pd.concat(parts, ignore_index=True)
+    # in the order of the metrics, then of time and source: never of the rows' arrival
+    tidy = pd.concat(parts, ignore_index=True)
+    order = {m.metric_name: i for i, (m, *_) in enumerate(tables)}
+    return tidy.sort_values(
+        ["METRIC_NAME", "WINDOW", "SOURCE"],
+        key=lambda c: c.map(order) if c.name == "METRIC_NAME" else c,
+    ).reset_index(drop=True)
 
 
 def _check_source_count(tidy: pd.DataFrame) -> None:

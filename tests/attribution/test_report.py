@@ -272,3 +272,21 @@ def test_an_infinite_value_or_sum_is_refused_never_reported(values, items):
         table = pd.DataFrame({"ITEM_ID": ["a"], "PRICE": items})
     with pytest.raises(ConfigError, match=match):
         attribution_report(frame, metrics(spec), items=table, now=NOW)
+
+
+def test_the_report_does_not_depend_on_the_order_of_the_rows():
+    """A tracker returns events in arrival order, which concurrent sends shuffle: the report
+    of the same events is the same, row for row (it was sorted by first appearance of each
+    source, so notebook 04's frame-vs-store check failed when requests overtook each other)."""
+    from personalize_sim import simulate
+
+    frame = simulate("retail", users=150, days=1, start="2026-01-05", rng=5)
+    views = MetricAttribution.from_json(
+        {"metrics": [{"eventType": "View", "metricName": "views", "expression": "SAMPLECOUNT()"}]}
+    )
+    now = dt.datetime(2026, 1, 7, tzinfo=dt.timezone.utc)
+    expected = attribution_report(frame, views, now=now)
+    for seed in range(3):
+        shuffled = attribution_report(frame.sample(frac=1, random_state=seed), views, now=now)
+        pd.testing.assert_frame_equal(shuffled.s3(), expected.s3())
+        pd.testing.assert_frame_equal(shuffled.table, expected.table)
