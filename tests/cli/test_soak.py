@@ -32,6 +32,7 @@ import pytest
 from personalize_sim.tracker._process import read_line
 from personalize_sim.tracker._server import fetch_stats
 
+from ..ports import reserved_port
 from ..streaming.conftest import make_requests
 from .test_stream import last_json, write_requests
 
@@ -92,8 +93,8 @@ def soak(transport: str, folder: Path, source: Path) -> Soak:
     """Stream ``source`` on ``transport``, restarting the emulator once on the way."""
     result = Soak(transport)
     folder.mkdir()
-    serve, url = start_serve(folder, 0, 1)
-    port = int(url.rsplit(":", 1)[1])
+    port = reserved_port()  # the emulator comes back on it
+    serve, url = start_serve(folder, port, 1)
     steps = ",".join(f"{rate:g}:{seconds:g}" for rate, seconds in STEPS)
     stream = subprocess.Popen(
         [*STREAM, str(source), "--endpoint-url", url, "--transport", transport,

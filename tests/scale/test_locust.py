@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ import pytest
 
 from personalize_sim import LocalTracker, simulate, to_put_events
 from personalize_sim.simulation import iter_simulate, write_parquet
+
+from ..ports import reserved_port
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = ROOT / "examples" / "locustfile.py"
@@ -38,11 +39,13 @@ def events_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def locust_command(tracker: LocalTracker, events: Path, out: Path, *extra: str) -> list[str]:
+    port = str(reserved_port())  # the master's, and its forked workers' (not Locust's 5557)
     return [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
         "--host", tracker.endpoint_url, "--tracking-id", tracker.tracking_id,
         "--events", str(events), "--ledger", str(out / "ledger.json"),
-        "--csv", str(out / "stats"), "--only-summary", "--stop-timeout", "5", *extra,
+        "--csv", str(out / "stats"), "--only-summary", "--stop-timeout", "5",
+        "--master-bind-port", port, "--master-port", port, *extra,
     ]  # fmt: skip
 
 
@@ -178,7 +181,7 @@ def test_master_and_workers_as_separate_commands_each_read_their_own_events(even
     """As across machines: the master has no --events, each worker its own path (the
     master's forwarded options must not blank it)."""
     base = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
-    port = free_port()
+    port = reserved_port()
     with LocalTracker() as tracker:
         master = subprocess.Popen(
             [*base, "--master", "--headless", "--expect-workers", "2", "-u", "10", "-r", "10",
@@ -216,7 +219,7 @@ def test_a_worker_that_joins_after_the_start_takes_no_share_and_crashes_nothing(
     test shared by two sends nothing and says why (its share "2 of 2" used to crash every one
     of its users with a ConfigError)."""
     base = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
-    port = free_port()
+    port = reserved_port()
     master_log = tmp_path / "master.log"
     logs = [tmp_path / f"worker-{i}.log" for i in range(3)]
     processes: list[subprocess.Popen] = []
@@ -270,12 +273,6 @@ def wait_for(condition, timeout: float = 60.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting"
         time.sleep(0.1)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 THROTTLED = """

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -16,6 +15,7 @@ from personalize_sim.streaming._transports import fast_target, make_target
 from personalize_sim.streaming._wire import Prepared
 from personalize_sim.tracker import LocalTracker
 
+from ..ports import reserved_port
 from .conftest import make_requests
 
 pytest.importorskip("awscrt")
@@ -258,8 +258,8 @@ def test_connections_dropped_mid_request_are_retried_counted_and_nothing_is_stor
     db = tmp_path / "events.db"
     requests = make_requests(150)
     options = {"max_tps": None, "db_path": db, "process": True, "latency_ms": 300}
-    tracker = LocalTracker(**options).start()
-    port = urlsplit(tracker.endpoint_url).port
+    port = reserved_port()  # the tracker comes back on it
+    tracker = LocalTracker(**options, port=port).start()
     target = CrtTarget(endpoint_url=tracker.endpoint_url, connections=16)
     retry = RetryPolicy(base=0.05, cap=0.5)
     handle = stream(requests, rate=50, target=target, tracking_id="tid", rng=5, retry=retry,

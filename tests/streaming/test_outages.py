@@ -8,7 +8,6 @@ real-emulator versions below check the same over HTTP, with real time kept short
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -20,6 +19,7 @@ from personalize_sim.streaming._retry import CONNECTION_ERROR
 from personalize_sim.tracker import LocalTracker
 from personalize_sim.tracker._faults import TokenBucket
 
+from ..ports import reserved_port
 from .conftest import make_requests
 
 pytestmark = pytest.mark.timeout(180)
@@ -103,8 +103,8 @@ def test_the_adaptive_rate_backs_off_on_throttling_and_probes_back_up():
 def test_a_10_s_tracker_restart_mid_run_loses_nothing_under_the_defaults(tmp_path):
     db = tmp_path / "events.db"
     requests = make_requests(500)
-    tracker = LocalTracker(max_tps=None, db_path=db, process=True).start()
-    port = urlsplit(tracker.endpoint_url).port
+    port = reserved_port()  # the tracker comes back on it
+    tracker = LocalTracker(max_tps=None, db_path=db, port=port, process=True).start()
     target = Boto3Target(endpoint_url=tracker.endpoint_url, region="us-east-1")
     handle = stream(requests, rate=40, target=target, tracking_id="tid", rng=4, wait=False)
     try:
