@@ -22,6 +22,7 @@ and run ``locust -f locustfile.py --headless --processes 2 --host <endpoint>
   master writes one :class:`~personalize_sim.scale.Ledger` (``--ledger``): delivered,
   dead-lettered (bad input, or retries exhausted) and unsent, per worker. A worker that
   dies is named in ``failures`` and its unsent events (with those in flight) are counted.
+  When every share is sent, the test ends (as ``-t`` would), with every count in.
 * **Shapes**: :class:`ScheduleShape` runs our schedules (ramp, steps, replay…) as a
   ``LoadTestShape``: users = target rate / each user's ``constant_throughput``.
 
@@ -36,7 +37,9 @@ import json
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Iterator, Mapping
+from itertools import islice
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -69,6 +72,8 @@ logger = logging.getLogger("personalize_sim.scale")
 
 #: how often a worker tells the master its counts (seconds)
 REPORT_EVERY_S = 0.25
+#: requests read and converted at once, off the event loop
+_BATCH = 64
 _LEDGER_MESSAGE = "personalize_sim_ledger"
 _WORKERS_OPTION = "personalize_sim_workers"
 #: answers worth another attempt (as the stream's RetryPolicy classifies them)
@@ -88,13 +93,24 @@ class _Feed:
             "pending_events": 0, "attempts": 0, "exhausted": False,
         }  # fmt: skip
         self.last_report = 0.0
+        self.batch: deque[dict] = deque()
+        self.reading = gevent.lock.Semaphore()
 
     def next(self) -> dict | None:
-        try:
-            return next(self.requests)
-        except StopIteration:
-            self.counts["exhausted"] = True
-            return None
+        """The next request, read and converted a batch at a time off the event loop."""
+        if not self.batch:
+            with self.reading:  # a generator runs in one thread at a time
+                if not self.batch and not self.counts["exhausted"]:
+                    self.batch.extend(_off_loop(list, islice(self.requests, _BATCH)))
+                    self.counts["exhausted"] = not self.batch
+        return self.batch.popleft() if self.batch else None
+
+
+def _off_loop(work: Any, *args: Any) -> Any:
+    """CPU-bound work (reading Parquet, converting, botocore's set-up) in gevent's thread pool:
+    the hub keeps answering heartbeats meanwhile. A worker that holds the loop for three
+    seconds on a busy machine is marked missing, and the test stops without its counts."""
+    return gevent.get_hub().threadpool.apply(work, args)
 
 
 _feed: _Feed | None = None
@@ -171,15 +187,15 @@ class PutEventsUser(FastHttpUser):
         # users start concurrently and reading a share can yield to another greenlet:
         # one lock, so the process builds one feed (two would send the share twice)
         with _setup_lock:
-            _start_feed(self)
-            self.signer = _signer(self.host)
+            _off_loop(_start_feed, self)
+            self.signer = _off_loop(_signer, self.host)
 
     @task
     def put_events(self) -> None:
         assert _feed is not None
         request = _feed.next()
         if request is None:
-            _report(self.environment, force=True)
+            _share_sent(self.environment)
             raise StopUser()
         prepared = Prepared(request)
         _feed.counts["pending_events"] += prepared.events
@@ -323,6 +339,33 @@ def _report(environment: Any, *, force: bool = False, final: bool = False) -> No
 
 
 _shares: dict[int, dict[str, Any]] = {}
+_ending = False
+
+
+def _share_sent(environment: Any) -> None:
+    """The share is read to its end: once nothing is in flight either, this worker's counts are
+    final, and its statistics go to the master first (in order, on the same connection), so
+    the test can end without waiting on Locust's half-second grace for late reports."""
+    assert _feed is not None
+    done = _feed.counts["pending_events"] == 0
+    runner = environment.runner
+    if done and isinstance(runner, WorkerRunner):
+        runner._send_stats()  # no public flush: Locust otherwise reports every 3 s
+    _report(environment, force=True, final=done)
+    if done and not isinstance(runner, WorkerRunner):
+        _end_test(environment)  # one process: its share is the whole source
+
+
+def _end_test(environment: Any) -> None:
+    """Every share is sent: end the run as ``-t`` would (the web UI stays up, idle)."""
+    global _ending
+    if _ending:
+        return
+    _ending = True
+    logger.info("personalize-sim: every share is sent; the test ends")
+    runner = environment.runner
+    headless = getattr(environment.parsed_options, "headless", False)
+    gevent.spawn(runner.quit if headless else runner.stop)
 
 
 @events.init_command_line_parser.add_listener
@@ -342,8 +385,13 @@ def _on_init(environment: Any, **_: Any) -> None:
         runner.register_message(_LEDGER_MESSAGE, _on_ledger)
 
 
-def _on_ledger(msg: Any, **_: Any) -> None:
+def _on_ledger(msg: Any, environment: Any = None, **_: Any) -> None:
     _shares[int(msg.data["index"])] = {**msg.data, "client_id": msg.node_id}
+    listed = getattr(getattr(environment, "parsed_options", None), _WORKERS_OPTION, None)
+    if listed:
+        shares = [_shares.get(i, {}) for i in range(len(str(listed).split(",")))]
+        if all(share.get("final") and share.get("exhausted") for share in shares):
+            _end_test(environment)
 
 
 @events.test_start.add_listener
