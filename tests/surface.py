@@ -20,12 +20,19 @@ import personalize_sim
 
 
 def public_modules() -> list[str]:
+    """Found on disk, not by importing packages (``scale.locust`` is one: importing it lets
+    gevent patch this process)."""
     names = ["personalize_sim"]
-    for info in pkgutil.walk_packages(personalize_sim.__path__, "personalize_sim."):
-        parts = info.name.split(".")[1:]
-        if any(p.startswith("_") for p in parts) or parts[-1] == "internal":
-            continue
-        names.append(info.name)
+    todo = [(list(personalize_sim.__path__), "personalize_sim.")]
+    while todo:
+        path, prefix = todo.pop()
+        for info in pkgutil.iter_modules(path, prefix):
+            parts = info.name.split(".")[1:]
+            if any(p.startswith("_") for p in parts) or parts[-1] == "internal":
+                continue
+            names.append(info.name)
+            if info.ispkg:
+                todo.append(([f"{path[0]}/{parts[-1]}"], info.name + "."))
     return sorted(names)
 
 

@@ -46,3 +46,12 @@ def test_every_cited_document_is_in_the_repository():
         if not (ROOT / c).is_file() and not (ROOT / "docs" / c).is_file()
     }  # fmt: skip
     assert not missing, f"cited but not in the repository: {missing}"
+
+
+def test_no_module_is_over_400_lines():
+    """A module a reader holds in their head; a longer one is two ideas (split it)."""
+    sizes = {
+        str(path.relative_to(ROOT)): len(path.read_text().splitlines())
+        for path in (ROOT / "personalize_sim").rglob("*.py")
+    }
+    assert sizes and not {name: n for name, n in sizes.items() if n > 400}
