@@ -7,15 +7,24 @@ whichever worker is free; each worker collects the longest runs first (the brows
 the soak suite, mostly waiting on Chromium, JupyterLab or the wire), so none of them starts last
 while the other workers sit idle.
 
+It also lets this run keep compiled modules (``__pycache__``, ignored by git) where the
+environment says not to (``PYTHONDONTWRITEBYTECODE``): the suite starts hundreds of Python
+processes (workers, the CLI, emulators), and each would compile the package, and each worker
+rewrite every test module, anew (4 s of CPU per worker before its first test).
+
 This file is at the repository's root so that pytest loads it whatever paths it is given.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 import pytest
+
+if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None:  # before workers start
+    sys.dont_write_bytecode = False
 
 _LONGEST = ("browser", "soak")
 

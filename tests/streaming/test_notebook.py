@@ -2,8 +2,7 @@
 
 import pytest
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
+from ..kernels import run_in_kernel
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 
@@ -29,9 +28,6 @@ print("delivered", summary.delivered_events, summary.balanced)
 
 
 def test_stream_in_a_jupyter_kernel_returns_at_once_and_finishes():
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in CELLS]
-    nbclient.NotebookClient(nb, timeout=60, kernel_name="python3").execute()
-    outputs = ["".join(o.get("text", "") for o in cell.outputs) for cell in nb.cells]
+    outputs = ["".join(o.get("text", "") for o in cell) for cell in run_in_kernel(*CELLS)]
     assert outputs[0].strip() == "returned False"
     assert outputs[1].strip() == "delivered 20 True"

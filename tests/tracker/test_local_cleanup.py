@@ -9,8 +9,7 @@ import pytest
 
 from personalize_sim.tracker import LocalTracker
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
+from ..kernels import run_in_kernel
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -36,9 +35,7 @@ def test_a_notebook_kernel_that_ends_leaves_no_tracker_folder(tmp_path, monkeypa
         "tracker = LocalTracker(process=True).start()\n"
         "print(tracker.db_path.parent)\n"
     )
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(cell)]
-    nbclient.NotebookClient(nb, timeout=60, kernel_name="python3").execute()
-    folder = Path(nb.cells[0].outputs[0]["text"].strip())
+    (outputs,) = run_in_kernel(cell)
+    folder = Path(outputs[0]["text"].strip())
     assert folder.parent == tmp_path
     assert not folder.exists()
