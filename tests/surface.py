@@ -56,8 +56,10 @@ def describe(name: str, obj: object) -> list[str]:
                 lines.append(f"    .{attr}  (property)")
             elif isinstance(value, classmethod | staticmethod):
                 lines.append(f"    .{attr}{signature(value.__func__)}  ({type(value).__name__})")
-            elif inspect.isfunction(value):
+            elif inspect.isfunction(value) and value.__module__.startswith("personalize_sim"):
                 lines.append(f"    .{attr}{signature(value)}")
+            elif inspect.isfunction(value):  # another package's (its signature is its own)
+                lines.append(f"    .{attr}  (from {value.__module__.split('.')[0]})")
         return lines
     if callable(obj):
         return [f"{name}{signature(obj)}"]
