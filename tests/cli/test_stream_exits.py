@@ -274,7 +274,9 @@ def spawned_workers(pid: int) -> list[int]:
     return found
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.skipif(
+    not Path("/proc/self/stat").exists(), reason="reads a process's state from /proc (Linux only)"
+)
 @pytest.mark.parametrize("how", ["SIGTERM", "Ctrl-C"])
 def test_a_stop_while_workers_start_sends_nothing_and_prints_the_summary(tmp_path, how):
     """SIGTERM to the command, or Ctrl-C in a terminal (SIGINT to its whole process group,

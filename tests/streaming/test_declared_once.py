@@ -87,7 +87,7 @@ def test_a_worker_copy_has_every_setting_and_nothing_live(cls, fixed):
 
 
 def test_keys_found_by_the_provider_chain_never_reach_a_worker(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREALKEYREALKEY00")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKID-FOUND-BY-THE-CHAIN")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "real-secret-never-copied")
     for target in (
         FastTarget(endpoint_url=LOOPBACK),
