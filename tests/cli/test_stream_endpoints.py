@@ -69,7 +69,10 @@ def test_a_run_ends_cleanly_when_the_server_closed_idle_connections(tmp_path, tr
     assert "Traceback" not in run.stderr and f"transport {shown}" in run.stderr
     summary = last_json(run.stdout)
     assert summary["delivered_requests"] == 240 and summary["balanced"]
-    assert summary["connection_errors"] == 0  # an idle connection the server closed is not reused
+    # a connection the server closes just as it is picked fails once and is sent again
+    # (keep-alive's race: its FIN may still be in flight); one the client knows is closed is
+    # never reused (tests/streaming/test_crt.py, with the idle time well past the timeout)
+    assert summary["connection_errors"] <= 1
 
 
 @pytest.mark.timeout(120)
