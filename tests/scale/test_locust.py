@@ -27,26 +27,24 @@ ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = ROOT / "examples" / "locustfile.py"
 
 
-@pytest.fixture(scope="module")
-def events_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def simulated_parts(folder: Path, users: int, days: int, chunk_events: int) -> Path:
     """A Parquet directory of several files (row groups to share between workers)."""
-    folder = tmp_path_factory.mktemp("events")
-    chunks = iter_simulate(
-        "retail", users=2000, days=2, rng=5, start="2026-01-05", chunk_events=400, arrow=True
-    )
+    chunks = iter_simulate("retail", users=users, days=days, rng=5, start="2026-01-05",
+                           chunk_events=chunk_events, arrow=True)  # fmt: skip
     write_parquet(chunks, folder)
     return folder
+
+
+@pytest.fixture(scope="module")
+def events_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Enough for a run of several seconds."""
+    return simulated_parts(tmp_path_factory.mktemp("events"), 2000, 2, 400)
 
 
 @pytest.fixture(scope="module")
 def small_events_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A few row groups, sent whole in a few seconds."""
-    folder = tmp_path_factory.mktemp("small_events")
-    chunks = iter_simulate(
-        "retail", users=300, days=1, rng=5, start="2026-01-05", chunk_events=60, arrow=True
-    )
-    write_parquet(chunks, folder)
-    return folder
+    return simulated_parts(tmp_path_factory.mktemp("small_events"), 300, 1, 60)
 
 
 def locust_command(tracker: LocalTracker, events: Path, out: Path, *extra: str) -> list[str]:
