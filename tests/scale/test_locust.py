@@ -301,21 +301,22 @@ class Eager(PutEventsUser):
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_throttled_requests_are_retried_failed_in_locust_and_never_stored_twice(
-    events_dir, tmp_path
+    small_events_dir, tmp_path
 ):
     """Over the tracker's quota: Locust counts the throttled attempts as failures, what it
     counts as successes is exactly what the tracker accepted, and requests that ran out of
     attempts are dead letters in the ledger, not stored. (One worker process: a lone Locust
     process, without workers, was seen to leave attempts made during --stop-timeout out of
-    its final statistics: 177 of 261.)"""
+    its final statistics: 177 of 261.) The run ends when the share is sent, not at -t: on a
+    busy machine reading the share took most of a 3 s run, too few requests to be throttled."""
     locustfile = tmp_path / "eager.py"
     locustfile.write_text(THROTTLED)
     with LocalTracker(max_tps=15) as tracker:
         command = [
             sys.executable, "-m", "locust", "-f", str(locustfile), "--headless",
-            "--processes", "1", "-u", "6", "-r", "6", "-t", "3s", "--stop-timeout", "5",
+            "--processes", "1", "-u", "6", "-r", "6", "-t", "100s", "--stop-timeout", "5",
             "--host", tracker.endpoint_url,
-            "--tracking-id", tracker.tracking_id, "--events", str(events_dir),
+            "--tracking-id", tracker.tracking_id, "--events", str(small_events_dir),
             "--ledger", str(tmp_path / "ledger.json"), "--csv", str(tmp_path / "stats"),
             "--only-summary",
         ]  # fmt: skip
@@ -323,9 +324,10 @@ def test_throttled_requests_are_retried_failed_in_locust_and_never_stored_twice(
         stored = tracker.events()
         stats = tracker.stats()
     assert done.returncode in (0, 1), done.stderr[-3000:]  # 1: Locust saw failures
+    assert "every share is sent; the test ends" in done.stderr
     requests, failures = locust_counts(tmp_path)
     ledger = json.loads((tmp_path / "ledger.json").read_text())
-    assert failures > 0 and stats["throttled"] == failures
+    assert failures > 0 and stats["throttled"] == failures, (requests, failures, stats, done.stderr[-2500:])
     assert stats["PutEventsRequests"] == requests
     accepted = (
         stats["PutEventsRequests"] - stats["PutEvents4xxErrors"] - stats["PutEvents5xxErrors"]
@@ -333,3 +335,46 @@ def test_throttled_requests_are_retried_failed_in_locust_and_never_stored_twice(
     assert accepted == requests - failures
     assert len(stored) == ledger["delivered_events"] and stats["duplicates"] == 0
     assert ledger["dead_letter_events"] > 0 and ledger["balanced"]
+
+
+SLOW_TO_STOP = """
+import gevent
+from personalize_sim.scale.locust import PutEventsUser
+
+
+class SlowToStop(PutEventsUser):
+    rate_per_user = 5.0
+
+    def _attempt(self, prepared):
+        code = super()._attempt(prepared)
+        gevent.sleep(1.5)  # as a slow answer would: the user is mid-task when the test stops
+        return code
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_counts_of_users_still_working_at_run_time_are_in_the_ledger_and_statistics(
+    events_dir, tmp_path
+):
+    """At -t, a worker waits for its users' tasks (up to --stop-timeout) before its last
+    reports; Locust's master waits half a second for them. On a busy machine (as in CI) the
+    last counts arrived after the master had gone: the ledger said 75 delivered for 98
+    stored, and Locust counted 0 failures. The master now waits for each worker's last word."""
+    locustfile = tmp_path / "slow.py"
+    locustfile.write_text(SLOW_TO_STOP)
+    with LocalTracker() as tracker:
+        command = locust_command(
+            tracker, events_dir, tmp_path, "--processes", "2", "-u", "8", "-r", "8", "-t", "3s"
+        )
+        command[command.index(str(LOCUSTFILE))] = str(locustfile)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=90)
+        stored = tracker.events()
+        stats = tracker.stats()
+    assert done.returncode == 0, done.stderr[-3000:]
+    requests, failures = locust_counts(tmp_path, done.stderr)
+    ledger = json.loads((tmp_path / "ledger.json").read_text())
+    assert failures == 0 and stats["PutEventsRequests"] == requests > 0
+    assert [s["index"] for s in ledger["shares"]] == [0, 1]
+    assert not any(s["lost"] for s in ledger["shares"]) and not ledger["failures"], ledger
+    assert ledger["delivered_events"] == len(stored) > 0 and ledger["balanced"]

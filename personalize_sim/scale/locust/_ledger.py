@@ -15,7 +15,8 @@ from typing import Any
 import gevent
 import gevent.lock
 from locust import events
-from locust.runners import MasterRunner, WorkerRunner
+from locust.rpc import Message
+from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
 from .._shares import Ledger
 
@@ -23,6 +24,8 @@ logger = logging.getLogger("personalize_sim.scale")
 
 #: how often a worker tells the master its counts (seconds)
 REPORT_EVERY_S = 0.25
+#: how long a master waits past --stop-timeout for its workers' last reports when it quits
+QUIT_GRACE_S = 15.0
 #: requests read and converted at once, off the event loop
 _BATCH = 64
 _LEDGER_MESSAGE = "personalize_sim_ledger"
@@ -112,6 +115,35 @@ def _on_init(environment: Any, **_: Any) -> None:
     runner = environment.runner
     if isinstance(runner, MasterRunner):
         runner.register_message(_LEDGER_MESSAGE, _on_ledger)
+        runner.quit = _quit_when_reported(runner, runner.quit)
+
+
+def _quit_when_reported(runner: Any, quit_now: Any) -> Any:
+    """Locust's master quits (at ``-t``, on Ctrl-C) by telling its workers to quit and waiting
+    half a second for their last reports; a worker first waits up to ``--stop-timeout`` for
+    its users, so on a busy machine its final counts and statistics arrive after the master
+    has gone. This quit tells the workers first and waits until each has answered that it
+    quit (after its last reports, on the same connection) or is missing, then quits."""
+
+    def quit() -> None:
+        waiting = [client.id for client in runner.clients.all]
+        for client_id in waiting:
+            runner.server.send_to_client(Message("quit", None, client_id))
+        limit = time.monotonic() + _stop_timeout(runner) + QUIT_GRACE_S
+        while time.monotonic() < limit and any(_still_working(runner, i) for i in waiting):
+            gevent.sleep(0.1)
+        quit_now()
+
+    return quit
+
+
+def _stop_timeout(runner: Any) -> float:
+    return float(getattr(runner.environment, "stop_timeout", None) or 0)
+
+
+def _still_working(runner: Any, client_id: str) -> bool:
+    client = runner.clients.get(client_id)
+    return client is not None and client.state != STATE_MISSING
 
 
 def _on_ledger(msg: Any, environment: Any = None, **_: Any) -> None:
@@ -138,6 +170,8 @@ def _on_test_start(environment: Any, **_: Any) -> None:
 @events.test_stop.add_listener
 def _on_test_stop(environment: Any, **_: Any) -> None:
     report(environment, final=True)
+    if isinstance(environment.runner, WorkerRunner):
+        environment.runner._send_stats()  # the last requests' statistics, before it says so
 
 
 @events.quitting.add_listener
