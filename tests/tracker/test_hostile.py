@@ -284,13 +284,24 @@ def test_a_declared_large_body_is_413_without_reading_it(tracker):
 
 
 def test_a_chunked_body_is_cut_off_at_the_limit(tracker):
+    """The server answers 413 and closes once past the limit. A client still sending when it
+    closes may meet a reset instead of the answer (seen once under load in CI): then the
+    server's own count says it refused the request, and the client never sent the rest."""
+    before = tracker.stats()["PutEvents4xxErrors"]
     with connect(tracker.endpoint_url) as sock:
         sock.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
         chunk = b"%x\r\n%s\r\n" % (1 << 20, b"a" * (1 << 20))
-        for _ in range(3):  # 3 MB, past the 2 MB limit; then never finish the body
-            sock.sendall(chunk)
-        status, headers, _ = read_response(sock)
+        sent = 0
+        try:
+            for _ in range(3):  # 3 MB, past the 2 MB limit; then never finish the body
+                sock.sendall(chunk)
+                sent += 1
+            status, headers, _ = read_response(sock)
+        except ConnectionResetError:
+            status, headers = 413, {"connection": "close"}  # checked below by the count
+            assert sent >= 2  # reset only once past the limit
     assert (status, headers["connection"]) == (413, "close")
+    assert tracker.stats()["PutEvents4xxErrors"] == before + 1
 
 
 def test_silent_slow_and_idle_connections_are_closed():
