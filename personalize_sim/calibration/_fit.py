@@ -32,6 +32,7 @@ a log does not say which events a recommender caused.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from typing import Any
@@ -57,11 +58,13 @@ from ..simulation.internal import quantile_table
 from ._fit_catalog import fit_drift, fit_new_items, fit_popularity
 from ._fit_time import (
     fit_gap,
+    shortest_idle,
     fit_profiles,
     fit_traffic,
     fit_window,
     sessions_per_user_per_day,
 )
+from ._fit_users import fit_activity, fit_hours, fit_repeat_odds, fresh_picks
 from ._interactions import Interactions, read_interactions
 
 __all__ = ["fit"]
@@ -95,6 +98,10 @@ def fit(
     TimeConfig(timezone=zone)  # checks the name before any work
     events = read_interactions(frame, session_gap=session_gap, event_type=event_type)
     gap = DEFAULT_SESSION_GAP if session_gap is None else float(session_gap)
+    if events.source == "SESSION_ID":
+        # sessions given by id may follow each other closer than any inactivity rule; the
+        # shortest idle time the log shows is the floor (at least a second)
+        gap = shortest_idle(events, gap)
     notes: list[str] = [f"sessions: {events.source}"]
     window = fit_window(events, zone)
     hourly, weekly = fit_profiles(events, window, notes)
@@ -108,8 +115,16 @@ def fit(
         gap=fit_gap(events, notes),
     )
     funnel = _fit_funnel(events)
+    picking = np.array([e.new_item for e in funnel.event_types])
+    picks = np.flatnonzero(picking[events.etype])
+    repeated, _ = fresh_picks(events, picks)
+    fresh = (
+        np.bincount(events.user[picks][~repeated], minlength=events.n_users),
+        np.bincount(events.item[picks][~repeated], minlength=events.n_items),
+    )
     first, new = fit_new_items(events, window)
-    ranks, shares = fit_popularity(events, window, first, new)
+    ranks, shares, item_weight = fit_popularity(events, window, first, new, fresh)
+    repeat_odds = fit_repeat_odds(events, picks, repeated, item_weight, notes)
     n_items, new_share = events.n_items, _new_share(new)
     if items is not None:
         n_items, new_share = _catalog_items(items, frame, window, new_share, notes)
@@ -121,7 +136,15 @@ def fit(
         popularity_ranks=ranks,
         popularity_shares=shares,
     )
-    traffic = fit_traffic(events, window, time, gap, notes)
+    buckets, lengths_by_bucket, correlations = fit_activity(events, notes)
+    user_hours, hour_buckets, concentrations = fit_hours(events, zone, notes)
+    traffic = dataclasses.replace(
+        fit_traffic(events, window, time, gap, notes),
+        user_buckets=buckets, session_lengths_by_bucket=lengths_by_bucket,
+        length_correlation=correlations, user_hours=user_hours,
+        hour_buckets=hour_buckets, hour_concentrations=concentrations,
+        repeat_odds=repeat_odds, notes=tuple(notes),
+    )  # fmt: skip
     config = SimulationConfig(
         name=name,
         catalog=catalog,

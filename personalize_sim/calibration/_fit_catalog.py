@@ -17,6 +17,7 @@ import numpy as np
 
 from ..simulation.internal import DAY_US
 from ._fit_time import Window
+from ._fit_users import popularity_for_fresh_picks
 from ._interactions import Interactions
 
 __all__ = ["fit_drift", "fit_new_items", "fit_popularity"]
@@ -43,14 +44,33 @@ def fit_new_items(log: Interactions, window: Window) -> tuple[np.ndarray, np.nda
 
 
 def fit_popularity(
-    log: Interactions, window: Window, first: np.ndarray, new: np.ndarray
-) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """Rank-frequency curve of rates while on sale: (ranks, shares)."""
+    log: Interactions,
+    window: Window,
+    first: np.ndarray,
+    new: np.ndarray,
+    fresh: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[tuple[float, ...], tuple[float, ...], np.ndarray]:
+    """Rank-frequency curve of rates while on sale: (ranks, shares, each item's share of the
+    curve before smoothing). With ``fresh`` (fresh
+    picks per user and per item: picks of an item new to its user), the curve of fresh
+    picks, as weights that give their shares when users never pick an item twice
+    (``_fit_users.popularity_for_fresh_picks``); repeats copy the user's own history."""
     counts = np.bincount(log.item, minlength=log.n_items).astype(np.float64)
+    if fresh is not None:
+        counts = fresh[1].astype(np.float64)
     since = np.where(new, first, window.start_us)
-    rate = counts / np.maximum(window.end_us - since, 1)
-    shares = np.sort(rate)[::-1]
-    shares = shares / shares.sum()
+    # a new item was on sale before its first event: by (end - first) / c on average for c
+    # events spread evenly, so its time on sale is (end - first)(c + 1)/c; and at least a
+    # day (an item first seen in the log's last minutes had an absurd rate)
+    exposure = (window.end_us - since).astype(np.float64)
+    exposure = np.where(new, exposure * (counts + 1) / np.maximum(counts, 1), exposure)
+    rate = counts / np.maximum(exposure, DAY_US)
+    order = np.argsort(-rate, kind="stable")
+    shares = rate[order] / rate.sum()
+    if fresh is not None:
+        shares = popularity_for_fresh_picks(shares, fresh[0])
+    item_weight = np.empty(len(shares))
+    item_weight[order] = shares
     n = len(shares)
     ranks = np.unique(np.rint(np.geomspace(1, n, min(CURVE_POINTS, n))).astype(np.int64))
     cum = np.concatenate(([0.0], np.cumsum(shares)))
@@ -62,6 +82,7 @@ def fit_popularity(
     return (
         tuple(float(r) for r in ranks),
         tuple(float(f"{s:.6g}") for s in smooth),
+        item_weight,
     )
 
 

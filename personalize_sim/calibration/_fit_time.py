@@ -15,7 +15,10 @@ from ..simulation import GapConfig, TimeConfig, TrafficConfig
 from ..simulation.internal import DAY_US, ProfileClock, quantile_table
 from ._interactions import Interactions
 
-__all__ = ["Window", "fit_gap", "fit_profiles", "fit_traffic", "fit_window", "local_hour_weekday"]
+__all__ = [
+    "Window", "fit_gap", "fit_profiles", "fit_traffic", "fit_window", "local_hour_weekday",
+    "shortest_idle",
+]  # fmt: skip
 
 HOUR_US = 3_600_000_000
 
@@ -127,7 +130,7 @@ def fit_traffic(
 
 
 #: lower bounds of the buckets of users (by session count) with their own idle times
-IDLE_BUCKETS = (2, 3, 5, 10, 20, 50)
+IDLE_BUCKETS = (2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 17, 20, 25, 30, 40, 50, 70, 100)
 #: idle times a bucket needs for its own table (fewer: it joins the next one up; the
 #: last joins the one below)
 IDLE_MIN_GAPS = 50
@@ -151,6 +154,15 @@ def _idle_by_sessions(
             mine = sessions >= bounds[-1]
             tables[-1] = quantile_table(idle[mine])
     return tuple(bounds), tuple(tables)
+
+
+def shortest_idle(log: Interactions, default: float) -> float:
+    """The shortest time (seconds, at least 1) between a session's end and its user's next
+    session; ``default`` when no user comes back."""
+    first, last = log.session_first, log.session_last
+    same_user = np.diff(log.session_user) == 0
+    idle = ((log.ts[first[1:]] - log.ts[last[:-1]]) / 1e6)[same_user]
+    return float(max(1.0, np.floor(idle.min()))) if len(idle) else default
 
 
 def sessions_per_user_per_day(log: Interactions, window: Window) -> float:

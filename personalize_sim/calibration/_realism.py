@@ -32,6 +32,14 @@ from ..errors import ConfigError
 from ._distances import ks_distance, total_variation
 from ._fit_time import local_hour_weekday
 from ._interactions import Interactions, read_interactions
+from ._per_user import (
+    events_per_user,
+    hour_concentration,
+    item_counts,
+    items_per_user,
+    repeat_share,
+    sessions_length_correlation,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,8 +58,20 @@ DEFAULT_TOLERANCES: dict[str, float] = {
     "event_types": 0.05,
     "transitions": 0.05,
     "event_values": 0.05,
+    "events_per_user": 0.05,
+    "items_per_user": 0.05,
+    "repeat_share": 0.02,
+    "sessions_vs_length": 0.15,
+    "hour_concentration": 0.05,
+    "item_popularity": 0.05,
+    "worst_transition": 0.10,
 }
-_METRIC = {"ks": "KS", "tv": "TV", "rel": "relative difference"}
+_METRIC = {
+    "ks": "KS", "tv": "TV", "rel": "relative difference", "abs": "absolute difference",
+    "worst": "largest difference",
+}  # fmt: skip
+#: departures a funnel state needs on both sides to count in ``worst_transition``
+WORST_MIN_DEPARTURES = 100
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,6 +83,8 @@ class Sample:
     synthetic: np.ndarray
     #: histogram bar labels (hours, weekdays, event types); empty for samples
     labels: tuple[str, ...] = ()
+    #: what a scalar row (``"abs"``) was measured on: events or users, real and synthetic
+    sizes: tuple[int, int] = (0, 0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,12 +212,39 @@ def _samples(a: Interactions, b: Interactions, timezone: str) -> dict[str, Sampl
     ca, cb = _type_counts(a, names), _type_counts(b, names)
     if len(names) > 1:
         out["event_types"] = Sample("tv", ca, cb, names)
-        out["transitions"] = Sample("tv", _transitions(a, names), _transitions(b, names))
+        ta, tb = _transitions(a, names), _transitions(b, names)
+        out["transitions"] = Sample("tv", ta, tb)
+        out["worst_transition"] = Sample("worst", ta, tb, (*names, "exit"))
     for name in names:
         va, vb = _values(a, name), _values(b, name)
         if len(va) and len(vb):
             out[f"values:{name}"] = Sample("ks", va, vb)
+    out.update(_user_samples(a, b, (ha, hb)))
     return out
+
+
+def _user_samples(
+    a: Interactions, b: Interactions, hours: tuple[np.ndarray, np.ndarray]
+) -> dict[str, Sample]:
+    """The rows that look at users (and items) rather than at events one at a time."""
+    pairs = (a, b)
+    concentration = [
+        hour_concentration(h, log.session_user) for h, log in zip(hours, pairs, strict=True)
+    ]
+    return {
+        "events_per_user": Sample("ks", *(events_per_user(log) for log in pairs)),
+        "items_per_user": Sample("ks", *(items_per_user(log) for log in pairs)),
+        "repeat_share": Sample(
+            "abs", *(np.array([repeat_share(log)]) for log in pairs),
+            sizes=(len(a.user), len(b.user)),
+        ),
+        "sessions_vs_length": Sample(
+            "abs", *(np.array([sessions_length_correlation(log)]) for log in pairs),
+            sizes=(len(events_per_user(a)), len(events_per_user(b))),
+        ),
+        "hour_concentration": Sample("ks", *concentration),
+        "item_popularity": Sample("ks", *(item_counts(log) for log in pairs)),
+    }
 
 
 def _distance(name: str, sample: Sample) -> float:
@@ -206,12 +255,30 @@ def _distance(name: str, sample: Sample) -> float:
         top = max(1, round(0.01 * len(sample.real)))
         real, syn = top_share(sample.real, top), top_share(sample.synthetic, top)
         return abs(syn - real) / real if real > 0 else float("nan")
+    if sample.kind == "abs":
+        return float(abs(sample.synthetic[0] - sample.real[0]))
+    if sample.kind == "worst":
+        return worst_transition(sample.real, sample.synthetic)
     if name == "transitions":
         return _transition_tv(sample.real, sample.synthetic)
     return total_variation(sample.real, sample.synthetic)
 
 
+def worst_transition(a: np.ndarray, b: np.ndarray) -> float:
+    """The largest difference of one transition probability, over the states each side
+    leaves at least WORST_MIN_DEPARTURES times (0 when none does)."""
+    rows_a, rows_b = a.sum(axis=1), b.sum(axis=1)
+    kept = (rows_a >= WORST_MIN_DEPARTURES) & (rows_b >= WORST_MIN_DEPARTURES)
+    if not kept.any():
+        return 0.0
+    pa = a[kept] / rows_a[kept, None]
+    pb = b[kept] / rows_b[kept, None]
+    return float(np.abs(pa - pb).max())
+
+
 def _sizes(sample: Sample) -> tuple[int, int]:
+    if sample.kind == "abs":
+        return sample.sizes
     if sample.kind == "ks" or sample.kind == "rel":
         return len(sample.real), len(sample.synthetic)
     return int(np.sum(sample.real)), int(np.sum(sample.synthetic))

@@ -17,9 +17,10 @@ __all__ = ["realism", "realism_row"]
 
 def realism(report: Any, *, fig: Figure | SubFigure | None = None) -> Figure:
     """One panel per row of a realism report, real against synthetic, titled with the
-    distance and whether it passed: ECDFs for samples, bars for profiles and event
-    types, the rank-frequency curve for popularity, and a real-vs-synthetic scatter of
-    the funnel's transition probabilities."""
+    distance and whether it passed: ECDFs for samples (per event, per user, per item),
+    bars for profiles, event types and single numbers (repeat share, correlation), the
+    rank-frequency curve for popularity, and a real-vs-synthetic scatter of the funnel's
+    transition probabilities."""
     names = list(_samples_of(report))
     columns = 3
     rows = max(1, -(-len(names) // columns))
@@ -56,7 +57,14 @@ def realism_row(report: Any, name: str, *, ax: Axes | None = None) -> Figure:
             ax.loglog(ranks[shares > 0], shares[shares > 0], label=label)
         ax.set_xlabel("item rank")
         ax.set_ylabel("share of events")
-    elif name == "transitions":
+    elif sample.kind == "abs":
+        values = [float(sample.real[0]), float(sample.synthetic[0])]
+        ax.bar(["real", "synthetic"], values, color=["C0", "C1"])
+        ax.axhline(0.0, color="grey", linewidth=0.8)
+        for x, value in enumerate(values):
+            ax.annotate(f"{value:.3f}", (x, value), ha="center", va="bottom", fontsize=8)
+        ax.set_ylabel(name.replace("_", " "))
+    elif name == "transitions" or sample.kind == "worst":
         real = sample.real / np.maximum(sample.real.sum(axis=1, keepdims=True), 1)
         syn = sample.synthetic / np.maximum(sample.synthetic.sum(axis=1, keepdims=True), 1)
         ax.scatter(real.ravel(), syn.ravel(), s=12)
@@ -77,7 +85,7 @@ def realism_row(report: Any, name: str, *, ax: Axes | None = None) -> Figure:
         f"{name}: {row['metric']} {row['distance']:.3f} ({verdict}, ≤ {row['tolerance']:g})",
         fontsize=9,
     )
-    if name != "transitions":
+    if sample.kind in ("ks", "tv", "rel") and name != "transitions":
         ax.legend(fontsize=7)
     return _figure_of(ax)
 

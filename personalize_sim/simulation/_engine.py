@@ -24,6 +24,7 @@ are scheduled, and sessions that run past their block's end carried over, by
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from typing import Any
@@ -40,6 +41,7 @@ from ._funnel import Chain, SessionEvents, event_times, last_pick
 from ._lift import append_lift
 from ._population import Sessions, build_population, draw_sessions, visible_users
 from ._traffic import Plan, plan_traffic
+from ._users import plan_items
 from ._values import event_properties, event_values, session_properties
 
 __all__ = ["Run"]
@@ -109,8 +111,34 @@ class Run:
         self.plan: Plan | None = None
         if config.traffic is not None:
             rng = stream(self.entropy, TRAFFIC)
-            self.plan = plan_traffic(config, self.chain, self.start_us, self.end_us, rng)
+            plan = plan_traffic(config, self.chain, self.start_us, self.end_us, rng)
+            self.plan = self._with_items(plan, stream(self.entropy, TRAFFIC, 1))
         self.n_blocks = -(-(self.end_us - self.start_us) // self.block_us)
+
+    def _with_items(self, plan: Plan, rng: np.random.Generator) -> Plan:
+        """The plan with every pick's organic item (a user's whole history at once: see
+        ``_users``)."""
+        assert self.config.traffic is not None
+        session = np.repeat(np.arange(len(plan.start)), plan.lengths)
+        user = plan.user[session]
+        day = (plan.start[session] + plan.offset - self.start_us) // DAY_US
+        picks = np.flatnonzero(self.chain.new_item[plan.etype])
+        item = np.zeros(len(session), dtype=np.int32)
+        item[picks] = plan_items(
+            self.config.traffic,
+            lambda: CatalogDays(
+                self.catalog,
+                self.config.catalog.drift_sigma,
+                self.k,
+                lambda d: stream(self.entropy, DRIFT, d),
+            ),
+            day,
+            user,
+            self.population.persona[user].astype(np.int64),
+            picks,
+            rng,
+        )
+        return dataclasses.replace(plan, item=item)
 
     def bounds(self, b: int) -> tuple[int, int]:
         """Block ``b``'s span [b0, b1) in epoch µs (the last block ends with the window)."""
@@ -135,12 +163,12 @@ class Run:
             events = self.chain.run(len(starts), rng)
             ts = event_times(cfg.time.gap, starts, events, rng)
         else:
-            starts, sessions, events, ts = self._planned(b0, b1, rng)
+            starts, sessions, events, ts, planned = self._planned(b0, b1, rng)
             session_codes = session_properties(cfg.properties, len(starts), rng)
         user = sessions.user[events.session].astype(np.int32)
         persona = pop.persona[user].astype(np.int64)
         picks = np.flatnonzero(events.new_item)
-        item = organic_items(today, persona, picks, rng)
+        item = organic_items(today, persona, picks, rng) if self.plan is None else planned
         exposure = expose(
             cfg.exposure,
             picks=picks,
@@ -203,7 +231,7 @@ class Run:
 
     def _planned(
         self, b0: int, b1: int, rng: np.random.Generator
-    ) -> tuple[np.ndarray, Sessions, SessionEvents, np.ndarray]:
+    ) -> tuple[np.ndarray, Sessions, SessionEvents, np.ndarray, np.ndarray]:
         """The planned sessions starting in [b0, b1) (fitted traffic: see ``_traffic``)."""
         plan = self.plan
         assert plan is not None
@@ -223,7 +251,9 @@ class Run:
             etype=etype,
             new_item=self.chain.new_item[etype],
         )
-        return starts, sessions, events, starts[session] + plan.offset[e0:e1]
+        assert plan.item is not None
+        ts = starts[session] + plan.offset[e0:e1]
+        return starts, sessions, events, ts, plan.item[e0:e1].copy()
 
 
 def _entropy(seed: Any) -> int:

@@ -214,8 +214,12 @@ class Chain:
         # without the exit (sessions of a given length): rows renormalised, a row that
         # only exits starts over as a session would
         inner = np.asarray(matrix)
+        self.matrix = inner
+        self.exits = np.asarray(exits)
+        self.start_probs = np.asarray(start)
         totals = inner.sum(axis=1, keepdims=True)
         inner = np.where(totals > 0, inner / np.where(totals > 0, totals, 1), np.asarray(start))
+        self.cont_rows = inner
         cont = np.cumsum(inner, axis=1)
         cont[:, -1] = 1.0
         self.cont_width = cont.shape[1]
@@ -256,23 +260,30 @@ class Chain:
         )
 
     def run_lengths(self, lengths: np.ndarray, rng: np.random.Generator) -> SessionEvents:
-        """Walk sessions of the given lengths (the chain's exit probabilities unused)."""
+        """Walk sessions of the given lengths: the chain conditioned on exiting after exactly
+        that many events (so the last event's type is as likely as in sessions of that
+        length, and a type that mostly ends sessions does so here too)."""
         n_sessions = len(lengths)
         total = int(lengths.sum())
         session = np.repeat(np.arange(n_sessions), lengths)
         offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
         step = np.arange(total) - offsets[session]
         etype = np.empty(total, dtype=np.int8)
-        state = np.searchsorted(self.start_cdf, rng.random(n_sessions), side="right")
-        state = np.minimum(state, self.exit - 1)
+        longest = int(lengths.max(initial=1))
+        start_cdf, stacked = self._conditioned(longest)
+        width = self.cont_width
+        first = start_cdf[lengths - 1]  # (sessions, types): the start given the length
+        u = np.minimum(rng.random(n_sessions), U_MAX)
+        state = np.minimum((first < u[:, None]).sum(axis=1), width - 1)
         active = np.arange(n_sessions)
-        for t in range(int(lengths.max(initial=0))):
+        for t in range(longest):
             etype[offsets[active] + t] = state
             keep = lengths[active] > t + 1
             active, state = active[keep], state[keep]
+            # row (events left after the next one, state): its next-state CDF shifted
+            row = (lengths[active] - t - 2) * width + state
             u = np.minimum(rng.random(len(active)), U_MAX)
-            width = self.cont_width
-            state = np.searchsorted(self.cont_stacked, state + u, side="right") - state * width
+            state = np.searchsorted(stacked, row + u, side="right") - row * width
         return SessionEvents(
             lengths=lengths.astype(np.int64),
             session=session,
@@ -280,6 +291,33 @@ class Chain:
             etype=etype,
             new_item=self.new_item[etype],
         )
+
+    def _conditioned(self, longest: int) -> tuple[np.ndarray, np.ndarray]:
+        """CDFs of the start given the length (rows: length - 1) and of the next state given
+        the events left after it (rows: left * types + state, stacked as in ``run``).
+
+        beta[r, s] is the chance (scaled per r) that a walk from s exits after exactly r more
+        events; the next state s' after s, with r events left after s', is drawn in
+        proportion to Q[s, s'] beta[r, s'] (the chain conditioned on its length). Lengths
+        the chain cannot make fall back on the walk without the exit."""
+        q = self.matrix
+        types = q.shape[0]
+        beta = np.empty((longest, types))
+        beta[0] = self.exits
+        for r in range(1, longest):
+            nxt = q @ beta[r - 1]
+            beta[r] = nxt / max(nxt.max(), 1e-300)  # only ratios within a row matter
+        start = self.start_probs[None, :] * beta
+        start = np.where(start.sum(axis=1, keepdims=True) > 0, start, self.start_probs[None, :])
+        start_cdf = np.cumsum(start / start.sum(axis=1, keepdims=True), axis=1)
+        start_cdf[:, -1] = 1.0
+        rows = q[None, :, :] * beta[:, None, :]  # (left, from, to)
+        totals = rows.sum(axis=2, keepdims=True)
+        fallback = self.cont_rows[None, :, :]
+        rows = np.where(totals > 0, rows / np.where(totals > 0, totals, 1.0), fallback)
+        cdf = np.cumsum(rows, axis=2).reshape(longest * types, types)
+        cdf[:, -1] = 1.0
+        return start_cdf, (cdf + np.arange(len(cdf))[:, None]).ravel()
 
 
 def event_times(

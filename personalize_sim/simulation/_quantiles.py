@@ -38,14 +38,25 @@ def quantile_table(values: np.ndarray, points: int = QUANTILE_POINTS) -> tuple[f
 
 
 def draw(table: tuple[float, ...], u: np.ndarray, *, discrete: bool) -> np.ndarray:
-    """Values for uniforms ``u`` in [0, 1] (one value per uniform)."""
+    """Values for uniforms ``u`` in [0, 1] (one value per uniform).
+
+    In a table of percentiles (QUANTILE_POINTS values, as ``fit`` writes), a discrete draw
+    above the 99th percentile, when the maximum is more than 1 above it (a heavy tail: 33
+    and 400 sessions per user), is spread over that stretch geometrically rather than sent
+    to its ends: a log's largest value is one user's, not half a percent of every run's.
+    Elsewhere the values are atoms (a count that skips 2 never draws 2)."""
     q = np.asarray(table, dtype=np.float64)
     pos = np.clip(u, 0.0, 1.0) * (len(q) - 1)
-    if discrete:
-        return q[np.rint(pos).astype(np.int64)]
     low = np.minimum(pos.astype(np.int64), len(q) - 2)
     frac = pos - low
-    return q[low] + frac * (q[low + 1] - q[low])
+    a, b = q[low], q[low + 1]
+    if not discrete:
+        return a + frac * (b - a)
+    nearest = q[np.rint(pos).astype(np.int64)]
+    wide = (b - a > 1) & (a > 0) & (len(q) >= QUANTILE_POINTS) & (low == len(q) - 2)
+    ratio = np.divide(b, a, out=np.ones_like(a), where=wide)
+    spread = np.rint(np.where(wide, a, 1.0) * ratio**frac)
+    return np.where(wide, spread, nearest)
 
 
 def cdf_at(table: tuple[float, ...], x: np.ndarray, *, discrete: bool) -> np.ndarray:

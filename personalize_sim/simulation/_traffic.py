@@ -39,6 +39,7 @@ from .._checks import check, instance, number, positive
 from .._sessions import DEFAULT_SESSION_GAP
 from ._arrivals import SLOT_US, slot_intensity
 from ._quantiles import check_table, draw
+from ._users import hour_habit, session_lengths, stratified
 
 if TYPE_CHECKING:
     from ._arrivals import TimeConfig
@@ -65,6 +66,24 @@ class TrafficConfig:
     #: fewer than the next bound) wait ``idle_gaps_by_sessions[i]`` (percentiles) instead
     idle_buckets: tuple[float, ...] = ()
     idle_gaps_by_sessions: tuple[tuple[float, ...], ...] = ()
+    #: a user, not a bag of marginals (see ``_users``): the sessions of users with at least
+    #: ``user_buckets[i]`` sessions (and fewer than the next bound) have
+    #: ``session_lengths_by_bucket[i]`` events (percentiles), a user's sessions alike with
+    #: correlation ``length_correlation[i]`` (0: independent, 1: all the same length)
+    user_buckets: tuple[float, ...] = ()
+    session_lengths_by_bucket: tuple[tuple[float, ...], ...] = ()
+    length_correlation: tuple[float, ...] = ()
+    #: time-of-day habit: weights of returning users' own mean local hour (24; empty:
+    #: none) …
+    user_hours: tuple[float, ...] = ()
+    #: … and how tightly their sessions' hours cluster around it: users with at least
+    #: ``hour_buckets[i]`` sessions have a concentration (the length of the mean vector of
+    #: their hours on the 24-hour circle: 1 always the same hour) from ``hour_concentrations[i]``
+    hour_buckets: tuple[float, ...] = ()
+    hour_concentrations: tuple[tuple[float, ...], ...] = ()
+    #: how much likelier a pick returns to an item its user picked before than popularity
+    #: alone says (odds ratio): 1 as with replacement, 0 never (see ``_users``)
+    repeat_odds: float = 1.0
     #: inactivity (seconds) that splits sessions: an idle time is never shorter
     session_gap: float = DEFAULT_SESSION_GAP
     #: what a fit could not estimate and fell back on (free text, one line each)
@@ -80,22 +99,14 @@ class TrafficConfig:
             object.__setattr__(self, "session_lengths", ())
         object.__setattr__(self, "idle_gaps", check_table(self.idle_gaps, "idle_gaps"))
         self._check_buckets()
+        self._check_users()
         object.__setattr__(self, "session_gap", positive(self.session_gap, "session_gap"))
         instance(self.notes, "notes", (tuple, list), "a list of strings")
         check(all(isinstance(n, str) for n in self.notes), "notes", self.notes, "strings")
         object.__setattr__(self, "notes", tuple(self.notes))
 
     def _check_buckets(self) -> None:
-        instance(self.idle_buckets, "idle_buckets", (tuple, list), "a list of session counts")
-        bounds = tuple(
-            number(b, f"idle_buckets[{i}]", low=1.0) for i, b in enumerate(self.idle_buckets)
-        )
-        check(
-            all(b < c for b, c in itertools.pairwise(bounds)),
-            "idle_buckets",
-            list(bounds),
-            "increasing session counts (each bucket's lower bound), or empty",
-        )
+        bounds = _bounds(self.idle_buckets, "idle_buckets")
         tables = self.idle_gaps_by_sessions
         check(
             isinstance(tables, list | tuple) and len(tables) == len(bounds),
@@ -107,10 +118,63 @@ class TrafficConfig:
         object.__setattr__(self, "idle_buckets", bounds)
         object.__setattr__(self, "idle_gaps_by_sessions", checked)
 
+    def _check_users(self) -> None:
+        bounds = _bounds(self.user_buckets, "user_buckets")
+        tables, rhos = self.session_lengths_by_bucket, self.length_correlation
+        for name, values in (("session_lengths_by_bucket", tables), ("length_correlation", rhos)):
+            check(
+                isinstance(values, list | tuple) and len(values) == len(bounds), name, values,
+                f"one per bucket of user_buckets ({len(bounds)})",
+            )  # fmt: skip
+        checked = tuple(
+            check_table(t, f"session_lengths_by_bucket[{i}]", low=1.0) for i, t in enumerate(tables)
+        )
+        correlations = tuple(
+            number(r, f"length_correlation[{i}]", low=0.0, high=1.0) for i, r in enumerate(rhos)
+        )
+        object.__setattr__(self, "user_buckets", bounds)
+        object.__setattr__(self, "session_lengths_by_bucket", checked)
+        object.__setattr__(self, "length_correlation", correlations)
+        hours = tuple(self.user_hours)
+        hour_bounds = _bounds(self.hour_buckets, "hour_buckets")
+        if hours or hour_bounds:
+            check(
+                len(hours) == 24 and all(isinstance(h, int | float) and h >= 0 for h in hours)
+                and sum(hours) > 0,
+                "user_hours", self.user_hours, "24 non-negative weights (one per local hour)",
+            )  # fmt: skip
+            check(
+                len(self.hour_concentrations) == len(hour_bounds) > 0,
+                "hour_concentrations", self.hour_concentrations,
+                "one percentile table per bucket of hour_buckets",
+            )  # fmt: skip
+            tables = []
+            for i, table in enumerate(self.hour_concentrations):
+                checked_table = check_table(table, f"hour_concentrations[{i}]")
+                check(checked_table[-1] <= 1.0, f"hour_concentrations[{i}]", checked_table[-1],
+                      "concentrations in [0, 1]")  # fmt: skip
+                tables.append(checked_table)
+            object.__setattr__(self, "user_hours", tuple(float(h) for h in hours))
+            object.__setattr__(self, "hour_concentrations", tuple(tables))
+        object.__setattr__(self, "hour_buckets", hour_bounds)
+        object.__setattr__(self, "repeat_odds", number(self.repeat_odds, "repeat_odds", low=0.0))
+
     def idle_table(self, sessions: int) -> tuple[float, ...]:
         """The idle-time percentiles of a user with ``sessions`` sessions."""
         bucket = int(np.searchsorted(np.asarray(self.idle_buckets), sessions, side="right")) - 1
         return self.idle_gaps_by_sessions[bucket] if bucket >= 0 else self.idle_gaps
+
+
+def _bounds(values: object, field: str) -> tuple[float, ...]:
+    """Increasing session counts, each a bucket's lower bound (or none)."""
+    instance(values, field, (tuple, list), "a list of session counts")
+    assert isinstance(values, tuple | list)
+    bounds = tuple(number(b, f"{field}[{i}]", low=1.0) for i, b in enumerate(values))
+    check(
+        all(b < c for b, c in itertools.pairwise(bounds)), field, list(bounds),
+        "increasing session counts (each bucket's lower bound), or empty",
+    )  # fmt: skip
+    return bounds
 
 
 class ProfileClock:
@@ -163,6 +227,8 @@ class Plan:
     first_event: np.ndarray  # int64 index of each session's first event (len = sessions + 1)
     etype: np.ndarray  # int8 event type of each event, session by session
     offset: np.ndarray  # int64 µs from its session's start to each event
+    #: int64 organic item of each event (picks only; see ``_users.plan_items``)
+    item: np.ndarray | None = None
 
     def span(self, b0: int, b1: int) -> tuple[int, int]:
         """The sessions [lo, hi) that start in [b0, b1)."""
@@ -179,13 +245,12 @@ def plan_traffic(
     traffic = config.traffic
     assert traffic is not None
     users = config.population.users
-    n = draw(traffic.sessions_per_user, rng.random(users), discrete=True).astype(np.int64)
+    n = draw(traffic.sessions_per_user, stratified(users, rng), discrete=True).astype(np.int64)
     n = np.maximum(n, 1)
     user = np.repeat(np.arange(users, dtype=np.int32), n)
     total = len(user)
-    if traffic.session_lengths:
-        lengths = draw(traffic.session_lengths, rng.random(total), discrete=True).astype(np.int64)
-        lengths = np.clip(lengths, 1, config.funnel.max_events)
+    if traffic.session_lengths or traffic.session_lengths_by_bucket:
+        lengths = session_lengths(traffic, n, config.funnel.max_events, rng)
         events = chain.run_lengths(lengths, rng)
     else:
         events = chain.run(total, rng)
@@ -238,14 +303,26 @@ def _session_starts(
         idle[mine] = draw(traffic.idle_gaps_by_sessions[i], u[mine], discrete=False)
     idle *= 1e6
     idle[is_first] = 0.0
+    # a user's sessions fit in the window, as a log's users' do: one whose idle times add
+    # up to more has them shortened in proportion (otherwise they would overlap)
+    window = p1 - p0
+    busy = np.bincount(user, weights=duration, minlength=len(n))
+    waiting = np.bincount(user, weights=idle, minlength=len(n))
+    room = np.maximum(window * 0.999 - busy, 0.0)
+    idle *= np.where(waiting > room, room / np.maximum(waiting, 1.0), 1.0)[user]
     # profile time from the user's first start: the sessions and idle times before it
     step = idle + np.concatenate(([0.0], duration[:-1]))
     step[is_first] = 0.0
     since_first = _segment_cumsum(step, first)
-    window = p1 - p0
-    anchor = first + np.minimum((rng.random(len(n)) * n).astype(np.int64), n - 1)
-    first_p = p0 + rng.random(len(n)) * window - since_first[anchor]
-    start = clock.back(first_p[user] + since_first)
+    # laid round the window as on a circle from a uniform start: the traffic is as busy
+    # at the window's edges as in its middle (a log sees ongoing traffic), and every idle
+    # time is one drawn but the one across the window's end
+    first_p = rng.random(len(n)) * window
+    start = clock.back(p0 + (first_p[user] + since_first) % window)
+    start = hour_habit(traffic, config.time.timezone, user, n, start, rng)
+    # a user's sessions in the order they now start (the habit may move one before another)
+    perm = np.lexsort((start, user))
+    start, duration = start[perm], duration[perm]
     # a session never starts within session_gap of the previous one's end (real time):
     # start'_k = C_k + max_{j<=k}(start_j - C_j), C the real minimum time since the first
     gap_us = traffic.session_gap * 1e6 + 1
@@ -262,7 +339,9 @@ def _session_starts(
     if period:
         outside = (lifted < start_us) | (lifted >= end_us)
         lifted[outside] = start_us + (lifted[outside] - start_us) % period
-    return lifted
+    out = np.empty_like(lifted)
+    out[perm] = lifted
+    return out
 
 
 def _segment_cumsum(values: np.ndarray, first: np.ndarray) -> np.ndarray:

@@ -19,8 +19,9 @@ from ._partitions import (
     generate_part,
     plan_parts,
 )
-from ._quantiles import quantile_table
+from ._quantiles import draw, quantile_table
 from ._traffic import ProfileClock
+from ._users import alike_uniforms
 
 __all__ = [  # for the layers named above, never for users
     "DAY_US",
@@ -28,7 +29,9 @@ __all__ = [  # for the layers named above, never for users
     "PartOutput",
     "PartPlan",
     "ProfileClock",
+    "alike_uniforms",
     "assemble_part",
+    "draw",
     "empty_part",
     "generate_part",
     "plan_parts",

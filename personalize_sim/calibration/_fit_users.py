@@ -1,0 +1,227 @@
+"""Fitting users as people: events per user by their session count, their time-of-day habit,
+how often they come back to an item, and the popularity that gives the log's counts when
+nobody picks an item twice (see the simulation's ``_users`` for how each is drawn).
+
+Each function takes an :class:`~._interactions.Interactions` and returns plain values for the
+traffic section, adding a note when the log cannot tell (every user once, no repeats…).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..simulation.internal import alike_uniforms, draw, quantile_table
+from ._distances import ks_distance
+from ._fit_time import local_hour_weekday
+from ._interactions import Interactions
+
+__all__ = [
+    "fit_activity", "fit_hours", "fit_repeat_odds", "fresh_picks", "popularity_for_fresh_picks",
+]  # fmt: skip
+
+#: lower bounds of the buckets of users (by session count) with their own events-per-user table
+USER_BUCKETS = (1, 2, 3, 4, 6, 9, 14, 20, 30, 50)
+#: users a bucket needs for its own table (fewer: it joins the next one up)
+USER_MIN = 40
+#: returning users (two sessions or more) needed to fit a time-of-day habit (per bucket)
+HABIT_MIN_USERS = 20
+#: lower bounds of the buckets of returning users (by session count) with their own
+#: table of hour concentrations (a user's hours cluster less tightly, by chance, the more
+#: sessions they have)
+HOUR_BUCKETS = (2, 3, 4, 6, 10, 20)
+
+
+def fit_activity(
+    log: Interactions, notes: list[str]
+) -> tuple[tuple[float, ...], tuple[tuple[float, ...], ...], tuple[float, ...]]:
+    """(bucket bounds of session counts, session-length percentiles per bucket, the
+    correlation of a user's session lengths per bucket)."""
+    sessions = np.bincount(log.session_user, minlength=log.n_users)
+    lengths = log.session_last - log.session_first + 1
+    bounds: list[float] = []
+    edges = (*USER_BUCKETS, np.inf)
+    low = edges[0]
+    for high in edges[1:]:
+        if ((sessions >= low) & (sessions < high)).sum() >= USER_MIN:
+            bounds.append(float(low))
+            low = high
+    if not bounds:
+        notes.append(
+            f"traffic.session_lengths_by_bucket: fewer than {USER_MIN} users; every user's "
+            "sessions have the same lengths, drawn independently"
+        )
+        return (), (), ()
+    bucket = np.searchsorted(np.asarray(bounds), sessions, side="right") - 1
+    events = np.bincount(log.user, minlength=log.n_users)
+    tables, correlations = [], []
+    rng = np.random.default_rng(0)  # the search below simulates: a fit is deterministic
+    for b in range(len(bounds)):
+        of_session = bucket[log.session_user] == b
+        table = quantile_table(lengths[of_session])
+        tables.append(table)
+        mine = bucket == b
+        correlations.append(_length_correlation(table, sessions[mine], events[mine], rng))
+    return tuple(bounds), tuple(tables), tuple(correlations)
+
+
+#: the correlations tried, and users simulated per try (at most)
+_RHOS = np.round(np.arange(0.0, 1.0, 0.05), 2)
+_SEARCH_USERS = 4000
+
+
+def _length_correlation(
+    table: tuple[float, ...], sessions: np.ndarray, events: np.ndarray, rng: np.random.Generator
+) -> float:
+    """The correlation whose simulated events per user (for these users' session counts)
+    come closest, by KS, to their real events: each of _RHOS tried on the engine's own rule."""
+    if sessions.max(initial=0) < 2:
+        return 0.0
+    if len(sessions) > _SEARCH_USERS:
+        keep = rng.choice(len(sessions), _SEARCH_USERS, replace=False)
+        sessions, events = sessions[keep], events[keep]
+    users = np.arange(len(sessions))
+    session_user = np.repeat(users, sessions)
+    best, best_ks = 0.0, np.inf
+    for rho in _RHOS:
+        u = alike_uniforms(float(rho), users, session_user, np.random.default_rng(1))
+        lengths = draw(table, u, discrete=True)
+        ks = ks_distance(np.bincount(session_user, weights=lengths), events)
+        if ks < best_ks - 1e-9:
+            best, best_ks = float(rho), ks
+    return best
+
+
+def fit_hours(
+    log: Interactions, timezone: str, notes: list[str]
+) -> tuple[tuple[float, ...], tuple[float, ...], tuple[tuple[float, ...], ...]]:
+    """(weights of the local hours sessions start in, buckets of session counts, percentiles
+    of their users' hour concentration), or empty when too few users return."""
+    starts = log.ts[log.session_first]
+    hour, _ = local_hour_weekday(starts, timezone)
+    minutes = (starts // 60_000_000) % 60  # every real zone offset is whole quarter hours
+    hours = hour + minutes / 60.0
+    users = log.session_user
+    n = np.bincount(users, minlength=log.n_users)
+    angle = hours * (2 * np.pi / 24)
+    c = np.bincount(users, weights=np.cos(angle), minlength=log.n_users)
+    s = np.bincount(users, weights=np.sin(angle), minlength=log.n_users)
+    returning = n >= 2
+    if returning.sum() < HABIT_MIN_USERS:
+        notes.append(
+            f"traffic.user_hours: fewer than {HABIT_MIN_USERS} users come back; sessions "
+            "follow the hourly profile alone"
+        )
+        return (), (), ()
+    concentration = np.hypot(c, s) / np.maximum(n, 1)
+    home = np.bincount(hour, minlength=24).astype(np.float64)
+    bounds: list[float] = []
+    tables: list[tuple[float, ...]] = []
+    edges = (*HOUR_BUCKETS, np.inf)
+    low = edges[0]
+    for high in edges[1:]:
+        mine = (n >= low) & (n < high)
+        if mine.sum() >= HABIT_MIN_USERS:
+            bounds.append(float(low))
+            tables.append(quantile_table(np.minimum(concentration[mine], 1.0)))
+            low = high
+        elif high == np.inf and tables:
+            tables[-1] = quantile_table(np.minimum(concentration[n >= bounds[-1]], 1.0))
+    return tuple(float(round(v, 6)) for v in home), tuple(bounds), tuple(tables)
+
+
+def fresh_picks(log: Interactions, picks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(per pick: does it return to an item its user picked before, in time order; per
+    pick: its user's cumulative count). ``picks``: the item-picking events."""
+    user, item = log.user[picks], log.item[picks]
+    order = np.lexsort((log.ts[picks], picks, item, user))
+    same = np.zeros(len(order), dtype=bool)
+    same[1:] = (user[order][1:] == user[order][:-1]) & (item[order][1:] == item[order][:-1])
+    repeated = np.zeros(len(picks), dtype=bool)
+    repeated[order[same]] = True
+    return repeated, user
+
+
+def fit_repeat_odds(
+    log: Interactions, picks: np.ndarray, repeated: np.ndarray, weight: np.ndarray,
+    notes: list[str],
+) -> float:
+    """The odds ratio κ of coming back to an item (see ``repeat_odds``): with m the
+    popularity weight of the items a user already picked, a pick returns with chance
+    κm / (1 - m + κm); κ is solved so that the expected returns are the log's."""
+    if not repeated.any():
+        notes.append("traffic.repeat_odds: nobody picks an item twice in the log; 0")
+        return 0.0
+    user = log.user[picks]
+    w = weight[log.item[picks]] * ~repeated  # an item's weight counts once, when first picked
+    # picks are in (user, time) order: the weight picked before each one, by the same user
+    before = np.cumsum(w) - w
+    first = np.flatnonzero(np.diff(user, prepend=-1) != 0)
+    counts = np.diff(np.append(first, len(user)))
+    mass = np.clip(before - np.repeat(before[first], counts), 0.0, 1 - 1e-9)
+
+    def expected(log_odds: float) -> float:
+        k = 10.0**log_odds
+        return float(np.sum(k * mass / (1 - mass + k * mass)))
+
+    low, high = -6.0, 4.0
+    wanted = float(repeated.sum())
+    if expected(high) < wanted:
+        notes.append("traffic.repeat_odds: users come back more than 10,000 times as often "
+                     "as popularity says; capped")  # fmt: skip
+        return 10.0**high
+    for _ in range(60):
+        mid = (low + high) / 2
+        low, high = (mid, high) if expected(mid) < wanted else (low, mid)
+    return float(f"{10.0 ** ((low + high) / 2):.6g}")
+
+
+def popularity_for_fresh_picks(
+    shares: np.ndarray, fresh_per_user: np.ndarray, *, rounds: int = 30
+) -> np.ndarray:
+    """Item weights (sorted shares) that give ``shares`` of the fresh picks when each user
+    draws their fresh picks without replacement: a popular item cannot be picked by more
+    users than there are, so its weight must be larger than its share.
+
+    Inclusion probabilities of successive sampling are approximated as in Rosén's formula,
+    1 - exp(-λ_u w_i), with λ_u such that user u's inclusion probabilities sum to their
+    picks; the weights are scaled item by item until the expected counts meet the targets.
+    """
+    picks = fresh_per_user[fresh_per_user > 0].astype(np.float64)
+    n_items = len(shares)
+    if len(picks) == 0 or n_items < 2:
+        return shares
+    # users grouped by their number of fresh picks (at most 100 groups, by quantile)
+    values, counts = np.unique(np.minimum(picks, n_items - 0.5), return_counts=True)
+    if len(values) > 100:
+        edges = np.quantile(picks, np.linspace(0, 1, 101))
+        group = np.clip(np.searchsorted(edges, picks, side="right") - 1, 0, 99)
+        values = np.bincount(group, weights=np.minimum(picks, n_items - 0.5)) / np.maximum(
+            np.bincount(group), 1
+        )
+        counts = np.bincount(group)
+        values, counts = values[counts > 0], counts[counts > 0]
+    target = shares / shares.sum() * np.minimum(picks, n_items - 0.5).sum()
+    target = np.minimum(target, len(picks) * 0.98)  # no item in every user's picks
+    weight = shares / shares.sum()
+    lam = values / 1.0  # a first guess: λ w ≈ picks when every weight is small
+    for _ in range(rounds):
+        lam = _solve_lambda(weight, values, lam)
+        expected = counts @ (1.0 - np.exp(-np.outer(lam, weight)))
+        weight = weight * target / np.maximum(expected, 1e-300)
+        weight = weight / weight.sum()
+    return weight
+
+
+def _solve_lambda(weight: np.ndarray, picks: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """λ per group with Σ_i (1 - exp(-λ w_i)) = picks (Newton steps on log λ)."""
+    log_lam = np.log(np.maximum(lam, 1e-12))
+    for _ in range(30):
+        lam = np.exp(log_lam)
+        e = np.exp(-np.outer(lam, weight))
+        f = (1.0 - e).sum(axis=1) - picks
+        df = (lam[:, None] * weight * e).sum(axis=1)  # d f / d log λ
+        step = f / np.maximum(df, 1e-300)
+        log_lam = log_lam - np.clip(step, -2.0, 2.0)
+        if np.abs(step).max() < 1e-9:
+            break
+    return np.exp(log_lam)

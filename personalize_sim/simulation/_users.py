@@ -1,0 +1,263 @@
+"""Fitted traffic's users: each a person, not a bag of marginals.
+
+Three habits tie a user's events together (each fitted by ``calibration.fit``, each off
+when its fields are empty):
+
+* **Activity.** Users are bucketed by their number of sessions, and each bucket has its own
+  table of session lengths (``traffic.session_lengths_by_bucket``), so a user who comes
+  rarely can do much at once (as raters of films do) while one who comes daily does little
+  each time: the joint distribution of the two, as quantile tables by bucket (any shape of
+  dependence a log has, as plain numbers in YAML). Within a bucket a user's sessions are
+  alike (``length_correlation``: a Gaussian copula with one shared normal per user, which
+  ``fit`` chooses so that the bucket's events per user match the log's). Users' ranks are
+  stratified (one user per 1/n of probability), so a run of n users matches the tables as
+  closely as n allows, not only on average.
+* **Time of day.** A returning user has a home hour (drawn from ``traffic.user_hours``, the
+  hours of the log's sessions) and some of their visits move to it, on the day the idle
+  times gave: as many as it takes for their hours to cluster as tightly as the log's users'
+  of the same rank and session count do (``hour_concentrations``). Moved and unmoved visits
+  both follow the log's hours, so the hourly profile holds, and a log without habits (whose
+  users' hours cluster only by chance) asks for almost no move.
+* **Coming back to items.** A pick is drawn from the day's popularity; one that lands on an
+  item its user picked before is kept with odds ``repeat_odds`` times those popularity alone
+  gives (drawn again otherwise): 1 is sampling with replacement, 0 never repeats (a log of
+  ratings), above 1 comes back more than popularity explains (music, groceries). This needs
+  each user's whole history, so fitted traffic chooses organic items for the whole window at
+  once (the plan), not block by block.
+
+>>> u = stratified(4, np.random.default_rng(0))
+>>> np.sort(np.floor(u * 4)).tolist()  # one in each quarter
+[0.0, 1.0, 2.0, 3.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ._quantiles import draw
+
+if TYPE_CHECKING:
+    from ._catalog import CatalogDays
+    from ._traffic import TrafficConfig
+
+__all__ = [
+    "alike_uniforms", "concentration", "hour_habit", "plan_items", "session_lengths",
+    "stratified",
+]  # fmt: skip
+
+#: sessions that start within this time of the one before (same user) are one visit
+VISIT_US = 12 * 3_600_000_000
+#: rounds of reweighting homes so that the hourly profile holds
+HOME_ROUNDS = 4
+#: rounds of drawing again the picks that hit an item their user already had
+REDRAW_ROUNDS = 40
+
+
+def stratified(n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` uniforms, one in each of the n equal strata of [0, 1), in random order."""
+    return (rng.permutation(n) + rng.random(n)) / max(n, 1)
+
+
+def _segment_starts(lengths: np.ndarray) -> np.ndarray:
+    return np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+
+
+def session_lengths(
+    traffic: TrafficConfig, n: np.ndarray, max_events: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Events of each session (users' sessions one after another), at most ``max_events``."""
+    total = int(n.sum())
+    if not traffic.session_lengths_by_bucket:
+        if not traffic.session_lengths:
+            return np.ones(total, dtype=np.int64)
+        lengths = draw(traffic.session_lengths, rng.random(total), discrete=True)
+        return np.clip(lengths.astype(np.int64), 1, max_events)
+    user = np.repeat(np.arange(len(n)), n)
+    bucket = np.searchsorted(np.asarray(traffic.user_buckets), n, side="right") - 1
+    lengths = np.ones(total, dtype=np.int64)
+    for b, table in enumerate(traffic.session_lengths_by_bucket):
+        mine = np.flatnonzero(bucket == b)
+        sessions = np.flatnonzero(bucket[user] == b)
+        u = alike_uniforms(traffic.length_correlation[b], mine, user[sessions], rng)
+        lengths[sessions] = draw(table, u, discrete=True)
+    if traffic.session_lengths:  # users below the first bucket
+        below = np.flatnonzero(bucket[user] < 0)
+        lengths[below] = draw(traffic.session_lengths, rng.random(len(below)), discrete=True)
+    return np.clip(lengths, 1, max_events)
+
+
+def alike_uniforms(
+    rho: float, users: np.ndarray, session_user: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """A uniform per session (``session_user``: each session's user, among ``users``) whose
+    sessions of one user are alike with correlation ``rho``: a Gaussian copula, each user a
+    shared normal and each session its own, made uniform by rank (exact uniforms, no CDF)."""
+    shared = np.zeros(int(users.max(initial=-1)) + 1)
+    # users' shared parts stratified (normal scores of evenly spaced ranks)
+    shared[users] = _normal_scores(stratified(len(users), rng))
+    g = np.sqrt(rho) * shared[session_user] + np.sqrt(1 - rho) * rng.standard_normal(
+        len(session_user)
+    )
+    ranks = np.empty(len(g))
+    ranks[np.argsort(g, kind="stable")] = np.arange(len(g))
+    return (ranks + rng.random(len(g))) / max(len(g), 1)
+
+
+def _normal_scores(u: np.ndarray) -> np.ndarray:
+    """Approximate standard normal quantiles of ``u`` in (0, 1) (Acklam's rational formula
+    is more exact; only the order and a normal-like shape matter here)."""
+    u = np.clip(u, 1e-9, 1 - 1e-9)
+    t = np.sqrt(-2 * np.log(np.minimum(u, 1 - u)))
+    z = t - (2.515517 + 0.802853 * t + 0.010328 * t**2) / (
+        1 + 1.432788 * t + 0.189269 * t**2 + 0.001308 * t**3
+    )
+    return np.where(u < 0.5, -z, z)
+
+
+def hour_habit(
+    traffic: TrafficConfig,
+    timezone: str,
+    user: np.ndarray,
+    n: np.ndarray,
+    start: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Returning users' visits drawn, on their local day, towards the user's home hour: each
+    a share ``1 - t`` of the way, ``t`` the user's own, chosen so that their hours cluster
+    as tightly as the log's users' of the same rank and session count do. Homes are then
+    reweighted (HOME_ROUNDS times) until the sessions' hours follow ``user_hours`` again."""
+    if not traffic.user_hours:
+        return start
+    import pandas as pd
+
+    local = pd.DatetimeIndex(start.astype("datetime64[us]"), tz="UTC").tz_convert(timezone)
+    midnight = local.normalize().tz_convert("UTC").as_unit("us").asi8
+    hour = (start - midnight) / 3.6e9
+    # a visit: a session and those that follow it within VISIT_US; its first session moves
+    # and the others keep their distance to it (short idle times stay as drawn)
+    follows = np.zeros(len(start), dtype=bool)
+    follows[1:] = (user[1:] == user[:-1]) & (np.diff(start) < VISIT_US)
+    visit = np.maximum.accumulate(np.where(~follows, np.arange(len(start)), 0))
+    wanted = np.asarray(traffic.user_hours, dtype=np.float64)
+    wanted = wanted / wanted.sum()
+    weights = wanted.copy()
+    # homes laid by the users' sessions (users in random order, each at the middle of its
+    # share of all sessions), so the hours follow the weights as closely as the users'
+    # sizes allow, not only on average (a busy user's home weighs many sessions)
+    order = rng.permutation(len(n))
+    u_home = np.empty(len(n))
+    u_home[order] = (np.cumsum(n[order]) - n[order] / 2) / max(n.sum(), 1)
+    within = rng.random(len(n))
+    target = _targets(traffic, n, concentration(hour, user, len(n)), rng)
+    for _ in range(HOME_ROUNDS):
+        cdf = np.cumsum(weights) / weights.sum()
+        home = np.minimum(np.searchsorted(cdf, u_home, side="right"), 23) + within
+        # the signed way from home to each visit's hour (the shorter way round the clock)
+        away = (hour[visit] - home[user] + 12.0) % 24.0 - 12.0
+        t = _share_kept(hour, away, user, target)
+        moved = (hour + (t[user] - 1.0) * away) % 24.0
+        got = np.bincount(np.floor(moved).astype(np.int64) % 24, minlength=24) / len(moved)
+        weights = weights * np.sqrt(wanted / np.maximum(got, 1e-9))
+    shift = np.rint((t[user] - 1.0) * away * 3.6e9).astype(np.int64)
+    return start + shift
+
+
+def _share_kept(
+    hour: np.ndarray, away: np.ndarray, user: np.ndarray, target: np.ndarray
+) -> np.ndarray:
+    """Per user, the share t of each visit's way from home kept (0: at home, 1: unmoved)
+    that gives the target concentration (bisection; the loosest t that reaches it)."""
+    low, high = np.zeros(len(target)), np.ones(len(target))
+    for _ in range(25):
+        mid = (low + high) / 2
+        loose = concentration(hour + (mid[user] - 1.0) * away, user, len(target)) < target
+        low, high = np.where(loose, low, mid), np.where(loose, mid, high)
+    return np.where(target < 0, 1.0, low)
+
+
+def concentration(hours: np.ndarray, user: np.ndarray, users: int) -> np.ndarray:
+    """Per user, the length of the mean vector of their hours on the 24-hour circle."""
+    angle = hours * (2 * np.pi / 24)
+    count = np.maximum(np.bincount(user, minlength=users), 1)
+    c = np.bincount(user, weights=np.cos(angle), minlength=users)
+    s = np.bincount(user, weights=np.sin(angle), minlength=users)
+    return np.hypot(c, s) / count
+
+
+def _targets(
+    traffic: TrafficConfig, n: np.ndarray, natural: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Each user's concentration to reach: their bucket's table at the rank of the
+    concentration they have before any move (so a log without habits asks for no move)."""
+    target = np.full(len(n), -1.0)  # users in no bucket (one session) stay where they are
+    bucket = np.searchsorted(np.asarray(traffic.hour_buckets), n, side="right") - 1
+    for b, table in enumerate(traffic.hour_concentrations):
+        mine = np.flatnonzero(bucket == b)
+        order = mine[np.argsort(natural[mine] + 1e-9 * rng.random(len(mine)))]
+        rank = (np.arange(len(mine)) + rng.random(len(mine))) / max(len(mine), 1)
+        target[order] = draw(table, rank, discrete=False)
+    return target
+
+
+def plan_items(
+    traffic: TrafficConfig,
+    new_days: Callable[[], CatalogDays],
+    day: np.ndarray,
+    user: np.ndarray,
+    persona: np.ndarray,
+    picks: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """The item of every pick (``picks``: event indices of ``day``, ``user`` and ``persona``,
+    in time order within each user); ``new_days()`` walks the catalog's days from the first."""
+    n_picks = len(picks)
+    item = np.zeros(n_picks, dtype=np.int64)
+    pick_day, pick_user = day[picks], user[picks]
+
+    def choose(which: np.ndarray) -> None:
+        """Draw ``which`` picks again from their days' catalogs (days walked in order)."""
+        u = rng.random(len(which))
+        order = np.argsort(pick_day[which], kind="stable")
+        which, u = which[order], u[order]
+        bounds = np.flatnonzero(np.diff(pick_day[which], prepend=-1, append=-1))
+        days = new_days()
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            today = days.on(int(pick_day[which[lo]]))
+            item[which[lo:hi]] = today.organic(persona[picks[which[lo:hi]]], u[lo:hi])
+
+    choose(np.arange(n_picks))
+    odds = traffic.repeat_odds
+    users = int(user.max(initial=-1)) + 1
+    checked = np.arange(n_picks)  # the picks of users who drew again in the last round
+    final = np.zeros(n_picks, dtype=bool)
+    was_hit = np.zeros(n_picks, dtype=bool)
+    for _ in range(REDRAW_ROUNDS):
+        hit = np.zeros(n_picks, dtype=bool)
+        hit[checked[_repeated(pick_user[checked], item[checked], picks[checked])]] = True
+        # open: not settled, or settled as new and now a repeat (an earlier pick moved)
+        open_ = checked[~final[checked] | (hit[checked] & ~was_hit[checked])]
+        # kept with these chances, the odds of a pick on an item its user had are ``odds``
+        # times what popularity alone gives
+        keep = np.where(hit[open_], min(odds, 1.0), 1.0 / max(odds, 1.0))
+        kept = rng.random(len(open_)) < keep
+        final[open_] = kept
+        was_hit[open_] = hit[open_]
+        again = open_[~kept]
+        if len(again) == 0:
+            break
+        choose(again)
+        touched = np.zeros(users, dtype=bool)
+        touched[pick_user[again]] = True
+        checked = checked[touched[pick_user[checked]]]
+    return item
+
+
+def _repeated(user: np.ndarray, item: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """Positions of the picks whose (user, item) an earlier pick of the user already had."""
+    order = np.lexsort((when, item, user))
+    same = np.zeros(len(order), dtype=bool)
+    same[1:] = (user[order][1:] == user[order][:-1]) & (item[order][1:] == item[order][:-1])
+    return np.sort(order[same])
