@@ -10,7 +10,11 @@
    with it (naive, fit, fit, naive, …), after a warm-up of each. The naive tables are
    checked equal to ``fit``'s, so both do the same work.
 
-Target (issue 16): fitting a 10M-event log takes seconds, not minutes.
+3. Simulating the fitted config (users as people, issue 23), beside the same config with
+   Poisson arrivals, interleaved: events/s, wall and CPU.
+
+Targets: fitting a 10M-event log takes seconds, not minutes (issue 16), within 10 s of CPU
+(issue 23); a fitted config simulates at 500,000 events/s or more.
 
     .venv/bin/python benchmarks/fit.py                    # full run (about a minute)
     .venv/bin/python benchmarks/fit.py --events 50000 --naive-events 5000 --repeat 1
@@ -168,6 +172,32 @@ def main() -> None:
         f"the naive loop would take about {len(log) / len(sample) * n_wall:.0f} s on the "
         f"{len(log):,}-event log"
     )
+    simulate_fitted(runs[-1][2], args.repeat)
+
+
+def simulate_fitted(config: Any, repeat: int) -> None:
+    """Events/s of simulating the fitted config (users as people: the plan of sessions and
+    items for the whole window), beside the same config with Poisson arrivals (no plan) in
+    the same run, interleaved, each warmed up first."""
+    from personalize_sim.simulation import simulate
+
+    poisson = config.replace(traffic=None)
+    simulate(config.replace(users=200), rng=0)
+    simulate(poisson.replace(users=200), rng=0)
+    rates: dict[str, list[tuple[float, float]]] = {"fitted": [], "poisson": []}
+    for i in range(max(repeat, 1)):
+        order = ("fitted", "poisson") if i % 2 else ("poisson", "fitted")
+        for name in order:
+            chosen = config if name == "fitted" else poisson
+            wall, cpu, frame = timed(lambda c, seed: simulate(c, rng=seed), chosen, i)
+            rates[name].append((len(frame) / wall, len(frame) / cpu))
+    for name, got in rates.items():
+        walls = [w for w, _ in got]
+        print(
+            f"simulate the {name} config: {statistics.median(walls):,.0f} events/s wall "
+            f"(range {min(walls):,.0f}-{max(walls):,.0f}), "
+            f"{statistics.median(c for _, c in got):,.0f} events/s CPU"
+        )
 
 
 if __name__ == "__main__":

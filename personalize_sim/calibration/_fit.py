@@ -55,7 +55,7 @@ from ..simulation import (
     TimeConfig,
 )
 from ..simulation.internal import quantile_table
-from ._fit_catalog import fit_drift, fit_new_items, fit_popularity
+from ._fit_catalog import fit_drift, fit_new_items, fit_popularity, unseen_items
 from ._fit_time import (
     fit_gap,
     shortest_idle,
@@ -123,11 +123,15 @@ def fit(
         np.bincount(events.item[picks][~repeated], minlength=events.n_items),
     )
     first, new = fit_new_items(events, window)
-    ranks, shares, item_weight = fit_popularity(events, window, first, new, fresh)
-    repeat_odds = fit_repeat_odds(events, picks, repeated, item_weight, notes)
     n_items, new_share = events.n_items, _new_share(new)
     if items is not None:
         n_items, new_share = _catalog_items(items, frame, window, new_share, notes)
+    else:
+        n_items += unseen_items(fresh[1], notes)
+    ranks, shares, item_weight = fit_popularity(
+        events, window, first, new, fresh, unseen=n_items - events.n_items
+    )
+    repeat_odds = fit_repeat_odds(events, picks, repeated, item_weight, notes)
     catalog = CatalogConfig(
         items=n_items,
         categories=(CategoryConfig(name="all"),),

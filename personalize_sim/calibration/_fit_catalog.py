@@ -20,7 +20,9 @@ from ._fit_time import Window
 from ._fit_users import popularity_for_fresh_picks
 from ._interactions import Interactions
 
-__all__ = ["fit_drift", "fit_new_items", "fit_popularity"]
+__all__ = [
+    "fit_drift", "fit_new_items", "fit_popularity", "unseen_items", "without_count_noise",
+]  # fmt: skip
 
 NEW_ITEM_P = 0.01
 #: knots of the fitted rank-frequency curve
@@ -49,9 +51,12 @@ def fit_popularity(
     first: np.ndarray,
     new: np.ndarray,
     fresh: tuple[np.ndarray, np.ndarray] | None = None,
+    *,
+    unseen: int = 0,
 ) -> tuple[tuple[float, ...], tuple[float, ...], np.ndarray]:
-    """Rank-frequency curve of rates while on sale: (ranks, shares, each item's share of the
-    curve before smoothing). With ``fresh`` (fresh
+    """Rank-frequency curve of rates while on sale: (ranks, shares, each log item's share of
+    the curve before smoothing); ``unseen`` items of the catalog have no event. With
+    ``fresh`` (fresh
     picks per user and per item: picks of an item new to its user), the curve of fresh
     picks, as weights that give their shares when users never pick an item twice
     (``_fit_users.popularity_for_fresh_picks``); repeats copy the user's own history."""
@@ -65,12 +70,14 @@ def fit_popularity(
     exposure = (window.end_us - since).astype(np.float64)
     exposure = np.where(new, exposure * (counts + 1) / np.maximum(counts, 1), exposure)
     rate = counts / np.maximum(exposure, DAY_US)
+    rate = np.concatenate((rate, np.zeros(unseen)))  # the catalog's items no event shows
     order = np.argsort(-rate, kind="stable")
-    shares = rate[order] / rate.sum()
+    shares = without_count_noise(rate[order] / rate.sum(), counts.sum())
     if fresh is not None:
         shares = popularity_for_fresh_picks(shares, fresh[0])
     item_weight = np.empty(len(shares))
     item_weight[order] = shares
+    item_weight = item_weight[: log.n_items]
     n = len(shares)
     ranks = np.unique(np.rint(np.geomspace(1, n, min(CURVE_POINTS, n))).astype(np.int64))
     cum = np.concatenate(([0.0], np.cumsum(shares)))
@@ -84,6 +91,41 @@ def fit_popularity(
         tuple(float(f"{s:.6g}") for s in smooth),
         item_weight,
     )
+
+
+def unseen_items(counts: np.ndarray, notes: list[str]) -> int:
+    """Items of the catalog the log never shows, estimated from those it shows once (f1) and
+    twice (f2) by Chao's bias-corrected estimator, f1 (f1 - 1) / (2 (f2 + 1)): a log's items
+    are those its users happened to pick, and a catalog of only those would be picked
+    through, every item at least once, as no real one is."""
+    f1, f2 = int(np.sum(counts == 1)), int(np.sum(counts == 2))
+    unseen = f1 * (f1 - 1) // (2 * (f2 + 1))
+    if unseen:
+        notes.append(
+            f"catalog.items: {unseen:,} items no event shows, estimated from the {f1:,} "
+            f"picked once and {f2:,} twice (Chao1); pass items= to give the catalog"
+        )
+    return unseen
+
+
+def without_count_noise(shares: np.ndarray, total: float, rounds: int = 12) -> np.ndarray:
+    """Shares (sorted, descending) whose counts, drawn again, sort to ``shares``: sorted
+    counts spread wider than the items' rates (an item drawn once may be one drawn twice on
+    average: the tail looks thinner and the head sharper than they are), so a catalog built
+    from them straight leaves a fifth of its items untouched. Each round draws Poisson counts
+    (a fixed seed: a fit is deterministic) and scales each rank by what it missed."""
+    if total <= 0 or len(shares) < 2:
+        return shares
+    rng = np.random.default_rng(0)
+    target = shares * total
+    weight = (target + 0.5) / (target + 0.5).sum()
+    for _ in range(rounds):
+        drawn = np.mean(
+            [np.sort(rng.poisson(weight * total))[::-1] for _ in range(4)], axis=0
+        )
+        weight = np.sort(weight * (target + 0.5) / (drawn + 0.5))[::-1]
+        weight = weight / weight.sum()
+    return weight
 
 
 def fit_drift(log: Interactions, window: Window, first: np.ndarray, notes: list[str]) -> float:

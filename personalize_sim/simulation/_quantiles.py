@@ -42,9 +42,10 @@ def draw(table: tuple[float, ...], u: np.ndarray, *, discrete: bool) -> np.ndarr
 
     In a table of percentiles (QUANTILE_POINTS values, as ``fit`` writes), a discrete draw
     above the 99th percentile, when the maximum is more than 1 above it (a heavy tail: 33
-    and 400 sessions per user), is spread over that stretch geometrically rather than sent
-    to its ends: a log's largest value is one user's, not half a percent of every run's.
-    Elsewhere the values are atoms (a count that skips 2 never draws 2)."""
+    and 400 sessions per user), follows a Pareto tail through the 95th and 99th percentiles,
+    cut at the maximum, rather than half of it going to the maximum: a log's largest value
+    is one user's, not half a percent of every run's. Elsewhere the values are atoms (a
+    count that skips 2 never draws 2)."""
     q = np.asarray(table, dtype=np.float64)
     pos = np.clip(u, 0.0, 1.0) * (len(q) - 1)
     low = np.minimum(pos.astype(np.int64), len(q) - 2)
@@ -53,10 +54,25 @@ def draw(table: tuple[float, ...], u: np.ndarray, *, discrete: bool) -> np.ndarr
     if not discrete:
         return a + frac * (b - a)
     nearest = q[np.rint(pos).astype(np.int64)]
-    wide = (b - a > 1) & (a > 0) & (len(q) >= QUANTILE_POINTS) & (low == len(q) - 2)
-    ratio = np.divide(b, a, out=np.ones_like(a), where=wide)
-    spread = np.rint(np.where(wide, a, 1.0) * ratio**frac)
-    return np.where(wide, spread, nearest)
+    if len(q) < QUANTILE_POINTS or not (q[-1] - q[-2] > 1 and q[-2] > 0):
+        return nearest
+    tail = low == len(q) - 2
+    return np.where(tail, _pareto_tail(q, frac), nearest)
+
+
+def _pareto_tail(q: np.ndarray, frac: np.ndarray) -> np.ndarray:
+    """Values above the 99th percentile ``q[-2]`` for ``frac`` in [0, 1]: a Pareto tail whose
+    index the 95th and 99th percentiles give, cut at the maximum ``q[-1]`` (log-uniform
+    when they are equal)."""
+    k = len(q) - 1
+    p95, p99, top = q[round(0.95 * k)], q[-2], q[-1]
+    cut = top / p99
+    if p95 > 0 and p99 > p95:
+        alpha = np.log(0.05 / 0.01) / np.log(p99 / p95)
+        x = p99 * (1.0 - frac * (1.0 - cut**-alpha)) ** (-1.0 / alpha)
+    else:
+        x = p99 * cut**frac
+    return np.rint(np.minimum(x, top))
 
 
 def cdf_at(table: tuple[float, ...], x: np.ndarray, *, discrete: bool) -> np.ndarray:

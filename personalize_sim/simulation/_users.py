@@ -13,11 +13,13 @@ when its fields are empty):
   stratified (one user per 1/n of probability), so a run of n users matches the tables as
   closely as n allows, not only on average.
 * **Time of day.** A returning user has a home hour (drawn from ``traffic.user_hours``, the
-  hours of the log's sessions) and some of their visits move to it, on the day the idle
-  times gave: as many as it takes for their hours to cluster as tightly as the log's users'
-  of the same rank and session count do (``hour_concentrations``). Moved and unmoved visits
-  both follow the log's hours, so the hourly profile holds, and a log without habits (whose
-  users' hours cluster only by chance) asks for almost no move.
+  hours of the log's sessions), and each of their sessions is drawn towards it on the day
+  the idle times gave, by the same share of the way: as far as it takes for their hours to
+  cluster as tightly as those of the log's user of the same rank and session count
+  (``hour_concentrations``; rank by the concentration before the move, so a user whose
+  hours already cluster by chance barely moves). Homes are reweighted until the sessions'
+  hours follow ``user_hours`` again, so the hourly profile holds. ``fit`` leaves the habit
+  out when the log's users cluster no more than chance would.
 * **Coming back to items.** A pick is drawn from the day's popularity; one that lands on an
   item its user picked before is kept with odds ``repeat_odds`` times those popularity alone
   gives (drawn again otherwise): 1 is sampling with replacement, 0 never repeats (a log of
@@ -40,7 +42,7 @@ import numpy as np
 from ._quantiles import draw
 
 if TYPE_CHECKING:
-    from ._catalog import CatalogDays
+    from ._catalog import CatalogDay, CatalogDays
     from ._traffic import TrafficConfig
 
 __all__ = [
@@ -48,12 +50,12 @@ __all__ = [
     "stratified",
 ]  # fmt: skip
 
-#: sessions that start within this time of the one before (same user) are one visit
-VISIT_US = 12 * 3_600_000_000
 #: rounds of reweighting homes so that the hourly profile holds
-HOME_ROUNDS = 4
+HOME_ROUNDS = 2
+#: the catalog days a plan keeps between its rounds of drawing again (else it walks them)
+DAY_CACHE_BYTES = 256 * 2**20
 #: rounds of drawing again the picks that hit an item their user already had
-REDRAW_ROUNDS = 40
+REDRAW_ROUNDS = 16
 
 
 def stratified(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -125,10 +127,10 @@ def hour_habit(
     start: np.ndarray,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """Returning users' visits drawn, on their local day, towards the user's home hour: each
-    a share ``1 - t`` of the way, ``t`` the user's own, chosen so that their hours cluster
-    as tightly as the log's users' of the same rank and session count do. Homes are then
-    reweighted (HOME_ROUNDS times) until the sessions' hours follow ``user_hours`` again."""
+    """Returning users' sessions drawn, on their local day, towards the user's home hour:
+    each a share ``1 - t`` of the way, ``t`` the user's own, chosen so that their hours
+    cluster as tightly as the log's users' of the same rank and session count do. Homes are
+    then reweighted (HOME_ROUNDS times) until the sessions' hours follow ``user_hours``."""
     if not traffic.user_hours:
         return start
     import pandas as pd
@@ -136,11 +138,6 @@ def hour_habit(
     local = pd.DatetimeIndex(start.astype("datetime64[us]"), tz="UTC").tz_convert(timezone)
     midnight = local.normalize().tz_convert("UTC").as_unit("us").asi8
     hour = (start - midnight) / 3.6e9
-    # a visit: a session and those that follow it within VISIT_US; its first session moves
-    # and the others keep their distance to it (short idle times stay as drawn)
-    follows = np.zeros(len(start), dtype=bool)
-    follows[1:] = (user[1:] == user[:-1]) & (np.diff(start) < VISIT_US)
-    visit = np.maximum.accumulate(np.where(~follows, np.arange(len(start)), 0))
     wanted = np.asarray(traffic.user_hours, dtype=np.float64)
     wanted = wanted / wanted.sum()
     weights = wanted.copy()
@@ -155,8 +152,8 @@ def hour_habit(
     for _ in range(HOME_ROUNDS):
         cdf = np.cumsum(weights) / weights.sum()
         home = np.minimum(np.searchsorted(cdf, u_home, side="right"), 23) + within
-        # the signed way from home to each visit's hour (the shorter way round the clock)
-        away = (hour[visit] - home[user] + 12.0) % 24.0 - 12.0
+        # the signed way from home to each session's hour (the shorter way round the clock)
+        away = (hour - home[user] + 12.0) % 24.0 - 12.0
         t = _share_kept(hour, away, user, target)
         moved = (hour + (t[user] - 1.0) * away) % 24.0
         got = np.bincount(np.floor(moved).astype(np.int64) % 24, minlength=24) / len(moved)
@@ -168,10 +165,10 @@ def hour_habit(
 def _share_kept(
     hour: np.ndarray, away: np.ndarray, user: np.ndarray, target: np.ndarray
 ) -> np.ndarray:
-    """Per user, the share t of each visit's way from home kept (0: at home, 1: unmoved)
+    """Per user, the share t of each session's way from home kept (0: at home, 1: unmoved)
     that gives the target concentration (bisection; the loosest t that reaches it)."""
     low, high = np.zeros(len(target)), np.ones(len(target))
-    for _ in range(25):
+    for _ in range(11):  # t to within 1/2048
         mid = (low + high) / 2
         loose = concentration(hour + (mid[user] - 1.0) * away, user, len(target)) < target
         low, high = np.where(loose, low, mid), np.where(loose, mid, high)
@@ -217,15 +214,23 @@ def plan_items(
     item = np.zeros(n_picks, dtype=np.int64)
     pick_day, pick_user = day[picks], user[picks]
 
+    kept_days: dict[int, CatalogDay] = {}
+    n_days = int(pick_day.max(initial=0)) + 1
+    days_at_once = n_days * _day_bytes(new_days) <= DAY_CACHE_BYTES
+
     def choose(which: np.ndarray) -> None:
-        """Draw ``which`` picks again from their days' catalogs (days walked in order)."""
+        """Draw ``which`` picks again from their days' catalogs (days walked in order, or
+        kept from the first walk when they all fit in DAY_CACHE_BYTES)."""
         u = rng.random(len(which))
         order = np.argsort(pick_day[which], kind="stable")
         which, u = which[order], u[order]
         bounds = np.flatnonzero(np.diff(pick_day[which], prepend=-1, append=-1))
         days = new_days()
         for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
-            today = days.on(int(pick_day[which[lo]]))
+            d = int(pick_day[which[lo]])
+            today = kept_days.get(d) or days.on(d)
+            if days_at_once:
+                kept_days[d] = today
             item[which[lo:hi]] = today.organic(persona[picks[which[lo:hi]]], u[lo:hi])
 
     choose(np.arange(n_picks))
@@ -234,7 +239,7 @@ def plan_items(
     checked = np.arange(n_picks)  # the picks of users who drew again in the last round
     final = np.zeros(n_picks, dtype=bool)
     was_hit = np.zeros(n_picks, dtype=bool)
-    for _ in range(REDRAW_ROUNDS):
+    for _ in range(REDRAW_ROUNDS if odds != 1.0 else 0):  # odds 1: every pick is kept
         hit = np.zeros(n_picks, dtype=bool)
         hit[checked[_repeated(pick_user[checked], item[checked], picks[checked])]] = True
         # open: not settled, or settled as new and now a repeat (an earlier pick moved)
@@ -255,9 +260,16 @@ def plan_items(
     return item
 
 
+def _day_bytes(new_days: Callable[[], CatalogDays]) -> int:
+    """About what one catalog day holds: a choice table per persona, and by popularity."""
+    catalog = new_days().catalog
+    return catalog.size * (catalog.affinity.shape[0] + 1) * 8 * 3
+
+
 def _repeated(user: np.ndarray, item: np.ndarray, when: np.ndarray) -> np.ndarray:
-    """Positions of the picks whose (user, item) an earlier pick of the user already had."""
-    order = np.lexsort((when, item, user))
-    same = np.zeros(len(order), dtype=bool)
-    same[1:] = (user[order][1:] == user[order][:-1]) & (item[order][1:] == item[order][:-1])
-    return np.sort(order[same])
+    """Positions of the picks whose (user, item) an earlier pick of the user already had
+    (``when``: the picks' order in time, increasing along the arrays; hashed, not sorted)."""
+    import pandas as pd
+
+    key = user.astype(np.int64) * (int(item.max(initial=0)) + 1) + item
+    return np.flatnonzero(pd.Series(key).duplicated(keep="first").to_numpy())

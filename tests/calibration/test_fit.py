@@ -207,3 +207,79 @@ def test_session_lengths_are_recovered():
     config = fit(simulate(known, rng=5), timezone="Europe/Paris")
     distance = _table_distance(config.traffic.session_lengths, lengths, True, np.arange(1, 61))
     assert distance <= 0.02, distance
+
+
+#: users as people (issue 23): those with one session have long sessions, those with
+#: three or more short ones, a user's sessions alike (correlation 0.6); returning users
+#: come back after days, at their own hours; nobody picks an item twice
+LONG = _table(np.rint(np.random.default_rng(6).lognormal(2.5, 0.5, 20_000)).clip(1, 80))
+SHORT = _table(np.rint(np.random.default_rng(7).lognormal(0.7, 0.6, 20_000)).clip(1, 80))
+MIDDLE = _table(np.rint(np.random.default_rng(8).lognormal(1.5, 0.6, 20_000)).clip(1, 80))
+TIGHT = _table(np.random.default_rng(9).beta(8, 1.5, 20_000))
+DAYS = _table(np.random.default_rng(10).lognormal(np.log(2 * 86_400), 0.8, 20_000) + 1_800)
+PEOPLE = KNOWN.replace(
+    population__users=4_000,
+    funnel__max_events=80,
+    traffic=TrafficConfig(
+        sessions_per_user=SESSIONS,
+        idle_gaps=DAYS,
+        user_buckets=(1.0, 2.0, 3.0),
+        session_lengths_by_bucket=(LONG, MIDDLE, SHORT),
+        length_correlation=(0.0, 0.6, 0.6),
+        user_hours=HOURLY,
+        hour_buckets=(2.0,),
+        hour_concentrations=(TIGHT,),
+        repeat_odds=0.0,
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def people():
+    frame = simulate(PEOPLE, rng=11)
+    return frame, fit(frame, timezone="Europe/Paris")
+
+
+def test_session_lengths_by_bucket_and_their_correlation_are_recovered(people):
+    traffic = people[1].traffic
+    known = dict(zip((1.0, 2.0, 3.0), (LONG, MIDDLE, SHORT), strict=True))
+    grid = np.arange(1, 81)
+    for bound, table, rho in zip(
+        traffic.user_buckets, traffic.session_lengths_by_bucket, traffic.length_correlation,
+        strict=True,
+    ):
+        truth = known[min(bound, 3.0)]  # finer buckets above 3 share the known table
+        assert _table_distance(table, truth, True, grid) <= 0.08, bound
+        if bound >= 2:
+            assert abs(rho - 0.6) <= 0.2, (bound, rho)
+
+
+def test_no_repeats_and_the_hour_habit_are_recovered(people):
+    frame, config = people
+    traffic = config.traffic
+    assert traffic.repeat_odds == 0.0
+    assert "nobody picks an item twice" in " ".join(traffic.notes)
+    assert traffic.user_hours and traffic.hour_buckets[0] == 2.0
+    # the known users' hours are as tight as TIGHT says before sessions of one day are
+    # pushed session_gap apart, so the log's (and the fit's) tables are looser for busy
+    # users; for those with two to five sessions they stay within 0.25 of it
+    grid = np.linspace(0, 1, 201)
+    for bound, table in zip(traffic.hour_buckets, traffic.hour_concentrations, strict=True):
+        if bound < 6:
+            assert _table_distance(table, TIGHT, False, grid) <= 0.25, bound
+    # and the refit's users behave as the known ones: one realism row per habit
+    from personalize_sim.calibration import realism_report
+
+    again = simulate(config, rng=12)
+    report = realism_report(frame, again, timezone="Europe/Paris")
+    rows = report.table.set_index("distribution")["distance"]
+    assert rows["repeat_share"] <= 0.01 and rows["hour_concentration"] <= 0.06
+    assert rows["events_per_user"] <= 0.05 and rows["sessions_vs_length"] <= 0.1
+
+
+def test_repeat_odds_of_one_are_recovered():
+    # with replacement (the default odds): a pick on an item the user had is as likely as
+    # popularity says, and the fit finds odds near 1
+    known = KNOWN.replace(population__users=3_000, traffic__repeat_odds=1.0)
+    config = fit(simulate(known, rng=13), timezone="Europe/Paris")
+    assert 0.7 <= config.traffic.repeat_odds <= 1.4, config.traffic.repeat_odds
