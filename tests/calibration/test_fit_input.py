@@ -151,3 +151,22 @@ def test_an_items_frame_adds_unseen_items_and_gives_new_items():
     bad.loc[2, "CREATION_TIMESTAMP"] = "soon"
     with pytest.raises(ConfigError, match=r"items\.CREATION_TIMESTAMP\[2\]: got 'soon'"):
         fit(log, items=bad)
+
+
+def test_a_log_that_cannot_show_users_habits_falls_back_and_says_so():
+    """Every user once, each on a different item, no values, all in one hour: nothing about
+    users as people can be estimated; the fit says so and no field becomes NaN."""
+    n = 300
+    log = pd.DataFrame({
+        "USER_ID": [f"u{i}" for i in range(n)], "ITEM_ID": [f"i{i}" for i in range(n)],
+        "TIMESTAMP": 1_767_600_000 + np.arange(n) * 10,
+    })  # fmt: skip
+    config = fit(log)
+    notes = " ".join(config.traffic.notes)
+    assert "traffic.user_hours: fewer than 20 users come back" in notes
+    assert "traffic.repeat_odds: nobody picks an item twice in the log; 0" in notes
+    assert "catalog.items:" in notes  # items seen once: the catalog holds more (Chao1)
+    assert config.traffic.repeat_odds == 0.0 and not config.traffic.user_hours
+    assert "nan" not in config.to_yaml().lower()
+    frame = simulate(config, rng=0)
+    assert len(frame) > 0 and not frame.duplicated(["USER_ID", "ITEM_ID"]).any()
