@@ -64,7 +64,7 @@ from ._fit_time import (
     fit_window,
     sessions_per_user_per_day,
 )
-from ._fit_users import fit_activity, fit_hours, fit_repeat_odds, fresh_picks
+from ._fit_users import fit_activity, fit_hours, fit_repeat_odds, fresh_picks, value_shares
 from ._interactions import Interactions, read_interactions
 
 __all__ = ["fit"]
@@ -238,12 +238,17 @@ def _event_type(log: Interactions, code: int, name: str, new_item: bool) -> Even
     present = values[~np.isnan(values)]
     if len(values) == 0 or len(present) < VALUE_SHARE * len(values) or len(present) < 2:
         return EventTypeConfig(name=_valid(name), new_item=new_item)
+    mine = np.flatnonzero(log.etype == code)
+    mine = mine[~np.isnan(log.value[mine])]
+    user_share, item_share = value_shares(log.value[mine], log.user[mine], log.item[mine])
     return EventTypeConfig(
         name=_valid(name),
         new_item=new_item,
         value="empirical",
         value_quantiles=quantile_table(present),
         value_discrete=bool(np.all(present == np.rint(present))),
+        value_user_share=user_share,
+        value_item_share=item_share,
     )
 
 

@@ -17,6 +17,7 @@ from ._interactions import Interactions
 
 __all__ = [
     "fit_activity", "fit_hours", "fit_repeat_odds", "fresh_picks", "popularity_for_fresh_picks",
+    "value_shares",
 ]  # fmt: skip
 
 #: lower bounds of the buckets of users (by session count) with their own events-per-user table
@@ -287,3 +288,56 @@ def _solve_lambda(weight: np.ndarray, picks: np.ndarray, lam: np.ndarray) -> np.
         if np.abs(step).max() < 1e-6:
             break
     return np.exp(log_lam)
+
+
+#: users (or items) with two values or more needed to fit their share of the values' variance
+VALUE_MIN_GROUPS = 20
+
+
+def value_shares(values: np.ndarray, user: np.ndarray, item: np.ndarray) -> tuple[float, float]:
+    """Shares of the values' variance, on a normal scale (normal scores of their ranks), that
+    are the user's and the item's own: each the intraclass correlation of one-way analysis
+    of variance (between-group less within-group mean squares), 0 when it is negative or the
+    groups are too small to tell; together at most 0.95."""
+    n = len(values)
+    if n < 10:
+        return 0.0, 0.0
+    order = np.argsort(values, kind="stable")
+    ranks = np.empty(n)
+    ranks[order] = np.arange(n)
+    # ties share their mean rank (a star rating has five values)
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    ranks = (np.bincount(inverse, weights=ranks) / counts)[inverse]
+    score = _normal_scores((ranks + 0.5) / n)
+    score = (score - score.mean()) / max(score.std(), 1e-12)
+    shares = [_intraclass(score, np.unique(g, return_inverse=True)[1]) for g in (user, item)]
+    total = shares[0] + shares[1]
+    if total > 0.95:
+        shares = [v * 0.95 / total for v in shares]
+    return float(round(shares[0], 4)), float(round(shares[1], 4))
+
+
+def _intraclass(score: np.ndarray, group: np.ndarray) -> float:
+    # groups of one value tell nothing of the spread within a group: left out
+    several = np.bincount(group)[group] >= 2
+    score, group = score[several], np.unique(group[several], return_inverse=True)[1]
+    sizes = np.bincount(group).astype(np.float64)
+    k, n = len(sizes), len(score)
+    if k < VALUE_MIN_GROUPS:
+        return 0.0
+    means = np.bincount(group, weights=score) / sizes
+    between = np.sum(sizes * (means - score.mean()) ** 2) / (k - 1)
+    within = np.sum((score - means[group]) ** 2) / (n - k)
+    n0 = (n - np.sum(sizes**2) / n) / (k - 1)  # the mean group size, for unequal groups
+    icc = (between - within) / (between + (n0 - 1) * within)
+    return float(np.clip(icc, 0.0, 1.0))
+
+
+def _normal_scores(u: np.ndarray) -> np.ndarray:
+    """Standard normal quantiles of ``u`` in (0, 1) (Hastings' rational approximation)."""
+    u = np.clip(u, 1e-9, 1 - 1e-9)
+    t = np.sqrt(-2 * np.log(np.minimum(u, 1 - u)))
+    z = t - (2.515517 + 0.802853 * t + 0.010328 * t**2) / (
+        1 + 1.432788 * t + 0.189269 * t**2 + 0.001308 * t**3
+    )
+    return np.where(u < 0.5, -z, z)

@@ -50,8 +50,8 @@ __all__ = ["Run"]
 POPULATION, CATALOG, DRIFT, BLOCK = 0, 1, 2, 3
 #: exposure's own streams under common random numbers (shared; one per arm), and lift
 EXPOSURE, EXPOSURE_ARM, LIFT = 4, 5, 6
-#: fitted traffic's session plan
-TRAFFIC = 7
+#: fitted traffic's session plan; users' and items' effects on values
+TRAFFIC, VALUES = 7, 8
 #: blocks are the largest of these (hours) that keep a block under BLOCK_EVENTS events
 BLOCK_HOURS = (24, 12, 8, 6, 4, 3, 2, 1)
 BLOCK_EVENTS = 250_000
@@ -114,6 +114,14 @@ class Run:
             plan = plan_traffic(config, self.chain, self.start_us, self.end_us, rng)
             self.plan = self._with_items(plan, stream(self.entropy, TRAFFIC, 1))
         self.n_blocks = -(-(self.end_us - self.start_us) // self.block_us)
+        # users' and items' own standard normals, for values that depend on them
+        self.value_effects: tuple[np.ndarray, np.ndarray] | None = None
+        if any(e.value_user_share or e.value_item_share for e in config.funnel.event_types):
+            values_rng = stream(self.entropy, VALUES)
+            self.value_effects = (
+                values_rng.standard_normal(config.population.users),
+                values_rng.standard_normal(self.catalog.size),
+            )
 
     def _with_items(self, plan: Plan, rng: np.random.Generator) -> Plan:
         """The plan with every pick's organic item (a user's whole history at once: see
@@ -186,7 +194,10 @@ class Run:
         # follow-on events act on their session's last pick and keep its recommendation
         last = last_pick(events.new_item)
         item = item[last]
-        value = event_values(cfg.funnel, events.etype, item, persona, self.catalog, rng)
+        value = event_values(
+            cfg.funnel, events.etype, item, persona, self.catalog, rng,
+            user=user, effects=self.value_effects,
+        )  # fmt: skip
         props = event_properties(cfg.properties, session_codes, events.session, rng)
         visible = visible_users(cfg.population, sessions.anonymous, events, rng)
         columns = {

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._checks import check, count, instance, one_of
+from .._checks import check, count, instance, number, one_of
 from ..errors import ConfigError
 from ._catalog import U_MAX
 from ._config_checks import distribution, named_items, valid_name
@@ -59,6 +59,10 @@ class EventTypeConfig:
     value_quantiles: tuple[float, ...] = ()
     #: with ``value: empirical``: draw only the listed values (counts, star ratings)
     value_discrete: bool = False
+    #: with ``value: empirical``: shares of the values' variance (on a normal scale) that
+    #: are the user's and the item's own (a generous rater, a good film; see ``fit``)
+    value_user_share: float = 0.0
+    value_item_share: float = 0.0
 
     def __post_init__(self) -> None:
         valid_name(self.name, "name")
@@ -66,6 +70,12 @@ class EventTypeConfig:
         instance(self.new_item, "new_item", bool, "true or false")
         one_of(self.value, "value", VALUE_KINDS)
         instance(self.value_discrete, "value_discrete", bool, "true or false")
+        user_share = number(self.value_user_share, "value_user_share", low=0.0, high=1.0)
+        item_share = number(self.value_item_share, "value_item_share", low=0.0, high=1.0)
+        check(
+            user_share + item_share <= 1.0, "value_item_share", item_share,
+            f"at most 1 - value_user_share ({1 - user_share:g})",
+        )  # fmt: skip
         if self.value == "empirical":
             table = check_table(self.value_quantiles, "value_quantiles", low=-math.inf)
             object.__setattr__(self, "value_quantiles", table)

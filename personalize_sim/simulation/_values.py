@@ -101,11 +101,17 @@ def event_values(
     persona: np.ndarray,
     catalog: Catalog,
     rng: np.random.Generator,
+    *,
+    user: np.ndarray | None = None,
+    effects: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """EVENT_VALUE of every event (float64, NaN: none), by its type's ``value`` kind.
 
     A price is the item's; a rating (1–5) and the share of a video watched grow with
-    the user's taste for the item's category.
+    the user's taste for the item's category. An empirical value with user and item
+    shares draws its percentile from a Gaussian copula: the user's and the item's own
+    standard normals (``effects``, fixed for the run) and the event's, mixed by the shares
+    and made uniform by rank.
     """
     value = np.full(len(etype), np.nan)
     kinds = np.array([e.value for e in funnel.event_types])[etype]
@@ -125,7 +131,17 @@ def event_values(
     for code, event_type in enumerate(funnel.event_types):
         if event_type.value == "empirical":
             idx = np.flatnonzero(etype == code)
-            u = rng.random(len(idx))
+            a2, b2 = event_type.value_user_share, event_type.value_item_share
+            if (a2 or b2) and effects is not None and user is not None and len(idx):
+                g = (
+                    np.sqrt(a2) * effects[0][user[idx]] + np.sqrt(b2) * effects[1][item[idx]]
+                    + np.sqrt(max(1.0 - a2 - b2, 0.0)) * rng.standard_normal(len(idx))
+                )  # fmt: skip
+                rank = np.empty(len(idx))
+                rank[np.argsort(g, kind="stable")] = np.arange(len(idx))
+                u = (rank + rng.random(len(idx))) / len(idx)
+            else:
+                u = rng.random(len(idx))
             value[idx] = draw(event_type.value_quantiles, u, discrete=event_type.value_discrete)
     return value
 

@@ -283,3 +283,22 @@ def test_repeat_odds_of_one_are_recovered():
     known = KNOWN.replace(population__users=3_000, traffic__repeat_odds=1.0)
     config = fit(simulate(known, rng=13), timezone="Europe/Paris")
     assert 0.7 <= config.traffic.repeat_odds <= 1.4, config.traffic.repeat_odds
+
+
+def test_values_that_depend_on_the_user_and_the_item_are_recovered():
+    # purchases whose size is a third the buyer's, a fifth the item's: the fit finds both
+    funnel = KNOWN.funnel
+    types = list(funnel.event_types)
+    types[2] = EventTypeConfig(
+        name="Purchase", value="empirical", value_quantiles=PURCHASE,
+        value_user_share=0.3, value_item_share=0.2,
+    )  # fmt: skip
+    known = KNOWN.replace(population__users=3_000, funnel__event_types=tuple(types))
+    config = fit(simulate(known, rng=14), timezone="Europe/Paris")
+    purchase = config.funnel.event_types[config.funnel.names.index("Purchase")]
+    assert abs(purchase.value_user_share - 0.3) <= 0.1, purchase.value_user_share
+    assert abs(purchase.value_item_share - 0.2) <= 0.1, purchase.value_item_share
+    # and a log whose values are noise has neither
+    plain = fit(simulate(KNOWN.replace(population__users=3_000), rng=15), timezone="Europe/Paris")
+    noise = plain.funnel.event_types[plain.funnel.names.index("Purchase")]
+    assert noise.value_user_share <= 0.05 and noise.value_item_share <= 0.05
