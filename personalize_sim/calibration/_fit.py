@@ -58,11 +58,11 @@ from ..simulation.internal import quantile_table
 from ._fit_catalog import fit_drift, fit_new_items, fit_popularity, unseen_items
 from ._fit_time import (
     fit_gap,
-    shortest_idle,
     fit_profiles,
     fit_traffic,
     fit_window,
     sessions_per_user_per_day,
+    shortest_idle,
 )
 from ._fit_users import fit_activity, fit_hours, fit_repeat_odds, fresh_picks, value_shares
 from ._interactions import Interactions, read_interactions

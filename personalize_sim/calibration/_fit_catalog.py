@@ -120,9 +120,7 @@ def without_count_noise(shares: np.ndarray, total: float, rounds: int = 12) -> n
     target = shares * total
     weight = (target + 0.5) / (target + 0.5).sum()
     for _ in range(rounds):
-        drawn = np.mean(
-            [np.sort(rng.poisson(weight * total))[::-1] for _ in range(4)], axis=0
-        )
+        drawn = np.mean([np.sort(rng.poisson(weight * total))[::-1] for _ in range(4)], axis=0)
         weight = np.sort(weight * (target + 0.5) / (drawn + 0.5))[::-1]
         weight = weight / weight.sum()
     return weight

@@ -46,7 +46,7 @@ def fit_activity(
     sessions = np.bincount(log.session_user, minlength=log.n_users)
     lengths = log.session_last - log.session_first + 1
     bounds: list[float] = []
-    edges = (*USER_BUCKETS, np.inf)
+    edges: tuple[float, ...] = (*USER_BUCKETS, np.inf)
     low = edges[0]
     for high in edges[1:]:
         if ((sessions >= low) & (sessions < high)).sum() >= USER_MIN:
@@ -129,7 +129,7 @@ def fit_hours(
     home = np.bincount(hour, minlength=24).astype(np.float64)
     bounds: list[float] = []
     tables: list[tuple[float, ...]] = []
-    edges = (*HOUR_BUCKETS, np.inf)
+    edges: tuple[float, ...] = (*HOUR_BUCKETS, np.inf)
     low = edges[0]
     for high in edges[1:]:
         mine = (n >= low) & (n < high)
@@ -155,10 +155,13 @@ def _beyond_chance(
         chosen[rng.choice(np.flatnonzero(n >= 2), HABIT_SAMPLE_USERS, replace=False)] = True
         kept = chosen[users]
         hours, users = hours[kept], users[kept]
-        concentration = np.hypot(
-            np.bincount(users, weights=np.cos(hours * 2 * np.pi / 24), minlength=n_users),
-            np.bincount(users, weights=np.sin(hours * 2 * np.pi / 24), minlength=n_users),
-        )[chosen] / n[chosen]
+        concentration = (
+            np.hypot(
+                np.bincount(users, weights=np.cos(hours * 2 * np.pi / 24), minlength=n_users),
+                np.bincount(users, weights=np.sin(hours * 2 * np.pi / 24), minlength=n_users),
+            )[chosen]
+            / n[chosen]
+        )
         n = np.bincount(users, minlength=n_users)
     returning = n >= 2
     distances = []
@@ -192,7 +195,10 @@ def fresh_picks(log: Interactions, picks: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def fit_repeat_odds(
-    log: Interactions, picks: np.ndarray, repeated: np.ndarray, weight: np.ndarray,
+    log: Interactions,
+    picks: np.ndarray,
+    repeated: np.ndarray,
+    weight: np.ndarray,
     notes: list[str],
 ) -> float:
     """The odds ratio κ of coming back to an item (see ``repeat_odds``): with m the

@@ -232,18 +232,22 @@ def _user_samples(
         hour_concentration(h, log.session_user) for h, log in zip(hours, pairs, strict=True)
     ]
     return {
-        "events_per_user": Sample("ks", *(events_per_user(log) for log in pairs)),
-        "items_per_user": Sample("ks", *(items_per_user(log) for log in pairs)),
+        "events_per_user": Sample("ks", events_per_user(a), events_per_user(b)),
+        "items_per_user": Sample("ks", items_per_user(a), items_per_user(b)),
         "repeat_share": Sample(
-            "abs", *(np.array([repeat_share(log)]) for log in pairs),
+            "abs",
+            np.array([repeat_share(a)]),
+            np.array([repeat_share(b)]),
             sizes=(len(a.user), len(b.user)),
         ),
         "sessions_vs_length": Sample(
-            "abs", *(np.array([sessions_length_correlation(log)]) for log in pairs),
+            "abs",
+            np.array([sessions_length_correlation(a)]),
+            np.array([sessions_length_correlation(b)]),
             sizes=(len(events_per_user(a)), len(events_per_user(b))),
         ),
-        "hour_concentration": Sample("ks", *concentration),
-        "item_popularity": Sample("ks", *(item_counts(log) for log in pairs)),
+        "hour_concentration": Sample("ks", concentration[0], concentration[1]),
+        "item_popularity": Sample("ks", item_counts(a), item_counts(b)),
     }
 
 

@@ -58,11 +58,11 @@ def realism_row(report: Any, name: str, *, ax: Axes | None = None) -> Figure:
         ax.set_xlabel("item rank")
         ax.set_ylabel("share of events")
     elif sample.kind == "abs":
-        values = [float(sample.real[0]), float(sample.synthetic[0])]
-        ax.bar(["real", "synthetic"], values, color=["C0", "C1"])
+        pair = [float(sample.real[0]), float(sample.synthetic[0])]
+        ax.bar(["real", "synthetic"], pair, color=["C0", "C1"])
         ax.axhline(0.0, color="grey", linewidth=0.8)
-        for x, value in enumerate(values):
-            ax.annotate(f"{value:.3f}", (x, value), ha="center", va="bottom", fontsize=8)
+        for place, value in enumerate(pair):
+            ax.annotate(f"{value:.3f}", (place, value), ha="center", va="bottom", fontsize=8)
         ax.set_ylabel(name.replace("_", " "))
     elif name == "transitions" or sample.kind == "worst":
         real = sample.real / np.maximum(sample.real.sum(axis=1, keepdims=True), 1)

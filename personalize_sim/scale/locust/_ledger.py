@@ -115,7 +115,7 @@ def _on_init(environment: Any, **_: Any) -> None:
     runner = environment.runner
     if isinstance(runner, MasterRunner):
         runner.register_message(_LEDGER_MESSAGE, _on_ledger)
-        runner.quit = _quit_when_reported(runner, runner.quit)
+        runner.quit = _quit_when_reported(runner, runner.quit)  # type: ignore[method-assign]
 
 
 def _quit_when_reported(runner: Any, quit_now: Any) -> Any:
