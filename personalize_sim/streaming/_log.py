@@ -8,7 +8,7 @@ from __future__ import annotations
 import collections
 import math
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._latency import LatencyHistogram, LatencySummary
@@ -248,14 +248,17 @@ class DeliveryLog:
         with self._lock:
             return len(self.records) + (0 if self._spill is None else self._spill.rows)
 
-    def batches(self) -> Iterator[pa.RecordBatch]:
-        """The kept records as Arrow record batches, oldest first (a spill file is streamed)."""
-        with self._lock:
-            spill, newest = self._spill, to_batch(list(self.records))
+    def batches(self, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
+        """The kept records as Arrow record batches, oldest first (a spill file is streamed);
+        ``columns`` picks some columns, in that order (reading and memory in proportion)."""
+        with self._lock:  # copy the list only: converting it would stall the sender
+            spill, newest = self._spill, list(self.records)
+            spilled = 0 if spill is None else spill.rows
         if spill is not None:
-            yield from spill.batches()
-        if newest.num_rows:
-            yield newest
+            for batch in spill.batches(rows=spilled):
+                yield batch if columns is None else batch.select(list(columns))
+        if newest:
+            yield to_batch(newest, columns)
 
     def frame(self) -> pd.DataFrame:
         """The kept records as a DataFrame with the columns of :mod:`._records`."""
