@@ -248,15 +248,24 @@ class DeliveryLog:
         with self._lock:
             return len(self.records) + (0 if self._spill is None else self._spill.rows)
 
+    def snapshot(self) -> tuple[int, list[Attempt]]:
+        """(rows spilled, the records in memory) at one instant: what :meth:`batches` reads."""
+        with self._lock:  # copy the list only: converting it would stall the sender
+            return (0 if self._spill is None else self._spill.rows), list(self.records)
+
+    def spilled(self, rows: int, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
+        """The first ``rows`` spilled records as Arrow batches (``columns`` of them), from disk."""
+        spill = self._spill
+        if spill is None or rows <= 0:
+            return
+        for batch in spill.batches(rows=rows):
+            yield batch if columns is None else batch.select(list(columns))
+
     def batches(self, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
         """The kept records as Arrow record batches, oldest first (a spill file is streamed);
         ``columns`` picks some columns, in that order (reading and memory in proportion)."""
-        with self._lock:  # copy the list only: converting it would stall the sender
-            spill, newest = self._spill, list(self.records)
-            spilled = 0 if spill is None else spill.rows
-        if spill is not None:
-            for batch in spill.batches(rows=spilled):
-                yield batch if columns is None else batch.select(list(columns))
+        spilled, newest = self.snapshot()
+        yield from self.spilled(spilled, columns)
         if newest:
             yield to_batch(newest, columns)
 
