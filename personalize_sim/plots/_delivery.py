@@ -60,18 +60,24 @@ def error_codes(log: Any, *, ax: Axes | None = None, bin_width: float | None = N
     return _figure_of(ax)
 
 
-def draw_rate(ax: Axes, s: Series) -> None:
-    """Draw target vs achieved rate of ``s`` on ``ax`` (used by :func:`rate` and the dashboard)."""
+def draw_rate(ax: Axes, s: Series, *, legend: str = "beside") -> None:
+    """Draw target vs achieved rate of ``s`` on ``ax`` (used by :func:`rate` and the dashboard);
+    ``legend`` is ``"beside"`` the axes or ``"below"`` the figure (a narrow one)."""
+    import numpy as np
+
     ax.stairs(s.achieved, s.edges, label="achieved", color="C0", linewidth=1.5, baseline=None)
     ax.stairs(s.target, s.edges, label="target", color="C1", linestyle="--", baseline=None)
     ax.set_ylabel(f"{s.unit}/s")
     ax.set_xlabel("seconds since start")
     ax.set_title("send rate: target vs achieved")
-    ax.set_ylim(bottom=0)
-    _legend_beside(ax)
+    top = np.concatenate([s.achieved, s.target])
+    top = top[np.isfinite(top)]
+    # headroom: a line at the target must not sit on the frame, where it cannot be seen
+    ax.set_ylim(0, top.max() * 1.15 if len(top) and top.max() > 0 else None)
+    _legend(ax, legend)
 
 
-def draw_latency(ax: Axes, s: Series) -> None:
+def draw_latency(ax: Axes, s: Series, *, legend: str = "beside") -> None:
     """Draw latency percentiles of ``s`` on ``ax`` (log scale when they span decades)."""
     import numpy as np
 
@@ -84,7 +90,7 @@ def draw_latency(ax: Axes, s: Series) -> None:
         ax.plot(x, values, ":", label=f"{name} service", color=colours[name], linewidth=2)
     ax.set_ylabel("ms")
     ax.set_xlabel("seconds since start")
-    ax.set_title("latency percentiles (from intended time, and service time)")
+    ax.set_title("latency percentiles")
     values = np.concatenate([*s.intended.values(), *s.service.values()])
     finite = values[np.isfinite(values)]
     if len(finite) and finite.min() > 0 and finite.max() / finite.min() > 50:
@@ -92,11 +98,11 @@ def draw_latency(ax: Axes, s: Series) -> None:
     else:
         ax.set_ylim(bottom=0)
     if len(finite):
-        _legend_beside(ax)
+        _legend(ax, legend)
     ax.set_xlim(s.edges[0], s.edges[-1])
 
 
-def draw_errors(ax: Axes, s: Series) -> None:
+def draw_errors(ax: Axes, s: Series, *, legend: str = "beside") -> None:
     """Draw failed attempts per second of ``s`` on ``ax``, stacked by error code."""
     import numpy as np
 
@@ -106,7 +112,7 @@ def draw_errors(ax: Axes, s: Series) -> None:
                   color=f"C{(i + 3) % 10}")  # fmt: skip
         bottom = bottom + counts
     if s.errors:
-        _legend_beside(ax)
+        _legend(ax, legend)
     else:
         ax.text(0.5, 0.5, "no errors", transform=ax.transAxes, ha="center", va="center",
                 color="0.4")  # fmt: skip
@@ -117,6 +123,12 @@ def draw_errors(ax: Axes, s: Series) -> None:
     ax.set_title("errors by code")
 
 
-def _legend_beside(ax: Axes) -> None:
-    """The legend right of the axes, never over the data."""
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", borderaxespad=0)
+def _legend(ax: Axes, where: str) -> None:
+    """The legend right of the axes, or below the figure in rows (its constrained layout
+    makes room for either): never over the data, never off the canvas."""
+    if where == "beside":
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", borderaxespad=0)
+        return
+    handles, labels = ax.get_legend_handles_labels()
+    ax.figure.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 3),
+                     fontsize="small", frameon=False)  # fmt: skip

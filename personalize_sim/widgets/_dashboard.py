@@ -114,9 +114,10 @@ class Dashboard:
         self.chart = w.Box([self.rate_chart, self.latency_chart],
                            layout=w.Layout(flex_flow="row wrap", min_height="40px"))  # fmt: skip
         self.series = None  # the series last charted (plots.internal.Series)
-        self.pause_button = w.Button(description="pause", icon="pause")
-        self.resume_button = w.Button(description="resume", icon="play")
-        self.stop_button = w.Button(description="stop", icon="stop", button_style="danger")
+        fit = {"layout": w.Layout(width="auto")}  # a narrow notebook must not cut the words
+        self.pause_button = w.Button(description="pause", icon="pause", **fit)
+        self.resume_button = w.Button(description="resume", icon="play", **fit)
+        self.stop_button = w.Button(description="stop", icon="stop", button_style="danger", **fit)
         self.pause_button.on_click(lambda _: self._control("pause"))
         self.resume_button.on_click(lambda _: self._control("resume"))
         self.stop_button.on_click(lambda _: self._control("stop"))
@@ -130,7 +131,8 @@ class Dashboard:
             self.rate_slider = w.FloatLogSlider(value=1, description="replay", disabled=True)
         self.rate_slider.observe(self._on_slider, names="value")
         controls = w.HBox(
-            [self.pause_button, self.resume_button, self.stop_button, self.rate_slider]
+            [self.pause_button, self.resume_button, self.stop_button, self.rate_slider],
+            layout=w.Layout(flex_flow="row wrap"),
         )
         self.widget = w.VBox(
             [self.title, self.progress, self.counter_box, self.rates, controls, self.chart,
