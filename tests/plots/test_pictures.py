@@ -21,7 +21,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import matplotlib
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.testing.compare import compare_images
@@ -29,8 +28,8 @@ from matplotlib.testing.compare import compare_images
 from personalize_sim import plots, simulate, stream
 from personalize_sim.attribution import scenario
 from personalize_sim.calibration import realism_report
-from personalize_sim.closed_loop import LoopConfig, OnlineArms, loop_metrics, run_loop
 from personalize_sim.clock import VirtualClock
+from personalize_sim.closed_loop import LoopConfig, OnlineArms, loop_metrics, run_loop
 from personalize_sim.plots import internal as plot_internal
 from personalize_sim.streaming import MemoryTarget
 from personalize_sim.widgets import _panels
