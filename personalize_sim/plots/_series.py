@@ -94,42 +94,41 @@ def series(log: Any, *, unit: str | None = None, bin_width: float | None = None)
     """
     import numpy as np
 
-    chunks, unit = _source(log, unit)
-    # pass 1: the first sends (time, units) and the span of the log
-    times, units, rows = [], [], 0
+    chunks, unit, capacity = _source(log, unit)
+    # pass 1: the first sends' times (and units, counting events), the span of the log; into
+    # one buffer sized for the log: 8 bytes a send, no list of chunks to join
+    sends = np.empty(capacity)
+    weights = np.empty(capacity) if unit == "events" else None
+    n_sends = rows = 0
     start, end = math.inf, -math.inf
     for c in chunks():
         rows += len(c["sent"])
         start = min(start, float(c["sent"].min()))
-        end = max(end, float(c["sent"].max()), float(c["finished"].max()))
+        end = max(end, float(c["finished"].max()))
         first = c["attempt"] == 1
-        times.append(c["sent"][first])
-        units.append(c["events"][first] if unit == "events" else None)
+        k = int(first.sum())
+        if n_sends + k > len(sends):  # the log grew since it was sized
+            sends = np.resize(sends, 2 * (n_sends + k))
+            weights = None if weights is None else np.resize(weights, len(sends))
+        sends[n_sends : n_sends + k] = c["sent"][first]
+        if weights is not None:
+            weights[n_sends : n_sends + k] = c["events"][first]
+        n_sends += k
     check(rows > 0, "log", log, "a delivery log with rows to plot")
-    sends = np.concatenate(times)
-    del times
-    order = None if unit != "events" else np.argsort(sends, kind="stable")
-    if order is None:
+    sends = sends[:n_sends]
+    if weights is None:
         sends.sort()
     else:
-        sends = sends[order]
-    weights = None if order is None else np.concatenate(units)[order]
-    del units, order
-    n_sends = len(sends)
-    sent_units = float(n_sends if weights is None else weights.sum())
-    x = y = None
+        order = np.argsort(sends, kind="stable")
+        sends, weights = sends[order], np.cumsum(weights[:n_sends][order])
+        del order
+    rate_known = n_sends > 1 and sends[-1] > sends[0]  # one send (or one burst) is no rate
+    stop = start
     if n_sends:
-        distinct = np.empty(n_sends, dtype=bool)
-        distinct[0] = True
-        np.not_equal(sends[1:], sends[:-1], out=distinct[1:])  # a burst stands for one interval
-        y = (np.flatnonzero(distinct).astype("float64") if weights is None
-             else (np.cumsum(weights) - weights)[distinct])  # fmt: skip
-        x = sends[distinct]
-        del sends, distinct, weights
         # the last send stands for the interval a send took lately: the median of the last gaps
-        tail = float(np.median(np.diff(x[-11:]))) if len(x) > 1 else 0.0
-        x, y = np.append(x, x[-1] + tail), np.append(y, sent_units)
-        start, end = min(start, float(x[0])), max(end, float(x[-1]))
+        latest = np.unique(sends[-1000:])
+        stop = float(latest[-1] + (np.median(np.diff(latest)[-10:]) if len(latest) > 1 else 0.0))
+        start, end = min(start, float(sends[0])), max(end, stop)
     if bin_width is None:
         bin_width = default_bin_width(end - start, n_sends)
     else:
@@ -139,12 +138,12 @@ def series(log: Any, *, unit: str | None = None, bin_width: float | None = None)
 
     # the rate: the cumulative units sent, linear from each send to the next, at the edges
     achieved = np.full(n, np.nan)
-    if x is not None and len(x) > 2:  # one send (or one burst) is no rate
-        sending = edges[:-1] < x[-1]
-        right = np.minimum(edges[1:], x[-1])
-        grown = np.interp(right, x, y, left=0.0) - np.interp(edges[:-1], x, y, left=0.0)
+    if rate_known:
+        sending = edges[:-1] < stop
+        right = np.minimum(edges[1:], stop)
+        grown = _sent_by(right, sends, weights, stop) - _sent_by(edges[:-1], sends, weights, stop)
         achieved[sending] = grown[sending] / (right - edges[:-1])[sending]
-    del x, y
+    del sends, weights
 
     # pass 2: everything else, per bin
     counts = np.zeros(n)
@@ -186,6 +185,33 @@ def series(log: Any, *, unit: str | None = None, bin_width: float | None = None)
         intended_h.percentiles((50, 90, 99)), service_h.percentiles((50, 99)),
         {code: errors[code] / bin_width for code in sorted(errors)}, unit,
     )  # fmt: skip
+
+
+def _sent_by(
+    points: np.ndarray, sends: np.ndarray, cumulative: np.ndarray | None, stop: float
+) -> np.ndarray:
+    """Units sent by each point, linear from each send time to the next (the last to
+    ``stop``): the sends at one time (a burst) count over the interval until the next.
+
+    ``sends`` are sorted; ``cumulative`` the running total of their units (None: one each)."""
+    import numpy as np
+
+    n = len(sends)
+
+    def through(i: np.ndarray) -> np.ndarray:  # units of the first i sends
+        if cumulative is None:
+            return i.astype("float64")
+        return np.where(i > 0, cumulative[np.maximum(i - 1, 0)], 0.0)
+
+    j = np.searchsorted(sends, points, "right")  # sends at or before each point
+    last = sends[np.maximum(j - 1, 0)]
+    burst = np.searchsorted(sends, last, "left")  # where the last one's burst began
+    following = np.where(j < n, sends[np.minimum(j, n - 1)], stop)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.clip((points - last) / (following - last), 0.0, 1.0)
+    share = np.where(following > last, share, 1.0)
+    sent = through(burst) + (through(j) - through(burst)) * share
+    return np.where(j > 0, sent, 0.0)
 
 
 def _bins(times: np.ndarray, start: float, width: float, n: int) -> np.ndarray:
@@ -243,22 +269,23 @@ class _Histograms:
         return out
 
 
-def _source(log: Any, unit: str | None) -> tuple[Callable[[], Iterator[dict[str, Any]]], str]:
-    """A way to read the log's needed columns a chunk at a time, and its unit."""
+def _source(log: Any, unit: str | None) -> tuple[Callable[[], Iterator[dict[str, Any]]], str, int]:
+    """A way to read the log's needed columns a chunk at a time, its unit and its rows."""
     import pandas as pd
 
     if isinstance(log, pd.DataFrame):
         unit = one_of(unit or "requests", "unit", ("requests", "events"))
         _require(log, COLUMNS, "a delivery log", hint="pass handle.log, the frame of a stream")
         return (lambda: (_from_frame(log.iloc[i : i + _CHUNK])
-                         for i in range(0, len(log), _CHUNK))), unit  # fmt: skip
+                         for i in range(0, len(log), _CHUNK))), unit, len(log)  # fmt: skip
     delivery_log = getattr(log, "delivery_log", log)  # a StreamHandle has one
     if not callable(getattr(delivery_log, "batches", None)) or not hasattr(delivery_log, "unit"):
         raise ConfigTypeError(
             "log", log, "handle.log (a DataFrame), a DeliveryLog or a StreamHandle"
         )
     unit = one_of(unit or delivery_log.unit or "requests", "unit", ("requests", "events"))
-    return (lambda: map(_from_batch, delivery_log.batches(columns=COLUMNS))), unit
+    rows = delivery_log.kept
+    return (lambda: map(_from_batch, delivery_log.batches(columns=COLUMNS))), unit, rows
 
 
 def _from_frame(frame: Any) -> dict[str, Any]:
