@@ -336,6 +336,11 @@ def _figures(panel, stem: str, folder: Path) -> tuple[list[str], list[Path]]:
     return problems, shots
 
 
+# the words of the dashboard's buttons that do not fit them (cut to "p…")
+BUTTONS_CUT = """root => [...root.querySelectorAll('.ps-dashboard button')]
+  .filter(b => b.scrollWidth > b.clientWidth + 1).map(b => b.textContent.trim())"""
+
+
 def _artifacts(tmp_path: Path) -> Path:
     """Where screenshots go: ``$PERSONALIZE_SIM_ARTIFACTS`` (kept by CI), else tmp_path."""
     folder = Path(os.environ.get("PERSONALIZE_SIM_ARTIFACTS") or tmp_path)
@@ -401,11 +406,13 @@ def test_quickstart_runs_in_jupyterlab_and_the_dashboard_matches_the_store(lab, 
             page.screenshot(path=str(shot))
             dashboard.screenshot(path=str(dashboard_shots[0]))
             charts = _chart_problems(panel.evaluate(CHART_TEXTS), "1400 px")
+            charts += [f"1400 px: button {b!r} cut" for b in panel.evaluate(BUTTONS_CUT)]
             page.set_viewport_size(NARROW)
             try:
                 page.wait_for_timeout(500)  # JupyterLab lays the panel out again
                 dashboard.scroll_into_view_if_needed()
                 charts += _chart_problems(panel.evaluate(CHART_TEXTS), "800 px")
+                charts += [f"800 px: button {b!r} cut" for b in panel.evaluate(BUTTONS_CUT)]
                 page.screenshot(path=str(narrow_shot))
                 dashboard.screenshot(path=str(dashboard_shots[1]))
             finally:
