@@ -40,7 +40,8 @@ def delivery(
 def rate(
     log: Any, *, ax: Axes | None = None, unit: str | None = None, bin_width: float | None = None
 ) -> Figure:
-    """Target vs achieved send rate per second (first attempts, in the stream's unit)."""
+    """Target vs achieved send rate per second (first attempts, in the stream's unit; each
+    send spread over the interval to the next, so an exact schedule draws a flat line)."""
     ax = _axes(ax)
     draw_rate(ax, series(log, unit=unit, bin_width=bin_width))
     return _figure_of(ax)

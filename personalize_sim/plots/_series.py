@@ -258,7 +258,9 @@ class _Histograms:
         keys, counts = self._merged()
         bins, buckets = keys // _BUCKETS, keys % _BUCKETS
         values = np.where(buckets == 0, 0.0, _LOW * _STEP ** (buckets - 0.5))
-        starts = np.flatnonzero(np.r_[True, bins[1:] != bins[:-1]]) if len(keys) else []
+        if not len(keys):
+            return out
+        starts = np.flatnonzero(np.r_[True, bins[1:] != bins[:-1]])
         for begin, stop in zip(starts, np.r_[starts[1:], len(keys)], strict=True):
             cum = np.cumsum(counts[begin:stop])
             for p in pcts:

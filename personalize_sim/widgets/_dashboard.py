@@ -113,7 +113,7 @@ class Dashboard:
         # side by side when the notebook is wide enough, else one under the other
         self.chart = w.Box([self.rate_chart, self.latency_chart],
                            layout=w.Layout(flex_flow="row wrap", min_height="40px"))  # fmt: skip
-        self.series = None  # the series last charted (plots.internal.Series)
+        self.series: Any = None  # the series last charted (plots.internal.Series)
         fit = {"layout": w.Layout(width="auto")}  # a narrow notebook must not cut the words
         self.pause_button = w.Button(description="pause", icon="pause", **fit)
         self.resume_button = w.Button(description="resume", icon="play", **fit)
