@@ -281,13 +281,13 @@ def _source(log: Any, unit: str | None) -> tuple[Callable[[], Iterator[dict[str,
         return (lambda: (_from_frame(log.iloc[i : i + _CHUNK])
                          for i in range(0, len(log), _CHUNK))), unit, len(log)  # fmt: skip
     delivery_log = getattr(log, "delivery_log", log)  # a StreamHandle has one
-    if not callable(getattr(delivery_log, "batches", None)) or not hasattr(delivery_log, "unit"):
+    if not callable(getattr(delivery_log, "reader", None)) or not hasattr(delivery_log, "unit"):
         raise ConfigTypeError(
             "log", log, "handle.log (a DataFrame), a DeliveryLog or a StreamHandle"
         )
     unit = one_of(unit or delivery_log.unit or "requests", "unit", ("requests", "events"))
-    rows = delivery_log.kept
-    return (lambda: map(_from_batch, delivery_log.batches(columns=COLUMNS))), unit, rows
+    read = delivery_log.reader(COLUMNS)
+    return (lambda: map(_from_batch, read())), unit, delivery_log.kept
 
 
 def _from_frame(frame: Any) -> dict[str, Any]:

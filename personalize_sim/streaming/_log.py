@@ -8,7 +8,7 @@ from __future__ import annotations
 import collections
 import math
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._latency import LatencyHistogram, LatencySummary
@@ -260,6 +260,20 @@ class DeliveryLog:
             return
         for batch in spill.batches(rows=rows):
             yield batch if columns is None else batch.select(list(columns))
+
+    def reader(
+        self, columns: Sequence[str] | None = None
+    ) -> Callable[[], Iterator[pa.RecordBatch]]:
+        """Read the records kept now, as often as needed (the same rows each time): the
+        spilled ones from disk, the ones in memory converted once. A plot reads twice."""
+        spilled, newest = self.snapshot()
+        last = [to_batch(newest, columns)] if newest else []
+
+        def read() -> Iterator[pa.RecordBatch]:
+            yield from self.spilled(spilled, columns)
+            yield from last
+
+        return read
 
     def batches(self, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
         """The kept records as Arrow record batches, oldest first (a spill file is streamed);
