@@ -28,6 +28,8 @@ TINY = {
                   "c stream, fast transport"),
     "stream_memory.py": (["--quick"], "RSS slope over the second half"),
     "dashboard.py": (["--requests", "300", "--repeat", "1"], "ratio_with_over_bare"),
+    "plot_memory.py": (["--requests", "3000", "--baseline-requests", "2000", "--repeat", "1"],
+                       "within the 500 MB target"),
     "attribution.py": (["--events", "100000", "--repeat", "1"], "ratio naive / attribution_report"),
     "fit.py": (["--events", "50000", "--naive-events", "5000", "--repeat", "1"],
                "faster than the naive loop"),

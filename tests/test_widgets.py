@@ -58,7 +58,7 @@ def test_numbers_match_the_summary_at_the_end():
     assert dash.rate_slider.disabled
 
 
-def test_the_chart_is_one_png_replaced_never_appended():
+def test_the_charts_are_svg_replaced_never_appended():
     handle = virtual(60)
     clock = VirtualClock()
     dash = Dashboard(handle, clock=clock, start=False)
@@ -71,10 +71,13 @@ def test_the_chart_is_one_png_replaced_never_appended():
     handle.add_listener(redraw_every_ten)
     handle.start()
     dash.wait(timeout=30)  # and the final one
-    outputs = dash.chart.outputs
-    assert dash.charts == 4 and len(outputs) == 1
-    assert outputs[0]["output_type"] == "display_data"
-    assert outputs[0]["data"]["image/png"].startswith("iVBORw0KGgo")  # base64 of a PNG header
+    assert dash.charts == 4
+    for chart, name in ((dash.rate_chart, "rate"), (dash.latency_chart, "latency")):
+        assert chart.value.startswith(f"<svg class='ps-chart-{name}'")
+        assert chart.value.count("<svg") == 1  # replaced, not appended
+    # the labels are text the browser draws, in full
+    for label in ("achieved", "target", "p50 from intended", "p99 service"):
+        assert f">{label}</text>" in dash.rate_chart.value + dash.latency_chart.value
 
 
 def test_updates_are_throttled_to_four_per_second():
@@ -102,7 +105,7 @@ def test_attached_to_a_finished_stream_it_shows_the_final_state():
     assert dash._thread is None  # nothing left to watch
     assert_shows(dash, summary)
     assert dash.state["errors"] == {"ThrottlingException": 10}  # taken from the log
-    assert dash.chart.outputs  # the chart is drawn from the log too
+    assert "<svg" in dash.rate_chart.value  # the chart is drawn from the log too
 
 
 def test_attached_to_a_stopped_stream_it_shows_stopped_and_pending():

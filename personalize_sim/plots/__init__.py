@@ -9,7 +9,9 @@ from any thread.
 Delivery (from ``handle.log``, a :class:`~personalize_sim.streaming.DeliveryLog`, or a handle):
 :func:`delivery` (the three below, stacked), :func:`rate` (target vs achieved per second),
 :func:`latency` (percentiles per second, from the intended time and from the send),
-:func:`error_codes` (attempts per second by error code).
+:func:`error_codes` (attempts per second by error code). A handle or a log is read from
+its spill file a batch at a time, so a long run plots in bounded memory; the achieved rate
+spreads each send over the interval to the next, so an exact schedule draws a flat line.
 
 Simulated traffic (from an events frame with its ground-truth columns): :func:`traffic`
 (all six), :func:`sessions` (by hour of day or weekday), :func:`funnel` (share of sessions

@@ -17,16 +17,31 @@ __all__ = [
     "attributed_vs_incremental", "attribution_counts", "attribution_totals", "attribution_windows",
 ]  # fmt: skip
 
+#: the report's window: values are added up per 15 minutes
+_WINDOW = "15min"  # pandas frequency
+_WINDOW_LENGTH_MIN = 15
 _EXCLUSIONS = ("counted", "before_creation", "older_than_14_days", "after_now", "missing_value")
 
 
 def attribution_windows(
-    report_frame: pd.DataFrame, *, metric: str | None = None, ax: Axes | None = None
+    report_frame: pd.DataFrame,
+    *,
+    metric: str | None = None,
+    cumulative: bool = True,
+    ax: Axes | None = None,
 ) -> Figure:
-    """One metric's value per 15-minute window, one line per source (``report.table``).
+    """One metric's value over time, by source (``report.table``, one row per 15-minute
+    window and source).
 
-    ``metric`` defaults to the frame's first metric.
+    By default each source's value adds up window by window (a window with nothing credited
+    adds nothing), so which source is credited how much, and when, reads at a glance at any
+    span; the legend gives each total. ``cumulative=False`` draws the value per hour (a
+    report of up to two days) or per day instead, one bar per source; the 15-minute windows
+    stay in the table. ``metric`` defaults to the frame's first metric.
     """
+    import numpy as np
+    import pandas as pd
+
     _require(
         report_frame, ("WINDOW", "METRIC_NAME", "SOURCE", "VALUE"), "an attribution report frame"
     )
@@ -34,15 +49,49 @@ def attribution_windows(
     metric = names[0] if metric is None else metric
     one_of(metric, "metric", names)
     rows = report_frame[report_frame["METRIC_NAME"] == metric]
-    table = rows.pivot_table(index="WINDOW", columns="SOURCE", values="VALUE", aggfunc="sum")
+    table = rows.pivot_table(
+        index="WINDOW", columns="SOURCE", values="VALUE", aggfunc="sum", fill_value=0.0
+    )
+    windows = pd.date_range(table.index.min(), table.index.max(), freq=_WINDOW)
+    table = table.reindex(windows, fill_value=0.0)
+    table.index = table.index.tz_convert("UTC").tz_localize(None)
+    table = table[table.sum().sort_values(ascending=False).index]  # the largest first
     ax = _axes(ax)
-    for source in table.columns:
-        ax.plot(table.index, table[source].fillna(0.0).to_numpy(), label=_short_source(source))
-    ax.set_xlabel("15-minute window (UTC)")
-    ax.set_ylabel(metric)
-    ax.set_title(f"{metric} per 15-minute window, by source")
-    ax.legend(fontsize="small")
+    if cumulative:
+        # a window's value counts once it closes
+        ends = (table.index + pd.Timedelta(minutes=_WINDOW_LENGTH_MIN)).to_numpy()
+        starts = np.r_[table.index[:1].to_numpy(), ends]
+        for source, values in table.items():
+            total = float(values.sum())
+            ax.step(starts, np.r_[0.0, values.cumsum().to_numpy()], where="post",
+                    label=f"{_short_source(str(source))} ({total:,.4g})")  # fmt: skip
+        ax.set_ylabel(f"{metric}, cumulative")
+        ax.set_title(f"{metric} by source, added up over time")
+        ax.set_ylim(bottom=0)
+    else:
+        two_days = windows[-1] - windows[0] <= pd.Timedelta(days=2)
+        period, word = ("1h", "hour") if two_days else ("1D", "day")
+        per = table.resample(period).sum()
+        width = pd.Timedelta(period) / (len(per.columns) + 1)
+        for i, (source, values) in enumerate(per.items()):
+            left = (per.index + width * (i + 0.5)).to_numpy()
+            ax.bar(left, values.to_numpy(), width=width.to_numpy(), align="edge",
+                   label=_short_source(str(source)))  # fmt: skip
+        ax.set_ylabel(f"{metric} per {word}")
+        ax.set_title(f"{metric} per {word}, by source")
+    _dates(ax)
+    ax.set_xlabel("time (UTC)")
+    ax.legend(fontsize="small", loc="upper left")
     return _figure_of(ax)
+
+
+def _dates(ax: Axes) -> None:
+    """Date ticks that say each day once and the hours between, not a full date per tick."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
 def attribution_totals(report_frame: pd.DataFrame, *, ax: Axes | None = None) -> Figure:

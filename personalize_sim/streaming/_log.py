@@ -8,7 +8,7 @@ from __future__ import annotations
 import collections
 import math
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._latency import LatencyHistogram, LatencySummary
@@ -248,14 +248,40 @@ class DeliveryLog:
         with self._lock:
             return len(self.records) + (0 if self._spill is None else self._spill.rows)
 
-    def batches(self) -> Iterator[pa.RecordBatch]:
-        """The kept records as Arrow record batches, oldest first (a spill file is streamed)."""
-        with self._lock:
-            spill, newest = self._spill, to_batch(list(self.records))
-        if spill is not None:
-            yield from spill.batches()
-        if newest.num_rows:
-            yield newest
+    def snapshot(self) -> tuple[int, list[Attempt]]:
+        """(rows spilled, the records in memory) at one instant: what :meth:`batches` reads."""
+        with self._lock:  # copy the list only: converting it would stall the sender
+            return (0 if self._spill is None else self._spill.rows), list(self.records)
+
+    def spilled(self, rows: int, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
+        """The first ``rows`` spilled records as Arrow batches (``columns`` of them), from disk."""
+        spill = self._spill
+        if spill is None or rows <= 0:
+            return
+        for batch in spill.batches(rows=rows):
+            yield batch if columns is None else batch.select(list(columns))
+
+    def reader(
+        self, columns: Sequence[str] | None = None
+    ) -> Callable[[], Iterator[pa.RecordBatch]]:
+        """Read the records kept now, as often as needed (the same rows each time): the
+        spilled ones from disk, the ones in memory converted once. A plot reads twice."""
+        spilled, newest = self.snapshot()
+        last = [to_batch(newest, columns)] if newest else []
+
+        def read() -> Iterator[pa.RecordBatch]:
+            yield from self.spilled(spilled, columns)
+            yield from last
+
+        return read
+
+    def batches(self, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
+        """The kept records as Arrow record batches, oldest first (a spill file is streamed);
+        ``columns`` picks some columns, in that order (reading and memory in proportion)."""
+        spilled, newest = self.snapshot()
+        yield from self.spilled(spilled, columns)
+        if newest:
+            yield to_batch(newest, columns)
 
     def frame(self) -> pd.DataFrame:
         """The kept records as a DataFrame with the columns of :mod:`._records`."""

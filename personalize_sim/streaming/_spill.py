@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Spill", "schema", "to_batch", "to_frame"]
 
-_GET = [operator.attrgetter(name) for name in COLUMNS]
 _ARROW_TYPES = {"string": "string", "int64": "int64", "float64": "float64", "bool": "bool_"}
 
 
@@ -35,17 +34,18 @@ def schema() -> pa.Schema:
     return pa.schema([(name, getattr(pa, _ARROW_TYPES[DTYPES[name]])()) for name in COLUMNS])
 
 
-def to_batch(records: Sequence[Attempt]) -> pa.RecordBatch:
-    """The records as one Arrow record batch with the columns of :mod:`._records`."""
+def to_batch(records: Sequence[Attempt], columns: Sequence[str] | None = None) -> pa.RecordBatch:
+    """The records as one Arrow record batch with the columns of :mod:`._records` (or
+    ``columns`` of them, in that order)."""
     import pyarrow as pa
 
     s = schema()
+    if columns is not None:
+        s = pa.schema([s.field(name) for name in columns])
     if not records:
         return _empty(s)
     # a column at a time: several times cheaper than rows of tuples transposed with zip
-    arrays = [
-        pa.array(list(map(get, records)), type=f.type) for get, f in zip(_GET, s, strict=True)
-    ]
+    arrays = [pa.array(list(map(operator.attrgetter(f.name), records)), type=f.type) for f in s]
     return pa.record_batch(arrays, schema=s)
 
 
@@ -83,8 +83,8 @@ class Spill:
             self._writer.write_batch(batch)
             self.rows += batch.num_rows
 
-    def batches(self) -> Iterator[pa.RecordBatch]:
-        """Every batch written so far, read back from the file."""
+    def batches(self, rows: int | None = None) -> Iterator[pa.RecordBatch]:
+        """Every batch written so far (or the first ``rows`` rows), read back from the file."""
         import pyarrow as pa
 
         with self._lock:
@@ -92,9 +92,14 @@ class Spill:
             size = self._file.tell()
         if self.rows == 0:
             return
+        left = self.rows if rows is None else rows
         with open(self.path, "rb") as f:
             reader = pa.ipc.open_stream(pa.PythonFile(_Bounded(f, size), mode="r"))
-            yield from reader
+            for batch in reader:
+                if left <= 0:
+                    return
+                yield batch if batch.num_rows <= left else batch.slice(0, left)
+                left -= batch.num_rows
 
     def close(self) -> None:
         """Remove the file (idempotent)."""

@@ -17,7 +17,7 @@ import ipywidgets as w
 from .._checks import instance, number
 from ..clock import Clock, SystemClock
 from ..streaming import DeliverySummary, StreamHandle, StreamState
-from ._panels import COUNTERS, chart_output, counters, errors_html, estimates, number_of, rates_html
+from ._panels import COUNTERS, charts, counters, errors_html, estimates, number_of, rates_html
 
 if TYPE_CHECKING:
     from ..streaming import Attempt
@@ -28,9 +28,9 @@ logger = logging.getLogger("personalize_sim.widgets")
 
 #: fastest trait updates allowed (seconds between updates): ≤ 4 per second
 MIN_INTERVAL = 0.25
-#: attempt records kept for the charts (counters come from the delivery log's own counts)
+#: attempt records kept for the live estimates (the charts read the whole delivery log)
 _CHART_RECORDS = 200_000
-#: the fields of each attempt record the chart and the live estimates read
+#: the fields of each attempt record the live estimates read
 _FIELDS = ("attempt", "events", "sent", "intended", "finished", "outcome", "error_code",
            "target_rate")  # fmt: skip
 #: share of the time chart redraws may take (they share the GIL with the stream's sender)
@@ -107,10 +107,17 @@ class Dashboard:
         self.rates = w.HTML()
         self.errors = w.HTML()
         self.errors.add_class("ps-errors")
-        self.chart = w.Output(layout=w.Layout(min_height="40px"))
-        self.pause_button = w.Button(description="pause", icon="pause")
-        self.resume_button = w.Button(description="resume", icon="play")
-        self.stop_button = w.Button(description="stop", icon="stop", button_style="danger")
+        self.rate_chart, self.latency_chart = w.HTML(), w.HTML()
+        self.rate_chart.add_class("ps-chart")
+        self.latency_chart.add_class("ps-chart")
+        # side by side when the notebook is wide enough, else one under the other
+        self.chart = w.Box([self.rate_chart, self.latency_chart],
+                           layout=w.Layout(flex_flow="row wrap", min_height="40px"))  # fmt: skip
+        self.series: Any = None  # the series last charted (plots.internal.Series)
+        fit = {"layout": w.Layout(width="auto")}  # a narrow notebook must not cut the words
+        self.pause_button = w.Button(description="pause", icon="pause", **fit)
+        self.resume_button = w.Button(description="resume", icon="play", **fit)
+        self.stop_button = w.Button(description="stop", icon="stop", button_style="danger", **fit)
         self.pause_button.on_click(lambda _: self._control("pause"))
         self.resume_button.on_click(lambda _: self._control("resume"))
         self.stop_button.on_click(lambda _: self._control("stop"))
@@ -124,7 +131,8 @@ class Dashboard:
             self.rate_slider = w.FloatLogSlider(value=1, description="replay", disabled=True)
         self.rate_slider.observe(self._on_slider, names="value")
         controls = w.HBox(
-            [self.pause_button, self.resume_button, self.stop_button, self.rate_slider]
+            [self.pause_button, self.resume_button, self.stop_button, self.rate_slider],
+            layout=w.Layout(flex_flow="row wrap"),
         )
         self.widget = w.VBox(
             [self.title, self.progress, self.counter_box, self.rates, controls, self.chart,
@@ -133,17 +141,21 @@ class Dashboard:
         self.widget.add_class("ps-dashboard")
 
     def _attach(self) -> None:
-        """Listen to new records, and take the ones already logged (without doubles)."""
+        """Listen to new records, and take the ones already logged (without doubles), those
+        spilled to disk included."""
         self.handle.add_listener(self._listener)
-        records = self.handle.delivery_log.records
-        for _ in range(1000):  # the stream may append while we copy: copy again
-            try:
-                snapshot = list(records)
-                break
-            except RuntimeError:
-                continue
-        else:
-            snapshot = []
+        log = self.handle.delivery_log
+        spilled, snapshot = log.snapshot()
+        skip = spilled - _CHART_RECORDS  # only the newest feed the estimates
+        for batch in log.spilled(spilled, _FIELDS):
+            self.records_seen += batch.num_rows
+            codes = batch.column("error_code").value_counts()
+            self._errors.update({str(c["values"]): int(c["counts"]) for c in codes.to_pylist()
+                                 if c["values"]})  # fmt: skip
+            skip -= batch.num_rows
+            if skip < 0:
+                for name, values in zip(_FIELDS, batch.columns, strict=True):
+                    self._columns[name].extend(values.to_pylist())
         # a record logged just before the listener was added may reach it too: skip those
         self._boot = snapshot
         self._boot_ids = {id(r) for r in snapshot}
@@ -273,11 +285,14 @@ class Dashboard:
     def _show_chart(self, summary: DeliverySummary) -> None:
         if not self._columns["sent"] or self.records_seen == self._charted:
             return
+        from ..plots import internal as plots
+
         self._charted = self.records_seen
-        frame = self._frame()
-        self._estimates = estimates(frame, summary.unit)
-        output = chart_output(frame, summary.unit)
-        self.chart.outputs = (output,)  # one assignment: never append, never `with out:`
+        self._estimates = estimates(self._frame(), summary.unit)
+        # the whole run, read from the delivery log (its spill a batch at a time)
+        self.series = plots.series(self.handle.delivery_log, unit=summary.unit)
+        rate, latency = charts(self.series)
+        self.rate_chart.value, self.latency_chart.value = rate, latency  # one assignment each
         self.charts += 1
 
     def _finish(self, summary: DeliverySummary) -> None:

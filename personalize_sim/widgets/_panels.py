@@ -1,10 +1,9 @@
 """What the dashboard shows, computed from a stream's summary and its attempt records:
 the counters, live rate and latency estimates, the HTML of the rate line and the error
-table, and the chart (drawn with the plots' own series and drawing functions)."""
+table, and the charts (drawn with the plots' own series and drawing functions)."""
 
 from __future__ import annotations
 
-import base64
 import collections
 import html
 import io
@@ -15,8 +14,10 @@ from .._latency import LatencySummary
 from ..streaming import DeliverySummary
 
 __all__ = [
+    "CHART_SIZE",
     "COUNTERS",
-    "chart_output",
+    "chart_figure",
+    "charts",
     "counters",
     "errors_html",
     "estimates",
@@ -54,30 +55,45 @@ def counters(summary: DeliverySummary) -> dict[str, int]:
     }
 
 
-def chart_output(frame: Any, unit: str) -> dict[str, Any]:
-    """The rate and latency chart of the kept records, as one PNG display output."""
-    from matplotlib.figure import Figure
+#: each chart's size in inches (SVG points: 324 × 234 pt, 432 × 312 px), two side by side
+#: in a notebook's default width; narrower, they wrap one under the other and shrink to fit
+CHART_SIZE = (4.5, 3.25)
 
+
+def charts(series: Any) -> tuple[str, str]:
+    """The rate and the latency chart of ``series`` as inline SVG (text kept as text, so
+    the browser draws the labels and a test can find them), laid out as the static plots."""
     from ..plots import internal as plots
 
-    series = plots.series(frame, unit=unit)
-    fig = Figure(figsize=(10, 3.2))
-    # fixed margins: a constrained layout would cost more than the drawing itself
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.9, wspace=0.22)
-    left, right = fig.subplots(1, 2)
-    plots.draw_rate(left, series)
-    plots.draw_latency(right, series)
-    right.set_title("latency percentiles (ms)")
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=72)
-    return {
-        "output_type": "display_data",
-        "data": {
-            "image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
-            "text/plain": "<dashboard chart: rate and latency>",
-        },
-        "metadata": {},
-    }
+    return (
+        _svg(series, plots.draw_rate, "ps-chart-rate"),
+        _svg(series, plots.draw_latency, "ps-chart-latency"),
+    )
+
+
+def chart_figure(series: Any, draw: Any) -> Any:
+    """One chart of the dashboard as a Figure: ``draw`` (a plots drawing function) with its
+    legend below, in the constrained layout the static figures use."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=CHART_SIZE, dpi=72, layout="constrained")
+    draw(fig.add_subplot(), series, legend="below")
+    return fig
+
+
+def _svg(series: Any, draw: Any, name: str) -> str:
+    import matplotlib
+
+    fig = chart_figure(series, draw)
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        fig.savefig(buffer, format="svg")
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg") :]  # no XML prolog or doctype inside HTML
+    # scale down with the widget, never up; height follows the viewBox
+    return svg.replace(
+        "<svg ", f"<svg class='{name}' style='max-width:100%;height:auto;display:block' ", 1
+    )
 
 
 def estimates(frame: Any, unit: str) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
@@ -22,6 +24,34 @@ def test_windows_draws_one_line_per_source(result):
     assert len(ax.get_lines()) == sources
     with pytest.raises(ConfigError, match="metric"):
         plots.attribution_windows(result.report.table, metric="nope")
+
+
+def test_windows_add_up_to_each_sources_total_over_time(result):
+    """The cumulative lines end at each source's total, never fall, and reach every window
+    (a window with nothing credited adds nothing: it is not skipped by a straight line)."""
+    table = result.report.table.query("METRIC_NAME == 'views'")
+    totals = table.groupby("SOURCE")["VALUE"].sum().sort_values(ascending=False)
+    (ax,) = plots.attribution_windows(table).axes
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == [f"{source} ({total:,.4g})" for source, total in totals.items()]
+    windows = pd.date_range(table["WINDOW"].min(), table["WINDOW"].max(), freq="15min")
+    for line, total in zip(ax.get_lines(), totals, strict=True):
+        y = line.get_ydata()
+        assert y[0] == 0 and y[-1] == pytest.approx(total)
+        assert (np.diff(y) >= 0).all()
+        assert len(y) == len(windows) + 1
+
+
+@pytest.mark.parametrize(("days", "bars_per_source"), [(1, 24), (3, 3)])
+def test_windows_per_hour_or_per_day_by_the_span(days, bars_per_source):
+    frame = scenario("over-crediting").run(rng=2, users=300, days=days).report.table
+    table = frame.query("METRIC_NAME == 'views'")
+    (ax,) = plots.attribution_windows(table, cumulative=False).axes
+    sources = table["SOURCE"].nunique()
+    assert len(ax.patches) <= sources * bars_per_source
+    assert len(ax.patches) >= sources * (bars_per_source - 1)  # the last hour may be empty
+    assert sum(p.get_height() for p in ax.patches) == pytest.approx(table["VALUE"].sum())
+    assert ax.get_title() == f"views per {'hour' if days == 1 else 'day'}, by source"
 
 
 def test_totals_and_cloudwatch_on_a_given_ax(result):

@@ -8,8 +8,11 @@ apt; never ``playwright install``) loads JupyterLab once; each test opens its no
 runs every cell, and closes it. Server and page are shared by the tests of one process (under
 ``pytest -n``, each worker that runs one of these tests starts its own). The quickstart's test
 asserts that the dashboard's progress bar reaches 100% and that its delivered counter equals the
-number of events in the tracker's SQLite store, and saves a screenshot under tmp_path; every
-notebook's figures must be images (never ``<Figure size …>`` text), with a screenshot of each.
+number of events in the tracker's SQLite store, and that every label of the dashboard's charts
+(legend entries, titles, ticks) lies inside its chart, at the default width and at 800 px, with
+a screenshot of each; every notebook's figures must be images (never ``<Figure size …>``
+text), with a screenshot of each. Screenshots go to ``$PERSONALIZE_SIM_ARTIFACTS`` when set
+(CI keeps that folder), else under tmp_path.
 
 Without Chromium or Playwright the tests are skipped, except under ``CI=true``, where they fail.
 """
@@ -62,6 +65,27 @@ FLAGS = [
 ]
 SERVER_START_S = 90
 RUN_ALL_S = 150
+#: the browser's default viewport, and the narrow one the dashboard must also fit
+WIDE, NARROW = {"width": 1400, "height": 1800}, {"width": 800, "height": 1800}
+#: the legend entries of the dashboard's charts, each to be shown in full
+LEGENDS = {
+    "ps-chart-rate": ["achieved", "target"],
+    "ps-chart-latency": ["p50 from intended", "p90 from intended", "p99 from intended",
+                         "p50 service", "p99 service"],
+}  # fmt: skip
+# every text of each chart of the dashboard, its box and whether it lies inside its chart's
+CHART_TEXTS = """root => [...root.querySelectorAll('.ps-dashboard svg')].flatMap(svg => {
+  const box = svg.getBoundingClientRect();
+  const dash = root.querySelector('.ps-dashboard').getBoundingClientRect();
+  return [...svg.querySelectorAll('text')].filter(t => t.textContent.trim()).map(t => {
+    const r = t.getBoundingClientRect();
+    return {chart: svg.getAttribute('class'), text: t.textContent.trim(),
+            legend: t.closest('g[id^="legend"]') !== null, width: r.width,
+            inside: r.left >= box.left - 0.5 && r.right <= box.right + 0.5
+                    && r.top >= box.top - 0.5 && r.bottom <= box.bottom + 0.5
+                    && box.left >= dash.left - 0.5 && box.right <= dash.right + 0.5};
+  });
+})"""
 
 # JupyterLab calls home by default (news, update checks, the PyPI extension manager)
 LAB_CONFIG = """
@@ -201,7 +225,7 @@ class Lab:
         self._browser = self._playwright.chromium.launch_persistent_context(
             str(self.folder / "profile"),  # a fresh --user-data-dir
             executable_path=str(CHROMIUM), headless=True, args=FLAGS,
-            viewport={"width": 1400, "height": 1800},
+            viewport=WIDE,
         )  # fmt: skip
         page = self._browser.pages[0] if self._browser.pages else self._browser.new_page()
         page.route("**/*", self._local_only)
@@ -312,6 +336,31 @@ def _figures(panel, stem: str, folder: Path) -> tuple[list[str], list[Path]]:
     return problems, shots
 
 
+# the words of the dashboard's buttons that do not fit them (cut to "p…")
+BUTTONS_CUT = """root => [...root.querySelectorAll('.ps-dashboard button')]
+  .filter(b => b.scrollWidth > b.clientWidth + 1).map(b => b.textContent.trim())"""
+
+
+def _artifacts(tmp_path: Path) -> Path:
+    """Where screenshots go: ``$PERSONALIZE_SIM_ARTIFACTS`` (kept by CI), else tmp_path."""
+    folder = Path(os.environ.get("PERSONALIZE_SIM_ARTIFACTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _chart_problems(texts: list[dict], width: str) -> list[str]:
+    """What a user could not read in the dashboard's charts at this width."""
+    problems = [f"{width}: {t['chart']} text {t['text']!r} falls outside its chart"
+                for t in texts if not t["inside"]]  # fmt: skip
+    for chart, labels in LEGENDS.items():
+        shown = [t["text"] for t in texts if t["chart"] == chart and t["legend"]]
+        if shown != labels:
+            problems.append(f"{width}: {chart} legend shows {shown}, expected {labels}")
+    if not texts:
+        problems.append(f"{width}: no chart text found")
+    return problems
+
+
 def _is_png(shot: Path) -> bool:
     return shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 2000
 
@@ -320,7 +369,10 @@ def test_quickstart_runs_in_jupyterlab_and_the_dashboard_matches_the_store(lab, 
     """Run every cell, sample the live bar until it is full; the delivered counter equals the
     store's count; and the quickstart's figures are pictures (the check every other notebook
     gets in the test below, made here so the quickstart runs once)."""
-    shot = tmp_path / "quickstart-jupyterlab.png"
+    folder = _artifacts(tmp_path)
+    shot = folder / "quickstart-jupyterlab.png"
+    narrow_shot = folder / "quickstart-jupyterlab-800px.png"
+    dashboard_shots = [folder / "dashboard-1400px.png", folder / "dashboard-800px.png"]
 
     def drive(page):
         with _notebook(page, NOTEBOOK.name, tmp_path) as panel:
@@ -349,25 +401,42 @@ def test_quickstart_runs_in_jupyterlab_and_the_dashboard_matches_the_store(lab, 
             errors = _error_outputs(panel)
             delivered = panel.locator(".ps-dashboard .ps-counter-delivered .ps-num").inner_text()
             store_text = stored_line.inner_text()
-            panel.locator(".ps-dashboard").scroll_into_view_if_needed()
+            dashboard = panel.locator(".ps-dashboard")
+            dashboard.scroll_into_view_if_needed()
             page.screenshot(path=str(shot))
+            dashboard.screenshot(path=str(dashboard_shots[0]))
+            charts = _chart_problems(panel.evaluate(CHART_TEXTS), "1400 px")
+            charts += [f"1400 px: button {b!r} cut" for b in panel.evaluate(BUTTONS_CUT)]
+            page.set_viewport_size(NARROW)
+            try:
+                page.wait_for_timeout(500)  # JupyterLab lays the panel out again
+                dashboard.scroll_into_view_if_needed()
+                charts += _chart_problems(panel.evaluate(CHART_TEXTS), "800 px")
+                charts += [f"800 px: button {b!r} cut" for b in panel.evaluate(BUTTONS_CUT)]
+                page.screenshot(path=str(narrow_shot))
+                dashboard.screenshot(path=str(dashboard_shots[1]))
+            finally:
+                page.set_viewport_size(WIDE)
             match = re.search(r"tracker store: (\d+) events in (\S+)", store_text)
             assert match, store_text
             printed, db_path = int(match.group(1)), match.group(2)
             # count the store ourselves, while the kernel (which owns the store's folder) lives
             with contextlib.closing(sqlite3.connect(db_path)) as db:
                 (in_store,) = db.execute("SELECT count(*) FROM events").fetchone()
-            problems, figures = _figures(panel, NOTEBOOK.stem, tmp_path)
-        return widths, errors, delivered, printed, in_store, problems, figures
+            problems, figures = _figures(panel, NOTEBOOK.stem, folder)
+        return widths, errors, delivered, printed, in_store, problems + charts, figures
 
     widths, errors, delivered_text, printed, in_store, problems, figures = lab.run(drive)
     with capsys.disabled():
-        print(f"\nscreenshot of 01-quickstart in JupyterLab: {shot}\nprogress bar widths: {widths}")
+        print(
+            f"\nscreenshots of 01-quickstart in JupyterLab: {shot}, {narrow_shot}, "
+            f"{dashboard_shots[0]}, {dashboard_shots[1]}\nprogress bar widths: {widths}"
+        )
     assert errors == "", f"the notebook wrote to stderr:\n{errors}"
     assert widths[-1] == "100%", widths
     delivered = int(delivered_text.replace(",", ""))
     assert delivered == in_store == printed > 0
-    assert _is_png(shot)
+    assert all(_is_png(s) for s in (shot, narrow_shot, *dashboard_shots))
     assert not problems, "\n".join(problems)
     assert all(_is_png(figure) for figure in figures)
     assert lab.elsewhere == [], f"the page tried to reach other hosts: {lab.elsewhere[:5]}"
@@ -396,11 +465,14 @@ def test_every_notebook_shows_its_figures_as_pictures(lab, notebook, tmp_path, c
             except Exception:
                 prompts = panel.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
                 pytest.fail(f"{name} did not finish within {RUN_ALL_S} s; prompts: {prompts}")
-            return _figures(panel, notebook.stem, tmp_path)
+            return _figures(panel, notebook.stem, _artifacts(tmp_path))
 
     problems, shots = lab.run(drive)
     with capsys.disabled():
-        print(f"\nfigure screenshots: {tmp_path}/*-figure-*.png ({len(shots)} pictures)")
+        print(
+            f"\nfigure screenshots: {_artifacts(tmp_path)}/{notebook.stem}-figure-*.png "
+            f"({len(shots)} pictures)"
+        )
     assert not problems, "\n".join(problems)
     assert len(shots) >= FIGURES.get(notebook.stem, 0)
     assert all(_is_png(shot) for shot in shots)
