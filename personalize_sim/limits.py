@@ -42,6 +42,9 @@ RESERVED_PROPERTY_KEYS = frozenset(
 EVENT_MAX_BYTES = 10 * 1024
 #: "Max characters for categorical data and impression values: 1000" (bulk import, limits).
 BULK_VALUE_MAX_CHARS = 1000
+#: Metadata fields (not required, not reserved) a schema of each dataset type may hold:
+#: Users 25, Items 100, Actions 10 ("Custom datasets and schemas", Developer Guide).
+METADATA_MAX_FIELDS = {"USERS": 25, "ITEMS": 100, "ACTIONS": 10}
 
 
 @dataclass(frozen=True)
