@@ -45,6 +45,22 @@ BULK_VALUE_MAX_CHARS = 1000
 #: Metadata fields (not required, not reserved) a schema of each dataset type may hold:
 #: Users 25, Items 100, Actions 10 ("Custom datasets and schemas", Developer Guide).
 METADATA_MAX_FIELDS = {"USERS": 25, "ITEMS": 100, "ACTIONS": 10}
+#: Reserved fields of each dataset type beyond its id, with their Avro types (same page):
+#: a column of that name must hold that type; times are epoch seconds in a long.
+RESERVED_FIELDS: dict[str, dict[str, str]] = {
+    "ITEMS": {"CREATION_TIMESTAMP": "long"},
+    "USERS": {},
+    "ACTIONS": {
+        "CREATION_TIMESTAMP": "long",
+        "VALUE": "long",
+        "TYPE": "string",
+        "EXPIRATION_TIMESTAMP": "long",
+        "REPEAT_FREQUENCY": "long",
+    },
+    "ACTION_INTERACTIONS": {"IMPRESSION": "string", "RECOMMENDATION_ID": "string"},
+}
+#: reserved fields that hold a time (epoch seconds)
+TIME_FIELDS = frozenset({"CREATION_TIMESTAMP", "EXPIRATION_TIMESTAMP", "TIMESTAMP"})
 
 
 @dataclass(frozen=True)
@@ -172,6 +188,41 @@ def operation_limits(name: str, service: str = SERVICE_NAME) -> OperationLimits:
         fields=fields,
         members=members,
     )
+
+
+@dataclass(frozen=True)
+class RecordOperation:
+    """PutItems, PutUsers or PutActions, as the model shapes it: ``{datasetArn, <member>:
+    [{<key>, properties}]}``, writing to the dataset of type ``dataset_type``."""
+
+    name: str
+    member: str  # "items"
+    key: str  # "itemId"
+    dataset_type: str  # "ITEMS"
+
+    @property
+    def id_column(self) -> str:
+        """The dataset's id field: ``itemId`` -> ``ITEM_ID``."""
+        return self.key.removesuffix("Id").upper() + "_ID"
+
+
+#: the operations that write records of a dataset (not events)
+RECORD_OPERATIONS = ("PutItems", "PutUsers", "PutActions")
+
+
+@functools.cache
+def record_operation(name: str) -> RecordOperation:
+    """The list member and record key of a record operation, read from the model.
+
+    >>> record_operation("PutActions")
+    RecordOperation(name='PutActions', member='actions', key='actionId', dataset_type='ACTIONS')
+    """
+    if name not in RECORD_OPERATIONS:
+        raise ConfigError("operation", name, f"one of {', '.join(RECORD_OPERATIONS)}")
+    ops = operation_limits(name)
+    (member,) = [m for m in ops.members[""] if ops.fields[m].type == "list"]
+    (key,) = [m for m in ops.members[member + "[]"] if ops.fields[f"{member}[].{m}"].required]
+    return RecordOperation(name, member, key, member.upper())
 
 
 def member_documentation(operation: str, member: str, service: str = SERVICE_NAME) -> str:

@@ -1,4 +1,12 @@
-"""② Events DataFrame ⇄ PutEvents requests, validated against every limit; bulk-import CSV.
+"""② Frames ⇄ requests of every personalize-events operation, validated against every limit;
+bulk-import CSVs.
+
+Items, users, actions and action interactions have their own converters, each with its
+exact inverse: :func:`to_put_items` / :func:`from_put_items`, ``…_users``, ``…_actions``
+(``_records``: an id column and metadata columns sent as ``properties``) and
+:func:`to_put_action_interactions` / :func:`from_put_action_interactions`
+(``_action_interactions``); ``_values`` is the one rule for metadata values. The rest of
+this docstring is about events.
 
 * :func:`validate_events` returns one row per problem (``row, field, reason, value, limit``);
 * :func:`to_put_events` turns a frame into the keyword arguments of
@@ -59,15 +67,32 @@ arrays), ``_normalise`` (the pass that runs every field's step), ``_event_ids``,
 from __future__ import annotations
 
 from .._public import expose
+from ._action_interactions import from_put_action_interactions, to_put_action_interactions
 from ._bulk import interactions_schema, to_bulk_csv
 from ._convert import to_put_events, validate_events
 from ._from_requests import from_put_events
+from ._records import (
+    from_put_actions,
+    from_put_items,
+    from_put_users,
+    to_put_actions,
+    to_put_items,
+    to_put_users,
+)
 
 __all__ = [
+    "from_put_action_interactions",
+    "from_put_actions",
     "from_put_events",
+    "from_put_items",
+    "from_put_users",
     "interactions_schema",
     "to_bulk_csv",
+    "to_put_action_interactions",
+    "to_put_actions",
     "to_put_events",
+    "to_put_items",
+    "to_put_users",
     "validate_events",
 ]
 

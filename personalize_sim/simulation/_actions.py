@@ -25,7 +25,7 @@ from ._config_checks import named_items, valid_name
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["TAKEN", "NOT_TAKEN", "VIEWED", "ActionConfig", "ActionsConfig", "action_interactions"]
+__all__ = ["NOT_TAKEN", "TAKEN", "VIEWED", "ActionConfig", "ActionsConfig", "action_interactions"]
 
 #: the event types of an action interaction (Developer Guide, "Recording action interaction
 #: events"; the bulk CSV example spells the second "Not taken")
@@ -124,7 +124,9 @@ def action_interactions(
     table = np.array(
         [[a.propensity.get(p, a.base_propensity) for p in persona_names] for a in actions]
     ).reshape(len(actions), len(persona_names))
-    repeat_us = [None if a.repeat_frequency is None else a.repeat_frequency * DAY_US for a in actions]
+    repeat_us = [
+        None if a.repeat_frequency is None else a.repeat_frequency * DAY_US for a in actions
+    ]
     users = sessions["USER_ID"].to_numpy(dtype=object)
     session_ids = sessions["SESSION_ID"].to_numpy(dtype=object)
     personas = sessions["persona"].to_numpy(dtype=object)

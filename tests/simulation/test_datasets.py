@@ -50,7 +50,9 @@ def test_no_event_comes_before_its_items_creation(group):
 def test_users_carry_their_persona_and_membership(group):
     users = group.users.set_index("USER_ID")
     events = group.interactions.dropna(subset=["USER_ID"])
-    assert (users.loc[events["USER_ID"], "persona"].to_numpy() == events["persona"].astype(str)).all()
+    assert (
+        users.loc[events["USER_ID"], "persona"].to_numpy() == events["persona"].astype(str)
+    ).all()
     assert set(users["MEMBERSHIP"]) == {"gold", "silver", "basic"}
     assert users["AGE_BAND"].notna().all()
     assert users.loc[users["new_user"], "joined_at"].notna().all()
@@ -89,8 +91,8 @@ def test_fatigue_lowers_the_propensity_of_each_repeat():
 
 def test_a_taken_action_without_repeat_frequency_is_never_shown_again():
     cfg = SimulationConfig.preset("retail").replace(
-        users=100, days=5, start=START,
-        actions=ActionsConfig(actions=(ActionConfig(name="a", base_propensity=1.0),), view_share=1.0),
+        users=100, days=5, start=START, actions=ActionsConfig(
+            actions=(ActionConfig(name="a", base_propensity=1.0),), view_share=1.0),
     )  # fmt: skip
     chosen = simulate_datasets(cfg, rng=2).action_interactions
     per_user = chosen.groupby("USER_ID")["EVENT_TYPE"].agg(tuple)
@@ -99,8 +101,8 @@ def test_a_taken_action_without_repeat_frequency_is_never_shown_again():
 
 def test_an_expired_action_is_not_shown_and_the_dataset_says_when():
     cfg = SimulationConfig.preset("retail").replace(
-        users=100, days=2, start=START,
-        actions=ActionsConfig(actions=(ActionConfig(name="a", expires_after_days=0),), view_share=1.0),
+        users=100, days=2, start=START, actions=ActionsConfig(
+            actions=(ActionConfig(name="a", expires_after_days=0),), view_share=1.0),
     )  # fmt: skip
     group = simulate_datasets(cfg, rng=2)
     assert group.actions["EXPIRATION_TIMESTAMP"].iloc[0] == pd.Timestamp("2026-01-07", tz="UTC")
