@@ -225,6 +225,32 @@ def record_operation(name: str) -> RecordOperation:
     return RecordOperation(name, member, key, member.upper())
 
 
+#: every write operation of personalize-events, the order the routes are listed in
+WRITE_OPERATIONS = ("PutEvents", "PutItems", "PutUsers", "PutActions", "PutActionInteractions")
+
+
+@functools.cache
+def request_list(operation: str) -> str:
+    """The member holding the records of a write request, read from the model (``eventList``,
+    ``items``, ``users``, ``actions``, ``actionInteractions``)."""
+    ops = operation_limits(operation)
+    (member,) = [m for m in ops.members[""] if ops.fields[m].type == "list"]
+    return member
+
+
+def operation_of(request: Mapping[str, Any]) -> str:
+    """The write operation whose request ``request`` is, by the list it carries.
+
+    >>> operation_of({"trackingId": "t", "actionInteractions": []})
+    'PutActionInteractions'
+    """
+    for operation in WRITE_OPERATIONS:
+        if request_list(operation) in request:
+            return operation
+    lists = ", ".join(request_list(op) for op in WRITE_OPERATIONS)
+    raise ConfigError("request", _short(request), f"a request dict holding one of {lists}")
+
+
 def member_documentation(operation: str, member: str, service: str = SERVICE_NAME) -> str:
     """The model's documentation of a top-level request member (where some limits live only
     in words, e.g. ``numResults``: "the maximum is 500")."""

@@ -5,7 +5,9 @@ Items, users, actions and action interactions have their own converters, each wi
 exact inverse: :func:`to_put_items` / :func:`from_put_items`, ``…_users``, ``…_actions``
 (``_records``: an id column and metadata columns sent as ``properties``) and
 :func:`to_put_action_interactions` / :func:`from_put_action_interactions`
-(``_action_interactions``); ``_values`` is the one rule for metadata values. The rest of
+(``_action_interactions``); ``_values`` is the one rule for metadata values;
+:func:`dataset_type` tells which dataset a frame holds and :func:`dataset_arn` names a
+dataset of a group (``_datasets``). The rest of
 this docstring is about events.
 
 * :func:`validate_events` returns one row per problem (``row, field, reason, value, limit``);
@@ -70,6 +72,7 @@ from .._public import expose
 from ._action_interactions import from_put_action_interactions, to_put_action_interactions
 from ._bulk import interactions_schema, to_bulk_csv
 from ._convert import to_put_events, validate_events
+from ._datasets import dataset_arn, dataset_type
 from ._from_requests import from_put_events
 from ._records import (
     from_put_actions,
@@ -81,6 +84,8 @@ from ._records import (
 )
 
 __all__ = [
+    "dataset_arn",
+    "dataset_type",
     "from_put_action_interactions",
     "from_put_actions",
     "from_put_events",
