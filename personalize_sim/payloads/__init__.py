@@ -7,8 +7,9 @@ exact inverse: :func:`to_put_items` / :func:`from_put_items`, ``â€¦_users``, ``â
 :func:`to_put_action_interactions` / :func:`from_put_action_interactions`
 (``_action_interactions``); ``_values`` is the one rule for metadata values;
 :func:`dataset_type` tells which dataset a frame holds and :func:`dataset_arn` names a
-dataset of a group (``_datasets``). The rest of
-this docstring is about events.
+dataset of a group (``_datasets``); :func:`to_bulk_csv` writes the bulk CSV of any of them
+and :func:`dataset_schema` the schema of the four beyond interactions (``_bulk_datasets``).
+The rest of this docstring is about events.
 
 * :func:`validate_events` returns one row per problem (``row, field, reason, value, limit``);
 * :func:`to_put_events` turns a frame into the keyword arguments of
@@ -71,6 +72,7 @@ from __future__ import annotations
 from .._public import expose
 from ._action_interactions import from_put_action_interactions, to_put_action_interactions
 from ._bulk import interactions_schema, to_bulk_csv
+from ._bulk_datasets import dataset_schema
 from ._convert import to_put_events, validate_events
 from ._datasets import dataset_arn, dataset_type
 from ._from_requests import from_put_events
@@ -85,6 +87,7 @@ from ._records import (
 
 __all__ = [
     "dataset_arn",
+    "dataset_schema",
     "dataset_type",
     "from_put_action_interactions",
     "from_put_actions",

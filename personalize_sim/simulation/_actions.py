@@ -44,6 +44,8 @@ class ActionConfig:
     expires_after_days: float | None = None
     #: REPEAT_FREQUENCY in days: how soon a taker may be shown it again; None: never
     repeat_frequency: int | None = None
+    #: where the action is offered (the actions dataset's categorical CHANNEL)
+    channel: str = "web"
     #: P(Taken | Viewed) of a persona not listed in ``propensity``
     base_propensity: float = 0.05
     #: persona name -> P(Taken | Viewed) on a first view
@@ -51,6 +53,7 @@ class ActionConfig:
 
     def __post_init__(self) -> None:
         valid_name(self.name, "name")
+        valid_name(self.channel, "channel")
         check(
             isinstance(self.value, int) and not isinstance(self.value, bool),
             "value", self.value, "an integer (VALUE is a long in the Actions schema)",
@@ -69,9 +72,19 @@ class ActionConfig:
 def _default_actions() -> tuple[ActionConfig, ...]:
     return (
         ActionConfig(name="join-loyalty", value=50, repeat_frequency=None, base_propensity=0.08),
-        ActionConfig(name="install-app", value=20, expires_after_days=30, base_propensity=0.05),
         ActionConfig(
-            name="subscribe-newsletter", value=5, repeat_frequency=30, base_propensity=0.12
+            name="install-app",
+            value=20,
+            channel="app",
+            expires_after_days=30,
+            base_propensity=0.05,
+        ),
+        ActionConfig(
+            name="subscribe-newsletter",
+            value=5,
+            channel="email",
+            repeat_frequency=30,
+            base_propensity=0.12,
         ),
     )
 

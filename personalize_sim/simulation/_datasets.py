@@ -176,6 +176,7 @@ def _actions(run: Run) -> tuple[pd.DataFrame, np.ndarray]:
     columns: dict[str, Any] = {
         "ACTION_ID": pd.Series([a.name for a in actions], dtype="str"),
         "VALUE": np.array([a.value for a in actions], dtype=np.int64),
+        "CHANNEL": pd.Series([a.channel for a in actions], dtype="str"),
         "CREATION_TIMESTAMP": pd.Series(utc_from_us(np.full(len(actions), start_s * 1_000_000))),
     }
     if any(s is not None for s in expires_s):
