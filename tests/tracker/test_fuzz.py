@@ -2,8 +2,9 @@
 
 Valid PutEvents / PutItems / PutUsers / PutActions / PutActionInteractions requests are
 built from a seeded generator, then mutated: members set to hostile values (numbers past a
-double or a datetime, NaN and Infinity tokens, unpaired surrogates, wrong types, over-long strings, bad properties),
-members dropped or added, bytes of the JSON text cut or flipped, whole requests resent.
+double or a datetime, NaN and Infinity tokens, unpaired surrogates, wrong types, over-long
+strings, bad properties), members dropped or added, bytes of the JSON text cut or flipped,
+whole requests resent.
 They go over several keep-alive connections at once, so good and bad requests share
 group commits. With no fault injected, every answer must be 200 or 4xx; every request
 answered 200 must read back from the store exactly as sent (events through
