@@ -57,11 +57,11 @@ def main() -> None:
     n = args.rows
     frames = {
         "events": (repeated(group.interactions, n, "SESSION_ID"), None),
-        "items": (repeated(group.items, n, "ITEM_ID"), payloads.dataset_arn(GROUP, "items")),
-        "users": (repeated(group.users, n, "USER_ID"), payloads.dataset_arn(GROUP, "users")),
+        "items": (repeated(group.items, n, "ITEM_ID"), GROUP),
+        "users": (repeated(group.users, n, "USER_ID"), GROUP),
         "actions": (
             repeated(group.actions, n, "ACTION_ID"),
-            payloads.dataset_arn(GROUP, "actions"),
+            GROUP,
         ),
         "action_interactions": (repeated(group.action_interactions, n, "SESSION_ID"), None),
     }
@@ -74,9 +74,9 @@ def main() -> None:
     }
     from_put = {
         "events": payloads.from_put_events,
-        "items": payloads.from_put_items,
-        "users": payloads.from_put_users,
-        "actions": payloads.from_put_actions,
+        "items": payloads.from_put_records,
+        "users": payloads.from_put_records,
+        "actions": payloads.from_put_records,
         "action_interactions": payloads.from_put_action_interactions,
     }
     for name, (frame, arn) in frames.items():  # warm up: botocore's model, Arrow kernels
@@ -91,7 +91,9 @@ def main() -> None:
                 label = "to_put_events" if name == "events" else f"to_put_{name}"
                 work: Callable[[], object] = lambda f=frame, a=arn, c=to_put[name]: c(f, a)  # noqa: E731
             else:
-                label = f"from_put_{name}"
+                label = "from_put_events" if name == "events" else f"from_put_* ({name})"
+                if name == "action_interactions":
+                    label = "from_put_action_interactions"
                 work = lambda r=requests, c=from_put[name]: c(r)  # noqa: E731
             median, low, high, cpu = timed(work, args.repeat)
             rate = len(frame) / median

@@ -350,7 +350,7 @@ def _read_input(args: argparse.Namespace, notes: list[str]) -> tuple[Any, str | 
         return _with_sessions(read_file(part, "INPUT", time_unit=args.time_unit), notes)
 
     def check_tracking_id(frame: Any) -> None:  # items, users and actions carry none
-        from personalize_sim.payloads import dataset_type
+        from personalize_sim.payloads.internal import dataset_type
 
         records = (args.dataset or dataset_type(frame)) in ("items", "users", "actions")
         if tracking_id is None and not (args.local or records):

@@ -17,7 +17,7 @@ metadata fields a schema of the dataset type may hold, whole seconds for times.
 >>> (request,) = to_put_items(items, arn)
 >>> request["items"]
 [{'itemId': 'i1', 'properties': '{"genres":"drama|crime","price":9.5}'}]
->>> from_put_items([request])["GENRES"].tolist()
+>>> from_put_records([request])["GENRES"].tolist()
 ['drama|crime']
 """
 
@@ -29,74 +29,63 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .. import _operations as operations
 from .. import _schema as schema
 from .. import limits
 from .._checks import instance, one_of
 from ..errors import ConfigError, ConfigTypeError, PayloadError
+from ._datasets import dataset_arn as group_dataset_arn
 from ._problems import ProblemReport
 from ._values import encode_column, metadata_columns, ordered_keys, typed_column
 
 __all__ = [
-    "from_put_actions",
-    "from_put_items",
-    "from_put_users",
+    "from_put_records",
     "to_put_actions",
     "to_put_items",
     "to_put_users",
 ]
 
-Errors = Literal["raise", "collect"]
-Result = list[dict[str, Any]] | tuple[list[dict[str, Any]], pd.DataFrame]
 
-
-def to_put_items(frame: pd.DataFrame, dataset_arn: str, *, errors: Errors = "raise") -> Result:
+def to_put_items(
+    frame: pd.DataFrame, dataset_arn: str, *, errors: Literal["raise", "collect"] = "raise"
+) -> list[dict[str, Any]] | tuple[list[dict[str, Any]], pd.DataFrame]:
     """PutItems requests for the items of ``frame``: ``client.put_items(**request)``.
 
     Raises :class:`~personalize_sim.errors.PayloadError` listing every problem (row, field,
     reason, value, limit); ``errors="collect"`` returns ``(requests for the valid rows,
-    problems)`` instead. ``dataset_arn`` must be an Items dataset's ARN.
+    problems)`` instead. ``dataset_arn`` is an Items dataset's ARN, or its dataset group's
+    (``…:dataset-group/NAME`` names ``…:dataset/NAME/ITEMS``). :func:`from_put_records` is
+    the exact inverse.
     """
     return to_put_records("PutItems", frame, dataset_arn, errors=errors)
 
 
-def to_put_users(frame: pd.DataFrame, dataset_arn: str, *, errors: Errors = "raise") -> Result:
+def to_put_users(
+    frame: pd.DataFrame, dataset_arn: str, *, errors: Literal["raise", "collect"] = "raise"
+) -> list[dict[str, Any]] | tuple[list[dict[str, Any]], pd.DataFrame]:
     """PutUsers requests for the users of ``frame`` (as :func:`to_put_items`)."""
     return to_put_records("PutUsers", frame, dataset_arn, errors=errors)
 
 
-def to_put_actions(frame: pd.DataFrame, dataset_arn: str, *, errors: Errors = "raise") -> Result:
+def to_put_actions(
+    frame: pd.DataFrame, dataset_arn: str, *, errors: Literal["raise", "collect"] = "raise"
+) -> list[dict[str, Any]] | tuple[list[dict[str, Any]], pd.DataFrame]:
     """PutActions requests for the actions of ``frame`` (as :func:`to_put_items`); the
     reserved ``VALUE``, ``REPEAT_FREQUENCY`` and the times must be whole numbers."""
     return to_put_records("PutActions", frame, dataset_arn, errors=errors)
 
 
-def from_put_items(requests: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """The items frame of PutItems ``requests``: the inverse of :func:`to_put_items`.
-
-    Property keys become UPPER_SNAKE_CASE columns in the order the records give them;
-    ``CREATION_TIMESTAMP`` comes back as UTC datetimes, other values typed by
-    :func:`._values.typed_column`.
-    """
-    return from_put_records("PutItems", requests)
-
-
-def from_put_users(requests: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """The users frame of PutUsers ``requests``: the inverse of :func:`to_put_users`."""
-    return from_put_records("PutUsers", requests)
-
-
-def from_put_actions(requests: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """The actions frame of PutActions ``requests``: the inverse of :func:`to_put_actions`."""
-    return from_put_records("PutActions", requests)
-
-
-def to_put_records(operation: str, frame: Any, dataset_arn: Any, *, errors: Errors) -> Result:
+def to_put_records(
+    operation: str, frame: Any, dataset_arn: Any, *, errors: Literal["raise", "collect"]
+) -> list[dict[str, Any]] | tuple[list[dict[str, Any]], pd.DataFrame]:
     """The converter of a record operation (PutItems, PutUsers, PutActions)."""
     import orjson
 
     one_of(errors, "errors", ("raise", "collect"))
-    kind = limits.record_operation(operation)
+    kind = operations.record_operation(operation)
     instance(frame, "frame", pd.DataFrame, "a DataFrame")
+    if isinstance(dataset_arn, str) and ":dataset-group/" in dataset_arn:
+        dataset_arn = group_dataset_arn(dataset_arn, kind.member)
     check_dataset_arn(operation, dataset_arn)
     problems = ProblemReport(labels=frame.index)
     n = len(frame)
@@ -143,11 +132,26 @@ def to_put_records(operation: str, frame: Any, dataset_arn: Any, *, errors: Erro
     return (requests, report) if errors == "collect" else requests
 
 
-def from_put_records(operation: str, requests: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """The frame of a record operation's requests (the inverse of :func:`to_put_records`)."""
+def from_put_records(requests: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """The frame of PutItems, PutUsers or PutActions ``requests`` (all of one operation): the
+    exact inverse of :func:`to_put_items`, :func:`to_put_users` and :func:`to_put_actions`.
+
+    The id column is the dataset's (``ITEM_ID``…); property keys become UPPER_SNAKE_CASE
+    columns, ordered as the records give them; the reserved times (``CREATION_TIMESTAMP``…)
+    come back as UTC datetimes, other values typed by :func:`._values.typed_column`. No
+    requests give an empty frame.
+    """
     import orjson
 
-    kind = limits.record_operation(operation)
+    requests = list(requests)
+    if not requests:
+        return pd.DataFrame()
+    kinds = {operations.operation_of(r) for r in requests}
+    if len(kinds) != 1 or not kinds <= set(operations.RECORD_OPERATIONS):
+        raise ConfigError(
+            "requests", sorted(kinds), "requests of one of PutItems, PutUsers, PutActions"
+        )
+    kind = operations.record_operation(kinds.pop())
     ids: list[str] = []
     props: list[dict[str, Any]] = []
     for request in requests:
@@ -173,7 +177,7 @@ def records_frame(
 def check_dataset_arn(operation: str, arn: Any) -> None:
     """A dataset ARN the operation accepts: the model's pattern, and the operation's own
     dataset type (``…:dataset/GROUP/ITEMS`` for PutItems), as the service requires."""
-    kind = limits.record_operation(operation)
+    kind = operations.record_operation(operation)
     probe = {"datasetArn": arn, kind.member: [{kind.key: "x"}]}
     for violation in limits.check_request(operation, probe):
         error = ConfigError if isinstance(arn, str) else ConfigTypeError
@@ -206,7 +210,7 @@ def _ids(series: pd.Series, column: str, problems: ProblemReport) -> np.ndarray:
 
 
 def _check_field_count(
-    kind: limits.RecordOperation,
+    kind: operations.RecordOperation,
     columns: list[str],
     reserved: Mapping[str, str],
     problems: ProblemReport,
@@ -221,7 +225,7 @@ def _check_field_count(
 
 
 def _check_records(
-    kind: limits.RecordOperation,
+    kind: operations.RecordOperation,
     arn: str,
     records: list[dict[str, Any]],
     id_column: str,

@@ -12,7 +12,7 @@ from .._timestamps import TimeUnit
 
 __all__ = ["Conversion", "Pacing"]
 
-#: what a frame may hold (``payloads.dataset_type`` names them)
+#: what a frame may hold (``payloads.internal.dataset_type`` names them)
 DATASETS = ("interactions", "items", "users", "actions", "action_interactions")
 
 
@@ -48,7 +48,7 @@ class Conversion:
     names the property columns; ``time_unit`` is the unit of numeric ``TIMESTAMP``s.
     ``dataset`` says what a frame holds (``interactions``, ``items``, ``users``,
     ``actions``, ``action_interactions``; by default read from its columns:
-    :func:`personalize_sim.payloads.dataset_type`); items, users and actions go to the
+    ``payloads.internal.dataset_type``); items, users and actions go to the
     datasets of ``dataset_group_arn`` (``arn:aws:personalize:REGION:ACCOUNT:dataset-group/NAME``).
     """
 
@@ -63,7 +63,7 @@ class Conversion:
         if self.dataset is not None:
             one_of(self.dataset, "dataset", DATASETS)
         if self.dataset_group_arn is not None:
-            from ..payloads import dataset_arn
+            from ..payloads.internal import dataset_arn
 
             dataset_arn(self.dataset_group_arn, "items")  # its form, checked now
         if self.properties is not None:

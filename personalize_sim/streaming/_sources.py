@@ -70,17 +70,19 @@ class RequestSource:
                 )
 
     def _convert(self, frame: Any) -> tuple[list[dict[str, Any]], pd.DataFrame]:
-        from .. import limits, payloads
+        from .. import _operations as operations
+        from .. import payloads
+        from ..payloads.internal import dataset_arn, dataset_type
 
         options = self.conversion
-        dataset = options.dataset or payloads.dataset_type(frame)
+        dataset = options.dataset or dataset_type(frame)
         if dataset in ("items", "users", "actions"):
             check(
                 options.dataset_group_arn is not None, "conversion", options,
                 f"a {dataset} frame needs Conversion(dataset_group_arn=…) (its dataset's group)",
             )  # fmt: skip
             convert = getattr(payloads, f"to_put_{dataset}")
-            arn = payloads.dataset_arn(options.dataset_group_arn, dataset)  # type: ignore[arg-type]
+            arn = dataset_arn(options.dataset_group_arn, dataset)  # type: ignore[arg-type]
             requests, problems = convert(frame, arn, errors="collect")
         else:
             check(
@@ -100,7 +102,9 @@ class RequestSource:
         if len(problems):
             if options.invalid == "raise":
                 raise PayloadError(problems, what=f"{dataset} frame")
-            sent = sum(len(r[limits.request_list(limits.operation_of(r))]) for r in requests)
+            sent = sum(
+                len(r[operations.request_list(operations.operation_of(r))]) for r in requests
+            )
             rejected = len(frame) - sent
             self.log.add_rejected(rejected)
             logger.warning(

@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .. import _operations as operations
 from .. import limits
 from .._checks import instance
 from .._timestamps import wire_seconds
@@ -77,8 +78,8 @@ class Prepared:
         if "eventList" in request or "sessionId" in request:  # the usual case: one look-up
             self.operation, self.member = "PutEvents", "eventList"
         else:
-            self.operation = limits.operation_of(request)
-            self.member = limits.request_list(self.operation)
+            self.operation = operations.operation_of(request)
+            self.member = operations.request_list(self.operation)
         self.id = request_id(request, self.member)
         events = request.get(self.member) or []
         self.events = len(events)

@@ -51,6 +51,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from personalize_sim import _operations as operations
 from personalize_sim import limits
 from personalize_sim._latency import LatencyHistogram
 from personalize_sim.clock import Clock, SystemClock
@@ -83,7 +84,7 @@ __all__ = [
 #: quota buckets kept when any tracking id is accepted; the least recently used one goes
 #: first (it comes back full), so a client inventing ids cannot grow the emulator's memory
 MAX_TRACKED_IDS = 10_000
-OPERATIONS = ("PutEvents", "PutActionInteractions", *limits.RECORD_OPERATIONS)
+OPERATIONS = ("PutEvents", "PutActionInteractions", *operations.RECORD_OPERATIONS)
 #: the operations of a tracker (a tracking id, its own quota, duplicates counted)
 TRACKED = {"PutEvents": "duplicates", "PutActionInteractions": "action_interaction_duplicates"}
 #: event ids remembered so that a stored event teaches the runtime's models once

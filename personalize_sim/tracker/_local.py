@@ -306,15 +306,15 @@ class LocalTracker:
         return read_events(self._store_path(), tracking_id, issuers=recommenders)
 
     def items(self) -> pd.DataFrame:
-        """The items stored by PutItems (the latest of each), as ``from_put_items`` gives them."""
+        """The items stored by PutItems (the latest of each), as ``from_put_records`` gives them."""
         return self._dataset("items")
 
     def users(self) -> pd.DataFrame:
-        """The users stored by PutUsers (the latest of each), as ``from_put_users`` gives them."""
+        """The users stored by PutUsers (the latest of each), as ``from_put_records`` gives them."""
         return self._dataset("users")
 
     def actions(self) -> pd.DataFrame:
-        """The actions stored by PutActions (the latest of each), as ``from_put_actions`` does."""
+        """The actions stored by PutActions (the latest of each), as ``from_put_records`` does."""
         return self._dataset("actions")
 
     def action_interactions(self, tracking_id: str | None = None) -> pd.DataFrame:

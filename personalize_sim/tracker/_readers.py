@@ -111,7 +111,7 @@ def read_events(
 def read_dataset(path: str | Path, table: str, tracking_id: str | None = None) -> pd.DataFrame:
     """The records of ``table`` (``items``, ``users``, ``actions``: the latest of each id, in
     the order they were last put; ``action_interactions``: every one accepted, in arrival
-    order) as the frame ``from_put_items`` … ``from_put_action_interactions`` makes of the
+    order) as the frame ``from_put_records`` or ``from_put_action_interactions`` makes of the
     requests that carried them; action interactions end with ``TRACKING_ID`` and
     ``RECEIVED_AT``, as events do."""
     import orjson
@@ -130,15 +130,14 @@ def read_dataset(path: str | Path, table: str, tracking_id: str | None = None) -
             where, args = ("WHERE tracking_id = ?", (tracking_id,)) if tracking_id else ("", ())
             rows = db.execute(f"SELECT * FROM {table} {where} ORDER BY rowid", args).fetchall()
     if table != "action_interactions":
-        from personalize_sim import limits
+        from personalize_sim import _operations as operations
 
-        kind = limits.record_operation(operation)
+        kind = operations.record_operation(operation)
         records = [
             {kind.key: key} | ({} if props is None else {"properties": props})
             for _, key, props, _ in rows
         ]
-        convert = getattr(payloads, f"from_put_{table}")
-        return convert([{kind.member: records}])
+        return payloads.from_put_records([{kind.member: records}])
     interactions = []
     for row in rows:
         found = dict(zip(_INTERACTION_MEMBERS, row, strict=False))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from personalize_sim import _operations as operations
 from personalize_sim import limits
 from personalize_sim._timestamps import wire_seconds
 
@@ -75,7 +76,7 @@ def record_rows(
 ) -> tuple[str, list[tuple[Any, ...]]]:
     """The table and rows of a PutItems / PutUsers / PutActions request (the latest record
     of an id wins); the table is named after the request member (``items``)."""
-    kind = limits.record_operation(operation)
+    kind = operations.record_operation(operation)
     arn = request["datasetArn"]
     records = request[kind.member]
     return kind.member, [(arn, r[kind.key], r.get("properties"), received) for r in records]

@@ -33,6 +33,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from personalize_sim import _operations as operations
 from personalize_sim import limits
 
 __all__ = ["Validator", "check_plain", "storable"]
@@ -114,7 +115,7 @@ def storable(operation: str, request: dict[str, Any]) -> list[limits.Violation]:
                 path = f"{member}[{i}].properties"
                 found.append(limits.Violation(path, "not_json_object", event["properties"]))
         return found
-    record = limits.record_operation(operation)
+    record = operations.record_operation(operation)
     member, kind = record.member, record.dataset_type
     for i, record in enumerate(request.get(member) or ()):
         if isinstance(record, dict) and not _json_object(record.get("properties")):

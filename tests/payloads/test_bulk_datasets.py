@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from personalize_sim import PayloadError, limits
-from personalize_sim.payloads import dataset_schema, to_bulk_csv
+from personalize_sim.payloads import to_bulk_csv
+from personalize_sim.payloads.internal import dataset_schema
 from personalize_sim.simulation import simulate_datasets
 
 #: the documented rules, written out here independently of the code under test

@@ -10,10 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from personalize_sim import ConfigError, PayloadError, limits
+from personalize_sim import _operations as operations
 from personalize_sim.payloads import (
-    from_put_actions,
-    from_put_items,
-    from_put_users,
+    from_put_records,
     to_put_actions,
     to_put_items,
     to_put_users,
@@ -23,9 +22,9 @@ from .conftest import client
 
 ARN = "arn:aws:personalize:us-east-1:123456789012:dataset/shop/"
 CONVERTERS = {
-    "PutItems": (to_put_items, from_put_items),
-    "PutUsers": (to_put_users, from_put_users),
-    "PutActions": (to_put_actions, from_put_actions),
+    "PutItems": (to_put_items, from_put_records),
+    "PutUsers": (to_put_users, from_put_records),
+    "PutActions": (to_put_actions, from_put_records),
 }
 KEYS = st.from_regex(r"[A-Z][A-Z0-9]{0,6}(_[A-Z][A-Z0-9]{0,3})?", fullmatch=True)
 TEXT = st.text(st.characters(codec="utf-8", exclude_characters="|"), min_size=1, max_size=12)
@@ -57,7 +56,7 @@ def column(kind: str, n: int) -> st.SearchStrategy[pd.Series]:
 
 @st.composite
 def record_frames(draw: st.DrawFn, operation: str) -> pd.DataFrame:
-    kind = limits.record_operation(operation)
+    kind = operations.record_operation(operation)
     n = draw(st.integers(1, 15))
     ids = draw(st.lists(TEXT, min_size=n, max_size=n))
     frame = pd.DataFrame({kind.id_column: pd.Series(ids, dtype="str")})
@@ -79,7 +78,7 @@ def record_frames(draw: st.DrawFn, operation: str) -> pd.DataFrame:
 def test_from_put_is_the_exact_inverse_of_to_put(operation, data):
     frame = data.draw(record_frames(operation))
     to_put, from_put = CONVERTERS[operation]
-    kind = limits.record_operation(operation)
+    kind = operations.record_operation(operation)
     requests = to_put(frame, ARN + kind.dataset_type)
     assert all(1 <= len(r[kind.member]) <= 10 for r in requests)
     pd.testing.assert_frame_equal(from_put(requests), frame)
@@ -98,7 +97,7 @@ def test_requests_pass_botocores_own_validation():
 @pytest.mark.parametrize("operation", sorted(CONVERTERS))
 def test_each_model_limit_at_and_past_its_bound(operation):
     to_put, _ = CONVERTERS[operation]
-    kind = limits.record_operation(operation)
+    kind = operations.record_operation(operation)
     ops = limits.operation_limits(operation)
     id_max = ops.field(f"{kind.member}[].{kind.key}").max
     props_max = ops.field(f"{kind.member}[].properties").max
@@ -123,7 +122,7 @@ def test_each_model_limit_at_and_past_its_bound(operation):
 @pytest.mark.parametrize("operation", sorted(CONVERTERS))
 def test_metadata_fields_at_and_past_what_a_schema_can_hold(operation):
     to_put, _ = CONVERTERS[operation]
-    kind = limits.record_operation(operation)
+    kind = operations.record_operation(operation)
     most = limits.METADATA_MAX_FIELDS[kind.dataset_type]
     frame = pd.DataFrame({kind.id_column: ["a"], **{f"F{i}": [1] for i in range(most)}})
     assert to_put(frame, ARN + kind.dataset_type)
@@ -165,6 +164,12 @@ def test_every_problem_in_one_report_naming_row_field_and_limit():
 def test_a_missing_id_column_or_a_bad_arn_is_named():
     with pytest.raises(PayloadError, match="USER_ID: missing_column"):
         to_put_users(pd.DataFrame({"AGE": [3]}), ARN + "USERS")
+    group = "arn:aws:personalize:us-east-1:123456789012:dataset-group/shop"
+    (request,) = to_put_items(pd.DataFrame({"ITEM_ID": ["a"]}), group)
+    assert request["datasetArn"] == ARN + "ITEMS"  # a group's ARN names its Items dataset
+    with pytest.raises(ConfigError, match="requests"):
+        from_put_records([request, {"datasetArn": ARN + "USERS", "users": [{"userId": "u"}]}])
+    assert from_put_records([]).empty
     with pytest.raises(ConfigError, match=r"dataset_arn.*Items dataset"):
         to_put_items(pd.DataFrame({"ITEM_ID": ["a"]}), ARN + "USERS")
     with pytest.raises(ConfigError, match=r"dataset_arn.*regular expression"):

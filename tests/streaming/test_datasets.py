@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from personalize_sim import ConfigError, PayloadError, stream, to_put_events
-from personalize_sim.payloads import dataset_arn, to_put_items, to_put_users
+from personalize_sim.payloads import to_put_items, to_put_users
 from personalize_sim.simulation import simulate_datasets
 from personalize_sim.streaming import Conversion, FastTarget, MemoryTarget
 from personalize_sim.tracker import LocalTracker
@@ -39,8 +39,8 @@ def transports(tracker: LocalTracker) -> dict[str, object]:
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_a_mix_of_events_and_catalog_updates_balances_against_the_store(group):
     events = to_put_events(group.interactions, "local-tracker")
-    items = to_put_items(group.items, dataset_arn(GROUP, "items"))
-    users = to_put_users(group.users, dataset_arn(GROUP, "users"))
+    items = to_put_items(group.items, GROUP)  # the group's ARN names its Items dataset
+    users = to_put_users(group.users, GROUP)
     # interleaved as a live site sends them: catalog and sign-ups between event batches
     mix = [r for trio in itertools.zip_longest(events, items, users) for r in trio if r]
     with LocalTracker(max_tps=None) as tracker:
