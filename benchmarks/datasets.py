@@ -5,7 +5,8 @@
 Each converter turns N rows of its own dataset (simulated rows repeated with fresh ids)
 into requests, K times; the table gives the median wall time, its range, the CPU time
 of the median run, rows/s, and each converter's speed as a share of to_put_events'.
-The inverses (from_put_*) are timed the same way on the requests. The record converters
+The inverses (from_put_events, from_put_records, from_put_action_interactions) are timed
+the same way on the requests. The record converters
 check every record against botocore's model one by one (``limits.check_request``), so
 they are expected to be slower per row than to_put_events, which validates column-wise;
 records are rarer (a catalogue, a population) than events.
@@ -91,7 +92,7 @@ def main() -> None:
                 label = "to_put_events" if name == "events" else f"to_put_{name}"
                 work: Callable[[], object] = lambda f=frame, a=arn, c=to_put[name]: c(f, a)  # noqa: E731
             else:
-                label = "from_put_events" if name == "events" else f"from_put_* ({name})"
+                label = "from_put_events" if name == "events" else f"from_put_records ({name})"
                 if name == "action_interactions":
                     label = "from_put_action_interactions"
                 work = lambda r=requests, c=from_put[name]: c(r)  # noqa: E731
