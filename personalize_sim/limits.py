@@ -42,6 +42,25 @@ RESERVED_PROPERTY_KEYS = frozenset(
 EVENT_MAX_BYTES = 10 * 1024
 #: "Max characters for categorical data and impression values: 1000" (bulk import, limits).
 BULK_VALUE_MAX_CHARS = 1000
+#: Metadata fields (not required, not reserved) a schema of each dataset type may hold:
+#: Users 25, Items 100, Actions 10 ("Custom datasets and schemas", Developer Guide).
+METADATA_MAX_FIELDS = {"USERS": 25, "ITEMS": 100, "ACTIONS": 10}
+#: Reserved fields of each dataset type beyond its id, with their Avro types (same page):
+#: a column of that name must hold that type; times are epoch seconds in a long.
+RESERVED_FIELDS: dict[str, dict[str, str]] = {
+    "ITEMS": {"CREATION_TIMESTAMP": "long"},
+    "USERS": {},
+    "ACTIONS": {
+        "CREATION_TIMESTAMP": "long",
+        "VALUE": "long",
+        "TYPE": "string",
+        "EXPIRATION_TIMESTAMP": "long",
+        "REPEAT_FREQUENCY": "long",
+    },
+    "ACTION_INTERACTIONS": {"IMPRESSION": "string", "RECOMMENDATION_ID": "string"},
+}
+#: reserved fields that hold a time (epoch seconds)
+TIME_FIELDS = frozenset({"CREATION_TIMESTAMP", "EXPIRATION_TIMESTAMP", "TIMESTAMP"})
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ TINY = {
     "closed_loop.py": (["--users", "30", "--days", "1", "--repeat", "1", "--open-events", "3000"],
                        "real-time over HTTP"),
     "scale.py": (["--quick"], "scaling 1 -> 2"),
+    "datasets.py": (["--rows", "2000", "--repeat", "1"], "from_put_action_interactions"),
     "runtime.py": (["--items", "2000", "--users", "2000", "--events", "6000", "--seconds", "0.3",
                     "--rounds", "1"], "ratio PutEvents p99 loaded / alone"),
 }  # fmt: skip

@@ -9,6 +9,8 @@ A folder gets a manifest naming its parts (``_manifest.json``), so ``stream DIR`
 in another run's; a folder that already holds files is refused unless ``--overwrite`` says
 to replace the run in it. ``--items FILE`` also writes the items dataset of the simulated
 catalog (``.csv`` or ``.parquet``), which ``attribution``'s ``SUM(Items.COL)`` metrics need.
+``--datasets DIR`` writes every dataset of the group instead of (or beside) ``--out``:
+interactions, items, users, actions and action interactions (:mod:`._datasets`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from personalize_sim.errors import ConfigError
 
+from ._datasets import check_datasets_folder, write_datasets
+from ._failures import UsageError
 from ._inputs import MANIFEST, listed, write_manifest
 from ._outputs import output_file, output_folder
 
@@ -54,9 +58,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--out",
-        required=True,
         metavar="PATH",
         help="events.parquet, events.jsonl, events.json, events.csv (bulk import) or a folder",
+    )
+    parser.add_argument(
+        "--datasets",
+        metavar="DIR",
+        help="write all five datasets (interactions, items, users, actions, action "
+        "interactions) into DIR",
+    )
+    parser.add_argument(
+        "--datasets-format",
+        choices=("parquet", "csv"),
+        default="parquet",
+        help="--datasets as Parquet files (default) or bulk-import CSVs with their schemas",
     )
     parser.add_argument(
         "--overwrite",
@@ -95,6 +110,13 @@ def run(args: argparse.Namespace) -> int:
     if args.seed is not None:
         overrides["rng"] = args.seed
     config = config.replace(**overrides)
+    if args.out is None and args.datasets is None:
+        raise UsageError("generate needs --out PATH, --datasets DIR, or both")
+    if args.datasets is not None:
+        folder = check_datasets_folder(args.datasets, args.datasets_format,
+                                       overwrite=args.overwrite)  # fmt: skip
+        if args.out is None:
+            return _datasets_only(config, folder, args)
     out = Path(args.out)
     suffix = out.suffix.lower()
     _check_out(out, suffix, overwrite=args.overwrite)
@@ -127,6 +149,17 @@ def run(args: argparse.Namespace) -> int:
         _write_bulk_csv(frame, out, args.anonymous)
     if args.items:
         _write_items(config, Path(args.items))
+    if args.datasets is not None:
+        return _datasets_only(config, folder, args)
+    return 0
+
+
+def _datasets_only(config: Any, folder: Path, args: argparse.Namespace) -> int:
+    """Simulate the whole dataset group and write it (its interactions are --out's events)."""
+    from personalize_sim.simulation import simulate_datasets
+
+    group = simulate_datasets(config)
+    write_datasets(group, folder, args.datasets_format, args.anonymous)
     return 0
 
 

@@ -1,9 +1,12 @@
-"""``personalize-sim stream``: send an events file to a tracker at a controlled rate.
+"""``personalize-sim stream``: send a dataset file to a tracker at a controlled rate.
 
-INPUT is an events file (``.parquet``, ``.csv``, ``.json``/``.jsonl`` rows with the events-frame
-columns) or a JSONL file of PutEvents request bodies (what ``--dry-run`` writes), so a dry run
-can be replayed. Exactly one destination: ``--endpoint-url URL``, ``--local`` (a local tracker
-emulator for the run), ``--profile NAME --region R`` (real AWS), or ``--dry-run FILE``.
+INPUT is a file of any dataset (``.parquet``, ``.csv``, ``.json``/``.jsonl`` rows: events,
+items, users, actions or action interactions, as ``generate --datasets`` writes them; the
+dataset is read from its columns or given with ``--dataset``; items, users and actions
+need ``--dataset-group-arn``, except with ``--local``) or a JSONL file of request bodies
+(what ``--dry-run`` writes), so a dry run can be replayed. Exactly one destination:
+``--endpoint-url URL``, ``--local`` (a local tracker emulator for the run), ``--profile NAME
+--region R`` (real AWS), or ``--dry-run FILE``.
 
 Exit status: 0 only when every event was delivered; 1 when some were dead-lettered, left
 pending or rejected, or the delivery log could not be written; 2 for bad input or settings,
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import signal
 import sys
@@ -35,10 +39,21 @@ from ._outputs import output_file
 
 __all__ = ["add_arguments", "run"]
 
+DATASETS = ("interactions", "items", "users", "actions", "action_interactions")
+#: the dataset group a --local run puts items, users and actions in
+LOCAL_GROUP = "arn:aws:personalize:us-east-1:000000000000:dataset-group/local"
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input", metavar="INPUT", help="events file, or JSONL of PutEvents bodies")
+    parser.add_argument("input", metavar="INPUT", help="a dataset file, or JSONL of request bodies")
     parser.add_argument("--tracking-id", help="the event tracker's tracking id")
+    parser.add_argument(
+        "--dataset", choices=DATASETS, help="what INPUT holds (default: read from its columns)"
+    )
+    parser.add_argument(
+        "--dataset-group-arn", metavar="ARN",
+        help="the dataset group of items, users and actions (--local, --dry-run: a local one)",
+    )  # fmt: skip
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--endpoint-url", metavar="URL", help="send to this PutEvents endpoint")
     where.add_argument(
@@ -226,11 +241,13 @@ def _stream_to_local_tracker(
             target = Boto3Target(client, threads=threads)
         code = _stream(args, source, tracking_id or tracker.tracking_id, schedule, target, settings)
         stats = tracker.stats()
-        print(
-            f"local tracker: {stats.get('accepted_events', 0)} events stored, "
-            f"{stats.get('duplicates', 0)} duplicates ignored",
-            file=sys.stderr,
+        stored = ", ".join(
+            f"{stats.get('accepted_' + name, 0)} {name.replace('_', ' ')}"
+            for name in ("events", "items", "users", "actions", "action_interactions")
+            if stats.get("accepted_" + name) or name == "events"
         )
+        duplicates = stats.get("duplicates", 0) + stats.get("action_interaction_duplicates", 0)
+        print(f"local tracker: {stored} stored, {duplicates} duplicates ignored", file=sys.stderr)
         return code
 
 
@@ -246,7 +263,11 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         ),
         "pacing": Pacing(max_in_flight=args.max_in_flight, max_lag=args.max_lag),
         "conversion": Conversion(
-            invalid="skip" if args.skip_invalid else "raise", time_unit=args.time_unit
+            invalid="skip" if args.skip_invalid else "raise",
+            time_unit=args.time_unit,
+            dataset=args.dataset,
+            dataset_group_arn=args.dataset_group_arn
+            or (LOCAL_GROUP if args.local or args.dry_run else None),
         ),
     }
 
@@ -323,16 +344,26 @@ def _read_input(args: argparse.Namespace, notes: list[str]) -> tuple[Any, str | 
         requests = _requests(path)
         if requests is not None:
             return requests, args.tracking_id
-    if args.tracking_id is None and not args.local and not args.dry_run:
-        raise ConfigError("tracking_id", None, "the event tracker's id for an events file")
     tracking_id = args.tracking_id or ("dry-run" if args.dry_run else None)
 
     def events(part: Path) -> Any:
         return _with_sessions(read_file(part, "INPUT", time_unit=args.time_unit), notes)
 
+    def check_tracking_id(frame: Any) -> None:  # items, users and actions carry none
+        from personalize_sim.payloads.internal import dataset_type
+
+        records = (args.dataset or dataset_type(frame)) in ("items", "users", "actions")
+        if tracking_id is None and not (args.local or records):
+            raise ConfigError("tracking_id", None, "the event tracker's id for an events file")
+
     if path.is_dir():  # part by part: memory stays bounded by one part
-        return map(events, parquet_parts(path, "INPUT")), tracking_id
-    return events(path), tracking_id
+        first, *rest = parquet_parts(path, "INPUT")
+        head = events(first)
+        check_tracking_id(head)
+        return itertools.chain([head], map(events, rest)), tracking_id
+    frame = events(path)
+    check_tracking_id(frame)
+    return frame, tracking_id
 
 
 def _requests(path: Path) -> list[dict[str, Any]] | None:
@@ -344,7 +375,8 @@ def _requests(path: Path) -> list[dict[str, Any]] | None:
         head = json.loads(first) if first.strip() else {}
     except ValueError:  # not JSON, or not UTF-8
         return None
-    if not (isinstance(head, dict) and "eventList" in head):
+    lists = ("eventList", "items", "users", "actions", "actionInteractions")
+    if not (isinstance(head, dict) and any(member in head for member in lists)):
         return None
     try:
         with open(path, encoding="utf-8") as f:

@@ -1,4 +1,15 @@
-"""② Events DataFrame ⇄ PutEvents requests, validated against every limit; bulk-import CSV.
+"""② Frames ⇄ requests of every personalize-events operation, validated against every limit;
+bulk-import CSVs.
+
+Items, users, actions and action interactions have their own converters, each with an
+exact inverse: :func:`to_put_items`, :func:`to_put_users`, :func:`to_put_actions` and
+:func:`from_put_records` (``_records``: an id column and metadata columns sent as
+``properties``), :func:`to_put_action_interactions` and :func:`from_put_action_interactions`
+(``_action_interactions``); ``_values`` is the one rule for metadata values; ``_datasets``
+tells which dataset a frame holds and names a dataset of a group (shared with the stream
+and the command line through :mod:`.internal`); :func:`to_bulk_csv` writes the bulk CSV of
+any of them (``_bulk_datasets`` for the four beyond interactions). The rest of this
+docstring is about events.
 
 * :func:`validate_events` returns one row per problem (``row, field, reason, value, limit``);
 * :func:`to_put_events` turns a frame into the keyword arguments of
@@ -59,15 +70,28 @@ arrays), ``_normalise`` (the pass that runs every field's step), ``_event_ids``,
 from __future__ import annotations
 
 from .._public import expose
+from ._action_interactions import from_put_action_interactions, to_put_action_interactions
 from ._bulk import interactions_schema, to_bulk_csv
 from ._convert import to_put_events, validate_events
 from ._from_requests import from_put_events
+from ._records import (
+    from_put_records,
+    to_put_actions,
+    to_put_items,
+    to_put_users,
+)
 
 __all__ = [
+    "from_put_action_interactions",
     "from_put_events",
+    "from_put_records",
     "interactions_schema",
     "to_bulk_csv",
+    "to_put_action_interactions",
+    "to_put_actions",
     "to_put_events",
+    "to_put_items",
+    "to_put_users",
     "validate_events",
 ]
 

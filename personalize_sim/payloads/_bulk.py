@@ -1,4 +1,5 @@
-"""Bulk import: an interactions CSV and the Avro schema that matches it.
+"""Bulk import: an interactions CSV and the Avro schema that matches it (the other datasets:
+:mod:`._bulk_datasets`, which :func:`to_bulk_csv` hands them to).
 
 The CSV follows the dataset rules (reference §3.2): a header row in the
 schema's field order, ``TIMESTAMP`` in epoch seconds (the format has no
@@ -27,8 +28,10 @@ from .. import _schema as schema
 from .. import limits
 from .._checks import check, one_of
 from ..errors import PayloadError
+from ._bulk_datasets import write_dataset_csv
 from ._columns import resolve_columns
 from ._convert import validate_events
+from ._datasets import dataset_type
 from ._problems import ProblemReport
 from ._properties import property_columns
 from ._sent_at import TimeUnit, epoch_microseconds
@@ -82,8 +85,13 @@ def to_bulk_csv(
     properties: Sequence[str] | None = None,
     time_unit: TimeUnit | None = None,
     anonymous: Literal["raise", "drop", "session"] = "raise",
+    dataset: str | None = None,
 ) -> dict[str, Any]:
     """Write ``frame`` as a bulk-import CSV and its schema JSON; return the schema.
+
+    ``dataset`` (``interactions``, ``items``, ``users``, ``actions``, ``action_interactions``;
+    by default :func:`dataset_type` of the frame) chooses the dataset's rules; this
+    docstring is about interactions, the others are :func:`._bulk_datasets.write_dataset_csv`'s.
 
     The schema goes to ``schema_path`` (default: ``<path stem>.schema.json`` beside the
     CSV). Raises :class:`PayloadError` listing every row that cannot be imported: the
@@ -108,6 +116,10 @@ def to_bulk_csv(
     """
     path = Path(path)
     frame = _with_anonymous(frame, one_of(anonymous, "anonymous", ("raise", "drop", "session")))
+    dataset = dataset_type(frame) if dataset is None else dataset
+    if dataset != "interactions":
+        one_of(dataset, "dataset", ("items", "users", "actions", "action_interactions"))
+        return write_dataset_csv(frame, path, dataset, schema_path=schema_path)
     problems = [validate_events(frame, properties=properties, time_unit=time_unit)]
     columns = _columns(frame, properties)
     problems.append(_bulk_problems(frame, columns))

@@ -23,6 +23,8 @@ plumbing other layers share in :mod:`personalize_sim.simulation.internal`)::
       _exposure      ExposureConfig, ArmConfig: slates in front of picks, clicks
       _recommenders  SlateContext: what fills a slate
       _lift          an arm's true effect: events that exist only because of a click
+    _datasets      simulate_datasets: items, users, actions, action interactions beside the events
+    _actions       ActionsConfig, ActionConfig: actions and the rule users follow when shown one
     _identity      who issued each RECOMMENDATION_ID (name, ARN); the items dataset
     _batch         per-event arrays of a block or a chunk
     _columns       Arrow and pandas columns of a batch (the frame contract)
@@ -37,9 +39,11 @@ against a recommender that learns, :mod:`personalize_sim.closed_loop`.
 from __future__ import annotations
 
 from .._public import expose
+from ._actions import ActionConfig, ActionsConfig
 from ._arrivals import GapConfig, TimeConfig
 from ._catalog import CatalogConfig, CategoryConfig
 from ._config import SimulationConfig, preset_names
+from ._datasets import DatasetGroup, simulate_datasets
 from ._exposure import ArmConfig, ExposureConfig
 from ._funnel import EXIT, EventTypeConfig, FunnelConfig
 from ._identity import catalog_items
@@ -51,9 +55,12 @@ from ._values import PropertyConfig
 
 __all__ = [
     "EXIT",
+    "ActionConfig",
+    "ActionsConfig",
     "ArmConfig",
     "CatalogConfig",
     "CategoryConfig",
+    "DatasetGroup",
     "EventTypeConfig",
     "ExposureConfig",
     "FunnelConfig",
@@ -69,6 +76,7 @@ __all__ = [
     "iter_simulate",
     "preset_names",
     "simulate",
+    "simulate_datasets",
     "write_parquet",
 ]
 

@@ -82,9 +82,12 @@ class CatalogConfig:
     #: popular) is ``popularity_shares``, log-log interpolated in between (``fit`` sets it)
     popularity_ranks: tuple[float, ...] = ()
     popularity_shares: tuple[float, ...] = ()
+    #: the items dataset carries a textual DESCRIPTION of each item
+    descriptions: bool = False
 
     def __post_init__(self) -> None:
         count(self.items, "items", low=1)
+        check(isinstance(self.descriptions, bool), "descriptions", self.descriptions, "a bool")
         named_items(self.categories, "categories", "category")
         number(self.zipf_exponent, "zipf_exponent", low=0.0)
         probability(self.new_item_share, "new_item_share")

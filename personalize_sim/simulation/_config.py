@@ -26,6 +26,7 @@ from typing import Any
 
 from .._checks import check, instance
 from ..errors import ConfigError
+from ._actions import ActionsConfig
 from ._arrivals import TimeConfig
 from ._catalog import CatalogConfig
 from ._config_checks import unique_names, valid_name
@@ -69,6 +70,8 @@ class SimulationConfig:
     properties: tuple[PropertyConfig, ...] = ()
     #: fitted traffic (sessions per user, lengths, idle times); None: Poisson arrivals
     traffic: TrafficConfig | None = None
+    #: the actions of Next Best Action and how users respond to them
+    actions: ActionsConfig = field(default_factory=ActionsConfig)
 
     def __post_init__(self) -> None:
         valid_name(self.name, "name")
@@ -96,6 +99,15 @@ class SimulationConfig:
             f"at most the {initial} items on sale at the start (catalog.items, new_item_share)",
         )
         unique_names(self.properties, "properties", "property")
+        personas = {p.name for p in self.population.personas}
+        for i, action in enumerate(self.actions.actions):
+            for persona in action.propensity:
+                check(
+                    persona in personas,
+                    f"actions.actions[{i}].propensity.{persona}",
+                    persona,
+                    f"one of the personas: {', '.join(sorted(personas))}",
+                )
         for i, arm in enumerate(self.exposure.arms):
             check(
                 arm.lift == 0 or arm.lift_event_type in self.funnel.names,

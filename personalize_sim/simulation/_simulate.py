@@ -52,7 +52,11 @@ def simulate(
     1  S0000000001       View    i763         4
     2  S0000000001  AddToCart    i763         4
     """
-    run = _run(config, rng, now, progress, overrides)
+    return events_of(_run(config, rng, now, progress, overrides), progress)
+
+
+def events_of(run: Run, progress: Progress | None) -> pd.DataFrame:
+    """The events frame of ``run`` (what :func:`simulate` returns)."""
     frames = Frames(run.config, run.population, run.catalog.size)
     # columns are built block by block while threads generate the next blocks, then
     # joined once (Arrow chunks and numpy arrays: no DataFrame per block, no pd.concat)

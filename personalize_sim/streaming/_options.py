@@ -12,6 +12,9 @@ from .._timestamps import TimeUnit
 
 __all__ = ["Conversion", "Pacing"]
 
+#: what a frame may hold (``payloads.internal.dataset_type`` names them)
+DATASETS = ("interactions", "items", "users", "actions", "action_interactions")
+
 
 @dataclass(frozen=True, kw_only=True)
 class Pacing:
@@ -37,19 +40,32 @@ class Pacing:
 
 @dataclass(frozen=True, kw_only=True)
 class Conversion:
-    """How events frames become requests (the options of :func:`~personalize_sim.to_put_events`).
+    """How frames become requests (the options of :func:`~personalize_sim.to_put_events`, and
+    of ``to_put_items`` … ``to_put_action_interactions`` for the other datasets).
 
     ``invalid="raise"`` refuses a frame with any bad row (nothing is sent); ``"skip"``
     sends the valid rows and reports the others in ``handle.problems``. ``properties``
     names the property columns; ``time_unit`` is the unit of numeric ``TIMESTAMP``s.
+    ``dataset`` says what a frame holds (``interactions``, ``items``, ``users``,
+    ``actions``, ``action_interactions``; by default read from its columns:
+    ``payloads.internal.dataset_type``); items, users and actions go to the
+    datasets of ``dataset_group_arn`` (``arn:aws:personalize:REGION:ACCOUNT:dataset-group/NAME``).
     """
 
     invalid: Literal["raise", "skip"] = "raise"
     properties: Sequence[str] | None = None
     time_unit: TimeUnit | None = None
+    dataset: str | None = None
+    dataset_group_arn: str | None = None
 
     def __post_init__(self) -> None:
         one_of(self.invalid, "invalid", ("raise", "skip"))
+        if self.dataset is not None:
+            one_of(self.dataset, "dataset", DATASETS)
+        if self.dataset_group_arn is not None:
+            from ..payloads.internal import dataset_arn
+
+            dataset_arn(self.dataset_group_arn, "items")  # its form, checked now
         if self.properties is not None:
             check(
                 not isinstance(self.properties, str), "properties", self.properties,

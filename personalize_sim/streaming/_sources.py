@@ -1,5 +1,6 @@
-"""Where a stream's requests come from: an events frame (converted at once), a list of
-requests, or an iterable of frames or requests (converted lazily, one item at a time)."""
+"""Where a stream's requests come from: a frame of any dataset (converted at once), a list of
+requests of any write operation, or an iterable of frames or requests (converted lazily, one
+item at a time)."""
 
 from __future__ import annotations
 
@@ -69,22 +70,42 @@ class RequestSource:
                 )
 
     def _convert(self, frame: Any) -> tuple[list[dict[str, Any]], pd.DataFrame]:
-        from ..payloads import to_put_events
+        from .. import _operations as operations
+        from .. import payloads
+        from ..payloads.internal import dataset_arn, dataset_type
 
         options = self.conversion
-        check(
-            self.tracking_id is not None, "tracking_id", None,
-            "an events frame needs tracking_id= (the event tracker's id)",
-        )  # fmt: skip
-        assert self.tracking_id is not None
-        requests, problems = to_put_events(
-            frame, self.tracking_id, properties=options.properties,
-            time_unit=options.time_unit, errors="collect",
-        )  # fmt: skip
+        dataset = options.dataset or dataset_type(frame)
+        if dataset in ("items", "users", "actions"):
+            check(
+                options.dataset_group_arn is not None, "conversion", options,
+                f"a {dataset} frame needs Conversion(dataset_group_arn=…) (its dataset's group)",
+            )  # fmt: skip
+            convert = getattr(payloads, f"to_put_{dataset}")
+            arn = dataset_arn(options.dataset_group_arn, dataset)  # type: ignore[arg-type]
+            requests, problems = convert(frame, arn, errors="collect")
+        else:
+            check(
+                self.tracking_id is not None, "tracking_id", None,
+                f"an {dataset} frame needs tracking_id= (the event tracker's id)",
+            )  # fmt: skip
+            assert self.tracking_id is not None
+            if dataset == "interactions":
+                requests, problems = payloads.to_put_events(
+                    frame, self.tracking_id, properties=options.properties,
+                    time_unit=options.time_unit, errors="collect",
+                )  # fmt: skip
+            else:
+                requests, problems = payloads.to_put_action_interactions(
+                    frame, self.tracking_id, errors="collect"
+                )
         if len(problems):
             if options.invalid == "raise":
-                raise PayloadError(problems)
-            rejected = len(frame) - sum(len(r["eventList"]) for r in requests)
+                raise PayloadError(problems, what=f"{dataset} frame")
+            sent = sum(
+                len(r[operations.request_list(operations.operation_of(r))]) for r in requests
+            )
+            rejected = len(frame) - sent
             self.log.add_rejected(rejected)
             logger.warning(
                 "%d rows fail validation and will not be sent (see handle.problems)", rejected
@@ -96,10 +117,14 @@ class RequestSource:
             instance(request, "request", Mapping, "a PutEvents request dict")
         if self.tracking_id is None or request.get("trackingId") == self.tracking_id:
             return request
+        if "datasetArn" in request:  # PutItems, PutUsers, PutActions carry no tracking id
+            return request
         return {**request, "trackingId": self.tracking_id}
 
 
-_SOURCE_KINDS = "an events frame, a list of PutEvents requests, or an iterable of frames"
+_SOURCE_KINDS = (
+    "a frame of a dataset, a list of requests (PutEvents, PutItems…), or an iterable of frames"
+)
 
 
 def prepared(

@@ -1,4 +1,6 @@
-"""④ The local tracker emulator: a real PutEvents endpoint for unmodified boto3 clients.
+"""④ The local tracker emulator: a real endpoint of every personalize-events operation
+(PutEvents, PutItems, PutUsers, PutActions, PutActionInteractions) for unmodified boto3
+clients.
 
 ``_config`` (:class:`TrackerConfig`, every option once), ``_emulator`` (pure
 request → response; a restart's fresh ids and relearnt models), ``_bodies`` (a body's

@@ -74,7 +74,8 @@ class TrackerConfig:
     binding, connection timeouts, rng.
 
     ``tracking_ids=None`` accepts any tracking id (a single string is one id);
-    ``max_tps=None`` (or 0) turns the quota off; ``latency_ms`` is a
+    ``max_tps=None`` (or 0) turns the quota off (``dataset_max_tps``: PutItems, PutUsers and
+    PutActions, per dataset; off by default); ``latency_ms`` is a
     :class:`~personalize_sim.tracker._faults.Latency` or its spec (``5``, ``"2..8"``,
     ``"exp:5"``, ``"lognormal:5,50"``); ``rng`` (a seed) drives the fault plan and request ids.
     ``recommenders`` declares what the runtime API serves (``NAME=KIND`` strings or a
@@ -101,6 +102,15 @@ class TrackerConfig:
         metadata=_cli(
             "PutEvents quota per tracking id, requests/s (default 1000 as AWS; 0 = none)",
             flag="--max-tps",
+            parse=float,
+        ),
+    )
+    dataset_max_tps: float | None = field(
+        default=None,
+        metadata=_cli(
+            "PutItems, PutUsers and PutActions quota per dataset, requests/s (AWS documents "
+            "10 for PutItems and PutUsers; default and 0: none)",
+            flag="--dataset-max-tps",
             parse=float,
         ),
     )
@@ -225,9 +235,9 @@ class TrackerConfig:
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "tracking_ids", _tracking_ids(self.tracking_ids))
-        if self.max_tps is not None:
-            tps = number(self.max_tps, "max_tps", low=0.0)
-            set_(self, "max_tps", tps or None)  # 0 means no quota, spelled None
+        for name in ("max_tps", "dataset_max_tps"):
+            if getattr(self, name) is not None:  # 0 means no quota, spelled None
+                set_(self, name, number(getattr(self, name), name, low=0.0) or None)
         status = one_of(self.throttle_status, "throttle_status", THROTTLE_STATUSES)
         set_(self, "throttle_status", int(status))
         if self.latency_ms is not None:

@@ -5,19 +5,23 @@
 to store and a 200. The server only reads sockets, sleeps the added latency,
 commits the rows and writes the reply. Checks run in this order:
 
-1. route (``POST /events``, ``/items``, ``/users``, and the runtime API's ``/recommendations``,
-   ``/personalize-ranking`` (:mod:`._runtime`); else 404 ``UnknownOperationException``);
+1. route (``POST /events``, ``/items``, ``/users``, ``/actions``, ``/action-interactions``,
+   and the runtime API's ``/recommendations``, ``/personalize-ranking`` (:mod:`._runtime`);
+   else 404 ``UnknownOperationException``);
 2. body size (413 ``RequestEntityTooLargeException``: the server has not read such a body);
 3. SigV4 signature, when ``verify_signature`` is on (403/400, see :mod:`._sigv4`);
 4. JSON (400 ``InvalidInputException``);
-5. the request quota of the tracking id, a token bucket (``ThrottlingException``, 400 or 429);
-   buckets exist only for configured ids, or for the :data:`MAX_TRACKED_IDS` last used; a
-   runtime request spends a token of its campaign or recommender (``runtime_max_tps``);
+5. the request quota, a token bucket (``ThrottlingException``, 400 or 429): PutEvents and
+   PutActionInteractions each have their own per tracking id (``max_tps``), PutItems,
+   PutUsers and PutActions their own per dataset ARN (``dataset_max_tps``); buckets exist
+   only for configured ids, or for the :data:`MAX_TRACKED_IDS` last used; a runtime request
+   spends a token of its campaign or recommender (``runtime_max_tps``);
 6. the seeded fault plan (500 ``InternalFailure`` / 503 ``ServiceUnavailable``; added latency);
 7. every constraint of botocore's model, the documented rules and what the store must be able
    to read back (:mod:`._validator`; 400 ``InvalidInputException`` in AWS's words,
    :mod:`._messages`);
-8. known tracking ids, when configured (404 ``ResourceNotFoundException``);
+8. known tracking ids (PutEvents, PutActionInteractions), when configured (404
+   ``ResourceNotFoundException``);
 9. while building rows (:mod:`._rows`): ``sentAt`` a time botocore can hold,
    ``eventValue`` as the API's float.
 
@@ -47,6 +51,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from personalize_sim import _operations as operations
 from personalize_sim import limits
 from personalize_sim._latency import LatencyHistogram
 from personalize_sim.clock import Clock, SystemClock
@@ -63,7 +68,7 @@ from ._bodies import (
 from ._config import TrackerConfig
 from ._faults import FaultPlan, TokenBucket
 from ._messages import aws_message
-from ._rows import event_rows, record_rows
+from ._rows import action_interaction_rows, event_rows, record_rows
 from ._runtime import RUNTIME_OPERATIONS, RUNTIME_SERVICE, Runtime, RuntimeRefusedError
 from ._validator import Validator
 
@@ -79,7 +84,9 @@ __all__ = [
 #: quota buckets kept when any tracking id is accepted; the least recently used one goes
 #: first (it comes back full), so a client inventing ids cannot grow the emulator's memory
 MAX_TRACKED_IDS = 10_000
-OPERATIONS = ("PutEvents", "PutItems", "PutUsers")
+OPERATIONS = ("PutEvents", "PutActionInteractions", *operations.RECORD_OPERATIONS)
+#: the operations of a tracker (a tracking id, its own quota, duplicates counted)
+TRACKED = {"PutEvents": "duplicates", "PutActionInteractions": "action_interaction_duplicates"}
 #: event ids remembered so that a stored event teaches the runtime's models once
 MAX_LEARNED_IDS = 100_000
 _ERROR_NAMESPACE = ":http://internal.amazon.com/coral/com.amazon.personalize/"
@@ -125,7 +132,7 @@ class Emulator:
         self.clock = clock or SystemClock()
         ids = self.config.tracking_ids
         self._known = None if ids is None else frozenset(ids)
-        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+        self._buckets: OrderedDict[tuple[str, str], TokenBucket] = OrderedDict()
         self._faults = FaultPlan(
             error_rate=self.config.error_rate,
             latency=self.config.latency_ms,
@@ -152,7 +159,9 @@ class Emulator:
         for op in OPERATIONS + RUNTIME_OPERATIONS:
             for suffix in ("Requests", "4xxErrors", "5xxErrors"):
                 self.counters[op + suffix] = 0
-        self.counters["accepted_items"] = self.counters["accepted_users"] = 0
+        for table in ("items", "users", "actions", "action_interactions"):
+            self.counters["accepted_" + table] = 0
+        self.counters["action_interaction_duplicates"] = 0
         self.counters["store_failures"] = 0  # requests answered 500 because the store failed
         self.counters["issued_recommendations"] = 0
         self.latency = LatencyHistogram()  # of PutEvents answers, arrival to reply
@@ -193,19 +202,24 @@ class Emulator:
             if operation in RUNTIME_OPERATIONS:
                 self._runtime_request(outcome, operation, request, strict)
                 return outcome
-            if operation == "PutEvents":
-                self._take_token(request)
+            self._take_token(operation, request)
             self._draw_fault(outcome)
             violations = [] if strict else unicode_violations(request)
             violations = violations or self._validators[operation](request, size)
             if violations:
                 ops = limits.operation_limits(operation)
                 raise RefusedError(400, INVALID, aws_message(violations, ops, request))
-            if operation == "PutEvents":
+            if operation in TRACKED:
                 self._check_tracking_id(request["trackingId"])
+            if operation == "PutEvents":
                 received = self.clock.wall()
                 outcome.table = "events"
                 outcome.rows = event_rows(request, outcome.request_id, received=received)
+            elif operation == "PutActionInteractions":
+                outcome.table = "action_interactions"
+                outcome.rows = action_interaction_rows(
+                    request, outcome.request_id, received=self.clock.wall()
+                )
             else:
                 outcome.table, outcome.rows = record_rows(
                     operation, request, received=self.clock.wall()
@@ -246,20 +260,26 @@ class Emulator:
         if problem is not None:
             raise RefusedError(problem.status, problem.code, problem.message)
 
-    def _take_token(self, request: Any) -> None:
-        if self.config.max_tps is None:
+    def _take_token(self, operation: str, request: Any) -> None:
+        """Spend a token of the operation's quota: per tracking id, or per dataset ARN."""
+        tracked = operation in TRACKED
+        rate = self.config.max_tps if tracked else self.config.dataset_max_tps
+        if rate is None:
             return
-        tracking_id = request.get("trackingId") if isinstance(request, dict) else None
-        key = tracking_id if isinstance(tracking_id, str) else ""
-        if self._known is not None and key not in self._known:
+        member = request.get("trackingId" if tracked else "datasetArn") if isinstance(
+            request, dict
+        ) else None  # fmt: skip
+        name = member if isinstance(member, str) else ""
+        if tracked and self._known is not None and name not in self._known:
             return  # refused later (404 or 400): no state for ids nobody configured
+        key = (operation, name)
         buckets = self._buckets
         bucket = buckets.get(key)
         if bucket is None:
-            bucket = buckets[key] = TokenBucket(self.config.max_tps, clock=self.clock)
+            bucket = buckets[key] = TokenBucket(rate, clock=self.clock)
             if len(buckets) > MAX_TRACKED_IDS:
                 buckets.popitem(last=False)
-        elif self._known is None:
+        elif not tracked or self._known is None:
             buckets.move_to_end(key)
         if not bucket.take():
             self.counters["throttled"] += 1
@@ -291,12 +311,14 @@ class Emulator:
 
     def finish(self, outcome: Outcome, stored: int) -> None:
         """Count an answered request: ``stored`` rows of ``outcome.rows`` were new."""
-        if outcome.operation == "PutEvents":
+        if outcome.operation in TRACKED:
             if outcome.error_code is None:
-                self.counters["accepted_events"] += stored
-                self.counters["duplicates"] += len(outcome.rows) - stored
-                self._learn(outcome.rows)
-            self.latency.record(time.perf_counter() - outcome.received)
+                self.counters["accepted_" + (outcome.table or "")] += stored
+                self.counters[TRACKED[outcome.operation]] += len(outcome.rows) - stored
+            if outcome.operation == "PutEvents":
+                if outcome.error_code is None:
+                    self._learn(outcome.rows)
+                self.latency.record(time.perf_counter() - outcome.received)
         elif outcome.operation in RUNTIME_OPERATIONS:
             if outcome.error_code is None:
                 self.counters["issued_recommendations"] += 1

@@ -19,6 +19,7 @@ Attributes and methods others rely on:
 ``events()``      accepted events as an events frame (see :func:`._readers.read_events`); with
                   recommenders declared, a last column ``RECOMMENDER_ARN`` names the issuer
                   of each event's ``recommendationId``, which ``attribution_report`` credits
+``items()``, ``users()``, ``actions()``, ``action_interactions()``  the records stored, as frames
 ``runtime_client(**kw)``  a boto3 ``personalize-runtime`` client bound to it
 ``recommender_arns``  the ARN of each declared recommender, by name
 ``recommendations()``  every runtime answer: id, issuer ARN, items shown (see
@@ -295,17 +296,40 @@ class LocalTracker:
         """Every answer of the runtime API: RECOMMENDATION_ID, RECOMMENDER_ARN, ITEMS …"""
         from ._readers import read_recommendations
 
-        if not self.db_path.exists():
-            raise EmulatorError(f"no event store at {self.db_path}; was the tracker started?")
-        return read_recommendations(self.db_path)
+        return read_recommendations(self._store_path())
 
     def events(self, tracking_id: str | None = None) -> pd.DataFrame:
         """Accepted events, in arrival order, as an events frame (read straight from SQLite)."""
         from ._readers import read_events
 
+        recommenders = bool(self.config.recommenders)
+        return read_events(self._store_path(), tracking_id, issuers=recommenders)
+
+    def items(self) -> pd.DataFrame:
+        """The items stored by PutItems (the latest of each), as ``from_put_records`` gives them."""
+        return self._dataset("items")
+
+    def users(self) -> pd.DataFrame:
+        """The users stored by PutUsers (the latest of each), as ``from_put_records`` gives them."""
+        return self._dataset("users")
+
+    def actions(self) -> pd.DataFrame:
+        """The actions stored by PutActions (the latest of each), as ``from_put_records`` does."""
+        return self._dataset("actions")
+
+    def action_interactions(self, tracking_id: str | None = None) -> pd.DataFrame:
+        """Accepted action interactions, in arrival order, then TRACKING_ID and RECEIVED_AT."""
+        return self._dataset("action_interactions", tracking_id)
+
+    def _dataset(self, table: str, tracking_id: str | None = None) -> pd.DataFrame:
+        from ._readers import read_dataset
+
+        return read_dataset(self._store_path(), table, tracking_id)
+
+    def _store_path(self) -> Path:
         if not self.db_path.exists():
             raise EmulatorError(f"no event store at {self.db_path}; was the tracker started?")
-        return read_events(self.db_path, tracking_id, issuers=bool(self.config.recommenders))
+        return self.db_path
 
     def stats(self) -> dict[str, Any]:
         """The emulator's counters (``GET /stats``); after close, the last values seen."""

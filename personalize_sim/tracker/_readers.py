@@ -1,4 +1,6 @@
-"""A store read back: its events as an events frame, its runtime answers as a table.
+"""A store read back: its events as an events frame, its runtime answers as a table, its
+items, users, actions and action interactions as the frames the payload layer makes of
+the same requests (:func:`read_dataset`).
 
 Both open the SQLite file on a connection of their own (``query_only``), so they work
 while the emulator runs, after it stopped, and after it was killed.
@@ -17,7 +19,19 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-__all__ = ["exact_micros", "read_events", "read_recommendations"]
+__all__ = ["DATASET_TABLES", "exact_micros", "read_dataset", "read_events", "read_recommendations"]
+
+#: the tables :func:`read_dataset` reads, by the operation that writes them
+DATASET_TABLES = {
+    "items": "PutItems",
+    "users": "PutUsers",
+    "actions": "PutActions",
+    "action_interactions": "PutActionInteractions",
+}
+_INTERACTION_MEMBERS = (
+    "trackingId", "userId", "sessionId", "eventId", "actionId", "eventType", "timestamp",
+    "recommendationId", "impression", "properties",
+)  # fmt: skip
 
 
 def read_events(
@@ -91,6 +105,48 @@ def read_events(
         frame["RECOMMENDER_ARN"] = pd.array(
             [by_id.get(r) for r in raw["recommendation_id"]], dtype="string"
         )
+    return frame
+
+
+def read_dataset(path: str | Path, table: str, tracking_id: str | None = None) -> pd.DataFrame:
+    """The records of ``table`` (``items``, ``users``, ``actions``: the latest of each id, in
+    the order they were last put; ``action_interactions``: every one accepted, in arrival
+    order) as the frame ``from_put_records`` or ``from_put_action_interactions`` makes of the
+    requests that carried them; action interactions end with ``TRACKING_ID`` and
+    ``RECEIVED_AT``, as events do."""
+    import orjson
+    import pandas
+
+    from personalize_sim import payloads
+    from personalize_sim._timestamps import utc_from_us
+
+    operation = DATASET_TABLES[table]
+    db = sqlite3.connect(Path(path))
+    with contextlib.closing(db):
+        db.execute("PRAGMA query_only=ON")
+        if table != "action_interactions":
+            rows = db.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()
+        else:
+            where, args = ("WHERE tracking_id = ?", (tracking_id,)) if tracking_id else ("", ())
+            rows = db.execute(f"SELECT * FROM {table} {where} ORDER BY rowid", args).fetchall()
+    if table != "action_interactions":
+        from personalize_sim import _operations as operations
+
+        kind = operations.record_operation(operation)
+        records = [
+            {kind.key: key} | ({} if props is None else {"properties": props})
+            for _, key, props, _ in rows
+        ]
+        return payloads.from_put_records([{kind.member: records}])
+    interactions = []
+    for row in rows:
+        found = dict(zip(_INTERACTION_MEMBERS, row, strict=False))
+        if found["impression"] is not None:
+            found["impression"] = orjson.loads(found["impression"])
+        interactions.append({k: v for k, v in found.items() if v is not None})
+    frame = payloads.from_put_action_interactions([{"actionInteractions": interactions}])
+    frame["TRACKING_ID"] = pandas.Series([row[0] for row in rows], dtype="str")
+    frame["RECEIVED_AT"] = utc_from_us(exact_micros([row[-1] for row in rows]))
     return frame
 
 

@@ -3,7 +3,8 @@
 :func:`event_rows` turns a PutEvents request into ``events`` rows (docs/architecture.md,
 "Emulator store"), checking what the model cannot carry: ``sentAt`` a time botocore can
 hold (:data:`SENT_AT_RANGE`), ``eventValue`` as the API's float. :func:`record_rows`
-does the same for PutItems / PutUsers.
+does the same for PutItems / PutUsers / PutActions, :func:`action_interaction_rows` for
+PutActionInteractions (``timestamp`` checked as ``sentAt`` is).
 
 >>> rows = event_rows({"trackingId": "t", "sessionId": "s",
 ...     "eventList": [{"eventType": "click", "sentAt": "1.5"}]}, "req", received=9.0)
@@ -15,18 +16,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from personalize_sim import _operations as operations
 from personalize_sim import limits
 from personalize_sim._timestamps import wire_seconds
 
 from ._bodies import INVALID, RefusedError
 from ._messages import aws_message
 
-__all__ = ["RECORDS", "SENT_AT_RANGE", "event_rows", "record_rows"]
+__all__ = ["SENT_AT_RANGE", "action_interaction_rows", "event_rows", "record_rows"]
 
 #: sentAt accepted, epoch seconds: what botocore (a Python datetime) can represent, years 1-9999
 SENT_AT_RANGE = (-62_135_596_800.0, 253_402_300_800.0)
-#: PutItems / PutUsers: the request member holding the records, their key, the table
-RECORDS = {"PutItems": ("items", "itemId", "items"), "PutUsers": ("users", "userId", "users")}
 
 
 def event_rows(
@@ -74,10 +74,47 @@ def event_rows(
 def record_rows(
     operation: str, request: dict[str, Any], *, received: float
 ) -> tuple[str, list[tuple[Any, ...]]]:
-    """The table and rows of a PutItems / PutUsers request (the latest record wins)."""
-    member, key, table = RECORDS[operation]
+    """The table and rows of a PutItems / PutUsers / PutActions request (the latest record
+    of an id wins); the table is named after the request member (``items``)."""
+    kind = operations.record_operation(operation)
     arn = request["datasetArn"]
-    return table, [(arn, r[key], r.get("properties"), received) for r in request[member]]
+    records = request[kind.member]
+    return kind.member, [(arn, r[kind.key], r.get("properties"), received) for r in records]
+
+
+def action_interaction_rows(
+    request: dict[str, Any], request_id: str, *, received: float
+) -> list[tuple[Any, ...]]:
+    """One ``action_interactions`` row per interaction; one without an id gets
+    ``{request_id}-{index}``, as an event does."""
+    import orjson
+
+    tracking_id = request["trackingId"]
+    rows = []
+    for i, interaction in enumerate(request["actionInteractions"]):
+        at = _sent_at(interaction["timestamp"])
+        if at is None:
+            path = f"actionInteractions[{i}].timestamp"
+            violation = limits.Violation(path, "timestamp_range", interaction["timestamp"])
+            ops = limits.operation_limits("PutActionInteractions")
+            raise RefusedError(400, INVALID, aws_message([violation], ops))
+        impression = interaction.get("impression")
+        rows.append(
+            (
+                tracking_id,
+                interaction.get("userId"),
+                interaction["sessionId"],
+                interaction.get("eventId") or f"{request_id}-{i}",
+                interaction["actionId"],
+                interaction["eventType"],
+                at,
+                interaction.get("recommendationId"),
+                None if impression is None else orjson.dumps(impression).decode(),
+                interaction.get("properties"),
+                received,
+            )
+        )
+    return rows
 
 
 def _sent_at(value: Any) -> float | None:

@@ -1,4 +1,10 @@
-"""The emulator's SQLite store: accepted events, items and users, written by group commit.
+"""The emulator's SQLite store: events, items, users, actions and action interactions, written
+by group commit.
+
+Dataset records (``items``, ``users``, ``actions``) are keyed by ``(dataset_arn, id)`` and
+keep their ``properties`` as the JSON text the request carried, so a reader (or a filter)
+can reach any field with SQLite's ``json_extract(properties, '$.categoryL1')``, and index
+one with an index on that expression.
 
 The ``events`` table is the contract of docs/architecture.md ("Emulator store"): one row
 per accepted event; the first copy of a (tracking_id, event_id) is stored,
@@ -67,6 +73,17 @@ CREATE TABLE IF NOT EXISTS users (
     dataset_arn TEXT NOT NULL, user_id TEXT NOT NULL, properties TEXT, received_at REAL NOT NULL,
     PRIMARY KEY (dataset_arn, user_id)
 );
+CREATE TABLE IF NOT EXISTS actions (
+    dataset_arn TEXT NOT NULL, action_id TEXT NOT NULL, properties TEXT,
+    received_at REAL NOT NULL, PRIMARY KEY (dataset_arn, action_id)
+);
+CREATE TABLE IF NOT EXISTS action_interactions (
+    tracking_id TEXT NOT NULL, user_id TEXT, session_id TEXT NOT NULL, event_id TEXT NOT NULL,
+    action_id TEXT NOT NULL, event_type TEXT NOT NULL, timestamp REAL NOT NULL,
+    recommendation_id TEXT, impression TEXT, properties TEXT, received_at REAL NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS action_interactions_tracking_event
+    ON action_interactions (tracking_id, event_id);
 """
 
 _INSERT = {
@@ -75,6 +92,10 @@ _INSERT = {
     # PutItems/PutUsers are upserts in Personalize: the latest record wins
     "items": "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?)",
     "users": "INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?)",
+    "actions": "INSERT OR REPLACE INTO actions VALUES (?, ?, ?, ?)",
+    # as events: the first copy of a (tracking_id, event_id) is kept
+    "action_interactions": "INSERT OR IGNORE INTO action_interactions VALUES "
+    f"({', '.join('?' * 11)})",
     # every runtime answer: the id it issued, its issuer and the items it showed
     "recommendations": "INSERT INTO recommendations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 }

@@ -12,7 +12,7 @@ and the emulator about half the server CPU per request end to end.
 ``tests/tracker/test_validator.py`` proves the two agree (a property test over requests
 of every operation generated from the model).
 :func:`storable` adds what the store must be able to read back (strict JSON
-properties) and the dataset type of PutItems/PutUsers; messages are worded as AWS
+properties) and the dataset type of PutItems/PutUsers/PutActions; messages are worded as AWS
 words them by :mod:`._messages`.
 
 >>> validate = Validator("PutEvents")
@@ -33,6 +33,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from personalize_sim import _operations as operations
 from personalize_sim import limits
 
 __all__ = ["Validator", "check_plain", "storable"]
@@ -98,26 +99,24 @@ def _plain_or_refused(
         return [limits.Violation("", "type", f"{type(exc).__name__}: {exc}", "request")]
 
 
-#: dataset type each record operation writes to, as the dataset ARN spells it
-_DATASET_TYPE = {"PutItems": ("items", "ITEMS"), "PutUsers": ("users", "USERS")}
-
-
 def storable(operation: str, request: dict[str, Any]) -> list[limits.Violation]:
     """Rules past the model that a request must meet to be stored and read back unchanged.
 
     ``properties`` must be a JSON object as the store's reader (orjson, strict JSON: no
-    ``NaN``, no unpaired surrogates) decodes it; PutItems/PutUsers need a dataset ARN of
-    their own type (``…:dataset/GROUP/ITEMS`` for PutItems, ``…/USERS`` for PutUsers).
+    ``NaN``, no unpaired surrogates) decodes it; PutItems/PutUsers/PutActions need a dataset
+    ARN of their own type (``…:dataset/GROUP/ITEMS`` for PutItems, ``…/USERS``, ``…/ACTIONS``).
     Timestamps and numbers are checked where rows are built (``_emulator``).
     """
     found: list[limits.Violation] = []
-    if operation == "PutEvents":
-        for i, event in enumerate(request.get("eventList") or ()):
+    if operation in _EVENT_LISTS:
+        member = _EVENT_LISTS[operation]
+        for i, event in enumerate(request.get(member) or ()):
             if isinstance(event, dict) and not _json_object(event.get("properties")):
-                path = f"eventList[{i}].properties"
+                path = f"{member}[{i}].properties"
                 found.append(limits.Violation(path, "not_json_object", event["properties"]))
         return found
-    member, kind = _DATASET_TYPE[operation]
+    record = operations.record_operation(operation)
+    member, kind = record.member, record.dataset_type
     for i, record in enumerate(request.get(member) or ()):
         if isinstance(record, dict) and not _json_object(record.get("properties")):
             path = f"{member}[{i}].properties"
@@ -127,6 +126,10 @@ def storable(operation: str, request: dict[str, Any]) -> list[limits.Violation]:
         need = f"{operation} writes to the {kind.title()} dataset (arn:…:dataset/GROUP/{kind})"
         found.append(limits.Violation("datasetArn", "dataset_type", arn, need))
     return found
+
+
+#: the operations that send events of a tracker, and the member listing them
+_EVENT_LISTS = {"PutEvents": "eventList", "PutActionInteractions": "actionInteractions"}
 
 
 def _json_object(properties: Any) -> bool:

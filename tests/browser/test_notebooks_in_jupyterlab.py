@@ -49,6 +49,7 @@ FIGURES = {
     "03-load-testing-a-tracker": 2,
     "04-metric-attribution": 6,
     "06-realistic-traffic": 1,
+    "07-dataset-group": 2,
 }
 T = TypeVar("T")
 CHROMIUM = Path("/usr/bin/chromium")

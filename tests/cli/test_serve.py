@@ -182,7 +182,7 @@ def test_every_tracker_option_is_a_flag_or_an_environment_variable(test_ca):
         *("--error-status", "503", "--verify-signature", "--seed", "3"),
         *("--allow-unsigned-remote", "--header-timeout", "2.5", "--idle-timeout", "7"),
         *("--recommender", "top=popularity", "--recommender", "campaign/me=random"),
-        *("--runtime-max-tps", "50", "--trending-half-life", "60"),
+        *("--runtime-max-tps", "50", "--trending-half-life", "60", "--dataset-max-tps", "10"),
     ]
     environ = {"PERSONALIZE_SIM_ACCESS_KEY_ID": "AK", "PERSONALIZE_SIM_SECRET_ACCESS_KEY": "SK"}
     config = config_from(build_parser().parse_args(["serve", *flags]), environ)
@@ -203,6 +203,7 @@ def test_every_tracker_option_is_a_flag_or_an_environment_variable(test_ca):
         recommenders=("top=popularity", "campaign/me=random"),
         runtime_max_tps=50,
         trending_half_life=60,
+        dataset_max_tps=10,
         **tls,
     )
     for field in dataclasses.fields(TrackerConfig):  # so no field was left out above

@@ -1,13 +1,15 @@
 """Mutation fuzzing of the emulator over real HTTP: no 500, and what is accepted reads back.
 
-Valid PutEvents / PutItems / PutUsers requests are built from a seeded generator, then
-mutated: members set to hostile values (numbers past a double or a datetime, NaN and
-Infinity tokens, unpaired surrogates, wrong types, over-long strings, bad properties),
-members dropped or added, bytes of the JSON text cut or flipped, whole requests resent.
+Valid PutEvents / PutItems / PutUsers / PutActions / PutActionInteractions requests are
+built from a seeded generator, then mutated: members set to hostile values (numbers past a
+double or a datetime, NaN and Infinity tokens, unpaired surrogates, wrong types, over-long
+strings, bad properties), members dropped or added, bytes of the JSON text cut or flipped,
+whole requests resent.
 They go over several keep-alive connections at once, so good and bad requests share
 group commits. With no fault injected, every answer must be 200 or 4xx; every request
 answered 200 must read back from the store exactly as sent (events through
-``LocalTracker.events()``, properties and items/users as the stored text).
+``LocalTracker.events()``, properties, items/users/actions and action interactions as the
+stored text).
 
 A second run sends a fifth as many requests signed with SigV4 to an emulator that checks
 signatures, half of them with ``Authorization``, ``X-Amz-Date`` or ``Host`` then broken.
@@ -73,6 +75,7 @@ PROPERTIES: list[Any] = [
     '{"k": "' + "v" * 1100 + '"}', '{"a": 18446744073709551617}', '{"\\u0000": "\\u0000"}',
     '{"nested": {"deep": [1, 2.5, null, true]}}',
 ]  # fmt: skip
+RECORD_LISTS = ("eventList", "items", "users", "actions", "actionInteractions")
 EVENT_MEMBERS = ["eventId", "eventType", "eventValue", "itemId", "properties", "sentAt",
                  "recommendationId", "impression", "metricAttribution"]  # fmt: skip
 
@@ -142,7 +145,26 @@ class Generator:
             items = [{"itemId": f"it-{self.counter}-{i}", "properties": '{"price": 3}'}
                      for i in range(int(rng.integers(1, 11)))]  # fmt: skip
             return "/items", {"datasetArn": arn, "items": items}
-        if kind < 0.1:
+        if kind < 0.15:
+            arn = "arn:aws:personalize:us-east-1:1:dataset/shop/ACTIONS"
+            self.counter += 1
+            actions = [{"actionId": f"ac-{self.counter}-{i}", "properties": '{"value": 5}'}
+                       for i in range(int(rng.integers(1, 11)))]  # fmt: skip
+            return "/actions", {"datasetArn": arn, "actions": actions}
+        if kind < 0.25:
+            interactions = []
+            for _ in range(int(rng.integers(1, 11))):
+                event = self.event()
+                interaction = {"actionId": f"ac-{int(rng.integers(50))}", "eventType": "Taken",
+                               "sessionId": f"s-{int(rng.integers(1000))}",
+                               "timestamp": event["sentAt"]}  # fmt: skip
+                for member in ("eventId", "properties", "recommendationId", "impression"):
+                    if member in event:
+                        interaction[member] = event[member]
+                interactions.append(interaction)
+            return "/action-interactions", {"trackingId": TRACKING_ID,
+                                            "actionInteractions": interactions}  # fmt: skip
+        if kind < 0.3:
             arn = "arn:aws:personalize:us-east-1:1:dataset/shop/USERS"
             self.counter += 1
             users = [{"userId": f"us-{self.counter}-{i}", "properties": '{"age": 30}'}
@@ -159,7 +181,7 @@ class Generator:
 
     def mutate(self, body: dict[str, Any]) -> None:
         rng = self.rng
-        records = body.get("eventList") or body.get("items") or body.get("users")
+        records = next((body[m] for m in RECORD_LISTS if body.get(m)), None)
         for _ in range(int(rng.integers(0, 4))):
             target = body
             if rng.random() < 0.7 and records:
@@ -167,7 +189,7 @@ class Generator:
             what = rng.random()
             members = list(target) or ["x"]
             if what < 0.45:
-                member = self.pick([*members, *EVENT_MEMBERS, "datasetArn"])
+                member = self.pick([*members, *EVENT_MEMBERS, "datasetArn", "timestamp"])
                 target[member] = self.pick(HOSTILE)
             elif what < 0.6:
                 target["properties"] = self.pick(PROPERTIES)
@@ -323,6 +345,7 @@ def check_run(
     assert server_errors == [], f"{len(server_errors)} answers 5xx"
     assert all(s.status in (200, 400, 403, 404, 413) for s in sent), {s.status for s in sent}
     assert stats["PutEvents5xxErrors"] == stats["PutItems5xxErrors"] == 0
+    assert stats["PutActions5xxErrors"] == stats["PutActionInteractions5xxErrors"] == 0
 
     accepted = [s for s in sent if s.status == 200]
     refused = [s for s in sent if s.status != 200]
@@ -335,7 +358,14 @@ def check_run(
         stored_properties = {(tid, eid): props for tid, eid, props in db.execute(query)}
         records = {
             table: dict(db.execute(f"SELECT {key}, properties FROM {table}").fetchall())
-            for table, key in (("items", "item_id"), ("users", "user_id"))
+            for table, key in (("items", "item_id"), ("users", "user_id"), ("actions", "action_id"))
+        }
+        interactions = {
+            (tid, eid): rest
+            for tid, eid, *rest in db.execute(
+                "SELECT tracking_id, event_id, session_id, action_id, timestamp, properties "
+                "FROM action_interactions"
+            )
         }
     mismatches = []
     for row in frame.itertuples(index=False):
@@ -345,7 +375,14 @@ def check_run(
         if got not in want:  # one of the copies sent (concurrent copies race to be first)
             mismatches.append((key, want, got))
     assert mismatches == [], f"{len(mismatches)} events read back different, first: {mismatches[0]}"
-    for table, member, key in (("items", "items", "itemId"), ("users", "users", "userId")):
+    expected_interactions = _expected_interactions(accepted)
+    assert interactions.keys() == expected_interactions.keys()
+    wrong = [k for k, v in interactions.items() if v not in expected_interactions[k]]
+    assert wrong == [], f"{len(wrong)} action interactions read back different: {wrong[:3]}"
+    for table, member, key in (
+        ("items", "items", "itemId"), ("users", "users", "userId"),
+        ("actions", "actions", "actionId"),
+    ):  # fmt: skip
         sent_records: dict[str, set[Any]] = {}
         for s in accepted:
             if s.path == f"/{table}":
@@ -379,6 +416,19 @@ def _expected_events(accepted: list[Sent]) -> dict[tuple[str, str], list[tuple[A
             )
             events.setdefault((body["trackingId"], event_id), []).append(fields)
     return events
+
+
+def _expected_interactions(accepted: list[Sent]) -> dict[tuple[str, str], list[list[Any]]]:
+    found: dict[tuple[str, str], list[list[Any]]] = {}
+    for s in accepted:
+        if s.path == "/action-interactions":
+            body = json.loads(s.body)
+            for i, one in enumerate(body["actionInteractions"]):
+                key = (body["trackingId"], one.get("eventId") or f"{s.request_id}-{i}")
+                at = expected_timestamp(one["timestamp"]).timestamp()
+                fields = [one["sessionId"], one["actionId"], at, one.get("properties")]
+                found.setdefault(key, []).append(fields)
+    return found
 
 
 def _row_fields(row: Any, properties: str | None) -> tuple[Any, ...]:

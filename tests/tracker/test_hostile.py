@@ -331,7 +331,7 @@ def test_quota_state_is_kept_for_configured_ids_only():
         known.handle("POST", "/events", {}, json.dumps(request(trackingId=f"x{i}")).encode())
     assert list(known._buckets) == []
     known.handle("POST", "/events", {}, json.dumps(request(trackingId="a")).encode())
-    assert list(known._buckets) == ["a"]
+    assert list(known._buckets) == [("PutEvents", "a")]  # each operation has its own quota
 
 
 def test_quota_state_for_any_id_is_bounded_least_recently_used_first():
@@ -343,8 +343,8 @@ def test_quota_state_for_any_id_is_bounded_least_recently_used_first():
         if i % 1000 == 0:
             emulator.handle("POST", "/events", {}, body("first"))  # used again: kept
     assert len(emulator._buckets) == MAX_TRACKED_IDS
-    assert "first" in emulator._buckets
-    assert "id-1" not in emulator._buckets
+    assert ("PutEvents", "first") in emulator._buckets
+    assert ("PutEvents", "id-1") not in emulator._buckets
 
 
 # -- binding ----------------------------------------------------------------------------------

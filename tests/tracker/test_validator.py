@@ -89,7 +89,9 @@ def test_fast_validator_accepts_valid_requests(events):
     assert limits.check_request("PutEvents", wire) == []
 
 
-@pytest.mark.parametrize("operation", ["PutEvents", "PutItems", "PutUsers"])
+@pytest.mark.parametrize(
+    "operation", ["PutEvents", "PutItems", "PutUsers", "PutActions", "PutActionInteractions"]
+)
 def test_fast_check_is_generated_from_the_model_of_each_operation(operation):
     fast = compile_fast_check(limits.operation_limits(operation))
     assert fast.__code__.co_filename.startswith(f"<fast check of {operation} #")
@@ -109,6 +111,8 @@ OPERATIONS = [
     ("PutEvents", "personalize-events"),
     ("PutItems", "personalize-events"),
     ("PutUsers", "personalize-events"),
+    ("PutActions", "personalize-events"),
+    ("PutActionInteractions", "personalize-events"),
     ("GetRecommendations", "personalize-runtime"),
     ("GetPersonalizedRanking", "personalize-runtime"),
 ]

@@ -141,21 +141,23 @@ class CrtTarget(Target):
             live.config = (key, config)
         return live.config[1]
 
-    def signed_request(self, body: bytes) -> Any:
-        """A SigV4-signed ``POST /events`` carrying ``body``, as an awscrt ``HttpRequest``
-        (``Content-Length`` is added after signing, as botocore leaves it unsigned)."""
+    def signed_request(self, body: bytes, path: str = "/events") -> Any:
+        """A SigV4-signed ``POST /events`` (or ``path``) carrying ``body``, as an awscrt
+        ``HttpRequest`` (``Content-Length`` is added after signing, as botocore leaves it
+        unsigned)."""
         from awscrt.auth import aws_sign_request
         from awscrt.http import HttpHeaders, HttpRequest
 
         crt = self._live.connector
         headers = HttpHeaders([("host", crt.host_header), ("content-type", "application/json")])
-        request = HttpRequest("POST", crt.path, headers, io.BytesIO(body))
+        where = crt.path if path == "/events" else crt.path.removesuffix("/events") + path
+        request = HttpRequest("POST", where, headers, io.BytesIO(body))
         aws_sign_request(request, self.signing_config()).result()  # static keys: done at once
         headers.add("content-length", str(len(body)))
         return request
 
     async def send(self, prepared: Prepared) -> Response:
-        request = self.signed_request(prepared.body)
+        request = self.signed_request(prepared.body, prepared.path)
         slots = self._live.slots
         assert slots is not None, "CrtTarget is not open"
         async with slots:  # one per connection: waiting here is queueing, not service

@@ -83,8 +83,8 @@ class FastTarget(Target):
         self._live.sigv4 = (SigV4Auth, AWSRequest)
         self._live.signing.open(self)
 
-    def signed_headers(self, body: bytes) -> dict[str, str]:
-        """Headers of a SigV4-signed ``POST /events`` carrying ``body``."""
+    def signed_headers(self, body: bytes, url: str | None = None) -> dict[str, str]:
+        """Headers of a SigV4-signed ``POST /events`` (or ``url``) carrying ``body``."""
         live = self._live
         SigV4Auth, AWSRequest = live.sigv4  # noqa: N806 (imported in open: classes)
         creds = live.signing.credentials.get_frozen_credentials()
@@ -94,7 +94,8 @@ class FastTarget(Target):
             live.signers = {key: SigV4Auth(creds, SIGNING_NAME, live.signing.region)}
             signer = live.signers[key]
         headers = {"Content-Type": "application/json"}
-        request = AWSRequest(method="POST", url=live.signing.url, data=body, headers=headers)
+        url = url or live.signing.url
+        request = AWSRequest(method="POST", url=url, data=body, headers=headers)
         signer.add_auth(request)
         return dict(request.headers.items())
 
@@ -102,13 +103,16 @@ class FastTarget(Target):
         import aiohttp
 
         body = prepared.body
-        headers = self.signed_headers(body)
         live = self._live
+        url = live.signing.url
+        if prepared.operation != "PutEvents":  # the signing URL is …/events
+            url = url.removesuffix("/events") + prepared.path
+        headers = self.signed_headers(body, url)
         assert live.slots is not None, "FastTarget is not open"
         async with live.slots:  # one per connection: waiting here is queueing, not service
             started = monotonic()
             try:
-                async with live.session.post(live.signing.url, data=body, headers=headers) as resp:
+                async with live.session.post(url, data=body, headers=headers) as resp:
                     raw = await resp.read()
                     status = resp.status
                     error_type = resp.headers.get("x-amzn-ErrorType", "")

@@ -8,6 +8,7 @@ import math
 import threading
 from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass, field
+from functools import partial
 from typing import Any
 
 from ..._aws import (
@@ -27,8 +28,9 @@ from .signing import Signing
 __all__ = ["Boto3Target"]
 
 logger = logging.getLogger("personalize_sim.streaming")
-_BEFORE_SEND = f"before-send.{EVENTS_SERVICE}.PutEvents"
-_BEFORE_PARSE = f"before-parse.{EVENTS_SERVICE}.PutEvents"
+# every operation of the service (PutEvents, PutItems… each stream may send any of them)
+_BEFORE_SEND = f"before-send.{EVENTS_SERVICE}"
+_BEFORE_PARSE = f"before-parse.{EVENTS_SERVICE}"
 
 
 @dataclass
@@ -157,15 +159,16 @@ class Boto3Target(Target):
         # (the stream stopped or gave up meanwhile) never waits in the pool's queue
         async with live.slots:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(live.executor, self._call, prepared.request)
+            call = partial(self._call, prepared.request, prepared.operation)
+            return await loop.run_in_executor(live.executor, call)
 
-    def _call(self, request: Mapping[str, Any]) -> Response:
+    def _call(self, request: Mapping[str, Any], operation: str = "PutEvents") -> Response:
         """One call on a worker thread: the wait for the thread is queueing, and the wire
         starts when botocore sends (after serialising and signing, see :meth:`_on_send`)."""
         local = self._live.local
         local.sent = acquired = monotonic()
         local.first, local.received = True, math.nan
-        status, code, message, sdk_retries = self._put(request)
+        status, code, message, sdk_retries = self._put(request, operation)
         ended = monotonic() if math.isnan(local.received) else local.received
         return Response(status, code, message, sdk_retries, local.sent, ended, acquired)
 
@@ -180,7 +183,8 @@ class Boto3Target(Target):
         """botocore's ``before-parse``: the answer is in (parsing it is the client's time)."""
         self._live.local.received = monotonic()
 
-    def _put(self, request: Mapping[str, Any]) -> tuple[int, str, str, int]:
+    def _put(self, request: Mapping[str, Any], operation: str) -> tuple[int, str, str, int]:
+        from botocore import xform_name
         from botocore.exceptions import (
             BotoCoreError,
             ClientError,
@@ -191,7 +195,11 @@ class Boto3Target(Target):
         from botocore.exceptions import ConnectionError as BotoConnectionError
 
         try:
-            response = self._live.client.put_events(**request)
+            client = self._live.client
+            call = client.put_events if operation == "PutEvents" else getattr(
+                client, xform_name(operation)
+            )  # fmt: skip
+            response = call(**request)
         except ClientError as e:
             meta = e.response.get("ResponseMetadata", {})
             error = e.response.get("Error", {})
