@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from personalize_sim.errors import ConfigError, PersonalizeSimError
+from personalize_sim.payloads.internal import DATASET_OPERATIONS
 
 from ._failures import UsageError
 from ._inputs import events_path, json_line, parquet_parts, read_file
@@ -39,7 +40,6 @@ from ._outputs import output_file
 
 __all__ = ["add_arguments", "run"]
 
-DATASETS = ("interactions", "items", "users", "actions", "action_interactions")
 #: the dataset group a --local run puts items, users and actions in
 LOCAL_GROUP = "arn:aws:personalize:us-east-1:000000000000:dataset-group/local"
 
@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", metavar="INPUT", help="a dataset file, or JSONL of request bodies")
     parser.add_argument("--tracking-id", help="the event tracker's tracking id")
     parser.add_argument(
-        "--dataset", choices=DATASETS, help="what INPUT holds (default: read from its columns)"
+        "--dataset", choices=tuple(DATASET_OPERATIONS), help="what INPUT holds (default: its columns)"
     )
     parser.add_argument(
         "--dataset-group-arn", metavar="ARN",

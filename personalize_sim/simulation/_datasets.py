@@ -29,16 +29,15 @@ from .._timestamps import utc_from_us
 from ._actions import action_interactions
 from ._arrivals import DAY_US
 from ._config import SimulationConfig
-from ._engine import Run, stream
+from ._engine import DATASETS, Run, stream
 from ._simulate import Progress, _run, events_of
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DATASETS", "DatasetGroup", "simulate_datasets"]
+__all__ = ["DatasetGroup", "simulate_datasets"]
 
 #: the random stream of what only the datasets need (after the engine's keys 0-7)
-DATASETS = 8
 AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55+")
 #: (share of users, level) by activity, most active first
 MEMBERSHIP = ((0.05, "gold"), (0.20, "silver"), (1.0, "basic"))

@@ -50,8 +50,9 @@ __all__ = ["Run"]
 POPULATION, CATALOG, DRIFT, BLOCK = 0, 1, 2, 3
 #: exposure's own streams under common random numbers (shared; one per arm), and lift
 EXPOSURE, EXPOSURE_ARM, LIFT = 4, 5, 6
-#: fitted traffic's session plan; users' and items' effects on values
-TRAFFIC, VALUES = 7, 8
+#: fitted traffic's session plan; users' and items' effects on values; the datasets beside
+#: the events (items, users, actions, action interactions: ``_datasets``)
+TRAFFIC, VALUES, DATASETS = 7, 8, 9
 #: blocks are the largest of these (hours) that keep a block under BLOCK_EVENTS events
 BLOCK_HOURS = (24, 12, 8, 6, 4, 3, 2, 1)
 BLOCK_EVENTS = 250_000

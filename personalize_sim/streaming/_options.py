@@ -9,11 +9,12 @@ from typing import Literal
 
 from .._checks import check, count, one_of, positive
 from .._timestamps import TimeUnit
+from ..payloads.internal import DATASET_OPERATIONS
 
 __all__ = ["Conversion", "Pacing"]
 
 #: what a frame may hold (``payloads.internal.dataset_type`` names them)
-DATASETS = ("interactions", "items", "users", "actions", "action_interactions")
+DATASETS = tuple(DATASET_OPERATIONS)
 
 
 @dataclass(frozen=True, kw_only=True)
