@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", metavar="INPUT", help="a dataset file, or JSONL of request bodies")
     parser.add_argument("--tracking-id", help="the event tracker's tracking id")
     parser.add_argument(
-        "--dataset", choices=tuple(DATASET_OPERATIONS), help="what INPUT holds (default: its columns)"
+        "--dataset", choices=tuple(DATASET_OPERATIONS), help="what INPUT holds (default: columns)"
     )
     parser.add_argument(
         "--dataset-group-arn", metavar="ARN",
