@@ -8,9 +8,12 @@ interactions log in the dataset layout (``USER_ID``, ``ITEM_ID``, ``TIMESTAMP``â
 How it is laid out::
 
     _interactions          a log read into arrays and split into sessions
-    _fit           fit: the config estimated from a log (with _fit_time, _fit_catalog)
+    _fit           fit: the config estimated from a log (with the three below)
     _fit_time      arrivals: sessions per user, idle times, gaps, hourly and weekly profiles
-    _fit_catalog   popularity curve, its drift, new items
+    _fit_catalog   popularity curve (unseen items, without count noise), drift, new items
+    _fit_users     users as people: session lengths by bucket, hour habit, repeat odds,
+                   popularity for picks without replacement, values by user and item
+    _per_user      what a log says per user (events, items, repeats, hours) and per item
     _realism       realism_report, RealismReport: distances real vs synthetic
     _distances     KS, total variation (numpy)
 """

@@ -85,6 +85,8 @@ class Sample:
     labels: tuple[str, ...] = ()
     #: what a scalar row (``"abs"``) was measured on: events or users, real and synthetic
     sizes: tuple[int, int] = (0, 0)
+    #: a ``"worst"`` row: the departures a state needs, on each side, to count
+    min_count: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -214,7 +216,9 @@ def _samples(a: Interactions, b: Interactions, timezone: str) -> dict[str, Sampl
         out["event_types"] = Sample("tv", ca, cb, names)
         ta, tb = _transitions(a, names), _transitions(b, names)
         out["transitions"] = Sample("tv", ta, tb)
-        out["worst_transition"] = Sample("worst", ta, tb, (*names, "exit"))
+        out["worst_transition"] = Sample(
+            "worst", ta, tb, (*names, "exit"), min_count=WORST_MIN_DEPARTURES
+        )
     for name in names:
         va, vb = _values(a, name), _values(b, name)
         if len(va) and len(vb):

@@ -29,7 +29,7 @@ def realism(report: Any, *, fig: Figure | SubFigure | None = None) -> Figure:
     for ax, name in zip(axes, names, strict=False):
         realism_row(report, name, ax=ax)
     for ax in axes[len(names) :]:
-        ax.set_visible(False)
+        ax.remove()  # not hidden: a hidden axes still holds its tick labels
     return _figure_of(axes[0])
 
 
@@ -64,7 +64,20 @@ def realism_row(report: Any, name: str, *, ax: Axes | None = None) -> Figure:
         for place, value in enumerate(pair):
             ax.annotate(f"{value:.3f}", (place, value), ha="center", va="bottom", fontsize=8)
         ax.set_ylabel(name.replace("_", " "))
-    elif name == "transitions" or sample.kind == "worst":
+    elif sample.kind == "worst":
+        rows_a, rows_b = sample.real.sum(axis=1), sample.synthetic.sum(axis=1)
+        gap = np.abs(
+            sample.real / np.maximum(rows_a, 1)[:, None]
+            - sample.synthetic / np.maximum(rows_b, 1)[:, None]
+        ).max(axis=1)
+        states = list(sample.labels[: len(gap)])
+        # states left too few times to count in the row: drawn, in grey
+        counted = (rows_a >= sample.min_count) & (rows_b >= sample.min_count)
+        ax.bar(states, gap, color=np.where(counted, "C1", "lightgrey"))
+        ax.axhline(float(row["tolerance"]), color="grey", linewidth=0.8, linestyle="--")
+        ax.tick_params(axis="x", labelsize=7, rotation=30)
+        ax.set_ylabel("largest difference, from this type")
+    elif name == "transitions":
         real = sample.real / np.maximum(sample.real.sum(axis=1, keepdims=True), 1)
         syn = sample.synthetic / np.maximum(sample.synthetic.sum(axis=1, keepdims=True), 1)
         ax.scatter(real.ravel(), syn.ravel(), s=12)
