@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..simulation.internal import alike_uniforms, draw, quantile_table
+from ..simulation.internal import alike_uniforms, draw, normal_scores, quantile_table
 from ._distances import ks_distance
 from ._fit_time import local_hour_weekday
 from ._interactions import Interactions
@@ -314,7 +314,7 @@ def value_shares(values: np.ndarray, user: np.ndarray, item: np.ndarray) -> tupl
     # ties share their mean rank (a star rating has five values)
     _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
     ranks = (np.bincount(inverse, weights=ranks) / counts)[inverse]
-    score = _normal_scores((ranks + 0.5) / n)
+    score = normal_scores((ranks + 0.5) / n)
     score = (score - score.mean()) / max(score.std(), 1e-12)
     shares = [_intraclass(score, np.unique(g, return_inverse=True)[1]) for g in (user, item)]
     total = shares[0] + shares[1]
@@ -337,13 +337,3 @@ def _intraclass(score: np.ndarray, group: np.ndarray) -> float:
     n0 = (n - np.sum(sizes**2) / n) / (k - 1)  # the mean group size, for unequal groups
     icc = (between - within) / (between + (n0 - 1) * within)
     return float(np.clip(icc, 0.0, 1.0))
-
-
-def _normal_scores(u: np.ndarray) -> np.ndarray:
-    """Standard normal quantiles of ``u`` in (0, 1) (Hastings' rational approximation)."""
-    u = np.clip(u, 1e-9, 1 - 1e-9)
-    t = np.sqrt(-2 * np.log(np.minimum(u, 1 - u)))
-    z = t - (2.515517 + 0.802853 * t + 0.010328 * t**2) / (
-        1 + 1.432788 * t + 0.189269 * t**2 + 0.001308 * t**3
-    )
-    return np.where(u < 0.5, -z, z)

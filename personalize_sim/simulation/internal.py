@@ -21,7 +21,7 @@ from ._partitions import (
 )
 from ._quantiles import draw, quantile_table
 from ._traffic import ProfileClock
-from ._users import alike_uniforms
+from ._users import alike_uniforms, normal_scores
 
 __all__ = [  # for the layers named above, never for users
     "DAY_US",
@@ -34,6 +34,7 @@ __all__ = [  # for the layers named above, never for users
     "draw",
     "empty_part",
     "generate_part",
+    "normal_scores",
     "plan_parts",
     "quantile_table",
     "recommender_table",
