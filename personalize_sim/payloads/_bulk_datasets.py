@@ -111,7 +111,7 @@ def write_dataset_csv(
     if needs_metadata and not metadata:
         problems.add(None, record, "no_metadata", None,
                      f"at least one metadata column in the {record} schema")  # fmt: skip
-    out = pd.DataFrame(index=frame.index)
+    out: dict[str, np.ndarray] = {}  # one frame at the end: inserts fragment it
     for name in columns:
         if not _NAME.fullmatch(name):
             problems.add(None, name, "bad_name", name, "an Avro name: [A-Za-z_][A-Za-z0-9_]*")
@@ -134,7 +134,7 @@ def write_dataset_csv(
     report = problems.frame()
     if len(report):
         raise PayloadError(report, what=f"{dataset} bulk export")
-    out.to_csv(path, index=False, lineterminator="\n")
+    pd.DataFrame(out, index=frame.index).to_csv(path, index=False, lineterminator="\n")
     schema = dataset_schema(frame, dataset)
     target = Path(schema_path) if schema_path else path.with_name(path.stem + ".schema.json")
     target.write_text(json.dumps(schema, indent=2) + "\n")

@@ -66,7 +66,16 @@ def one_line(done, command: str) -> str:
         ("items.csv", b"FOO,BAR\n1,2\n", "a dataset's columns"),
         ("items.csv", b"ITEM_ID,PRICE\n" + b"x" * 300 + b",1\n", "too_long"),
         ("actions.csv", b"ACTION_ID,VALUE\na,1.5\n", "wrong_type"),
-        ("items.csv", b"ITEM_ID,PRICE\ni1,1e400\n", "PRICE"),
+        pytest.param(
+            "items.csv",
+            b"ITEM_ID,PRICE\ni1,1e400\n",
+            "PRICE",
+            # pandas 2 reads 1e400 as the text "1e400" (a valid property); pandas 3 as inf
+            marks=pytest.mark.skipif(
+                int(pd.__version__.split(".")[0]) < 3,
+                reason="pandas < 3 reads 1e400 as text, which PutItems takes",
+            ),
+        ),
     ],
 )
 def test_junk_dataset_files_are_refused_in_one_line(tmp_path, name, content, says):

@@ -220,7 +220,28 @@ def test_junk_is_refused_in_one_line_and_exit_2(file):
     suffix, content = file
     for command, (code, err) in run_all(suffix, content).items():
         assert "Traceback" not in err, err
+        if command == "stream" and code == 0 and _records_by_columns(content):
+            continue  # a users (items, actions) dataset by its columns: PutUsers takes it
         refused_in_one_line(command, code, err)
+
+
+def _records_by_columns(content: bytes) -> bool:
+    """A text file whose header is that of a users, items or actions dataset (an id column
+    and no TIMESTAMP): since issue 24, ``stream`` sends such a file (Hypothesis found
+    ``USER_ID`` over one row)."""
+    text = content.decode("utf-8", "replace")
+    try:  # JSON: the keys of its records
+        parsed = json.loads(text)
+        records = parsed if isinstance(parsed, list) else [parsed]
+        columns = {k for r in records if isinstance(r, dict) for k in r}
+    except ValueError:
+        lines = text.splitlines() or [""]
+        try:  # JSON lines
+            columns = {k for line in lines if line.strip() for k in json.loads(line)}
+        except (ValueError, TypeError):
+            header = lines[0].replace("\t", ",")
+            columns = {c.strip().strip('"') for c in header.split(",")}
+    return bool(columns & {"USER_ID", "ITEM_ID", "ACTION_ID"}) and "TIMESTAMP" not in columns
 
 
 @settings(SETTINGS, max_examples=80)
