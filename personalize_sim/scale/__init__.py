@@ -1,6 +1,6 @@
 """Scale-out beyond one process and one machine, on engines users already run.
 
-Optional extras, never imported by the core (an import-linter contract says so):
+Optional extras, never imported by the core (an import-linter contract says so)::
 
     scale.locust   Locust users that send PutEvents through the fast transport's signing,
                    sources shared between workers, our schedules as a ``LoadTestShape``

@@ -47,7 +47,7 @@ class ScheduleShape(LoadTestShape):
 
     @staticmethod
     def replay_rates(frame: Any, tracking_id: str, speedup: float = 1.0) -> list[float]:
-        """Requests per second of wall time when ``frame`` is replayed ``speedup``× faster."""
+        """Requests per second of wall time when ``frame`` is replayed ``speedup`` times faster."""
         from ...payloads import to_put_events
 
         requests = to_put_events(frame, tracking_id)
