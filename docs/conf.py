@@ -29,7 +29,7 @@ import personalize_sim  # noqa: E402
 
 project = "personalize_sim"
 author = "personalize_sim contributors"
-copyright = "2026, personalize_sim contributors"  # noqa: A001
+copyright = "2026, personalize_sim contributors"
 release = version = personalize_sim.__version__
 
 extensions = [
@@ -47,28 +47,37 @@ root_doc = "index"
 nitpicky = True
 # the site builds offline, without intersphinx: names of other libraries cannot resolve
 nitpick_ignore_regex = [
-    (r"py:.*", r"(pd|np|pa|dt|pandas|numpy|pyarrow|datetime|pathlib|collections|typing|abc"
-               r"|matplotlib|ipywidgets|botocore|boto3|asyncio|concurrent|threading|os|io"
-               r"|locust|dask|distributed|enum|decimal|argparse|hdrh|sqlite3|yaml|re)(\..*)?"),
-    (r"py:.*", r"(Path|Any|Callable|Iterable|Iterator|Mapping|Sequence|Generator|Literal"
-               r"|Figure|Axes|DataFrame|Series|Table|RecordBatch|Generator|Enum|Exception"
-               r"|ValueError|TypeError|RuntimeError|Self|TextIO|BinaryIO|Awaitable)"),
+    (
+        r"py:.*",
+        r"(pd|np|pa|dt|pandas|numpy|pyarrow|datetime|pathlib|collections|typing|abc"
+        r"|matplotlib|ipywidgets|botocore|boto3|asyncio|concurrent|threading|os|io"
+        r"|locust|dask|distributed|enum|decimal|argparse|hdrh|sqlite3|yaml|re)(\..*)?",
+    ),
+    (
+        r"py:.*",
+        r"(Path|Any|Callable|Iterable|Iterator|Mapping|Sequence|Generator|Literal"
+        r"|Figure|Axes|DataFrame|Series|Table|RecordBatch|Generator|Enum|Exception"
+        r"|ValueError|TypeError|RuntimeError|Self|TextIO|BinaryIO|Awaitable)",
+    ),
     (r"py:.*", r"(str|int|float|bool|bytes|dict|list|tuple|set|frozenset|object|None|type)"),
     (r"py:.*", r"SubFigure"),  # matplotlib's
     # private and internal names are not part of the reference: a signature or a docstring
     # may name them (a type alias, the plumbing a layer shares), but they are not documented
     (r"py:.*", r"(.*\.)?(_\w+|internal)(\..*)?"),
-    (r"py:.*", r"(Progress|Sample|Listener|Engine|Schedule|DeliveryLog|Prepared|dataset_type"
-               r"|max_processes|EVENT_MAX_BYTES|RESERVED_PROPERTY_KEYS|BULK_VALUE_MAX_CHARS"
-               r"|event_size|member_documentation|Catalog|CatalogDay|Latency|LatencySummary|RunSettings"
-               r"|TimeUnit)"),
+    (
+        r"py:.*",
+        r"(Progress|Sample|Listener|Engine|Schedule|DeliveryLog|Prepared|dataset_type"
+        r"|max_processes|EVENT_MAX_BYTES|RESERVED_PROPERTY_KEYS|BULK_VALUE_MAX_CHARS"
+        r"|event_size|member_documentation|Catalog|CatalogDay|Latency|LatencySummary|RunSettings"
+        r"|TimeUnit)",
+    ),
     (r"py:.*", r"personalize_sim\.streaming\.(DeliveryLog|Prepared)"),
     # autodoc splits a string annotation of a dataclass field at its commas ("tuple[float",
     # "...]"): the signature above it shows the whole type
     (r"py:class", r"(tuple|Mapping)\[.*"),
 ]
 
-# -- the API reference: autodoc (the docstrings are reStructuredText prose: see below) -----------------------------
+# -- the API reference: autodoc; the docstrings are reStructuredText prose (no numpydoc) ----
 autodoc_default_options = {"members": True, "undoc-members": True, "show-inheritance": True}
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"

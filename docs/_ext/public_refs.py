@@ -31,7 +31,7 @@ def _candidates(objects: dict[str, Any], target: str, role: str, context: str) -
     for name, entry in objects.items():
         if kinds is not None and entry.objtype not in kinds:
             continue
-        if name.split(".")[-len(parts):] == parts or (  # a method named inside its class
+        if name.split(".")[-len(parts) :] == parts or (  # a method named inside its class
             context and name == f"{context}.{target}"
         ):
             found.append(name)
