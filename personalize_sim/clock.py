@@ -17,6 +17,9 @@ __all__ = ["Clock", "SystemClock", "VirtualClock"]
 
 
 class Clock(Protocol):
+    """Where pacing, backoff and timestamps read the time: :class:`SystemClock` in use,
+    :class:`VirtualClock` in tests (its time moves only when a test or a sleep moves it)."""
+
     def now(self) -> float:
         """Seconds on a monotonic scale (only differences matter)."""
 

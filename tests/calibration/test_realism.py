@@ -57,7 +57,7 @@ def test_distances_match_hand_computed_values():
 
 
 #: rows whose distance a model of users as people cannot bring under the default tolerance
-#: on a log of this size, with the measurement that says why (README: "On a real log"):
+#: on a log of this size, with the measurement that says why (docs/explanations/realism.md):
 #: the hourly profile of MovieLens' 943 users, each at their own hours, differs from a
 #: resample of the same users by TV 0.045 (median; 0.050 at the 90th percentile), and the
 #: concentration of 381 returning users' hours by KS 0.039 (0.060): that is the noise floor

@@ -178,8 +178,9 @@ def test_attribution_of_a_plain_generate_run_never_crashes(tmp_path):
     assert "most-popular" in done.stdout and "recommended-for-you" in done.stdout
 
 
-def test_the_readmes_attribution_sequence_runs_as_pasted(tmp_path):
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+def test_the_docs_attribution_sequence_runs_as_pasted(tmp_path):
+    page = Path(__file__).resolve().parents[2] / "docs" / "how-to" / "metric-attribution.md"
+    readme = page.read_text()
     (block,) = [b for b in re.findall(r"^```\n(.*?)^```$", readme, flags=re.S | re.M)
                 if "personalize-sim attribution" in b]  # fmt: skip
     lines = block.strip().splitlines()

@@ -178,7 +178,8 @@ def test_the_json_summary_on_stdout_has_every_key_the_readme_names(tmp_path, cap
     out = capsys.readouterr().out
     assert len(out.splitlines()) == 1  # stdout is the JSON line alone, for scripts
     summary = json.loads(out)
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    page = Path(__file__).resolve().parents[2] / "docs" / "reference" / "cli" / "stream.md"
+    readme = page.read_text()
     paragraph = readme.split("On stdout `stream` prints one line of JSON")[1].split("\n\n")[0]
     named = set(re.findall(r"`([\w.]+)`", paragraph.split("goes to stderr")[0]))
     named -= {"DeliverySummary.to_dict"}
