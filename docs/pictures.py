@@ -76,7 +76,7 @@ def dashboard(handle, path: Path) -> None:
         percent=html.escape(board.progress.description),
         counters="".join(
             f"<div class='cell'>{cell.value}</div>" for cell, _ in board.numbers.values()
-        ),  # fmt: skip
+        ),
         rates=board.rates.value,
         slider=html.escape(f"{board.rate_slider.description} {board.rate_slider.value:.4g}"),
         rate_chart=board.rate_chart.value,
