@@ -38,6 +38,10 @@ def main(site: Path, out: Path) -> list[Path]:
                 page.wait_for_load_state("load")
                 page.screenshot(path=str(out / name))
                 shots.append(out / name)
+                if "tutorial" in name:  # and its first figure, as the page shows it
+                    page.locator("img").first.scroll_into_view_if_needed()
+                    page.screenshot(path=str(out / "site-tutorial-figure.png"))
+                    shots.append(out / "site-tutorial-figure.png")
         finally:
             browser.close()
     return shots

@@ -314,6 +314,23 @@ def _run_all(page) -> None:
     )
 
 
+# the notebook as the page holds it, outputs included (saved first, so the server has them)
+SAVED = """async name => { const widget = window.jupyterapp.shell.currentWidget;
+  await widget.context.save();
+  const model = await window.jupyterapp.serviceManager.contents.get(name, {content: true});
+  return JSON.stringify(model.content); }"""
+
+
+def _keep_executed(page: Any, name: str) -> None:
+    """Under ``$PERSONALIZE_SIM_ARTIFACTS``, keep the notebook as it ran, outputs and all, in
+    ``notebooks/``: the documentation site renders these (docs/conf.py) instead of running
+    every notebook a second time."""
+    folder = os.environ.get("PERSONALIZE_SIM_ARTIFACTS")
+    if folder:
+        (Path(folder) / "notebooks").mkdir(parents=True, exist_ok=True)
+        (Path(folder) / "notebooks" / name).write_text(page.evaluate(SAVED, name))
+
+
 def _figures(panel, stem: str, folder: Path) -> tuple[list[str], list[Path]]:
     """What is wrong with a notebook's outputs as the page shows them, and a screenshot of
     each figure: every one must be a picture (never ``<Figure size …>`` text)."""
@@ -425,6 +442,7 @@ def test_quickstart_runs_in_jupyterlab_and_the_dashboard_matches_the_store(lab, 
             with contextlib.closing(sqlite3.connect(db_path)) as db:
                 (in_store,) = db.execute("SELECT count(*) FROM events").fetchone()
             problems, figures = _figures(panel, NOTEBOOK.stem, folder)
+            _keep_executed(page, NOTEBOOK.name)
         return widths, errors, delivered, printed, in_store, problems + charts, figures
 
     widths, errors, delivered_text, printed, in_store, problems, figures = lab.run(drive)
@@ -466,7 +484,9 @@ def test_every_notebook_shows_its_figures_as_pictures(lab, notebook, tmp_path, c
             except Exception:
                 prompts = panel.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
                 pytest.fail(f"{name} did not finish within {RUN_ALL_S} s; prompts: {prompts}")
-            return _figures(panel, notebook.stem, _artifacts(tmp_path))
+            found = _figures(panel, notebook.stem, _artifacts(tmp_path))
+            _keep_executed(page, name)
+            return found
 
     problems, shots = lab.run(drive)
     with capsys.disabled():
