@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..simulation.internal import alike_uniforms, draw, normal_scores, quantile_table
+from ..simulation.internal import (
+    alike_uniforms,
+    draw,
+    normal_scores,
+    quantile_table,
+    seen_before,
+)
 from ._distances import ks_distance
 from ._fit_time import local_hour_weekday
 from ._interactions import Interactions
@@ -182,33 +188,29 @@ def _beyond_chance(
     )
 
 
-def fresh_picks(log: Interactions, picks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(per pick: does it return to an item its user picked before, in time order; per
-    pick: its user's cumulative count). ``picks``: the item-picking events."""
-    import pandas as pd
-
+def fresh_picks(log: Interactions, picks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(per pick: does it return to an item its user picked before, in time order; each
+    pick's user; its item). ``picks``: the item-picking events."""
     user, item = log.user[picks], log.item[picks]
-    # the log is in (user, time) order: a pair seen before is a return (hashed, not sorted)
-    key = user * np.int64(log.n_items) + item
-    repeated = pd.Series(key).duplicated(keep="first").to_numpy()
-    return repeated, user
+    # the log is in (user, time) order: a pair seen before is a return
+    return seen_before(user * np.int64(log.n_items) + item), user, item
 
 
 def fit_repeat_odds(
-    log: Interactions,
-    picks: np.ndarray,
+    user: np.ndarray,
+    item: np.ndarray,
     repeated: np.ndarray,
     weight: np.ndarray,
     notes: list[str],
 ) -> float:
     """The odds ratio κ of coming back to an item (see ``repeat_odds``): with m the
     popularity weight of the items a user already picked, a pick returns with chance
-    κm / (1 - m + κm); κ is solved so that the expected returns are the log's."""
+    κm / (1 - m + κm); κ is solved so that the expected returns are the log's (``user``,
+    ``item``, ``repeated``: the picks', in (user, time) order)."""
     if not repeated.any():
         notes.append("traffic.repeat_odds: nobody picks an item twice in the log; 0")
         return 0.0
-    user = log.user[picks]
-    w = weight[log.item[picks]] * ~repeated  # an item's weight counts once, when first picked
+    w = weight[item] * ~repeated  # an item's weight counts once, when first picked
     # picks are in (user, time) order: the weight picked before each one, by the same user
     before = np.cumsum(w) - w
     first = np.flatnonzero(np.diff(user, prepend=-1) != 0)

@@ -242,7 +242,7 @@ def plan_items(
     was_hit = np.zeros(n_picks, dtype=bool)
     for _ in range(REDRAW_ROUNDS if odds != 1.0 else 0):  # odds 1: every pick is kept
         hit = np.zeros(n_picks, dtype=bool)
-        hit[checked[_repeated(pick_user[checked], item[checked], picks[checked])]] = True
+        hit[checked[_repeated(pick_user[checked], item[checked])]] = True
         # open: not settled, or settled as new and now a repeat (an earlier pick moved)
         open_ = checked[~final[checked] | (hit[checked] & ~was_hit[checked])]
         # kept with these chances, the odds of a pick on an item its user had are ``odds``
@@ -267,10 +267,29 @@ def _day_bytes(new_days: Callable[[], CatalogDays]) -> int:
     return catalog.size * (catalog.affinity.shape[0] + 1) * 8 * 3
 
 
-def _repeated(user: np.ndarray, item: np.ndarray, when: np.ndarray) -> np.ndarray:
+def _repeated(user: np.ndarray, item: np.ndarray) -> np.ndarray:
     """Positions of the picks whose (user, item) an earlier pick of the user already had
-    (``when``: the picks' order in time, increasing along the arrays; hashed, not sorted)."""
-    import pandas as pd
-
+    (the picks in time order along the arrays)."""
     key = user.astype(np.int64) * (int(item.max(initial=0)) + 1) + item
-    return np.flatnonzero(pd.Series(key).duplicated(keep="first").to_numpy())
+    return np.flatnonzero(seen_before(key))
+
+
+def seen_before(key: np.ndarray) -> np.ndarray:
+    """Whether an earlier element of ``key`` (integers ≥ 0) has the same value: one sort of
+    the keys with their positions packed below them (a third of a hash table's time on 10M
+    keys), or a hash table when both do not fit in 63 bits.
+
+    >>> seen_before(np.array([3, 1, 3, 3, 1, 0])).tolist()
+    [False, False, True, True, True, False]
+    """
+    n = len(key)
+    shift = max(int(n - 1).bit_length(), 1)
+    if n < 2 or int(key.max()).bit_length() + shift > 63:
+        import pandas as pd
+
+        return pd.Series(key).duplicated(keep="first").to_numpy()
+    packed = np.sort((key.astype(np.int64) << shift) | np.arange(n))
+    later = packed[1:][(packed[1:] >> shift) == (packed[:-1] >> shift)]
+    out = np.zeros(n, dtype=bool)
+    out[later & ((1 << shift) - 1)] = True
+    return out

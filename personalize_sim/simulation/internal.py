@@ -21,7 +21,7 @@ from ._partitions import (
 )
 from ._quantiles import draw, quantile_table
 from ._traffic import ProfileClock
-from ._users import alike_uniforms, normal_scores
+from ._users import alike_uniforms, normal_scores, seen_before
 
 __all__ = [  # for the layers named above, never for users
     "DAY_US",
@@ -38,4 +38,5 @@ __all__ = [  # for the layers named above, never for users
     "plan_parts",
     "quantile_table",
     "recommender_table",
+    "seen_before",
 ]
