@@ -32,7 +32,7 @@ TINY = {
                        "within the 500 MB target"),
     "attribution.py": (["--events", "100000", "--repeat", "1"], "ratio naive / attribution_report"),
     "fit.py": (["--events", "50000", "--naive-events", "5000", "--repeat", "1"],
-               "faster than the naive loop"),
+               "the naive loop's time"),
     "closed_loop.py": (["--users", "30", "--days", "1", "--repeat", "1", "--open-events", "3000"],
                        "real-time over HTTP"),
     "scale.py": (["--quick"], "scaling 1 -> 2"),
