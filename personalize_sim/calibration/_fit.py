@@ -56,6 +56,7 @@ from ..simulation import (
 )
 from ..simulation.internal import quantile_table
 from ._fit_catalog import fit_drift, fit_new_items, fit_popularity, unseen_items
+from ._fit_choices import fit_choices
 from ._fit_time import (
     fit_gap,
     fit_profiles,
@@ -64,7 +65,7 @@ from ._fit_time import (
     sessions_per_user_per_day,
     shortest_idle,
 )
-from ._fit_users import fit_activity, fit_hours, fit_repeat_odds, fresh_picks, value_shares
+from ._fit_users import fit_activity, fit_hours, fresh_picks, value_shares
 from ._interactions import Interactions, read_interactions
 
 __all__ = ["fit"]
@@ -118,20 +119,17 @@ def fit(
     picking = np.array([e.new_item for e in funnel.event_types])
     picks = np.flatnonzero(picking[events.etype])
     repeated, pick_user, pick_item = fresh_picks(events, picks)
-    fresh = (
-        np.bincount(pick_user[~repeated], minlength=events.n_users),
-        np.bincount(pick_item[~repeated], minlength=events.n_items),
-    )
-    first, new = fit_new_items(events, window)
+    first, new, after = fit_new_items(events, window, pick_item, events.ts[picks])
     n_items, new_share = events.n_items, _new_share(new)
     if items is not None:
         n_items, new_share = _catalog_items(items, frame, window, new_share, notes)
     else:
-        n_items += unseen_items(fresh[1], notes)
-    ranks, shares, item_weight = fit_popularity(
-        events, window, first, new, fresh, unseen=n_items - events.n_items
+        # users per item: an item's returns tell nothing of the items nobody picked
+        n_items += unseen_items(np.bincount(pick_item[~repeated], minlength=events.n_items), notes)
+    repeat_odds, exposure = fit_choices(pick_user, pick_item, repeated, events.n_items, notes)
+    ranks, shares = fit_popularity(
+        events, window, after, new, pick_item, exposure, unseen=n_items - events.n_items
     )
-    repeat_odds = fit_repeat_odds(pick_user, pick_item, repeated, item_weight, notes)
     catalog = CatalogConfig(
         items=n_items,
         categories=(CategoryConfig(name="all"),),
