@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ._arrivals import DAY_US, SLOT_US
 from ._identity import recommender_table
+from ._item_plan import seen_before
 from ._partitions import (
     PartOutput,
     PartPlan,
@@ -21,7 +22,7 @@ from ._partitions import (
 )
 from ._quantiles import draw, quantile_table
 from ._traffic import ProfileClock
-from ._users import alike_uniforms, normal_scores, seen_before
+from ._users import alike_uniforms, normal_scores
 
 __all__ = [  # for the layers named above, never for users
     "DAY_US",
