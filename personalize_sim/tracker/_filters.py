@@ -50,6 +50,8 @@ from ._filter_language import (
 
 __all__ = ["Allowed", "FilterData", "FilterSpec", "FilterValueError", "split_values"]
 
+#: metadata answers kept (see FilterData._where)
+_ANSWERS = 1024
 _ARN_PREFIX = "arn:aws:personalize:us-east-1:000000000000:filter/"
 _VALUE = re.compile(r'\s*("(?:[^"\\]|\\.)*"|[^,]*?)\s*(?:,|$)')
 
@@ -145,6 +147,7 @@ class FilterData:
         self.users: dict[str, dict[str, Any]] = {}
         self.interactions = RecentInteractions()
         self.action_interactions = RecentInteractions(MAX_RECENT_ACTION_INTERACTIONS)
+        self._answers: dict[Any, tuple[int, Allowed]] = {}
 
     def record(self, table: str, rows: Iterable[tuple[Any, ...]]) -> None:
         """Learn the rows a request stored, in the layout of the store's ``table``."""
@@ -205,6 +208,29 @@ class FilterData:
         return result
 
     def _where(
+        self,
+        expression: Expression,
+        values: dict[str, list[str]],
+        user: str | None,
+        item: str | None,
+    ) -> Allowed:
+        if expression.dataset not in ("Items", "Actions"):  # a user's interactions: small sets
+            return self._match(expression, values, user, item)
+        # metadata answers depend on the values and the current item only: kept until the
+        # dataset changes, so a large category costs one evaluation, not one per request
+        index = self.items if expression.dataset == "Items" else self.actions
+        current = item if any(c.current for g in expression.where for c in g) else None
+        filled = tuple((n, tuple(values[n])) for n in sorted(expression.placeholders))
+        hit = self._answers.get((expression, filled, current))
+        if hit is not None and hit[0] == index.version:
+            return hit[1]
+        if len(self._answers) >= _ANSWERS:
+            self._answers.clear()
+        found = self._match(expression, values, user, item)
+        self._answers[expression, filled, current] = (index.version, found)
+        return found
+
+    def _match(
         self,
         expression: Expression,
         values: dict[str, list[str]],

@@ -68,3 +68,17 @@ def test_limits_come_from_botocore_and_the_guide() -> None:
     placeholders = " AND ".join(f"Items.F IN ($P{n})" for n in range(26))
     with pytest.raises(FilterSyntaxError, match="at most 25 placeholders"):
         parse_filter(f"INCLUDE ItemID WHERE {placeholders}")
+
+
+def test_a_kept_metadata_answer_follows_new_records() -> None:
+    from personalize_sim.tracker._filters import FilterData, FilterSpec
+
+    data = FilterData()
+    spec = FilterSpec.parse("g=INCLUDE ItemID WHERE Items.GENRE IN ($G)")
+    data.record("items", [("arn", "a", '{"genre": "drama"}', 0.0)])
+    assert data.allowed(spec, {"G": '"drama"'}).ids == {"a"}
+    assert data.allowed(spec, {"G": '"drama"'}).ids == {"a"}  # kept
+    data.record("items", [("arn", "b", '{"genre": "drama"}', 0.0)])
+    data.record("items", [("arn", "a", '{"genre": "comedy"}', 0.0)])  # the latest record wins
+    assert data.allowed(spec, {"G": '"drama"'}).ids == {"b"}
+    assert data.allowed(spec, {"G": '"comedy"'}).ids == {"a"}
