@@ -319,8 +319,9 @@ class Emulator:
                 if outcome.error_code is None:
                     self._learn(outcome.rows)
                 self.latency.record(time.perf_counter() - outcome.received)
-            elif outcome.error_code is None:
-                self.runtime.record("action_interactions", outcome.rows)
+            elif outcome.error_code is None:  # each stored interaction once, as events
+                new = [row for row in outcome.rows if self._first((row[0], "action:" + row[3]))]
+                self.runtime.record("action_interactions", new)
         elif outcome.operation in RUNTIME_OPERATIONS:
             if outcome.error_code is None:
                 self.counters["issued_recommendations"] += 1
@@ -335,22 +336,25 @@ class Emulator:
             self._learn_events((row[0], row[3], row[1], row[6], row[8], row[4]) for row in rows)
 
     def _learn_events(self, events: Iterable[tuple[str, str, Any, Any, float, str]]) -> int:
-        """Teach the models (and the filters' recent interactions) each (tracking id, event
-        id) once: a retried request's copies, stored once, are learnt once. Returns how
-        many were new."""
-        seen, observe, learnt = self._learned, self.runtime.models.observe, 0
-        recent = self.runtime.data.interactions
+        """Teach the models and the filters each (tracking id, event id) once: a retried
+        request's copies, stored once, are learnt once. Returns how many were new."""
+        observe, recent, learnt = self.runtime.models.observe, self.runtime.data.interactions, 0
         for tracking_id, event_id, user_id, item_id, at, event_type in events:
-            key = (tracking_id, event_id)
-            if key in seen:
+            if not self._first((tracking_id, event_id)):
                 continue
-            seen[key] = None
-            if len(seen) > MAX_LEARNED_IDS:
-                seen.popitem(last=False)
             observe(user_id, item_id, at)
             recent.add(user_id, event_type, item_id)
             learnt += 1
         return learnt
+
+    def _first(self, key: tuple[str, str]) -> bool:
+        """True the first time an event id is seen (remembered, bounded: MAX_LEARNED_IDS)."""
+        if key in self._learned:
+            return False
+        self._learned[key] = None
+        if len(self._learned) > MAX_LEARNED_IDS:
+            self._learned.popitem(last=False)
+        return True
 
     # -- a restart on a store that holds rows already ---------------------------------------
 

@@ -193,6 +193,7 @@ class TrackerApp:
         stats["tracking_id"] = config.tracking_id
         stats["tracking_ids"] = None if config.tracking_ids is None else list(config.tracking_ids)
         stats["recommender_arns"] = config.recommender_arns
+        stats["filter_arns"] = config.filter_arns
         return orjson.dumps(stats)
 
 
