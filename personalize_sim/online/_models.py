@@ -254,7 +254,7 @@ class OnlineModels:
                 drawn += rest[: n - len(drawn)]
             return [(item, 1.0 / size) for item in drawn]
         if kind in ("popularity", "trending"):
-            return list(islice(self._ordered(kind, {item_id} - {None}, ok, within), n))
+            return list(islice(self._ordered(kind, set(), ok, within), n))
         if kind == "similar-items":
             links = {k: c for k, c in self._neighbours(item_id).items() if ok(k)}
             if not links:  # an unknown item, or one never seen with another: what is popular
