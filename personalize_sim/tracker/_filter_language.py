@@ -57,6 +57,8 @@ COMPARISONS = ("=", "<", "<=", ">", ">=")
 _ITEM_DATASETS = ("Items", "Interactions")
 _ACTION_DATASETS = ("Actions", "ActionInteractions")
 _INTERACTIONS = ("Interactions", "ActionInteractions")
+#: other spellings the Developer Guide uses ("Action recommendation filter expression examples")
+_ALIASES = {"ACTION_INTERACTIONS": "ActionInteractions"}
 _TOKEN = re.compile(
     r"""\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<number>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)
     |(?P<placeholder>\$[A-Za-z0-9_]+)|(?P<op><=|>=|[=<>(),|*.])|(?P<word>[A-Za-z_][A-Za-z0-9_]*))""",
@@ -179,6 +181,7 @@ class _Parser:
     def word(self, *choices: str) -> str:
         token = self.peek()
         wanted = {c.upper(): c for c in choices}
+        wanted.update({a: c for a, c in _ALIASES.items() if c in choices})
         if token is None or token[0] != "word" or token[1].upper() not in wanted:
             raise self.fail(" or ".join(choices))
         self.index += 1
@@ -236,6 +239,11 @@ class _Parser:
                 raise self.fail("',' or ')'")
 
     def scalar(self) -> Value:
+        if self.accept("op", "("):  # the Guide writes ``Actions.VALUE > ($VALUE)`` too
+            value = self.scalar()
+            if self.accept("op", ")") is None:
+                raise self.fail("')'")
+            return value
         if number := self.accept("number"):
             return float(number)
         if placeholder := self.accept("placeholder"):

@@ -35,6 +35,21 @@ def test_every_element_parses() -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [  # as the Developer Guide writes them ("Action recommendation filter expression examples")
+        "INCLUDE ActionID WHERE Action_Interactions.EVENT_TYPE IN ($EVENT_TYPE)",
+        'EXCLUDE ActionID WHERE Action_Interactions.EVENT_TYPE IN ("NOT_TAKEN")',
+        "INCLUDE ActionID WHERE Actions.VALUE > ($VALUE)",
+        "EXCLUDE ActionID WHERE Actions.VALUE < ($VALUE) IF CurrentUser.MEMBERSHIP = $PREMIUM",
+    ],
+)
+def test_the_guides_own_examples_parse(text: str) -> None:
+    expression = parse_filter(text).expressions[0]
+    assert expression.target == "ActionID"
+    assert expression.dataset in ("Actions", "ActionInteractions")
+
+
+@pytest.mark.parametrize(
     ("text", "position", "expected"),
     [
         ("", 0, "INCLUDE or EXCLUDE"),
