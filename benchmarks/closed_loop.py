@@ -16,6 +16,15 @@ The closed-loop modes run the same users (same config and seed) with a popularit
 a user-personalization arm; each prints events/s and its ratio to the open loop. The
 emulator runs in its own process, started (untimed) afresh for every run.
 
+Then the cost of a filtered request beside an unfiltered one (:func:`filter_cost`): one
+emulator in its own process, relearning a store of ``--filter-items`` items (every item
+viewed, a long tail of views from 5,000 users, 100 buyers with 50 purchases each among the
+popular items, a CATEGORY of 20 per item), answers ``GetRecommendations`` (popularity, 25
+items) to the buyers, unfiltered, with ``EXCLUDE ... Interactions.EVENT_TYPE IN
+("purchase")`` and with ``INCLUDE ... Items.CATEGORY IN ($C)``: requests/s and CPU per
+request of the emulator's process (psutil) and of this one (the boto3 client), warm,
+interleaved, median and range of ``--repeat`` rounds.
+
     .venv/bin/python benchmarks/closed_loop.py                           # 400 users, 3 days
     .venv/bin/python benchmarks/closed_loop.py --users 30 --days 1 --repeat 1   # smoke run
 """
@@ -101,13 +110,112 @@ def realtime(config: Any) -> Callable[[], Timed]:
     return run
 
 
+FILTERS = {
+    "unbought": 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")',
+    "category": "INCLUDE ItemID WHERE Items.CATEGORY IN ($C)",
+}
+
+
+def filter_store(path: str, items: int, rng: int = 0) -> None:
+    """A store the emulator resumes from: views, purchases and items (docs/architecture.md,
+    "Emulator store"), written directly, so 100k items do not cost 100k HTTP calls."""
+    import json
+
+    import numpy as np
+
+    from personalize_sim.tracker._store import Store
+
+    gen = np.random.default_rng(rng)
+    store = Store(path)
+    views = np.concatenate([np.arange(items), gen.zipf(1.3, items) % items])
+    viewers = gen.integers(0, 5000, len(views))
+    rows: list[tuple[Any, ...]] = []
+    for n, (item, user) in enumerate(zip(views, viewers, strict=True)):
+        rows.append(("t", f"viewer-{user}", f"s-{user}", f"v{n}", "View", None, f"item-{item}",
+                     None, 1e9 + n, None, None, None, 1e9 + n))  # fmt: skip
+    for buyer in range(100):
+        for k, item in enumerate(gen.choice(200, 50, replace=False)):
+            rows.append(("t", f"buyer-{buyer}", f"b-{buyer}", f"p{buyer}-{k}", "Purchase", None,
+                         f"item-{item}", None, 2e9 + k, None, None, None, 2e9 + k))  # fmt: skip
+    arn = "arn:aws:personalize:us-east-1:000000000000:dataset/bench/ITEMS"
+    records = [(arn, f"item-{i}", json.dumps({"category": f"c{i % 20}"}), 1e9)
+               for i in range(items)]  # fmt: skip
+    store.write([("events", rows), ("items", records)])
+    store.close()
+
+
+def filter_cost(items: int, requests: int, repeat: int) -> None:
+    import os
+    import tempfile
+
+    import psutil
+
+    from personalize_sim.tracker import LocalTracker
+
+    folder = tempfile.mkdtemp(prefix="filter-cost-")
+    path = os.path.join(folder, "store.db")
+    filter_store(path, items)
+    with LocalTracker(db_path=path, max_tps=0, rng=0, recommenders={"top": "popularity"},
+                      filters=FILTERS) as tracker:  # fmt: skip
+        runtime, server = tracker.runtime_client(), psutil.Process(tracker.process.pid)
+        top, arns = tracker.recommender_arns["top"], tracker.config.filter_arns
+        modes = {
+            "unfiltered": {},
+            "exclude purchased": {"filterArn": arns["unbought"]},
+            "category IN ($C)": {"filterArn": arns["category"], "filterValues": {"C": '"c7"'}},
+        }
+
+        def measure(extra: dict[str, Any]) -> tuple[float, float, float]:
+            cpu, wall = server.cpu_times(), time.perf_counter()
+            mine = time.process_time()
+            for n in range(requests):
+                answer = runtime.get_recommendations(recommenderArn=top, userId=f"buyer-{n % 100}",
+                                                     numResults=25, **extra)  # fmt: skip
+                assert len(answer["itemList"]) == 25
+            wall = time.perf_counter() - wall
+            spent = sum(server.cpu_times()[:2]) - sum(cpu[:2])
+            return (
+                requests / wall,
+                spent / requests * 1e3,
+                (time.process_time() - mine) / requests * 1e3,
+            )
+
+        for extra in modes.values():  # warm
+            measure(extra)
+        runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in modes}
+        for round_ in range(repeat):
+            for name in list(modes) if round_ % 2 == 0 else list(reversed(modes)):
+                runs[name].append(measure(modes[name]))
+    print(f"\nfiltered GetRecommendations at {items} items ({requests} requests x {repeat} rounds, "
+          "median [min-max])")  # fmt: skip
+    print(f"{'mode':20} {'requests/s':>22} {'emulator CPU ms/req':>24} {'client CPU ms/req':>18}")
+    base = statistics.median(r[1] for r in runs["unfiltered"])
+    for name, found in runs.items():
+        rate, cpu, client = ([r[i] for r in found] for i in range(3))
+        mid = statistics.median(cpu)
+        print(f"{name:20} {statistics.median(rate):8.0f} [{min(rate):5.0f}-{max(rate):5.0f}]"
+              f"   {mid:8.3f} [{min(cpu):.3f}-{max(cpu):.3f}]"
+              f"   {statistics.median(client):8.3f}  x{mid / base:.2f}")  # fmt: skip
+    worst = max(statistics.median(r[1] for r in runs[n]) for n in modes) / base
+    print(
+        f"filtered / unfiltered emulator CPU per request: at most x{worst:.2f} "
+        f"({'within' if worst <= 2 else 'NOT within'} 2x)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=400)
     parser.add_argument("--days", type=float, default=3.0)
     parser.add_argument("--open-events", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--filter-items", type=int, default=100_000)
+    parser.add_argument("--filter-requests", type=int, default=500)
+    parser.add_argument("--only-filters", action="store_true", help="the filter cost alone")
     args = parser.parse_args()
+    if args.only_filters:
+        filter_cost(args.filter_items, args.filter_requests, max(3, args.repeat))
+        return
 
     from personalize_sim.closed_loop import LoopConfig
 
@@ -142,6 +250,7 @@ def main() -> None:
         "real-time at speedup 1e9 runs ahead of its own stream: later sessions see fewer of "
         "the earlier events than in the request/response loop, so it makes fewer clicks"
     )
+    filter_cost(args.filter_items, args.filter_requests, max(3, args.repeat))
 
 
 if __name__ == "__main__":

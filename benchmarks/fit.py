@@ -8,7 +8,9 @@
    times, transitions, hours and weekdays, then the same percentile tables), on a
    sample of ``--naive-events`` events; ``fit`` runs on the same sample, interleaved
    with it (naive, fit, fit, naive, …), after a warm-up of each. The naive tables are
-   checked equal to ``fit``'s, so both do the same work.
+   checked equal to ``fit``'s; ``fit`` does more (users as people, the popularity curve
+   freed of noise, about 0.3 s a catalog of 50,000 items whatever the log's size), so on a
+   small sample the loop can win: the ratio is a floor.
 
 3. Simulating the fitted config (users as people, issue 23), beside the same config with
    Poisson arrivals, interleaved: events/s, wall and CPU.
@@ -165,8 +167,9 @@ def main() -> None:
     n_cpu = statistics.median(r[1] for r in naive_runs)
     print(
         f"on {len(sample):,} events: fit {f_wall:.3f} s wall / {f_cpu:.3f} s CPU, naive "
-        f"{n_wall:.3f} s wall / {n_cpu:.3f} s CPU: fit is {n_wall / f_wall:.1f}x faster than "
-        f"the naive loop (wall), {n_cpu / f_cpu:.1f}x (CPU)"
+        f"{n_wall:.3f} s wall / {n_cpu:.3f} s CPU: fit (every estimate) takes "
+        f"{f_wall / n_wall:.2f}x the naive loop's time (its session tables only; wall), "
+        f"{f_cpu / n_cpu:.2f}x (CPU)"
     )
     print(
         f"the naive loop would take about {len(log) / len(sample) * n_wall:.0f} s on the "

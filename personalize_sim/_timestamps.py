@@ -202,6 +202,11 @@ def _unit(floats: np.ndarray, finite: np.ndarray, column: pd.Series, field: str)
     import numpy as np
 
     bounds = np.array([bound for bound, _ in _UNITS])
+    size = np.abs(floats[finite])
+    ends = np.minimum(np.searchsorted(bounds, [size.min(), size.max()], side="right"),
+                      len(_UNITS) - 1)  # fmt: skip
+    if ends[0] == ends[1]:  # units grow with size: the smallest and largest agree on all
+        return _UNITS[int(ends[0])][1]
     unit_of = np.full(len(floats), -1)
     unit_of[finite] = np.minimum(
         np.searchsorted(bounds, np.abs(floats[finite]), side="right"), len(_UNITS) - 1

@@ -56,6 +56,7 @@ from ..simulation import (
 )
 from ..simulation.internal import quantile_table
 from ._fit_catalog import fit_drift, fit_new_items, fit_popularity, unseen_items
+from ._fit_choices import fit_choices
 from ._fit_time import (
     fit_gap,
     fit_profiles,
@@ -64,7 +65,7 @@ from ._fit_time import (
     sessions_per_user_per_day,
     shortest_idle,
 )
-from ._fit_users import fit_activity, fit_hours, fit_repeat_odds, fresh_picks, value_shares
+from ._fit_users import fit_activity, fit_hours, fresh_picks, value_shares
 from ._interactions import Interactions, read_interactions
 
 __all__ = ["fit"]
@@ -114,24 +115,21 @@ def fit(
         weekly_profile=weekly,
         gap=fit_gap(events, notes),
     )
-    funnel = _fit_funnel(events)
+    funnel = _fit_funnel(events, notes)
     picking = np.array([e.new_item for e in funnel.event_types])
     picks = np.flatnonzero(picking[events.etype])
-    repeated, _ = fresh_picks(events, picks)
-    fresh = (
-        np.bincount(events.user[picks][~repeated], minlength=events.n_users),
-        np.bincount(events.item[picks][~repeated], minlength=events.n_items),
-    )
-    first, new = fit_new_items(events, window)
+    repeated, pick_user, pick_item = fresh_picks(events, picks)
+    first, new, after = fit_new_items(events, window, pick_item, events.ts[picks])
     n_items, new_share = events.n_items, _new_share(new)
     if items is not None:
         n_items, new_share = _catalog_items(items, frame, window, new_share, notes)
     else:
-        n_items += unseen_items(fresh[1], notes)
-    ranks, shares, item_weight = fit_popularity(
-        events, window, first, new, fresh, unseen=n_items - events.n_items
+        # users per item: an item's returns tell nothing of the items nobody picked
+        n_items += unseen_items(np.bincount(pick_item[~repeated], minlength=events.n_items), notes)
+    repeat_odds, exposure = fit_choices(pick_user, pick_item, repeated, events.n_items, notes)
+    ranks, shares = fit_popularity(
+        events, window, after, new, pick_item, exposure, unseen=n_items - events.n_items
     )
-    repeat_odds = fit_repeat_odds(events, picks, repeated, item_weight, notes)
     catalog = CatalogConfig(
         items=n_items,
         categories=(CategoryConfig(name="all"),),
@@ -197,7 +195,7 @@ def _new_share(new: np.ndarray) -> float:
     return round(min(share, (len(new) - 1) / len(new)) if len(new) > 1 else 0.0, 6)
 
 
-def _fit_funnel(log: Interactions) -> FunnelConfig:
+def _fit_funnel(log: Interactions, notes: list[str]) -> FunnelConfig:
     """Event types, start and transition frequencies, and each type's values."""
     n_types = len(log.type_names)
     first = log.session_first
@@ -214,9 +212,21 @@ def _fit_funnel(log: Interactions) -> FunnelConfig:
         np.bincount(log.etype, minlength=n_types), 1
     )
     names = log.type_names
+    picking = new_share >= 0.5
+    if not (picking & (start > 0)).any():  # no type picks: the one opening most sessions does
+        picking[np.argmax(start)] = True
+    cut = start[~picking].sum()
+    if cut:
+        # a session cut by the inactivity rule (no SESSION_ID) may open with a cart of the
+        # item viewed before: it stays the item's cart, and the session opens with a pick
+        opened = [names[t] for t in np.flatnonzero(~picking & (start > 0))]
+        notes.append(
+            f"funnel.start: {int(cut):,} sessions ({cut / start.sum():.2%}) open with "
+            f"{', '.join(opened)}, which act on the item before; they open with a pick"
+        )
+        start = np.where(picking, start, 0.0)
     types = tuple(
-        _event_type(log, code, names[code], bool(new_share[code] >= 0.5 or start[code] > 0))
-        for code in range(n_types)
+        _event_type(log, code, names[code], bool(picking[code])) for code in range(n_types)
     )
     targets = (*names, EXIT)
     transitions = {

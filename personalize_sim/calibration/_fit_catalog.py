@@ -1,14 +1,16 @@
 """Fitting the catalog: new items over time, popularity drift, the rank-frequency curve.
 
-* An item is **new** when its first event comes so late that, had it been on sale from
-  the start, its events would almost surely (p < ``NEW_ITEM_P``) not all fall after
-  it: quiet new items pass for old ones, so the share leans low.
+* An item is **new** when its first pick comes so late that, had it been on sale from
+  the start, its picks would almost surely (p < ``NEW_ITEM_P``) not all fall after it
+  (time counted in the log's picks): quiet new items pass for old ones, so the share
+  leans low.
 * **Drift** is the daily random walk of log popularity: the variance of the change in
   an item's log share between consecutive periods (weeks, or days in a short log),
   less its Poisson noise (1/count for each period), divided by the variance a walk of
   unit steps gives between two period averages.
-* The **popularity curve** is each item's rate *while on sale* (events per day since its
-  release), sorted: log-spaced ranks and their smoothed shares.
+* The **popularity curve** is each item's rate *while on sale* (its picks over the share
+  of all picks made since its release, each pick's count corrected by ``_fit_choices``),
+  sorted: log-spaced ranks and their smoothed shares.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import numpy as np
 
 from ..simulation.internal import DAY_US
 from ._fit_time import Window
-from ._fit_users import popularity_for_fresh_picks
 from ._interactions import Interactions
 
 __all__ = [
@@ -31,66 +32,59 @@ CURVE_POINTS = 48
 DRIFT_MIN_COUNT = 20
 
 
-def fit_new_items(log: Interactions, window: Window) -> tuple[np.ndarray, np.ndarray]:
-    """(first event µs, is new) per item."""
+def fit_new_items(
+    log: Interactions, window: Window, picks: np.ndarray, picked_at: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(first event µs, is new, the share of all picks made from the first event on) per
+    item. ``picks``, ``picked_at``: the items and times of the picking events, the only
+    ones that come independently (a cart and a purchase follow their view: counted, the
+    three made an item's late first view look three times as unlikely). Time is measured
+    in picks, so evenings and weekends weigh what they weigh in the log."""
     first = np.full(log.n_items, np.iinfo(np.int64).max)
     np.minimum.at(first, log.item, log.ts)
-    counts = np.bincount(log.item, minlength=log.n_items)
-    waited = (first - window.start_us).astype(np.float64)
-    span = float(window.end_us - window.start_us)
-    # P(all of an item's events come after `waited` | on sale from the start, events
-    # spread evenly over the window) = (1 - waited / span) ** count
-    p_late = (1.0 - waited / span) ** counts
-    new = (waited >= DAY_US) & (p_late < NEW_ITEM_P)
-    return first, new
+    counts = np.bincount(picks, minlength=log.n_items)
+    after = 1.0 - np.searchsorted(np.sort(picked_at), first) / max(len(picked_at), 1)
+    # P(all of an item's picks come after its first | on sale from the start) = after^count
+    p_late = after**counts
+    new = (first - window.start_us >= DAY_US) & (p_late < NEW_ITEM_P)
+    return first, new, after
 
 
 def fit_popularity(
     log: Interactions,
     window: Window,
-    first: np.ndarray,
+    after: np.ndarray,
     new: np.ndarray,
-    fresh: tuple[np.ndarray, np.ndarray] | None = None,
+    picks: np.ndarray | None = None,
+    exposure: np.ndarray | None = None,
     *,
     unseen: int = 0,
-) -> tuple[tuple[float, ...], tuple[float, ...], np.ndarray]:
-    """Rank-frequency curve of rates while on sale: (ranks, shares, each log item's share of
-    the curve before smoothing); ``unseen`` items of the catalog have no event. With
-    ``fresh`` (fresh
-    picks per user and per item: picks of an item new to its user), the curve of fresh
-    picks, as weights that give their shares when users never pick an item twice
-    (``_fit_users.popularity_for_fresh_picks``); repeats copy the user's own history."""
-    counts = np.bincount(log.item, minlength=log.n_items).astype(np.float64)
-    if fresh is not None:
-        counts = fresh[1].astype(np.float64)
-    since = np.where(new, first, window.start_us)
-    # a new item was on sale before its first event: by (end - first) / c on average for c
-    # events spread evenly, so its time on sale is (end - first)(c + 1)/c; and at least a
-    # day (an item first seen in the log's last minutes had an absurd rate)
-    exposure = (window.end_us - since).astype(np.float64)
-    exposure = np.where(new, exposure * (counts + 1) / np.maximum(counts, 1), exposure)
-    rate = counts / np.maximum(exposure, DAY_US)
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Rank-frequency curve of rates while on sale: (ranks, shares); ``unseen`` items of
+    the catalog have no event. ``picks``: the items of the picking events (all events when
+    None); ``exposure``: each item's share of the picks' exposure, which its count is
+    divided by (``_fit_choices.fit_choices``: an item users come back to, or never twice)."""
+    item = log.item if picks is None else picks
+    raw = np.bincount(item, minlength=log.n_items).astype(np.float64)
+    counts = raw if exposure is None else raw / exposure
+    # a new item was on sale before its first pick: by after / c on average for c picks,
+    # so its share of the picks on sale is after (c + 1) / c; and at least a day's (an item
+    # first seen in the log's last minutes had an absurd rate)
+    on_sale = np.where(new, after * (raw + 1) / np.maximum(raw, 1), 1.0)
+    rate = counts / np.maximum(on_sale, DAY_US / (window.end_us - window.start_us))
     rate = np.concatenate((rate, np.zeros(unseen)))  # the catalog's items no event shows
     order = np.argsort(-rate, kind="stable")
-    shares = without_count_noise(rate[order] / rate.sum(), counts.sum())
-    if fresh is not None:
-        shares = popularity_for_fresh_picks(shares, fresh[0])
-    item_weight = np.empty(len(shares))
-    item_weight[order] = shares
-    item_weight = item_weight[: log.n_items]
+    shares = without_count_noise(rate[order] / rate.sum(), raw.sum())
     n = len(shares)
     ranks = np.unique(np.rint(np.geomspace(1, n, min(CURVE_POINTS, n))).astype(np.int64))
     cum = np.concatenate(([0.0], np.cumsum(shares)))
-    # smoothed: the mean share of ranks within ±10% (exact at the top ranks)
-    lo = np.maximum(np.floor(ranks / 1.1).astype(np.int64), 1)
-    hi = np.minimum(np.ceil(ranks * 1.1).astype(np.int64), n)
+    # smoothed: the mean share of ranks within ±10%, so exact at the top ranks (the first
+    # two averaged had put the top item a third short on a steep head)
+    lo = np.maximum(np.ceil(ranks / 1.1 - 1e-9).astype(np.int64), 1)
+    hi = np.minimum(np.floor(ranks * 1.1 + 1e-9).astype(np.int64), n)
     smooth = (cum[hi] - cum[lo - 1]) / (hi - lo + 1)
     smooth = np.maximum(smooth, shares[shares > 0].min())
-    return (
-        tuple(float(r) for r in ranks),
-        tuple(float(f"{s:.6g}") for s in smooth),
-        item_weight,
-    )
+    return tuple(float(r) for r in ranks), tuple(float(f"{s:.6g}") for s in smooth)
 
 
 def unseen_items(counts: np.ndarray, notes: list[str]) -> int:

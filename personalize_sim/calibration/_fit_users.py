@@ -1,6 +1,6 @@
 """Fitting users as people: events per user by their session count, their time-of-day habit,
-how often they come back to an item, and the popularity that gives the log's counts when
-nobody picks an item twice (see the simulation's ``_users`` for how each is drawn).
+which picks return to an item (the odds of it are ``_fit_choices``'), and values that
+depend on the user and the item (see the simulation's ``_users`` for how each is drawn).
 
 Each function takes an :class:`~._interactions.Interactions` and returns plain values for the
 traffic section, adding a note when the log cannot tell (every user once, no repeats…).
@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..simulation.internal import alike_uniforms, draw, normal_scores, quantile_table
+from ..simulation.internal import (
+    alike_uniforms,
+    draw,
+    normal_scores,
+    quantile_table,
+    seen_before,
+)
 from ._distances import ks_distance
 from ._fit_time import local_hour_weekday
 from ._interactions import Interactions
 
-__all__ = [
-    "fit_activity", "fit_hours", "fit_repeat_odds", "fresh_picks", "popularity_for_fresh_picks",
-    "value_shares",
-]  # fmt: skip
+__all__ = ["fit_activity", "fit_hours", "fresh_picks", "value_shares"]
 
 #: lower bounds of the buckets of users (by session count) with their own events-per-user table
 USER_BUCKETS = (1, 2, 3, 4, 6, 9, 14, 20, 30, 50)
@@ -26,8 +29,6 @@ USER_BUCKETS = (1, 2, 3, 4, 6, 9, 14, 20, 30, 50)
 USER_MIN = 40
 #: returning users (two sessions or more) needed to fit a time-of-day habit (per bucket)
 HABIT_MIN_USERS = 20
-#: repeat odds this close to 1 (in log) are 1: drawing with replacement needs no rounds
-ODDS_AS_ONE = 0.1
 #: returning users the habit test looks at (a sample of a larger log)
 HABIT_SAMPLE_USERS = 20_000
 #: how far (KS) users' hour concentrations must lie from chance's for a habit to be fitted
@@ -182,118 +183,12 @@ def _beyond_chance(
     )
 
 
-def fresh_picks(log: Interactions, picks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(per pick: does it return to an item its user picked before, in time order; per
-    pick: its user's cumulative count). ``picks``: the item-picking events."""
-    import pandas as pd
-
+def fresh_picks(log: Interactions, picks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(per pick: does it return to an item its user picked before, in time order; each
+    pick's user; its item). ``picks``: the item-picking events."""
     user, item = log.user[picks], log.item[picks]
-    # the log is in (user, time) order: a pair seen before is a return (hashed, not sorted)
-    key = user * np.int64(log.n_items) + item
-    repeated = pd.Series(key).duplicated(keep="first").to_numpy()
-    return repeated, user
-
-
-def fit_repeat_odds(
-    log: Interactions,
-    picks: np.ndarray,
-    repeated: np.ndarray,
-    weight: np.ndarray,
-    notes: list[str],
-) -> float:
-    """The odds ratio κ of coming back to an item (see ``repeat_odds``): with m the
-    popularity weight of the items a user already picked, a pick returns with chance
-    κm / (1 - m + κm); κ is solved so that the expected returns are the log's."""
-    if not repeated.any():
-        notes.append("traffic.repeat_odds: nobody picks an item twice in the log; 0")
-        return 0.0
-    user = log.user[picks]
-    w = weight[log.item[picks]] * ~repeated  # an item's weight counts once, when first picked
-    # picks are in (user, time) order: the weight picked before each one, by the same user
-    before = np.cumsum(w) - w
-    first = np.flatnonzero(np.diff(user, prepend=-1) != 0)
-    counts = np.diff(np.append(first, len(user)))
-    mass = np.clip(before - np.repeat(before[first], counts), 0.0, 1 - 1e-9)
-
-    # the picks' masses on a grid of 1e-5 (the sums below run per value, not per pick)
-    count = np.bincount(np.rint(mass * 1e5).astype(np.int64))
-    grid = (np.flatnonzero(count) / 1e5, count[count > 0])
-
-    def expected(log_odds: float) -> float:
-        k, (m, count) = 10.0**log_odds, grid
-        return float(np.sum(count * k * m / (1 - m + k * m)))
-
-    low, high = -6.0, 4.0
-    wanted = float(repeated.sum())
-    if expected(high) < wanted:
-        notes.append("traffic.repeat_odds: users come back more than 10,000 times as often "
-                     "as popularity says; capped")  # fmt: skip
-        return 10.0**high
-    for _ in range(60):
-        mid = (low + high) / 2
-        low, high = (mid, high) if expected(mid) < wanted else (low, mid)
-    odds = 10.0 ** ((low + high) / 2)
-    if abs(np.log(odds)) < ODDS_AS_ONE:
-        notes.append(f"traffic.repeat_odds: {odds:.3f} is taken as 1 (with replacement)")
-        return 1.0
-    return float(f"{odds:.6g}")
-
-
-def popularity_for_fresh_picks(
-    shares: np.ndarray, fresh_per_user: np.ndarray, *, rounds: int = 30
-) -> np.ndarray:
-    """Item weights (sorted shares) that give ``shares`` of the fresh picks when each user
-    draws their fresh picks without replacement: a popular item cannot be picked by more
-    users than there are, so its weight must be larger than its share.
-
-    Inclusion probabilities of successive sampling are approximated as in Rosén's formula,
-    1 - exp(-λ_u w_i), with λ_u such that user u's inclusion probabilities sum to their
-    picks; the weights are scaled item by item until the expected counts meet the targets.
-    """
-    picks = fresh_per_user[fresh_per_user > 0].astype(np.float64)
-    n_items = len(shares)
-    if len(picks) == 0 or n_items < 2:
-        return shares
-    # users grouped by their number of fresh picks (at most 24 groups, by quantile)
-    values, counts = np.unique(np.minimum(picks, n_items - 0.5), return_counts=True)
-    if len(values) > 24:
-        edges = np.quantile(picks, np.linspace(0, 1, 25))
-        group = np.clip(np.searchsorted(edges, picks, side="right") - 1, 0, 23)
-        values = np.bincount(group, weights=np.minimum(picks, n_items - 0.5)) / np.maximum(
-            np.bincount(group), 1
-        )
-        counts = np.bincount(group)
-        values, counts = values[counts > 0], counts[counts > 0]
-    target = shares / shares.sum() * np.minimum(picks, n_items - 0.5).sum()
-    target = np.minimum(target, len(picks) * 0.98)  # no item in every user's picks
-    weight = shares / shares.sum()
-    if values.max() * weight.max() < 0.01:  # nobody picks enough to exhaust an item
-        return weight
-    lam = values / 1.0  # a first guess: λ w ≈ picks when every weight is small
-    for _ in range(rounds):
-        lam = _solve_lambda(weight, values, lam)
-        expected = counts @ (1.0 - np.exp(-np.outer(lam, weight)))
-        ratio = target / np.maximum(expected, 1e-300)
-        weight = weight * ratio
-        weight = weight / weight.sum()
-        if np.abs(ratio[target > 0] - 1).max(initial=0.0) < 1e-3:
-            break
-    return weight
-
-
-def _solve_lambda(weight: np.ndarray, picks: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """λ per group with Σ_i (1 - exp(-λ w_i)) = picks (Newton steps on log λ)."""
-    log_lam = np.log(np.maximum(lam, 1e-12))
-    for _ in range(12):
-        lam = np.exp(log_lam)
-        e = np.exp(-np.outer(lam, weight))
-        f = (1.0 - e).sum(axis=1) - picks
-        df = (lam[:, None] * weight * e).sum(axis=1)  # d f / d log λ
-        step = f / np.maximum(df, 1e-300)
-        log_lam = log_lam - np.clip(step, -2.0, 2.0)
-        if np.abs(step).max() < 1e-6:
-            break
-    return np.exp(log_lam)
+    # the log is in (user, time) order: a pair seen before is a return
+    return seen_before(user * np.int64(log.n_items) + item), user, item
 
 
 #: users (or items) with two values or more needed to fit their share of the values' variance

@@ -112,7 +112,7 @@ def read_interactions(
         sid, _ = factorized(frame[SESSION_ID], f"log.{SESSION_ID}")
         keys = [ts, sid, user_codes]
     order = np.lexsort(keys)
-    user, ts = user_codes[order].astype(np.int64), ts[order]
+    user, ts = user_codes[order].astype(np.int64, copy=False), ts[order]
     gap = DEFAULT_SESSION_GAP if session_gap is None else positive(session_gap, "session_gap")
     if sid is not None:
         sid = sid[order]
@@ -123,9 +123,9 @@ def read_interactions(
         source = f"split by {gap:g} s of inactivity"
     return Interactions(
         user=user,
-        item=item_codes[order].astype(np.int64),
+        item=item_codes[order].astype(np.int64, copy=False),
         ts=ts,
-        etype=np.asarray(type_codes)[order].astype(np.int64),
+        etype=np.asarray(type_codes)[order].astype(np.int64, copy=False),
         type_names=names,
         value=value[order],
         session=np.cumsum(starts) - 1,

@@ -88,7 +88,11 @@ class RuntimeArms:
     session's events (up to 10 a call), so the recommender can learn; without it the
     loop only reads. ``retry`` retries throttled, 5xx and connection failures of both
     calls (default: one attempt); ``sleep`` waits between attempts (injectable).
-    ``attempts``, ``retries`` and ``failures`` count what happened.
+    ``filters`` names an arm's filter: its ARN, or (ARN, ``filterValues``); ``promotions``
+    an arm's promotion (the API's ``Promotion``: ``name``, ``percentPromotedItems``,
+    ``filterArn``, ``filterValues``); :attr:`promoted` keeps, per recommendation id, the
+    items the service marked with ``promotionName``. ``attempts``, ``retries`` and
+    ``failures`` count what happened.
     """
 
     def __init__(
@@ -101,8 +105,16 @@ class RuntimeArms:
         retry: Any = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: int | None = None,
+        filters: Mapping[str, str | tuple[str, Mapping[str, str]]] | None = None,
+        promotions: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.client, self.arns = runtime_client, dict(arns)
+        self.extra = {arm: _extra(arm, (filters or {}).get(arm), (promotions or {}).get(arm))
+                      for arm in self.arns}  # fmt: skip
+        unknown = sorted((set(filters or {}) | set(promotions or {})) - set(self.arns))
+        if unknown:
+            raise ConfigError("filters/promotions", unknown, f"arms of {sorted(self.arns)}")
+        self.promoted: dict[str, list[str]] = {}
         self.events_client, self.tracking_id = events_client, tracking_id
         self.retry, self.sleep = retry, sleep
         self._rng = random.Random(rng)
@@ -113,12 +125,18 @@ class RuntimeArms:
         key = "campaignArn" if ":campaign/" in arn else "recommenderArn"
         try:
             answer = self._call(
-                lambda: self.client.get_recommendations(**{key: arn}, userId=user_id, numResults=n)
+                lambda: self.client.get_recommendations(
+                    **{key: arn}, userId=user_id, numResults=n, **self.extra[arm]
+                )
             )
         except SlateFailedError:
             self.counts["failed_slates"] += 1
             raise
-        return [entry["itemId"] for entry in answer["itemList"]], answer["recommendationId"]
+        entries, rec_id = answer["itemList"], answer["recommendationId"]
+        promoted = [entry["itemId"] for entry in entries if entry.get("promotionName")]
+        if promoted:
+            self.promoted[rec_id] = promoted
+        return [entry["itemId"] for entry in entries], rec_id
 
     def feedback(self, events: Sequence[LoopEvent]) -> None:
         if self.events_client is None:
@@ -160,6 +178,21 @@ class RuntimeArms:
             self.sleep(decision.delay)
 
 
+def _extra(arm: str, chosen: Any, promotion: Any) -> dict[str, Any]:
+    """The GetRecommendations members naming an arm's filter and promotion."""
+    extra: dict[str, Any] = {}
+    if chosen is not None:
+        arn, values = (chosen, None) if isinstance(chosen, str) else chosen
+        if not isinstance(arn, str):
+            raise ConfigError(f"filters[{arm}]", chosen, "a filter ARN or (ARN, filterValues)")
+        extra["filterArn"] = arn
+        if values:
+            extra["filterValues"] = dict(values)
+    if promotion is not None:
+        extra["promotions"] = [dict(promotion)]
+    return extra
+
+
 def loop_requests(events: Sequence[LoopEvent], tracking_id: str | None) -> list[dict[str, Any]]:
     """The PutEvents requests (``put_events`` kwargs) carrying ``events``, in order."""
     return [
@@ -189,7 +222,7 @@ def _batches(events: Sequence[LoopEvent]) -> list[tuple[str, str, list[LoopEvent
 def _wire(event: LoopEvent) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "eventId": event.event_id,
-        "eventType": "click",
+        "eventType": event.event_type,
         "itemId": event.item_id,
         "sentAt": event.at,
     }

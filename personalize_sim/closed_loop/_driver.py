@@ -17,7 +17,10 @@ each user a taste group; an item of the user's group is ``taste`` times as appea
 The user examines slot ``p`` with probability ``0.9**p`` and clicks an examined item
 with ``1 - exp(-ctr · appeal · taste)``. At ``shift_day`` every appeal is drawn again:
 what users click shifts, and a recommender that learns must follow. Items arrive too
-(``new_items_per_day``), to see whether new items are ever recommended.
+(``new_items_per_day``), to see whether new items are ever recommended. A click becomes a
+``purchase`` event too with probability ``purchase_rate``; a user who bought an item never
+clicks it again (it is owned), so a slate that keeps showing it wastes a place: what an
+"exclude purchased" filter is for.
 
 >>> from personalize_sim.closed_loop import LoopConfig, OnlineArms, run_loop
 >>> arms = OnlineArms({"top": "popularity"}, rng=0)
@@ -82,6 +85,7 @@ class LoopConfig:
     organic_rate: float = 0.3  # share of sessions without a click that find an item alone
     shift_day: float | None = None  # appeals drawn anew at this day
     new_items_per_day: int = 0
+    purchase_rate: float = 0.0  # share of clicks followed by a purchase of the item
     start: dt.datetime = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
 
     def __post_init__(self) -> None:
@@ -97,6 +101,7 @@ class LoopConfig:
         if self.shift_day is not None:
             number(self.shift_day, "shift_day", low=0.0)
         count(self.new_items_per_day, "new_items_per_day")
+        probability(self.purchase_rate, "purchase_rate")
         instance(self.start, "start", dt.datetime, "a timezone-aware datetime")
         if self.start.tzinfo is None:
             raise ConfigError("start", self.start, "a timezone-aware datetime")
@@ -114,6 +119,7 @@ class LoopEvent:
     recommendation_id: str | None = None
     impression: tuple[str, ...] | None = None
     issuer: str | None = None  # the ARN that issued recommendation_id (ground truth, not sent)
+    event_type: str = "click"
 
 
 class SlateSource(Protocol):
@@ -162,6 +168,7 @@ class _Users:
         self.config = config
         self.item_ids = [f"item-{i}" for i in range(total)]
         self.index = {item: i for i, item in enumerate(self.item_ids)}
+        self.owned: dict[int, set[int]] = {}  # user -> items bought
 
     def appeal_at(self, day: float) -> np.ndarray:
         shift = self.config.shift_day
@@ -170,7 +177,9 @@ class _Users:
     def weights(self, user: int, day: float) -> np.ndarray:
         """Appeal × taste of every item on sale for ``user`` at ``day`` (0 when not yet)."""
         boost = np.where(self.item_group == self.user_group[user], self.config.taste, 1.0)
-        return np.where(self.arrived_day <= day, self.appeal_at(day) * boost, 0.0)
+        found = np.where(self.arrived_day <= day, self.appeal_at(day) * boost, 0.0)
+        found[list(self.owned.get(user, ()))] = 0.0  # bought already: never clicked again
+        return found
 
 
 def run_loop(
@@ -252,9 +261,12 @@ def _session(
         row["CLICKED"], row["CLICKED_ITEM"] = True, clicked
         issuer = source.arns[arm] if rec_id is not None else None
         click = LoopEvent(user_id, session_id, f"{session_id}-0", clicked, at + 1.0)
-        session.append(
-            replace(click, recommendation_id=rec_id, impression=tuple(shown), issuer=issuer)
-        )
+        click = replace(click, recommendation_id=rec_id, impression=tuple(shown), issuer=issuer)
+        session.append(click)
+        if config.purchase_rate and rng.random() < config.purchase_rate:
+            users.owned.setdefault(user, set()).add(users.index[clicked])
+            bought = replace(click, event_id=f"{session_id}-2", at=at + 1.5, impression=None)
+            session.append(replace(bought, event_type="purchase"))
     elif rng.random() < config.organic_rate:  # no click: maybe they find one on their own
         found = users.item_ids[int(rng.choice(len(weights), p=weights / weights.sum()))]
         session.append(LoopEvent(user_id, session_id, f"{session_id}-1", found, at + 2.0))
@@ -286,7 +298,7 @@ def _events_frame(events: list[LoopEvent]) -> pd.DataFrame:
             "USER_ID": pd.array([e.user_id for e in events], dtype="string"),
             "SESSION_ID": pd.array([e.session_id for e in events], dtype="string"),
             "ITEM_ID": pd.array([e.item_id for e in events], dtype="string"),
-            "EVENT_TYPE": pd.array(["click"] * len(events), dtype="string"),
+            "EVENT_TYPE": pd.array([e.event_type for e in events], dtype="string"),
             "TIMESTAMP": utc_from_seconds([e.at for e in events]),
             "EVENT_ID": pd.array([e.event_id for e in events], dtype="string"),
             "IMPRESSION": pd.Series(

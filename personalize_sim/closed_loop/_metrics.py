@@ -33,8 +33,9 @@ def loop_metrics(result: LoopResult) -> pd.DataFrame:
     """One row per (DAY, ARM): ``SLATES``, ``FAILED``, ``CTR`` (slates clicked / slates
     answered), ``GINI`` of impressions over the items on sale that day (0 = even, near 1 =
     all on one item), ``COVERAGE`` (share of items on sale shown at least once that day)
-    and ``NEW_ITEMS_SHOWN`` (share of the items that arrived after day 0, by that day,
-    ever shown by the arm so far; NaN while none has arrived)."""
+    ``NEW_ITEMS_SHOWN`` (share of the items that arrived after day 0, by that day,
+    ever shown by the arm so far; NaN while none has arrived) and ``REPEAT_EXPOSURE``
+    (share of the day's impressions of an item the arm had shown that user before)."""
     import pandas as pd
 
     slates, items = result.slates, result.items
@@ -42,6 +43,7 @@ def loop_metrics(result: LoopResult) -> pd.DataFrame:
     rows = []
     for arm in sorted(slates["ARM"].unique()):
         ever: set[str] = set()
+        seen: dict[str, set[str]] = {}  # user -> items the arm showed them
         of_arm = slates[slates["ARM"] == arm]
         for day in sorted(of_arm["DAY"].unique()):
             today = of_arm[of_arm["DAY"] == day]
@@ -52,6 +54,11 @@ def loop_metrics(result: LoopResult) -> pd.DataFrame:
             impressions = counts.reindex(on_sale, fill_value=0).to_numpy()
             new = [i for i in on_sale if arrived[i] > 0]
             answered = today[~today["FAILED"]]
+            repeats = 0
+            for user, slate in zip(today["USER_ID"], today["ITEMS"], strict=True):
+                before = seen.setdefault(user, set())
+                repeats += sum(item in before for item in slate)
+                before.update(slate)
             rows.append(
                 {
                     "DAY": int(day),
@@ -64,6 +71,7 @@ def loop_metrics(result: LoopResult) -> pd.DataFrame:
                     "NEW_ITEMS_SHOWN": (
                         float(np.mean([i in ever for i in new])) if new else np.nan
                     ),
+                    "REPEAT_EXPOSURE": repeats / len(shown) if shown else np.nan,
                 }
             )
     return pd.DataFrame(rows)

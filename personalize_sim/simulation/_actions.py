@@ -152,8 +152,8 @@ def action_interactions(
         a, user, at = int(choice[i]), users[i], int(micros[i])
         if at >= expires_us[a]:
             continue
-        last = taken_at.get((user, a))
-        if last is not None and (repeat_us[a] is None or at - last < repeat_us[a]):
+        last, every = taken_at.get((user, a)), repeat_us[a]
+        if last is not None and (every is None or at - last < every):
             continue
         seen = views.get((user, a), 0)
         views[(user, a)] = seen + 1

@@ -101,11 +101,11 @@ class SimulationConfig:
         unique_names(self.properties, "properties", "property")
         personas = {p.name for p in self.population.personas}
         for i, action in enumerate(self.actions.actions):
-            for persona in action.propensity:
+            for name in action.propensity:
                 check(
-                    persona in personas,
-                    f"actions.actions[{i}].propensity.{persona}",
-                    persona,
+                    name in personas,
+                    f"actions.actions[{i}].propensity.{name}",
+                    name,
                     f"one of the personas: {', '.join(sorted(personas))}",
                 )
         for i, arm in enumerate(self.exposure.arms):

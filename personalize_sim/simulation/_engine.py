@@ -38,10 +38,10 @@ from ._catalog import CatalogDay, CatalogDays, build_catalog, organic_items
 from ._config import SimulationConfig
 from ._exposure import CommonStreams, expose
 from ._funnel import Chain, SessionEvents, event_times, last_pick
+from ._item_plan import plan_items
 from ._lift import append_lift
 from ._population import Sessions, build_population, draw_sessions, visible_users
 from ._traffic import Plan, plan_traffic
-from ._users import plan_items
 from ._values import event_properties, event_values, session_properties
 
 __all__ = ["Run"]

@@ -227,7 +227,7 @@ class Plan:
     first_event: np.ndarray  # int64 index of each session's first event (len = sessions + 1)
     etype: np.ndarray  # int8 event type of each event, session by session
     offset: np.ndarray  # int64 µs from its session's start to each event
-    #: int64 organic item of each event (picks only; see ``_users.plan_items``)
+    #: int64 organic item of each event (picks only; see ``_item_plan.plan_items``)
     item: np.ndarray | None = None
 
     def span(self, b0: int, b1: int) -> tuple[int, int]:

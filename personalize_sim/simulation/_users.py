@@ -20,12 +20,8 @@ when its fields are empty):
   hours already cluster by chance barely moves). Homes are reweighted until the sessions'
   hours follow ``user_hours`` again, so the hourly profile holds. ``fit`` leaves the habit
   out when the log's users cluster no more than chance would.
-* **Coming back to items.** A pick is drawn from the day's popularity; one that lands on an
-  item its user picked before is kept with odds ``repeat_odds`` times those popularity alone
-  gives (drawn again otherwise): 1 is sampling with replacement, 0 never repeats (a log of
-  ratings), above 1 comes back more than popularity explains (music, groceries). This needs
-  each user's whole history, so fitted traffic chooses organic items for the whole window at
-  once (the plan), not block by block.
+* **Coming back to items** (``repeat_odds``): the items of the whole window are planned at
+  once, so each user's history is known (``_item_plan``).
 
 >>> u = stratified(4, np.random.default_rng(0))
 >>> np.sort(np.floor(u * 4)).tolist()  # one in each quarter
@@ -34,8 +30,6 @@ when its fields are empty):
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -43,20 +37,15 @@ import numpy as np
 from ._quantiles import draw
 
 if TYPE_CHECKING:
-    from ._catalog import CatalogDay, CatalogDays
     from ._traffic import TrafficConfig
 
 __all__ = [
-    "alike_uniforms", "concentration", "hour_habit", "normal_scores", "plan_items",
-    "session_lengths", "stratified",
+    "alike_uniforms", "concentration", "hour_habit", "normal_scores", "session_lengths",
+    "stratified",
 ]  # fmt: skip
 
 #: rounds of reweighting homes so that the hourly profile holds
 HOME_ROUNDS = 2
-#: the catalog days a plan keeps between its rounds of drawing again (else it walks them)
-DAY_CACHE_BYTES = 256 * 2**20
-#: rounds of drawing again the picks that hit an item their user already had
-REDRAW_ROUNDS = 16
 
 
 def stratified(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -198,79 +187,3 @@ def _targets(
         rank = (np.arange(len(mine)) + rng.random(len(mine))) / max(len(mine), 1)
         target[order] = draw(table, rank, discrete=False)
     return target
-
-
-def plan_items(
-    traffic: TrafficConfig,
-    new_days: Callable[[], CatalogDays],
-    day: np.ndarray,
-    user: np.ndarray,
-    persona: np.ndarray,
-    picks: np.ndarray,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """The item of every pick (``picks``: event indices of ``day``, ``user`` and ``persona``,
-    in time order within each user); ``new_days()`` walks the catalog's days from the first."""
-    n_picks = len(picks)
-    item = np.zeros(n_picks, dtype=np.int64)
-    pick_day, pick_user = day[picks], user[picks]
-
-    kept_days: dict[int, CatalogDay] = {}
-    n_days = int(pick_day.max(initial=0)) + 1
-    days_at_once = n_days * _day_bytes(new_days) <= DAY_CACHE_BYTES
-
-    def choose(which: np.ndarray) -> None:
-        """Draw ``which`` picks again from their days' catalogs (days walked in order, or
-        kept from the first walk when they all fit in DAY_CACHE_BYTES)."""
-        u = rng.random(len(which))
-        order = np.argsort(pick_day[which], kind="stable")
-        which, u = which[order], u[order]
-        bounds = np.flatnonzero(np.diff(pick_day[which], prepend=-1, append=-1))
-        days = new_days()
-        for lo, hi in itertools.pairwise(bounds):
-            d = int(pick_day[which[lo]])
-            today = kept_days.get(d) or days.on(d)
-            if days_at_once:
-                kept_days[d] = today
-            item[which[lo:hi]] = today.organic(persona[picks[which[lo:hi]]], u[lo:hi])
-
-    choose(np.arange(n_picks))
-    odds = traffic.repeat_odds
-    users = int(user.max(initial=-1)) + 1
-    checked = np.arange(n_picks)  # the picks of users who drew again in the last round
-    final = np.zeros(n_picks, dtype=bool)
-    was_hit = np.zeros(n_picks, dtype=bool)
-    for _ in range(REDRAW_ROUNDS if odds != 1.0 else 0):  # odds 1: every pick is kept
-        hit = np.zeros(n_picks, dtype=bool)
-        hit[checked[_repeated(pick_user[checked], item[checked], picks[checked])]] = True
-        # open: not settled, or settled as new and now a repeat (an earlier pick moved)
-        open_ = checked[~final[checked] | (hit[checked] & ~was_hit[checked])]
-        # kept with these chances, the odds of a pick on an item its user had are ``odds``
-        # times what popularity alone gives
-        keep = np.where(hit[open_], min(odds, 1.0), 1.0 / max(odds, 1.0))
-        kept = rng.random(len(open_)) < keep
-        final[open_] = kept
-        was_hit[open_] = hit[open_]
-        again = open_[~kept]
-        if len(again) == 0:
-            break
-        choose(again)
-        touched = np.zeros(users, dtype=bool)
-        touched[pick_user[again]] = True
-        checked = checked[touched[pick_user[checked]]]
-    return item
-
-
-def _day_bytes(new_days: Callable[[], CatalogDays]) -> int:
-    """About what one catalog day holds: a choice table per persona, and by popularity."""
-    catalog = new_days().catalog
-    return catalog.size * (catalog.affinity.shape[0] + 1) * 8 * 3
-
-
-def _repeated(user: np.ndarray, item: np.ndarray, when: np.ndarray) -> np.ndarray:
-    """Positions of the picks whose (user, item) an earlier pick of the user already had
-    (``when``: the picks' order in time, increasing along the arrays; hashed, not sorted)."""
-    import pandas as pd
-
-    key = user.astype(np.int64) * (int(item.max(initial=0)) + 1) + item
-    return np.flatnonzero(pd.Series(key).duplicated(keep="first").to_numpy())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ._arrivals import DAY_US, SLOT_US
 from ._identity import recommender_table
+from ._item_plan import seen_before
 from ._partitions import (
     PartOutput,
     PartPlan,
@@ -38,4 +39,5 @@ __all__ = [  # for the layers named above, never for users
     "plan_parts",
     "quantile_table",
     "recommender_table",
+    "seen_before",
 ]

@@ -8,7 +8,10 @@ JSON, strings and refusals), ``_rows`` (what a valid request stores), ``_validat
 (request bodies against botocore's model),
 ``_messages`` (validation errors in AWS's words, for any operation of a model),
 ``_runtime`` (the runtime API: GetRecommendations, GetPersonalizedRanking from the online
-models of :mod:`personalize_sim.online`, issued ids remembered), ``_faults`` (token bucket,
+models of :mod:`personalize_sim.online`, GetActionRecommendations from ``_action_model``,
+issued ids remembered), ``_filter_language`` / ``_filter_index`` / ``_filters`` (filter
+expressions: parsed when declared, evaluated on indexes kept as data is stored), ``_slates``
+(promotions, item metadata), ``_binding`` (where it may listen), ``_faults`` (token bucket,
 fault plan), ``_store`` (SQLite), ``_readers`` (a store read back as frames), ``_sigv4``
 (signature check), ``_server`` (the ASGI app and the server; with ``_uvicorn``, the seam
 with uvicorn's private classes, the only modules opening sockets), ``_process`` (the

@@ -4,9 +4,8 @@
 ``personalize-sim serve`` builds its flags from the field metadata (``flag``,
 ``help``, ``metavar``, ``parse``, ``choices``, ``repeat``; or ``env`` for the key
 pair, which never appears on a command line), and the emulator process receives
-them as JSON on its stdin (:meth:`TrackerConfig.to_dict`). The rule for binding
-(:func:`check_binding`: a non-loopback host needs ``verify_signature`` or the explicit
-``allow_unsigned_remote``) lives here too, beside the fields it reads.
+them as JSON on its stdin (:meth:`TrackerConfig.to_dict`). The rule for binding lives in
+:mod:`._binding`.
 
 >>> config = TrackerConfig(max_tps=100, latency_ms="2..8", rng=0)
 >>> config.latency_ms, config.tracking_id
@@ -34,9 +33,6 @@ __all__ = [
     "ERROR_STATUSES",
     "THROTTLE_STATUSES",
     "TrackerConfig",
-    "binding_warning",
-    "check_binding",
-    "is_loopback",
 ]
 
 #: PutEvents quota per tracker (Developer Guide, limits: 1000 requests/s per dataset group)
@@ -195,9 +191,21 @@ class TrackerConfig:
         metadata=_cli(
             "a recommender the runtime API serves, NAME=KIND or campaign/NAME=KIND "
             "(repeatable); KIND: popularity, trending, similar-items, user-personalization, "
-            "random. Its ARN is arn:aws:personalize:us-east-1:000000000000:recommender/NAME",
+            "random; campaign/NAME=personalized-actions. Its ARN is "
+            "arn:aws:personalize:us-east-1:000000000000:recommender/NAME",
             flag="--recommender",
             metavar="NAME=KIND",
+            repeat=True,
+        ),
+    )
+    filters: tuple[str, ...] | None = field(
+        default=None,
+        metadata=_cli(
+            "a filter the runtime API applies, NAME='EXPRESSION' in the filter expression "
+            "language (repeatable; docs/reference/filters.md). Its ARN is "
+            "arn:aws:personalize:us-east-1:000000000000:filter/NAME",
+            flag="--filter",
+            metavar="NAME=EXPRESSION",
             repeat=True,
         ),
     )
@@ -254,6 +262,7 @@ class TrackerConfig:
         if self.rng is not None:
             count(self.rng, "rng", low=0)
         set_(self, "recommenders", _recommenders(self.recommenders))
+        set_(self, "filters", _filters(self.filters))
         if self.runtime_max_tps is not None:
             set_(
                 self,
@@ -273,6 +282,13 @@ class TrackerConfig:
         from personalize_sim.online import RecommenderSpec
 
         return {spec.name: spec.arn for spec in map(RecommenderSpec.parse, self.recommenders or ())}
+
+    @property
+    def filter_arns(self) -> dict[str, str]:
+        """The ARN of every declared filter, by name."""
+        from ._filters import FilterSpec
+
+        return {spec.name: spec.arn for spec in map(FilterSpec.parse, self.filters or ())}
 
     @property
     def tracking_id(self) -> str:
@@ -357,6 +373,24 @@ def _recommenders(specs: Any) -> tuple[str, ...] | None:
     )
 
 
+def _filters(specs: Any) -> tuple[str, ...] | None:
+    """``NAME=EXPRESSION`` strings (or a {name: expression} dict), parsed when declared."""
+    from ._filters import FilterSpec
+
+    if specs is None:
+        return None
+    specs = (specs,) if isinstance(specs, str) else specs
+    if isinstance(specs, dict):
+        specs = [f"{name}={text}" for name, text in specs.items()]
+    if not isinstance(specs, tuple | list):
+        raise ConfigTypeError("filters", specs, "NAME=EXPRESSION strings or a {name: text} dict")
+    parsed = [FilterSpec.parse(spec) for spec in specs]
+    names = [spec.name for spec in parsed]
+    if len(set(names)) != len(names):
+        raise ConfigError("filters", names, "distinct names")
+    return tuple(map(str, parsed)) or None
+
+
 def _error_statuses(statuses: Any) -> tuple[int, ...]:
     allowed = "a non-empty list of " + " and ".join(map(str, ERROR_STATUSES))
     if not isinstance(statuses, tuple | list):
@@ -364,37 +398,3 @@ def _error_statuses(statuses: Any) -> tuple[int, ...]:
     if not statuses or any(s not in ERROR_STATUSES or isinstance(s, bool) for s in statuses):
         raise ConfigError("error_statuses", statuses, allowed)
     return tuple(int(s) for s in statuses)
-
-
-def is_loopback(host: str) -> bool:
-    """True for addresses only this machine can reach (127.0.0.0/8, ::1, ``localhost``)."""
-    import ipaddress
-
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:  # a host name: it may resolve to anything
-        return False
-
-
-def binding_warning(host: str) -> str | None:
-    """The warning to print before binding ``host``, or None for a loopback address."""
-    if is_loopback(host):
-        return None
-    return (
-        f"warning: binding {host}, which other machines may reach; anyone who can connect "
-        "can write events to this emulator"
-    )
-
-
-def check_binding(host: str, config: TrackerConfig) -> None:
-    """A non-loopback ``host`` needs signature checks, or the explicit opt-out."""
-    if is_loopback(host) or config.verify_signature or config.allow_unsigned_remote:
-        return
-    raise ConfigError(
-        "host",
-        host,
-        "a loopback address (127.0.0.1, ::1, localhost), or else --verify-signature "
-        "(verify_signature=True) or --allow-unsigned-remote (allow_unsigned_remote=True)",
-    )

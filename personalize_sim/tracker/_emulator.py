@@ -69,7 +69,7 @@ from ._config import TrackerConfig
 from ._faults import FaultPlan, TokenBucket
 from ._messages import aws_message
 from ._rows import action_interaction_rows, event_rows, record_rows
-from ._runtime import RUNTIME_OPERATIONS, RUNTIME_SERVICE, Runtime, RuntimeRefusedError
+from ._runtime import RUNTIME_OPERATIONS, RUNTIME_SERVICE, RuntimeRefusedError, runtime_of
 from ._validator import Validator
 
 __all__ = [
@@ -319,34 +319,42 @@ class Emulator:
                 if outcome.error_code is None:
                     self._learn(outcome.rows)
                 self.latency.record(time.perf_counter() - outcome.received)
+            elif outcome.error_code is None:  # each stored interaction once, as events
+                new = [row for row in outcome.rows if self._first((row[0], "action:" + row[3]))]
+                self.runtime.record("action_interactions", new)
         elif outcome.operation in RUNTIME_OPERATIONS:
             if outcome.error_code is None:
                 self.counters["issued_recommendations"] += 1
             self.runtime_latency.record(time.perf_counter() - outcome.received)
         elif outcome.operation is not None and outcome.error_code is None:
             self.counters["accepted_" + (outcome.table or "")] += len(outcome.rows)
-            if outcome.table == "items":
-                self.runtime.models.add_items(row[1] for row in outcome.rows)
+            self.runtime.record(outcome.table or "", outcome.rows)
 
     def _learn(self, rows: list[tuple[Any, ...]]) -> None:
         """Feed stored events to the runtime's models (see :meth:`_learn_events`)."""
-        if self.runtime.specs:  # tracking id, event id, user id, item id, sent at
-            self._learn_events((row[0], row[3], row[1], row[6], row[8]) for row in rows)
+        if self.runtime.specs:  # tracking id, event id, user id, item id, sent at, event type
+            self._learn_events((row[0], row[3], row[1], row[6], row[8], row[4]) for row in rows)
 
-    def _learn_events(self, events: Iterable[tuple[str, str, Any, Any, float]]) -> int:
-        """Teach the models each (tracking id, event id) once: a retried request's copies,
-        stored once, are learnt once. Returns how many were new."""
-        seen, observe, learnt = self._learned, self.runtime.models.observe, 0
-        for tracking_id, event_id, user_id, item_id, at in events:
-            key = (tracking_id, event_id)
-            if key in seen:
+    def _learn_events(self, events: Iterable[tuple[str, str, Any, Any, float, str]]) -> int:
+        """Teach the models and the filters each (tracking id, event id) once: a retried
+        request's copies, stored once, are learnt once. Returns how many were new."""
+        observe, recent, learnt = self.runtime.models.observe, self.runtime.data.interactions, 0
+        for tracking_id, event_id, user_id, item_id, at, event_type in events:
+            if not self._first((tracking_id, event_id)):
                 continue
-            seen[key] = None
-            if len(seen) > MAX_LEARNED_IDS:
-                seen.popitem(last=False)
             observe(user_id, item_id, at)
+            recent.add(user_id, event_type, item_id)
             learnt += 1
         return learnt
+
+    def _first(self, key: tuple[str, str]) -> bool:
+        """True the first time an event id is seen (remembered, bounded: MAX_LEARNED_IDS)."""
+        if key in self._learned:
+            return False
+        self._learned[key] = None
+        if len(self._learned) > MAX_LEARNED_IDS:
+            self._learned.popitem(last=False)
+        return True
 
     # -- a restart on a store that holds rows already ---------------------------------------
 
@@ -354,8 +362,8 @@ class Emulator:
         self,
         *,
         generation: int,
-        items: Iterable[str] = (),
-        events: Iterable[tuple[str, str, Any, Any, float]] = (),
+        records: Iterable[tuple[str, list[tuple[Any, ...]]]] = (),
+        events: Iterable[tuple[str, str, Any, Any, float, str]] = (),
     ) -> int:
         """Carry on where an earlier run on the same store stopped; returns the events relearnt.
 
@@ -363,8 +371,9 @@ class Emulator:
         request and recommendation ids: on a new store a seeded emulator replays its ids
         exactly, and on a used one it draws them from a stream of that generation, so
         neither its recommendation ids nor the event ids it makes up from request ids can
-        repeat stored ones. ``items`` (PutItems item ids) and ``events`` (tracking id, event
-        id, user id, item id, sentAt), in arrival order, teach the runtime's models again.
+        repeat stored ones. ``records`` ((table, rows) of items, users, actions and action
+        interactions) and ``events`` (tracking id, event id, user id, item id, sentAt, event
+        type), in arrival order, teach the runtime's models and filters again.
         """
         if generation:
             rng = self.config.rng
@@ -372,7 +381,8 @@ class Emulator:
             self.runtime.reseed(generation)
         if not self.runtime.specs:
             return 0
-        self.runtime.models.add_items(items)
+        for table, rows in records:
+            self.runtime.record(table, rows)
         return self._learn_events(events)
 
     def stats(self) -> dict[str, Any]:
@@ -387,12 +397,3 @@ class Emulator:
         """
         latency, runtime = self.latency.summary(), self.runtime_latency.summary()
         return {**self.counters, "latency": latency.to_dict(), "runtime_latency": runtime.to_dict()}
-
-
-def runtime_of(config: TrackerConfig) -> Runtime:
-    """The runtime API of the recommenders ``config`` declares, with fresh models."""
-    from personalize_sim.online import OnlineModels, RecommenderSpec
-
-    models = OnlineModels(half_life=config.trending_half_life, rng=config.rng)
-    specs = [RecommenderSpec.parse(spec) for spec in config.recommenders or ()]
-    return Runtime(specs, models, rng=config.rng)

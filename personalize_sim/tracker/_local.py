@@ -21,7 +21,7 @@ Attributes and methods others rely on:
                   of each event's ``recommendationId``, which ``attribution_report`` credits
 ``items()``, ``users()``, ``actions()``, ``action_interactions()``  the records stored, as frames
 ``runtime_client(**kw)``  a boto3 ``personalize-runtime`` client bound to it
-``recommender_arns``  the ARN of each declared recommender, by name
+``recommender_arns``  the ARN of each declared recommender, by name (filters: config.filter_arns)
 ``recommendations()``  every runtime answer: id, issuer ARN, items shown (see
                   :func:`._readers.read_recommendations`)
 ``stats()``       the counters (``PutEventsRequests``, ``PutEvents4xxErrors``,
@@ -29,9 +29,9 @@ Attributes and methods others rely on:
                   ``latency``, plus ``PutItems*``/``PutUsers*``, ``accepted_items``,
                   ``accepted_users``, ``store_failures``, ``commits``, and for the runtime
                   API ``GetRecommendations*``, ``GetPersonalizedRanking*``,
-                  ``issued_recommendations``, ``runtime_latency``; and what a client calls:
-                  ``tracking_id``, ``tracking_ids``, ``recommender_arns``); after exit, the
-                  last values seen
+                  ``issued_recommendations``, ``runtime_latency``; what a client calls:
+                  ``tracking_id(s)``, ``recommender_arns``, ``filter_arns``); after exit, the last
+                  values seen
 ``db_path``       the SQLite file (a temporary one unless ``db_path=`` is given; it outlives
                   the ``with`` block so ``events()`` still works, and is removed with the object)
 ``process``       the ``subprocess.Popen`` of the emulator when ``process=True``, else None

@@ -24,7 +24,8 @@ from typing import Any
 
 from personalize_sim.errors import ConfigError, EmulatorError
 
-from ._config import TrackerConfig, binding_warning
+from ._binding import binding_warning
+from ._config import TrackerConfig
 from ._server import TrackerServer
 
 __all__ = ["READY", "announcement", "main", "read_line", "serve", "start_process"]

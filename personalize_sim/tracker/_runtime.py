@@ -1,4 +1,4 @@
-"""The Personalize runtime API of the emulator: ``GetRecommendations``, ``GetPersonalizedRanking``.
+"""The emulator's runtime API: GetRecommendations, GetPersonalizedRanking, GetActionRecommendations.
 
 :class:`Runtime` answers a request body already checked against botocore's
 ``personalize-runtime`` model (by :mod:`._emulator`, which also applies the per-ARN
@@ -11,12 +11,18 @@ stored, so the next answer already reflects it.
 Rules the model cannot carry, each answered as the service does:
 
 - exactly one of ``campaignArn`` / ``recommenderArn`` (``InvalidInputException``);
-  one nobody declared: ``ResourceNotFoundException`` (404); so is any ``filterArn``
-  (no filters are declared in the emulator) and a promotion's filter;
+  one nobody declared: ``ResourceNotFoundException`` (404); so is an undeclared
+  ``filterArn`` or promotion filter;
 - ``numResults`` at most the documented maximum, read from the model's documentation
-  (500, or 50 with ``metadataColumns``), default 25; ``inputList`` likewise;
+  (500, or 50 with ``metadataColumns``; GetActionRecommendations 100), default 25 (5 for
+  actions); ``inputList`` likewise;
 - ``similar-items`` needs an ``itemId``, ``user-personalization`` a ``userId``;
-  ``filterValues`` need a ``filterArn``. ``context`` is validated and recorded, not used.
+  ``filterValues`` need a ``filterArn``, a promotion needs a filter; a filter the
+  recommender cannot use (actions for items, items for actions, ``CurrentItem`` without
+  a related-items kind), missing or extra ``filterValues``: ``InvalidInputException``.
+  Filters (:mod:`._filters`) are evaluated on :attr:`Runtime.data`, which
+  :meth:`Runtime.record` keeps up with every stored request; promotions and
+  ``metadataColumns``: :mod:`._slates`. ``context`` is validated and recorded, not used.
 
 >>> from personalize_sim.online import OnlineModels, RecommenderSpec
 >>> runtime = Runtime([RecommenderSpec.parse("top=popularity")], OnlineModels(rng=0), rng=0)
@@ -38,18 +44,26 @@ from typing import Any
 
 from personalize_sim.online import OnlineModels, RecommenderSpec
 
+from ._action_model import OnlineActions
+from ._filters import Allowed, FilterData, FilterSpec, FilterValueError
+from ._slates import max_metadata_columns, metadata_of, place, promoted_count
+
 __all__ = [
     "RUNTIME_OPERATIONS",
     "RUNTIME_SERVICE",
     "Runtime",
     "RuntimeRefusedError",
     "documented_max",
+    "runtime_of",
 ]
 
 RUNTIME_SERVICE = "personalize-runtime"
-RUNTIME_OPERATIONS = ("GetRecommendations", "GetPersonalizedRanking")
-#: "The default is 25" (the model's documentation of numResults)
-_DEFAULT_RESULTS = 25
+RUNTIME_OPERATIONS = ("GetRecommendations", "GetPersonalizedRanking", "GetActionRecommendations")
+#: "The default is 25" / "The default is 5" (the model's documentation of numResults)
+_DEFAULT_RESULTS = {"GetRecommendations": 25, "GetActionRecommendations": 5}
+_DEFAULT = re.compile(r"default is (\d+)")
+#: a positive filter set this small is ranked on its own rather than scanned for
+_WITHIN = 4096
 _MAXIMUM = re.compile(r"maximum is (\d+)")
 
 
@@ -83,6 +97,7 @@ def documented_max(operation: str, member: str) -> tuple[int, int]:
 
     text = member_documentation(operation, member, RUNTIME_SERVICE)
     found = [int(n) for n in _MAXIMUM.findall(text)]
+    found = found * 2 if len(found) == 1 else found  # one maximum, with or without metadata
     if len(found) != 2:  # a botocore whose wording changed: fail loudly, never guess
         raise RuntimeError(f"cannot read the maxima of {operation}.{member} from botocore")
     return min(found), max(found)
@@ -92,12 +107,21 @@ class Runtime:
     """The declared campaigns and recommenders, answering from shared online models."""
 
     def __init__(
-        self, specs: Sequence[RecommenderSpec], models: OnlineModels, *, rng: int | None = None
+        self,
+        specs: Sequence[RecommenderSpec],
+        models: OnlineModels,
+        *,
+        filters: Sequence[FilterSpec] = (),
+        rng: int | None = None,
     ) -> None:
         self.specs = {spec.arn: spec for spec in specs}
         self.arns = {spec.name: spec.arn for spec in specs}
         self.models = models
+        self.actions = OnlineActions()
+        self.filters = {spec.arn: spec for spec in filters}
+        self.data = FilterData()
         self._rng = rng
+        self._places = random.Random(None if rng is None else f"promotion-places-{rng}")
         # seeded apart from the emulator's request ids, so the two never coincide
         self._ids = random.Random(None if rng is None else f"recommendation-ids-{rng}")
 
@@ -113,6 +137,18 @@ class Runtime:
         for user_id, item_id, at in events:
             self.models.observe(user_id, item_id, at)
 
+    def record(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Learn the rows a request stored (items, users, actions, action interactions,
+        events), so the next filter and action answer see them."""
+        self.data.record(table, rows)
+        if table == "items":
+            self.models.add_items(row[1] for row in rows)
+        elif table == "actions":
+            self.actions.add_actions(row[1] for row in rows)
+        elif table == "action_interactions":
+            for row in rows:
+                self.actions.observe(row[1], row[4], row[5])
+
     def arn_of(self, request: Any) -> str | None:
         """The campaign or recommender ARN a request names (for its quota), if any."""
         if not isinstance(request, dict):
@@ -125,29 +161,53 @@ class Runtime:
     ) -> tuple[dict[str, Any], tuple[Any, ...]]:
         """The JSON answer and the ``recommendations`` row of a valid request."""
         spec = self._spec(operation, request)
-        _check_filters(request)
         user_id, item_id = request.get("userId"), request.get("itemId")
-        metadata = bool(request.get("metadataColumns"))
+        columns = self._columns(request)
+        actions = operation == "GetActionRecommendations"
+        if actions != (spec.recommends_actions):
+            fix = "GetActionRecommendations needs a personalized-actions campaign"
+            fix = fix if actions else "call GetActionRecommendations"
+            raise _invalid(
+                f"The {spec.resource} {spec.arn} is a {spec.kind} {spec.resource}; {fix}"
+            )
+        allowed = self._allowed(
+            request.get("filterArn"), request.get("filterValues"), spec, request
+        )
+        keep = None if allowed is None else allowed.keep
+        within = (
+            allowed.ids if allowed and allowed.positive and len(allowed.ids) <= _WITHIN else None
+        )
         if operation == "GetRecommendations":
-            n = self._num_results(request, metadata)
+            n = self._num_results(operation, request, bool(columns))
             need = spec.needs
             if need is not None and request.get(need) is None:
                 raise _invalid(f"{need} is required for a {spec.kind} {spec.resource}")
             if user_id is None and item_id is None:
                 raise _invalid("One of userId or itemId is required")
-            found = self.models.recommend(spec.kind, user_id=user_id, item_id=item_id, n=n)
+            entries = self._with_promotion(spec, request, n, allowed)
+            if entries is None:
+                found = self.models.recommend(spec.kind, user_id=user_id, item_id=item_id, n=n,
+                                              keep=keep, within=within)  # fmt: skip
+                entries = place(found, [], None, self._places)
             key = "itemList"
+        elif actions:
+            if user_id is None:
+                raise _invalid("userId is required for GetActionRecommendations")
+            n = self._num_results(operation, request, False)
+            found = self.actions.recommend(user_id=user_id, n=n, keep=keep)
+            entries = [{"actionId": a, "score": score} for a, score in found]
+            key = "actionList"
         else:
-            self._check_input_list(request["inputList"], metadata)
-            found = self.models.rank(spec.kind, str(user_id), request["inputList"])
+            self._check_input_list(request["inputList"], bool(columns))
+            found = self.models.rank(spec.kind, str(user_id), request["inputList"], keep)
+            entries = place(found, [], None, self._places)
             key = "personalizedRanking"
+        if columns:
+            for entry in entries:
+                entry["metadata"] = metadata_of(self.data.items, entry["itemId"], columns)
         rec_id = "RID-" + str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
-        items = [item for item, _ in found]
-        answer = {
-            # 7 decimals as the service gives them (scores are >= 0: half up, without round())
-            key: [{"itemId": item, "score": int(score * 1e7 + 0.5) / 1e7} for item, score in found],
-            "recommendationId": rec_id,
-        }
+        items = [entry.get("itemId", entry.get("actionId")) for entry in entries]
+        answer = {key: entries, "recommendationId": rec_id}
         import orjson
 
         row = (
@@ -166,6 +226,8 @@ class Runtime:
         campaign, recommender = request.get("campaignArn"), request.get("recommenderArn")
         if operation == "GetRecommendations" and (campaign is None) == (recommender is None):
             raise _invalid("Exactly one of campaignArn or recommenderArn is required")
+        if operation == "GetActionRecommendations" and campaign is None:
+            raise _invalid("campaignArn is required: action recommendations come from a campaign")
         arn, resource = (
             (campaign, "campaign") if campaign is not None else (recommender, "recommender")
         )
@@ -178,11 +240,11 @@ class Runtime:
         return spec
 
     @staticmethod
-    def _num_results(request: dict[str, Any], metadata: bool) -> int:
+    def _num_results(operation: str, request: dict[str, Any], metadata: bool) -> int:
         n = request.get("numResults")
         if n is None:
-            return _DEFAULT_RESULTS
-        with_metadata, without = documented_max("GetRecommendations", "numResults")
+            return _default_results(operation)
+        with_metadata, without = documented_max(operation, "numResults")
         limit = with_metadata if metadata else without
         if n > limit:
             raise _invalid(
@@ -190,6 +252,85 @@ class Runtime:
                 f"constraint: Member must have value less than or equal to {limit}"
             )
         return int(n)
+
+    @staticmethod
+    def _columns(request: dict[str, Any]) -> list[str]:
+        """``metadataColumns``: the ``ITEMS`` key only, at most the documented columns."""
+        given = request.get("metadataColumns") or {}
+        unknown = sorted(set(given) - {"ITEMS"})
+        if unknown:
+            raise _invalid(f"metadataColumns keys must be ITEMS (the Items dataset), got {unknown}")
+        columns = list(given.get("ITEMS") or ())
+        limit = max_metadata_columns()
+        if len(columns) > limit:
+            raise _invalid(f"metadataColumns.ITEMS has {len(columns)} columns; the maximum "
+                           f"number of columns you can provide is {limit}")  # fmt: skip
+        return columns
+
+    def _filter(self, arn: Any, spec: RecommenderSpec, request: dict[str, Any]) -> FilterSpec:
+        found = self.filters.get(str(arn))
+        if found is None:
+            known = ", ".join(self.filters) or "none"
+            raise _not_found(f"Could not find a filter with arn {arn} (declared: {known})")
+        wants = "ActionID" if spec.recommends_actions else "ItemID"
+        if found.expression.target != wants:
+            raise _invalid(
+                f"The filter {arn} filters by {found.expression.target}; the "
+                f"{spec.kind} {spec.resource} {spec.arn} recommends by {wants}"
+            )
+        if found.expression.uses_current_item and (
+            spec.kind != "similar-items" or request.get("itemId") is None
+        ):
+            raise _invalid(f"The filter {arn} uses CurrentItem, which needs a related-items "
+                           f"(similar-items) {spec.resource} and an itemId")  # fmt: skip
+        return found
+
+    def _allowed(
+        self, arn: Any, values: Any, spec: RecommenderSpec, request: dict[str, Any]
+    ) -> Allowed | None:
+        if arn is None:
+            if values:
+                raise _invalid("filterValues are given without a filterArn")
+            return None
+        found = self._filter(arn, spec, request)
+        try:
+            return self.data.allowed(
+                found, values, user_id=request.get("userId"), item_id=request.get("itemId")
+            )
+        except FilterValueError as error:
+            raise _invalid(str(error)) from None
+
+    def _with_promotion(
+        self, spec: RecommenderSpec, request: dict[str, Any], n: int, allowed: Allowed | None
+    ) -> list[dict[str, Any]] | None:
+        """The slate with its promoted share (:mod:`._slates`), or None without a promotion."""
+        promotions = request.get("promotions") or []
+        if not promotions:
+            return None
+        (promotion,) = promotions  # the model allows one
+        if promotion.get("filterArn") is None:
+            raise _invalid("promotions[0].filterArn is required: a promotion selects its "
+                           "items with a filter")  # fmt: skip
+        if promotion.get("percentPromotedItems") is None:
+            raise _invalid("promotions[0].percentPromotedItems is required (1 to 100)")
+        if spec.kind == "random":
+            raise _invalid(
+                f"The {spec.resource} {spec.arn} ({spec.kind}) does not support promotions"
+            )
+        chosen = self._allowed(promotion["filterArn"], promotion.get("filterValues"), spec, request)
+        assert chosen is not None
+        k = promoted_count(n, int(promotion["percentPromotedItems"]))
+        user_id, item_id = request.get("userId"), request.get("itemId")
+        promoted = self.models.recommend(spec.kind, user_id=user_id, item_id=item_id, n=k,
+                                         keep=chosen.keep)  # fmt: skip
+        shown = {item for item, _ in promoted}
+
+        def rest(item: str) -> bool:
+            return item not in shown and (allowed is None or allowed.keep(item))
+
+        others = self.models.recommend(spec.kind, user_id=user_id, item_id=item_id,
+                                       n=n - len(promoted), keep=rest)  # fmt: skip
+        return place(others, promoted, promotion.get("name"), self._places)
 
     @staticmethod
     def _check_input_list(items: list[str], metadata: bool) -> None:
@@ -205,12 +346,17 @@ class Runtime:
             raise _invalid("inputList must hold at least one itemId")
 
 
-def _check_filters(request: dict[str, Any]) -> None:
-    """The emulator declares no filters: any filter ARN is unknown."""
-    filters = [request.get("filterArn")]
-    filters += [p.get("filterArn") for p in request.get("promotions") or ()]
-    for arn in filters:
-        if arn is not None:
-            raise _not_found(f"Could not find a filter with arn {arn} (the emulator has none)")
-    if request.get("filterValues") and request.get("filterArn") is None:
-        raise _invalid("filterValues are given without a filterArn")
+def _default_results(operation: str) -> int:
+    """ "The default is 25" (5 for actions), read from the model's documentation."""
+    from personalize_sim.limits import member_documentation
+
+    found = _DEFAULT.findall(member_documentation(operation, "numResults", RUNTIME_SERVICE))
+    return int(found[0]) if found else _DEFAULT_RESULTS[operation]
+
+
+def runtime_of(config: Any) -> Runtime:
+    """The runtime API of the recommenders and filters a TrackerConfig declares, fresh."""
+    models = OnlineModels(half_life=config.trending_half_life, rng=config.rng)
+    specs = [RecommenderSpec.parse(spec) for spec in config.recommenders or ()]
+    filters = [FilterSpec.parse(spec) for spec in config.filters or ()]
+    return Runtime(specs, models, filters=filters, rng=config.rng)

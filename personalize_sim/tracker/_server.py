@@ -36,8 +36,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ._binding import check_binding
 from ._bodies import MAX_BODY_BYTES
-from ._config import TrackerConfig, check_binding
+from ._config import TrackerConfig
 from ._emulator import Emulator, Outcome
 from ._store import GroupCommit, StorageError, Store
 from ._uvicorn import (
@@ -99,7 +100,7 @@ class TrackerApp:
         generation = store.generation()
         learnt = self.emulator.resume(
             generation=generation,
-            items=store.known_items() if generation else (),
+            records=store.records() if generation else (),
             events=store.history() if generation else (),
         )
         if generation:
@@ -192,6 +193,7 @@ class TrackerApp:
         stats["tracking_id"] = config.tracking_id
         stats["tracking_ids"] = None if config.tracking_ids is None else list(config.tracking_ids)
         stats["recommender_arns"] = config.recommender_arns
+        stats["filter_arns"] = config.filter_arns
         return orjson.dumps(stats)
 
 

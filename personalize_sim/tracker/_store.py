@@ -193,16 +193,20 @@ class Store:
         ).fetchone()
         return int(events) + int(recommendations)
 
-    def known_items(self) -> Iterator[str]:
-        """Item ids of the PutItems records, oldest first."""
-        for (item_id,) in self._db.execute("SELECT item_id FROM items ORDER BY received_at"):
-            yield item_id
+    def records(self) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
+        """(table, rows) of the dataset records and action interactions, each table's
+        rows oldest first, in the tables' own layouts: what the runtime's filters and
+        action model read."""
+        for table in ("items", "users", "actions", "action_interactions"):
+            rows = self._db.execute(f"SELECT * FROM {table} ORDER BY received_at, rowid")
+            while chunk := rows.fetchmany(10_000):
+                yield table, chunk
 
-    def history(self) -> Iterator[tuple[str, str, str | None, str | None, float]]:
-        """(tracking id, event id, user id, item id, sentAt) of every stored event with an
-        item, in arrival order: what the runtime's models learnt from."""
+    def history(self) -> Iterator[tuple[str, str, str | None, str | None, float, str]]:
+        """(tracking id, event id, user id, item id, sentAt, event type) of every stored
+        event with an item, in arrival order: what the runtime's models learnt from."""
         rows = self._db.execute(
-            "SELECT tracking_id, event_id, user_id, item_id, sent_at FROM events "
+            "SELECT tracking_id, event_id, user_id, item_id, sent_at, event_type FROM events "
             "WHERE item_id IS NOT NULL ORDER BY rowid"
         )
         while chunk := rows.fetchmany(10_000):

@@ -48,6 +48,7 @@ FIGURES = {
     "02-behavioural-models": 4,
     "03-load-testing-a-tracker": 2,
     "04-metric-attribution": 6,
+    "05-closed-loop": 3,
     "06-realistic-traffic": 1,
     "07-dataset-group": 2,
 }

@@ -287,6 +287,18 @@ def test_repeat_odds_of_one_are_recovered():
     assert 0.7 <= config.traffic.repeat_odds <= 1.4, config.traffic.repeat_odds
 
 
+def test_a_log_split_by_inactivity_keeps_its_funnel_and_its_repeat_odds(fitted):
+    # without SESSION_ID a few carts come more than 30 minutes after their view and open a
+    # session of their own: still a cart of the item before, not a pick (a pick would count
+    # every cart as a return to its item, and the odds of coming back would double)
+    frame = fitted[0].drop(columns="SESSION_ID")
+    config = fit(frame, timezone="Europe/Paris")
+    assert [e.new_item for e in config.funnel.event_types] == [True, False, False]
+    assert config.funnel.start == {"View": 1.0}
+    assert 0.7 <= config.traffic.repeat_odds <= 1.4, config.traffic.repeat_odds
+    assert any(n.startswith("funnel.start: ") and "AddToCart" in n for n in config.traffic.notes)
+
+
 def test_values_that_depend_on_the_user_and_the_item_are_recovered():
     # purchases whose size is a third the buyer's, a fifth the item's: the fit finds both
     funnel = KNOWN.funnel

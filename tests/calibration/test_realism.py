@@ -87,15 +87,10 @@ def test_the_real_log_is_matched_row_by_row(seed):
 #: the round trip at 2,000 users and 14 days; rows that need more than the fitted model
 #: holds name the reason (the closing note of issue 23 has the measurements)
 ROUND_TRIP_TOLERANCES = {
-    # a fitted catalog has no categories and its users no tastes: the presets' personas,
-    # who keep to their categories, come back to fewer, more popular items than one
-    # population drawing from one popularity curve
-    "top_1pct_share": 0.15,
-    "items_per_user": 0.07,
-    "repeat_share": 0.05,
-    "item_popularity": 0.10,
-    # 243 purchases: the two-sample KS at 95 % is 0.12
-    "event_values": 0.10,
+    # the catalog's tail beyond the items the log shows is extrapolated (Chao1 is a lower
+    # bound: 7,453 items fitted for 8,000): video-on-demand's events per item measured
+    # 0.041-0.060 at seeds 0-3, 0.052-0.054 even with one persona, no slates, no drift
+    "item_popularity": 0.07,
 }
 
 

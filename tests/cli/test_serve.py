@@ -182,6 +182,7 @@ def test_every_tracker_option_is_a_flag_or_an_environment_variable(test_ca):
         *("--error-status", "503", "--verify-signature", "--seed", "3"),
         *("--allow-unsigned-remote", "--header-timeout", "2.5", "--idle-timeout", "7"),
         *("--recommender", "top=popularity", "--recommender", "campaign/me=random"),
+        *("--filter", 'new=EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("buy")'),
         *("--runtime-max-tps", "50", "--trending-half-life", "60", "--dataset-max-tps", "10"),
     ]
     environ = {"PERSONALIZE_SIM_ACCESS_KEY_ID": "AK", "PERSONALIZE_SIM_SECRET_ACCESS_KEY": "SK"}
@@ -201,6 +202,7 @@ def test_every_tracker_option_is_a_flag_or_an_environment_variable(test_ca):
         header_timeout=2.5,
         idle_timeout=7,
         recommenders=("top=popularity", "campaign/me=random"),
+        filters={"new": 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("buy")'},
         runtime_max_tps=50,
         trending_half_life=60,
         dataset_max_tps=10,

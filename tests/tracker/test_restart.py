@@ -118,3 +118,27 @@ def test_stats_name_the_tracking_id_and_the_recommenders_arns():
         "top": TOP,
         "me": TOP.replace("recommender/top", "campaign/me"),
     }
+
+
+def test_filters_read_the_stored_data_after_a_restart(tmp_path):
+    """What a filter reads (interactions, PutItems records) is relearnt from the store."""
+    db = tmp_path / "events.db"
+    bought = 'unbought=EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")'
+    config = TrackerConfig(filters=[bought, 'red=INCLUDE ItemID WHERE Items.COLOR IN ("red")'])
+    with serving(db, "--filter", config.filters[0], "--filter", config.filters[1]) as (url, _):
+        events = client_for(url)
+        for n, item in enumerate(["a", "b", "b"]):
+            kind = "Purchase" if n == 0 else "View"
+            events.put_events(**request([event(n, itemId=item, eventType=kind)], userId="u1"))
+        events.put_items(datasetArn="arn:aws:personalize:us-east-1:0:dataset/g/ITEMS",
+                         items=[{"itemId": "a", "properties": '{"color": "red"}'}])  # fmt: skip
+    with serving(db, "--filter", config.filters[0], "--filter", config.filters[1]) as (url, _):
+        runtime = runtime_for(url)
+
+        def shown(name: str) -> list[str]:
+            answer = runtime.get_recommendations(
+                recommenderArn=TOP, userId="u1", filterArn=config.filter_arns[name]
+            )
+            return [entry["itemId"] for entry in answer["itemList"]]
+
+        assert shown("unbought") == ["b"] and shown("red") == ["a"]

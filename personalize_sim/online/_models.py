@@ -1,50 +1,4 @@
-"""Recommenders that learn from an event stream as it arrives: the emulator's runtime models.
-
-The local tracker answers ``GetRecommendations`` / ``GetPersonalizedRanking`` from
-these, and the closed-loop simulator calls them in-process for speed; they sit at the
-base of the layers so both can (``simulation`` may not import ``tracker``).
-
-Kinds (:data:`KINDS`), each honest and simple::
-
-  ``popularity``            all-time count of events per item
-  ``trending``              counts decayed with a half-life (``half_life``), in event time
-  ``similar-items``         item-to-item co-occurrence in users' recent histories (needs ``itemId``)
-  ``user-personalization``  the co-occurrence neighbours of the user's recent items, recency
-                            weighted, the user's own recent items left out; trending fills up
-  ``random``                uniform over every item the models know (events and PutItems)
-
-Update semantics (:meth:`OnlineModels.observe`): an event with an ``itemId`` counts at
-once (real time, as Personalize's event tracker feeds its models): the item's count and
-decayed count, the user's recent items (the last ``recent_items``), and one
-co-occurrence between the item and each of the user's earlier recent items. An event
-without an item or a user changes only what it can. Memory is bounded: at most
-``max_items`` items (the least recently active goes first, taking its links), at most
-``max_users`` users (least recently active first), ``max_neighbours`` links per item
-(for a new one, the weakest quarter is dropped, the oldest first among equals). An item
-nobody interacted with has no count and no link: ``popularity``, ``trending``,
-``similar-items`` and ``user-personalization`` never recommend it; only ``random`` explores it.
-
-Answers cost what they return, not what the models hold: popularity and trending keep
-their items in sorted order as events arrive (a sorted list each, updated in
-O(log items) per event), so the best ``n`` are read off the front; a trending score is
-kept as the logarithm of its decayed mass referred to a fixed time, an order that time
-does not change. ``similar-items`` reads one item's links (at most ``max_neighbours``),
-``user-personalization`` those of the user's recent items, ``random`` samples slots.
-Ties rank by item id, so answers replay. ``benchmarks/runtime.py`` measures them at a
-million items and users.
-
->>> models = OnlineModels(rng=0)
->>> for user, item in [("u1", "a"), ("u1", "b"), ("u2", "a"), ("u2", "c"), ("u3", "a")]:
-...     models.observe(user, item, 0.0)
->>> [item for item, _ in models.recommend("popularity", n=2)]
-['a', 'b']
->>> [item for item, _ in models.recommend("similar-items", item_id="b")]
-['a']
->>> [item for item, _ in models.recommend("user-personalization", user_id="u1")]
-['c']
->>> [item for item, _ in models.rank("user-personalization", "nobody", ["new", "c", "a"])]
-['a', 'c', 'new']
-"""
+"""Online item models and the declared recommender spec (see :mod:`personalize_sim.online`)."""
 
 from __future__ import annotations
 
@@ -52,17 +6,19 @@ import heapq
 import math
 import random
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from ._checks import count, one_of, positive
-from .errors import ConfigError
+from personalize_sim._checks import count, one_of, positive
+from personalize_sim.errors import ConfigError
 
 __all__ = ["KINDS", "OnlineModels", "RecommenderSpec"]
 
 KINDS = ("popularity", "trending", "similar-items", "user-personalization", "random")
+#: kinds answering GetActionRecommendations (a PERSONALIZED_ACTIONS campaign)
+ACTION_KINDS = ("personalized-actions",)
 #: what a request to each kind must carry: a user, an item, or either
 _NEEDS = {
     "popularity": None,
@@ -70,6 +26,7 @@ _NEEDS = {
     "similar-items": "itemId",
     "user-personalization": "userId",
     "random": None,
+    "personalized-actions": "userId",
 }
 _ACCOUNT = "000000000000"
 _REGION = "us-east-1"
@@ -94,7 +51,7 @@ class RecommenderSpec:
     resource: str = "recommender"  # or "campaign": GetPersonalizedRanking needs a campaign
 
     def __post_init__(self) -> None:
-        one_of(self.kind, f"recommender {self.name!r} kind", KINDS)
+        one_of(self.kind, f"recommender {self.name!r} kind", KINDS + ACTION_KINDS)
         one_of(self.resource, f"recommender {self.name!r} resource", ("recommender", "campaign"))
         if not self.name or not all(c.isalnum() or c in "-_" for c in self.name):
             raise ConfigError("recommender name", self.name, "letters, digits, - and _")
@@ -102,6 +59,11 @@ class RecommenderSpec:
     @property
     def arn(self) -> str:
         return f"arn:aws:personalize:{_REGION}:{_ACCOUNT}:{self.resource}/{self.name}"
+
+    @property
+    def recommends_actions(self) -> bool:
+        """True for a kind that answers GetActionRecommendations (``personalized-actions``)."""
+        return self.kind in ACTION_KINDS
 
     @property
     def needs(self) -> str | None:
@@ -114,7 +76,9 @@ class RecommenderSpec:
         if isinstance(spec, RecommenderSpec):
             return spec
         if not isinstance(spec, str) or spec.count("=") != 1:
-            raise ConfigError("recommender", spec, f"NAME=KIND with KIND one of {', '.join(KINDS)}")
+            raise ConfigError(
+                "recommender", spec, f"NAME=KIND with KIND one of {', '.join(KINDS + ACTION_KINDS)}"
+            )
         name, kind = spec.split("=")
         resource = "recommender"
         if name.startswith("campaign/"):
@@ -267,43 +231,66 @@ class OnlineModels:
         user_id: str | None = None,
         item_id: str | None = None,
         n: int = 25,
+        keep: Callable[[str], bool] | None = None,
+        within: Collection[str] | None = None,
     ) -> list[tuple[str, float]]:
-        """Up to ``n`` (item, score) pairs, best first; scores of one answer sum to at most 1."""
+        """Up to ``n`` (item, score) pairs, best first; scores of one answer sum to at most 1.
+
+        ``keep`` (a filter) says which items may be shown; ``within``, when the allowed
+        items are a small known set, lets popularity and trending rank those alone instead
+        of reading their lists until ``n`` pass, so a filtered answer costs what it returns.
+        """
+        ok = keep or _everything
         if kind == "random":
-            size = len(self._pool)
-            slots = self._rng.sample(range(size), min(n, size))
-            return [(self._pool[slot], 1.0 / size) for slot in slots]
-        if kind == "popularity":
-            return self._popular(n, ())
-        if kind == "trending":
-            return list(islice(self._trending(set()), n))
+            pool = (
+                self._pool if within is None else [i for i in sorted(within) if i in self.catalog]
+            )
+            size = len(pool)
+            slots = self._rng.sample(range(size), min(size, n if keep is None else 4 * n + 64))
+            drawn = [pool[slot] for slot in slots if ok(pool[slot])][:n]
+            if len(drawn) < n and len(slots) < size:  # a strict filter: the rest, shuffled
+                rest = [i for i in pool if ok(i) and i not in set(drawn)]
+                self._rng.shuffle(rest)
+                drawn += rest[: n - len(drawn)]
+            return [(item, 1.0 / size) for item in drawn]
+        if kind in ("popularity", "trending"):
+            return list(islice(self._ordered(kind, set(), ok, within), n))
         if kind == "similar-items":
-            links = self._neighbours(item_id)
+            links = {k: c for k, c in self._neighbours(item_id).items() if ok(k)}
             if not links:  # an unknown item, or one never seen with another: what is popular
-                return self._popular(n, (item_id,))
+                return list(islice(self._ordered("popularity", {item_id}, ok, within), n))
             return _best(links, n, {item_id}, sum(links.values()))
         if kind == "user-personalization":
             history = self.recent.get(user_id or "", ())
-            found = self._personal(history)
+            found = {k: s for k, s in self._personal(history).items() if ok(k)}
             seen = set(history)
             chosen = _best(found, n, seen, sum(found.values()))
             if len(chosen) < n:  # fill from what is trending
                 seen.update(item for item, _ in chosen)
-                fill = islice(self._trending(seen), n - len(chosen))
+                fill = islice(self._ordered("trending", seen, ok, within), n - len(chosen))
                 chosen += [(item, 0.0) for item, _ in fill]
             return chosen
         raise ConfigError("kind", kind, f"one of {', '.join(KINDS)}")
 
-    def _popular(self, n: int, exclude: Iterable[str | None]) -> list[tuple[str, float]]:
-        skip, total = set(exclude), self._total or 1
-        best = ((item, -c / total) for c, item in self._by_count if item not in skip)
-        return list(islice(best, n))
-
-    def _trending(self, exclude: set[str]) -> Iterator[tuple[str, float]]:
-        base, total = self._heat_base, self._heat_total or 1.0
-        for key, item in self._by_heat:  # key: -heat
-            if item not in exclude:
-                yield item, math.exp(-key - base) / total
+    def _ordered(
+        self, kind: str, exclude: set[Any], ok: Callable[[str], bool], within: Any
+    ) -> Iterator[tuple[str, float]]:
+        """Items by popularity or trending, best first, that ``ok`` keeps."""
+        if kind == "popularity":
+            total = self._total or 1
+            if within is not None:  # rank the allowed items alone (ties by item id)
+                held = [(-self.counts[i], i) for i in within if i in self.counts]
+                return ((i, -c / total) for c, i in sorted(held) if i not in exclude and ok(i))
+            return ((i, -c / total) for c, i in self._by_count if i not in exclude and ok(i))
+        base, heat_total = self._heat_base, self._heat_total or 1.0
+        order = self._by_heat
+        if within is not None:
+            order = sorted((-self._heat[i], i) for i in within if i in self._heat)
+        return (
+            (i, math.exp(-key - base) / heat_total)
+            for key, i in order
+            if i not in exclude and ok(i)
+        )
 
     def _neighbours(self, item_id: str | None) -> dict[str, int]:
         """The item's links to items still held (a forgotten item may linger one way)."""
@@ -342,14 +329,21 @@ class OnlineModels:
             return dict.fromkeys(self.catalog, 1.0)
         raise ConfigError("kind", kind, f"one of {', '.join(KINDS)}")
 
-    def rank(self, kind: str, user_id: str, items: Sequence[str]) -> list[tuple[str, float]]:
+    def rank(
+        self,
+        kind: str,
+        user_id: str,
+        items: Sequence[str],
+        keep: Callable[[str], bool] | None = None,
+    ) -> list[tuple[str, float]]:
         """``items`` in the model's order; items it does not know go last, in input order.
 
         ``user-personalization`` ranks the user's co-occurrence neighbours first, then
         every other item someone interacted with by trending (a user with no history
         gets trending alone); only items nobody interacted with go last. ``random``
-        knows every item in the catalog and shuffles them.
+        knows every item in the catalog and shuffles them. Items ``keep`` refuses are left out.
         """
+        items = items if keep is None else [i for i in items if keep(i)]
         if kind == "random":
             known = [i for i in items if i in self.catalog]
             self._rng.shuffle(known)
@@ -374,6 +368,10 @@ class OnlineModels:
         total = sum(personal.get(i, 0.0) for i in known) or 1.0
         ranked = [(i, personal.get(i, 0.0) / total) for i in known]
         return ranked + [(i, 0.0) for i in unknown]
+
+
+def _everything(item: str) -> bool:
+    return True
 
 
 def _best(
