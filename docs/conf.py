@@ -72,6 +72,7 @@ nitpick_ignore_regex = [
         r"|TimeUnit)",
     ),
     (r"py:.*", r"personalize_sim\.streaming\.(DeliveryLog|Prepared)"),
+    (r"py:attr", r"promoted"),  # RuntimeArms.promoted: set in __init__, unseen by autodoc
     # autodoc splits a string annotation of a dataclass field at its commas ("tuple[float",
     # "...]"): the signature above it shows the whole type
     (r"py:class", r"(tuple|Mapping)\[.*"),

@@ -4,16 +4,16 @@ The local tracker answers ``GetRecommendations`` / ``GetPersonalizedRanking`` fr
 these, and the closed-loop simulator calls them in-process for speed; they sit at the
 base of the layers so both can (``simulation`` may not import ``tracker``).
 
-Kinds (:data:`KINDS`), each honest and simple:
+Kinds (:data:`KINDS`), each honest and simple::
 
-``popularity``            all-time count of events per item
-``trending``              counts decayed with a half-life (``half_life``), in event time
-``similar-items``         item-to-item co-occurrence in users' recent histories (needs ``itemId``)
-``user-personalization``  the co-occurrence neighbours of the user's recent items, recency
-                          weighted, the user's own recent items left out; trending fills up
-``random``                uniform over every item the models know (events and PutItems)
-``personalized-actions``  next best action (GetActionRecommendations, a campaign; the
-                          emulator's take-rate model, not :class:`OnlineModels`)
+  ``popularity``            all-time count of events per item
+  ``trending``              counts decayed with a half-life (``half_life``), in event time
+  ``similar-items``         item-to-item co-occurrence in users' recent histories (needs ``itemId``)
+  ``user-personalization``  the co-occurrence neighbours of the user's recent items, recency
+                            weighted, the user's own recent items left out; trending fills up
+  ``random``                uniform over every item the models know (events and PutItems)
+  ``personalized-actions``  next best action (GetActionRecommendations, a campaign; the
+                            emulator's take-rate model, not :class:`OnlineModels`)
 
 Update semantics (:meth:`OnlineModels.observe`): an event with an ``itemId`` counts at
 once (real time, as Personalize's event tracker feeds its models): the item's count and
