@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -106,17 +105,28 @@ def _tutorials() -> str:
         stale.unlink()
     if executed == "none":  # a quick look at the prose: the tutorials without their outputs
         for name in names:
-            shutil.copy(source / name, target / name)
+            _copy(json.loads((source / name).read_text()), target / name)
         return "off"
     if executed and all((Path(executed) / n).is_file() for n in names):
         for name in names:
             notebook = json.loads((Path(executed) / name).read_text())
             _check_outputs(notebook, name)
-            (target / name).write_text(json.dumps(notebook))
+            _copy(notebook, target / name)
         return "off"  # rendered as the browser tests left them
     for name in names:
-        shutil.copy(source / name, target / name)
+        _copy(json.loads((source / name).read_text()), target / name)
     return "force"
+
+
+def _copy(notebook: dict, path: Path) -> None:
+    """Write a notebook into tutorials/, its links to the docs made relative to that folder:
+    ``notebooks/`` links ``../docs/reference/x.md``, ``docs/tutorials/`` needs
+    ``../reference/x.md``."""
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "markdown":
+            text = "".join(cell["source"]).replace("](../docs/", "](../")
+            cell["source"] = text
+    path.write_text(json.dumps(notebook))
 
 
 def _check_outputs(notebook: dict, name: str) -> None:
