@@ -62,6 +62,20 @@ def realtime_loop(
     ``personalize-events`` client, ``"fast"``, a ``Target``); ``speedup`` plays event time
     that many times faster (``speedup=86400`` plays a day in a second); ``retry`` is the
     streaming layer's policy, for slates and events alike; ``pacing`` goes to the stream.
+
+    >>> from personalize_sim.closed_loop import LoopConfig, LoopResult
+    >>> from personalize_sim.tracker import LocalTracker
+    >>> config = LoopConfig(users=10, items=20, days=1, sessions_per_day=1)
+    >>> with LocalTracker(process=False, max_tps=0, recommenders={"top": "popularity"}) as t:
+    ...     result = realtime_loop(
+    ...         config, t.runtime_client(), t.recommender_arns, events_target=t.client(),
+    ...         tracking_id=t.tracking_id, speedup=864_000, rng=0,
+    ...     )  # a day in a tenth of a second
+    ...     stored = len(t.events())
+    >>> isinstance(result, RealtimeResult) and isinstance(result.loop, LoopResult)
+    True
+    >>> result.delivery.delivered_events == len(result.loop.events) == stored
+    True
     """
     positive(speedup, "speedup")
     retry = RetryPolicy() if retry is None else retry
