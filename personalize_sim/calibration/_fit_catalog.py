@@ -55,18 +55,17 @@ def fit_popularity(
     window: Window,
     after: np.ndarray,
     new: np.ndarray,
-    picks: np.ndarray | None = None,
-    exposure: np.ndarray | None = None,
+    picks: np.ndarray,
+    exposure: np.ndarray,
     *,
     unseen: int = 0,
 ) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Rank-frequency curve of rates while on sale: (ranks, shares); ``unseen`` items of
-    the catalog have no event. ``picks``: the items of the picking events (all events when
-    None); ``exposure``: each item's share of the picks' exposure, which its count is
-    divided by (``_fit_choices.fit_choices``: an item users come back to, or never twice)."""
-    item = log.item if picks is None else picks
-    raw = np.bincount(item, minlength=log.n_items).astype(np.float64)
-    counts = raw if exposure is None else raw / exposure
+    the catalog have no event. ``picks``: the items of the picking events; ``exposure``:
+    each item's share of the picks' exposure, which its count is divided by
+    (``_fit_choices.fit_choices``: an item users come back to, or never twice)."""
+    raw = np.bincount(picks, minlength=log.n_items).astype(np.float64)
+    counts = raw / exposure
     # a new item was on sale before its first pick: by after / c on average for c picks,
     # so its share of the picks on sale is after (c + 1) / c; and at least a day's (an item
     # first seen in the log's last minutes had an absurd rate)
