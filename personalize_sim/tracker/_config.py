@@ -352,18 +352,7 @@ def _recommenders(specs: Any) -> tuple[str, ...] | None:
     """``NAME=KIND`` strings (or a {name: kind} mapping, or RecommenderSpecs), checked."""
     from personalize_sim.online import RecommenderSpec
 
-    if specs is None:
-        return None
-    if isinstance(specs, str):
-        specs = (specs,)
-    if isinstance(specs, dict):
-        specs = [f"{name}={kind}" for name, kind in specs.items()]
-    if not isinstance(specs, tuple | list):
-        raise ConfigTypeError("recommenders", specs, "NAME=KIND strings or a {name: kind} dict")
-    parsed = [RecommenderSpec.parse(spec) for spec in specs]
-    names = [spec.name for spec in parsed]
-    if len(set(names)) != len(names):
-        raise ConfigError("recommenders", names, "distinct names")
+    parsed = _named(specs, "recommenders", "NAME=KIND", RecommenderSpec.parse)
     return (
         tuple(
             ("campaign/" if spec.resource == "campaign" else "") + f"{spec.name}={spec.kind}"
@@ -377,18 +366,23 @@ def _filters(specs: Any) -> tuple[str, ...] | None:
     """``NAME=EXPRESSION`` strings (or a {name: expression} dict), parsed when declared."""
     from ._filters import FilterSpec
 
+    return tuple(map(str, _named(specs, "filters", "NAME=EXPRESSION", FilterSpec.parse))) or None
+
+
+def _named(specs: Any, field: str, form: str, parse: Any) -> list[Any]:
+    """``form`` strings, one or several, or a {name: value} dict, each parsed; distinct names."""
     if specs is None:
-        return None
+        return []
     specs = (specs,) if isinstance(specs, str) else specs
     if isinstance(specs, dict):
-        specs = [f"{name}={text}" for name, text in specs.items()]
+        specs = [f"{name}={value}" for name, value in specs.items()]
     if not isinstance(specs, tuple | list):
-        raise ConfigTypeError("filters", specs, "NAME=EXPRESSION strings or a {name: text} dict")
-    parsed = [FilterSpec.parse(spec) for spec in specs]
+        raise ConfigTypeError(field, specs, f"{form} strings or a {{name: value}} dict")
+    parsed = [parse(spec) for spec in specs]
     names = [spec.name for spec in parsed]
     if len(set(names)) != len(names):
-        raise ConfigError("filters", names, "distinct names")
-    return tuple(map(str, parsed)) or None
+        raise ConfigError(field, names, "distinct names")
+    return parsed
 
 
 def _error_statuses(statuses: Any) -> tuple[int, ...]:
